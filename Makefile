@@ -1,0 +1,51 @@
+# Two commands for a newcomer:  `make demo`  and  `make test`.  Both are idempotent: the venv is
+# (re)installed only when pyproject.toml changed since the last install.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+ERM    := $(BIN)/erm
+DEMO_SIZE ?= small
+PYTEST_ARGS ?=
+
+.PHONY: demo test install dev bench lint clean help
+
+help:
+	@echo "make demo   set up .venv and load the demo enterprise into the embedded engine"
+	@echo "make test   set up .venv with the test tools and run the test suite"
+	@echo "make bench  run the benchmarks (SIZE=small|medium|large)"
+	@echo "make lint   ruff"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	@touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[dev]'
+	@touch $(VENV)/.installed $@
+
+install: $(VENV)/.installed
+dev: $(VENV)/.installed-dev
+
+demo: install
+	$(ERM) demo --size $(DEMO_SIZE)
+	@echo
+	@echo "Try next:"
+	@echo "  $(ERM) status"
+	@echo "  $(ERM) cypher \"MATCH (c:Customer)<-[:MANAGES]-(e:Employee) RETURN c.name, e.name LIMIT 5\""
+	@echo "  $(ERM) --help"
+
+test: dev
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: dev
+	$(BIN)/python bench/run.py --size $(or $(SIZE),medium)
+
+lint: dev
+	$(BIN)/ruff check erm_graph loaders tests bench
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache

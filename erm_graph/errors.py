@@ -1,0 +1,67 @@
+"""One error base class for the whole package.
+
+Every error a user can cause or fix derives from :class:`ErmError`; the CLI and the web layer
+catch this one class and show its message, so the message must say what went wrong *and* what
+to do about it.
+"""
+
+from __future__ import annotations
+
+
+class ErmError(Exception):
+    """An error with a message meant for the person running erm-graph."""
+
+    #: short machine-readable kind, used in the JSON error shape of the web API
+    kind = "error"
+
+
+class ConfigError(ErmError):
+    kind = "config"
+
+
+class StoreError(ErmError):
+    """The graph engine could not be reached, started or used."""
+
+    kind = "store"
+
+
+class ReadOnlyError(StoreError):
+    """A write was sent through a read-only path."""
+
+    kind = "read_only"
+
+
+class QueryTimeout(StoreError):
+    kind = "timeout"
+
+
+class ValidationError(ErmError):
+    """One or more records do not fit the model; ``problems`` lists each one."""
+
+    kind = "validation"
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        shown = "\n".join(f"  - {p}" for p in problems[:20])
+        more = f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""
+        super().__init__(f"{len(problems)} record(s) do not fit the model:\n{shown}{more}")
+
+
+class Problem:
+    """Where a record is wrong and what was expected: the unit of every validation report."""
+
+    __slots__ = ("where", "field", "expected", "got")
+
+    def __init__(self, where: str, field: str, expected: str, got: object = None):
+        self.where = where
+        self.field = field
+        self.expected = expected
+        self.got = got
+
+    def __str__(self) -> str:
+        got = "" if self.got is None else f", got {self.got!r}"
+        return f"{self.where}: field '{self.field}': expected {self.expected}{got}"
+
+    def as_dict(self) -> dict[str, str]:
+        return {"where": self.where, "field": self.field, "expected": self.expected,
+                "got": "" if self.got is None else repr(self.got)}

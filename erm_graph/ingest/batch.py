@@ -1,0 +1,59 @@
+"""`GraphBatch`: what every loader (and the demo generator) produces before anything is written.
+
+A batch holds typed node rows per label and relationship rows per (type, start label, end
+label). It is checked whole against the model, and every relationship end is resolved against
+the batch or the database, before the first write: so a bad file writes nothing.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from erm_graph import model
+from erm_graph.errors import Problem
+
+RelKey = tuple[str, str, str]  # (type, start label, end label)
+
+
+@dataclass
+class GraphBatch:
+    nodes: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
+    relationships: dict[RelKey, list[dict[str, Any]]] = field(
+        default_factory=lambda: defaultdict(list))
+
+    def add_node(self, label: str, row: Mapping[str, Any]) -> None:
+        self.nodes[label].append(dict(row))
+
+    def add_relationship(self, rel_type: str, start_label: str, start: str, end_label: str,
+                         end: str, **props: Any) -> None:
+        self.relationships[(rel_type, start_label, end_label)].append(
+            {"start": start, "end": end, **props})
+
+    def extend(self, other: GraphBatch) -> None:
+        for label, rows in other.nodes.items():
+            self.nodes[label].extend(rows)
+        for key, rows in other.relationships.items():
+            self.relationships[key].extend(rows)
+
+    @property
+    def node_count(self) -> int:
+        return sum(len(rows) for rows in self.nodes.values())
+
+    @property
+    def relationship_count(self) -> int:
+        return sum(len(rows) for rows in self.relationships.values())
+
+    def __len__(self) -> int:
+        return self.node_count + self.relationship_count
+
+    def problems(self) -> list[Problem]:
+        """Every record that does not fit the model (endpoints are checked by the writer)."""
+        found: list[Problem] = []
+        for label, rows in self.nodes.items():
+            found += model.node_problems(label, rows)
+        for (rel_type, start, end), rows in self.relationships.items():
+            found += model.relationship_problems(rel_type, start, end, rows)
+        return found

@@ -1,0 +1,28 @@
+"""The ERM vocabulary as code, and validation of records against it."""
+
+from erm_graph.model.validate import (
+    is_a,
+    label,
+    node_problems,
+    relationship,
+    relationship_problems,
+    validate_nodes,
+    validate_relationships,
+)
+from erm_graph.model.vocabulary import (
+    KEY_LABELS,
+    LABELS,
+    PARTY_KINDS,
+    RELATIONSHIPS,
+    SYSTEM_PROPS,
+    Kind,
+    Label,
+    Prop,
+    Relationship,
+)
+
+__all__ = [
+    "KEY_LABELS", "LABELS", "PARTY_KINDS", "RELATIONSHIPS", "SYSTEM_PROPS", "Kind", "Label",
+    "Prop", "Relationship", "is_a", "label", "node_problems", "relationship",
+    "relationship_problems", "validate_nodes", "validate_relationships",
+]

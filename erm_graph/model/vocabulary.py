@@ -1,0 +1,214 @@
+"""The ERM vocabulary: node labels, relationship types, and the properties each may carry.
+
+This is the only place labels and relationship types are spelled. Everything that writes Cypher
+takes them from here, never from user text, so a label can be interpolated into a query safely
+once it has been looked up in :data:`LABELS` or :data:`RELATIONSHIPS`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class Kind(str, Enum):
+    """The value forms a property may take. Times are ISO-8601 strings so both engines agree."""
+
+    STR = "string"
+    INT = "integer"
+    FLOAT = "number"
+    BOOL = "boolean"
+    DATE = "date (YYYY-MM-DD)"
+    DATETIME = "date-time (YYYY-MM-DDTHH:MM:SS)"
+    STR_LIST = "list of strings"
+
+
+@dataclass(frozen=True)
+class Prop:
+    kind: Kind = Kind.STR
+    required: bool = False
+    choices: tuple[str, ...] = ()
+    minimum: float | None = None
+    maximum: float | None = None
+    help: str = ""
+
+
+@dataclass(frozen=True)
+class Label:
+    """A node label. ``key_label`` is the label whose ``uid`` index finds it (Party for Customer)."""
+
+    name: str
+    help: str
+    props: dict[str, Prop] = field(default_factory=dict)
+    parent: str | None = None
+
+    @property
+    def key_label(self) -> str:
+        return self.parent or self.name
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """Every label a node of this kind carries, the key label first."""
+        return (self.parent, self.name) if self.parent else (self.name,)
+
+
+@dataclass(frozen=True)
+class Relationship:
+    """A relationship type and the (start, end) labels it may join."""
+
+    name: str
+    help: str
+    starts: tuple[str, ...]
+    ends: tuple[str, ...]
+    props: dict[str, Prop] = field(default_factory=dict)
+
+
+#: Properties every node has; ``uid`` is the stable key, unique per key label.
+COMMON_PROPS: dict[str, Prop] = {
+    "uid": Prop(Kind.STR, required=True, help="stable key, unique per label"),
+    "name": Prop(Kind.STR, help="display name"),
+    "source": Prop(Kind.STR, help="provenance: loader, file and row or element id"),
+    "created_at": Prop(Kind.DATETIME, help="set by the store when the node is first written"),
+    "updated_at": Prop(Kind.DATETIME, help="set by the store when the node last changed"),
+}
+
+#: Properties the store maintains itself; loaders may not set them.
+SYSTEM_PROPS = ("created_at", "updated_at", "content_hash")
+
+NAMED = Prop(Kind.STR, required=True, help="display name")
+SENTIMENT = Prop(Kind.FLOAT, minimum=-1, maximum=1, help="-1 (angry) .. 1 (delighted)")
+PARTY_KINDS = ("Customer", "Supplier", "Partner", "Financier", "Government")
+PARTY_PROPS = {
+    "name": NAMED,
+    "segment": Prop(help="market segment, e.g. enterprise, smb, consumer, public"),
+    "industry": Prop(),
+    "country": Prop(),
+    "tier": Prop(Kind.INT, minimum=1, maximum=3, help="importance, 1 = strategic"),
+    "since": Prop(Kind.DATE, help="start of the relationship"),
+}
+
+_labels = [
+    Label("Party", "an outside counterpart, company or person", PARTY_PROPS),
+    Label("Customer", "a party that buys from us", PARTY_PROPS, parent="Party"),
+    Label("Supplier", "a party we buy from", PARTY_PROPS, parent="Party"),
+    Label("Partner", "a party we sell or build with", PARTY_PROPS, parent="Party"),
+    Label("Financier", "a bank or investor", PARTY_PROPS, parent="Party"),
+    Label("Government", "an agency or regulator", PARTY_PROPS, parent="Party"),
+    Label("Contact", "a person at a party", {
+        "name": NAMED, "title": Prop(), "email": Prop()}),
+    Label("Employee", "one of our own staff", {
+        "name": NAMED, "title": Prop(), "email": Prop(),
+        "role": Prop(help="e.g. CRO, account manager, engineer")}),
+    Label("Department", "a unit of the enterprise", {"name": NAMED}),
+    Label("Process", "a business or relationship process", {
+        "name": NAMED, "category": Prop(help="customer, procurement, partner, financing, ...")}),
+    Label("Step", "one activity, event or gateway of a process", {
+        "name": NAMED,
+        "kind": Prop(choices=("task", "event", "start", "end", "gateway", "subprocess"),
+                     help="what the flowchart shape was"),
+        "order": Prop(Kind.INT, minimum=0, help="position in the flow")}),
+    Label("Document", "what a step uses or produces", {
+        "name": NAMED,
+        "kind": Prop(required=True, choices=("document", "material", "database", "system"))}),
+    Label("Map", "a relationship map: a process with its people, documents and parties",
+          {"name": NAMED}),
+    Label("Product", "what the enterprise sells", {
+        "name": NAMED,
+        "kind": Prop(required=True, choices=("product", "service", "advertising")),
+        "price": Prop(Kind.FLOAT, minimum=0)}),
+    Label("Interaction", "one touch between a party or contact and the enterprise", {
+        "kind": Prop(required=True, choices=(
+            "consultation", "purchase", "service", "support", "maintenance",
+            "complaint", "meeting", "call", "email")),
+        "at": Prop(Kind.DATETIME, required=True),
+        "channel": Prop(choices=("phone", "email", "web", "visit", "chat", "event")),
+        "amount": Prop(Kind.FLOAT, help="money moved, in the enterprise currency"),
+        "sentiment": SENTIMENT,
+        "inbound": Prop(Kind.BOOL, help="true when the party reached out to us")}),
+    Label("Case", "a service, warranty or complaint ticket", {
+        "kind": Prop(required=True, choices=("service", "warranty", "complaint")),
+        "status": Prop(required=True, choices=("open", "in_progress", "resolved", "closed")),
+        "severity": Prop(Kind.INT, minimum=1, maximum=4, help="1 = critical"),
+        "opened_at": Prop(Kind.DATETIME, required=True),
+        "closed_at": Prop(Kind.DATETIME),
+        "escalated": Prop(Kind.BOOL),
+        "resolution": Prop()}),
+    Label("Survey", "a customer or employee survey", {
+        "name": NAMED, "audience": Prop(choices=("customer", "employee")),
+        "sent_at": Prop(Kind.DATE)}),
+    Label("Response", "one answer to a survey", {
+        "score": Prop(Kind.INT, required=True, minimum=0, maximum=10),
+        "at": Prop(Kind.DATETIME, required=True), "text": Prop()}),
+    Label("Feedback", "customer knowledge for marketing and R&D", {
+        "kind": Prop(required=True, choices=("need", "defect", "idea", "praise")),
+        "text": Prop(required=True), "at": Prop(Kind.DATETIME, required=True),
+        "score": Prop(Kind.INT, minimum=0, maximum=10)}),
+    Label("Opportunity", "a possible sale", {
+        "name": NAMED, "stage": Prop(choices=("lead", "qualified", "proposal", "won", "lost")),
+        "amount": Prop(Kind.FLOAT, minimum=0), "close_date": Prop(Kind.DATE)}),
+    Label("Campaign", "a marketing campaign", {
+        "name": NAMED, "channel": Prop(), "start": Prop(Kind.DATE), "end": Prop(Kind.DATE)}),
+    Label("Contract", "a signed agreement", {
+        "name": NAMED, "value": Prop(Kind.FLOAT, minimum=0),
+        "start": Prop(Kind.DATE), "end": Prop(Kind.DATE)}),
+]
+
+LABELS: dict[str, Label] = {lab.name: lab for lab in _labels}
+#: Labels that carry a uid index of their own (key labels); Customer etc. are found via Party.
+KEY_LABELS: tuple[str, ...] = tuple(lab.name for lab in _labels if lab.parent is None)
+
+_PARTY_OR_CONTACT = ("Party", "Contact")
+_COMPONENTS = ("Map", "Process", "Step", "Document", "Department")
+
+_relationships = [
+    Relationship("WORKS_FOR", "a contact works for a party", ("Contact",), ("Party",)),
+    Relationship("MEMBER_OF", "an employee belongs to a department", ("Employee",),
+                 ("Department",)),
+    Relationship("PART_OF", "a department sits inside another", ("Department",),
+                 ("Department",)),
+    Relationship("HAS_STEP", "a process contains a step", ("Process",), ("Step",),
+                 {"order": Prop(Kind.INT, minimum=0)}),
+    Relationship("SUBPROCESS_OF", "a flattened sub-process step belongs to its parent step",
+                 ("Step",), ("Step",)),
+    Relationship("NEXT", "the flow from one step to the next", ("Step",), ("Step",),
+                 {"label": Prop(), "condition": Prop()}),
+    Relationship("PERFORMS", "who carries out a step (above the flow)",
+                 ("Department", "Employee"), ("Step",), {"role": Prop()}),
+    Relationship("USES", "what a step needs (below the flow)", ("Step",), ("Document",)),
+    Relationship("PRODUCES", "what a step creates (below the flow)", ("Step",), ("Document",)),
+    Relationship("PARTICIPATES_IN", "an outside party takes part in a step (around the flow)",
+                 ("Party",), ("Step",), {"role": Prop()}),
+    Relationship("RESPONSIBLE_FOR", "the one owner of a component", ("Employee",), _COMPONENTS),
+    Relationship("DEPICTS", "a relationship map shows a process", ("Map",), ("Process",)),
+    Relationship("MANAGES", "the account owner of a party", ("Employee",), ("Party",)),
+    Relationship("RELATES_TO", "a tie between two parties", ("Party",), ("Party",),
+                 {"kind": Prop(choices=("subsidiary", "supplies", "finances", "regulates",
+                                        "partners", "refers"))}),
+    Relationship("HAD", "a party or contact had an interaction", _PARTY_OR_CONTACT,
+                 ("Interaction",)),
+    Relationship("WITH", "the employee on our side of an interaction", ("Interaction",),
+                 ("Employee",)),
+    Relationship("AT_STEP", "the process step an interaction belongs to", ("Interaction",),
+                 ("Step",)),
+    Relationship("ABOUT", "what a record concerns",
+                 ("Interaction", "Case", "Response", "Feedback", "Opportunity", "Contract",
+                  "Campaign"),
+                 ("Product", "Step", "Department")),
+    Relationship("RAISED", "a party opened a case", _PARTY_OR_CONTACT, ("Case",)),
+    Relationship("ASSIGNED_TO", "who handles a case", ("Case",), ("Employee", "Department")),
+    Relationship("TO", "a response answers a survey", ("Response",), ("Survey",)),
+    Relationship("GAVE", "who answered", ("Party", "Contact", "Employee"), ("Response",)),
+    Relationship("FROM", "where a piece of feedback came from", ("Feedback",),
+                 ("Interaction", "Case", "Response")),
+    Relationship("HOLDS", "a party's opportunities and contracts", ("Party",),
+                 ("Opportunity", "Contract")),
+    Relationship("TARGETS", "a campaign aims at a party", ("Campaign",), ("Party",)),
+    Relationship("SUPPLIES", "a supplier provides a product or material", ("Party",),
+                 ("Product", "Document")),
+    Relationship("KNOWS", "derived by analytics: how well an employee knows a party",
+                 ("Employee",), _PARTY_OR_CONTACT,
+                 {"strength": Prop(Kind.FLOAT, minimum=0, maximum=1),
+                  "evidence": Prop(help="the inputs the strength was computed from")}),
+]
+
+RELATIONSHIPS: dict[str, Relationship] = {rel.name: rel for rel in _relationships}

@@ -1,0 +1,48 @@
+"""Settings are data: each has a name, an ``ERM_`` environment variable, a default and a help.
+
+The CLI's options and the docs are generated from :data:`SETTINGS`; a test fails when one is
+not documented in the README.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    env: str
+    default: str
+    help: str
+
+
+SETTINGS = [
+    Setting("db", "ERM_DB", "embedded:",
+            "database URL: embedded:[DIR], falkordb://host:port, bolt:// or neo4j+s://..."),
+    Setting("data_dir", "ERM_DATA_DIR", "$XDG_DATA_HOME/erm-graph or ~/.local/share/erm-graph",
+            "where `embedded:` keeps its data when the URL names no directory"),
+    Setting("query_timeout", "ERM_QUERY_TIMEOUT", "30",
+            "seconds an ad hoc or named query may run before it is stopped"),
+    Setting("row_cap", "ERM_ROW_CAP", "10000", "most rows an ad hoc query returns"),
+    Setting("db_password", "ERM_DB_PASSWORD", "", "password of a falkordb:// server"),
+    Setting("neo4j_user", "ERM_NEO4J_USER", "neo4j", "Neo4j user name"),
+    Setting("neo4j_password", "ERM_NEO4J_PASSWORD", "", "Neo4j password (never printed)"),
+    Setting("neo4j_database", "ERM_NEO4J_DATABASE", "", "Neo4j database, default: the home one"),
+]
+
+
+def get(name: str) -> str:
+    """The value of a setting from its environment variable, else its default."""
+    setting = next(s for s in SETTINGS if s.name == name)
+    return os.environ.get(setting.env, setting.default)
+
+
+def default_data_dir() -> Path:
+    explicit = os.environ.get("ERM_DATA_DIR")
+    if explicit:
+        return Path(explicit).expanduser()
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "erm-graph"

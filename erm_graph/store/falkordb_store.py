@@ -1,0 +1,209 @@
+"""FalkorDB through its native client: the embedded child server or a `falkordb://` server.
+
+Read-only is enforced by the engine (``GRAPH.RO_QUERY`` refuses any write); timeouts are the
+engine's own per-query timeout. The Bolt port of FalkorDB is never used (see ENGINE-NOTES).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import falkordb
+import redis
+from falkordb.edge import Edge
+from falkordb.node import Node
+from falkordb.path import Path as GraphPath
+
+from erm_graph import model
+from erm_graph.errors import QueryTimeout, ReadOnlyError, StoreError
+from erm_graph.store.base import CypherStore, QueryResult
+from erm_graph.store.embedded_server import AOF_DIR, EmbeddedServer, _binaries
+
+GRAPH = "erm"
+
+
+def to_python(value: Any) -> Any:
+    """Nodes, relationships and paths as plain dicts/lists, the same shape on every engine."""
+    if isinstance(value, Node):
+        return {"_id": value.id, "_labels": list(value.labels or []), **value.properties}
+    if isinstance(value, Edge):
+        return {"_id": value.id, "_type": value.relation, "_start": value.src_node,
+                "_end": value.dest_node, **value.properties}
+    if isinstance(value, GraphPath):
+        return {"nodes": [to_python(n) for n in value.nodes()],
+                "relationships": [to_python(e) for e in value.edges()]}
+    if isinstance(value, list):
+        return [to_python(v) for v in value]
+    if isinstance(value, dict):
+        return {k: to_python(v) for k, v in value.items()}
+    return value
+
+
+def _translate(exc: redis.ResponseError, read_only: bool) -> StoreError:
+    text = str(exc)
+    lowered = text.lower()
+    if "read-only" in lowered or "ro_query" in lowered:
+        return ReadOnlyError("this query writes to the graph but was run read-only; "
+                             "writes need --write (CLI) or read_only=False (Python)")
+    if "timed out" in lowered:
+        return QueryTimeout("the query ran past its timeout and was stopped"
+                            + ("" if read_only else "; nothing of it was written"))
+    if "misconf" in lowered or "no space" in lowered or "aof" in lowered:
+        return StoreError(f"the engine cannot write its append-only file (is the disk full?): "
+                          f"{text}")
+    return StoreError(f"the engine rejected the query: {text}")
+
+
+class FalkorDBStore(CypherStore):
+    """A :class:`GraphStore` on FalkorDB."""
+
+    engine = "falkordb"
+
+    def __init__(self, *, data_dir: Path | None = None, host: str = "localhost",
+                 port: int = 6379, password: str | None = None, graph: str = GRAPH):
+        self._server: EmbeddedServer | None = None
+        if data_dir is not None:
+            self.engine = "embedded"
+            self._server = EmbeddedServer(data_dir)
+            self._server.acquire()
+            self.location = str(self._server.data_dir)
+            self._db = falkordb.FalkorDB(unix_socket_path=str(self._server.socket))
+        else:
+            self.location = f"falkordb://{host}:{port}/{graph}"
+            self._db = falkordb.FalkorDB(host=host, port=port, password=password)
+        self._graph = self._db.select_graph(graph)
+        self._graph_name = graph
+        self._create_graph()
+
+    def _create_graph(self) -> None:
+        """Reads on a graph key that does not exist yet fail, so make it exist (it is cheap)."""
+        try:
+            if self._graph_name not in self._db.list_graphs():
+                self._graph.query("RETURN 1")
+        except redis.ResponseError as exc:
+            raise _translate(exc, False) from None
+
+    # -- execution -------------------------------------------------------------------------------
+    def _execute(self, cypher: str, params: Mapping[str, Any], read_only: bool,
+                 timeout: float | None) -> QueryResult:
+        try:
+            return self._once(cypher, params, read_only, timeout)
+        except redis.ConnectionError:
+            # The embedded server died (crash, kill -9): restart it from its AOF. Only reads
+            # are retried; a write may or may not have been applied before the crash.
+            if self._server is None:
+                raise StoreError(f"lost the connection to {self.location}") from None
+            self._server.ensure_running()
+            self._db.connection.connection_pool.reset()
+            if not read_only:
+                raise StoreError("the embedded server stopped during a write and was "
+                                 "restarted; run the write again (upserts are idempotent)")\
+                    from None
+            return self._once(cypher, params, read_only, timeout)
+
+    def _once(self, cypher: str, params: Mapping[str, Any], read_only: bool,
+              timeout: float | None) -> QueryResult:
+        ms = None if timeout is None else max(1, int(timeout * 1000))
+        try:
+            if read_only:
+                res = self._graph.ro_query(cypher, dict(params), timeout=ms)
+            else:
+                res = self._graph.query(cypher, dict(params), timeout=ms)
+        except redis.ResponseError as exc:
+            raise _translate(exc, read_only) from None
+        columns = [h[1] if isinstance(h, list | tuple) else h for h in (res.header or [])]
+        rows = [[to_python(v) for v in row] for row in res.result_set]
+        return QueryResult([str(c) for c in columns], rows, {
+            "nodes_created": res.nodes_created, "relationships_created":
+            res.relationships_created, "properties_set": res.properties_set,
+            "nodes_deleted": res.nodes_deleted})
+
+    # -- schema ----------------------------------------------------------------------------------
+    def _indexed(self) -> set[tuple[str, str]]:
+        """(label, property) pairs that already have a range index."""
+        rows = self.run("CALL db.indexes() YIELD label, properties, types "
+                        "RETURN label, properties, types").rows
+        found = set()
+        for lab, props, types in rows:
+            for prop in props:
+                kinds = types.get(prop, []) if isinstance(types, dict) else types
+                if "RANGE" in [str(k).upper() for k in kinds]:
+                    found.add((lab, prop))
+        return found
+
+    def ensure_schema(self) -> None:
+        """A uid index on every label; a unique constraint on every key label.
+
+        FalkorDB has no ``IF NOT EXISTS`` and errors on a duplicate index, so existing ones are
+        read first. The constraint is built in the background; it needs the index first.
+        """
+        have = self._indexed()
+        for name in model.LABELS:
+            if (name, "uid") not in have:
+                self.run(f"CREATE INDEX FOR (n:{name}) ON (n.uid)", read_only=False)
+        constrained = {row[1] for row in self.run(
+            "CALL db.constraints() YIELD type, label RETURN type, label").rows
+            if row[0] == "UNIQUE"}
+        for name in model.KEY_LABELS:
+            if name not in constrained:
+                try:
+                    self._db.connection.execute_command(
+                        "GRAPH.CONSTRAINT", "CREATE", self._graph_name, "UNIQUE", "NODE", name,
+                        "PROPERTIES", 1, "uid")
+                except redis.ResponseError as exc:
+                    if "already exists" not in str(exc).lower():
+                        raise _translate(exc, False) from None
+
+    # -- life ------------------------------------------------------------------------------------
+    def compact(self) -> None:
+        """Rewrite the AOF as a snapshot: replaying a big load's AOF is ~100x slower than it."""
+        if self._server is None:
+            return
+        conn = self._db.connection
+        try:
+            conn.bgrewriteaof()
+        except redis.ResponseError as exc:  # one is already running: wait for it below
+            if "already in progress" not in str(exc):
+                raise _translate(exc, False) from None
+        while True:
+            info = conn.info("persistence")
+            if not info.get("aof_rewrite_in_progress") and not info.get(
+                    "aof_rewrite_scheduled"):
+                return
+            time.sleep(0.05)
+
+    def clear(self) -> None:
+        """Drop the whole graph; the schema is recreated by the next ensure_schema()."""
+        try:
+            self._graph.delete()
+        except redis.ResponseError as exc:
+            if "empty key" not in str(exc).lower() and "invalid graph" not in str(exc).lower():
+                raise _translate(exc, False) from None
+        self._create_graph()
+
+    def close(self) -> None:
+        try:
+            self._db.connection.close()
+        finally:
+            if self._server is not None:
+                self._server.release()
+                self._server = None
+
+
+def repair_aof(data_dir: Path) -> str:
+    """Run redis-check-aof --fix on the embedded AOF (the server binary doubles as the tool)."""
+    server, _ = _binaries()
+    aof_dir = Path(data_dir).expanduser().resolve() / AOF_DIR
+    manifests = sorted(aof_dir.glob("*.manifest"))
+    if not manifests:
+        raise StoreError(f"no append-only file to repair in {aof_dir}")
+    done = subprocess.run(["redis-check-aof", "--fix", str(manifests[0])], executable=server,
+                          input="y\n", capture_output=True, text=True, cwd=aof_dir)
+    if done.returncode != 0:
+        raise StoreError(f"redis-check-aof could not repair {aof_dir}:\n{done.stdout}"
+                         f"{done.stderr}")
+    return done.stdout
