@@ -39,6 +39,7 @@ demo: install
 	@echo "  $(ERM) --help"
 
 test: dev
+	bash tests/setup.sh
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: dev

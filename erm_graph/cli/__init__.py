@@ -1,0 +1,11 @@
+"""The `erm` command line. Each module registers its commands on the one Typer `app`."""
+
+from erm_graph.cli import core  # noqa: F401  (registers commands)
+from erm_graph.cli.app import app
+
+
+def main() -> None:
+    app()
+
+
+__all__ = ["app", "main"]

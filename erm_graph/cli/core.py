@@ -1,0 +1,140 @@
+"""Commands that manage the library itself: init, status, demo, cypher, reset, repair."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from erm_graph.cli.app import command, console, describe, err_console, opened_store
+from erm_graph.cli.output import Format, parse_params, show
+from erm_graph.errors import ErmError
+from erm_graph.query import run_cypher
+
+
+@command()
+def init(ctx: typer.Context) -> None:
+    """Create the database (embedded: the data directory) and its uid indexes."""
+    with opened_store(ctx) as store:
+        store.ensure_schema()
+        console.print(f"Ready: {describe(store)}")
+
+
+@command()
+def status(ctx: typer.Context) -> None:
+    """Show the engine, where the data lives, and node/relationship counts per label and type."""
+    with opened_store(ctx) as store:
+        labels, types = store.counts()
+        console.print(f"[bold]Engine:[/] {describe(store)}")
+    grid = Table.grid(padding=(0, 4))
+    grid.add_row(_count_table("Label", labels), _count_table("Relationship", types))
+    console.print(grid)
+
+
+def _count_table(title: str, counts: dict[str, int]) -> Table:
+    table = Table(title, "count", title_justify="left")
+    for name, n in counts.items():
+        table.add_row(name, f"{n:,}", style="dim" if n == 0 else None)
+    table.add_row("[bold]total[/]", f"[bold]{sum(counts.values()):,}[/]")
+    return table
+
+
+def rows_per_second_progress() -> Progress:
+    """The progress bar every long write uses: done/total, rows/s, elapsed, remaining."""
+    return Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
+                    MofNCompleteColumn(), TextColumn("{task.speed:>9,.0f} rows/s"),
+                    TimeElapsedColumn(), TimeRemainingColumn(), console=err_console,
+                    transient=False)
+
+
+@command()
+def demo(
+    ctx: typer.Context,
+    size: Annotated[str, typer.Option(
+        help="small (~2k nodes), medium (~100k), large (~1M nodes, 5M relationships), "
+             "or a node count")] = "small",
+    seed: Annotated[int, typer.Option(help="random seed; the same seed gives the same "
+                                            "enterprise")] = 7,
+) -> None:
+    """Load the demo enterprise: parties, processes with their relationship maps, products,
+    interactions, cases, surveys and feedback, with known facts planted for the queries.
+
+    Loading is idempotent: running it again with the same size and seed changes nothing.
+    """
+    from erm_graph.demo import expected_total, load_demo
+
+    chosen: str | int = int(size) if size.isdigit() else size
+    with opened_store(ctx) as store, rows_per_second_progress() as bar:
+        task = bar.add_task(f"demo {size}", total=expected_total(chosen))
+        report = load_demo(store, chosen, seed, progress=lambda n: bar.advance(task, n))
+    console.print(f"Demo enterprise '{size}' (seed {seed}) in {describe(store)}: "
+                  f"{report.total('created'):,} created, {report.total('updated'):,} updated, "
+                  f"{report.total('unchanged'):,} unchanged.")
+
+
+@command()
+def cypher(
+    ctx: typer.Context,
+    query: Annotated[str, typer.Argument(help="one Cypher statement")],
+    param: Annotated[list[str], typer.Option(
+        "--param", "-p", help="a parameter as key=value; the value is read as JSON when it "
+                              "parses (42, true, [1,2]) and as text otherwise")] = [],  # noqa: B006
+    fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
+    write: Annotated[bool, typer.Option(
+        "--write", help="allow the statement to change the graph (read-only without it)")] = False,
+    timeout: Annotated[float | None, typer.Option(
+        help="seconds before the query is stopped [default: ERM_QUERY_TIMEOUT or 30]")] = None,
+) -> None:
+    """Run one Cypher statement. Read-only unless --write: the engine itself refuses writes.
+
+    Example: `erm cypher "MATCH (c:Customer {uid: $uid})--(x) RETURN x.name" -p uid=cust-000001`
+    """
+    with opened_store(ctx) as store:
+        result = run_cypher(store, query, parse_params(param), write=write, timeout=timeout)
+    show(result, fmt)
+    if result.stats.get("truncated"):
+        err_console.print("[yellow]Only the first rows are shown (ERM_ROW_CAP); add LIMIT or "
+                          "aggregate.[/]")
+
+
+@command()
+def reset(
+    ctx: typer.Context,
+    yes: Annotated[bool, typer.Option("--yes", help="confirm: delete every node and "
+                                                    "relationship")] = False,
+) -> None:
+    """Delete the whole graph (the schema is recreated by the next load)."""
+    if not yes:
+        raise ErmError("reset deletes every node and relationship: run it again with --yes")
+    with opened_store(ctx) as store:
+        store.clear()
+        console.print(f"Deleted everything in {describe(store)}.")
+
+
+@command()
+def repair(
+    ctx: typer.Context,
+) -> None:
+    """Cut a damaged tail off the embedded append-only file so the server can start again.
+
+    Keep a copy of the data directory first: writes after the damaged point are lost.
+    """
+    from erm_graph.store.falkordb_store import repair_aof
+
+    db: str = ctx.obj["db"]
+    if not db.startswith("embedded:"):
+        raise ErmError("repair is for the embedded engine (--db embedded:DIR)")
+    from erm_graph.settings import default_data_dir
+
+    path = db.split(":", 1)[1]
+    console.print(repair_aof(Path(path) if path else default_data_dir()))

@@ -1,0 +1,59 @@
+"""Show query results as a rich table, CSV or JSON: the one place results are formatted."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from enum import Enum
+from typing import Any
+
+from rich.table import Table
+
+from erm_graph.cli.app import console
+from erm_graph.store import QueryResult
+
+
+class Format(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, dict | list):
+        return json.dumps(value, default=str, ensure_ascii=False)
+    return "" if value is None else str(value)
+
+
+def show(result: QueryResult, fmt: Format, title: str | None = None) -> None:
+    if fmt is Format.json:
+        sys.stdout.write(json.dumps(result.records(), default=str, ensure_ascii=False,
+                                    indent=2) + "\n")
+    elif fmt is Format.csv:
+        writer = csv.writer(sys.stdout)
+        writer.writerow(result.columns)
+        writer.writerows([[_cell(v) for v in row] for row in result.rows])
+    else:
+        table = Table(*result.columns, title=title, show_lines=False)
+        for row in result.rows:
+            table.add_row(*(_cell(v) for v in row))
+        console.print(table)
+        console.print(f"[dim]{len(result.rows)} row(s)[/]")
+
+
+def parse_params(pairs: list[str]) -> dict[str, Any]:
+    """``-p key=value`` pairs; values are read as JSON when they parse (42, 1.5, true, [1,2],
+    "text"), otherwise taken as plain strings."""
+    from erm_graph.errors import ErmError
+
+    params: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key.strip():
+            raise ErmError(f"parameter {pair!r} is not of the form key=value")
+        try:
+            params[key.strip()] = json.loads(raw)
+        except json.JSONDecodeError:
+            params[key.strip()] = raw
+    return params

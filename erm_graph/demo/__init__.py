@@ -1,0 +1,1 @@
+"""A seeded, deterministic demo enterprise (see :mod:`erm_graph.demo.facts`)."""

@@ -1,0 +1,35 @@
+"""Ad hoc Cypher for analysts: read-only by default, with a time limit and a row cap.
+
+Read-only is not decided by parsing the text: the engine runs it read-only
+(``GRAPH.RO_QUERY`` on FalkorDB, a read transaction on Neo4j) and refuses any write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from erm_graph import settings
+from erm_graph.errors import ErmError
+from erm_graph.store import GraphStore, QueryResult
+
+#: a single statement of at most this many characters
+MAX_QUERY_CHARS = 20_000
+
+
+def run_cypher(store: GraphStore, text: str, params: Mapping[str, Any] | None = None, *,
+               write: bool = False, timeout: float | None = None,
+               row_cap: int | None = None) -> QueryResult:
+    """Run one statement; ``result.stats["truncated"]`` is 1 when the row cap cut rows off."""
+    text = text.strip()
+    if not text:
+        raise ErmError("the query is empty")
+    if len(text) > MAX_QUERY_CHARS:
+        raise ErmError(f"the query is {len(text)} characters long; the limit is "
+                       f"{MAX_QUERY_CHARS}")
+    timeout = float(settings.get("query_timeout")) if timeout is None else timeout
+    cap = int(settings.get("row_cap")) if row_cap is None else row_cap
+    result = store.run(text, params or {}, read_only=not write, timeout=timeout)
+    result.stats["truncated"] = float(len(result.rows) > cap)
+    del result.rows[cap:]
+    return result

@@ -1,0 +1,47 @@
+"""Shared fixtures: real engines only.
+
+``--backend=embedded`` (default) runs against a FalkorDB child server in a temporary data dir;
+``--backend=neo4j`` runs the same tests against the Neo4j named by ERM_TEST_NEO4J_URL (its
+graph is wiped, so never point it at real data).
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from erm_graph.store import open_store
+
+NEO4J_URL = os.environ.get("ERM_TEST_NEO4J_URL")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--backend", default="embedded", choices=("embedded", "neo4j"),
+                     help="engine the store fixtures use")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    skip = pytest.mark.skip(reason="needs a live Neo4j: set ERM_TEST_NEO4J_URL "
+                                   "(and ERM_NEO4J_USER / ERM_NEO4J_PASSWORD)")
+    for item in items:
+        if "neo4j" in item.keywords and not NEO4J_URL:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def store_url(request: pytest.FixtureRequest, tmp_path) -> str:
+    if request.config.getoption("--backend") == "neo4j":
+        if not NEO4J_URL:
+            pytest.skip("--backend=neo4j needs ERM_TEST_NEO4J_URL")
+        return NEO4J_URL
+    return f"embedded:{tmp_path / 'db'}"
+
+
+@pytest.fixture
+def store(store_url):
+    """An empty graph on the chosen engine, closed (and its server stopped) afterwards."""
+    s = open_store(store_url)
+    s.clear()
+    yield s
+    s.close()
