@@ -26,6 +26,8 @@ import time
 from pathlib import Path
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from erm_graph.errors import StoreError
 
@@ -56,6 +58,15 @@ def _binaries() -> tuple[str, str]:
     return server, module
 
 
+def _running(pid: int) -> bool:
+    """The process exists and is not a zombie (a zombie has exited, only not been reaped)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
 class EmbeddedServer:
     """Start, share, recover and stop the FalkorDB server of one data directory."""
 
@@ -63,6 +74,7 @@ class EmbeddedServer:
         self.data_dir = data_dir.expanduser().resolve()
         self.socket = self.data_dir / SOCKET
         self._clients_fd: int | None = None
+        self._proc: subprocess.Popen[bytes] | None = None
         if len(os.fsencode(self.socket)) >= 104:
             raise StoreError(f"the data directory path {self.data_dir} is too long for a unix "
                              "socket (keep it under ~90 characters): choose a shorter --db path")
@@ -116,19 +128,23 @@ class EmbeddedServer:
             os.close(fd)
 
     def stop(self) -> None:
-        """SHUTDOWN, then SIGTERM, then SIGKILL: the AOF is fsynced on every write anyway."""
+        """SHUTDOWN (the AOF is fsynced), then SIGTERM, then SIGKILL if it does not comply.
+
+        Redis removes its pid file once its data is safe; unloading the graph module after that
+        takes seconds, so we wait for the pid file, not for the process to end.
+        """
         pid = self._pid()
         try:
-            redis.Redis(unix_socket_path=str(self.socket), socket_timeout=5).shutdown(nosave=True)
-        except (redis.ConnectionError, redis.ResponseError, OSError):
+            self._connection(0.5).shutdown()
+        except (redis.ConnectionError, redis.TimeoutError, redis.ResponseError, OSError):
             pass
-        if pid and not self._wait_exit(pid, 10):
+        if pid and not self._wait_shutdown(pid, 10):
             for sig in (signal.SIGTERM, signal.SIGKILL):
                 try:
                     os.kill(pid, sig)
                 except ProcessLookupError:
                     break
-                if self._wait_exit(pid, 5):
+                if self._wait_shutdown(pid, 5):
                     break
         self._remove_stale()
 
@@ -162,8 +178,9 @@ class EmbeddedServer:
         if pid and self._is_our_server(pid):
             if self._wait_ready(pid, LOADING_SECONDS):
                 return True
-            raise StoreError(f"the embedded server (pid {pid}) runs but does not answer on "
-                             f"{self.socket}; stop it with `kill {pid}` and retry")
+            if self._is_our_server(pid):
+                raise StoreError(f"the embedded server (pid {pid}) runs but does not answer "
+                                 f"on {self.socket}; stop it with `kill {pid}` and retry")
         self._remove_stale()
         return False
 
@@ -185,9 +202,9 @@ class EmbeddedServer:
             "--loadmodule", module,
             "TIMEOUT_MAX", str(TIMEOUT_MAX_MS), "TIMEOUT_DEFAULT", str(TIMEOUT_MAX_MS),
         ]
-        proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL, start_new_session=True,
-                                cwd=self.data_dir)
+        self._proc = proc = subprocess.Popen(
+            args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, start_new_session=True, cwd=self.data_dir)
         deadline = time.monotonic() + LOADING_SECONDS
         while time.monotonic() < deadline:
             if proc.poll() is not None:
@@ -198,9 +215,14 @@ class EmbeddedServer:
         proc.kill()
         raise StoreError(f"the embedded server did not become ready; see {self.data_dir / LOG}")
 
+    def _connection(self, timeout: float) -> redis.Redis:
+        """A plain connection that fails at once: redis-py's default retries take seconds."""
+        return redis.Redis(unix_socket_path=str(self.socket), socket_timeout=timeout,
+                           retry=Retry(NoBackoff(), 0))
+
     def _ready(self) -> bool:
         try:
-            return bool(redis.Redis(unix_socket_path=str(self.socket), socket_timeout=2).ping())
+            return bool(self._connection(2).ping())
         except (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError, OSError):
             return False
 
@@ -214,20 +236,20 @@ class EmbeddedServer:
             time.sleep(0.05)
         return False
 
-    @staticmethod
-    def _wait_exit(pid: int, seconds: float) -> bool:
+    def _wait_shutdown(self, pid: int, seconds: float) -> bool:
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
+            if self._proc is not None and self._proc.pid == pid:
+                self._proc.poll()  # reap our own child so it does not linger as a zombie
+            if not _running(pid) or not (self.data_dir / PID).exists():
                 return True
             time.sleep(0.02)
         return False
 
     def log_tail(self, lines: int = 8) -> str:
         try:
-            return "\n".join((self.data_dir / LOG).read_text(errors="replace").splitlines()[-lines:])
+            text = (self.data_dir / LOG).read_text(errors="replace")
+            return "\n".join(text.splitlines()[-lines:])
         except OSError:
             return ""
 

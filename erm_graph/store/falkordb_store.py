@@ -108,11 +108,16 @@ class FalkorDBStore(CypherStore):
     def _once(self, cypher: str, params: Mapping[str, Any], read_only: bool,
               timeout: float | None) -> QueryResult:
         ms = None if timeout is None else max(1, int(timeout * 1000))
+        send = self._graph.ro_query if read_only else self._graph.query
         try:
-            if read_only:
-                res = self._graph.ro_query(cypher, dict(params), timeout=ms)
-            else:
-                res = self._graph.query(cypher, dict(params), timeout=ms)
+            try:
+                res = send(cypher, dict(params), timeout=ms)
+            except redis.ResponseError as exc:
+                if "empty key" not in str(exc):
+                    raise
+                # the graph key is gone (never written, or cleared): recreate it and retry
+                self._create_graph()
+                res = send(cypher, dict(params), timeout=ms)
         except redis.ResponseError as exc:
             raise _translate(exc, read_only) from None
         columns = [h[1] if isinstance(h, list | tuple) else h for h in (res.header or [])]

@@ -1,0 +1,139 @@
+"""The embedded engine's server life: start, sharing, crash recovery, clean stop, errors."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import redis
+
+from erm_graph.errors import StoreError
+from erm_graph.store import open_store
+from erm_graph.store.embedded_server import PID, SOCKET, EmbeddedServer
+
+
+def _server_pid(data_dir: Path) -> int:
+    return int((data_dir / PID).read_text())
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return Path(f"/proc/{pid}").exists() and "Z" not in Path(f"/proc/{pid}/stat").read_text()\
+        .split()[2]
+
+
+def test_starts_quickly_on_a_socket_only_and_stops_when_closed(tmp_path):
+    started = time.monotonic()
+    store = open_store(f"embedded:{tmp_path}")
+    took = time.monotonic() - started
+    pid = _server_pid(tmp_path)
+    assert took < 2.0
+    assert (tmp_path / SOCKET).is_socket()
+    conn = redis.Redis(unix_socket_path=str(tmp_path / SOCKET))
+    assert conn.config_get("port") == {"port": "0"}  # no TCP port
+    assert conn.config_get("appendfsync") == {"appendfsync": "always"}
+    conn.close()
+    assert store.run("RETURN 1 AS one").rows == [[1]]
+    store.close()
+    deadline = time.monotonic() + 5
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(pid)
+    assert not (tmp_path / SOCKET).exists()
+
+
+def test_a_second_process_shares_the_running_server(tmp_path):
+    store = open_store(f"embedded:{tmp_path}")
+    store.ensure_schema()
+    store.upsert_nodes("Customer", [{"uid": "c1", "name": "Acme"}])
+    pid = _server_pid(tmp_path)
+    code = (
+        "from erm_graph.store import open_store\n"
+        f"s = open_store('embedded:{tmp_path}')\n"
+        "print(s.run('MATCH (c:Customer) RETURN c.name').rows[0][0])\n"
+        "s.upsert_nodes('Customer', [{'uid': 'c2', 'name': 'Beta'}])\n"
+        "s.close()\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "Acme"
+    assert _server_pid(tmp_path) == pid and _alive(pid), "the second process must not stop it"
+    assert store.run("MATCH (c:Customer) RETURN count(c)").rows == [[2]]
+    store.close()
+
+
+def test_kill_9_of_the_server_is_recovered_with_data_intact(tmp_path):
+    store = open_store(f"embedded:{tmp_path}")
+    store.ensure_schema()
+    rows = [{"uid": f"c{i}", "name": f"Customer {i}"} for i in range(2000)]
+    store.upsert_nodes("Customer", rows)
+    os.kill(_server_pid(tmp_path), signal.SIGKILL)
+    time.sleep(0.2)
+    # the open store restarts the server from its AOF and retries the read
+    assert store.run("MATCH (c:Customer) RETURN count(c)").rows == [[2000]]
+    store.close()
+    # a new process after a crash with a stale pid file and socket also recovers
+    store = open_store(f"embedded:{tmp_path}")
+    os.kill(_server_pid(tmp_path), signal.SIGKILL)
+    store2 = open_store(f"embedded:{tmp_path}")
+    assert store2.run("MATCH (c:Customer) RETURN count(c)").rows == [[2000]]
+    store2.close()
+    store.close()
+
+
+def test_a_write_interrupted_by_a_crash_is_reported_not_silently_retried(tmp_path):
+    store = open_store(f"embedded:{tmp_path}")
+    os.kill(_server_pid(tmp_path), signal.SIGKILL)
+    time.sleep(0.2)
+    with pytest.raises(StoreError, match="run the write again"):
+        store.run("CREATE (:Customer {uid: 'x'})", read_only=False)
+    assert store.run("RETURN 1").rows == [[1]]
+    store.close()
+
+
+def test_stale_files_of_a_dead_server_are_cleaned(tmp_path):
+    (tmp_path / PID).write_text("999999")
+    (tmp_path / SOCKET).write_text("")
+    store = open_store(f"embedded:{tmp_path}")
+    assert store.run("RETURN 2").rows == [[2]]
+    store.close()
+
+
+def test_unwritable_data_dir_is_a_clear_error(tmp_path):
+    if os.geteuid() == 0:
+        target = Path("/proc/erm-graph-cannot-be-here")
+    else:
+        target = tmp_path / "ro" / "db"
+        (tmp_path / "ro").mkdir(mode=0o500)
+    with pytest.raises(StoreError, match="data directory"):
+        open_store(f"embedded:{target}")
+
+
+def test_too_long_socket_path_is_a_clear_error(tmp_path):
+    with pytest.raises(StoreError, match="too long"):
+        EmbeddedServer(tmp_path / ("x" * 120))
+
+
+def test_damaged_aof_says_what_to_do_and_repair_fixes_it(tmp_path):
+    store = open_store(f"embedded:{tmp_path}")
+    store.upsert_nodes("Customer", [{"uid": "c1", "name": "Acme"}])
+    store.close()
+    incr = next((tmp_path / "appendonlydir").glob("*.incr.aof"))
+    with incr.open("ab") as f:
+        f.write(b"*3\r\n$10\r\nGRAPH.QUERY\r\ngarbage-not-resp\r\n")
+    with pytest.raises(StoreError, match="erm repair"):
+        open_store(f"embedded:{tmp_path}")
+    from erm_graph.store.falkordb_store import repair_aof
+
+    repair_aof(tmp_path)
+    store = open_store(f"embedded:{tmp_path}")
+    assert store.run("MATCH (c:Customer) RETURN c.name").rows == [["Acme"]]
+    store.close()
