@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
@@ -113,6 +114,32 @@ def batches(rows: Sequence[Any], size: int = BATCH_SIZE) -> Iterator[Sequence[An
         yield rows[i:i + size]
 
 
+def _pipelined(write: Callable[[Sequence[Any]], UpsertCounts], rows: Sequence[Any],
+               progress: Progress | None) -> UpsertCounts:
+    """Run ``write`` over the batches of ``rows`` with two in flight at a time.
+
+    Building a batch's parameters is Python work; running it is the engine's. With two
+    batches in flight one is prepared while the engine runs the other (the GIL is released
+    while a thread waits on the socket), which nearly doubles load speed on two cores. Each
+    batch is still one atomic query; the engine applies writes one at a time.
+    """
+    counts = UpsertCounts()
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        pending = []
+        for batch in batches(rows):
+            pending.append((len(batch), pool.submit(write, batch)))
+            if len(pending) == 2:
+                size, future = pending.pop(0)
+                counts += future.result()
+                if progress:
+                    progress(size)
+        for size, future in pending:
+            counts += future.result()
+            if progress:
+                progress(size)
+    return counts
+
+
 def _node_payload(row: Mapping[str, Any]) -> dict[str, Any]:
     props = {k: v for k, v in row.items() if k != "uid" and v is not None}
     return {"uid": row["uid"], "props": props, "h": content_hash(props)}
@@ -151,32 +178,35 @@ class CypherStore:
         """Create or update nodes of ``label`` by ``uid``; idempotent, one query per batch.
 
         Rows must already be valid (see :func:`erm_graph.model.validate_nodes`); a batch is
-        one query, so it is written whole or not at all.
+        one query, so it is written whole or not at all. Into a label with no nodes yet the
+        rows are CREATEd (the unique constraint still guards the uid), which is what makes a
+        first load about as fast as the raw engine.
         """
         spec = model.label(label)
         key = spec.key_label
         extra = f", n:{spec.name}" if spec.parent else ""
-        write = (f"UNWIND $rows AS r MERGE (n:{key} {{uid: r.uid}}) "
-                 f"ON CREATE SET n.created_at = $now "
-                 f"SET n += r.props, n.content_hash = r.h, n.updated_at = $now{extra}")
+        sets = f"SET n += r.props, n.content_hash = r.h, n.updated_at = $now{extra}"
+        merge = (f"UNWIND $rows AS r MERGE (n:{key} {{uid: r.uid}}) "
+                 f"ON CREATE SET n.created_at = $now {sets}")
+        create = (f"UNWIND $rows AS r CREATE (n:{':'.join(spec.labels)} {{uid: r.uid}}) "
+                  f"SET n.created_at = $now, n += r.props, n.content_hash = r.h, "
+                  f"n.updated_at = $now")
         read = (f"UNWIND $uids AS u MATCH (n:{key} {{uid: u}}) "
                 f"RETURN n.uid, n.content_hash")
         fresh = self._label_is_empty(key)
-        counts = UpsertCounts()
-        for batch in batches(rows):
+
+        def write(batch: Sequence[Mapping[str, Any]]) -> UpsertCounts:
             payload = [_node_payload(r) for r in batch]
             known = {} if fresh else dict(
                 self.run(read, {"uids": [p["uid"] for p in payload]}).rows)
             todo = [p for p in payload if known.get(p["uid"]) != p["h"]]
             updated = sum(1 for p in todo if p["uid"] in known)
             if todo:
-                self.run(write, {"rows": todo, "now": now_iso()}, read_only=False)
-            counts.created += len(todo) - updated
-            counts.updated += updated
-            counts.unchanged += len(payload) - len(todo)
-            if progress:
-                progress(len(batch))
-        return counts
+                self.run(create if fresh else merge, {"rows": todo, "now": now_iso()},
+                         read_only=False)
+            return UpsertCounts(len(todo) - updated, updated, len(payload) - len(todo))
+
+        return _pipelined(write, rows, progress)
 
     def upsert_relationships(self, rel_type: str, start_label: str, end_label: str,
                              rows: Sequence[Mapping[str, Any]], *,
@@ -185,6 +215,7 @@ class CypherStore:
 
         Endpoints are matched in two separate MATCH clauses so each uses its uid index. A row
         whose start or end node does not exist is not written and comes back in ``missing``.
+        Rows for the same pair of ends are one relationship: the last row wins.
         """
         model.relationship(rel_type)
         start = model.label(start_label).key_label
@@ -192,45 +223,48 @@ class CypherStore:
         match = (f"UNWIND $rows AS r MATCH (a:{start} {{uid: r.s}}) "
                  f"MATCH (b:{end} {{uid: r.e}}) ")
         read = match + f"MATCH (a)-[x:{rel_type}]->(b) RETURN r.s, r.e, x.content_hash"
-        write = match + (f"MERGE (a)-[x:{rel_type}]->(b) ON CREATE SET x.created_at = $now "
-                         f"SET x += r.props, x.content_hash = r.h, x.updated_at = $now "
-                         f"RETURN r.s, r.e")
+        sets = "SET x += r.props, x.content_hash = r.h, x.updated_at = $now RETURN count(x)"
+        merge = match + f"MERGE (a)-[x:{rel_type}]->(b) ON CREATE SET x.created_at = $now {sets}"
+        create = match + f"CREATE (a)-[x:{rel_type}]->(b) SET x.created_at = $now {sets}"
         fresh = self._type_is_empty(rel_type)
-        counts = UpsertCounts()
-        for batch in batches(rows):
-            payload = [_rel_payload(r) for r in batch]
+
+        def write(batch: Sequence[Mapping[str, Any]]) -> UpsertCounts:
+            payload = list({(p["s"], p["e"]): p for p in map(_rel_payload, batch)}.values())
             known = {} if fresh else {
                 (s, e): h for s, e, h in self.run(
                     read, {"rows": [{"s": p["s"], "e": p["e"]} for p in payload]}).rows}
             todo = [p for p in payload if known.get((p["s"], p["e"])) != p["h"]]
-            written: set[tuple[str, str]] = set()
+            written = 0
             if todo:
-                result = self.run(write, {"rows": todo, "now": now_iso()}, read_only=False)
-                written = {(s, e) for s, e in result.rows}
-            for p in todo:
-                pair = (p["s"], p["e"])
-                if pair not in written:
-                    counts.missing.append(self._why_missing(rel_type, start, end, p))
-                elif pair in known:
-                    counts.updated += 1
-                else:
-                    counts.created += 1
-            counts.unchanged += len(payload) - len(todo)
-            if progress:
-                progress(len(batch))
-        return counts
+                written = self.run(create if fresh else merge, {"rows": todo, "now": now_iso()},
+                                   read_only=False).rows[0][0]
+            updated = sum(1 for p in todo if (p["s"], p["e"]) in known)
+            missing = (self._missing_ends(rel_type, start, end, todo)
+                       if written < len(todo) else [])
+            return UpsertCounts(written - updated, updated, len(batch) - len(todo), missing)
+
+        return _pipelined(write, rows, progress)
 
     def _type_is_empty(self, rel_type: str) -> bool:
         return not self.run(f"MATCH ()-[x:{rel_type}]->() RETURN 1 LIMIT 1").rows
 
-    def _why_missing(self, rel_type: str, start: str, end: str, p: dict[str, Any]) -> Problem:
-        found = self.run(f"OPTIONAL MATCH (a:{start} {{uid: $s}}) "
-                         f"WITH a OPTIONAL MATCH (b:{end} {{uid: $e}}) "
-                         f"RETURN a IS NOT NULL, b IS NOT NULL", {"s": p["s"], "e": p["e"]})
-        has_start = found.rows[0][0]
-        field, uid, lab = ("end", p["e"], end) if has_start else ("start", p["s"], start)
-        return Problem(f"{rel_type} {p['s']!r}->{p['e']!r}", field,
-                       f"the uid of an existing {lab}", uid)
+    def _missing_ends(self, rel_type: str, start: str, end: str,
+                      rows: list[dict[str, Any]]) -> list[Problem]:
+        """Which rows of a batch were not written because an end node does not exist."""
+        found = {}
+        for side, lab in (("s", start), ("e", end)):
+            uids = sorted({p[side] for p in rows})
+            found[side] = {r[0] for r in self.run(
+                f"UNWIND $uids AS u MATCH (n:{lab} {{uid: u}}) RETURN n.uid",
+                {"uids": uids}).rows}
+        problems = []
+        for p in rows:
+            for side, name, lab in (("s", "start", start), ("e", "end", end)):
+                if p[side] not in found[side]:
+                    problems.append(Problem(f"{rel_type} {p['s']!r}->{p['e']!r}", name,
+                                            f"the uid of an existing {lab}", p[side]))
+                    break
+        return problems
 
     def counts(self) -> tuple[dict[str, int], dict[str, int]]:
         labels = {name: self.run(f"MATCH (n:{name}) RETURN count(n)").rows[0][0]

@@ -6,6 +6,8 @@ engine's own per-query timeout. The Bolt port of FalkorDB is never used (see ENG
 
 from __future__ import annotations
 
+import json
+import re
 import subprocess
 import time
 from collections.abc import Mapping
@@ -15,8 +17,10 @@ from typing import Any
 import falkordb
 import redis
 from falkordb.edge import Edge
+from falkordb.helpers import stringify_param_value
 from falkordb.node import Node
 from falkordb.path import Path as GraphPath
+from falkordb.query_result import QueryResult as QueryResultParser
 
 from erm_graph import model
 from erm_graph.errors import QueryTimeout, ReadOnlyError, StoreError
@@ -41,6 +45,47 @@ def to_python(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: to_python(v) for k, v in value.items()}
     return value
+
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _map_keys(value: Any, keys: set[str]) -> set[str]:
+    if isinstance(value, dict):
+        keys.update(value)
+        for v in value.values():
+            if isinstance(v, dict | list):
+                _map_keys(v, keys)
+    elif isinstance(value, list):
+        for v in value:
+            if isinstance(v, dict | list):
+                _map_keys(v, keys)
+    return keys
+
+
+def params_header(params: Mapping[str, Any]) -> str:
+    """The ``CYPHER k=v ...`` prefix that carries parameters, built by the C JSON encoder.
+
+    The client's own encoder walks every value in Python and costs more than the engine's
+    work on a load. JSON is Cypher's literal syntax except for map keys, which are rewritten
+    from ``{"key":`` / ``,"key":`` to ``{key:`` / ``,key:``. Inside a JSON string every quote
+    is escaped, so those sequences only ever occur as keys and the rewrite cannot touch a
+    value. Values that JSON would escape as ``\\uXXXX`` (control characters) and maps whose
+    keys are not plain identifiers go through the client's own encoder instead.
+    """
+    if not params:
+        return ""
+    parts = []
+    for name, value in params.items():
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        keys = _map_keys(value, set())
+        if "\\u" in text or not all(_IDENTIFIER.fullmatch(k) for k in keys):
+            text = stringify_param_value(value)
+        else:
+            for key in keys:
+                text = text.replace(f'{{"{key}":', f"{{{key}:").replace(f',"{key}":', f",{key}:")
+        parts.append(f"{name}={text}")
+    return "CYPHER " + " ".join(parts) + " "
 
 
 def _translate(exc: redis.ResponseError, read_only: bool) -> StoreError:
@@ -107,17 +152,19 @@ class FalkorDBStore(CypherStore):
 
     def _once(self, cypher: str, params: Mapping[str, Any], read_only: bool,
               timeout: float | None) -> QueryResult:
-        ms = None if timeout is None else max(1, int(timeout * 1000))
-        send = self._graph.ro_query if read_only else self._graph.query
+        command: list[Any] = ["GRAPH.RO_QUERY" if read_only else "GRAPH.QUERY",
+                              self._graph_name, params_header(params) + cypher, "--compact"]
+        if timeout is not None:
+            command += ["timeout", max(1, int(timeout * 1000))]
         try:
             try:
-                res = send(cypher, dict(params), timeout=ms)
+                res = QueryResultParser(self._graph, self._db.connection.execute_command(*command))
             except redis.ResponseError as exc:
                 if "empty key" not in str(exc):
                     raise
                 # the graph key is gone (never written, or cleared): recreate it and retry
                 self._create_graph()
-                res = send(cypher, dict(params), timeout=ms)
+                res = QueryResultParser(self._graph, self._db.connection.execute_command(*command))
         except redis.ResponseError as exc:
             raise _translate(exc, read_only) from None
         columns = [h[1] if isinstance(h, list | tuple) else h for h in (res.header or [])]
