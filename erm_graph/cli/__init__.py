@@ -1,6 +1,11 @@
 """The `erm` command line. Each module registers its commands on the one Typer `app`."""
 
-from erm_graph.cli import core  # noqa: F401  (registers commands)
+from erm_graph.cli import (
+    core,  # noqa: F401  (registers commands)
+    load,  # noqa: F401  (registers commands)
+    query,  # noqa: F401  (registers commands)
+    web,  # noqa: F401  (registers serve and viz)
+)
 from erm_graph.cli.app import app
 
 

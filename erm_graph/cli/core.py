@@ -10,11 +10,14 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    ProgressColumn,
+    Task,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
 from erm_graph.cli.app import command, console, describe, err_console, opened_store
 from erm_graph.cli.output import Format, parse_params, show
@@ -49,12 +52,19 @@ def _count_table(title: str, counts: dict[str, int]) -> Table:
     return table
 
 
+class RowsPerSecondColumn(ProgressColumn):
+    """Rows per second; blank until rich has two samples to compute a speed from."""
+
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text("" if speed is None else f"{speed:>9,.0f} rows/s", style="progress.data.speed")
+
+
 def rows_per_second_progress() -> Progress:
     """The progress bar every long write uses: done/total, rows/s, elapsed, remaining."""
     return Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
-                    MofNCompleteColumn(), TextColumn("{task.speed:>9,.0f} rows/s"),
-                    TimeElapsedColumn(), TimeRemainingColumn(), console=err_console,
-                    transient=False)
+                    MofNCompleteColumn(), RowsPerSecondColumn(), TimeElapsedColumn(),
+                    TimeRemainingColumn(), console=err_console, transient=False)
 
 
 @command()

@@ -13,8 +13,14 @@ from dataclasses import dataclass, field
 
 from erm_graph import model
 from erm_graph.errors import Problem, ValidationError
-from erm_graph.ingest.batch import GraphBatch
-from erm_graph.store.base import GraphStore, UpsertCounts, batches
+from erm_graph.ingest.batch import GraphBatch, RelKey
+from erm_graph.store.base import (
+    GraphStore,
+    UpsertCounts,
+    _node_payload,
+    _rel_payload,
+    batches,
+)
 
 #: A batch larger than this is followed by an AOF rewrite, so the next start is quick.
 COMPACT_AFTER_ROWS = 50_000
@@ -27,23 +33,41 @@ class LoadReport:
     labels: dict[str, UpsertCounts] = field(default_factory=lambda: defaultdict(UpsertCounts))
     types: dict[str, UpsertCounts] = field(default_factory=lambda: defaultdict(UpsertCounts))
     rejected: list[Problem] = field(default_factory=list)
+    #: records not written, per label or type (the loaders' reasons are in ``rejected``)
+    rejected_counts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    #: what the loaders left out on purpose (e.g. draw.io cells that are not flowchart shapes)
+    notes: list[str] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+    rows: int = 0
+    seconds: float = 0.0
+    dry_run: bool = False
+    rejects_file: str | None = None
 
     def total(self, what: str) -> int:
         return sum(getattr(c, what) for c in [*self.labels.values(), *self.types.values()])
 
     def as_dict(self) -> dict:
         def table(counts: dict[str, UpsertCounts]) -> dict:
-            return {k: {"created": c.created, "updated": c.updated, "unchanged": c.unchanged}
+            return {k: {"created": c.created, "updated": c.updated, "unchanged": c.unchanged,
+                        "rejected": self.rejected_counts.get(k, 0)}
                     for k, c in sorted(counts.items())}
 
-        return {"labels": table(self.labels), "types": table(self.types),
+        return {"files": self.files, "dry_run": self.dry_run, "rows": self.rows,
+                "seconds": round(self.seconds, 3),
+                "labels": table(self.labels), "types": table(self.types),
                 "created": self.total("created"), "updated": self.total("updated"),
                 "unchanged": self.total("unchanged"),
-                "rejected": [p.as_dict() for p in self.rejected]}
+                "rejected": [p.as_dict() for p in self.rejected],
+                "rejects_file": self.rejects_file, "notes": self.notes}
 
 
 def dangling(store: GraphStore, batch: GraphBatch) -> list[Problem]:
     """Relationship ends that are neither in the batch nor in the database."""
+    return [problem for _, _, problem in dangling_rows(store, batch)]
+
+
+def dangling_rows(store: GraphStore, batch: GraphBatch) -> list[tuple[RelKey, int, Problem]]:
+    """Like :func:`dangling`, with the (type, start, end) group and row index of each."""
     in_batch: dict[str, set[str]] = defaultdict(set)
     for label, rows in batch.nodes.items():
         key = model.label(label).key_label
@@ -62,14 +86,15 @@ def dangling(store: GraphStore, batch: GraphBatch) -> list[Problem]:
                 {"uids": list(chunk)}).rows)
         absent[key] = uids - found
     problems = []
-    for (rel_type, start, end), rows in batch.relationships.items():
+    for group, rows in batch.relationships.items():
+        rel_type, start, end = group
         s_key, e_key = model.label(start).key_label, model.label(end).key_label
         for i, row in enumerate(rows):
             for side, key, lab in (("start", s_key, start), ("end", e_key, end)):
                 if row[side] in absent.get(key, ()):
-                    problems.append(Problem(
+                    problems.append((group, i, Problem(
                         row.get("source") or f"{rel_type} record {i + 1}", side,
-                        f"the uid of a {lab} in this load or in the database", row[side]))
+                        f"the uid of a {lab} in this load or in the database", row[side])))
     return problems
 
 
@@ -97,3 +122,38 @@ def write_batch(store: GraphStore, batch: GraphBatch, *,
     if report.total("created") + report.total("updated") >= COMPACT_AFTER_ROWS:
         store.compact()
     return report
+
+
+def plan(store: GraphStore, batch: GraphBatch) -> LoadReport:
+    """What :func:`write_batch` would do, read from the stored content hashes; writes nothing."""
+    report = LoadReport(dry_run=True)
+    for label, rows in batch.nodes.items():
+        key = model.label(label).key_label
+        counts = report.labels[label]
+        for chunk in batches(rows):
+            payload = [_node_payload(r) for r in chunk]
+            known = dict(store.run(f"UNWIND $uids AS u MATCH (n:{key} {{uid: u}}) "
+                                   f"RETURN n.uid, n.content_hash",
+                                   {"uids": [p["uid"] for p in payload]}).rows)
+            _tally(counts, [(p["uid"], p["h"]) for p in payload], known)
+    for (rel_type, start, end), rows in batch.relationships.items():
+        s_key, e_key = model.label(start).key_label, model.label(end).key_label
+        counts = report.types[rel_type]
+        for chunk in batches(rows):
+            payload = [_rel_payload(r) for r in chunk]
+            known = {(s, e): h for s, e, h in store.run(
+                f"UNWIND $rows AS r MATCH (a:{s_key} {{uid: r.s}}) MATCH (b:{e_key} "
+                f"{{uid: r.e}}) MATCH (a)-[x:{rel_type}]->(b) RETURN r.s, r.e, x.content_hash",
+                {"rows": [{"s": p["s"], "e": p["e"]} for p in payload]}).rows}
+            _tally(counts, [((p["s"], p["e"]), p["h"]) for p in payload], known)
+    return report
+
+
+def _tally(counts: UpsertCounts, records: list[tuple[object, str]], known: dict) -> None:
+    for key, digest in records:
+        if key not in known:
+            counts.created += 1
+        elif known[key] != digest:
+            counts.updated += 1
+        else:
+            counts.unchanged += 1

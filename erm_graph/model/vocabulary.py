@@ -8,10 +8,10 @@ once it has been looked up in :data:`LABELS` or :data:`RELATIONSHIPS`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 
-class Kind(str, Enum):
+class Kind(StrEnum):
     """The value forms a property may take. Times are ISO-8601 strings so both engines agree."""
 
     STR = "string"
@@ -35,7 +35,7 @@ class Prop:
 
 @dataclass(frozen=True)
 class Label:
-    """A node label. ``key_label`` is the label whose ``uid`` index finds it (Party for Customer)."""
+    """A node label; ``key_label`` is the label whose uid index finds it (Party for Customer)."""
 
     name: str
     help: str

@@ -1,0 +1,265 @@
+"""Load files into the graph: read every source, check everything, then write (or not).
+
+:func:`prepare` reads and checks; the returned :class:`Prepared` knows how many rows it will
+write (for a progress bar) and every record it rejects; :meth:`Prepared.write` writes. The one
+call :func:`load` does both and returns the :class:`~erm_graph.ingest.writer.LoadReport`.
+
+``on_error="stop"`` (the default) writes nothing when any record is wrong and raises a
+:class:`~erm_graph.errors.ValidationError` that lists every problem. ``"skip"`` writes the good
+records, leaves out the bad ones and the relationships that need them, and writes their reasons
+to a rejects file. Nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Literal
+
+from erm_graph import model
+from erm_graph.errors import ErmError, Problem, ValidationError
+from erm_graph.ingest import registry
+from erm_graph.ingest.batch import GraphBatch
+from erm_graph.ingest.source import LoadError, LoadOptions, Reject, Source
+from erm_graph.ingest.writer import LoadReport, dangling_rows, plan, write_batch
+from erm_graph.store import GraphStore, open_store
+
+OnError = Literal["stop", "skip"]
+
+
+@dataclass
+class Prepared:
+    """Checked records ready to write, and everything that was rejected or skipped."""
+
+    batch: GraphBatch
+    rejects: list[Reject]
+    notes: list[str]
+    files: list[str]
+    rows: int
+    on_error: OnError
+    started: float = field(default_factory=time.perf_counter)
+
+    @property
+    def total(self) -> int:
+        """Records to write: the total of a progress bar."""
+        return len(self.batch)
+
+    def write(self, store: GraphStore, *, dry_run: bool = False,
+              rejects_file: str | Path | None = None,
+              progress: Callable[[int], None] | None = None) -> LoadReport:
+        if self.rejects and self.on_error == "stop":
+            raise ValidationError([r.problem for r in self.rejects])
+        if dry_run:
+            report = plan(store, self.batch)
+        else:
+            report = write_batch(store, self.batch, check=False, progress=progress)
+        report.rejected = [r.problem for r in self.rejects] + report.rejected
+        for reject in self.rejects:
+            report.rejected_counts[reject.label] += 1
+        report.notes = self.notes
+        report.files = self.files
+        report.rows = self.rows
+        report.seconds = time.perf_counter() - self.started
+        if self.rejects and rejects_file:
+            write_rejects(self.rejects, Path(rejects_file))
+            report.rejects_file = str(rejects_file)
+        return report
+
+
+def prepare(store: GraphStore, paths: Sequence[str | Path], *, fmt: str = "auto",
+            options: LoadOptions | None = None, on_error: OnError = "stop") -> Prepared:
+    """Read every path with its loader and check every record against the model and the graph."""
+    if on_error not in ("stop", "skip"):
+        raise ErmError(f"on_error must be 'stop' or 'skip', got {on_error!r}")
+    options = options or LoadOptions()
+    notes: list[str] = []
+    sources = _sources(paths, fmt, options, notes)
+    if not sources:
+        raise LoadError("nothing to load: name one or more files or folders")
+    rejects: list[Reject] = []
+    batch = GraphBatch()
+    seen: dict[tuple, dict] = {}
+    for source, module in sources:
+        module.load(source)
+        rejects += source.rejects
+        notes += source.notes
+        rejects += _merge(batch, source.batch, seen)
+    rejects += _model_rejects(batch)
+    rejects += _dangling_rejects(store, batch)
+    return Prepared(batch, rejects, notes, [str(s.path) for s, _ in sources],
+                    sum(s.rows for s, _ in sources), on_error)
+
+
+def load(store_or_url: GraphStore | str, paths: Sequence[str | Path] | str | Path, *,
+         fmt: str = "auto", mapping: str | Path | None = None, map_name: str | None = None,
+         encoding: str | None = None, max_mb: float | None = None, on_error: OnError = "stop",
+         dry_run: bool = False, rejects_file: str | Path | None = None,
+         report_file: str | Path | None = None,
+         progress: Callable[[int], None] | None = None) -> LoadReport:
+    """Load files into the graph and return what changed.
+
+    >>> report = load("embedded:/tmp/erm-doc", ["orders.bpmn"])   # doctest: +SKIP
+    >>> report.total("created")                                     # doctest: +SKIP
+    42
+    """
+    if isinstance(paths, str | Path):
+        paths = [paths]
+    options = LoadOptions(encoding=encoding, mapping=Path(mapping) if mapping else None,
+                          map_name=map_name, max_mb=max_mb)
+    store = open_store(store_or_url) if isinstance(store_or_url, str) else store_or_url
+    try:
+        prepared = prepare(store, paths, fmt=fmt, options=options, on_error=on_error)
+        report = prepared.write(store, dry_run=dry_run, rejects_file=rejects_file,
+                                progress=progress)
+    finally:
+        if isinstance(store_or_url, str):
+            store.close()
+    if report_file:
+        Path(report_file).write_text(json.dumps(report.as_dict(), indent=2, default=str))
+    return report
+
+
+# -- inputs ---------------------------------------------------------------------------------------
+def _sources(paths: Iterable[str | Path], fmt: str, options: LoadOptions,
+             notes: list[str]) -> list[tuple[Source, ModuleType]]:
+    """A source and its loader per path; a folder no loader reads whole gives its files."""
+    chosen = [Path(p) for p in paths] or ([options.mapping] if options.mapping else [])
+    found = []
+    for path in chosen:
+        if not path.exists():
+            raise LoadError(f"{path}: no such file or folder")
+        if fmt != "auto":
+            module = registry.get(fmt)
+        else:
+            try:
+                module = registry.detect(path, options)
+            except LoadError:
+                if not path.is_dir():
+                    raise
+                for child in sorted(p for p in path.iterdir()
+                                    if p.is_file() and not p.name.startswith(".")):
+                    try:
+                        inner = registry.detect(child, options)
+                    except LoadError:
+                        notes.append(f"{child}: skipped, not a format erm can load")
+                        continue
+                    found.append((Source(child, inner.FORMAT, options), inner))
+                continue
+        found.append((Source(path, module.FORMAT, options), module))
+    return found
+
+
+def _merge(batch: GraphBatch, part: GraphBatch, seen: dict[tuple, dict]) -> list[Reject]:
+    """Add ``part`` to ``batch`` once per node key and relationship. A record seen again with
+    the same properties (a department named by several files) is kept once; one with other
+    properties is rejected, since the load could not say which one is right."""
+    rejects = []
+    for label, rows in part.nodes.items():
+        key = model.label(label).key_label if label in model.LABELS else label
+        for row in rows:
+            ident = (key, row.get("uid"))
+            first = seen.get(ident)
+            if first is None:
+                seen[ident] = row
+                batch.nodes[label].append(row)
+            elif _differs(first, row):
+                rejects.append(Reject(label, Problem(
+                    _where(row, label), "uid", f"unique in the load: {first.get('source')} "
+                    "has the same uid with other values", row.get("uid")), row))
+    for group, rows in part.relationships.items():
+        for row in rows:
+            ident = (*group, row.get("start"), row.get("end"))
+            if ident not in seen:
+                seen[ident] = row
+                batch.relationships[group].append(row)
+    return rejects
+
+
+def _differs(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    return {k: v for k, v in a.items() if k != "source"} != \
+        {k: v for k, v in b.items() if k != "source"}
+
+
+# -- checks ---------------------------------------------------------------------------------------
+def _where(row: dict[str, Any], fallback: str) -> str:
+    return str(row.get("source") or fallback)
+
+
+def _model_rejects(batch: GraphBatch) -> list[Reject]:
+    """Remove every record that does not fit the model from ``batch``; return them."""
+    rejects: list[Reject] = []
+    for label in list(batch.nodes):
+        rows = batch.nodes[label]
+        if label not in model.LABELS:
+            rejects += [Reject(label, Problem(_where(r, label), "label",
+                                              f"one of {sorted(model.LABELS)}", label), r)
+                        for r in rows]
+            del batch.nodes[label]
+            continue
+        if not model.node_problems(label, rows):
+            continue
+        keep = []
+        for row in rows:
+            problems = model.node_problems(label, [row], where=_where(row, label))
+            rejects += [Reject(label, p, row) for p in problems]
+            if not problems:
+                keep.append(row)
+        batch.nodes[label] = keep
+    for group in list(batch.relationships):
+        rel_type, start, end = group
+        rows = batch.relationships[group]
+        if (rel_type not in model.RELATIONSHIPS or start not in model.LABELS
+                or end not in model.LABELS):
+            rejects += [Reject(rel_type, Problem(_where(r, rel_type), "type",
+                                                 "a relationship type of the model joining "
+                                                 "model labels", f"{start}-{rel_type}->{end}"),
+                               r) for r in rows]
+            del batch.relationships[group]
+            continue
+        if not model.relationship_problems(rel_type, start, end, rows):
+            continue
+        keep = []
+        for row in rows:
+            problems = model.relationship_problems(rel_type, start, end, [row],
+                                                   where=_where(row, rel_type))
+            rejects += [Reject(rel_type, p, row) for p in problems]
+            if not problems:
+                keep.append(row)
+        batch.relationships[group] = keep
+    return rejects
+
+
+def _dangling_rejects(store: GraphStore, batch: GraphBatch) -> list[Reject]:
+    """Remove relationships whose ends are in neither the batch nor the graph; return them."""
+    found = dangling_rows(store, batch)
+    if not found:
+        return []
+    bad: dict[tuple, set[int]] = {}
+    rejects = []
+    for group, index, problem in found:
+        bad.setdefault(group, set()).add(index)
+        rejects.append(Reject(group[0], problem, batch.relationships[group][index]))
+    for group, indexes in bad.items():
+        batch.relationships[group] = [r for i, r in enumerate(batch.relationships[group])
+                                      if i not in indexes]
+    return rejects
+
+
+def write_rejects(rejects: list[Reject], path: Path) -> None:
+    """The rejected records with their reasons: JSON for ``*.json``, CSV otherwise."""
+    rows = [{"label": r.label, **r.problem.as_dict(),
+             "record": json.dumps(r.record, default=str, ensure_ascii=False)
+             if r.record is not None else ""} for r in rejects]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix.lower() == ".json":
+        path.write_text(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, ["where", "label", "field", "expected", "got", "record"])
+        writer.writeheader()
+        writer.writerows(rows)

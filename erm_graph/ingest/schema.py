@@ -1,0 +1,49 @@
+"""Check hand-written definitions (relationship maps, mapping files) against their JSON Schema.
+
+The schemas are published in the repository's ``schemas/`` folder so that editors can validate
+a file while it is written (``# yaml-language-server: $schema=...``).
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import erm_graph
+from erm_graph.errors import Problem
+
+SCHEMAS_DIR = Path(erm_graph.__file__).resolve().parent.parent / "schemas"
+
+
+@cache
+def _validator(name: str) -> Any:
+    from jsonschema import Draft202012Validator
+
+    schema = json.loads((SCHEMAS_DIR / name).read_text(encoding="utf-8"))
+    return Draft202012Validator(schema)
+
+
+def schema_problems(data: Any, name: str, where: str) -> list[Problem]:
+    """Every place ``data`` breaks the schema ``schemas/<name>``, as problems naming the path."""
+    problems = []
+    for error in sorted(_validator(name).iter_errors(data), key=lambda e: list(e.path)):
+        path = "/".join(str(p) for p in error.absolute_path) or "(top level)"
+        problems.append(Problem(where, path, _expected(error), error.instance
+                                if not isinstance(error.instance, dict | list) else None))
+    return problems
+
+
+def _expected(error: Any) -> str:
+    if error.validator == "required":
+        return error.message.replace("is a required property", "is required")
+    if error.validator == "additionalProperties":
+        return f"only the documented fields ({error.message})"
+    if error.validator == "enum":
+        return "one of " + ", ".join(map(str, error.validator_value))
+    if error.validator == "oneOf":
+        return "one of the documented forms"
+    if error.validator == "type":
+        return f"a {error.validator_value}"
+    return error.message

@@ -1,0 +1,224 @@
+"""`Source`: one input file (or folder) as a loader sees it, with the safe ways to read it.
+
+A loader never opens files itself: it asks its `Source` for text (size limit, encoding), XML
+(through defusedxml only), CSV rows or workbook sheets, and records what it could not use with
+:meth:`Source.reject` and what it left out on purpose with :meth:`Source.note`. Every record a
+loader makes carries ``source.ref(element)`` as its provenance, ``"format:file#element"``.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from xml.etree.ElementTree import Element, ParseError
+
+from erm_graph.errors import ErmError, Problem
+from erm_graph.ingest.batch import GraphBatch
+
+#: Largest file read by default; ERM_LOAD_MAX_MB or ``max_mb`` raise it.
+DEFAULT_MAX_MB = 512.0
+
+_XML_DECL = re.compile(rb"^\s*<\?xml[^>]*encoding=[\"']([A-Za-z0-9._-]+)[\"']")
+_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF32_LE, "utf-32"),
+         (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF16_LE, "utf-16"),
+         (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+class LoadError(ErmError):
+    """A source cannot be read at all (too large, wrong encoding, not well-formed, hostile)."""
+
+    kind = "load"
+
+
+@dataclass
+class LoadOptions:
+    """What the person running the load stated; loaders read what concerns them."""
+
+    encoding: str | None = None
+    mapping: Path | None = None
+    map_name: str | None = None
+    max_mb: float | None = None
+
+    @property
+    def max_bytes(self) -> int:
+        mb = self.max_mb if self.max_mb is not None else float(
+            os.environ.get("ERM_LOAD_MAX_MB", DEFAULT_MAX_MB))
+        return int(mb * 1024 * 1024)
+
+
+@dataclass
+class Reject:
+    """A record not written, with why; ``label`` is its node label or relationship type."""
+
+    label: str
+    problem: Problem
+    record: dict[str, Any] | None = None
+
+
+@dataclass
+class Source:
+    """One input as a loader sees it."""
+
+    path: Path
+    format: str
+    options: LoadOptions = field(default_factory=LoadOptions)
+    batch: GraphBatch = field(default_factory=GraphBatch)
+    rejects: list[Reject] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    #: input rows or elements read, for the rows/s figures
+    rows: int = 0
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def namespace(self) -> str:
+        """Prefix of the uids this source makes: ``--map NAME`` or the file's stem."""
+        return slug(self.options.map_name or self.path.name.split(".")[0])
+
+    def ref(self, element: object) -> str:
+        """Provenance of a record: ``format:file#element``."""
+        return f"{self.format}:{self.name}#{element}"
+
+    def reject(self, label: str, element: object, field_name: str, expected: str,
+               got: object = None, record: dict[str, Any] | None = None) -> None:
+        self.rejects.append(Reject(label, Problem(self.ref(element), field_name, expected, got),
+                                   record))
+
+    def note(self, text: str) -> None:
+        self.notes.append(f"{self.name}: {text}")
+
+    # -- reading --------------------------------------------------------------------------------
+    def read_bytes(self, path: Path | None = None) -> bytes:
+        """The file's bytes, refused with a clear message past the size limit."""
+        path = path or self.path
+        limit = self.options.max_bytes
+        try:
+            size = path.stat().st_size
+        except OSError as exc:
+            raise LoadError(f"{path}: cannot read: {exc.strerror}") from None
+        if size > limit:
+            raise LoadError(f"{path}: {size / 2**20:,.1f} MB is over the {limit / 2**20:,.0f} MB "
+                            f"limit of one file: split it, or raise the limit with --max-mb "
+                            f"(or ERM_LOAD_MAX_MB)")
+        return path.read_bytes()
+
+    def text(self, path: Path | None = None, data: bytes | None = None) -> str:
+        """The file as text: the stated ``--encoding``, else a BOM, else UTF-8."""
+        path = path or self.path
+        data = self.read_bytes(path) if data is None else data
+        return decode(data, path, self.options.encoding)
+
+    def xml(self, path: Path | None = None, data: bytes | None = None) -> Element:
+        """The parsed XML root, through defusedxml: no DTD entities, no external references."""
+        path = path or self.path
+        data = self.read_bytes(path) if data is None else data
+        return parse_xml(data, str(path), self.options.encoding)
+
+    def csv_rows(self, path: Path | None = None) -> Iterator[tuple[int, dict[str, str]]]:
+        """(line number, row) for each data row of a CSV file, headers trimmed."""
+        path = path or self.path
+        text = self.text(path)
+        sample = text[:4096]
+        try:
+            dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t|")
+        except csv.Error:
+            dialect = csv.excel
+        reader = csv.reader(io.StringIO(text, newline=""), dialect)
+        header = next(reader, None)
+        if header is None:
+            raise LoadError(f"{path}: the file is empty: expected a header row")
+        names = [h.strip() for h in header]
+        for row in reader:
+            if not any(cell.strip() for cell in row):
+                continue
+            yield reader.line_num, dict(zip(names, row, strict=False))
+
+    def sheets(self, path: Path | None = None) -> dict[str, list[tuple[int, dict[str, Any]]]]:
+        """Every sheet of an .xlsx workbook as (row number, row) lists, by lower-case name."""
+        import openpyxl
+
+        path = path or self.path
+        data = self.read_bytes(path)
+        try:
+            book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        except Exception as exc:  # openpyxl raises many kinds for a damaged workbook
+            raise LoadError(f"{path}: not a readable .xlsx workbook ({exc})") from None
+        result: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+        for sheet in book.worksheets:
+            rows = sheet.iter_rows(values_only=True)
+            header = next(rows, None)
+            if not header:
+                continue
+            names = [str(h).strip() if h is not None else "" for h in header]
+            found = []
+            for number, values in enumerate(rows, start=2):
+                if all(v is None or str(v).strip() == "" for v in values):
+                    continue
+                found.append((number, dict(zip(names, values, strict=False))))
+            result[sheet.title.strip().lower()] = found
+        book.close()
+        return result
+
+
+def slug(text: str) -> str:
+    """A readable uid part: lower case, runs of other characters become one ``-``."""
+    return re.sub(r"[^a-z0-9]+", "-", text.strip().lower()).strip("-") or "x"
+
+
+def decode(data: bytes, path: Path | str, encoding: str | None = None) -> str:
+    """Decode with the stated encoding, else a BOM, else UTF-8; a clear error otherwise."""
+    if encoding:
+        try:
+            return data.decode(encoding)
+        except LookupError:
+            raise LoadError(f"unknown encoding {encoding!r}: use a Python codec name such as "
+                            "utf-8, latin-1, cp1252 or utf-16") from None
+        except UnicodeDecodeError as exc:
+            raise LoadError(f"{path}: {_where(data, exc.start)} is not valid {encoding} "
+                            f"(byte 0x{data[exc.start]:02x}): state the right one with "
+                            "--encoding") from None
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            return data.decode(name)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise LoadError(f"{path}: not UTF-8: byte 0x{data[exc.start]:02x} at "
+                        f"{_where(data, exc.start)}; state the file's encoding, e.g. "
+                        "--encoding latin-1 (or cp1252 for Windows exports)") from None
+
+
+def _where(data: bytes, offset: int) -> str:
+    line = data.count(b"\n", 0, offset) + 1
+    column = offset - (data.rfind(b"\n", 0, offset) + 1) + 1
+    return f"line {line}, column {column}"
+
+
+def parse_xml(data: bytes, where: str, encoding: str | None = None) -> Element:
+    """Parse XML safely; the text is decoded first so encoding errors get a clear message."""
+    import defusedxml.ElementTree as safe_et
+    from defusedxml import DefusedXmlException
+
+    declared = _XML_DECL.match(data[:200])
+    text = decode(data, where, encoding or (declared.group(1).decode() if declared else None))
+    # The text is now str: drop the declaration so the parser does not re-decode it.
+    text = re.sub(r"^\s*<\?xml[^>]*\?>", "", text, count=1)
+    try:
+        return safe_et.fromstring(text.encode("utf-8"))
+    except DefusedXmlException as exc:
+        raise LoadError(f"{where}: refused hostile XML ({type(exc).__name__}: {exc}): entity "
+                        "declarations and external references are never expanded; remove "
+                        "the DOCTYPE") from None
+    except ParseError as exc:
+        line, column = exc.position
+        raise LoadError(f"{where}: not well-formed XML at line {line}, column {column} "
+                        f"({str(exc).split(':')[0]}); is the file complete?") from None

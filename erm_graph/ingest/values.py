@@ -1,0 +1,101 @@
+"""Typed values from the text of a spreadsheet cell, and value normalisation.
+
+Each converter takes the cell's text and returns the typed value or raises ``ValueError`` with
+the expected form, which the loader turns into a rejected row naming file, row and column.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+Converter = Callable[[str], Any]
+
+_MONEY = re.compile(r"^\(?-?[^\d\-(]{0,4}\s*-?[\d,]*\.?\d+\s*[^\d]{0,4}\)?$")
+TRUE = {"true", "yes", "y", "1", "t", "x", "on"}
+FALSE = {"false", "no", "n", "0", "f", "off", ""}
+
+
+def to_int(text: str) -> int:
+    try:
+        return int(text.replace(",", "").replace("_", ""))
+    except ValueError:
+        raise ValueError("an integer such as 42") from None
+
+
+def to_float(text: str) -> float:
+    try:
+        return float(text.replace(",", ""))
+    except ValueError:
+        raise ValueError("a number such as 3.5") from None
+
+
+def to_money(text: str) -> float:
+    """``"$1,100.04 "``, ``"-€3.50"``, ``"(12.00)"`` (negative), ``"1 100,04 EUR"`` is not."""
+    value = text.strip()
+    if not _MONEY.match(value):
+        raise ValueError("an amount such as $1,100.04")
+    negative = value.startswith("(") and value.endswith(")") or "-" in value
+    digits = re.sub(r"[^\d.]", "", value)
+    try:
+        amount = float(digits)
+    except ValueError:
+        raise ValueError("an amount such as $1,100.04") from None
+    return -amount if negative else amount
+
+
+def to_bool(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in TRUE:
+        return True
+    if lowered in FALSE:
+        return False
+    raise ValueError("a boolean: true/false, yes/no, 1/0")
+
+
+def date_parser(fmt: str, with_time: bool = False) -> Converter:
+    """A converter from ``fmt`` (strftime codes, or dd-mm-yyyy style) to an ISO string."""
+    pattern = to_strftime(fmt)
+    example = datetime(2024, 3, 31, 14, 5, 0).strftime(pattern)
+
+    def convert(text: str) -> str:
+        try:
+            moment = datetime.strptime(text.strip(), pattern)
+        except ValueError:
+            raise ValueError(f"a date in the form {fmt} (e.g. {example})") from None
+        return moment.strftime("%Y-%m-%dT%H:%M:%S" if with_time else "%Y-%m-%d")
+
+    return convert
+
+
+def to_strftime(fmt: str) -> str:
+    """``dd-mm-yyyy HH:MM`` -> ``%d-%m-%Y %H:%M``; strftime patterns pass through."""
+    if "%" in fmt:
+        return fmt
+    out = fmt
+    for token, code in (("yyyy", "%Y"), ("yy", "%y"), ("dd", "%d"), ("HH", "%H"),
+                        ("MM", "%m"), ("mm", "%m"), ("SS", "%S"), ("ss", "%S")):
+        out = out.replace(token, code)
+    # minutes follow hours: "%H:%m" came from HH:MM
+    return out.replace("%H:%m", "%H:%M").replace("%M:%m", "%M:%S")
+
+
+CONVERTERS: dict[str, Converter] = {"string": str, "int": to_int, "float": to_float,
+                                    "money": to_money, "bool": to_bool}
+
+
+def normaliser(steps: list[str], aliases: Mapping[str, str] | None = None) -> Converter:
+    """trim / lower / upper / title, then a table of aliases (matched case-insensitively)."""
+    table = {k.strip().lower(): v for k, v in (aliases or {}).items()}
+    funcs = {"trim": str.strip, "lower": str.lower, "upper": str.upper, "title": str.title,
+             "collapse": lambda s: " ".join(s.split())}
+    chosen = [funcs[s] for s in steps]
+
+    def convert(text: str) -> str:
+        for func in chosen:
+            text = func(text)
+        return table.get(text.strip().lower(), text) if table else text
+
+    return convert
