@@ -45,3 +45,18 @@ def store(store_url):
     s.clear()
     yield s
     s.close()
+
+
+@pytest.fixture(scope="session")
+def demo_store(tmp_path_factory):
+    """The small demo enterprise (seed 7) loaded once per session into an embedded store.
+
+    Shared by every test that asks for it: use it read-only. The planted facts it holds are in
+    :mod:`erm_graph.demo.facts`.
+    """
+    from erm_graph.demo import load_demo
+
+    s = open_store(f"embedded:{tmp_path_factory.mktemp('demo') / 'db'}")
+    load_demo(s, "small", seed=7)
+    yield s
+    s.close()

@@ -221,7 +221,3 @@ FACTS: dict[str, object] = {
     "cro": CRO,
     "gateway": GATEWAY,
 }
-
-#: Party uids the random bulk never touches (interactions, cases, ties, campaigns...).
-RESERVED_CUSTOMERS = 20
-RESERVED_OTHER_PARTIES = 3

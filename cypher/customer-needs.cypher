@@ -1,0 +1,31 @@
+// name: customer-needs
+// title: Customer needs for R&D
+// description: >-
+//   Feedback of the chosen kinds (need, idea, defect) by product and by the segment of the
+//   party it came from (through the interaction, case or survey response it was taken FROM),
+//   with how many distinct parties said it and a few of their words. Largest clusters first.
+// roles: [R&D, product manager, marketing]
+// read_only: true
+// params:
+//   kinds: {type: 'list[string]', default: [need, idea, defect], help: feedback kinds}
+//   since: {type: date, default: '2000-01-01', help: first day of the period}
+//   until: {type: date, default: '2100-01-01', help: day after the period}
+//   limit: {type: integer, default: 50, min: 1}
+MATCH (f:Feedback)-[:ABOUT]->(p:Product)
+WHERE f.kind IN $kinds AND f.at >= $since AND f.at < $until
+WITH f, p, head([(f)-[:FROM]->()<-[:HAD|RAISED|GAVE]-(x:Party) | x] +
+                [(f)-[:FROM]->()<-[:HAD|RAISED|GAVE]-(:Contact)-[:WORKS_FOR]->(x:Party) | x])
+             AS party
+WITH p, f.kind AS kind, party.segment AS segment, count(f) AS feedback,
+     count(DISTINCT party) AS parties, collect(f.text) AS texts, avg(f.score) AS avg_score
+RETURN p.uid AS product_uid,
+       p.name AS product,
+       p.kind AS domain,
+       kind,
+       segment,
+       feedback,
+       parties,
+       avg_score,
+       texts[0..3] AS examples
+ORDER BY feedback DESC, product_uid, kind, segment
+LIMIT $limit

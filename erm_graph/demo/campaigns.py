@@ -1,0 +1,34 @@
+"""Marketing campaigns: each is about one product and targets a run of random customers."""
+
+from __future__ import annotations
+
+from random import Random
+
+from erm_graph.demo import library
+from erm_graph.demo.roster import Roster, party_uid
+from erm_graph.ingest import GraphBatch
+
+_CHANNELS = ("email", "web", "event", "print", "social")
+_THEMES = ("Spring offer", "Energy week", "Partner days", "Year-end deal", "Webinar series",
+           "Trade fair", "Loyalty drive", "Launch")
+
+
+def build(roster: Roster, source: str, seed: int) -> GraphBatch:
+    """The campaign part: ``plan.campaigns`` campaigns of ``plan.targets`` customers each."""
+    plan = roster.plan
+    rng = Random(f"{seed}:campaigns")
+    b = GraphBatch()
+    for k in range(plan.campaigns):
+        uid = f"camp-{k + 1:04d}"
+        product = rng.choice(library.PRODUCTS)
+        year, month = rng.choice((2025, 2026)), rng.randrange(1, 10)
+        b.add_node("Campaign", {
+            "uid": uid, "name": f"{rng.choice(_THEMES)} {year}: {product[1]}",
+            "channel": rng.choice(_CHANNELS), "start": f"{year}-{month:02d}-01",
+            "end": f"{year}-{month + 1:02d}-28", "source": source})
+        b.add_relationship("ABOUT", "Campaign", uid, "Product", product[0])
+        first = rng.randrange(plan.customers)
+        for t in range(plan.targets):
+            b.add_relationship("TARGETS", "Campaign", uid, "Customer",
+                               party_uid("Customer", (first + t) % plan.customers))
+    return b

@@ -1,0 +1,58 @@
+"""Running named queries: bind the parameters, pick the engine's variant, run read-only."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from erm_graph import settings
+from erm_graph.errors import ReadOnlyError
+from erm_graph.query.library import Library, load_library
+from erm_graph.store import GraphStore, QueryResult, open_store
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+def run_query(store: GraphStore, name: str, params: Mapping[str, Any] | None = None, *,
+              timeout: float | None = None, write: bool = False,
+              library: Library | None = None) -> QueryResult:
+    """Run the named query ``name`` on ``store`` and return its rows.
+
+    Parameters are checked and converted against the query's header (text from the command
+    line is accepted: ``"25"`` for an integer). A query whose header says ``read_only: false``
+    runs only with ``write=True``; every other query runs read-only, enforced by the engine.
+
+    >>> run_query(store, "customer-360", {"uid": "cust-000001"}).records()  # doctest: +SKIP
+    """
+    query = (library or load_library()).get(name)
+    bound = query.bind(params or {})
+    if not query.read_only and not write:
+        raise ReadOnlyError(f"query {name!r} writes to the graph: run it with --write "
+                            "(CLI) or write=True (Python)")
+    timeout = float(settings.get("query_timeout")) if timeout is None else timeout
+    return store.run(query.cypher_for(store.engine), bound, read_only=query.read_only,
+                     timeout=timeout)
+
+
+def query(name: str, db: str | None = None, *, store: GraphStore | None = None,
+          timeout: float | None = None, write: bool = False,
+          library: Library | None = None, **params: Any) -> pd.DataFrame:
+    """The named query ``name`` as a pandas DataFrame.
+
+    Runs on ``store`` when given, otherwise opens ``db`` (a database URL; default the
+    ``ERM_DB`` setting) for this one call.
+
+    >>> import erm_graph
+    >>> erm_graph.query("key-person-risk", limit=5)  # doctest: +SKIP
+    >>> erm_graph.query("customer-360", uid="cust-000001", store=store)  # doctest: +SKIP
+    """
+    if store is not None:
+        return run_query(store, name, params, timeout=timeout, write=write,
+                         library=library).to_dataframe()
+    opened = open_store(db or settings.get("db"))
+    try:
+        return run_query(opened, name, params, timeout=timeout, write=write,
+                         library=library).to_dataframe()
+    finally:
+        opened.close()

@@ -1,0 +1,107 @@
+"""The named query library: headers, validation, parameter binding, engine overrides."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from erm_graph.query import load_library
+from erm_graph.query.library import ParameterError, QueryLibraryError
+
+GOOD = """// name: by-uid
+// title: A party by uid
+// description: One party.
+// roles: [analyst]
+// params:
+//   uid: {type: string, required: true, example: cust-000001}
+//   limit: {type: integer, default: 5, min: 1}
+//   since: {type: date, default: '2025-01-01'}
+//   kinds: {type: 'list[string]', default: [need]}
+MATCH (c:Party {uid: $uid}) WHERE c.since >= $since AND c.kind IN $kinds
+RETURN c.uid // a comment with $notaparam
+LIMIT $limit
+"""
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.cypher"
+    path.write_text(text)
+    return path
+
+
+def test_the_project_library_loads_with_every_query_of_the_issue():
+    names = {q.name for q in load_library()}
+    assert {"customer-360", "relationship-map", "who-touches", "journey-documents",
+            "unowned-components", "key-person-risk", "complaint-hotspots", "customer-needs",
+            "survey-sentiment", "sales-by-domain", "lifetime-value", "at-risk-customers",
+            "warm-path", "supplier-dependency", "similar-customers", "cross-sell"} <= names
+    for query in load_library():
+        assert query.read_only and query.title and query.description and query.roles
+
+
+def test_header_and_binding(tmp_path):
+    write(tmp_path, "by-uid", GOOD)
+    query = load_library(tmp_path).get("by-uid")
+    assert query.roles == ("analyst",)
+    assert query.bind({"uid": "x"}) == {"uid": "x", "limit": 5, "since": "2025-01-01",
+                                        "kinds": ["need"]}
+    # text from the command line is converted
+    assert query.bind({"uid": 42, "limit": "7", "kinds": "a, b"})["kinds"] == ["a", "b"]
+    assert query.bind({"uid": 42, "limit": "7"})["uid"] == "42"
+    with pytest.raises(ParameterError, match=r"needs parameter uid .*-p uid=cust-000001"):
+        query.bind({})
+    with pytest.raises(ParameterError, match=r"no parameter 'colour'.*uid, limit"):
+        query.bind({"uid": "x", "colour": "red"})
+    with pytest.raises(ParameterError, match="'limit' must be an integer, got 'many'"):
+        query.bind({"uid": "x", "limit": "many"})
+    with pytest.raises(ParameterError, match="between 1 and None"):
+        query.bind({"uid": "x", "limit": 0})
+    with pytest.raises(ParameterError, match=r"'since' must be a date \(YYYY-MM-DD\)"):
+        query.bind({"uid": "x", "since": "2025-13-01"})
+
+
+@pytest.mark.parametrize(("text", "problem"), [
+    (GOOD.replace("// name: by-uid", "// name: other"), "must be lower-case-with-dashes and "
+                                                        "equal the file name"),
+    (GOOD.replace("LIMIT $limit", "LIMIT $limt"), "$limt is used but not declared"),
+    (GOOD.replace("LIMIT $limit", "LIMIT 5"), "'limit' is declared but never used"),
+    (GOOD.replace("default: 5", "default: five"), "default of 'limit'"),
+    (GOOD.replace("type: integer", "type: int"), "type 'int' is not one of"),
+    (GOOD.replace("// title: A party by uid\n", ""), "needs `title:`"),
+    (GOOD + "; MATCH (n) RETURN n", "one statement per file"),
+    (GOOD.replace("// roles", "// owner: me\n// roles"), "unknown header key 'owner'"),
+    (GOOD.replace("uid: {type", "store: {type"), "reserved by the Python API"),
+])
+def test_a_broken_file_stops_the_load_with_a_clear_message(tmp_path, text, problem):
+    write(tmp_path, "by-uid", text)
+    with pytest.raises(QueryLibraryError) as caught:
+        load_library(tmp_path)
+    assert problem in str(caught.value)
+    assert "by-uid.cypher" in str(caught.value)
+
+
+def test_engine_override_replaces_its_twin_only_on_that_engine(tmp_path):
+    write(tmp_path, "by-uid", GOOD)
+    write(tmp_path / "neo4j", "by-uid", GOOD.replace("RETURN c.uid", "RETURN c.uid AS uid"))
+    query = load_library(tmp_path).get("by-uid")
+    assert "AS uid" in query.cypher_for("neo4j")
+    assert "AS uid" not in query.cypher_for("embedded")
+    assert query.cypher_for("falkordb") == query.cypher
+
+
+def test_an_override_must_keep_the_parameters_and_have_a_twin(tmp_path):
+    write(tmp_path, "by-uid", GOOD)
+    write(tmp_path / "neo4j", "by-uid", GOOD.replace("LIMIT $limit", "LIMIT 5").replace(
+        "//   limit: {type: integer, default: 5, min: 1}\n", ""))
+    write(tmp_path / "falkordb", "lonely", GOOD.replace("by-uid", "lonely"))
+    with pytest.raises(QueryLibraryError) as caught:
+        load_library(tmp_path)
+    assert "must declare the same params" in str(caught.value)
+    assert "has no file in" in str(caught.value)
+
+
+def test_unknown_query_names_the_close_ones():
+    with pytest.raises(QueryLibraryError, match="did you mean .*customer-360"):
+        load_library().get("customer")
