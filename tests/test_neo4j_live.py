@@ -43,3 +43,12 @@ def test_neo4j_timeout(neo4j_store):
     with pytest.raises(QueryTimeout):
         neo4j_store.run("UNWIND range(1, 20000) AS a UNWIND range(1, 20000) AS b "
                         "WITH a, b WHERE (a * b) % 7 = 3 RETURN count(a)", timeout=0.2)
+
+
+def test_neo4j_fulltext_index_on_names(neo4j_store):
+    neo4j_store.ensure_schema()
+    neo4j_store.upsert_nodes("Customer", [{"uid": "c1", "name": "Harbor & Finch Logistics"}])
+    neo4j_store.upsert_nodes("Employee", [{"uid": "e1", "name": "Tomas Lindqvist"}])
+    rows = neo4j_store.run("CALL db.index.fulltext.queryNodes($index, $text) YIELD node "
+                           "RETURN node.uid", {"index": "erm_names", "text": "harbor"}).rows
+    assert rows == [["c1"]]

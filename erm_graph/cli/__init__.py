@@ -2,6 +2,7 @@
 
 from erm_graph.cli import (
     core,  # noqa: F401  (registers commands)
+    interop,  # noqa: F401  (registers export, import and copy)
     load,  # noqa: F401  (registers commands)
     query,  # noqa: F401  (registers commands)
     web,  # noqa: F401  (registers serve and viz)

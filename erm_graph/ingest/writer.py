@@ -20,6 +20,7 @@ from erm_graph.store.base import (
     _node_payload,
     _rel_payload,
     batches,
+    expand_from,
 )
 
 #: A batch larger than this is followed by an AOF rewrite, so the next start is quick.
@@ -141,10 +142,13 @@ def plan(store: GraphStore, batch: GraphBatch) -> LoadReport:
         counts = report.types[rel_type]
         for chunk in batches(rows):
             payload = [_rel_payload(r) for r in chunk]
+            read = (f"UNWIND $rows AS r MATCH (a:{s_key} {{uid: r.s}})-[x:{rel_type}]->"
+                    f"(b:{e_key}) WHERE b.uid = r.e RETURN r.s, r.e, x.content_hash"
+                    if expand_from(payload) == "s" else
+                    f"UNWIND $rows AS r MATCH (b:{e_key} {{uid: r.e}})<-[x:{rel_type}]-"
+                    f"(a:{s_key}) WHERE a.uid = r.s RETURN r.s, r.e, x.content_hash")
             known = {(s, e): h for s, e, h in store.run(
-                f"UNWIND $rows AS r MATCH (a:{s_key} {{uid: r.s}}) MATCH (b:{e_key} "
-                f"{{uid: r.e}}) MATCH (a)-[x:{rel_type}]->(b) RETURN r.s, r.e, x.content_hash",
-                {"rows": [{"s": p["s"], "e": p["e"]} for p in payload]}).rows}
+                read, {"rows": [{"s": p["s"], "e": p["e"]} for p in payload]}).rows}
             _tally(counts, [((p["s"], p["e"]), p["h"]) for p in payload], known)
     return report
 

@@ -36,6 +36,9 @@ PID = "server.pid"
 LOG = "server.log"
 AOF_DIR = "appendonlydir"
 #: Longest a write may run; also the default for queries that state no timeout of their own.
+#: ``EFFECTS_THRESHOLD 0`` (below) makes every write go to the AOF as its effects rather than
+#: its query text: replaying query text does not use the uid indexes, so restarting after a
+#: crash in a 20k-node/20k-edge load took 135 s; replaying the effects takes 0.4 s.
 TIMEOUT_MAX_MS = 600_000
 READY_SECONDS = 2.0
 #: A large AOF can take minutes to replay; the server answers LOADING meanwhile.
@@ -201,6 +204,7 @@ class EmbeddedServer:
             "--save", "", "--maxmemory-policy", "noeviction",
             "--loadmodule", module,
             "TIMEOUT_MAX", str(TIMEOUT_MAX_MS), "TIMEOUT_DEFAULT", str(TIMEOUT_MAX_MS),
+            "EFFECTS_THRESHOLD", "0",
         ]
         self._proc = proc = subprocess.Popen(
             args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,

@@ -1,8 +1,23 @@
 """Neo4j 5 (server, cluster or Aura) through the official driver.
 
-Read-only runs in a read transaction, which Neo4j itself refuses to write in; writes run in
-managed write transactions that the driver retries on transient errors. Routing (``neo4j://``,
-``neo4j+s://``) sends reads to followers in a cluster.
+- **Read-only** statements run in a read transaction, which Neo4j itself refuses to write in;
+  writes run in write transactions. Both are the driver's *managed* transactions
+  (``execute_read`` / ``execute_write``): a transient failure (a leader switch, a deadlock, a
+  lost connection to one cluster member) is retried with back-off for up to
+  :data:`RETRY_SECONDS`. Upserts are idempotent, so a retried batch is safe.
+- **Routing**: with ``neo4j://`` or ``neo4j+s://`` (a cluster, Aura) the driver keeps the
+  cluster's routing table; read transactions go to followers and read replicas, write
+  transactions to the leader. ``bolt://`` talks to one server directly.
+- **Batching** is the shared :class:`~erm_graph.store.base.CypherStore` logic: one
+  ``UNWIND $rows`` statement per batch of :data:`~erm_graph.store.base.BATCH_SIZE` rows, each
+  its own transaction.
+- **Timeouts**: ``run(..., timeout=s)`` becomes the transaction's server-side timeout; the
+  server stops the statement and rolls it back.
+- **Schema**: a unique ``uid`` constraint per key label (it brings its own index), a range
+  index per sub-label (``Customer`` ...), and the full-text index :data:`FULLTEXT_INDEX` on the
+  names of every named label, for ``db.index.fulltext.queryNodes``.
+
+Credentials are passed to the driver separately from the URL and never appear in messages.
 """
 
 from __future__ import annotations
@@ -11,12 +26,25 @@ from collections.abc import Mapping
 from typing import Any
 
 import neo4j
-from neo4j.exceptions import ClientError, Neo4jError, ServiceUnavailable
+from neo4j.exceptions import (
+    DriverError,
+    Neo4jError,
+    ServiceUnavailable,
+    SessionExpired,
+    TransientError,
+)
 from neo4j.graph import Node, Path, Relationship
 
 from erm_graph import model
 from erm_graph.errors import QueryTimeout, ReadOnlyError, StoreError
 from erm_graph.store.base import CypherStore, QueryResult
+
+#: name of the full-text index on ``name``
+FULLTEXT_INDEX = "erm_names"
+#: how long the driver keeps retrying a transaction that failed transiently, in seconds
+RETRY_SECONDS = 30.0
+#: how long ``ensure_schema`` waits for new indexes to come online, in seconds
+INDEX_WAIT_SECONDS = 300
 
 
 def to_python(value: Any) -> Any:
@@ -39,8 +67,61 @@ def to_python(value: Any) -> Any:
     return value
 
 
+def fulltext_labels() -> tuple[str, ...]:
+    """Key labels whose nodes carry a ``name`` (sub-labels such as Customer are Party too)."""
+    return tuple(name for name in model.KEY_LABELS if "name" in model.LABELS[name].props)
+
+
+def schema_statements() -> list[str]:
+    """The statements :meth:`Neo4jStore.ensure_schema` runs, in order; each is idempotent."""
+    statements = []
+    for name in model.LABELS:
+        if name in model.KEY_LABELS:
+            statements.append(f"CREATE CONSTRAINT erm_uid_{name} IF NOT EXISTS "
+                              f"FOR (n:{name}) REQUIRE n.uid IS UNIQUE")
+        else:
+            statements.append(f"CREATE INDEX erm_uid_{name} IF NOT EXISTS "
+                              f"FOR (n:{name}) ON (n.uid)")
+    statements.append(f"CREATE FULLTEXT INDEX {FULLTEXT_INDEX} IF NOT EXISTS "
+                      f"FOR (n:{'|'.join(fulltext_labels())}) ON EACH [n.name]")
+    return statements
+
+
+#: the labels the existing full-text index covers (empty when there is none)
+FULLTEXT_LABELS_QUERY = ("SHOW FULLTEXT INDEXES YIELD name, labelsOrTypes "
+                         "WHERE name = $name RETURN labelsOrTypes")
+FULLTEXT_DROP = f"DROP INDEX {FULLTEXT_INDEX} IF EXISTS"
+AWAIT_INDEXES = "CALL db.awaitIndexes($seconds)"
+
+
+def translate(exc: Neo4jError | DriverError, location: str) -> StoreError:
+    """The project's error for a driver error: read-only, timeout, or the server's message."""
+    code = getattr(exc, "code", None) or ""
+    if isinstance(exc, ServiceUnavailable | SessionExpired):
+        return StoreError(f"lost the connection to {location} (retried for {RETRY_SECONDS:.0f} "
+                          f"s): {exc}")
+    if "AccessMode" in code or "WriteOnReadOnlyAccessDatabase" in code \
+            or "ForbiddenOnReadOnlyDatabase" in code:
+        return ReadOnlyError("this query writes to the graph but was run read-only; writes "
+                             "need --write (CLI) or read_only=False (Python)")
+    if "TransactionTimedOut" in code or ("Terminated" in code and "timeout" in str(exc).lower()):
+        return QueryTimeout("the query ran past its timeout and was stopped (set a longer one "
+                            "with ERM_QUERY_TIMEOUT or timeout=...)")
+    if isinstance(exc, TransientError):
+        return StoreError(f"Neo4j kept failing transiently for {RETRY_SECONDS:.0f} s: "
+                          f"{exc.message}")
+    if isinstance(exc, Neo4jError):
+        return StoreError(f"Neo4j rejected the query: {exc.message}")
+    return StoreError(f"the Neo4j driver failed: {exc}")
+
+
 class Neo4jStore(CypherStore):
-    """A :class:`GraphStore` on Neo4j 5. Credentials come from the environment only."""
+    """A :class:`GraphStore` on Neo4j 5. Credentials come from the environment only.
+
+    ``url`` is ``bolt://host:7687`` (one server), ``neo4j://host:7687`` (a cluster, with
+    routing) or ``neo4j+s://xxxx.databases.neo4j.io`` (Aura, TLS); ``database`` is the
+    user's home database when None.
+    """
 
     engine = "neo4j"
 
@@ -48,18 +129,23 @@ class Neo4jStore(CypherStore):
         self.location = url  # never holds the password: it is passed separately
         self._database = database
         try:
-            self._driver = neo4j.GraphDatabase.driver(url, auth=(user, password))
+            self._driver = neo4j.GraphDatabase.driver(
+                url, auth=(user, password), max_transaction_retry_time=RETRY_SECONDS,
+                user_agent="erm-graph")
             self._driver.verify_connectivity()
         except ServiceUnavailable as exc:
             raise StoreError(f"cannot reach Neo4j at {url}: {exc}") from None
         except Neo4jError as exc:
             raise StoreError(f"Neo4j at {url} refused the connection: {exc.message}") from None
+        except (DriverError, ValueError) as exc:
+            raise StoreError(f"cannot open Neo4j at {url}: {exc}") from None
 
     def _execute(self, cypher: str, params: Mapping[str, Any], read_only: bool,
                  timeout: float | None) -> QueryResult:
         query = neo4j.Query(cypher, timeout=timeout)  # type: ignore[arg-type]
 
-        def work(tx):
+        def work(tx: neo4j.ManagedTransaction) -> tuple[list[str], list[list[Any]], dict]:
+            # consumed inside the transaction function, so that a retry starts it afresh
             result = tx.run(query, dict(params))
             keys = list(result.keys())
             rows = [[to_python(v) for v in record.values()] for record in result]
@@ -73,30 +159,27 @@ class Neo4jStore(CypherStore):
             with self._driver.session(database=self._database) as session:
                 run = session.execute_read if read_only else session.execute_write
                 keys, rows, stats = run(work)
-        except ClientError as exc:
-            code = exc.code or ""
-            if "WriteOnReadOnlyAccessDatabase" in code or "ForbiddenOnReadOnlyDatabase" in code \
-                    or "AccessMode" in code:
-                raise ReadOnlyError("this query writes to the graph but was run read-only; "
-                                    "writes need --write (CLI) or read_only=False (Python)")\
-                    from None
-            if "TransactionTimedOut" in code or "Timeout" in code:
-                raise QueryTimeout("the query ran past its timeout and was stopped") from None
-            raise StoreError(f"Neo4j rejected the query: {exc.message}") from None
-        except ServiceUnavailable as exc:
-            raise StoreError(f"lost the connection to {self.location}: {exc}") from None
+        except (Neo4jError, DriverError) as exc:
+            raise translate(exc, self.location) from None
         return QueryResult(keys, rows, stats)
 
     def ensure_schema(self) -> None:
-        """A unique constraint per key label (it brings its index) and an index per sub-label."""
-        for name in model.LABELS:
-            if name in model.KEY_LABELS:
-                self.run(f"CREATE CONSTRAINT erm_uid_{name} IF NOT EXISTS "
-                         f"FOR (n:{name}) REQUIRE n.uid IS UNIQUE", read_only=False)
-            else:
-                self.run(f"CREATE INDEX erm_uid_{name} IF NOT EXISTS FOR (n:{name}) ON (n.uid)",
-                         read_only=False)
-        self.run("CALL db.awaitIndexes(300)")
+        """Constraints, indexes and the full-text index; waits until they are online.
+
+        ``IF NOT EXISTS`` keeps an existing full-text index as it is, so one built for an
+        older vocabulary (other labels) is dropped and built again.
+        """
+        statements = schema_statements()
+        wanted = sorted(fulltext_labels())
+        try:
+            found = self.run(FULLTEXT_LABELS_QUERY, {"name": FULLTEXT_INDEX}).rows
+        except StoreError:
+            found = []  # a user without SHOW rights: keep whatever index there is
+        if found and sorted(found[0][0] or []) != wanted:
+            self.run(FULLTEXT_DROP, read_only=False)
+        for statement in statements:
+            self.run(statement, read_only=False)
+        self.run(AWAIT_INDEXES, {"seconds": INDEX_WAIT_SECONDS})
 
     def close(self) -> None:
         self._driver.close()

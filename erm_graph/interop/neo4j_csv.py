@@ -1,0 +1,394 @@
+"""Neo4j admin-import CSV: write a graph as node and relationship files, and read such files.
+
+Written layout (one folder)::
+
+    nodes_Party.csv                 uid:ID(Party),:LABEL,name,tier:long,...
+    rels_HAD_Party_Interaction.csv  :START_ID(Party),:END_ID(Interaction),:TYPE,...
+
+Each key label is one ID space (``uid:ID(Party)`` also stores the id as the ``uid``
+property), ``:LABEL`` carries every label (``Party;Customer``), strings are untyped columns,
+other values are typed (``long``, ``double``, ``boolean``, arrays ``string[]`` split on ``;``).
+A column whose values have several types within one label is written to a second file
+(``nodes_Party.2.csv``), so no value changes type. Import into Neo4j with the command saved in
+``neo4j-admin.txt`` (``--multiline-fields=true`` because text may hold line breaks).
+
+Reading takes any admin-import files: ``:ID``/``:ID(Group)``, ``:LABEL``, ``:START_ID(Group)``,
+``:END_ID(Group)``, ``:TYPE``, typed columns, arrays, ``:IGNORE``. Labels and types must be in
+the model; anything else is a :class:`~erm_graph.errors.Problem` naming file, row and column.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from erm_graph import model
+from erm_graph.errors import ErmError, Problem
+from erm_graph.interop.stream import NodeRecord, Record, RelRecord, node_label
+
+FORMAT = "neo4j-csv"
+ARRAY_DELIMITER = ";"
+_HEADER = re.compile(r"^(?P<name>[^:]*)(?::(?P<kind>[A-Za-z_]+)(?:\((?P<group>[^)]*)\))?"
+                     r"(?P<array>\[\])?)?(?:\{.*\})?$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+_INTS = ("int", "long", "short", "byte")
+_FLOATS = ("float", "double")
+_STRINGS = ("string", "char", "time", "localtime", "duration")
+_SPECIAL = ("id", "label", "start_id", "end_id", "type", "ignore")
+
+
+# -- writing ----------------------------------------------------------------------------------
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "long"
+    if isinstance(value, float):
+        return "double"
+    if isinstance(value, list):
+        inner = {_kind(v) for v in value} or {"string"}
+        return (inner.pop() if len(inner) == 1 else "mixed") + "[]"
+    return "string"
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, list):
+        return ARRAY_DELIMITER.join(_text(v) for v in value)
+    return str(value)
+
+
+@dataclass
+class _Part:
+    """One output file: its typed columns so far and the rows, spooled to a temporary file."""
+
+    fixed: list[str]
+    types: dict[str, str] = field(default_factory=dict)
+    spool: IO[str] = field(default_factory=lambda: tempfile.TemporaryFile("w+", newline=""))
+    rows: int = 0
+
+    def fits(self, kinds: dict[str, str]) -> bool:
+        return all(self.types.get(k, v) == v for k, v in kinds.items())
+
+
+class _File:
+    """The parts of one label's or type's output; rows are written once their header is known.
+
+    Rows are spooled as (fixed cells, property dict as CSV of key/value pairs) so that the
+    columns, which are known only at the end, can be laid out then.
+    """
+
+    def __init__(self, stem: str, fixed: list[str]):
+        self.stem = stem
+        self.fixed = fixed
+        self.parts: list[_Part] = []
+
+    def add(self, cells: list[str], props: dict[str, Any]) -> None:
+        kinds = {k: _kind(v) for k, v in props.items() if v is not None}
+        if any(k.endswith("mixed[]") for k in kinds.values()):
+            raise ErmError(f"{self.stem}: a list mixes value types ({props}); Neo4j arrays hold "
+                           "one type, so it cannot be exported without change")
+        part = next((p for p in self.parts if p.fits(kinds)), None)
+        if part is None:
+            part = _Part(self.fixed)
+            self.parts.append(part)
+        part.types.update(kinds)
+        flat: list[str] = []
+        for key, value in props.items():
+            if value is not None:
+                flat += [key, _text(value)]
+        csv.writer(part.spool).writerow([*cells, *flat])
+        part.rows += 1
+
+    def finish(self, folder: Path) -> list[str]:
+        names = []
+        for i, part in enumerate(self.parts):
+            name = f"{self.stem}.csv" if i == 0 else f"{self.stem}.{i + 1}.csv"
+            columns = sorted(part.types)
+            header = [*part.fixed, *(k if part.types[k] == "string" else f"{k}:{part.types[k]}"
+                                     for k in columns)]
+            where = {k: i for i, k in enumerate(columns)}
+            part.spool.seek(0)
+            with (folder / name).open("w", newline="", encoding="utf-8") as fh:
+                out = csv.writer(fh)
+                out.writerow(header)
+                for row in csv.reader(part.spool):
+                    cells = row[:len(part.fixed)]
+                    values = [""] * len(columns)
+                    flat = row[len(part.fixed):]
+                    for key, value in zip(flat[::2], flat[1::2], strict=True):
+                        values[where[key]] = value
+                    out.writerow([*cells, *values])
+            part.spool.close()
+            names.append(name)
+        return names
+
+
+def write_records(records: Iterable[Record], folder: Path) -> list[str]:
+    """Write records as admin-import files into ``folder``; returns the file names."""
+    folder.mkdir(parents=True, exist_ok=True)
+    files: dict[tuple[str, ...], _File] = {}
+    try:
+        for record in records:
+            if isinstance(record, NodeRecord):
+                key = model.LABELS[record.label].key_label
+                out = files.get(("n", key))
+                if out is None:
+                    out = files[("n", key)] = _File(f"nodes_{key}", [f"uid:ID({key})",
+                                                                     ":LABEL"])
+                props = dict(record.props)
+                uid = props.pop("uid")
+                out.add([uid, ARRAY_DELIMITER.join(model.LABELS[record.label].labels)], props)
+            else:
+                group = ("r", record.type, record.start_label, record.end_label)
+                out = files.get(group)
+                if out is None:
+                    out = files[group] = _File(
+                        f"rels_{record.type}_{record.start_label}_{record.end_label}",
+                        [f":START_ID({record.start_label})", f":END_ID({record.end_label})",
+                         ":TYPE"])
+                out.add([record.start, record.end, record.type], record.props)
+        names = []
+        for out in files.values():
+            names += out.finish(folder)
+    finally:
+        for out in files.values():
+            for part in out.parts:
+                part.spool.close()
+    node_files = sorted(n for n in names if n.startswith("nodes_"))
+    rel_files = sorted(n for n in names if n.startswith("rels_"))
+    command = ["neo4j-admin database import full neo4j --overwrite-destination",
+               "--multiline-fields=true", f'--array-delimiter="{ARRAY_DELIMITER}"',
+               *(f"--nodes={n}" for n in node_files),
+               *(f"--relationships={n}" for n in rel_files)]
+    (folder / "neo4j-admin.txt").write_text(" \\\n  ".join(command) + "\n")
+    return node_files + rel_files
+
+
+# -- reading ----------------------------------------------------------------------------------
+@dataclass
+class Column:
+    index: int
+    header: str
+    name: str
+    kind: str  # id, label, start_id, end_id, type, ignore, or a value type
+    group: str
+    array: bool
+
+
+def parse_header(header: list[str], where: str) -> list[Column]:
+    columns = []
+    for i, text in enumerate(header):
+        m = _HEADER.match(text.strip())
+        if not m:
+            raise ErmError(f"{where}: column {i + 1} {text!r} is not an admin-import header "
+                           "such as name, age:int, :ID(Group), :LABEL, :START_ID, :END_ID, "
+                           ":TYPE")
+        kind = (m.group("kind") or "string").lower()
+        if kind not in (*_SPECIAL, *_INTS, *_FLOATS, *_STRINGS, "boolean", "date", "datetime",
+                        "localdatetime"):
+            raise ErmError(f"{where}: column {i + 1} {text!r}: unknown type {kind!r}; use int, "
+                           "long, float, double, boolean, string, date, datetime (with [] "
+                           "for arrays) or :IGNORE")
+        columns.append(Column(i, text.strip(), m.group("name").strip(), kind,
+                              (m.group("group") or "").strip(), bool(m.group("array"))))
+    return columns
+
+
+def _scalar(kind: str, text: str) -> Any:
+    if kind in _INTS:
+        try:
+            return int(text)
+        except ValueError:
+            raise ValueError(f"an integer ({kind})") from None
+    if kind in _FLOATS:
+        try:
+            return float(text)
+        except ValueError:
+            raise ValueError(f"a number ({kind})") from None
+    if kind == "boolean":
+        lowered = text.strip().lower()
+        if lowered not in ("true", "false"):
+            raise ValueError("true or false (boolean)")
+        return lowered == "true"
+    if kind == "date" and not _DATE.match(text.strip()):
+        raise ValueError("a date YYYY-MM-DD")
+    if kind in ("datetime", "localdatetime") and not _DATETIME.match(text.strip()):
+        raise ValueError("a date-time YYYY-MM-DDTHH:MM[:SS]")
+    return text.strip() if kind in ("date", "datetime", "localdatetime") else text
+
+
+def convert(column: Column, text: str) -> Any:
+    """The typed value of one cell; raises ``ValueError`` with the expected form."""
+    if column.array:
+        return [_scalar(column.kind, part) for part in text.split(ARRAY_DELIMITER)]
+    return _scalar(column.kind, text)
+
+
+@dataclass
+class Parsed:
+    """What reading admin-import files gave: records, and every row that could not be read."""
+
+    #: (label or type, problem) for every row not read
+    problems: list[tuple[str, Problem]] = field(default_factory=list)
+    #: (ID group, ID) -> (model label, uid), filled while node files are read
+    ids: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
+    rows: int = 0
+
+
+def find_files(paths: Iterable[Path]) -> list[Path]:
+    """The CSV files named, or inside the folders named, in name order."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found += sorted(p for p in path.iterdir()
+                            if p.is_file() and p.suffix.lower() == ".csv")
+        else:
+            found.append(path)
+    return found
+
+
+def _rows(path: Path, text: str) -> Iterator[tuple[int, list[str]]]:
+    reader = csv.reader(text.splitlines(keepends=True))
+    for row in reader:
+        if any(cell.strip() for cell in row):
+            yield reader.line_num, row
+
+
+def read(files: list[tuple[Path, str]], parsed: Parsed,
+         on_node: Callable[[NodeRecord, str], None],
+         on_rel: Callable[[RelRecord, str], None]) -> None:
+    """Read (path, text) admin-import files: every node file first, then the relationships.
+
+    ``on_node``/``on_rel`` get each record with its provenance (``file#line``); bad rows go to
+    ``parsed.problems`` and are not passed on.
+    """
+    tables = []
+    for path, text in files:
+        rows = _rows(path, text)
+        first = next(rows, None)
+        if first is None:
+            raise ErmError(f"{path}: the file is empty: expected an admin-import header row")
+        columns = parse_header(first[1], str(path))
+        kinds = {c.kind for c in columns}
+        if "id" in kinds:
+            tables.append((0, path, columns, rows))
+        elif {"start_id", "end_id"} <= kinds:
+            tables.append((1, path, columns, rows))
+        else:
+            raise ErmError(f"{path}: neither a node file (needs an :ID column) nor a "
+                           "relationship file (needs :START_ID and :END_ID columns)")
+    for order, path, columns, rows in sorted(tables, key=lambda t: t[0]):
+        if order == 0:
+            _node_file(path, columns, rows, parsed, on_node)
+        else:
+            _rel_file(path, columns, rows, parsed, on_rel)
+
+
+def _props(path: Path, line: int, columns: list[Column], row: list[str],
+           parsed: Parsed, name: str) -> dict[str, Any] | None:
+    props: dict[str, Any] = {}
+    for column in columns:
+        if column.kind in _SPECIAL or not column.name:
+            continue
+        text = row[column.index] if column.index < len(row) else ""
+        if text == "":
+            continue
+        try:
+            props[column.name] = convert(column, text)
+        except ValueError as exc:
+            parsed.problems.append((name, Problem(f"{FORMAT}:{path.name}#{line}",
+                                                  column.header, str(exc), text)))
+            return None
+    return props
+
+
+def _node_file(path: Path, columns: list[Column], rows, parsed: Parsed,
+               on_node: Callable[[NodeRecord, str], None]) -> None:
+    id_col = next(c for c in columns if c.kind == "id")
+    label_col = next((c for c in columns if c.kind == "label"), None)
+    if label_col is None and id_col.group not in model.LABELS:
+        raise ErmError(f"{path}: no :LABEL column and the ID group {id_col.group!r} is not a "
+                       f"label of the model: add a :LABEL column ({', '.join(model.LABELS)})")
+    for line, row in rows:
+        parsed.rows += 1
+        where = f"{FORMAT}:{path.name}#{line}"
+        ident = row[id_col.index] if id_col.index < len(row) else ""
+        if not ident:
+            parsed.problems.append((id_col.group or "node",
+                                    Problem(where, id_col.header, "a node id", None)))
+            continue
+        labels = [id_col.group]
+        if label_col is not None and label_col.index < len(row) and row[label_col.index]:
+            labels = [t.strip() for t in row[label_col.index].split(ARRAY_DELIMITER)]
+        try:
+            label = node_label(labels)
+        except ValueError as exc:
+            parsed.problems.append((id_col.group or "node", Problem(
+                where, label_col.header if label_col else id_col.header, str(exc),
+                ";".join(labels))))
+            continue
+        props = _props(path, line, columns, row, parsed, label)
+        if props is None:
+            continue
+        if id_col.name:
+            props[id_col.name] = ident
+        props.setdefault("uid", ident)
+        parsed.ids[(id_col.group, ident)] = (label, props["uid"])
+        on_node(NodeRecord(label, props), where)
+
+
+def _end(parsed: Parsed, column: Column, ident: str) -> tuple[str, str]:
+    found = parsed.ids.get((column.group, ident))
+    if found:
+        return found
+    if column.group in model.LABELS:  # a node already in the graph, by uid
+        return column.group, ident
+    raise ValueError(f"the ID of a node in the node files' ID space {column.group!r}")
+
+
+def _rel_file(path: Path, columns: list[Column], rows, parsed: Parsed,
+              on_rel: Callable[[RelRecord, str], None]) -> None:
+    start_col = next(c for c in columns if c.kind == "start_id")
+    end_col = next(c for c in columns if c.kind == "end_id")
+    type_col = next((c for c in columns if c.kind == "type"), None)
+    if type_col is None:
+        raise ErmError(f"{path}: no :TYPE column: add one with a relationship type of the "
+                       f"model ({', '.join(model.RELATIONSHIPS)})")
+    for line, row in rows:
+        parsed.rows += 1
+        where = f"{FORMAT}:{path.name}#{line}"
+        cells = {c.kind: (row[c.index].strip() if c.index < len(row) else "")
+                 for c in (start_col, end_col, type_col)}
+        rel_type = cells["type"]
+        if rel_type not in model.RELATIONSHIPS:
+            parsed.problems.append((rel_type or "relationship", Problem(
+                where, type_col.header, f"a type of the model ({', '.join(model.RELATIONSHIPS)})",
+                rel_type)))
+            continue
+        ends = []
+        for column, kind in ((start_col, "start_id"), (end_col, "end_id")):
+            try:
+                ends.append(_end(parsed, column, cells[kind]))
+            except ValueError as exc:
+                parsed.problems.append((rel_type, Problem(where, column.header, str(exc),
+                                                          cells[kind])))
+                break
+        if len(ends) < 2:
+            continue
+        props = _props(path, line, columns, row, parsed, rel_type)
+        if props is None:
+            continue
+        (start_label, start), (end_label, end) = ends
+        on_rel(RelRecord(rel_type, model.LABELS[start_label].key_label, start,
+                         model.LABELS[end_label].key_label, end, props), where)
+

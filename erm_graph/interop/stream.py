@@ -1,0 +1,231 @@
+"""Stream a whole graph out of a store, and write streamed records into another, unchanged.
+
+Reading pages through each key label by uid (``WHERE n.uid > $after ORDER BY n.uid LIMIT $n``)
+and, for each page, the relationships that start there, found by the uid index. Labels and
+types in the Cypher come from the model only; a type or a label read back from the data is used
+only after it has been found in the model.
+
+Writing copies every property as it is (``created_at``, ``updated_at``, ``content_hash`` too),
+so a copy has the same checksum as its source (:mod:`erm_graph.interop.checksum`).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from erm_graph import model
+from erm_graph.errors import ErmError
+from erm_graph.interop.checksum import Tally
+
+#: Nodes per page when reading; their outgoing relationships come with each page.
+PAGE = 5000
+#: Records per write.
+BATCH = 5000
+
+
+@dataclass(slots=True)
+class NodeRecord:
+    """A node: its most specific model label and every property (``uid`` included)."""
+
+    label: str
+    props: dict[str, Any]
+
+    def add_to(self, tally: Tally) -> None:
+        tally.add_node(model.LABELS[self.label].labels, self.props)
+
+
+@dataclass(slots=True)
+class RelRecord:
+    """A relationship between two nodes known by key label and uid, with every property."""
+
+    type: str
+    start_label: str
+    start: str
+    end_label: str
+    end: str
+    props: dict[str, Any]
+
+    def add_to(self, tally: Tally) -> None:
+        tally.add_relationship(self.type, self.start_label, self.start, self.end_label,
+                               self.end, self.props)
+
+
+Record = NodeRecord | RelRecord
+
+
+def node_label(labels: Iterable[str]) -> str:
+    """The one model label a node with ``labels`` is (``["Party", "Customer"]`` -> Customer).
+
+    Raises ``ValueError`` naming what was expected when the labels are not one model label,
+    optionally with its parent.
+    """
+    given = [lab for lab in labels if lab]
+    unknown = [lab for lab in given if lab not in model.LABELS]
+    if unknown:
+        raise ValueError(f"labels of the model ({', '.join(sorted(model.LABELS))})")
+    specific = {lab for lab in given if model.LABELS[lab].parent} or set(given)
+    if len(specific) != 1:
+        raise ValueError("one model label, optionally with its parent (Party;Customer)")
+    (name,) = specific
+    if not set(given) <= set(model.LABELS[name].labels):
+        raise ValueError("one model label, optionally with its parent (Party;Customer)")
+    return name
+
+
+def walk(store, problems: list[str], *, nodes: bool = True, relationships: bool = True,
+         page: int | None = None) -> Iterator[Record]:
+    """Every node of every model label, and every relationship, as records.
+
+    Within a key label nodes come in uid order, each page followed by the relationships that
+    start at its nodes. What cannot be read as a record of the model (a relationship type or
+    a label outside it) is appended to ``problems``.
+    """
+    size = page or PAGE
+    for key in model.KEY_LABELS:
+        read_nodes = (f"MATCH (n:{key}) WHERE n.uid > $after "
+                      f"RETURN n.uid, labels(n), properties(n) ORDER BY n.uid LIMIT $n")
+        read_uids = (f"MATCH (n:{key}) WHERE n.uid > $after "
+                     f"RETURN n.uid ORDER BY n.uid LIMIT $n")
+        read_rels = (f"UNWIND $uids AS u MATCH (a:{key} {{uid: u}})-[r]->(b) "
+                     f"RETURN u, type(r), labels(b), b.uid, properties(r)")
+        after = ""
+        while True:
+            if nodes:
+                rows = store.run(read_nodes, {"after": after, "n": size}).rows
+                uids = [row[0] for row in rows]
+                for uid, labels, props in rows:
+                    try:
+                        yield NodeRecord(node_label(labels), props)
+                    except ValueError as exc:
+                        problems.append(f"node {key} {uid!r} has labels {labels}: expected "
+                                        f"{exc}")
+            else:
+                uids = [row[0] for row in store.run(read_uids, {"after": after, "n": size}).rows]
+            if not uids:
+                break
+            if relationships:
+                yield from _relationships(store, key, read_rels, uids, problems)
+            after = uids[-1]
+            if len(uids) < size:
+                break
+
+
+def _relationships(store, key: str, cypher: str, uids: list[str],
+                   problems: list[str]) -> Iterator[RelRecord]:
+    for start, rel_type, labels, end, props in store.run(cypher, {"uids": uids}).rows:
+        if rel_type not in model.RELATIONSHIPS:
+            problems.append(f"relationship {rel_type!r} from {key} {start!r}: not a type of "
+                            "the model")
+            continue
+        try:
+            end_label = model.LABELS[node_label(labels)].key_label
+        except ValueError as exc:
+            problems.append(f"{rel_type} {start!r}->{end!r}: the end has labels {labels}, "
+                            f"expected {exc}")
+            continue
+        yield RelRecord(rel_type, key, start, end_label, end, props)
+
+
+class GraphWriter:
+    """Writes records into a store as they are, in batches, one being written while the next
+    is built. Write every node before the relationships that need them; call :meth:`close`.
+
+    Into a key label with no nodes yet the nodes are CREATEd (fast), otherwise MERGEd by uid;
+    relationships are CREATEd into an empty type and MERGEd by their two ends otherwise. A
+    relationship whose end does not exist is an error.
+    """
+
+    def __init__(self, store, progress: Callable[[int], None] | None = None):
+        self.store = store
+        self.progress = progress
+        self.written = 0
+        self._nodes: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        self._rels: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
+        self._fresh: dict[str, bool] = {}
+        self._pool = ThreadPoolExecutor(max_workers=1)
+        self._pending: list[Future] = []
+        store.ensure_schema()
+
+    def add(self, record: Record) -> None:
+        if isinstance(record, NodeRecord):
+            rows = self._nodes[record.label]
+            rows.append(record.props)
+            if len(rows) >= BATCH:
+                self._flush_nodes(record.label)
+        else:
+            group = (record.type, record.start_label, record.end_label)
+            rows = self._rels[group]
+            rows.append({"s": record.start, "e": record.end, "p": record.props})
+            if len(rows) >= BATCH:
+                self._flush_rels(group)
+
+    def finish_nodes(self) -> None:
+        """Write the nodes still buffered (before relationships that need them)."""
+        for label in list(self._nodes):
+            self._flush_nodes(label)
+        self._drain()
+
+    def close(self) -> None:
+        try:
+            self.finish_nodes()
+            for group in list(self._rels):
+                self._flush_rels(group)
+            self._drain()
+        finally:
+            self._pool.shutdown(wait=True)
+
+    # -- internals ----------------------------------------------------------------------------
+    def _is_fresh(self, name: str, cypher: str) -> bool:
+        if name not in self._fresh:
+            self._fresh[name] = not self.store.run(cypher).rows
+        return self._fresh[name]
+
+    def _flush_nodes(self, label: str) -> None:
+        rows = self._nodes.pop(label, [])
+        if not rows:
+            return
+        spec = model.label(label)
+        key = spec.key_label
+        if self._is_fresh(key, f"MATCH (n:{key}) RETURN 1 LIMIT 1"):
+            cypher = f"UNWIND $rows AS r CREATE (n:{':'.join(spec.labels)}) SET n += r"
+        else:
+            extra = f", n:{spec.name}" if spec.parent else ""
+            cypher = f"UNWIND $rows AS r MERGE (n:{key} {{uid: r.uid}}) SET n += r{extra}"
+        self._submit(cypher, rows, None)
+
+    def _flush_rels(self, group: tuple[str, str, str]) -> None:
+        rows = self._rels.pop(group, [])
+        if not rows:
+            return
+        rel_type, start, end = group
+        model.relationship(rel_type)
+        start, end = model.label(start).key_label, model.label(end).key_label
+        verb = ("CREATE" if self._is_fresh(rel_type, f"MATCH ()-[x:{rel_type}]->() "
+                                                     f"RETURN 1 LIMIT 1") else "MERGE")
+        cypher = (f"UNWIND $rows AS r MATCH (a:{start} {{uid: r.s}}) "
+                  f"MATCH (b:{end} {{uid: r.e}}) {verb} (a)-[x:{rel_type}]->(b) "
+                  f"SET x += r.p RETURN count(x)")
+        self._submit(cypher, rows, f"{rel_type} relationships from {start} to {end}")
+
+    def _submit(self, cypher: str, rows: list[dict[str, Any]], what: str | None) -> None:
+        self._pending.append(self._pool.submit(self._write, cypher, rows, what))
+        while len(self._pending) > 1:
+            self._pending.pop(0).result()
+
+    def _drain(self) -> None:
+        while self._pending:
+            self._pending.pop(0).result()
+
+    def _write(self, cypher: str, rows: list[dict[str, Any]], what: str | None) -> None:
+        result = self.store.run(cypher, {"rows": rows}, read_only=False)
+        if what is not None and result.rows and result.rows[0][0] != len(rows):
+            missing = len(rows) - result.rows[0][0]
+            raise ErmError(f"{missing:,} {what} were not written: their start or end node is "
+                           "not in the target graph")
+        self.written += len(rows)
+        if self.progress:
+            self.progress(len(rows))

@@ -1,0 +1,178 @@
+"""Export, import and copy a whole graph, each checking itself with the one checksum.
+
+* :func:`export_graph` streams a store into a folder (Neo4j admin-import CSV or GraphML) with a
+  ``manifest.json`` of counts and checksums, then reads the files back and compares.
+* :func:`import_graph` reads such a folder (or any admin-import files, or a GraphML file) into
+  an empty store, then walks the store and compares with the manifest (or with the files).
+* :func:`copy_graph` streams one store into another (embedded -> Neo4j and back) and compares.
+
+Each returns a :class:`~erm_graph.interop.checksum.Verification`; the CLI prints it and exits
+non-zero when it is not ``ok``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from erm_graph import model
+from erm_graph.errors import ErmError
+from erm_graph.interop import graphml, neo4j_csv
+from erm_graph.interop.checksum import Tally, Verification, compare, count_gaps, tally_store
+from erm_graph.interop.stream import GraphWriter, NodeRecord, Record, RelRecord, walk
+
+FORMATS = ("neo4j-csv", "graphml")
+MANIFEST = "manifest.json"
+GRAPHML_FILE = "graph.graphml"
+Progress = Callable[[int], None] | None
+
+
+def _tallied(records: Iterator[Record], tally: Tally, progress: Progress) -> Iterator[Record]:
+    for record in records:
+        record.add_to(tally)
+        if progress:
+            progress(1)
+        yield record
+
+
+def export_graph(store, folder: str | Path, fmt: str = "neo4j-csv", *,
+                 progress: Progress = None) -> Verification:
+    """Write everything in ``store`` to ``folder`` and check the files against the store."""
+    if fmt not in FORMATS:
+        raise ErmError(f"unknown export format {fmt!r}: use {' or '.join(FORMATS)}")
+    folder = Path(folder)
+    if folder.exists() and any(folder.iterdir()):
+        raise ErmError(f"{folder} is not empty: export into a new or empty folder")
+    folder.mkdir(parents=True, exist_ok=True)
+    source, problems = Tally(), []
+    records = _tallied(walk(store, problems), source, progress)
+    if fmt == "neo4j-csv":
+        files = neo4j_csv.write_records(records, folder)
+    else:
+        graphml.write_records(records, folder / GRAPHML_FILE)
+        files = [GRAPHML_FILE]
+    problems += count_gaps(store, source)
+    (folder / MANIFEST).write_text(json.dumps({
+        "format": fmt, "engine": store.engine, "files": files, "tally": source.as_dict(),
+        "problems": problems}, indent=1))
+    written = read_tally(folder)
+    return compare(source, written, f"{store.engine} store", f"files in {folder}", problems)
+
+
+def _read(path: Path, fmt: str, on_record: Callable[[Record], None]) -> list[str]:
+    """Read a folder or file of ``fmt``; returns the problems (rows that could not be read)."""
+    if fmt == "graphml":
+        from erm_graph.ingest.source import parse_xml
+
+        files = [path] if path.is_file() else sorted(path.glob("*.graphml"))
+        problems = []
+        for file in files:
+            root = parse_xml(file.read_bytes(), str(file))
+            _, bad = graphml.read(root, file.name, lambda r, _: on_record(r),
+                                  lambda r, _: on_record(r))
+            problems += [str(p) for _, p in bad]
+        return problems
+    files = neo4j_csv.find_files([path])
+    parsed = neo4j_csv.Parsed()
+    neo4j_csv.read([(p, p.read_text(encoding="utf-8")) for p in files], parsed,
+                   lambda r, _: on_record(r), lambda r, _: on_record(r))
+    return [str(p) for _, p in parsed.problems]
+
+
+def detect_format(path: Path) -> str:
+    if path.is_file():
+        return "graphml" if path.suffix.lower() == ".graphml" else "neo4j-csv"
+    manifest = path / MANIFEST
+    if manifest.is_file():
+        return json.loads(manifest.read_text()).get("format", "neo4j-csv")
+    return "graphml" if any(path.glob("*.graphml")) else "neo4j-csv"
+
+
+def read_tally(path: str | Path, fmt: str | None = None) -> Tally:
+    """The tally of the records in exported files, read back the way an import reads them."""
+    path = Path(path)
+    tally = Tally()
+    problems = _read(path, fmt or detect_format(path), lambda r: r.add_to(tally))
+    if problems:
+        raise ErmError(f"{path}: {len(problems)} row(s) cannot be read: {problems[0]}")
+    return tally
+
+
+def import_graph(store, path: str | Path, fmt: str | None = None, *,
+                 progress: Progress = None) -> Verification:
+    """Write the graph in ``path`` into an empty ``store`` unchanged, then check the store."""
+    path = Path(path)
+    if not path.exists():
+        raise ErmError(f"{path}: no such file or folder")
+    fmt = fmt or detect_format(path)
+    if fmt not in FORMATS:
+        raise ErmError(f"unknown import format {fmt!r}: use {' or '.join(FORMATS)}")
+    labels, types = store.counts()
+    if sum(labels.values()) or sum(types.values()):
+        raise ErmError(f"the target graph ({store.engine} at {store.location}) is not empty: "
+                       "an import copies a whole graph; empty it first with `erm reset --yes`")
+    records: list[Record] = []
+    problems = _read(path, fmt, records.append)
+    if problems:
+        raise ErmError(f"{path}: {len(problems)} row(s) cannot be read, nothing written:\n  "
+                       + "\n  ".join(problems[:20]))
+    _check_ends(path, records)
+    files = Tally()
+    writer = GraphWriter(store, progress)
+    try:
+        rels = []
+        for record in records:
+            record.add_to(files)
+            if isinstance(record, NodeRecord):
+                writer.add(record)
+            else:
+                rels.append(record)
+        writer.finish_nodes()
+        for record in rels:
+            writer.add(record)
+    finally:
+        writer.close()
+    manifest = (path if path.is_dir() else path.parent) / MANIFEST
+    expected = files
+    if manifest.is_file():
+        expected = Tally.from_dict(json.loads(manifest.read_text())["tally"])
+    target, gaps = tally_store(store)
+    return compare(expected, target, f"files in {path}", f"{store.engine} store", gaps)
+
+
+def _check_ends(path: Path, records: list[Record]) -> None:
+    """Refuse, before writing anything, relationships whose ends are not among the nodes."""
+    nodes = {(model.LABELS[r.label].key_label, r.props.get("uid"))
+             for r in records if isinstance(r, NodeRecord)}
+    dangling = [f"{r.type} {r.start_label} {r.start!r} -> {r.end_label} {r.end!r}"
+                for r in records if isinstance(r, RelRecord)
+                and ((r.start_label, r.start) not in nodes or (r.end_label, r.end) not in nodes)]
+    if dangling:
+        raise ErmError(f"{path}: {len(dangling):,} relationship(s) join nodes that are not in "
+                       "the files, nothing written:\n  " + "\n  ".join(dangling[:20]))
+
+
+def copy_graph(source_store, target_store, *, progress: Progress = None) -> Verification:
+    """Stream everything in ``source_store`` into an empty ``target_store``, then check it."""
+    labels, types = target_store.counts()
+    if sum(labels.values()) or sum(types.values()):
+        raise ErmError(f"the target graph ({target_store.engine} at {target_store.location}) "
+                       "is not empty: a copy needs an empty graph; empty it first with "
+                       "`erm reset --yes`")
+    source, problems = Tally(), []
+    writer = GraphWriter(target_store, progress)
+    try:
+        for record in walk(source_store, problems, relationships=False):
+            record.add_to(source)
+            writer.add(record)
+        writer.finish_nodes()
+        for record in walk(source_store, problems, nodes=False):
+            record.add_to(source)
+            writer.add(record)
+    finally:
+        writer.close()
+    problems += count_gaps(source_store, source)
+    target, gaps = tally_store(target_store)
+    return compare(source, target, f"{source_store.engine} store",
+                   f"{target_store.engine} store", problems + gaps)

@@ -1,0 +1,386 @@
+"""Subgraphs read from the store: a node's neighbourhood (capped, paged), paths, query results.
+
+Every statement here takes its labels and relationship types from :mod:`erm_graph.model` and its
+values as parameters; nothing the user typed is spliced into Cypher. Nodes are keyed by ``uid``
+(the stable key of the model), so pieces fetched by separate requests join up in the explorer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from erm_graph import model
+from erm_graph.errors import ErmError
+from erm_graph.store import GraphStore, QueryResult
+from erm_graph.viz.styles import primary_label
+
+#: Properties kept out of tooltips and detail panels (bookkeeping, not meaning).
+HIDDEN_PROPS = frozenset({"content_hash"})
+#: A path search looks at most this many hops away.
+MAX_PATH_HOPS = 8
+#: A neighbourhood draws at most this many relationships per node it may hold.
+EDGES_PER_NODE = 2
+
+
+class NotFound(ErmError):
+    kind = "not_found"
+
+
+@dataclass
+class GNode:
+    uid: str
+    labels: list[str]
+    props: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        return primary_label(self.labels)
+
+    @property
+    def name(self) -> str:
+        p = self.props
+        if p.get("name"):
+            return str(p["name"])
+        if p.get("kind"):
+            when = p.get("at") or p.get("opened_at") or ""
+            return f"{p['kind']} {str(when)[:10]}".strip()
+        return self.uid
+
+
+@dataclass
+class GEdge:
+    start: str
+    end: str
+    type: str
+    props: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        return f"{self.start}|{self.type}|{self.end}"
+
+
+@dataclass
+class Subgraph:
+    """Nodes by uid and the relationships between them, plus what was left out.
+
+    ``more`` maps a node uid to how many of its neighbours are not shown; ``groups`` holds one
+    summary per (node, label) that was collapsed because it passed a cap.
+    """
+
+    nodes: dict[str, GNode] = field(default_factory=dict)
+    edges: dict[str, GEdge] = field(default_factory=dict)
+    more: dict[str, int] = field(default_factory=dict)
+    groups: list[dict[str, Any]] = field(default_factory=list)
+    title: str = ""
+
+    def add_node(self, node: GNode) -> None:
+        known = self.nodes.get(node.uid)
+        if known is None or len(node.props) > len(known.props):
+            self.nodes[node.uid] = node
+
+    def add_edge(self, edge: GEdge) -> None:
+        self.edges.setdefault(edge.id, edge)
+
+    def merge(self, other: Subgraph) -> Subgraph:
+        for node in other.nodes.values():
+            self.add_node(node)
+        for edge in other.edges.values():
+            self.add_edge(edge)
+        self.more.update(other.more)
+        self.groups += other.groups
+        return self
+
+
+def clean_props(props: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in props.items() if k not in HIDDEN_PROPS and not k.startswith("_")}
+
+
+def check_labels(names: Iterable[str] | None) -> list[str] | None:
+    """Model labels only, or a message naming the bad one and the choices."""
+    if not names:
+        return None
+    names = list(names)
+    for name in names:
+        if name not in model.LABELS:
+            raise ErmError(f"unknown label {name!r}; choose from {', '.join(model.LABELS)}")
+    return names
+
+
+def check_types(names: Iterable[str] | None) -> list[str] | None:
+    if not names:
+        return None
+    names = list(names)
+    for name in names:
+        if name not in model.RELATIONSHIPS:
+            raise ErmError(f"unknown relationship type {name!r}; choose from "
+                           f"{', '.join(model.RELATIONSHIPS)}")
+    return names
+
+
+# -- finding nodes -----------------------------------------------------------------------------
+_FIND = " UNION ALL ".join(
+    f"MATCH (n:{lab} {{uid: $uid}}) RETURN labels(n) AS labels, properties(n) AS props"
+    for lab in model.KEY_LABELS)
+
+
+def find_node(store: GraphStore, uid: str, *, timeout: float | None = None,
+              hint: str | None = None) -> GNode:
+    """The node with ``uid``, whatever its label (one index seek per key label).
+
+    ``hint``, a key label the caller expects (remembered from an earlier lookup), is tried
+    first with a single seek; when it is wrong, every key label is tried.
+    """
+    rows: list[Any] = []
+    if hint in model.KEY_LABELS:
+        rows = store.run(f"MATCH (n:{hint} {{uid: $uid}}) RETURN labels(n), properties(n)",
+                         {"uid": uid}, timeout=timeout).rows
+    if not rows:
+        rows = store.run(_FIND, {"uid": uid}, timeout=timeout).rows
+    if not rows:
+        raise NotFound(f"no node has uid {uid!r}; search by name with `erm cypher` or the "
+                       f"explorer's search box")
+    labels, props = rows[0]
+    return GNode(uid, list(labels), clean_props(props))
+
+
+def key_label(node: GNode) -> str:
+    return model.LABELS[node.label].key_label if node.label in model.LABELS else node.label
+
+
+#: Labels whose nodes have a name worth searching.
+SEARCHABLE = tuple(name for name, lab in model.LABELS.items()
+                   if "name" in lab.props and lab.parent is None)
+
+
+def search(store: GraphStore, text: str, *, label: str | None = None, limit: int = 20,
+           timeout: float | None = None) -> list[GNode]:
+    """Nodes whose name contains ``text`` (any case) or whose uid is ``text``; prefix hits first.
+    """
+    text = text.strip()
+    if not text:
+        return []
+    labels = check_labels([label]) if label else list(SEARCHABLE)
+    assert labels is not None
+    found: list[GNode] = []
+    for lab in labels:
+        rows = store.run(
+            f"MATCH (n:{lab}) WHERE n.uid = $raw OR toLower(n.name) CONTAINS $q "
+            f"RETURN n.uid, labels(n), properties(n), "
+            f"CASE WHEN n.uid = $raw THEN 0 WHEN toLower(n.name) STARTS WITH $q THEN 1 "
+            f"ELSE 2 END AS rank ORDER BY rank, n.name LIMIT $limit",
+            {"q": text.lower(), "raw": text, "limit": limit}, timeout=timeout).rows
+        found += [GNode(uid, list(labs), clean_props(props)) for uid, labs, props, _ in rows]
+    found.sort(key=lambda n: (n.uid != text, not str(n.props.get("name", "")).lower()
+                              .startswith(text.lower()), str(n.props.get("name", ""))))
+    return found[:limit]
+
+
+# -- neighbourhoods ----------------------------------------------------------------------------
+def _filters(types: list[str] | None, labels: list[str] | None) -> str:
+    parts = []
+    if types:
+        parts.append("type(r) IN $types")
+    if labels:
+        parts.append("any(l IN labels(m) WHERE l IN $labels)")
+    return ("WHERE " + " AND ".join(parts) + " ") if parts else ""
+
+
+def neighbors(store: GraphStore, uid: str, *, limit: int = 50, offset: int = 0,
+              types: list[str] | None = None, labels: list[str] | None = None,
+              timeout: float | None = None, node: GNode | None = None) -> Subgraph:
+    """One page of ``uid``'s neighbours (ordered by relationship type, label, name).
+
+    ``more[uid]`` is how many neighbours lie beyond this page; ``groups`` counts every
+    neighbour by relationship type and label, so a client can show what it has not loaded.
+    """
+    types, labels = check_types(types), check_labels(labels)
+    node = node or find_node(store, uid, timeout=timeout)
+    key = key_label(node)
+    where = _filters(types, labels)
+    params = {"uid": uid, "types": types, "labels": labels, "skip": max(0, offset),
+              "limit": max(0, limit)}
+    rows = store.run(
+        f"MATCH (n:{key} {{uid: $uid}})-[r]-(m) {where}"
+        f"RETURN type(r), startNode(r).uid, endNode(r).uid, properties(r), m.uid, labels(m), "
+        f"properties(m) ORDER BY type(r), m.name, m.uid SKIP $skip LIMIT $limit",
+        params, timeout=timeout).rows
+    counts = store.run(
+        f"MATCH (n:{key} {{uid: $uid}})-[r]-(m) {where}"
+        f"RETURN type(r), labels(m), count(*)", params, timeout=timeout).rows
+    sub = Subgraph(title=node.name)
+    sub.add_node(node)
+    for rtype, s, e, rprops, muid, mlabels, mprops in rows:
+        sub.add_node(GNode(muid, list(mlabels), clean_props(mprops)))
+        sub.add_edge(GEdge(s, e, rtype, clean_props(rprops)))
+    total = sum(c for _, _, c in counts)
+    shown = len(rows)
+    sub.more[uid] = max(0, total - params["skip"] - shown)
+    grouped: dict[tuple[str, str], int] = {}
+    for t, labs, c in counts:
+        key_ = (t, primary_label(list(labs)))
+        grouped[key_] = grouped.get(key_, 0) + c
+    sub.groups = [{"of": uid, "type": t, "label": lab, "count": c}
+                  for (t, lab), c in grouped.items()]
+    return sub
+
+
+def neighborhood(store: GraphStore, uid: str, *, depth: int = 1, per_node: int = 25,
+                 max_nodes: int = 500, types: list[str] | None = None,
+                 labels: list[str] | None = None, timeout: float | None = None,
+                 node: GNode | None = None) -> Subgraph:
+    """Everything within ``depth`` hops of ``uid``, at most ``per_node`` neighbours of each node
+    and ``max_nodes`` in all. What the caps cut off shows in ``more``: the exact count for the
+    centre, -1 ("more, not counted") for the nodes further out, and ``groups`` counts the
+    centre's neighbours by type and label.
+
+    One query per hop and key label, however many nodes the frontier holds.
+    """
+    depth = max(0, min(depth, 4))
+    types, labels = check_types(types), check_labels(labels)
+    root = neighbors(store, uid, limit=min(per_node, max_nodes - 1), types=types,
+                     labels=labels, timeout=timeout, node=node)
+    sub = Subgraph(title=root.title).merge(root)
+    frontier = [n for u, n in sub.nodes.items() if u != uid]
+    where = _filters(types, labels)
+    max_edges = EDGES_PER_NODE * max_nodes
+    for _ in range(depth - 1):
+        by_key: dict[str, list[str]] = {}
+        for node in frontier:
+            by_key.setdefault(key_label(node), []).append(node.uid)
+        frontier = []
+        for key, uids in by_key.items():
+            room = max_nodes - len(sub.nodes)
+            for u in uids[max(room, 0):]:
+                sub.more[u] = -1  # not expanded: the cap is reached
+            uids = uids[:room]
+            if not uids:
+                continue
+            # a subquery with LIMIT reads only a page of each hub's relationships; one more
+            # than the page tells whether there are more (counting them would read them all)
+            rows = store.run(
+                f"UNWIND $uids AS u MATCH (n:{key} {{uid: u}}) "
+                f"CALL {{ WITH n MATCH (n)-[r]-(m) {where}RETURN r, m LIMIT $per }} "
+                f"RETURN n.uid, type(r), startNode(r).uid, endNode(r).uid, properties(r), "
+                f"m.uid, labels(m), properties(m)",
+                {"uids": uids, "types": types, "labels": labels, "per": per_node + 1},
+                timeout=timeout).rows
+            shown: dict[str, int] = {}
+            for nuid, rtype, s, e, rprops, muid, mlabels, mprops in rows:
+                if shown.get(nuid, 0) >= per_node:
+                    sub.more[nuid] = -1  # more than a page; how many is counted on expansion
+                    continue
+                if muid not in sub.nodes:
+                    if len(sub.nodes) >= max_nodes:
+                        sub.more[nuid] = -1
+                        continue
+                    node = GNode(muid, list(mlabels), clean_props(mprops))
+                    sub.add_node(node)
+                    frontier.append(node)
+                if len(sub.edges) >= max_edges:
+                    sub.more[nuid] = -1
+                    continue
+                sub.add_edge(GEdge(s, e, rtype, clean_props(rprops)))
+                shown[nuid] = shown.get(nuid, 0) + 1
+                sub.more.setdefault(nuid, 0)
+    return sub
+
+
+def shortest_path(store: GraphStore, a: str, b: str, *, max_hops: int = 6,
+                  timeout: float | None = None) -> Subgraph:
+    """One shortest path between two nodes, in either direction, up to ``max_hops``."""
+    hops = max(1, min(int(max_hops), MAX_PATH_HOPS))
+    na, nb = find_node(store, a, timeout=timeout), find_node(store, b, timeout=timeout)
+    rows = store.run(
+        f"MATCH (a:{key_label(na)} {{uid: $a}}) MATCH (b:{key_label(nb)} {{uid: $b}}) "
+        f"WITH a, b MATCH p = allShortestPaths((a)-[*..{hops}]-(b)) "
+        f"RETURN [x IN nodes(p) | [x.uid, labels(x), properties(x)]], "
+        f"[x IN relationships(p) | [startNode(x).uid, endNode(x).uid, type(x)]] LIMIT 1",
+        {"a": a, "b": b}, timeout=timeout).rows
+    sub = Subgraph(title=f"{na.name} … {nb.name}")
+    if not rows:
+        return sub
+    nodes, rels = rows[0]
+    for uid, labs, props in nodes:
+        sub.add_node(GNode(uid, list(labs), clean_props(props)))
+    for s, e, t in rels:
+        sub.add_edge(GEdge(s, e, t))
+    return sub
+
+
+# -- any query result --------------------------------------------------------------------------
+def mentioned_uids(result: QueryResult, limit: int = 500) -> list[str]:
+    """The uids a result names: columns ``uid`` / ``*_uid`` and ``uid`` keys of maps in cells."""
+    found: dict[str, None] = {}
+
+    def visit(key: str, value: Any) -> None:
+        if len(found) >= limit:
+            return
+        if isinstance(value, str) and (key == "uid" or key.endswith("_uid")):
+            found.setdefault(value)
+        elif isinstance(value, dict) and "_labels" not in value and "_type" not in value:
+            for k, v in value.items():
+                visit(str(k), v)
+        elif isinstance(value, list):
+            for v in value:
+                visit(key, v)
+
+    for row in result.rows:
+        for column, cell in zip(result.columns, row, strict=False):
+            visit(column, cell)
+    return list(found)
+
+
+def induced(store: GraphStore, uids: list[str], *, timeout: float | None = None) -> Subgraph:
+    """The nodes with these uids and the relationships among them (one index seek per uid and
+    key label)."""
+    sub = Subgraph()
+    if not uids:
+        return sub
+    for key in model.KEY_LABELS:
+        rows = store.run(
+            f"UNWIND $uids AS u MATCH (n:{key} {{uid: u}}) "
+            f"OPTIONAL MATCH (n)-[r]->(m) WHERE m.uid IN $uids "
+            f"RETURN n.uid, labels(n), properties(n), type(r), m.uid, properties(r)",
+            {"uids": uids}, timeout=timeout).rows
+        for uid, labs, props, rtype, muid, rprops in rows:
+            sub.add_node(GNode(uid, list(labs), clean_props(props)))
+            if rtype is not None:
+                sub.add_edge(GEdge(uid, muid, rtype, clean_props(rprops or {})))
+    return sub
+
+
+def from_result(result: QueryResult) -> Subgraph:
+    """The nodes, relationships and paths anywhere in a result's cells.
+
+    Relationships name their ends by the engine's internal id; they are drawn when both ends
+    are in the result too.
+    """
+    sub = Subgraph()
+    by_id: dict[Any, str] = {}
+    rels: list[dict[str, Any]] = []
+
+    def visit(value: Any) -> None:
+        if isinstance(value, dict):
+            if "_labels" in value:
+                uid = str(value.get("uid", value.get("_id")))
+                by_id[value.get("_id")] = uid
+                sub.add_node(GNode(uid, list(value["_labels"]), clean_props(value)))
+            elif "_type" in value:
+                rels.append(value)
+            else:
+                for v in value.values():
+                    visit(v)
+        elif isinstance(value, list):
+            for v in value:
+                visit(v)
+
+    for row in result.rows:
+        for cell in row:
+            visit(cell)
+    for rel in rels:
+        s, e = by_id.get(rel.get("_start")), by_id.get(rel.get("_end"))
+        if s is not None and e is not None:
+            sub.add_edge(GEdge(s, e, rel["_type"], clean_props(rel)))
+    return sub

@@ -1,0 +1,64 @@
+"""The web explorer: ``create_app(settings)`` builds a FastAPI app with a JSON API under
+``/api`` (OpenAPI at ``/api/openapi.json``) and server-rendered pages with small scripts.
+
+vis-network is served from the copy inside the installed pyvis package, so the explorer works
+with no internet. Run it with ``erm serve``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from erm_graph.store import GraphStore, open_store
+from erm_graph.viz.html import VIS_DIR
+from erm_graph.web import errors
+from erm_graph.web.config import WebSettings
+from erm_graph.web.limits import BodySizeLimit, SecurityHeaders
+from erm_graph.web.routers import cypher, graph, maps, pages
+
+STATIC = Path(__file__).parent / "static"
+
+
+def create_app(settings: WebSettings | None = None, *, store: GraphStore | None = None) -> FastAPI:
+    """A new app. It opens (and at shutdown closes) the store named by ``settings.db``, unless
+    a ``store`` is given: then the caller owns it (tests share one store between apps)."""
+    settings = settings or WebSettings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = store is None
+        app.state.store = open_store(settings.db) if owned else store
+        try:
+            yield
+        finally:
+            if owned:
+                app.state.store.close()
+
+    app = FastAPI(title="erm-graph explorer", version="0.1.0", lifespan=lifespan,
+                  docs_url="/api/docs", redoc_url=None, openapi_url="/api/openapi.json",
+                  description="Relationship maps and the relationship network library.")
+    app.state.settings = settings
+    app.state.key_labels = {}
+    if store is not None:
+        app.state.store = store
+    errors.install(app)
+    for module in (graph, maps, cypher, pages):
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.mount("/vendor/vis", StaticFiles(directory=VIS_DIR), name="vis")
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """The app ``erm serve`` runs in each worker: settings from ``ERM_`` variables."""
+    return create_app(WebSettings())
+
+
+__all__ = ["WebSettings", "app_from_env", "create_app"]

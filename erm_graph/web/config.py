@@ -1,0 +1,34 @@
+"""The web app's settings: data, read from ``ERM_`` environment variables by default."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+
+from erm_graph import settings as erm_settings
+
+
+def _env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    """Everything :func:`erm_graph.web.create_app` needs; tests build their own."""
+
+    #: database URL (see ``erm --help``)
+    db: str = field(default_factory=lambda: erm_settings.get("db"))
+    #: seconds any query of the app may run
+    query_timeout: float = field(
+        default_factory=lambda: float(erm_settings.get("query_timeout")))
+    #: most rows the Cypher console and named queries return
+    row_cap: int = field(default_factory=lambda: _env_int("ERM_WEB_ROW_CAP", 2000))
+    #: most neighbours one expansion returns; the rest page through "+N more"
+    neighbor_cap: int = field(default_factory=lambda: _env_int("ERM_WEB_NEIGHBOR_CAP", 200))
+    #: most nodes a neighbourhood, path or query graph sends to the browser
+    node_cap: int = field(default_factory=lambda: _env_int("ERM_WEB_NODE_CAP", 2500))
+    #: largest request body accepted, in bytes
+    max_body_bytes: int = field(default_factory=lambda: _env_int("ERM_WEB_MAX_BODY", 65536))
+
+    def as_dict(self) -> dict[str, object]:
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "db"}

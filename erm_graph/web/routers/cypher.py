@@ -1,0 +1,82 @@
+"""The read-only Cypher console and the named query library."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+
+from erm_graph.query import load_library, run_cypher, run_query
+from erm_graph.query.adhoc import MAX_QUERY_CHARS
+from erm_graph.store import GraphStore, QueryResult
+from erm_graph.viz import result_graph
+from erm_graph.viz.vis import to_vis
+from erm_graph.web.config import WebSettings
+from erm_graph.web.deps import Settings, Store
+
+router = APIRouter(prefix="/api", tags=["queries"])
+
+
+class CypherRequest(BaseModel):
+    query: Annotated[str, Field(min_length=1, max_length=MAX_QUERY_CHARS,
+                                description="one read-only Cypher statement")]
+    params: dict[str, Any] = Field(default_factory=dict,
+                                   description="values for $parameters in the statement")
+
+
+def result_body(store: GraphStore, result: QueryResult,
+                settings: WebSettings) -> dict[str, Any]:
+    """Rows for the table, and the graph they show (see :func:`result_graph`)."""
+    graph = to_vis(result_graph(store, result, timeout=settings.query_timeout))
+    cut = len(graph["nodes"]) > settings.node_cap
+    if cut:
+        keep = {n["id"] for n in graph["nodes"][: settings.node_cap]}
+        graph["nodes"] = graph["nodes"][: settings.node_cap]
+        graph["edges"] = [e for e in graph["edges"] if e["from"] in keep and e["to"] in keep]
+    return {"columns": result.columns, "rows": result.rows,
+            "truncated": bool(result.stats.get("truncated")), "graph_truncated": cut,
+            "graph": graph}
+
+
+def _cell(value: Any) -> Any:
+    return json.dumps(value, default=str) if isinstance(value, dict | list) else value
+
+
+@router.post("/cypher", summary="Run one read-only statement, with a timeout and a row cap")
+def post_cypher(store: Store, settings: Settings, body: CypherRequest) -> dict[str, Any]:
+    result = run_cypher(store, body.query, body.params, write=False,
+                        timeout=settings.query_timeout, row_cap=settings.row_cap)
+    return result_body(store, result, settings)
+
+
+@router.get("/queries", summary="The named query library with each query's parameters")
+def get_queries() -> list[dict[str, Any]]:
+    return [{"name": q.name, "title": q.title, "description": q.description,
+             "roles": list(q.roles), "read_only": q.read_only,
+             "params": [{"name": p.name, "type": p.type, "required": p.required,
+                         "default": p.default, "example": p.example, "help": p.help,
+                         "choices": list(p.choices)} for p in q.params.values()]}
+            for q in sorted(load_library(), key=lambda q: q.name) if q.read_only]
+
+
+@router.get("/queries/{name}", summary="Run a named query; parameters come as query string "
+                                       "values, `format=csv` downloads the rows")
+def run_named(store: Store, settings: Settings, request: Request, name: str,
+              format: str = "json") -> Any:
+    params = {k: v for k, v in request.query_params.items() if k != "format" and v != ""}
+    result = run_query(store, name, params, timeout=settings.query_timeout)
+    result.stats["truncated"] = float(len(result.rows) > settings.row_cap)
+    del result.rows[settings.row_cap:]
+    if format == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(result.columns)
+        writer.writerows([[_cell(v) for v in row] for row in result.rows])
+        return Response(out.getvalue(), media_type="text/csv", headers={
+            "content-disposition": f'attachment; filename="{name}.csv"'})
+    return result_body(store, result, settings)

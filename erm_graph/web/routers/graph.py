@@ -1,0 +1,86 @@
+"""Search, nodes, neighbours, neighbourhoods and paths: the explorer's API."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from erm_graph import model
+from erm_graph.viz.detail import node_detail
+from erm_graph.viz.styles import legend
+from erm_graph.viz.subgraph import neighborhood, neighbors, search, shortest_path
+from erm_graph.viz.vis import to_vis
+from erm_graph.web.deps import Node, Settings, Store
+
+router = APIRouter(prefix="/api", tags=["graph"])
+
+Labels = Annotated[list[str] | None, Query(description="keep only neighbours with these labels")]
+Types = Annotated[list[str] | None, Query(description="keep only these relationship types")]
+
+
+def _split(values: list[str] | None) -> list[str] | None:
+    """Repeated (``?labels=A&labels=B``) or comma-separated (``?labels=A,B``) values."""
+    if not values:
+        return None
+    return [v for value in values for v in value.split(",") if v] or None
+
+
+@router.get("/legend", summary="Labels with colours, and relationship types")
+def get_legend() -> dict[str, Any]:
+    return {"labels": legend(),
+            "relationships": [{"type": r.name, "help": r.help}
+                              for r in model.RELATIONSHIPS.values()]}
+
+
+@router.get("/search", summary="Nodes whose name contains the text, or whose uid it is")
+def get_search(store: Store, settings: Settings,
+               q: Annotated[str, Query(min_length=1, max_length=200)],
+               label: str | None = None,
+               limit: Annotated[int, Query(ge=1, le=100)] = 20) -> dict[str, Any]:
+    nodes = search(store, q, label=label or None, limit=limit, timeout=settings.query_timeout)
+    return {"results": [{"uid": n.uid, "label": n.label, "labels": n.labels, "name": n.name}
+                        for n in nodes]}
+
+
+@router.get("/nodes/{uid}", summary="One node: properties, relationships, timeline, cases")
+def get_node(store: Store, settings: Settings, uid: str, node: Node) -> dict[str, Any]:
+    return node_detail(store, uid, timeout=settings.query_timeout, node=node)
+
+
+@router.get("/nodes/{uid}/neighbors",
+            summary="One page of a node's neighbours; `more` counts the rest")
+def get_neighbors(store: Store, settings: Settings, uid: str, node: Node,
+                  limit: Annotated[int, Query(ge=0)] = 50,
+                  offset: Annotated[int, Query(ge=0)] = 0,
+                  labels: Labels = None, types: Types = None) -> dict[str, Any]:
+    sub = neighbors(store, uid, limit=min(limit, settings.neighbor_cap), offset=offset,
+                    labels=_split(labels), types=_split(types), timeout=settings.query_timeout,
+                    node=node)
+    data = to_vis(sub)
+    data["offset"] = offset
+    data["total"] = sum(g["count"] for g in sub.groups)
+    data["next_offset"] = data["total"] - sub.more[uid]
+    return data
+
+
+@router.get("/nodes/{uid}/neighborhood",
+            summary="Everything within `depth` hops, capped per node and in all")
+def get_neighborhood(store: Store, settings: Settings, uid: str, node: Node,
+                     depth: Annotated[int, Query(ge=0, le=4)] = 1,
+                     per_node: Annotated[int, Query(ge=1)] = 25,
+                     max_nodes: Annotated[int, Query(ge=1)] = 500,
+                     labels: Labels = None, types: Types = None) -> dict[str, Any]:
+    sub = neighborhood(store, uid, depth=depth, per_node=min(per_node, settings.neighbor_cap),
+                       max_nodes=min(max_nodes, settings.node_cap), labels=_split(labels),
+                       types=_split(types), timeout=settings.query_timeout, node=node)
+    return to_vis(sub)
+
+
+@router.get("/path", summary="A shortest path between two nodes, either direction")
+def get_path(store: Store, settings: Settings,
+             a: Annotated[str, Query(description="uid of one end")],
+             b: Annotated[str, Query(description="uid of the other end")],
+             max_hops: Annotated[int, Query(ge=1, le=8)] = 6) -> dict[str, Any]:
+    return to_vis(shortest_path(store, a, b, max_hops=max_hops,
+                                timeout=settings.query_timeout))

@@ -1,0 +1,62 @@
+"""Relationship maps: the list of processes, one map's laid-out data, the library summary."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from erm_graph.store import GraphStore
+from erm_graph.viz.relationship_map import relationship_map
+from erm_graph.viz.vis import MAP_OPTIONS, map_to_vis
+from erm_graph.web.deps import Settings, Store
+
+router = APIRouter(prefix="/api", tags=["maps"])
+
+#: Components that must each have one owner (RESPONSIBLE_FOR), the governance check.
+GOVERNED = ("Map", "Process", "Step", "Document", "Department")
+
+
+def list_maps(store: GraphStore, timeout: float | None = None) -> list[dict[str, Any]]:
+    rows = store.run(
+        "MATCH (p:Process) OPTIONAL MATCH (m:Map)-[:DEPICTS]->(p) "
+        "WITH p, collect(m.uid)[0] AS map "
+        "OPTIONAL MATCH (o:Employee)-[:RESPONSIBLE_FOR]->(p) "
+        "RETURN p.uid, p.name, p.category, map, o.name, size([(p)-[:HAS_STEP]->(s) | s]) "
+        "ORDER BY p.name", timeout=timeout).rows
+    return [{"uid": u, "name": n, "category": c, "map": m, "owner": o, "steps": s}
+            for u, n, c, m, o, s in rows]
+
+
+def unowned(store: GraphStore, timeout: float | None = None,
+            limit: int = 50) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    for label in GOVERNED:
+        rows = store.run(f"MATCH (n:{label}) WHERE NOT ()-[:RESPONSIBLE_FOR]->(n) "
+                         f"RETURN n.uid, n.name ORDER BY n.uid LIMIT $limit",
+                         {"limit": limit}, timeout=timeout).rows
+        found += [{"uid": u, "name": n, "label": label} for u, n in rows]
+    return found
+
+
+def summary(store: GraphStore, timeout: float | None = None) -> dict[str, Any]:
+    labels, types = store.counts()
+    return {"labels": labels, "relationships": types, "maps": list_maps(store, timeout),
+            "warnings": {"unowned": unowned(store, timeout)}}
+
+
+@router.get("/summary", summary="The library at a glance: counts, maps, governance warnings")
+def get_summary(store: Store, settings: Settings) -> dict[str, Any]:
+    return summary(store, settings.query_timeout)
+
+
+@router.get("/maps", summary="Every process with its map, owner and number of steps")
+def get_maps(store: Store, settings: Settings) -> list[dict[str, Any]]:
+    return list_maps(store, settings.query_timeout)
+
+
+@router.get("/maps/{uid}", summary="The laid-out relationship map of a Process or Map")
+def get_map(store: Store, settings: Settings, uid: str) -> dict[str, Any]:
+    data = map_to_vis(relationship_map(store, uid, timeout=settings.query_timeout))
+    data["options"] = MAP_OPTIONS
+    return data

@@ -1,0 +1,51 @@
+"""A loader process for the crash tests: imports ROWS interactions and their HAD relationships
+in batches, printing ``ACK nodes|rels <rows so far>`` after each acknowledged batch."""
+
+from __future__ import annotations
+
+import sys
+
+from erm_graph.store import open_store
+
+ROWS = 20_000
+BATCH = 5_000
+CUSTOMERS = 300
+
+
+def interactions() -> list[dict]:
+    return [{"uid": f"int-{n:06d}", "kind": "call", "at": f"2026-01-{1 + n % 28:02d}T10:00:00",
+             "amount": float(n % 97), "batch": n // BATCH, "name": f"call {n}"}
+            for n in range(ROWS)]
+
+
+def had() -> list[dict]:
+    return [{"start": f"cust-{n % CUSTOMERS:04d}", "end": f"int-{n:06d}", "batch": n // BATCH}
+            for n in range(ROWS)]
+
+
+def customers() -> list[dict]:
+    return [{"uid": f"cust-{n:04d}", "name": f"Customer {n}"} for n in range(CUSTOMERS)]
+
+
+def main(url: str) -> None:
+    store = open_store(url)
+    store.ensure_schema()
+    store.upsert_nodes("Customer", customers())
+    done = 0
+
+    def ack(kind: str):
+        def progress(n: int) -> None:
+            nonlocal done
+            done += n
+            print(f"ACK {kind} {done}", flush=True)
+        return progress
+
+    store.upsert_nodes("Interaction", interactions(), progress=ack("nodes"))
+    done = 0
+    store.upsert_relationships("HAD", "Customer", "Interaction", had(), progress=ack("rels"))
+    print("DONE", flush=True)
+    store.close()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

@@ -1,0 +1,123 @@
+"""kill -9 at random points of an import, ten times: nothing acknowledged is lost, no batch is
+half-written, and re-running the import converges on the uninterrupted result.
+
+Half the runs kill the embedded server, half kill the loader process itself. A reader checks,
+while the load runs, that it only ever sees whole batches.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from erm_graph.store import open_store
+from erm_graph.store.embedded_server import PID
+from tests import crash_loader
+
+LOADER = [sys.executable, "-m", "tests.crash_loader"]
+ROOT = Path(__file__).parent.parent
+
+
+def checksum(store) -> tuple[int, int, str]:
+    """Counts and a digest of every interaction's and relationship's loaded properties."""
+    nodes = store.run("MATCH (n:Interaction) RETURN n.uid, n.kind, n.at, n.amount, n.batch "
+                      "ORDER BY n.uid").rows
+    rels = store.run("MATCH (c:Party)-[h:HAD]->(i:Interaction) RETURN c.uid, i.uid, h.batch "
+                     "ORDER BY i.uid").rows
+    digest = hashlib.sha256(repr((nodes, rels)).encode()).hexdigest()
+    return len(nodes), len(rels), digest
+
+
+def whole_batches(store) -> None:
+    """Every batch of nodes and of relationships is there entirely or not at all."""
+    for query in ("MATCH (n:Interaction) RETURN n.batch, count(n)",
+                  "MATCH ()-[h:HAD]->() RETURN h.batch, count(h)"):
+        for batch, count in store.run(query).rows:
+            assert count == crash_loader.BATCH, f"batch {batch} is half-written: {count} rows"
+
+
+def run_loader_and_crash(url: str, data: Path, victim: str, rng: random.Random) -> int:
+    """Start the loader, kill -9 `victim` after a random number of acks; return acked rows."""
+    proc = subprocess.Popen([*LOADER, url], stdout=subprocess.PIPE, text=True, cwd=ROOT,
+                            stderr=subprocess.DEVNULL)
+    kill_after = rng.randint(1, 2 * crash_loader.ROWS // crash_loader.BATCH - 1)
+    acked_nodes = acks = 0
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if not line.startswith("ACK"):
+            continue
+        _, kind, count = line.split()
+        acks += 1
+        if kind == "nodes":
+            acked_nodes = int(count)
+        if acks == kill_after:
+            time.sleep(rng.random() * 0.05)  # land inside the next batch, not between two
+            pid = int((data / PID).read_text()) if victim == "server" else proc.pid
+            os.kill(pid, signal.SIGKILL)
+            break
+    proc.stdout.close()
+    proc.wait(timeout=60)
+    return acked_nodes
+
+
+def test_kill_9_during_imports_loses_nothing_acknowledged(tmp_path):
+    seed = int(os.environ.get("ERM_CRASH_SEED", random.randrange(1 << 30)))
+    rng = random.Random(seed)
+    clean_url = f"embedded:{tmp_path / 'clean'}"
+    subprocess.run([*LOADER, clean_url], check=True, cwd=ROOT, capture_output=True)
+    store = open_store(clean_url)
+    expected = checksum(store)
+    store.close()
+    assert expected[:2] == (crash_loader.ROWS, crash_loader.ROWS)
+
+    survived = 0
+    for run in range(10):
+        data = tmp_path / f"crash{run}"
+        url = f"embedded:{data}"
+        victim = "server" if run % 2 == 0 else "loader"
+        acked = run_loader_and_crash(url, data, victim, rng)
+        store = open_store(url)  # recovers a killed server, or reuses an orphaned one
+        nodes = store.run("MATCH (n:Interaction) RETURN count(n)").rows[0][0]
+        assert nodes >= acked, f"seed {seed}, run {run}: {acked} acked but {nodes} stored"
+        whole_batches(store)
+        store.close()
+        subprocess.run([*LOADER, url], check=True, cwd=ROOT, capture_output=True)
+        store = open_store(url)
+        assert checksum(store) == expected, f"seed {seed}, run {run}: re-import differs"
+        store.close()
+        survived += 1
+    assert survived == 10
+
+
+def test_readers_during_a_load_see_whole_batches(tmp_path):
+    url = f"embedded:{tmp_path / 'db'}"
+    reader = open_store(url)  # keeps the server up for the loader and for the checks
+    proc = subprocess.Popen([*LOADER, url], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            text=True, cwd=ROOT)
+    looks = 0
+    while proc.poll() is None:
+        whole_batches(reader)
+        looks += 1
+    assert proc.returncode == 0
+    whole_batches(reader)
+    assert looks > 3
+    assert reader.run("MATCH (n:Interaction) RETURN count(n)").rows == [[crash_loader.ROWS]]
+    reader.close()
+
+
+@pytest.fixture(autouse=True)
+def _no_leftover_servers(tmp_path):
+    yield
+    for pid_file in tmp_path.glob("*/server.pid"):
+        try:
+            os.kill(int(pid_file.read_text()), signal.SIGKILL)
+        except (ProcessLookupError, ValueError):
+            pass
