@@ -17,10 +17,7 @@ from erm_graph.ingest.batch import GraphBatch, RelKey
 from erm_graph.store.base import (
     GraphStore,
     UpsertCounts,
-    _node_payload,
-    _rel_payload,
     batches,
-    expand_from,
 )
 
 #: A batch larger than this is followed by an AOF rewrite, so the next start is quick.
@@ -129,35 +126,8 @@ def plan(store: GraphStore, batch: GraphBatch) -> LoadReport:
     """What :func:`write_batch` would do, read from the stored content hashes; writes nothing."""
     report = LoadReport(dry_run=True)
     for label, rows in batch.nodes.items():
-        key = model.label(label).key_label
-        counts = report.labels[label]
-        for chunk in batches(rows):
-            payload = [_node_payload(r) for r in chunk]
-            known = dict(store.run(f"UNWIND $uids AS u MATCH (n:{key} {{uid: u}}) "
-                                   f"RETURN n.uid, n.content_hash",
-                                   {"uids": [p["uid"] for p in payload]}).rows)
-            _tally(counts, [(p["uid"], p["h"]) for p in payload], known)
+        report.labels[label] += store.upsert_nodes(label, rows, dry_run=True)
     for (rel_type, start, end), rows in batch.relationships.items():
-        s_key, e_key = model.label(start).key_label, model.label(end).key_label
-        counts = report.types[rel_type]
-        for chunk in batches(rows):
-            payload = [_rel_payload(r) for r in chunk]
-            read = (f"UNWIND $rows AS r MATCH (a:{s_key} {{uid: r.s}})-[x:{rel_type}]->"
-                    f"(b:{e_key}) WHERE b.uid = r.e RETURN r.s, r.e, x.content_hash"
-                    if expand_from(payload) == "s" else
-                    f"UNWIND $rows AS r MATCH (b:{e_key} {{uid: r.e}})<-[x:{rel_type}]-"
-                    f"(a:{s_key}) WHERE a.uid = r.s RETURN r.s, r.e, x.content_hash")
-            known = {(s, e): h for s, e, h in store.run(
-                read, {"rows": [{"s": p["s"], "e": p["e"]} for p in payload]}).rows}
-            _tally(counts, [((p["s"], p["e"]), p["h"]) for p in payload], known)
+        report.types[rel_type] += store.upsert_relationships(rel_type, start, end, rows,
+                                                             dry_run=True)
     return report
-
-
-def _tally(counts: UpsertCounts, records: list[tuple[object, str]], known: dict) -> None:
-    for key, digest in records:
-        if key not in known:
-            counts.created += 1
-        elif known[key] != digest:
-            counts.updated += 1
-        else:
-            counts.unchanged += 1

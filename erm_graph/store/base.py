@@ -81,11 +81,13 @@ class GraphStore(Protocol):
         """Create the ``uid`` index/constraint of every label, before any load."""
 
     def upsert_nodes(self, label: str, rows: Sequence[Mapping[str, Any]], *,
-                     progress: Progress | None = None) -> UpsertCounts: ...
+                     progress: Progress | None = None, dry_run: bool = False) -> UpsertCounts:
+        ...
 
     def upsert_relationships(self, rel_type: str, start_label: str, end_label: str,
                              rows: Sequence[Mapping[str, Any]], *,
-                             progress: Progress | None = None) -> UpsertCounts: ...
+                             progress: Progress | None = None,
+                             dry_run: bool = False) -> UpsertCounts: ...
 
     def counts(self) -> tuple[dict[str, int], dict[str, int]]:
         """Node count per model label and relationship count per model type."""
@@ -181,14 +183,15 @@ class CypherStore:
         return not self.run(f"MATCH ()-[x:{rel_type}]->() RETURN 1 LIMIT 1").rows
 
     def upsert_nodes(self, label: str, rows: Sequence[Mapping[str, Any]], *,
-                     progress: Progress | None = None) -> UpsertCounts:
+                     progress: Progress | None = None, dry_run: bool = False) -> UpsertCounts:
         """Create or update nodes of ``label`` by ``uid``; idempotent.
 
         Rows must already be valid (see :func:`erm_graph.model.validate_nodes`). A batch first
         reads the stored hashes of its uids, then CREATEs the new rows and SETs the changed
-        ones: one query each, each atomic. No MERGE: on FalkorDB a MERGE that adds a second
-        label (Party + Customer) runs at a few hundred rows/s, CREATE at tens of thousands.
-        The unique uid constraint still refuses a duplicate a concurrent writer might race in.
+        ones: one query each, each atomic. No MERGE: on FalkorDB a MERGE that
+        adds a second label (Party + Customer) runs at a few hundred rows/s, CREATE at tens of
+        thousands. The unique uid constraint refuses a duplicate a concurrent writer might
+        race in. ``dry_run`` only counts.
         """
         spec = model.label(label)
         key = spec.key_label
@@ -207,7 +210,7 @@ class CypherStore:
             new = [p for p in payload if p["uid"] not in known]
             changed = [p for p in payload if p["uid"] in known and known[p["uid"]] != p["h"]]
             for query, todo in ((create, new), (update, changed)):
-                if todo:
+                if todo and not dry_run:
                     self.run(query, {"rows": todo, "now": now_iso()}, read_only=False)
             return UpsertCounts(len(new), len(changed), len(batch) - len(new) - len(changed))
 
@@ -215,13 +218,15 @@ class CypherStore:
 
     def upsert_relationships(self, rel_type: str, start_label: str, end_label: str,
                              rows: Sequence[Mapping[str, Any]], *,
-                             progress: Progress | None = None) -> UpsertCounts:
+                             progress: Progress | None = None,
+                             dry_run: bool = False) -> UpsertCounts:
         """Create or update ``(start)-[rel_type]->(end)`` by the uids of its two ends.
 
         Endpoints are matched in two separate MATCH clauses so each uses its uid index. A row
         whose start or end node does not exist is not written and comes back in ``missing``.
         Rows for the same pair of ends are one relationship: the last row wins. As for nodes,
-        new relationships are CREATEd and changed ones SET, after one read of the hashes.
+        one read of the stored hashes finds the new and changed rows, then new ones are CREATEd
+        and changed ones SET. ``dry_run`` only counts.
         """
         model.relationship(rel_type)
         start = model.label(start_label).key_label
@@ -251,6 +256,9 @@ class CypherStore:
             new = [p for p in payload if (p["s"], p["e"]) not in known]
             changed = [p for p in payload
                        if (p["s"], p["e"]) in known and known[(p["s"], p["e"])] != p["h"]]
+            unchanged = len(batch) - len(new) - len(changed)
+            if dry_run:
+                return UpsertCounts(len(new), len(changed), unchanged)
             created = updated = 0
             if new:
                 created = self.run(create, {"rows": new, "now": now_iso()},
@@ -260,8 +268,7 @@ class CypherStore:
                                    read_only=False).rows[0][0]
             missing = (self._missing_ends(rel_type, start, end, new)
                        if created < len(new) else [])
-            return UpsertCounts(created, updated, len(batch) - len(new) - len(changed),
-                                missing)
+            return UpsertCounts(created, updated, unchanged, missing)
 
         return _pipelined(write, rows, progress)
 
