@@ -21,15 +21,15 @@ from functools import cache
 from pathlib import Path
 from types import ModuleType
 
-import erm_graph
 from erm_graph.ingest.source import LoadError, LoadOptions
+from erm_graph.resources import shipped_dir
 
 REQUIRED = ("FORMAT", "EXTENSIONS", "detect", "load")
 
 
 def loader_dirs() -> list[Path]:
     """The folders searched for loader modules, built-ins first."""
-    dirs = [Path(erm_graph.__file__).resolve().parent.parent / "loaders"]
+    dirs = [shipped_dir("loaders")]
     extra = os.environ.get("ERM_LOADERS_PATH", "")
     dirs += [Path(p).expanduser() for p in extra.split(os.pathsep) if p.strip()]
     return dirs

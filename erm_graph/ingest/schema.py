@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from pathlib import Path
 from typing import Any
 
-import erm_graph
 from erm_graph.errors import Problem
+from erm_graph.resources import shipped_dir
 
-SCHEMAS_DIR = Path(erm_graph.__file__).resolve().parent.parent / "schemas"
+SCHEMAS_DIR = shipped_dir("schemas")
 
 
 @cache

@@ -32,6 +32,7 @@ from typing import Any
 import yaml
 
 from erm_graph.errors import ErmError
+from erm_graph.resources import shipped_dir
 
 #: engine folders that may hold overrides, and the store engines each serves
 ENGINE_DIRS: dict[str, tuple[str, ...]] = {
@@ -49,8 +50,8 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def default_library_dir() -> Path:
-    """``cypher/`` next to the ``erm_graph`` package (the repository root, or the wheel)."""
-    return Path(__file__).resolve().parent.parent.parent / "cypher"
+    """The shipped ``cypher/`` folder (see :mod:`erm_graph.resources`)."""
+    return shipped_dir("cypher")
 
 
 class QueryLibraryError(ErmError):
