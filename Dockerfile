@@ -8,10 +8,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 RUN useradd --create-home --uid 10001 erm
 WORKDIR /app
-COPY . /app
-# Installed from the checkout in place (-e): the named queries (cypher/) and the loaders
-# (loaders/) are found next to the package, as in a development checkout.
-RUN pip install -e .
+COPY . /src
+# A regular install: the wheel carries the named queries, loaders and schemas
+# (erm_graph/shipped), the templates and the static files.
+RUN pip install /src && rm -rf /src
 
 USER erm
 ENV ERM_DB=bolt://neo4j:7687 \
