@@ -12,9 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from erm_graph.errors import ErmError
-from erm_graph.ingest.source import LoadError, LoadOptions, Reject, Source
+from erm_graph.ingest.source import LoadError, LoadOptions, RecordSink, Reject, Source
 from erm_graph.interop import neo4j_csv
-from erm_graph.model import SYSTEM_PROPS
 
 FORMAT = neo4j_csv.FORMAT
 EXTENSIONS = (".csv",)
@@ -45,28 +44,14 @@ def load(source: Source) -> None:
     if not files:
         raise LoadError(f"{source.path}: no .csv files to load")
     parsed = neo4j_csv.Parsed()
-    dropped: set[str] = set()
-
-    def keep(props: dict, where: str) -> dict:
-        dropped.update(k for k in props if k in SYSTEM_PROPS)
-        return {**{k: v for k, v in props.items() if k not in SYSTEM_PROPS}, "source": where}
-
-    def on_node(record, where: str) -> None:
-        source.batch.add_node(record.label, keep(record.props, where))
-
-    def on_rel(record, where: str) -> None:
-        source.batch.add_relationship(record.type, record.start_label, record.start,
-                                      record.end_label, record.end,
-                                      **keep(record.props, where))
-
+    sink = RecordSink(source)
     try:
-        neo4j_csv.read([(path, source.text(path)) for path in files], parsed, on_node, on_rel)
+        texts = [(path, source.text(path)) for path in files]
+        neo4j_csv.read(texts, parsed, sink.node, sink.relationship)
     except LoadError:
         raise
     except ErmError as exc:
         raise LoadError(str(exc)) from None
     source.rows += parsed.rows
     source.rejects += [Reject(name, problem) for name, problem in parsed.problems]
-    if dropped:
-        source.note(f"columns {', '.join(sorted(dropped))} are set by the store and were not "
-                    "loaded (erm import keeps them)")
+    sink.close()

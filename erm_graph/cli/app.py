@@ -43,19 +43,26 @@ def _global(
     ctx.obj = {"db": db}
 
 
-def command(*args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """``@app.command`` that turns an :class:`ErmError` into a message and exit code 1."""
+def friendly(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn an :class:`ErmError` raised by a command into a message and exit code 1."""
+
+    @functools.wraps(func)
+    def run(*a: Any, **kw: Any) -> Any:
+        try:
+            return func(*a, **kw)
+        except ErmError as exc:
+            err_console.print(f"[bold red]Error:[/] {exc}", highlight=False, markup=True)
+            raise typer.Exit(1) from None
+
+    return run
+
+
+def command(*args: Any, group: typer.Typer = app,
+            **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``@group.command`` (the top-level app by default) with :func:`friendly` errors."""
 
     def wrap(func: Callable[..., Any]) -> Callable[..., Any]:
-        @functools.wraps(func)
-        def run(*a: Any, **kw: Any) -> Any:
-            try:
-                return func(*a, **kw)
-            except ErmError as exc:
-                err_console.print(f"[bold red]Error:[/] {exc}", highlight=False, markup=True)
-                raise typer.Exit(1) from None
-
-        return app.command(*args, **kwargs)(run)
+        return group.command(*args, **kwargs)(friendly(func))
 
     return wrap
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.syntax import Syntax
@@ -21,24 +19,7 @@ query_app = typer.Typer(help="The named query library (cypher/): list, show and 
 app.add_typer(query_app, name="query")
 
 
-def _query_command(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Like :func:`erm_graph.cli.app.command`, for the `erm query` group."""
-
-    def wrap(func: Callable[..., Any]) -> Callable[..., Any]:
-        @functools.wraps(func)
-        def run(*a: Any, **kw: Any) -> Any:
-            try:
-                return func(*a, **kw)
-            except ErmError as exc:
-                err_console.print(f"[bold red]Error:[/] {exc}", highlight=False, markup=True)
-                raise typer.Exit(1) from None
-
-        return query_app.command(name)(run)
-
-    return wrap
-
-
-@_query_command("list")
+@command("list", group=query_app)
 def list_queries(
     fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
 ) -> None:
@@ -49,7 +30,7 @@ def list_queries(
     show(QueryResult(["name", "title", "params", "roles", "engine overrides"], rows), fmt)
 
 
-@_query_command("show")
+@command("show", group=query_app)
 def show_query(
     name: Annotated[str, typer.Argument(help="the query's name, e.g. customer-360")],
     engine: Annotated[str | None, typer.Option(
@@ -75,7 +56,7 @@ def show_query(
                          word_wrap=True))
 
 
-@_query_command("run")
+@command("run", group=query_app)
 def run_named(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="the query's name, e.g. customer-360")],

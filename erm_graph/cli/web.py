@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from erm_graph.cli.app import app, command, console, err_console, opened_store
+from erm_graph.cli.app import app, command, console, opened_store
 from erm_graph.cli.output import parse_params
-from erm_graph.errors import ErmError
 
 viz_app = typer.Typer(help="Write one self-contained HTML picture of the graph (vis-network "
                            "inlined: it opens offline, with no server).",
@@ -22,26 +19,12 @@ Output = Annotated[Path, typer.Option("--output", "-o", help="the HTML file to w
                                       dir_okay=False)]
 
 
-def viz_command(func: Callable[..., Any]) -> Callable[..., Any]:
-    """A ``viz`` subcommand whose :class:`ErmError` becomes a message and exit code 1."""
-
-    @functools.wraps(func)
-    def run(*a: Any, **kw: Any) -> Any:
-        try:
-            return func(*a, **kw)
-        except ErmError as exc:
-            err_console.print(f"[bold red]Error:[/] {exc}", highlight=False, markup=True)
-            raise typer.Exit(1) from None
-
-    return viz_app.command()(run)
-
-
 def _write(page: str, output: Path) -> None:
     output.write_text(page, encoding="utf-8")
     console.print(f"Wrote {output} ({len(page) // 1024:,} KB, opens offline)")
 
 
-@viz_command
+@command(group=viz_app)
 def map(
     ctx: typer.Context,
     process: Annotated[str, typer.Argument(help="uid of a Process or of the Map depicting it, "
@@ -56,7 +39,7 @@ def map(
         _write(map_html(store, process), output)
 
 
-@viz_command
+@command(group=viz_app)
 def neighborhood(
     ctx: typer.Context,
     uid: Annotated[str, typer.Argument(help="uid of the node at the centre")],
@@ -73,7 +56,7 @@ def neighborhood(
                                  max_nodes=max_nodes), output)
 
 
-@viz_command
+@command(group=viz_app)
 def query(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="a named query (see `erm query list`)")],

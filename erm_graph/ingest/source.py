@@ -21,6 +21,7 @@ from xml.etree.ElementTree import Element, ParseError
 
 from erm_graph.errors import ErmError, Problem
 from erm_graph.ingest.batch import GraphBatch
+from erm_graph.model import SYSTEM_PROPS
 
 #: Largest file read by default; ERM_LOAD_MAX_MB or ``max_mb`` raise it.
 DEFAULT_MAX_MB = 512.0
@@ -222,3 +223,32 @@ def parse_xml(data: bytes, where: str, encoding: str | None = None) -> Element:
         line, column = exc.position
         raise LoadError(f"{where}: not well-formed XML at line {line}, column {column} "
                         f"({str(exc).split(':')[0]}); is the file complete?") from None
+
+
+class RecordSink:
+    """Callbacks that put parsed interop records (nodes, relationships) into a source's batch.
+
+    The properties the store maintains itself (created_at, updated_at, content_hash) are left
+    out and named in a note: a load sets its own; `erm import` is the route that keeps them.
+    """
+
+    def __init__(self, source: Source):
+        self.source = source
+        self.dropped: set[str] = set()
+
+    def _keep(self, props: dict, where: str) -> dict:
+        self.dropped.update(k for k in props if k in SYSTEM_PROPS)
+        return {**{k: v for k, v in props.items() if k not in SYSTEM_PROPS}, "source": where}
+
+    def node(self, record, where: str) -> None:
+        self.source.batch.add_node(record.label, self._keep(record.props, where))
+
+    def relationship(self, record, where: str) -> None:
+        self.source.batch.add_relationship(record.type, record.start_label, record.start,
+                                           record.end_label, record.end,
+                                           **self._keep(record.props, where))
+
+    def close(self) -> None:
+        if self.dropped:
+            self.source.note(f"attributes {', '.join(sorted(self.dropped))} are set by the "
+                             "store and were not loaded (erm import keeps them)")
