@@ -130,6 +130,9 @@ def test_erm_demo_as_a_subprocess_then_kill_9_and_status_recovers(tmp_path):
     finally:
         holder.kill()
         holder.wait()
+    # the holder died holding the server; the next command, now its last user, stops it
+    subprocess.run([erm_bin, "status"], env=env, capture_output=True, check=True)
+    assert not (data / PID).exists()
     assert after.returncode == 0, after.stderr
     assert counts_from_status(after.stdout) == before
     assert before["Customer"] > 0
