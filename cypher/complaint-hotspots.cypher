@@ -13,19 +13,23 @@
 //   limit: {type: integer, default: 50, min: 1}
 OPTIONAL MATCH (i:Interaction {kind: 'complaint'})-[:ABOUT]->(p:Product)
 WHERE i.at >= $since AND i.at < $until
-WITH collect(CASE WHEN i IS NULL THEN NULL ELSE
-       {product: [p.uid, p.name], step: head([(i)-[:AT_STEP]->(s:Step) | [s.uid, s.name]]),
-        month: substring(i.at, 0, 7), complaint: 1} END) AS complaints
-OPTIONAL MATCH (x:Case)-[:ABOUT]->(p:Product)
-WHERE x.kind IN $case_kinds AND x.opened_at >= $since AND x.opened_at < $until
-WITH complaints, collect(CASE WHEN x IS NULL THEN NULL ELSE
-       {product: [p.uid, p.name], step: head([(x)-[:ABOUT]->(s:Step) | [s.uid, s.name]]),
-        month: substring(x.opened_at, 0, 7), complaint: 0} END) AS cases
-UNWIND complaints + cases AS r
-WITH r.product AS product, r.step AS step, r.month AS month,
-     toInteger(sum(r.complaint)) AS complaints, toInteger(count(*) - sum(r.complaint)) AS cases
-RETURN product[0] AS product_uid,
-       product[1] AS product,
+WITH collect(CASE WHEN i IS NULL THEN NULL ELSE {n: i, p: p} END) AS complaints
+WITH complaints,
+     [(x:Case)-[:ABOUT]->(p:Product)
+        WHERE x.kind IN $case_kinds AND x.opened_at >= $since AND x.opened_at < $until |
+        {n: x, p: p}] AS cases
+UNWIND [r IN complaints | {n: r.n, p: r.p, complaint: 1}] +
+       [r IN cases | {n: r.n, p: r.p, complaint: 0}] AS r
+WITH r.n AS n, r.p AS p, r.complaint AS complaint
+WITH p, complaint,
+     CASE complaint WHEN 1 THEN substring(n.at, 0, 7) ELSE substring(n.opened_at, 0, 7) END
+       AS month,
+     head([(n)-[:AT_STEP]->(s) WHERE complaint = 1 AND s:Step | [s.uid, s.name]] +
+          [(n)-[:ABOUT]->(s) WHERE complaint = 0 AND s:Step | [s.uid, s.name]]) AS step
+WITH p, step, month,
+     toInteger(sum(complaint)) AS complaints, toInteger(count(*) - sum(complaint)) AS cases
+RETURN p.uid AS product_uid,
+       p.name AS product,
        step[0] AS step_uid,
        step[1] AS step,
        month,

@@ -9,11 +9,15 @@
 // params:
 //   uid: {type: string, required: true, example: cust-000001, help: the party's uid}
 MATCH (c:Party {uid: $uid})
-OPTIONAL MATCH (c)<-[:WORKS_FOR*0..1]-(who)-[:HAD]->(i:Interaction)
-WITH c, i.kind AS kind, count(i) AS n, max(i.at) AS last
-WITH c, toInteger(sum(n)) AS interaction_count,
-     collect(CASE WHEN kind IS NULL THEN NULL ELSE {kind: kind, count: n, last: last} END)
-       AS interactions
+WITH c,
+     [(c)-[:HAD]->(i) WHERE i:Interaction | i] +
+     [(c)<-[:WORKS_FOR]-(:Contact)-[:HAD]->(i) WHERE i:Interaction | i] AS touches,
+     [(c)-[:HAD|RAISED|GAVE]->()<-[:FROM]-(f) WHERE f:Feedback | f.kind] +
+     [(c)<-[:WORKS_FOR]-(:Contact)-[:HAD|RAISED|GAVE]->()<-[:FROM]-(f) WHERE f:Feedback |
+        f.kind] AS feedback_kinds
+WITH c, touches, feedback_kinds,
+     reduce(acc = [], i IN touches | CASE WHEN i.kind IN acc THEN acc ELSE acc + i.kind END)
+       AS touch_kinds
 RETURN c.uid AS uid,
        c.name AS name,
        [l IN labels(c) WHERE l <> 'Party'] AS kinds,
@@ -22,18 +26,25 @@ RETURN c.uid AS uid,
        c.tier AS tier,
        [(c)<-[:MANAGES]-(e:Employee) | {uid: e.uid, name: e.name}] AS account_owners,
        [(c)<-[:WORKS_FOR]-(k:Contact) | {uid: k.uid, name: k.name, title: k.title}] AS contacts,
-       interaction_count,
-       interactions,
-       [(c)<-[:WORKS_FOR*0..1]-()-[:RAISED]->(x:Case)
-          WHERE x.status IN ['open', 'in_progress'] |
+       size(touches) AS interaction_count,
+       [k IN touch_kinds | {kind: k, count: size([i IN touches WHERE i.kind = k]),
+                            last: reduce(m = NULL, i IN touches |
+                              CASE WHEN i.kind = k AND (m IS NULL OR i.at > m) THEN i.at
+                                   ELSE m END)}] AS interactions,
+       [(c)-[:RAISED]->(x) WHERE x:Case AND x.status IN ['open', 'in_progress'] |
+          {uid: x.uid, kind: x.kind, status: x.status, severity: x.severity,
+           opened_at: x.opened_at}] +
+       [(c)<-[:WORKS_FOR]-(:Contact)-[:RAISED]->(x)
+          WHERE x:Case AND x.status IN ['open', 'in_progress'] |
           {uid: x.uid, kind: x.kind, status: x.status, severity: x.severity,
            opened_at: x.opened_at}] AS open_cases,
        reduce(acc = [], x IN
-         [(c)-[:HOLDS]->()-[:ABOUT]->(p:Product) | p.name] +
-         [(c)<-[:WORKS_FOR*0..1]-()-[:HAD]->(:Interaction {kind: 'purchase'})-[:ABOUT]->
-            (p:Product) | p.name]
+         [(c)-[:HOLDS]->()-[:ABOUT]->(p) WHERE p:Product | p.name] +
+         [(c)-[:HAD]->(i)-[:ABOUT]->(p)
+            WHERE i:Interaction AND i.kind = 'purchase' AND p:Product | p.name] +
+         [(c)<-[:WORKS_FOR]-(:Contact)-[:HAD]->(i)-[:ABOUT]->(p)
+            WHERE i:Interaction AND i.kind = 'purchase' AND p:Product | p.name]
          | CASE WHEN x IN acc THEN acc ELSE acc + x END) AS products,
        [k IN ['need', 'defect', 'idea', 'praise'] |
-          {kind: k, count: size([(c)<-[:WORKS_FOR*0..1]-()-[:HAD|RAISED|GAVE]->()<-[:FROM]-
-            (f:Feedback {kind: k}) | f])}] AS feedback,
-       [(c)-[:PARTICIPATES_IN]->(s:Step) | s.name] AS steps
+          {kind: k, count: size([x IN feedback_kinds WHERE x = k])}] AS feedback,
+       [(c)-[:PARTICIPATES_IN]->(s) WHERE s:Step | s.name] AS steps

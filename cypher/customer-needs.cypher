@@ -13,9 +13,9 @@
 //   limit: {type: integer, default: 50, min: 1}
 MATCH (f:Feedback)-[:ABOUT]->(p:Product)
 WHERE f.kind IN $kinds AND f.at >= $since AND f.at < $until
-WITH f, p, head([(f)-[:FROM]->()<-[:HAD|RAISED|GAVE]-(x:Party) | x] +
-                [(f)-[:FROM]->()<-[:HAD|RAISED|GAVE]-(:Contact)-[:WORKS_FOR]->(x:Party) | x])
-             AS party
+WITH f, p, head([(f)-[:FROM]->()<-[:HAD|RAISED|GAVE]-(x) WHERE x:Party | x] +
+                [(f)-[:FROM]->()<-[:HAD|RAISED|GAVE]-(k)-[:WORKS_FOR]->(x)
+                   WHERE k:Contact AND x:Party | x]) AS party
 WITH p, f.kind AS kind, party.segment AS segment, count(f) AS feedback,
      count(DISTINCT party) AS parties, collect(f.text) AS texts, avg(f.score) AS avg_score
 RETURN p.uid AS product_uid,

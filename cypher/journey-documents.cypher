@@ -13,8 +13,9 @@
 //     choices: [document, material, database, system]
 //     help: only documents of this kind (all kinds when absent)
 MATCH (c:Party {uid: $uid})
-WITH c, [(c)-[:PARTICIPATES_IN]->(s:Step) | s] +
-        [(c)<-[:WORKS_FOR*0..1]-()-[:HAD]->(:Interaction)-[:AT_STEP]->(s:Step) | s] AS steps
+WITH c, [(c)-[:PARTICIPATES_IN]->(s) WHERE s:Step | s] +
+        [(c)<-[:WORKS_FOR*0..1]-()-[:HAD]->(i)-[:AT_STEP]->(s)
+           WHERE i:Interaction AND s:Step | s] AS steps
 UNWIND steps AS s
 WITH DISTINCT s
 MATCH (s)-[r:USES|PRODUCES]->(d:Document)

@@ -15,13 +15,14 @@
 //   limit: {type: integer, default: 100, min: 1}
 MATCH (p:Party)
 WHERE $kind IS NULL OR $kind IN labels(p)
-WITH p, [(p)<-[:WORKS_FOR*0..1]-()-[:HAD]->(i:Interaction) | i] AS interactions
+WITH p, [(p)<-[:WORKS_FOR*0..1]-()-[:HAD]->(i) WHERE i:Interaction | i] AS interactions
 WHERE size(interactions) >= $min_interactions
 WITH p, interactions,
-     [(p)<-[:MANAGES]-(e:Employee) | e.uid] +
-     [(p)<-[:WORKS_FOR*0..1]-()-[:HAD]->(:Interaction)-[:WITH]->(e:Employee) | e.uid] +
-     [(p)<-[:WORKS_FOR*0..1]-()-[:RAISED]->(:Case)-[:ASSIGNED_TO]->(e:Employee) | e.uid]
-       AS touches
+     [(p)<-[:MANAGES]-(e) WHERE e:Employee | e.uid] +
+     [(p)<-[:WORKS_FOR*0..1]-()-[:HAD]->(i)-[:WITH]->(e)
+        WHERE i:Interaction AND e:Employee | e.uid] +
+     [(p)<-[:WORKS_FOR*0..1]-()-[:RAISED]->(x)-[:ASSIGNED_TO]->(e)
+        WHERE x:Case AND e:Employee | e.uid] AS touches
 WITH p, interactions, reduce(acc = [], u IN touches |
        CASE WHEN u IS NULL OR u IN acc THEN acc ELSE acc + u END) AS people
 WHERE size(people) = 1

@@ -13,9 +13,10 @@
 //   limit: {type: integer, default: 25, min: 1}
 MATCH (c:Customer)
 WHERE $segment IS NULL OR c.segment = $segment
-WITH c, [(c)<-[:WORKS_FOR*0..1]-()-[:HAD]->(i:Interaction {kind: 'purchase'}) | i] AS buys,
-     [(c)-[:HOLDS]->(k:Contract) | coalesce(k.value, 0.0)] AS contracts,
-     [(c)-[:HOLDS]->(o:Opportunity) WHERE NOT o.stage IN ['won', 'lost'] |
+WITH c, [(c)<-[:WORKS_FOR*0..1]-()-[:HAD]->(i)
+          WHERE i:Interaction AND i.kind = 'purchase' | i] AS buys,
+     [(c)-[:HOLDS]->(k) WHERE k:Contract | coalesce(k.value, 0.0)] AS contracts,
+     [(c)-[:HOLDS]->(o) WHERE o:Opportunity AND NOT o.stage IN ['won', 'lost'] |
         coalesce(o.amount, 0.0)] AS pipeline
 WITH c, buys, contracts, pipeline,
      reduce(s = 0.0, i IN buys | s + coalesce(i.amount, 0.0)) AS revenue,

@@ -11,16 +11,18 @@
 //   limit: {type: integer, default: 10, min: 1}
 MATCH (c:Party {uid: $uid})
 WITH c, reduce(acc = [], x IN
-       [(c)<-[:WORKS_FOR*0..1]-()-[:HAD]->(:Interaction {kind: 'purchase'})-[:ABOUT]->
-          (p:Product) | p.uid] | CASE WHEN x IN acc THEN acc ELSE acc + x END) AS mine
+       [(c)<-[:WORKS_FOR*0..1]-()-[:HAD]->(i)-[:ABOUT]->(p)
+          WHERE i:Interaction AND i.kind = 'purchase'
+            AND p:Product | p.uid] | CASE WHEN x IN acc THEN acc ELSE acc + x END) AS mine
 UNWIND mine AS product
 MATCH (:Product {uid: product})<-[:ABOUT]-(:Interaction {kind: 'purchase'})<-[:HAD]-()
       -[:WORKS_FOR*0..1]->(o:Customer)
 WHERE o <> c
 WITH c, mine, o, collect(DISTINCT product) AS shared
 WITH c, mine, o, shared, reduce(acc = [], x IN
-       [(o)<-[:WORKS_FOR*0..1]-()-[:HAD]->(:Interaction {kind: 'purchase'})-[:ABOUT]->
-          (p:Product) | p.uid] | CASE WHEN x IN acc THEN acc ELSE acc + x END) AS theirs
+       [(o)<-[:WORKS_FOR*0..1]-()-[:HAD]->(i)-[:ABOUT]->(p)
+          WHERE i:Interaction AND i.kind = 'purchase'
+            AND p:Product | p.uid] | CASE WHEN x IN acc THEN acc ELSE acc + x END) AS theirs
 WITH c, o, shared,
      toFloat(size(shared)) / (size(mine) + size(theirs) - size(shared)) AS jaccard
 RETURN o.uid AS uid,

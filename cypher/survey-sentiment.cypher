@@ -14,12 +14,12 @@
 //   audience: {type: string, choices: [customer, employee], help: only surveys of this audience}
 MATCH (r:Response)-[:ABOUT]->(subject)
 WHERE r.at >= $since AND r.at < $until
-WITH r, subject, head([(r)-[:TO]->(v:Survey) | v.audience]) AS audience
+WITH r, subject, head([(r)-[:TO]->(v) WHERE v:Survey | v.audience]) AS audience
 WHERE $audience IS NULL OR audience = $audience
 WITH r, subject,
-     head([(r)<-[:GAVE]-(x:Party) | x.segment] +
-          [(r)<-[:GAVE]-(:Contact)-[:WORKS_FOR]->(x:Party) | x.segment] +
-          [(r)<-[:GAVE]-(:Employee) | 'employee']) AS segment,
+     head([(r)<-[:GAVE]-(x) WHERE x:Party | x.segment] +
+          [(r)<-[:GAVE]-(k)-[:WORKS_FOR]->(x) WHERE k:Contact AND x:Party | x.segment] +
+          [(r)<-[:GAVE]-(e) WHERE e:Employee | 'employee']) AS segment,
      CASE $period
        WHEN 'month' THEN substring(r.at, 0, 7)
        WHEN 'year' THEN substring(r.at, 0, 4)

@@ -10,12 +10,14 @@
 // params:
 //   uid: {type: string, required: true, example: cust-000001, help: the party's uid}
 MATCH (c:Party {uid: $uid})
-WITH [(c)<-[:MANAGES]-(e:Employee) | {who: e, touch: 'account owner', item: NULL}] +
-     [(c)<-[:WORKS_FOR*0..1]-()-[:HAD]->(i:Interaction)-[:WITH]->(e:Employee) |
+WITH [(c)<-[:MANAGES]-(e) WHERE e:Employee |
+        {who: e, touch: 'account owner', item: NULL}] +
+     [(c)<-[:WORKS_FOR*0..1]-()-[:HAD]->(i)-[:WITH]->(e)
+        WHERE i:Interaction AND e:Employee |
         {who: e, touch: 'interactions', item: i}] +
-     [(c)<-[:WORKS_FOR*0..1]-()-[:RAISED]->(x:Case)-[:ASSIGNED_TO]->(a) |
+     [(c)<-[:WORKS_FOR*0..1]-()-[:RAISED]->(x)-[:ASSIGNED_TO]->(a) WHERE x:Case |
         {who: a, touch: 'cases', item: x}] +
-     [(c)-[:PARTICIPATES_IN]->(s:Step)<-[:PERFORMS]-(a) |
+     [(c)-[:PARTICIPATES_IN]->(s)<-[:PERFORMS]-(a) WHERE s:Step |
         {who: a, touch: 'process step', item: s}] AS touches
 UNWIND touches AS t
 WITH t.who AS who, t.touch AS touch, t.item AS item
