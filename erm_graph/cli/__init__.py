@@ -5,6 +5,7 @@ from erm_graph.cli import (
     interop,  # noqa: F401  (registers export, import and copy)
     load,  # noqa: F401  (registers commands)
     query,  # noqa: F401  (registers commands)
+    users,  # noqa: F401  (registers users and audit)
     web,  # noqa: F401  (registers serve and viz)
 )
 from erm_graph.cli.app import app

@@ -78,8 +78,8 @@ def query(
 @command()
 def serve(
     ctx: typer.Context,
-    host: Annotated[str, typer.Option(help="address to listen on; keep 127.0.0.1 unless a "
-                                           "proxy with authentication sits in front")]
+    host: Annotated[str, typer.Option(help="address to listen on; another than loopback "
+                                           "needs an admin user (`erm users add`)")]
     = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="worker processes")] = 1,
@@ -90,7 +90,11 @@ def serve(
 
     import uvicorn
 
+    from erm_graph.auth.web import serve_mode
+
     os.environ["ERM_DB"] = ctx.obj["db"]  # the workers build their app from the environment
+    os.environ["ERM_WEB_HOST"] = host
+    console.print(serve_mode(ctx.obj["db"], host))  # refuses a public address with no admin
     console.print(f"erm-graph explorer on http://{host}:{port}/ (Ctrl+C stops it)")
     uvicorn.run("erm_graph.web:app_from_env", factory=True, host=host, port=port,
                 workers=workers, log_level="warning")

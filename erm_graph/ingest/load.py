@@ -22,6 +22,7 @@ from types import ModuleType
 from typing import Any, Literal
 
 from erm_graph import model
+from erm_graph.auth.audit import record_write
 from erm_graph.errors import ErmError, Problem, ValidationError
 from erm_graph.ingest import registry
 from erm_graph.ingest.batch import GraphBatch
@@ -57,7 +58,16 @@ class Prepared:
         if dry_run:
             report = plan(store, self.batch)
         else:
-            report = write_batch(store, self.batch, check=False, progress=progress)
+            try:
+                report = write_batch(store, self.batch, check=False, progress=progress)
+            except ErmError as exc:
+                record_write(store, "load", ", ".join(self.files), outcome="failed",
+                             detail={"error": str(exc)[:2000], "records": self.total})
+                raise
+            record_write(store, "load", ", ".join(self.files), detail={
+                "created": report.total("created"), "updated": report.total("updated"),
+                "unchanged": report.total("unchanged"), "rejected": len(self.rejects),
+                "rows": self.rows})
         report.rejected = [r.problem for r in self.rejects] + report.rejected
         for reject in self.rejects:
             report.rejected_counts[reject.label] += 1

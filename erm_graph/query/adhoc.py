@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from erm_graph import settings
+from erm_graph.auth.roles import require
 from erm_graph.errors import ErmError
 from erm_graph.store import GraphStore, QueryResult
 
@@ -19,8 +20,11 @@ MAX_QUERY_CHARS = 20_000
 
 def run_cypher(store: GraphStore, text: str, params: Mapping[str, Any] | None = None, *,
                write: bool = False, timeout: float | None = None,
-               row_cap: int | None = None) -> QueryResult:
-    """Run one statement; ``result.stats["truncated"]`` is 1 when the row cap cut rows off."""
+               row_cap: int | None = None, role: str | None = None) -> QueryResult:
+    """Run one statement; ``result.stats["truncated"]`` is 1 when the row cap cut rows off.
+    With a ``role``, only analysts and above may run it (see :mod:`erm_graph.auth.roles`)."""
+    if role is not None:
+        require(role, "query.cypher")
     text = text.strip()
     if not text:
         raise ErmError("the query is empty")

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from erm_graph import settings
+from erm_graph.auth.roles import Forbidden, may_run_named
 from erm_graph.errors import ReadOnlyError
 from erm_graph.query.library import Library, load_library
 from erm_graph.store import GraphStore, QueryResult, open_store
@@ -16,16 +17,21 @@ if TYPE_CHECKING:
 
 def run_query(store: GraphStore, name: str, params: Mapping[str, Any] | None = None, *,
               timeout: float | None = None, write: bool = False,
-              library: Library | None = None) -> QueryResult:
+              library: Library | None = None, role: str | None = None) -> QueryResult:
     """Run the named query ``name`` on ``store`` and return its rows.
 
     Parameters are checked and converted against the query's header (text from the command
     line is accepted: ``"25"`` for an integer). A query whose header says ``read_only: false``
     runs only with ``write=True``; every other query runs read-only, enforced by the engine.
+    With a ``role`` (see :mod:`erm_graph.auth.roles`), the query runs only when that role may
+    run it: analysts and above run any, viewers and partners those whose header names them.
 
     >>> run_query(store, "customer-360", {"uid": "cust-000001"}).records()  # doctest: +SKIP
     """
     query = (library or load_library()).get(name)
+    if role is not None and not may_run_named(role, query.roles):
+        raise Forbidden(f"the {role} role may not run query {name!r}: its header allows "
+                        f"{', '.join(query.roles) or 'nobody'}; analysts and above run any")
     bound = query.bind(params or {})
     if not query.read_only and not write:
         raise ReadOnlyError(f"query {name!r} writes to the graph: run it with --write "

@@ -235,23 +235,25 @@ class CypherStore:
                  f"MATCH (b:{end} {{uid: r.e}}) ")
         # Finding an existing relationship costs the degree of the node it is expanded from:
         # expand from the side with more distinct uids in the batch (an Interaction, not the
-        # Customer it belongs to). A label test on the far node in WHERE is very slow: keep it
-        # in the pattern.
-        reads = {
-            "s": (f"UNWIND $rows AS r MATCH (a:{start} {{uid: r.s}})-[x:{rel_type}]->(b:{end}) "
-                  f"WHERE b.uid = r.e RETURN r.s, r.e, x.content_hash"),
-            "e": (f"UNWIND $rows AS r MATCH (b:{end} {{uid: r.e}})<-[x:{rel_type}]-(a:{start}) "
-                  f"WHERE a.uid = r.s RETURN r.s, r.e, x.content_hash")}
+        # Campaign that targets thousands). Only that side is labelled in the MATCH: with both
+        # labelled, or the far label tested in the same WHERE, FalkorDB starts from the other
+        # side (5000 TARGETS rows: 4.5 s and 100 s; this way 0.1 s). The far label is checked
+        # after a WITH instead.
+        finds = {
+            "s": (f"UNWIND $rows AS r MATCH (a:{start} {{uid: r.s}})-[x:{rel_type}]->(b) "
+                  f"WHERE b.uid = r.e WITH r, x, b WHERE b:{end} "),
+            "e": (f"UNWIND $rows AS r MATCH (b:{end} {{uid: r.e}})<-[x:{rel_type}]-(a) "
+                  f"WHERE a.uid = r.s WITH r, x, a WHERE a:{start} ")}
         sets = "SET x += r.props, x.content_hash = r.h, x.updated_at = $now RETURN count(x)"
         create = match + f"CREATE (a)-[x:{rel_type}]->(b) SET x.created_at = $now {sets}"
-        update = match + f"MATCH (a)-[x:{rel_type}]->(b) {sets}"
         fresh = self._type_is_empty(rel_type)
 
         def write(batch: Sequence[Mapping[str, Any]]) -> UpsertCounts:
             payload = list({(p["s"], p["e"]): p for p in map(_rel_payload, batch)}.values())
+            side = expand_from(payload)
             known = {} if fresh else {
                 (s, e): h for s, e, h in self.run(
-                    reads[expand_from(payload)],
+                    finds[side] + "RETURN r.s, r.e, x.content_hash",
                     {"rows": [{"s": p["s"], "e": p["e"]} for p in payload]}).rows}
             new = [p for p in payload if (p["s"], p["e"]) not in known]
             changed = [p for p in payload
@@ -264,7 +266,7 @@ class CypherStore:
                 created = self.run(create, {"rows": new, "now": now_iso()},
                                    read_only=False).rows[0][0]
             if changed:
-                updated = self.run(update, {"rows": changed, "now": now_iso()},
+                updated = self.run(finds[side] + sets, {"rows": changed, "now": now_iso()},
                                    read_only=False).rows[0][0]
             missing = (self._missing_ends(rel_type, start, end, new)
                        if created < len(new) else [])

@@ -11,15 +11,17 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from erm_graph.auth.db import users_db_path
+from erm_graph.auth.web import AuthState, CsrfCookie, authorize, is_loopback
 from erm_graph.store import GraphStore, open_store
 from erm_graph.viz.html import VIS_DIR
 from erm_graph.web import errors
 from erm_graph.web.config import WebSettings
 from erm_graph.web.limits import BodySizeLimit, SecurityHeaders
-from erm_graph.web.routers import cypher, graph, maps, pages
+from erm_graph.web.routers import account, cypher, edit, graph, maps, pages
 
 STATIC = Path(__file__).parent / "static"
 
@@ -28,6 +30,10 @@ def create_app(settings: WebSettings | None = None, *, store: GraphStore | None 
     """A new app. It opens (and at shutdown closes) the store named by ``settings.db``, unless
     a ``store`` is given: then the caller owns it (tests share one store between apps)."""
     settings = settings or WebSettings()
+    users_db = Path(settings.users_db) if settings.users_db else users_db_path(
+        store if store is not None else settings.db)
+    auth = AuthState(users_db, local_ok=is_loopback(settings.host))
+    auth.check_startup(settings.host)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -44,15 +50,17 @@ def create_app(settings: WebSettings | None = None, *, store: GraphStore | None 
                   description="Relationship maps and the relationship network library.")
     app.state.settings = settings
     app.state.key_labels = {}
+    app.state.auth = auth
     if store is not None:
         app.state.store = store
     errors.install(app)
-    for module in (graph, maps, cypher, pages):
-        app.include_router(module.router)
+    for module in (graph, maps, cypher, edit, account, pages):
+        app.include_router(module.router, dependencies=[Depends(authorize)])
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.mount("/vendor/vis", StaticFiles(directory=VIS_DIR), name="vis")
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(CsrfCookie)
     return app
 
 

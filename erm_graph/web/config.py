@@ -29,6 +29,11 @@ class WebSettings:
     node_cap: int = field(default_factory=lambda: _env_int("ERM_WEB_NODE_CAP", 2500))
     #: largest request body accepted, in bytes
     max_body_bytes: int = field(default_factory=lambda: _env_int("ERM_WEB_MAX_BODY", 65536))
+    #: the address the app is served on; loopback with no users runs as one local admin
+    host: str = field(default_factory=lambda: os.environ.get("ERM_WEB_HOST", "127.0.0.1"))
+    #: the users and audit file; None: ERM_USERS_DB, else beside the store's data
+    users_db: str | None = field(default_factory=lambda: os.environ.get("ERM_USERS_DB"))
 
     def as_dict(self) -> dict[str, object]:
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "db"}
+        return {f.name: getattr(self, f.name) for f in fields(self)
+                if f.name not in ("db", "users_db")}

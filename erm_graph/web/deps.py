@@ -15,7 +15,9 @@ KEY_LABEL_MEMORY = 50_000
 
 
 def get_store(request: Request) -> GraphStore:
-    return request.app.state.store
+    """The store this request may read: set by :func:`erm_graph.auth.web.authorize` (a
+    partner's is scoped to its Party). A route that was not authorized gets none."""
+    return request.state.store
 
 
 def get_settings(request: Request) -> WebSettings:

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
+from erm_graph.auth.web import login_url
 from erm_graph.errors import ErmError
 
 #: HTTP status per :attr:`ErmError.kind`; anything else a user caused is a 400.
 STATUS = {"not_found": 404, "read_only": 403, "timeout": 504, "store": 503,
-          "too_large": 413}
+          "too_large": 413, "unauthorized": 401, "forbidden": 403, "rate_limited": 429}
 
 
 def error_body(kind: str, message: str) -> dict[str, dict[str, str]]:
@@ -20,8 +21,12 @@ def error_body(kind: str, message: str) -> dict[str, dict[str, str]]:
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(ErmError)
-    async def erm_error(_: Request, exc: ErmError) -> JSONResponse:
-        return JSONResponse(error_body(exc.kind, str(exc)), STATUS.get(exc.kind, 400))
+    async def erm_error(request: Request, exc: ErmError) -> Response:
+        if exc.kind == "unauthorized" and not request.url.path.startswith("/api"):
+            return RedirectResponse(login_url(request), status_code=303)
+        headers = {"www-authenticate": "Bearer"} if exc.kind == "unauthorized" else None
+        return JSONResponse(error_body(exc.kind, str(exc)), STATUS.get(exc.kind, 400),
+                            headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -48,9 +48,11 @@ def _cell(value: Any) -> Any:
 
 
 @router.post("/cypher", summary="Run one read-only statement, with a timeout and a row cap")
-def post_cypher(store: Store, settings: Settings, body: CypherRequest) -> dict[str, Any]:
+def post_cypher(store: Store, settings: Settings, body: CypherRequest,
+                request: Request) -> dict[str, Any]:
     result = run_cypher(store, body.query, body.params, write=False,
-                        timeout=settings.query_timeout, row_cap=settings.row_cap)
+                        timeout=settings.query_timeout, row_cap=settings.row_cap,
+                        role=request.state.principal.role)
     return result_body(store, result, settings)
 
 
@@ -69,7 +71,8 @@ def get_queries() -> list[dict[str, Any]]:
 def run_named(store: Store, settings: Settings, request: Request, name: str,
               format: str = "json") -> Any:
     params = {k: v for k, v in request.query_params.items() if k != "format" and v != ""}
-    result = run_query(store, name, params, timeout=settings.query_timeout)
+    result = run_query(store, name, params, timeout=settings.query_timeout,
+                       role=request.state.principal.role)
     result.stats["truncated"] = float(len(result.rows) > settings.row_cap)
     del result.rows[settings.row_cap:]
     if format == "csv":

@@ -11,20 +11,23 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from erm_graph import model
+from erm_graph.auth.web import page_context
 from erm_graph.query import load_library
 from erm_graph.viz.relationship_map import resolve_process
 from erm_graph.viz.styles import legend
 from erm_graph.web.deps import Settings, Store
 from erm_graph.web.routers.maps import summary
 
-templates = Jinja2Templates(directory=str(Path(__file__).parent.parent / "templates"))
+templates = Jinja2Templates(directory=str(Path(__file__).parent.parent / "templates"),
+                            context_processors=[page_context])
 router = APIRouter(include_in_schema=False)
 
 
-def page(request: Request, name: str, **context: Any) -> HTMLResponse:
+def page(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     entries = legend()
     return templates.TemplateResponse(request, name, {
-        "legend": entries, "colors": {e["label"]: e["color"] for e in entries}, **context})
+        "legend": entries, "colors": {e["label"]: e["color"] for e in entries}, **context},
+        status_code=status_code)
 
 
 @router.get("/", response_class=HTMLResponse)

@@ -8,7 +8,11 @@ const erm = (() => {
     errorBox.hidden = !message;
   }
 
+  const csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
+
   async function api(path, options) {
+    options = Object.assign({}, options);
+    options.headers = Object.assign({"x-csrf-token": csrf}, options.headers || {});
     const response = await fetch(path, options);
     const type = response.headers.get("content-type") || "";
     const body = type.includes("json") ? await response.json() : await response.text();

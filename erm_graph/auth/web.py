@@ -1,0 +1,282 @@
+"""Access control of the web app, in one place: who is asking, may they, and what they see.
+
+:func:`authorize` is a dependency of every route. It finds the principal (a Bearer API token,
+else a session cookie, else the single local admin when the app serves loopback with no
+users), checks CSRF on unsafe methods sent with ambient credentials, checks the permission the
+route needs (:data:`ROUTE_PERMISSIONS`, data; a route missing from it is refused to everyone)
+and hands the route the store it may read: a partner's is a :class:`ScopedStore`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import secrets
+import sqlite3
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from fastapi import Request
+
+from erm_graph.auth import audit
+from erm_graph.auth.db import connect, users_db_path
+from erm_graph.auth.roles import Forbidden, Unauthorized, allowed
+from erm_graph.auth.scope import ScopedStore, cached_scope
+from erm_graph.auth.users import LOCAL_ADMIN, Principal, Users
+from erm_graph.errors import ConfigError, ErmError
+
+SESSION_COOKIE = "erm_session"
+CSRF_COOKIE = "erm_csrf"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: failed logins per minute, per client address and per user name, before 429
+LOGIN_FAILURES_PER_MINUTE = 5
+
+#: (method, route path) -> the permission it needs; None: open to anyone (login itself)
+ROUTE_PERMISSIONS: dict[tuple[str, str], str | None] = {
+    ("GET", "/login"): None,
+    ("POST", "/login"): None,
+    ("POST", "/logout"): None,
+    ("GET", "/"): "view",
+    ("GET", "/map/{uid}"): "view",
+    ("GET", "/explore"): "view",
+    ("GET", "/queries"): "query.list",
+    ("GET", "/console"): "query.cypher",
+    ("GET", "/audit"): "audit.read",
+    ("GET", "/api/me"): "view",
+    ("GET", "/api/legend"): "view",
+    ("GET", "/api/search"): "view",
+    ("GET", "/api/nodes/{uid}"): "view",
+    ("GET", "/api/nodes/{uid}/neighbors"): "view",
+    ("GET", "/api/nodes/{uid}/neighborhood"): "view",
+    ("GET", "/api/path"): "view",
+    ("GET", "/api/summary"): "view",
+    ("GET", "/api/maps"): "view",
+    ("GET", "/api/maps/{uid}"): "view",
+    ("GET", "/api/queries"): "query.list",
+    ("GET", "/api/queries/{name}"): "query.list",  # and the query's header roles
+    ("POST", "/api/cypher"): "query.cypher",
+    ("PATCH", "/api/nodes/{uid}"): "edit",
+    ("POST", "/api/load"): "load",
+    ("GET", "/api/audit"): "audit.read",
+}
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass
+class AuthState:
+    """The security file of one app, opened per thread, and whether it may run with no users
+    (served on loopback)."""
+
+    path: Path
+    local_ok: bool
+    _local: threading.local = field(default_factory=threading.local)
+
+    def users(self, *, create: bool = False) -> Users | None:
+        """The users, or None while the security file does not exist (and ``create`` is off)."""
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            if not create and not self.path.exists():
+                return None
+            conn = connect(self.path)
+            self._local.conn = conn
+        return Users(conn, self.path)
+
+    def single_user(self) -> bool:
+        users = self.users()
+        return users is None or users.count() == 0
+
+    def check_startup(self, host: str) -> None:
+        """Refuse to serve a non-loopback address with no admin user."""
+        if self.local_ok:
+            return
+        users = self.users()
+        if users is None or users.count("admin") == 0:
+            raise ConfigError(
+                f"refusing to serve on {host} with no admin user in {self.path}: anyone who "
+                f"can reach it would be admin. Add one with `erm users add NAME --role admin`, "
+                f"or serve on 127.0.0.1")
+
+
+def serve_mode(db: str, host: str) -> str:
+    """What ``erm serve`` says on start; :class:`ConfigError` when it must not start."""
+    state = AuthState(users_db_path(db), local_ok=is_loopback(host))
+    state.check_startup(host)
+    if state.single_user():
+        return (f"No users in {state.path}: running as a single local admin on {host} "
+                f"(anyone on this machine can use it; add users with `erm users add`).")
+    users = state.users()
+    assert users is not None
+    return f"Login required: {users.count()} user(s) in {state.path}."
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def is_https(request: Request) -> bool:
+    return (request.url.scheme == "https"
+            or request.headers.get("x-forwarded-proto", "").lower() == "https")
+
+
+def identify(request: Request) -> Principal:
+    """Who sent ``request``; :class:`Unauthorized` when nobody valid did."""
+    state: AuthState = request.app.state.auth
+    header = request.headers.get("authorization", "")
+    if header:
+        scheme, _, token = header.partition(" ")
+        users = state.users()
+        found = users.by_token(token.strip()) if users and scheme.lower() == "bearer" else None
+        if found is None:
+            if users is not None:
+                ip = client_ip(request)
+                if max(audit.recent_failures(users.conn, ip=ip, user="(token)")) \
+                        >= LOGIN_FAILURES_PER_MINUTE:
+                    raise RateLimited("too many failed logins: wait a minute")
+                audit.record(users.conn, "(anonymous)", "login.failed", "(token)",
+                             outcome="denied", source=f"web {ip}",
+                             detail={"via": "token", "path": request.url.path})
+            raise Unauthorized("the API token is not valid; create one with `erm users token`")
+        return found
+    session = request.cookies.get(SESSION_COOKIE)
+    if session:
+        users = state.users()
+        found = users.by_session(session) if users else None
+        if found:
+            return found
+    if state.local_ok and state.single_user():
+        return LOCAL_ADMIN
+    raise Unauthorized("log in first: open /login, or send `Authorization: Bearer TOKEN`")
+
+
+class RateLimited(ErmError):
+    kind = "rate_limited"
+
+
+def check_csrf(request: Request, principal: Principal, form_token: str | None = None) -> None:
+    """Unsafe requests carried by a cookie (or by the local single-user mode) must echo the
+    CSRF cookie in the ``X-CSRF-Token`` header or the form's ``csrf`` field, and come from
+    this origin when they say where they come from. A JSON body needs no token (see below)."""
+    if request.method in SAFE_METHODS or principal.via == "token":
+        return
+    origin = request.headers.get("origin")
+    if origin and origin != "null" and urlsplit(origin).netloc != request.headers.get("host"):
+        raise Forbidden(f"cross-site request from {origin} refused")
+    if form_token is None and request.headers.get("content-type", "").split(";")[0].strip() \
+            == "application/json":
+        # a page on another site can send JSON here only after a CORS preflight, which this
+        # app never grants; forms (urlencoded, multipart) need the token
+        return
+    expected = request.cookies.get(CSRF_COOKIE, "")
+    sent = request.headers.get(CSRF_HEADER) or form_token or ""
+    if not expected or not secrets.compare_digest(expected, sent):
+        raise Forbidden("the CSRF token is missing or wrong: reload the page and try again")
+
+
+def authorize(request: Request) -> Principal:
+    """The dependency every route runs first (see the module docstring)."""
+    route = request.scope.get("route")
+    key = (request.method if request.method != "HEAD" else "GET", getattr(route, "path", ""))
+    if key not in ROUTE_PERMISSIONS:
+        raise Forbidden(f"{key[0]} {key[1]} has no declared permission")
+    permission = ROUTE_PERMISSIONS[key]
+    if permission is None:
+        return LOCAL_ADMIN if request.app.state.auth.local_ok else Principal("(anonymous)", "")
+    principal = identify(request)
+    if not allowed(principal.role, permission):
+        raise Forbidden(f"the {principal.role} role may not do this ({permission})")
+    check_csrf(request, principal)
+    request.state.principal = principal
+    store = request.app.state.store
+    if principal.role == "partner":
+        assert principal.party
+        settings = request.app.state.settings
+        store = ScopedStore(store, cached_scope(store, principal.party,
+                                                timeout=settings.query_timeout))
+    request.state.store = store
+    return principal
+
+
+def audit_event(request: Request, action: str, target: str = "", *, outcome: str = "ok",
+                detail: dict[str, Any] | None = None, actor: str | None = None) -> None:
+    """Record a web write in the audit trail (creating the security file if need be)."""
+    users = request.app.state.auth.users(create=True)
+    principal: Principal | None = getattr(request.state, "principal", None)
+    audit.record(users.conn, actor or (principal.name if principal else "(anonymous)"),
+                 action, target, outcome=outcome, source=f"web {client_ip(request)}",
+                 detail=detail)
+
+
+def page_context(request: Request) -> dict[str, Any]:
+    """What every page template knows: who is logged in and the CSRF token for its forms."""
+    return {"principal": getattr(request.state, "principal", None),
+            "csrf": getattr(request.state, "csrf", "")}
+
+
+def safe_next(target: str | None) -> str:
+    """A local path to go to after login; anything else (another site) becomes ``/``."""
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return "/"
+    return target
+
+
+def login_url(request: Request) -> str:
+    path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return "/login?next=" + quote(path, safe="")
+
+
+class CsrfCookie:
+    """Give every browser a random CSRF token cookie (double-submit pattern); pages render the
+    same token into ``<meta name="csrf-token">`` and forms, and :func:`check_csrf` compares."""
+
+    def __init__(self, app: Any):
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        cookies = _cookies(scope)
+        token = cookies.get(CSRF_COOKIE)
+        fresh = not token or len(token) < 20
+        if fresh:
+            token = secrets.token_urlsafe(32)
+        scope.setdefault("state", {})["csrf"] = token
+
+        async def with_cookie(message: dict) -> None:
+            if fresh and message["type"] == "http.response.start":
+                headers = dict(scope.get("headers", []))
+                secure = (scope.get("scheme") == "https"
+                          or headers.get(b"x-forwarded-proto", b"").lower() == b"https")
+                cookie = (f"{CSRF_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict"
+                          + ("; Secure" if secure else ""))
+                message["headers"] = [*message.get("headers", []),
+                                      (b"set-cookie", cookie.encode())]
+            await send(message)
+
+        await self.app(scope, receive, with_cookie)
+
+
+def _cookies(scope: dict) -> dict[str, str]:
+    from http.cookies import SimpleCookie
+
+    jar: dict[str, str] = {}
+    for name, value in scope.get("headers", []):
+        if name == b"cookie":
+            parsed: SimpleCookie = SimpleCookie()
+            try:
+                parsed.load(value.decode("latin-1"))
+            except Exception:  # noqa: BLE001  a malformed cookie header is no cookie
+                continue
+            jar.update({k: m.value for k, m in parsed.items()})
+    return jar

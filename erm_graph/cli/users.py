@@ -1,0 +1,158 @@
+"""`erm users add|list|remove|token` and `erm audit`: who may use the web app, and what was
+done. Users live in the security file beside the data (see docs/security.md)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from erm_graph.auth import audit
+from erm_graph.auth.audit import default_actor
+from erm_graph.auth.db import connect, users_db_path
+from erm_graph.auth.roles import ROLES
+from erm_graph.auth.users import Users
+from erm_graph.cli.app import app, command, console, err_console, opened_store
+from erm_graph.errors import ErmError
+
+users_app = typer.Typer(help="Users of the web app and their API tokens (admin, editor, "
+                             "analyst, viewer, partner).", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+
+
+def _users(ctx: typer.Context) -> Users:
+    return Users.open(users_db_path(ctx.obj["db"]))
+
+
+def _who() -> tuple[str, str]:
+    actor, source = default_actor()
+    return actor, source.replace("pid", "cli pid", 1)
+
+
+@command(group=users_app)
+def add(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="user name (letters, digits, . _ @ -)")],
+    role: Annotated[str, typer.Option(help=f"one of {', '.join(ROLES)}")],
+    party: Annotated[str | None, typer.Option(
+        help="a partner's Party uid: it sees only what concerns that Party")] = None,
+    password_stdin: Annotated[bool, typer.Option(
+        "--password-stdin", help="read the password from standard input (for scripts)")]
+    = False,
+) -> None:
+    """Add a user. The password is asked twice (or read from stdin), never taken as an
+    argument, and only its argon2 hash is stored."""
+    if role == "partner" and party:
+        from erm_graph.viz.subgraph import find_node
+
+        with opened_store(ctx) as store:
+            node = find_node(store, party)
+        if "Party" not in node.labels:
+            raise ErmError(f"{party!r} is a {node.label}, not a Party")
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    actor, source = _who()
+    users = _users(ctx)
+    try:
+        users.add(name, role, password=password, party=party, actor=actor, source=source)
+    finally:
+        users.close()
+    console.print(f"Added {name} ({role}{', party ' + party if party else ''}) to "
+                  f"{users.path}.")
+
+
+@command(group=users_app)
+def list(ctx: typer.Context) -> None:  # noqa: A001  (the command's name)
+    """The users, their roles, partners' parties and how many API tokens each holds."""
+    users = _users(ctx)
+    try:
+        rows = users.listing()
+    finally:
+        users.close()
+    table = Table("name", "role", "party", "tokens", "created")
+    for r in rows:
+        table.add_row(r["name"], r["role"], r["party"] or "", str(r["tokens"]), r["created_at"])
+    console.print(table)
+    if not rows:
+        console.print("No users: `erm serve` on 127.0.0.1 runs as a single local admin.")
+
+
+@command(group=users_app)
+def remove(ctx: typer.Context, name: Annotated[str, typer.Argument(help="user name")]) -> None:
+    """Remove a user with its API tokens and sessions."""
+    actor, source = _who()
+    users = _users(ctx)
+    try:
+        users.remove(name, actor=actor, source=source)
+    finally:
+        users.close()
+    console.print(f"Removed {name}.")
+
+
+@command(group=users_app)
+def token(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="user name")],
+    revoke: Annotated[bool, typer.Option("--revoke", help="revoke all of the user's tokens "
+                                                          "instead")] = False,
+) -> None:
+    """Create an API token (shown once; send it as `Authorization: Bearer TOKEN`)."""
+    actor, source = _who()
+    users = _users(ctx)
+    try:
+        if revoke:
+            console.print(f"Revoked {users.revoke_tokens(name, actor=actor, source=source)} "
+                          f"token(s) of {name}.")
+            return
+        secret = users.new_token(name, actor=actor, source=source)
+    finally:
+        users.close()
+    err_console.print("The token is shown once; only its digest is kept:")
+    print(secret)
+
+
+class AuditFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+@command("audit")
+def audit_(
+    ctx: typer.Context,
+    since: Annotated[str | None, typer.Option(help="a date, a time or an age (90m, 12h, 7d)")]
+    = None,
+    user: Annotated[str | None, typer.Option(help="events by or about this user")] = None,
+    action: Annotated[str | None, typer.Option(
+        help="events whose action starts with this (load, edit, login, user, token)")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="most events shown")] = 200,
+    fmt: Annotated[AuditFormat, typer.Option("--format", "-f")] = AuditFormat.table,
+) -> None:
+    """The audit trail, newest first: loads, edits, user changes, logins and failed logins."""
+    path = users_db_path(ctx.obj["db"])
+    if not path.exists():
+        raise ErmError(f"no audit trail yet at {path} (nothing has been written)")
+    conn = connect(path)
+    try:
+        rows = audit.events(conn, since=since, user=user, action=action, limit=limit)
+    finally:
+        conn.close()
+    if fmt == AuditFormat.json:
+        print(json.dumps(rows, indent=2))
+    elif fmt == AuditFormat.csv:
+        writer = csv.DictWriter(sys.stdout, audit.COLUMNS)
+        writer.writeheader()
+        writer.writerows([r | {"detail": json.dumps(r["detail"])} for r in rows])
+    else:
+        table = Table(*audit.COLUMNS[1:])
+        for r in rows:
+            table.add_row(r["at"][:19], r["actor"], r["action"], r["target"], r["outcome"],
+                          r["source"], json.dumps(r["detail"])[:80])
+        console.print(table)

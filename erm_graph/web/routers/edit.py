@@ -1,0 +1,87 @@
+"""Writes from the web: edit one node's properties, load one uploaded file. Both are audited.
+
+Edits and loads go to the app's own store (writes never pass through a partner's scoped
+store); a partner edits only its own Party and the Contacts that work for it.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from pydantic import BaseModel, Field
+
+from erm_graph import model
+from erm_graph.auth import acting_as
+from erm_graph.auth.roles import Forbidden
+from erm_graph.auth.scope import forget_scopes
+from erm_graph.auth.web import audit_event, client_ip
+from erm_graph.errors import ErmError, ValidationError
+from erm_graph.ingest.load import prepare
+from erm_graph.ingest.source import LoadOptions
+from erm_graph.web.deps import Node, Settings
+
+router = APIRouter(prefix="/api", tags=["edit"])
+
+#: an uploaded file's name: a plain name, no folder, no leading dot
+SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._()-]{0,199}$")
+PARTNER_EDITS = ("Party", "Contact")
+
+
+class Edit(BaseModel):
+    properties: dict[str, Any] = Field(description="property name -> new value (null clears)")
+
+
+@router.patch("/nodes/{uid}", summary="Change properties of one node (editors; partners: "
+                                      "their own Party and Contacts)")
+def patch_node(request: Request, uid: str, node: Node, body: Edit) -> dict[str, Any]:
+    principal = request.state.principal
+    key = model.label(node.label).key_label if node.label in model.LABELS else node.label
+    if principal.role == "partner" and key not in PARTNER_EDITS:
+        raise Forbidden(f"a partner edits only its own Party and Contacts, not a {node.label}")
+    spec = model.label(node.label)
+    allowed = set(spec.props) | {"name"}
+    bad = sorted(set(body.properties) - allowed)
+    if bad or not body.properties:
+        raise ErmError(f"cannot edit {', '.join(bad) or 'nothing'} on a {node.label}; editable: "
+                       f"{', '.join(sorted(allowed))}")
+    props = {k: v for k, v in node.props.items() if k not in model.SYSTEM_PROPS}
+    props.update(body.properties)
+    props["uid"] = uid
+    row = {k: v for k, v in props.items() if v is not None}
+    problems = model.node_problems(node.label, [row], where="edit")
+    if problems:
+        raise ValidationError(problems)
+    before = {k: node.props.get(k) for k in body.properties}
+    store = request.app.state.store
+    counts = store.upsert_nodes(node.label, [row])
+    audit_event(request, "edit", uid, detail={"label": node.label, "before": before,
+                                              "after": body.properties})
+    forget_scopes()
+    return {"uid": uid, "updated": counts.updated, "unchanged": counts.unchanged}
+
+
+@router.post("/load", summary="Load one uploaded file (editors); the same checks as `erm load`")
+def post_load(request: Request, settings: Settings,
+              file: Annotated[UploadFile, File(description="the file to load")],
+              format: Annotated[str, Form()] = "auto",
+              dry_run: Annotated[bool, Form()] = False) -> dict[str, Any]:
+    name = file.filename or ""
+    if not SAFE_NAME.fullmatch(name) or ".." in name:
+        raise ErmError(f"file name {name!r} refused: send a plain file name (letters, digits, "
+                       f". _ - ( ) and spaces), no folders")
+    principal = request.state.principal
+    store = request.app.state.store
+    with tempfile.TemporaryDirectory(prefix="erm-upload-") as folder:
+        path = Path(folder) / name
+        path.write_bytes(file.file.read(settings.max_body_bytes + 1))
+        with acting_as(principal.name, f"web {client_ip(request)} upload {name}"):
+            prepared = prepare(store, [path], fmt=format, options=LoadOptions())
+            report = prepared.write(store, dry_run=dry_run)
+    forget_scopes()
+    result = report.as_dict()
+    result["files"] = [name]
+    return result
