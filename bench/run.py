@@ -83,11 +83,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", default="medium", help="small, medium, large or a node count")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--keep", metavar="DIR",
+                        help="load erm-graph's copy into DIR and keep it (for bench_query.py)")
     parser.add_argument("--skip-raw", action="store_true",
                         help="only time erm-graph (large: the baseline needs all rows in RAM)")
     args = parser.parse_args()
     size = int(args.size) if args.size.isdigit() else args.size
     root = Path(tempfile.mkdtemp(prefix="erm-bench-"))
+    erm_dir = Path(args.keep) if args.keep else root / "erm"
     try:
         started = time.perf_counter()
         parts = [] if args.skip_raw else list(generate(size, args.seed))
@@ -100,8 +103,8 @@ def main() -> None:
             raw_s = raw_load(parts, root / "raw")
         del parts
         gc.collect()
-        erm_s, server_rss = erm_load(size, args.seed, root / "erm")
-        total = rows or _count(root / "erm")
+        erm_s, server_rss = erm_load(size, args.seed, erm_dir)
+        total = rows or _count(erm_dir)
         print(f"erm-graph load_demo (generation included): {erm_s:.1f} s, "
               f"{total / erm_s:,.0f} rows/s; server peak RSS {server_rss:,.0f} MB; "
               f"bench process peak RSS {own_peak_rss_mb():,.0f} MB")
@@ -111,7 +114,7 @@ def main() -> None:
             print(f"ratio erm/raw (rows/s, generation included): {raw_s / erm_s:.2f}x")
             print(f"ratio erm/raw (rows/s, generation excluded): {raw_s / erm_no_gen:.2f}x")
         started = time.perf_counter()
-        store = open_store(f"embedded:{root / 'erm'}")
+        store = open_store(f"embedded:{erm_dir}")
         reopen = time.perf_counter() - started
         started = time.perf_counter()
         again = load_demo(store, size, args.seed)

@@ -78,7 +78,7 @@ def load_demo(store: GraphStore, size: str | int = "small", seed: int = 7,
     store.ensure_schema()
     report = LoadReport()
     for part in generate(size, seed):
-        done = write_batch(store, part, check=False, progress=progress)
+        done = write_batch(store, part, check=False, compact=False, progress=progress)
         for label, counts in done.labels.items():
             report.labels[label] += counts
         for rel_type, counts in done.types.items():

@@ -98,26 +98,32 @@ def dangling_rows(store: GraphStore, batch: GraphBatch) -> list[tuple[RelKey, in
 
 def write_batch(store: GraphStore, batch: GraphBatch, *,
                 progress: Callable[[int], None] | None = None,
-                check: bool = True) -> LoadReport:
+                check: bool = True, compact: bool = True) -> LoadReport:
     """Check ``batch`` whole, then upsert it: nodes by label, then relationships by type.
 
     Raises :class:`ValidationError` (and writes nothing) when any record does not fit the
     model or any relationship end cannot be found. ``check=False`` skips both checks, for
     callers that built the batch from the model themselves (the demo generator, whose tests
     check its output); relationship ends that are still missing come back in ``rejected``.
+    ``compact=False`` leaves the AOF rewrite to a caller that writes several batches in a row.
     """
     problems = batch.problems() + dangling(store, batch) if check else []
     if problems:
         raise ValidationError(problems)
     store.ensure_schema()
     report = LoadReport()
+    created: dict[str, set[str]] = defaultdict(set)
     for label, rows in batch.nodes.items():
-        report.labels[label] += store.upsert_nodes(label, rows, progress=progress)
+        counts = store.upsert_nodes(label, rows, progress=progress)
+        created[model.label(label).key_label] |= counts.created_uids
+        counts.created_uids = set()
+        report.labels[label] += counts
     for (rel_type, start, end), rows in batch.relationships.items():
-        counts = store.upsert_relationships(rel_type, start, end, rows, progress=progress)
+        counts = store.upsert_relationships(rel_type, start, end, rows, progress=progress,
+                                            new_nodes=created)
         report.rejected += counts.missing
         report.types[rel_type] += counts
-    if report.total("created") + report.total("updated") >= COMPACT_AFTER_ROWS:
+    if compact and report.total("created") + report.total("updated") >= COMPACT_AFTER_ROWS:
         store.compact()
     return report
 
