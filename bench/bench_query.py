@@ -19,6 +19,9 @@ from erm_graph.demo import load_demo
 from erm_graph.query import load_library, run_query
 from erm_graph.store import open_store
 
+#: exact betweenness is O(n*m): measured against the approximation on the medium demo only
+EXACT_BETWEENNESS_MAX_NODES = 200_000
+
 
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
@@ -76,6 +79,10 @@ def main() -> None:
             for name, options in (("pagerank", {}), ("communities", {}),
                                   ("betweenness", {"samples": 256}),
                                   ("betweenness", {"samples": None})):
+                if name == "betweenness" and options["samples"] is None \
+                        and graph.number_of_nodes() > EXACT_BETWEENNESS_MAX_NODES:
+                    print("exact betweenness: skipped (O(n*m); run --size medium for it)")
+                    continue
                 started = time.perf_counter()
                 frame = analytics.run_algorithm(name, graph, **options)
                 label = name + ("" if not options else f" (samples={options['samples']})")

@@ -9,6 +9,7 @@ row per node (or edge) with ``uid``, ``label`` and ``name`` first, best first.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 from typing import Any
 
@@ -46,9 +47,26 @@ def betweenness(graph: nx.Graph, *, samples: int | None = 256, seed: int = 7,
 
 
 def communities(graph: nx.Graph, *, seed: int = 7, **_: Any) -> pd.DataFrame:
-    """Louvain communities: ``community`` numbers groups from the largest down."""
-    found = nx.community.louvain_communities(graph, weight="weight", seed=seed)
-    found = sorted(found, key=lambda c: (-len(c), min(c)))
+    """Louvain communities: ``community`` numbers groups from the largest down.
+
+    Louvain runs in igraph's C implementation: networkx's pure-Python one took over four
+    minutes on the large demo's relationship network (193k nodes, 964k edges), igraph 17 s.
+    igraph draws its random numbers from a Python generator, seeded here so that the same
+    graph always splits the same way.
+    """
+    import igraph
+
+    nodes = list(graph.nodes())
+    index = {n: i for i, n in enumerate(nodes)}
+    edges = graph.edges(data="weight", default=1.0)
+    shadow = igraph.Graph(n=len(nodes), edges=[(index[a], index[b]) for a, b, _ in edges])
+    shadow.es["weight"] = [w for _, _, w in edges]
+    igraph.set_random_number_generator(random.Random(seed))
+    try:
+        parts = shadow.community_multilevel(weights="weight")
+    finally:
+        igraph.set_random_number_generator(random)
+    found = sorted(({nodes[i] for i in part} for part in parts), key=lambda c: (-len(c), min(c)))
     member = {n: i for i, group in enumerate(found) for n in group}
     frame = _frame(graph, member, "community")
     frame["size"] = frame["community"].map(lambda i: len(found[i]))
