@@ -52,7 +52,8 @@ def main() -> None:
     parser.add_argument("--analytics", action="store_true",
                         help="also time projection, PageRank, Louvain and betweenness")
     args = parser.parse_args()
-    store = ensure_demo(args.db, args.size, args.seed)
+    size = int(args.size) if args.size.isdigit() else args.size
+    store = ensure_demo(args.db, size, args.seed)
     try:
         labels, _ = store.counts()
         nodes = sum(labels[k] for k in model.KEY_LABELS)

@@ -205,8 +205,9 @@ def main() -> None:
                     base, f"/api/nodes/{customers[0]}", args.seconds),
                 "neighbors": requests_per_second(
                     base, f"/api/nodes/{customers[0]}/neighbors", args.seconds),
-                "customer-360 (named query)": requests_per_second(
-                    base, f"/api/queries/customer-360?uid={customers[0]}", args.seconds)}
+                "customer-360 (named query, rows only)": requests_per_second(
+                    base, f"/api/queries/customer-360?uid={customers[0]}&graph=false",
+                    args.seconds)}
         finally:
             stop_server(server)
     print(json.dumps(results, indent=2))

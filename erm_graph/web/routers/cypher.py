@@ -67,10 +67,12 @@ def get_queries() -> list[dict[str, Any]]:
 
 
 @router.get("/queries/{name}", summary="Run a named query; parameters come as query string "
-                                       "values, `format=csv` downloads the rows")
+                                       "values, `format=csv` downloads the rows, `graph=false` "
+                                       "leaves out the graph of the records the rows name")
 def run_named(store: Store, settings: Settings, request: Request, name: str,
-              format: str = "json") -> Any:
-    params = {k: v for k, v in request.query_params.items() if k != "format" and v != ""}
+              format: str = "json", graph: bool = True) -> Any:
+    params = {k: v for k, v in request.query_params.items()
+              if k not in ("format", "graph") and v != ""}
     result = run_query(store, name, params, timeout=settings.query_timeout,
                        role=request.state.principal.role)
     result.stats["truncated"] = float(len(result.rows) > settings.row_cap)
@@ -82,4 +84,7 @@ def run_named(store: Store, settings: Settings, request: Request, name: str,
         writer.writerows([[_cell(v) for v in row] for row in result.rows])
         return Response(out.getvalue(), media_type="text/csv", headers={
             "content-disposition": f'attachment; filename="{name}.csv"'})
+    if not graph:
+        return {"columns": result.columns, "rows": result.rows,
+                "truncated": bool(result.stats.get("truncated"))}
     return result_body(store, result, settings)
