@@ -20,7 +20,14 @@ from rich.table import Table
 from rich.text import Text
 
 from erm_graph.cli.app import command, console, describe, err_console, opened_store
-from erm_graph.cli.output import Format, parse_params, show
+from erm_graph.cli.output import (
+    Format,
+    FormatOption,
+    ParamOption,
+    TimeoutOption,
+    parse_params,
+    show,
+)
 from erm_graph.errors import ErmError
 from erm_graph.query import run_cypher
 
@@ -96,14 +103,11 @@ def demo(
 def cypher(
     ctx: typer.Context,
     query: Annotated[str, typer.Argument(help="one Cypher statement")],
-    param: Annotated[list[str], typer.Option(
-        "--param", "-p", help="a parameter as key=value; the value is read as JSON when it "
-                              "parses (42, true, [1,2]) and as text otherwise")] = [],  # noqa: B006
-    fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
+    param: ParamOption = [],  # noqa: B006
+    fmt: FormatOption = Format.table,
     write: Annotated[bool, typer.Option(
         "--write", help="allow the statement to change the graph (read-only without it)")] = False,
-    timeout: Annotated[float | None, typer.Option(
-        help="seconds before the query is stopped [default: ERM_QUERY_TIMEOUT or 30]")] = None,
+    timeout: TimeoutOption = None,
 ) -> None:
     """Run one Cypher statement. Read-only unless --write: the engine itself refuses writes.
 

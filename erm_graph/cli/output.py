@@ -6,8 +6,9 @@ import csv
 import json
 import sys
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
+import typer
 from rich.table import Table
 
 from erm_graph.cli.app import console
@@ -18,6 +19,15 @@ class Format(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
+
+
+#: the options every query-running command shares
+ParamOption = Annotated[list[str], typer.Option(
+    "--param", "-p", help="a parameter as key=value; the value is read as JSON when it parses "
+                          "(42, true, [\"a\"]) and as text otherwise")]
+FormatOption = Annotated[Format, typer.Option("--format", "-f", help="how rows are printed")]
+TimeoutOption = Annotated[float | None, typer.Option(
+    help="seconds before the query is stopped [default: ERM_QUERY_TIMEOUT or 30]")]
 
 
 def _cell(value: Any) -> str:

@@ -9,7 +9,14 @@ from rich.syntax import Syntax
 from rich.table import Table
 
 from erm_graph.cli.app import app, command, console, err_console, opened_store
-from erm_graph.cli.output import Format, parse_params, show
+from erm_graph.cli.output import (
+    Format,
+    FormatOption,
+    ParamOption,
+    TimeoutOption,
+    parse_params,
+    show,
+)
 from erm_graph.errors import ErmError
 from erm_graph.query import load_library, run_query
 from erm_graph.store import QueryResult
@@ -60,12 +67,9 @@ def show_query(
 def run_named(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="the query's name, e.g. customer-360")],
-    param: Annotated[list[str], typer.Option(
-        "--param", "-p", help="a parameter as key=value (see `erm query show NAME`); JSON "
-                              "values parse (25, true, [\"a\"]), anything else is text")] = [],  # noqa: B006
-    fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
-    timeout: Annotated[float | None, typer.Option(
-        help="seconds before the query is stopped [default: ERM_QUERY_TIMEOUT or 30]")] = None,
+    param: ParamOption = [],  # noqa: B006
+    fmt: FormatOption = Format.table,
+    timeout: TimeoutOption = None,
     write: Annotated[bool, typer.Option(
         "--write", help="allow a query whose header says read_only: false")] = False,
 ) -> None:
