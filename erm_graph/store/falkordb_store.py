@@ -23,7 +23,7 @@ from falkordb.path import Path as GraphPath
 from falkordb.query_result import QueryResult as QueryResultParser
 
 from erm_graph import model
-from erm_graph.errors import QueryTimeout, ReadOnlyError, StoreError
+from erm_graph.errors import ErmError, QueryTimeout, ReadOnlyError, StoreError
 from erm_graph.store.base import CypherStore, QueryResult
 from erm_graph.store.embedded_server import AOF_DIR, EmbeddedServer, _binaries
 
@@ -79,6 +79,10 @@ def params_header(params: Mapping[str, Any]) -> str:
     for name, value in params.items():
         text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
         keys = _map_keys(value, set())
+        if "\\u0000" in text:
+            # the engine's parameter parser cannot hold a NUL: refuse it as bad input
+            raise ErmError(f"parameter ${name} contains a NUL character, which the graph "
+                           "engine cannot store")
         if "\\u" in text or not all(_IDENTIFIER.fullmatch(k) for k in keys):
             text = stringify_param_value(value)
         else:
