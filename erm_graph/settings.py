@@ -31,11 +31,29 @@ SETTINGS = [
     Setting("neo4j_user", "ERM_NEO4J_USER", "neo4j", "Neo4j user name"),
     Setting("neo4j_password", "ERM_NEO4J_PASSWORD", "", "Neo4j password (never printed)"),
     Setting("neo4j_database", "ERM_NEO4J_DATABASE", "", "Neo4j database, default: the home one"),
+    Setting("users_db", "ERM_USERS_DB", "",
+            "users, token digests and the audit trail; default: users.db beside the embedded "
+            "data"),
+    Setting("load_max_mb", "ERM_LOAD_MAX_MB", "512", "largest source file `erm load` reads, MB"),
+    Setting("loaders_path", "ERM_LOADERS_PATH", "",
+            "extra folders of loader modules, separated like PATH"),
+    Setting("web_row_cap", "ERM_WEB_ROW_CAP", "2000",
+            "most rows the web console and named queries return"),
+    Setting("web_neighbor_cap", "ERM_WEB_NEIGHBOR_CAP", "200",
+            "most neighbours one expansion in the explorer returns; the rest page"),
+    Setting("web_node_cap", "ERM_WEB_NODE_CAP", "2500",
+            "most nodes a graph sent to the browser holds"),
+    Setting("web_max_body", "ERM_WEB_MAX_BODY", "65536", "largest request body, in bytes"),
+    Setting("web_host", "ERM_WEB_HOST", "127.0.0.1",
+            "the address the app is served on (set by `erm serve` for its workers)"),
 ]
 
 
 def get(name: str) -> str:
-    """The value of a setting from its environment variable, else its default."""
+    """The value of a setting from its environment variable, else its default.
+
+    The one place that reads ``ERM_`` variables, so that every setting is declared above.
+    """
     setting = next(s for s in SETTINGS if s.name == name)
     return os.environ.get(setting.env, setting.default)
 

@@ -1,5 +1,9 @@
 """A loader process for the crash tests: imports ROWS interactions and their HAD relationships
-in batches, printing ``ACK nodes|rels <rows so far>`` after each acknowledged batch."""
+in batches, printing ``ACK nodes|rels <rows so far>`` after each acknowledged batch.
+
+With ``--step`` it waits for a line on stdin after each ACK, so that the test, not the speed of
+the machine, decides at which batch it strikes (a fast loader could otherwise finish before
+the test has read the ACK it wanted to act on)."""
 
 from __future__ import annotations
 
@@ -27,7 +31,7 @@ def customers() -> list[dict]:
     return [{"uid": f"cust-{n:04d}", "name": f"Customer {n}"} for n in range(CUSTOMERS)]
 
 
-def main(url: str) -> None:
+def main(url: str, step: bool = False) -> None:
     store = open_store(url)
     store.ensure_schema()
     store.upsert_nodes("Customer", customers())
@@ -38,6 +42,8 @@ def main(url: str) -> None:
             nonlocal done
             done += n
             print(f"ACK {kind} {done}", flush=True)
+            if step:
+                sys.stdin.readline()
         return progress
 
     store.upsert_nodes("Interaction", interactions(), progress=ack("nodes"))
@@ -48,4 +54,4 @@ def main(url: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[1], step="--step" in sys.argv[2:])

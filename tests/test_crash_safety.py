@@ -46,11 +46,12 @@ def whole_batches(store) -> None:
 
 def run_loader_and_crash(url: str, data: Path, victim: str, rng: random.Random) -> int:
     """Start the loader, kill -9 `victim` after a random number of acks; return acked rows."""
-    proc = subprocess.Popen([*LOADER, url], stdout=subprocess.PIPE, text=True, cwd=ROOT,
+    proc = subprocess.Popen([*LOADER, url, "--step"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True, cwd=ROOT,
                             stderr=subprocess.DEVNULL)
     kill_after = rng.randint(1, 2 * crash_loader.ROWS // crash_loader.BATCH - 1)
     acked_nodes = acks = 0
-    assert proc.stdout is not None
+    assert proc.stdout is not None and proc.stdin is not None
     for line in proc.stdout:
         if not line.startswith("ACK"):
             continue
@@ -58,12 +59,15 @@ def run_loader_and_crash(url: str, data: Path, victim: str, rng: random.Random) 
         acks += 1
         if kind == "nodes":
             acked_nodes = int(count)
+        proc.stdin.write("\n")  # let the loader go on
+        proc.stdin.flush()
         if acks == kill_after:
             time.sleep(rng.random() * 0.05)  # land inside the next batch, not between two
             pid = int((data / PID).read_text()) if victim == "server" else proc.pid
             os.kill(pid, signal.SIGKILL)
             break
     proc.stdout.close()
+    proc.stdin.close()
     proc.wait(timeout=60)
     return acked_nodes
 

@@ -41,7 +41,7 @@ CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
 
 def users_db_path(store_or_url: Any = None) -> Path:
     """The security file of a store (or database URL); see the module docstring."""
-    explicit = os.environ.get("ERM_USERS_DB")
+    explicit = settings.get("users_db")
     if explicit:
         return Path(explicit).expanduser()
     engine = getattr(store_or_url, "engine", None)

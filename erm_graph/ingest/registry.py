@@ -21,6 +21,7 @@ from functools import cache
 from pathlib import Path
 from types import ModuleType
 
+from erm_graph import settings
 from erm_graph.ingest.source import LoadError, LoadOptions
 from erm_graph.resources import shipped_dir
 
@@ -30,7 +31,7 @@ REQUIRED = ("FORMAT", "EXTENSIONS", "detect", "load")
 def loader_dirs() -> list[Path]:
     """The folders searched for loader modules, built-ins first."""
     dirs = [shipped_dir("loaders")]
-    extra = os.environ.get("ERM_LOADERS_PATH", "")
+    extra = settings.get("loaders_path")
     dirs += [Path(p).expanduser() for p in extra.split(os.pathsep) if p.strip()]
     return dirs
 

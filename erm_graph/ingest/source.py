@@ -11,7 +11,6 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -19,12 +18,12 @@ from pathlib import Path
 from typing import Any
 from xml.etree.ElementTree import Element, ParseError
 
+from erm_graph import settings
 from erm_graph.errors import ErmError, Problem
 from erm_graph.ingest.batch import GraphBatch
 from erm_graph.model import SYSTEM_PROPS
 
 #: Largest file read by default; ERM_LOAD_MAX_MB or ``max_mb`` raise it.
-DEFAULT_MAX_MB = 512.0
 
 _XML_DECL = re.compile(rb"^\s*<\?xml[^>]*encoding=[\"']([A-Za-z0-9._-]+)[\"']")
 _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF32_LE, "utf-32"),
@@ -50,7 +49,7 @@ class LoadOptions:
     @property
     def max_bytes(self) -> int:
         mb = self.max_mb if self.max_mb is not None else float(
-            os.environ.get("ERM_LOAD_MAX_MB", DEFAULT_MAX_MB))
+            settings.get("load_max_mb"))
         return int(mb * 1024 * 1024)
 
 

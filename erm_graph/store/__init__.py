@@ -13,10 +13,10 @@ URL                         engine
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from erm_graph import settings
 from erm_graph.errors import ConfigError
 from erm_graph.settings import default_data_dir
 from erm_graph.store.base import GraphStore, QueryResult, UpsertCounts
@@ -43,16 +43,15 @@ def open_store(url: str = "embedded:") -> GraphStore:
         parts = urlsplit(url)
         graph = parts.path.strip("/") or "erm"
         return FalkorDBStore(host=parts.hostname or "localhost", port=parts.port or 6379,
-                             password=os.environ.get("ERM_DB_PASSWORD"), graph=graph)
+                             password=settings.get("db_password") or None, graph=graph)
     if scheme in NEO4J_SCHEMES:
         from erm_graph.store.neo4j_store import Neo4jStore
 
         parts = urlsplit(url)
         if parts.password:
             raise ConfigError("put the Neo4j password in ERM_NEO4J_PASSWORD, not in the URL")
-        return Neo4jStore(url, os.environ.get("ERM_NEO4J_USER", "neo4j"),
-                          os.environ.get("ERM_NEO4J_PASSWORD", ""),
-                          os.environ.get("ERM_NEO4J_DATABASE") or None)
+        return Neo4jStore(url, settings.get("neo4j_user"), settings.get("neo4j_password"),
+                          settings.get("neo4j_database") or None)
     raise ConfigError(f"unknown database URL {redact(url)!r}: use embedded:[DIR], "
                       "falkordb://host:port or bolt:// / neo4j:// / neo4j+s://host:port")
 

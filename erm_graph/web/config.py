@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field, fields
 
 from erm_graph import settings as erm_settings
 
 
-def _env_int(name: str, default: int) -> int:
-    return int(os.environ.get(name, default))
+def _int(name: str) -> int:
+    return int(erm_settings.get(name))
 
 
 @dataclass(frozen=True)
@@ -22,17 +21,17 @@ class WebSettings:
     query_timeout: float = field(
         default_factory=lambda: float(erm_settings.get("query_timeout")))
     #: most rows the Cypher console and named queries return
-    row_cap: int = field(default_factory=lambda: _env_int("ERM_WEB_ROW_CAP", 2000))
+    row_cap: int = field(default_factory=lambda: _int("web_row_cap"))
     #: most neighbours one expansion returns; the rest page through "+N more"
-    neighbor_cap: int = field(default_factory=lambda: _env_int("ERM_WEB_NEIGHBOR_CAP", 200))
+    neighbor_cap: int = field(default_factory=lambda: _int("web_neighbor_cap"))
     #: most nodes a neighbourhood, path or query graph sends to the browser
-    node_cap: int = field(default_factory=lambda: _env_int("ERM_WEB_NODE_CAP", 2500))
+    node_cap: int = field(default_factory=lambda: _int("web_node_cap"))
     #: largest request body accepted, in bytes
-    max_body_bytes: int = field(default_factory=lambda: _env_int("ERM_WEB_MAX_BODY", 65536))
+    max_body_bytes: int = field(default_factory=lambda: _int("web_max_body"))
     #: the address the app is served on; loopback with no users runs as one local admin
-    host: str = field(default_factory=lambda: os.environ.get("ERM_WEB_HOST", "127.0.0.1"))
+    host: str = field(default_factory=lambda: erm_settings.get("web_host"))
     #: the users and audit file; None: ERM_USERS_DB, else beside the store's data
-    users_db: str | None = field(default_factory=lambda: os.environ.get("ERM_USERS_DB"))
+    users_db: str | None = field(default_factory=lambda: erm_settings.get("users_db") or None)
 
     def as_dict(self) -> dict[str, object]:
         return {f.name: getattr(self, f.name) for f in fields(self)
