@@ -190,6 +190,13 @@ class CypherStore:
     def _type_is_empty(self, rel_type: str) -> bool:
         return self.run(f"MATCH ()-[x:{rel_type}]->() RETURN count(x)").rows[0][0] == 0
 
+    def _uid_is_enforced(self, label: str) -> bool:
+        """Whether the engine refuses a second node of ``label`` with the same uid right now.
+
+        Optimistic CREATEs rely on it. False unless an engine confirms it.
+        """
+        return False
+
     def upsert_nodes(self, label: str, rows: Sequence[Mapping[str, Any]], *,
                      progress: Progress | None = None, dry_run: bool = False) -> UpsertCounts:
         """Create or update nodes of ``label`` by ``uid``; idempotent.
@@ -214,10 +221,11 @@ class CypherStore:
         # takes the read path. A bulk of new rows thus loads at CREATE speed, and a re-import
         # pays one failed attempt at most.
         optimistic = [self._label_is_empty(key) and not dry_run]
+        enforced = self._uid_is_enforced(key)
 
         def write(batch: Sequence[Mapping[str, Any]]) -> UpsertCounts:
             payload = list({p["uid"]: p for p in map(_node_payload, batch)}.values())
-            if optimistic[0]:
+            if optimistic[0] and enforced:
                 try:
                     self.run(create, {"rows": payload, "now": now_iso()}, read_only=False)
                     return UpsertCounts(len(payload), 0, len(batch) - len(payload),

@@ -214,6 +214,13 @@ class FalkorDBStore(CypherStore):
                     if "already exists" not in str(exc).lower():
                         raise _translate(exc, False) from None
 
+    def _uid_is_enforced(self, label: str) -> bool:
+        """The unique constraint is OPERATIONAL: after a restart it is rebuilt in the
+        background (UNDER CONSTRUCTION), and until then it may let a duplicate through."""
+        return [label, "OPERATIONAL"] in self.run(
+            "CALL db.constraints() YIELD type, label, status WHERE type = 'UNIQUE' "
+            "RETURN label, status").rows
+
     # -- life ------------------------------------------------------------------------------------
     def compact(self) -> None:
         """Rewrite the AOF as a snapshot: replaying a big load's AOF is ~100x slower than it."""
