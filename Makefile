@@ -27,6 +27,10 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e '.[dev]'
 	@touch $(VENV)/.installed $@
 
+$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[dev,bench]'
+	@touch $(VENV)/.installed $(VENV)/.installed-dev $@
+
 install: $(VENV)/.installed
 dev: $(VENV)/.installed-dev
 
@@ -42,7 +46,7 @@ test: dev
 	bash tests/setup.sh
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-bench: dev
+bench: $(VENV)/.installed-bench
 	$(BIN)/python bench/run.py --size $(or $(SIZE),medium)
 
 lint: dev

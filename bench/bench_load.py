@@ -1,13 +1,17 @@
-"""Tabular interactions import: `erm_graph.load` end to end vs the raw engine, same rows, one run.
+"""Tabular interactions import: `erm_graph.load` end to end against the raw engine and
+falkordb-bulk-loader, on the same rows, in one run.
 
-    .venv/bin/python bench/bench_load.py --rows 200000
+    .venv/bin/python bench/bench_load.py --rows 1000000     (make bench installs the loader)
 
 1. writes a CSV of N interactions (customer, employee, kind, time, channel, money amount,
    sentiment) and its mapping file; 2. loads 1,000 customers and 100 employees;
 3. ``erm_graph.load`` of the CSV into a fresh embedded store (parse, type, validate, dangling
-   check, upsert of N Interaction nodes + N HAD + N WITH relationships); 4. the raw baseline:
-   the same typed rows through the falkordb client, ``UNWIND $rows ... CREATE`` in batches of
-   5,000, into another graph of the same server; 5. re-import of the unchanged file.
+   check, upsert of N Interaction nodes + N HAD + N WITH relationships, AOF rewrite);
+4. the raw baseline: the same typed rows through the falkordb client, ``UNWIND $rows ...
+   CREATE`` in batches of 5,000, into another graph of the same server (no uid index on
+   Interaction, no provenance: the least an engine can be asked to do);
+5. re-import of the unchanged file; 6. falkordb-bulk-insert of the same rows into a new
+   graph of its own server (see bulk_loader.py: it cannot add to an existing graph).
 rows/s counts input rows (each one node and two relationships).
 """
 
@@ -19,8 +23,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from bulk_loader import bulk_load, typed_rows  # bench/ is on sys.path when run from it
+
 from erm_graph import load
 from erm_graph.ingest import GraphBatch, write_batch
+from erm_graph.ingest.gc_pause import paused_gc
 from erm_graph.store import open_store
 
 MAPPING = """\
@@ -67,63 +74,68 @@ def seed_parties(store) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--rows", type=int, default=200_000)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--skip-bulk", action="store_true",
+                        help="leave out falkordb-bulk-loader (pip install '.[bench]')")
     args = parser.parse_args()
+    n = args.rows
+    typed = typed_rows(n)
     with tempfile.TemporaryDirectory(prefix="erm-bench-") as tmp:
         folder = Path(tmp)
-        csv_path = write_inputs(folder, args.rows)
+        csv_path = write_inputs(folder, n)
+        mapping = folder / "interactions.yaml"
         store = open_store(f"embedded:{folder / 'db'}")
         try:
             seed_parties(store)
             started = time.perf_counter()
-            report = load(store, csv_path, mapping=folder / "interactions.yaml")
+            report = load(store, csv_path, mapping=mapping)
             ours = time.perf_counter() - started
-            assert report.labels["Interaction"].created == args.rows, report.as_dict()
+            assert report.labels["Interaction"].created == n, report.as_dict()
+            assert report.types["HAD"].created == report.types["WITH"].created == n
             assert not report.rejected
-
-            rows = [dict(r) for r in _typed(store, report)]
-            graph = store._db.select_graph("bench_raw")  # same server, separate graph
-            graph.query("CREATE INDEX FOR (n:Party) ON (n.uid)")
-            graph.query("CREATE INDEX FOR (n:Employee) ON (n.uid)")
-            graph.query("UNWIND range(0, 999) AS i CREATE (:Party:Customer {uid: 'cust-' + "
-                        "substring('000' + toString(i), size(toString(i)) - 1, 4)})")
-            graph.query("UNWIND range(0, 99) AS i CREATE (:Employee {uid: 'emp-' + "
-                        "substring('00' + toString(i), size(toString(i)) - 1, 3)})")
+            with paused_gc():  # as erm_graph.load runs: the baseline gets the same help
+                raw = raw_baseline(store._db, typed)
             started = time.perf_counter()
-            for i in range(0, len(rows), 5000):
-                graph.query("UNWIND $rows AS r MATCH (c:Party {uid: r.customer}) "
-                            "MATCH (e:Employee {uid: r.employee}) "
-                            "CREATE (c)-[:HAD]->(x:Interaction {uid: r.uid, kind: r.kind, "
-                            "at: r.at, channel: r.channel, amount: r.amount, "
-                            "sentiment: r.sentiment})-[:WITH]->(e)",
-                            {"rows": rows[i:i + 5000]})
-            raw = time.perf_counter() - started
-            made = graph.query("MATCH (x:Interaction) RETURN count(x)").result_set[0][0]
-            assert made == args.rows, made
-            graph.delete()
-
-            started = time.perf_counter()
-            again = load(store, csv_path, mapping=folder / "interactions.yaml")
+            again = load(store, csv_path, mapping=mapping)
             reimport = time.perf_counter() - started
-            assert again.total("created") == 0 and again.total("updated") == 0
+            assert again.total("created") == again.total("updated") == 0, again.as_dict()
+            assert again.labels["Interaction"].unchanged == n
         finally:
             store.close()
-    n = args.rows
-    print(f"rows: {n:,} interactions (1 node + 2 relationships each), 2 cores")
-    print(f"erm_graph.load end to end : {ours:6.2f} s  {n / ours:>10,.0f} rows/s")
-    print(f"raw UNWIND ... CREATE     : {raw:6.2f} s  {n / raw:>10,.0f} rows/s")
-    print(f"ratio load / raw          : {raw / ours:6.2f}x")
-    print(f"re-import unchanged file  : {reimport:6.2f} s  {n / reimport:>10,.0f} rows/s")
+        bulk = None if args.skip_bulk else bulk_load(typed, folder / "bulk")
+    print(f"rows: {n:,} interactions (1 node + 2 relationships each), 2 cores, one run")
+    print(f"erm_graph.load end to end       : {ours:7.2f} s  {n / ours:>9,.0f} rows/s")
+    print(f"raw UNWIND ... CREATE           : {raw:7.2f} s  {n / raw:>9,.0f} rows/s")
+    print(f"  ratio load / raw              : {raw / ours:7.2f}x")
+    if bulk:
+        print(f"falkordb-bulk-insert (own timer): {bulk.load:7.2f} s  {n / bulk.load:>9,.0f} "
+              f"rows/s (+{bulk.index:.2f} s for its uid indexes afterwards)")
+        print(f"  ratio load / bulk loader      : {bulk.load / ours:7.2f}x")
+    print(f"re-import of the unchanged file : {reimport:7.2f} s  {n / reimport:>9,.0f} rows/s")
 
 
-def _typed(store, report):
-    """The typed interaction rows as the loader stored them, read back for the baseline."""
-    result = store.run("MATCH (c:Party)-[:HAD]->(x:Interaction)-[:WITH]->(e:Employee) "
-                       "RETURN x.uid, c.uid, e.uid, x.kind, x.at, x.channel, x.amount, "
-                       "x.sentiment")
-    for uid, customer, employee, kind, at, channel, amount, sentiment in result.rows:
-        yield {"uid": uid, "customer": customer, "employee": employee, "kind": kind, "at": at,
-               "channel": channel, "amount": amount, "sentiment": sentiment}
+def raw_baseline(db, rows: list[dict]) -> float:
+    """Seconds for the raw engine to take ``rows`` into a graph of its own, same server."""
+    graph = db.select_graph("bench_raw")
+    graph.query("CREATE INDEX FOR (n:Party) ON (n.uid)")
+    graph.query("CREATE INDEX FOR (n:Employee) ON (n.uid)")
+    graph.query("UNWIND range(0, 999) AS i CREATE (:Party:Customer {uid: 'cust-' + "
+                "substring('000' + toString(i), size(toString(i)) - 1, 4)})")
+    graph.query("UNWIND range(0, 99) AS i CREATE (:Employee {uid: 'emp-' + "
+                "substring('00' + toString(i), size(toString(i)) - 1, 3)})")
+    started = time.perf_counter()
+    for i in range(0, len(rows), 5000):
+        graph.query("UNWIND $rows AS r MATCH (c:Party {uid: r.customer}) "
+                    "MATCH (e:Employee {uid: r.employee}) "
+                    "CREATE (c)-[:HAD]->(x:Interaction {uid: r.uid, kind: r.kind, "
+                    "at: r.at, channel: r.channel, amount: r.amount, "
+                    "sentiment: r.sentiment})-[:WITH]->(e)",
+                    {"rows": rows[i:i + 5000]})
+    seconds = time.perf_counter() - started
+    made = graph.query("MATCH (x:Interaction) RETURN count(x)").result_set[0][0]
+    assert made == len(rows), made
+    graph.delete()
+    return seconds
 
 
 if __name__ == "__main__":

@@ -1,13 +1,22 @@
 """Generic tabular import (CSV or .xlsx) driven by a YAML mapping file (docs/loaders.md).
 
 The mapping says which columns make which label and key, the type of each property, the
-relationships to other nodes by key (many-to-many with ``split``), and value normalisation.
-A relationship whose other end is in neither the load nor the graph is rejected with its row.
+relationships to other nodes by key (many-to-many with ``split``), and value normalisation;
+a table may take each row's label from a column (``label_column``), and a relationship table
+(top-level ``relationships``) makes one relationship per row. A relationship whose other end
+is in neither the load nor the graph is rejected with its row.
 """
 
 from __future__ import annotations
 
 import fnmatch
+import hashlib
+import json
+import re
+from collections.abc import Callable, Collection, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import date, datetime, timedelta
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -18,19 +27,22 @@ from erm_graph.errors import Problem, ValidationError
 from erm_graph.ingest.schema import schema_problems
 from erm_graph.ingest.source import LoadError, LoadOptions, Reject, Source
 from erm_graph.ingest.values import CONVERTERS, date_parser, normaliser
+from erm_graph.interop.stream import node_label
 
 FORMAT = "mapping"
 EXTENSIONS = (".csv", ".tsv", ".xlsx", ".yaml", ".yml")
 DESCRIPTION = "CSV or Excel rows mapped to labels by a YAML mapping file (--mapping)"
 PRIORITY = 30
 SCHEMA = "mapping.schema.json"
+#: rows keyed, checked against the store and typed together: bounds memory on large files
+CHUNK_ROWS = 20_000
 
 
 def detect(path: Path, head: bytes, options: LoadOptions) -> bool:
     if not path.is_file():
         return False
     if path.suffix.lower() in (".yaml", ".yml"):
-        return b"tables:" in head
+        return b"tables:" in head or re.search(rb"^relationships:", head, re.M) is not None
     return options.mapping is not None and path.suffix.lower() in (".csv", ".tsv", ".xlsx")
 
 
@@ -39,141 +51,548 @@ def read_mapping(path: Path) -> dict[str, Any]:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise LoadError(f"{path}: cannot read the mapping file: {exc}") from None
-    problems = schema_problems(doc, SCHEMA, f"mapping {path}")
-    for i, table in enumerate(doc.get("tables", []) if isinstance(doc, dict) else []):
-        if table.get("label") not in model.LABELS:
-            problems.append(Problem(f"mapping {path}", f"tables/{i}/label",
-                                                   f"one of {sorted(model.LABELS)}",
-                                                   table.get("label")))
-        for j, rel in enumerate(table.get("relationships", [])):
-            if rel.get("type") not in model.RELATIONSHIPS:
-                problems.append(Problem(
-                    f"mapping {path}", f"tables/{i}/relationships/{j}/type",
-                    f"one of {sorted(model.RELATIONSHIPS)}", rel.get("type")))
+    where = f"mapping {path}"
+    problems = schema_problems(doc, SCHEMA, where)
+    if isinstance(doc, dict):
+        if "tables" not in doc and "relationships" not in doc:
+            # the schema's anyOf only says "not valid under any of the given schemas"
+            problems = [p for p in problems if "under any of the given schemas" not in
+                        p.expected]
+            problems.insert(0, Problem(where, "tables", "a list of node tables, or a list of "
+                                       "relationship tables in relationships (or both)"))
+        problems += _model_problems(doc, where)
     if problems:
         raise ValidationError(problems)
     return doc
+
+
+def _model_problems(doc: dict, where: str) -> list[Problem]:
+    """What the schema cannot know: labels and types of the model, the labels a label_column
+    may name, and property names (a leading ``_`` is kept for a record's annotations)."""
+    problems: list[Problem] = []
+    labels, types = sorted(model.LABELS), sorted(model.RELATIONSHIPS)
+
+    def names(props: Any, at: str) -> None:
+        for name in props if isinstance(props, dict) else ():
+            if str(name).startswith("_"):
+                problems.append(Problem(where, f"{at}/{name}", "a property name that does not "
+                                        "start with _ (reserved for annotations)", name))
+
+    for i, table in enumerate(_dicts(doc.get("tables"))):
+        label = table.get("label")
+        if label not in model.LABELS:
+            problems.append(Problem(where, f"tables/{i}/label", f"one of {labels}", label))
+        names(table.get("properties"), f"tables/{i}/properties")
+        names(table.get("set"), f"tables/{i}/set")
+        label_column = table.get("label_column")
+        if label in model.LABELS and isinstance(label_column, dict):
+            allowed = _row_labels(label)
+            parts = {*allowed, *model.LABELS[label].labels}  # Party;Customer: the parent too
+            for text, alias in (label_column.get("aliases") or {}).items():
+                if alias not in parts:
+                    problems.append(Problem(where, f"tables/{i}/label_column/aliases/{text}",
+                                            f"one of {', '.join(sorted(parts))}", alias))
+        for j, rel in enumerate(_dicts(table.get("relationships"))):
+            at = f"tables/{i}/relationships/{j}"
+            if rel.get("type") not in model.RELATIONSHIPS:
+                problems.append(Problem(where, f"{at}/type", f"one of {types}", rel.get("type")))
+            if rel.get("label") not in model.LABELS:
+                problems.append(Problem(where, f"{at}/label", f"one of {labels}",
+                                        rel.get("label")))
+            names(rel.get("properties"), f"{at}/properties")
+    for i, rel in enumerate(_dicts(doc.get("relationships"))):
+        at = f"relationships/{i}"
+        spec = model.RELATIONSHIPS.get(rel.get("type"))
+        if spec is None:
+            problems.append(Problem(where, f"{at}/type", f"one of {types}", rel.get("type")))
+        for side, allowed in (("start", spec.starts if spec else ()),
+                              ("end", spec.ends if spec else ())):
+            label = rel.get(side, {}).get("label") if isinstance(rel.get(side), dict) else None
+            if label not in model.LABELS:
+                problems.append(Problem(where, f"{at}/{side}/label", f"one of {labels}", label))
+            elif spec and not any(model.is_a(label, a) for a in allowed):
+                problems.append(Problem(where, f"{at}/{side}/label", f"a {side} label of "
+                                        f"{spec.name}: one of {', '.join(allowed)}", label))
+        names(rel.get("properties"), f"{at}/properties")
+    return problems
+
+
+def _dicts(items: Any) -> list[dict]:
+    return [x for x in items if isinstance(x, dict)] if isinstance(items, list) else []
+
+
+def _row_labels(label: str) -> list[str]:
+    """The labels a row of a table of ``label`` may have: it, or one of its sub-labels."""
+    return [label, *sorted(lab.name for lab in model.LABELS.values() if lab.parent == label)]
 
 
 def load(source: Source) -> None:
     if source.path.suffix.lower() in (".yaml", ".yml"):  # the mapping names its own files
         mapping_path = source.path
         doc = read_mapping(mapping_path)
-        for table in doc["tables"]:
+        for table in _tables(doc):
             files = sorted(mapping_path.parent.glob(table["file"]))
             if not files:
                 raise LoadError(f"{mapping_path}: no file matches {table['file']!r} next to it")
             for path in files:
-                _table(source, doc, table, path)
+                _read(source, doc, table, path)
         return
     if source.options.mapping is None:
         raise LoadError(f"{source.path}: the mapping format needs --mapping FILE")
     doc = read_mapping(source.options.mapping)
-    tables = [t for t in doc["tables"] if fnmatch.fnmatch(source.path.name, t["file"])]
+    tables = [t for t in _tables(doc) if fnmatch.fnmatch(source.path.name, t["file"])]
     if not tables:
         raise LoadError(f"{source.path}: no table of {source.options.mapping} matches this "
                         f"file name (its file patterns: "
-                        f"{', '.join(t['file'] for t in doc['tables'])})")
+                        f"{', '.join(t['file'] for t in _tables(doc))})")
     for table in tables:
-        _table(source, doc, table, source.path)
+        _read(source, doc, table, source.path)
 
 
-def _rows(source: Source, table: dict, path: Path):
-    if path.suffix.lower() == ".xlsx":
-        sheets = source.sheets(path)
-        name = (table.get("sheet") or next(iter(sheets), "")).lower()
-        if name not in sheets:
-            raise LoadError(f"{path}: no sheet {table.get('sheet')!r}; it has "
-                            f"{', '.join(sheets)}")
-        for number, row in sheets[name]:
-            yield f"{path.name}#{name}!{number}", {k: "" if v is None else str(v)
-                                                   for k, v in row.items()}
-    else:
-        for line, row in source.csv_rows(path):
-            yield f"{path.name}#{line}", row
+def _tables(doc: dict) -> list[dict]:
+    """The node tables, then the relationship tables."""
+    return [*doc.get("tables", []), *doc.get("relationships", [])]
 
 
-def _converter(spec: dict, doc: dict):
+def _read(source: Source, doc: dict, table: dict, path: Path) -> None:
+    """Read a file in chunks of CHUNK_ROWS rows, as a node table or a relationship table.
+
+    For a node table, the store's answer for one chunk (which of its rows are stale) is
+    awaited while the next chunk is read and keyed: the engine's index lookups and Python's
+    parsing overlap, which made re-importing an unchanged file 1.3x faster on two cores.
+    """
+    names, rows, date_cells = _rows(source, table, path)
+    if "label" not in table:
+        relationships = _RelTable(doc, table, path, names, date_cells)
+        for chunk in _chunks(rows):
+            _rel_chunk(source, relationships, chunk)
+        return
+    nodes = _Table(doc, table, path, names, date_cells)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = None
+        for chunk in _chunks(rows):
+            keyed, rejects = _key(source, nodes, chunk)
+            asked = pool.submit(_stale, source, nodes, keyed)
+            if pending:
+                _finish(source, nodes, *pending)
+            pending = (keyed, rejects, asked)
+        if pending:
+            _finish(source, nodes, *pending)
+
+
+def _chunks(rows: Iterator[tuple[str, list[str]]]) -> Iterator[list[tuple[str, list[str]]]]:
+    chunk: list[tuple[str, list[str]]] = []
+    for item in rows:
+        chunk.append(item)
+        if len(chunk) == CHUNK_ROWS:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _rows(source: Source, table: dict, path: Path
+          ) -> tuple[list[str], Iterator[tuple[str, list[str]]], dict[int, set[str]]]:
+    """The column names, (place, cells) of each row of a CSV file or a workbook sheet, and
+    per column of a workbook the texts of its date cells.
+
+    A workbook's date or date-time cell is a ``datetime``; its text is ``str(value)``
+    (``2024-03-02 10:05:00``), and a ``date``/``datetime`` property reads the texts listed
+    here as ISO-8601, whatever its ``format`` says (which is the form of text cells). Each
+    distinct text of a column is typed once, so a text cell with the very text of one of
+    the column's date cells reads as that date too.
+    """
+    file = path.name
+    if path.suffix.lower() != ".xlsx":
+        names, rows = source.csv_table(path)
+        return names, ((f"{file}#{line}", cells) for line, cells in rows), {}
+    sheets = source.sheets(path)
+    name = (table.get("sheet") or next(iter(sheets), "")).lower()
+    if name not in sheets:
+        raise LoadError(f"{path}: no sheet {table.get('sheet')!r}; it has {', '.join(sheets)}")
+    found = sheets[name]
+    names = list(dict.fromkeys(k for _, row in found for k in row))
+    dates: dict[int, set[str]] = {}
+    read = []
+    for number, row in found:
+        cells = []
+        for i, k in enumerate(names):
+            value = row.get(k)
+            text = "" if value is None else str(value)
+            if isinstance(value, date):  # datetime too: a real date cell, not text
+                dates.setdefault(i, set()).add(text)
+            cells.append(text)
+        read.append((f"{file}#{name}!{number}", cells))
+    return names, iter(read), dates
+
+
+class _ColumnConverter:
+    """Types a column of cell texts, converting each distinct text once: a column repeats
+    its values (kinds, channels, the same customer on many rows), and typing cell by cell
+    cost more than everything else in an import."""
+
+    def __init__(self, convert: Callable[[str], Any],
+                 from_date_cell: Callable[[str], Any] | None = None):
+        self.convert = convert
+        self.from_date_cell = from_date_cell
+
+    def apply(self, texts: list[str], default: Any = None, date_cells: Collection[str] = ()
+              ) -> tuple[list[Any], dict[str, str]]:
+        """The typed column (``default`` for blank cells) and, per text that does not
+        convert, why. ``date_cells``: texts of the column that are workbook date cells."""
+        typed: dict[str, Any] = {}
+        errors: dict[str, str] = {}
+        dated = date_cells if self.from_date_cell else ()
+        for text in set(texts):
+            if not text or text.isspace():
+                typed[text] = default
+                continue
+            try:
+                typed[text] = (self.from_date_cell(text) if dated and text in dated
+                               else self.convert(text))
+            except (ValueError, KeyError) as exc:
+                errors[text] = str(exc)
+                typed[text] = None
+        return [typed[t] for t in texts], errors
+
+
+def _converter(spec: dict, doc: dict) -> _ColumnConverter:
     kind = spec.get("type", "string")
+    from_date_cell = None
     if kind in ("date", "datetime"):
         fmt = spec.get("format") or doc.get("date_format") or "yyyy-mm-dd"
         convert = date_parser(fmt, with_time=kind == "datetime")
+        from_date_cell = _iso_date if kind == "date" else _iso_datetime
     else:
         convert = CONVERTERS[kind]
     steps = spec.get("normalize", ["trim"])
     norm = normaliser(steps, spec.get("aliases")) if steps or spec.get("aliases") else None
-    return (lambda t: convert(norm(t))) if norm else convert
+    return _ColumnConverter((lambda t: convert(norm(t))) if norm else convert, from_date_cell)
 
 
-def _table(source: Source, doc: dict, table: dict, path: Path) -> None:
-    label = table["label"]
-    key = table["key"]
-    key_norm = normaliser(key.get("normalize", ["trim"]))
-    prefix = key.get("prefix", "")
-    props = [(name, spec["column"], _converter(spec, doc), spec.get("default"))
-             for name, spec in table.get("properties", {}).items()]
-    constants = table.get("set", {})
-    rels = []
-    for rel in table.get("relationships", []):
-        rels.append((rel["type"], rel["label"], rel["column"], rel.get("prefix", ""),
-                     rel.get("split"), rel.get("direction", "out"),
-                     normaliser(rel.get("normalize", ["trim"]), rel.get("aliases")),
-                     rel.get("properties", {})))
-    batch = source.batch
-    nodes = batch.nodes[label]
-    columns_checked = False
-    for where, row in _rows(source, table, path):
-        source.rows += 1
-        if not columns_checked:
-            needed = [key["column"], *(c for _, c, _, _ in props), *(r[2] for r in rels)]
-            missing = [c for c in needed if c not in row]
-            if missing:
-                raise LoadError(f"{path}: no column {missing[0]!r} (the mapping's table "
-                                f"{table['file']!r} needs it); the columns are "
-                                f"{', '.join(row)}")
-            columns_checked = True
-        raw_key = key_norm(row[key["column"]] or "")
-        if not raw_key:
-            _reject(source, label, where, key["column"], "a key value", None, row)
-            continue
-        uid = prefix + raw_key
-        record: dict[str, Any] = {"uid": uid, **constants}
-        bad = False
-        for name, column, convert, default in props:
-            text = row[column]
-            if text is None or not text.strip():
-                if default is not None:
-                    record[name] = default
-                continue
+def _iso_date(text: str) -> str:
+    """A workbook date cell's text (``2024-03-02 00:00:00``) as a date."""
+    return datetime.fromisoformat(text.strip()).strftime("%Y-%m-%d")
+
+
+def _iso_datetime(text: str) -> str:
+    """A workbook date cell's text as a date-time, to the nearest second (a workbook keeps
+    times as fractions of a day: 10:05 may read as 10:04:59.999)."""
+    moment = datetime.fromisoformat(text.strip()) + timedelta(microseconds=500_000)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S")
+
+
+class _Prop:
+    """A typed property read from one column; ``index`` None: an optional column the file
+    does not have, so every row has the default (None: the property is not set)."""
+
+    __slots__ = ("name", "column", "index", "convert", "default")
+
+    def __init__(self, name: str, spec: dict | str, doc: dict,
+                 column: Callable[[str, bool], int | None]):
+        spec = {"column": spec} if isinstance(spec, str) else spec
+        self.name, self.column = name, spec["column"]
+        self.index = column(spec["column"], bool(spec.get("optional")))
+        self.convert = _converter(spec, doc)
+        self.default = spec.get("default")
+
+    def values(self, cells: list[list[str]], date_cells: dict[int, set[str]]
+               ) -> tuple[list[Any], dict[str, str]]:
+        if self.index is None:
+            return [self.default] * len(cells), {}
+        index = self.index
+        return self.convert.apply([c[index] for c in cells], self.default,
+                                  date_cells.get(index, ()))
+
+
+def _columns(path: Path, table: dict, names: list[str], what: str
+             ) -> Callable[[str, bool], int | None]:
+    """The index of a column by name; a missing column is an error unless it is optional."""
+    where = {name: i for i, name in enumerate(names)}
+
+    def column(name: str, optional: bool = False) -> int | None:
+        if name in where:
+            return where[name]
+        if optional:
+            return None
+        raise LoadError(f"{path}: no column {name!r} (the mapping's {what} {table['file']!r} "
+                        f"needs it); the columns are {', '.join(names)}")
+
+    return column
+
+
+def _typed(props: list[_Prop], cells: list[list[str]], date_cells: dict[int, set[str]],
+           failed: dict[int, tuple[str, str, str]]) -> list[tuple[str, list[Any]]]:
+    """Each property's typed column; the first column that does not convert, per row, goes
+    into ``failed`` as (column, why, text)."""
+    columns = []
+    for prop in props:
+        values, errors = prop.values(cells, date_cells)
+        index = prop.index
+        if errors and index is not None:  # a column the file does not have has no errors
+            for i, row in enumerate(cells):
+                text = row[index]
+                if text in errors and i not in failed:
+                    failed[i] = (prop.column, errors[text], text)
+        columns.append((prop.name, values))
+    return columns
+
+
+class _Rel:
+    """One relationship of a table: which cell names the other end and how to read it."""
+
+    def __init__(self, rel: dict, doc: dict, column: Callable[..., int | None]):
+        self.type, self.label = rel["type"], rel["label"]
+        self.index = column(rel["column"])
+        self.prefix, self.split = rel.get("prefix", ""), rel.get("split")
+        self.outgoing = rel.get("direction", "out") == "out"
+        self.norm = normaliser(rel.get("normalize", ["trim"]), rel.get("aliases"))
+        self.props = [_Prop(name, spec, doc, column)
+                      for name, spec in rel.get("properties", {}).items()]
+
+    def count(self, rows: list[list[str]]) -> int:
+        """How many relationships ``rows`` make (``others`` without making the uids)."""
+        texts = [cells[self.index] for cells in rows]
+        distinct = list(set(texts))
+        made = dict(zip(distinct, map(len, self.others([[t] for t in distinct], 0)),
+                        strict=True))
+        return sum(map(made.__getitem__, texts))
+
+    def others(self, rows: list[list[str]], index: int | None = None) -> list[list[str]]:
+        """Per row, the uids of the nodes at the other end that its cell (at ``index``,
+        by default this relationship's column) names."""
+        found: dict[str, list[str]] = {}
+        at = self.index if index is None else index
+        texts = [cells[at] for cells in rows]
+        for text in set(texts):
+            values = text.split(self.split) if self.split else [text]
+            found[text] = [self.prefix + other for other in map(self.norm, values) if other]
+        return [found[t] for t in texts]
+
+
+class _Table:
+    """One table of a mapping, bound to the columns of one file: compiled once for its rows."""
+
+    def __init__(self, doc: dict, table: dict, path: Path, names: list[str],
+                 date_cells: dict[int, set[str]]):
+        self.names, self.label, self.date_cells = names, table["label"], date_cells
+        column = _columns(path, table, names, "table")
+        key = table["key"]
+        self.key_column, self.key_index = key["column"], column(key["column"])
+        self.key_norm = _ColumnConverter(normaliser(key.get("normalize", ["trim"])))
+        self.prefix = key.get("prefix", "")
+        self.props = [_Prop(name, spec, doc, column)
+                      for name, spec in table.get("properties", {}).items()]
+        self.constants = table.get("set", {})
+        self.rels = [_Rel(rel, doc, column) for rel in table.get("relationships", [])]
+        by_column = table.get("label_column")
+        self.label_column = by_column["column"] if by_column else ""
+        self.label_index = column(self.label_column) if by_column else None
+        if by_column:
+            self.label_split = by_column.get("split")
+            self.label_norm = normaliser(by_column.get("normalize", ["trim"]),
+                                         by_column.get("aliases"))
+            allowed = _row_labels(self.label)
+            self.label_expected = (f"one of {', '.join(allowed)}: the table's label or one "
+                                   f"of its sub-labels (an empty cell is {self.label})")
+        # a row's fingerprint covers the mapping that reads it, not only its cells
+        spec = json.dumps([table, doc.get("date_format")], sort_keys=True, default=str)
+        self.digest = hashlib.blake2b(spec.encode(), digest_size=8).hexdigest()
+
+    def fingerprint(self, where: str, cells: list[str]) -> str:
+        """What the row's node is made from: this mapping, the row's place and its cells."""
+        text = "\x1e".join((self.digest, where, "\x1f".join(cells)))
+        return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+
+    def row_labels(self, cells: list[list[str]]) -> list[str | None]:
+        """Per row, its label from the label column (None: not one the table may have)."""
+        found: dict[str, str | None] = {}
+        texts = [c[self.label_index] for c in cells]
+        for text in set(texts):
+            parts = text.split(self.label_split) if self.label_split else [text]
+            given = [p for p in map(self.label_norm, parts) if p]
             try:
-                record[name] = convert(text)
-            except (ValueError, KeyError) as exc:
-                _reject(source, label, where, column, str(exc), text, row)
-                bad = True
-                break
-        if bad:
+                label = node_label(given) if given else self.label
+            except ValueError:
+                label = None
+            found[text] = label if label and model.is_a(label, self.label) else None
+        return [found[t] for t in texts]
+
+    def record(self, cells: list[str]) -> dict[str, str]:
+        """The row as column -> text, for a rejects file."""
+        return dict(zip(self.names, cells, strict=False))
+
+
+_Keyed = tuple[str, list[str], str, str, str]  # place, cells, uid, fingerprint, label
+
+
+def _key(source: Source, table: _Table, chunk: list[tuple[str, list[str]]]
+         ) -> tuple[list[_Keyed], list[Reject]]:
+    """Key, label and fingerprint each row; a row without a key or with a label the table
+    may not have is rejected (the rejects are kept in the order of the rows)."""
+    source.rows += len(chunk)
+    keys, _ = table.key_norm.apply([cells[table.key_index] for _, cells in chunk])
+    labels = ([table.label] * len(chunk) if table.label_index is None
+              else table.row_labels([cells for _, cells in chunk]))
+    rows, rejects = [], []
+    for (where, cells), key, label in zip(chunk, keys, labels, strict=True):
+        if not key:
+            rejects.append(_rejected(table.label, where, table.key_column, "a key value", None,
+                                     table.record(cells)))
+        elif label is None:
+            rejects.append(_rejected(table.label, where, table.label_column,
+                                     table.label_expected, cells[table.label_index],
+                                     table.record(cells)))
+        else:
+            rows.append((where, cells, table.prefix + key, table.fingerprint(where, cells),
+                         label))
+    return rows, rejects
+
+
+def _stale(source: Source, table: _Table, rows: list[_Keyed]) -> Collection[int]:
+    """Indexes of the rows the store does not hold as they are. The store finds a node by
+    its key label (a Customer row is a Party): the table's label gives it whatever each
+    row's own label is."""
+    if not rows or not source.stale:
+        return range(len(rows))
+    return source.stale(table.label, [r[2] for r in rows], [r[3] for r in rows])
+
+
+def _finish(source: Source, table: _Table, rows: list[_Keyed], rejects: list[Reject],
+            asked: Future) -> None:
+    """Count the rows the store holds as they are; type the others."""
+    source.rejects += rejects
+    stale = asked.result()
+    if len(stale) < len(rows):
+        unchanged = [rows[i] for i in sorted(set(range(len(rows))) - set(stale))]
+        if table.label_index is None:
+            source.unchanged_nodes[table.label] += len(unchanged)
+        else:
+            source.unchanged_nodes.update(r[4] for r in unchanged)
+        for rel in table.rels:
+            source.unchanged_relationships[rel.type] += rel.count([r[1] for r in unchanged])
+        rows = [rows[i] for i in stale]
+    if rows:
+        _add(source, table, rows)
+
+
+def _add(source: Source, table: _Table,
+         rows: list[tuple[str, list[str], str, str, str]]) -> None:
+    """Type rows into nodes and their relationships; a row with a cell that does not convert
+    (a property of its node or of one of its relationships) is rejected whole, naming the
+    first such column."""
+    cells = [r[1] for r in rows]
+    failed: dict[int, tuple[str, str, str]] = {}
+    columns = _typed(table.props, cells, table.date_cells, failed)
+    rel_columns = [_typed(rel.props, cells, table.date_cells, failed) for rel in table.rels]
+    for i, (column, why, text) in sorted(failed.items()):
+        _reject(source, table.label, rows[i][0], column, why, text, table.record(rows[i][1]))
+    names = ["uid", "source", model.FINGERPRINT, *(name for name, _ in columns)]
+    origins = [f"{FORMAT}:{where}" for where, _, _, _, _ in rows]
+    records = zip([r[2] for r in rows], origins, [r[3] for r in rows],
+                  *(values for _, values in columns), strict=True)
+    batch = source.batch
+    keep = [i not in failed for i in range(len(rows))]
+    sparse = any(None in values for _, values in columns)  # blank cells: no property
+    mixed = table.label_index is not None  # rows of several labels
+    targets = [batch.nodes[r[4]] for r in rows] if mixed else repeat(batch.nodes[table.label])
+    for record, ok, nodes in zip(records, keep, targets, strict=False):  # targets may repeat
+        if ok:
+            node = dict(zip(names, record, strict=True))
+            if sparse:
+                node = {k: v for k, v in node.items() if v is not None}
+            nodes.append({**table.constants, **node} if table.constants else node)
+    labels = {r[4] for r in rows} if mixed else (table.label,)
+    for rel, props in zip(table.rels, rel_columns, strict=True):
+        outgoing, where = rel.outgoing, model.WHERE
+        groups = {label: batch.relationships[(rel.type, label, rel.label) if outgoing
+                                             else (rel.type, rel.label, label)]
+                  for label in labels}  # per row label, as a Customer row is no Party row
+        for i, others in enumerate(rel.others(cells)):
+            if not keep[i] or not others:
+                continue
+            uid, found = rows[i][2], groups[rows[i][4]]
+            values = ({name: column[i] for name, column in props if column[i] is not None}
+                      if props else None)
+            for other in others:
+                record = {"start": uid, "end": other, where: origins[i]} if outgoing else \
+                    {"start": other, "end": uid, where: origins[i]}
+                if values:
+                    record.update(values)
+                found.append(record)
+
+
+class _End:
+    """One end of a relationship table: the column with the key of the node there."""
+
+    def __init__(self, side: str, spec: dict, column: Callable[..., int | None]):
+        self.label, self.column = spec["label"], spec["column"]
+        self.index = column(spec["column"])
+        self.prefix = spec.get("prefix", "")
+        self.norm = _ColumnConverter(normaliser(spec.get("normalize", ["trim"]),
+                                                spec.get("aliases")))
+        self.expected = f"the key of the {side} node ({self.label})"
+
+    def uids(self, cells: list[list[str]]) -> list[str | None]:
+        keys, _ = self.norm.apply([c[self.index] for c in cells])
+        prefix = self.prefix
+        return [prefix + key if key else None for key in keys]
+
+
+class _RelTable:
+    """A relationship table: each row is one relationship between two nodes named by key.
+
+    Its rows make no node, so nothing carries their fingerprint and none is skipped: they go
+    whole to the writer, whose change detection (a hash of each relationship's properties)
+    counts the unchanged ones.
+    """
+
+    def __init__(self, doc: dict, table: dict, path: Path, names: list[str],
+                 date_cells: dict[int, set[str]]):
+        self.names, self.type, self.date_cells = names, table["type"], date_cells
+        column = _columns(path, table, names, "relationship table")
+        self.start = _End("start", table["start"], column)
+        self.end = _End("end", table["end"], column)
+        self.key = (self.type, self.start.label, self.end.label)
+        self.props = [_Prop(name, spec, doc, column)
+                      for name, spec in table.get("properties", {}).items()]
+
+    def record(self, cells: list[str]) -> dict[str, str]:
+        return dict(zip(self.names, cells, strict=False))
+
+
+def _rel_chunk(source: Source, table: _RelTable, chunk: list[tuple[str, list[str]]]) -> None:
+    """Make one relationship per row; a row without both keys, or with a property that does
+    not convert, is rejected naming the column."""
+    source.rows += len(chunk)
+    cells = [c for _, c in chunk]
+    failed: dict[int, tuple[str, str, str]] = {}
+    ends = []
+    for end in (table.start, table.end):
+        uids = end.uids(cells)
+        for i, uid in enumerate(uids):
+            if uid is None and i not in failed:
+                failed[i] = (end.column, end.expected, cells[i][end.index])
+        ends.append(uids)
+    columns = _typed(table.props, cells, table.date_cells, failed)
+    for i, (column, why, text) in sorted(failed.items()):
+        _reject(source, table.type, chunk[i][0], column, why, text, table.record(cells[i]))
+    found = source.batch.relationships[table.key]
+    for i, (where, _) in enumerate(chunk):
+        if i in failed:
             continue
-        record["source"] = f"{FORMAT}:{where}"
-        nodes.append(record)
-        for rel_type, other_label, column, other_prefix, split, direction, norm, rel_props \
-                in rels:
-            cell = row[column] or ""
-            values = cell.split(split) if split else [cell]
-            for value in values:
-                other = norm(value)
-                if not other:
-                    continue
-                other_uid = other_prefix + other
-                extra = {k: row.get(v, v) for k, v in rel_props.items()}
-                if direction == "in":
-                    batch.add_relationship(rel_type, other_label, other_uid, label, uid,
-                                           source=record["source"], **extra)
-                else:
-                    batch.add_relationship(rel_type, label, uid, other_label, other_uid,
-                                           source=record["source"], **extra)
+        record = {"start": ends[0][i], "end": ends[1][i], model.WHERE: f"{FORMAT}:{where}"}
+        for name, values in columns:
+            if values[i] is not None:
+                record[name] = values[i]
+        found.append(record)
 
 
 def _reject(source: Source, label: str, where: str, column: str, expected: str, got: object,
             row: dict) -> None:
-    source.rejects.append(Reject(label, Problem(f"{FORMAT}:{where}", column, expected, got),
-                                 row))
+    source.rejects.append(_rejected(label, where, column, expected, got, row))
+
+
+def _rejected(label: str, where: str, column: str, expected: str, got: object,
+              row: dict) -> Reject:
+    return Reject(label, Problem(f"{FORMAT}:{where}", column, expected, got), row)

@@ -6,6 +6,8 @@
 - ``docs/data-model.md``: the tables between the ``generated`` markers come from
   ``erm_graph/model/vocabulary.py``; the prose around them is written by hand.
 - ``docs/query-reference.md``: the whole file comes from the headers of ``cypher/*.cypher``.
+- ``loaders/mappings/demo-export/demo-export.yaml``: the mapping that re-imports the demo's
+  own export, from the vocabulary (``tools/gen_mappings.py``).
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+import gen_mappings  # noqa: E402  (tools/ is on sys.path when this script runs)
 
 from erm_graph import model  # noqa: E402
 from erm_graph.model.vocabulary import COMMON_PROPS, Kind, Prop  # noqa: E402
@@ -151,7 +155,9 @@ def with_section(text: str, body: str) -> str:
 def targets() -> dict[Path, Callable[[str], str]]:
     """Each generated file and how to turn its current text into the expected one."""
     return {DATA_MODEL: lambda text: with_section(text, data_model_tables()),
-            QUERY_REFERENCE: lambda _: query_reference()}
+            QUERY_REFERENCE: lambda _: query_reference(),
+            gen_mappings.DEMO_EXPORT: lambda _: gen_mappings.render(
+                gen_mappings.demo_export_mapping())}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -166,6 +172,7 @@ def main(argv: list[str] | None = None) -> int:
         if current != expected:
             stale.append(path)
             if not args.check:
+                path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_text(expected, encoding="utf-8")
     for path in stale:
         verb = "is stale: run python tools/gen_docs.py" if args.check else "rewritten"

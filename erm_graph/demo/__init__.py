@@ -20,6 +20,7 @@ from erm_graph.demo import activity, campaigns, library, parties, planted
 from erm_graph.demo.roster import Roster
 from erm_graph.demo.sizes import SIZES, plan
 from erm_graph.ingest import GraphBatch, LoadReport, write_batch
+from erm_graph.ingest.gc_pause import without_gc
 from erm_graph.store.base import GraphStore
 
 __all__ = ["SIZES", "expected_total", "generate", "load_demo"]
@@ -66,6 +67,7 @@ def expected_total(size: str | int = "small") -> int:
     return fixed + party_rows + activity_rows + campaign_rows
 
 
+@without_gc
 def load_demo(store: GraphStore, size: str | int = "small", seed: int = 7,
               progress: Callable[[int], None] | None = None) -> LoadReport:
     """Generate the demo and upsert it into ``store``; loading it again changes nothing.

@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import json
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,7 @@ from erm_graph.auth.audit import record_write
 from erm_graph.errors import ErmError, Problem, ValidationError
 from erm_graph.ingest import registry
 from erm_graph.ingest.batch import GraphBatch
+from erm_graph.ingest.gc_pause import without_gc
 from erm_graph.ingest.source import LoadError, LoadOptions, Reject, Source
 from erm_graph.ingest.writer import LoadReport, dangling_rows, plan, write_batch
 from erm_graph.store import GraphStore, open_store
@@ -43,6 +45,9 @@ class Prepared:
     files: list[str]
     rows: int
     on_error: OnError
+    #: records the loaders found already stored as they are (by fingerprint), never read further
+    unchanged_nodes: Counter[str] = field(default_factory=Counter)
+    unchanged_relationships: Counter[str] = field(default_factory=Counter)
     started: float = field(default_factory=time.perf_counter)
 
     @property
@@ -50,6 +55,7 @@ class Prepared:
         """Records to write: the total of a progress bar."""
         return len(self.batch)
 
+    @without_gc
     def write(self, store: GraphStore, *, dry_run: bool = False,
               rejects_file: str | Path | None = None,
               progress: Callable[[int], None] | None = None) -> LoadReport:
@@ -68,6 +74,10 @@ class Prepared:
                 "created": report.total("created"), "updated": report.total("updated"),
                 "unchanged": report.total("unchanged"), "rejected": len(self.rejects),
                 "rows": self.rows})
+        for label, count in self.unchanged_nodes.items():
+            report.labels[label].unchanged += count
+        for rel_type, count in self.unchanged_relationships.items():
+            report.types[rel_type].unchanged += count
         report.rejected = [r.problem for r in self.rejects] + report.rejected
         for reject in self.rejects:
             report.rejected_counts[reject.label] += 1
@@ -81,6 +91,7 @@ class Prepared:
         return report
 
 
+@without_gc
 def prepare(store: GraphStore, paths: Sequence[str | Path], *, fmt: str = "auto",
             options: LoadOptions | None = None, on_error: OnError = "stop") -> Prepared:
     """Read every path with its loader and check every record against the model and the graph."""
@@ -94,15 +105,22 @@ def prepare(store: GraphStore, paths: Sequence[str | Path], *, fmt: str = "auto"
     rejects: list[Reject] = []
     batch = GraphBatch()
     seen: dict[tuple, dict] = {}
+    unchanged_nodes: Counter[str] = Counter()
+    unchanged_relationships: Counter[str] = Counter()
     for source, module in sources:
+        source.stale = store.stale_rows
         module.load(source)
         rejects += source.rejects
         notes += source.notes
+        unchanged_nodes += source.unchanged_nodes
+        unchanged_relationships += source.unchanged_relationships
         rejects += _merge(batch, source.batch, seen)
     rejects += _model_rejects(batch)
     rejects += _dangling_rejects(store, batch)
+    _forget_fingerprints(batch, rejects)
     return Prepared(batch, rejects, notes, [str(s.path) for s, _ in sources],
-                    sum(s.rows for s, _ in sources), on_error)
+                    sum(s.rows for s, _ in sources), on_error, unchanged_nodes,
+                    unchanged_relationships)
 
 
 def load(store_or_url: GraphStore | str, paths: Sequence[str | Path] | str | Path, *,
@@ -191,13 +209,28 @@ def _merge(batch: GraphBatch, part: GraphBatch, seen: dict[tuple, dict]) -> list
 
 
 def _differs(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    return {k: v for k, v in a.items() if k != "source"} != \
-        {k: v for k, v in b.items() if k != "source"}
+    ignored = ("source", *model.ANNOTATIONS)
+    return {k: v for k, v in a.items() if k not in ignored} != \
+        {k: v for k, v in b.items() if k not in ignored}
+
+
+def _forget_fingerprints(batch: GraphBatch, rejects: list[Reject]) -> None:
+    """A node whose relationship was rejected is stored with a hash of its properties, not
+    its row's fingerprint: otherwise the next load would find the row unchanged and never
+    try that relationship again."""
+    origins = {model.origin(r.record) for r in rejects
+               if r.record is not None and r.label in model.RELATIONSHIPS}
+    if not origins:
+        return
+    for rows in batch.nodes.values():
+        for row in rows:
+            if row.get("source") in origins:
+                row.pop(model.FINGERPRINT, None)
 
 
 # -- checks ---------------------------------------------------------------------------------------
 def _where(row: dict[str, Any], fallback: str) -> str:
-    return str(row.get("source") or fallback)
+    return str(model.origin(row) or fallback)
 
 
 def _model_rejects(batch: GraphBatch) -> list[Reject]:

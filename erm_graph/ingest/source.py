@@ -12,7 +12,8 @@ import codecs
 import csv
 import io
 import re
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -74,6 +75,12 @@ class Source:
     notes: list[str] = field(default_factory=list)
     #: input rows or elements read, for the rows/s figures
     rows: int = 0
+    #: ``stale(label, uids, fingerprints)``: indexes of the rows whose node is missing or was
+    #: made from something else (the store's ``stale_rows``); None: treat all as new
+    stale: Callable[[str, list[str], list[str]], list[int]] | None = None
+    #: records a loader left out because their fingerprint shows them already stored as is
+    unchanged_nodes: Counter[str] = field(default_factory=Counter)
+    unchanged_relationships: Counter[str] = field(default_factory=Counter)
 
     @property
     def name(self) -> str:
@@ -125,11 +132,21 @@ class Source:
 
     def csv_rows(self, path: Path | None = None) -> Iterator[tuple[int, dict[str, str]]]:
         """(line number, row) for each data row of a CSV file, headers trimmed."""
+        names, rows = self.csv_table(path)
+        for line, row in rows:
+            yield line, dict(zip(names, row, strict=False))
+
+    def csv_table(self, path: Path | None = None
+                  ) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+        """The trimmed header and (line number, cells) of each data row of a CSV file.
+
+        Cells come as lists, padded to the header's width: the form for large files (a dict
+        per row cost more than the parsing). Blank rows are skipped.
+        """
         path = path or self.path
         text = self.text(path)
-        sample = text[:4096]
         try:
-            dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t|")
+            dialect: Any = csv.Sniffer().sniff(text[:4096], delimiters=",;\t|")
         except csv.Error:
             dialect = csv.excel
         reader = csv.reader(io.StringIO(text, newline=""), dialect)
@@ -137,10 +154,17 @@ class Source:
         if header is None:
             raise LoadError(f"{path}: the file is empty: expected a header row")
         names = [h.strip() for h in header]
-        for row in reader:
-            if not any(cell.strip() for cell in row):
-                continue
-            yield reader.line_num, dict(zip(names, row, strict=False))
+        width = len(names)
+
+        def rows() -> Iterator[tuple[int, list[str]]]:
+            for row in reader:
+                if not "".join(row).strip():
+                    continue
+                if len(row) < width:
+                    row += [""] * (width - len(row))
+                yield reader.line_num, row
+
+        return names, rows()
 
     def sheets(self, path: Path | None = None) -> dict[str, list[tuple[int, dict[str, Any]]]]:
         """Every sheet of an .xlsx workbook as (row number, row) lists, by lower-case name."""

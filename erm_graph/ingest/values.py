@@ -14,6 +14,7 @@ from typing import Any
 Converter = Callable[[str], Any]
 
 _MONEY = re.compile(r"^\(?-?[^\d\-(]{0,4}\s*-?[\d,]*\.?\d+\s*[^\d]{0,4}\)?$")
+_NOT_DIGIT = re.compile(r"[^\d.]")
 TRUE = {"true", "yes", "y", "1", "t", "x", "on"}
 FALSE = {"false", "no", "n", "0", "f", "off", ""}
 
@@ -38,7 +39,7 @@ def to_money(text: str) -> float:
     if not _MONEY.match(value):
         raise ValueError("an amount such as $1,100.04")
     negative = value.startswith("(") and value.endswith(")") or "-" in value
-    digits = re.sub(r"[^\d.]", "", value)
+    digits = _NOT_DIGIT.sub("", value)
     try:
         amount = float(digits)
     except ValueError:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from erm_graph import model
 from erm_graph.errors import Problem, ValidationError
 from erm_graph.ingest.batch import GraphBatch, RelKey
+from erm_graph.ingest.gc_pause import without_gc
 from erm_graph.store.base import (
     GraphStore,
     UpsertCounts,
@@ -91,11 +92,12 @@ def dangling_rows(store: GraphStore, batch: GraphBatch) -> list[tuple[RelKey, in
             for side, key, lab in (("start", s_key, start), ("end", e_key, end)):
                 if row[side] in absent.get(key, ()):
                     problems.append((group, i, Problem(
-                        row.get("source") or f"{rel_type} record {i + 1}", side,
+                        model.origin(row) or f"{rel_type} record {i + 1}", side,
                         f"the uid of a {lab} in this load or in the database", row[side])))
     return problems
 
 
+@without_gc
 def write_batch(store: GraphStore, batch: GraphBatch, *,
                 progress: Callable[[int], None] | None = None,
                 check: bool = True, compact: bool = True) -> LoadReport:

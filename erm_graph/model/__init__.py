@@ -4,17 +4,22 @@ from erm_graph.model.validate import (
     is_a,
     label,
     node_problems,
+    origin,
     relationship,
     relationship_problems,
     validate_nodes,
     validate_relationships,
 )
 from erm_graph.model.vocabulary import (
+    ANNOTATIONS,
+    COMMON_PROPS,
+    FINGERPRINT,
     KEY_LABELS,
     LABELS,
     PARTY_KINDS,
     RELATIONSHIPS,
     SYSTEM_PROPS,
+    WHERE,
     Kind,
     Label,
     Prop,
@@ -22,7 +27,9 @@ from erm_graph.model.vocabulary import (
 )
 
 __all__ = [
-    "KEY_LABELS", "LABELS", "PARTY_KINDS", "RELATIONSHIPS", "SYSTEM_PROPS", "Kind", "Label",
-    "Prop", "Relationship", "is_a", "label", "node_problems", "relationship",
-    "relationship_problems", "validate_nodes", "validate_relationships",
+    "ANNOTATIONS", "COMMON_PROPS", "FINGERPRINT", "KEY_LABELS", "LABELS", "PARTY_KINDS",
+    "RELATIONSHIPS",
+    "SYSTEM_PROPS", "WHERE", "Kind", "Label", "Prop", "Relationship", "is_a", "label",
+    "node_problems", "origin", "relationship", "relationship_problems", "validate_nodes",
+    "validate_relationships",
 ]

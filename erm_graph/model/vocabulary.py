@@ -75,6 +75,15 @@ COMMON_PROPS: dict[str, Prop] = {
 #: Properties the store maintains itself; loaders may not set them.
 SYSTEM_PROPS = ("created_at", "updated_at", "content_hash")
 
+#: Keys a record may carry that are not properties; nothing stores them.
+#: ``_where``: where a relationship came from, for messages, when it has no ``source`` of its
+#: own (a mapping row's relationships: the row's node carries it).
+#: ``_hash``: a loader's fingerprint of what a node was made from (a mapping row's cells),
+#: stored as its content hash: an unchanged row is then known before it is even typed.
+WHERE = "_where"
+FINGERPRINT = "_hash"
+ANNOTATIONS = (WHERE, FINGERPRINT)
+
 NAMED = Prop(Kind.STR, required=True, help="display name")
 SENTIMENT = Prop(Kind.FLOAT, minimum=-1, maximum=1, help="-1 (angry) .. 1 (delighted)")
 PARTY_KINDS = ("Customer", "Supplier", "Partner", "Financier", "Government")

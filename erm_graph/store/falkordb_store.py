@@ -78,7 +78,7 @@ def params_header(params: Mapping[str, Any]) -> str:
     parts = []
     for name, value in params.items():
         text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-        keys = _map_keys(value, set())
+        keys = _map_keys(value, set()) if "{" in text else set()  # no maps, no keys
         if "\\u0000" in text:
             # the engine's parameter parser cannot hold a NUL: refuse it as bad input
             raise ErmError(f"parameter ${name} contains a NUL character, which the graph "

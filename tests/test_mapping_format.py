@@ -1,0 +1,365 @@
+"""The mapping format's relationship tables, ``label_column``, optional columns, workbook date
+cells and typed relationship properties (docs/loaders.md, schemas/mapping.schema.json).
+
+Every error names what a person needs to fix it: the mapping file and the path in it, or the
+data file, its row and its column.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+import yaml
+
+from erm_graph import load
+from erm_graph.errors import ValidationError
+from erm_graph.ingest.registry import get
+from erm_graph.ingest.source import LoadError
+
+read_mapping = get("mapping").read_mapping
+
+PARTY_LABELS = "one of Party, Customer, Financier, Government, Partner, Supplier"
+
+
+def write_csv(folder: Path, name: str, rows: list[list[str]]) -> Path:
+    path = folder / name
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows(rows)
+    return path
+
+
+def write_mapping(folder: Path, doc: dict, name: str = "mapping.yaml") -> Path:
+    path = folder / name
+    path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def value(store, query: str):
+    return store.run(query).rows
+
+
+def rel_props(store, rel_type: str) -> list[list]:
+    """(start uid, end uid, properties but the store's hash) of each relationship."""
+    rows = store.run(f"MATCH (a)-[r:{rel_type}]->(b) RETURN a.uid, b.uid, properties(r) "
+                     "ORDER BY a.uid, b.uid").rows
+    return [[a, b, {k: v for k, v in p.items() if k != "content_hash"}] for a, b, p in rows]
+
+
+PARTIES = {"file": "parties.csv", "label": "Party", "key": {"column": "ID", "prefix": "p-"},
+           "label_column": {"column": "Kind", "split": ";", "aliases": {"vendor": "Supplier"}},
+           "properties": {"name": {"column": "Name"},
+                          "tier": {"column": "Tier", "type": "int", "optional": True}}}
+EMPLOYEES = {"file": "employees.csv", "label": "Employee", "key": {"column": "ID", "prefix": "e-"},
+             "properties": {"name": {"column": "Name"}}}
+CONTACTS = {"file": "contacts.csv", "label": "Contact", "key": {"column": "ID", "prefix": "c-"},
+            "properties": {"name": {"column": "Name"}}}
+WORKS_FOR = {"file": "works_for.csv", "type": "WORKS_FOR",
+             "start": {"label": "Contact", "column": "Contact", "prefix": "c-"},
+             "end": {"label": "Party", "column": "Party", "prefix": "p-"}}
+KNOWS = {"file": "knows*.csv", "type": "KNOWS",
+         "start": {"label": "Employee", "column": "Employee", "prefix": "e-"},
+         "end": {"label": "Party", "column": "Party", "prefix": "p-"},
+         "properties": {"strength": {"column": "Strength", "type": "float"},
+                        "evidence": {"column": "Evidence", "optional": True}}}
+
+
+@pytest.fixture
+def folder(tmp_path) -> Path:
+    write_csv(tmp_path, "parties.csv", [
+        ["ID", "Kind", "Name", "Tier"],
+        ["P1", "Party;Customer", "Acme", "1"],
+        ["P2", "", "Initech", ""],
+        ["P3", "Supplier", "Globex", "2"],
+        ["P4", "Party", "Umbrella", ""],
+        ["P5", " VENDOR ", "Hooli", ""]])
+    write_csv(tmp_path, "employees.csv", [["ID", "Name"], ["E1", "Jane"], ["E2", "Raj"]])
+    write_csv(tmp_path, "contacts.csv", [["ID", "Name"], ["C1", "Wile"], ["C2", "Hank"]])
+    write_csv(tmp_path, "works_for.csv", [["Contact", "Party"], ["C1", "P1"], ["C2", "P3"]])
+    write_csv(tmp_path, "knows.csv", [["Employee", "Party", "Strength"],  # no Evidence
+                                      ["E1", "P1", "0.5"], ["E2", "P3", ""]])
+    return tmp_path
+
+
+# -- label_column --------------------------------------------------------------------------------
+def test_label_column_gives_each_row_its_label_and_a_second_load_skips_them(store, folder):
+    mapping = write_mapping(folder, {"tables": [PARTIES]})
+    report = load(store, mapping)
+    assert report.rejected == []
+    assert {k: c.created for k, c in report.labels.items() if c.created} == {
+        "Party": 2, "Customer": 1, "Supplier": 2}
+    assert value(store, "MATCH (n:Party) RETURN n.uid, labels(n), n.tier ORDER BY n.uid") == [
+        ["p-P1", ["Party", "Customer"], 1], ["p-P2", ["Party"], None],
+        ["p-P3", ["Party", "Supplier"], 2], ["p-P4", ["Party"], None],
+        ["p-P5", ["Party", "Supplier"], None]]
+    again = load(store, mapping)
+    assert again.total("created") == 0 and again.total("updated") == 0
+    assert {k: c.unchanged for k, c in again.labels.items() if c.unchanged} == {
+        "Party": 2, "Customer": 1, "Supplier": 2}
+
+
+def test_a_label_the_table_may_not_have_rejects_the_row_naming_file_row_and_column(store,
+                                                                                   folder):
+    with (folder / "parties.csv").open("a", encoding="utf-8") as fh:
+        fh.write("P6,Contact,Wrong,\nP7,Customer;Supplier,Both,\nP8,Party;Custom,Typo,\n")
+    mapping = write_mapping(folder, {"tables": [PARTIES]})
+    with pytest.raises(ValidationError) as caught:
+        load(store, mapping)
+    text = str(caught.value)
+    expected = (f"expected {PARTY_LABELS}: the table's label or one of its sub-labels "
+                "(an empty cell is Party)")
+    assert f"mapping:parties.csv#7: field 'Kind': {expected}, got 'Contact'" in text
+    assert f"mapping:parties.csv#8: field 'Kind': {expected}, got 'Customer;Supplier'" in text
+    assert f"mapping:parties.csv#9: field 'Kind': {expected}, got 'Party;Custom'" in text
+    assert value(store, "MATCH (n) RETURN count(n)") == [[0]]
+    report = load(store, mapping, on_error="skip")
+    assert report.rejected_counts == {"Party": 3}
+    assert value(store, "MATCH (n:Party) RETURN count(n)") == [[5]]
+
+
+def test_a_sub_label_table_takes_its_parent_in_the_cell_but_not_the_parent_alone(store, tmp_path):
+    write_csv(tmp_path, "customers.csv", [["ID", "Labels", "Name"], ["A", "Party;Customer", "a"],
+                                          ["B", "", "b"], ["C", "Party", "c"]])
+    table = {"file": "customers.csv", "label": "Customer", "key": {"column": "ID"},
+             "label_column": {"column": "Labels", "split": ";"},
+             "properties": {"name": {"column": "Name"}}}
+    report = load(store, write_mapping(tmp_path, {"tables": [table]}), on_error="skip")
+    assert [str(p) for p in report.rejected] == [
+        "mapping:customers.csv#4: field 'Labels': expected one of Customer: the table's label "
+        "or one of its sub-labels (an empty cell is Customer), got 'Party'"]
+    assert value(store, "MATCH (n:Customer) RETURN n.uid ORDER BY n.uid") == [["A"], ["B"]]
+
+
+# -- relationship tables -------------------------------------------------------------------------
+def test_relationship_tables_make_one_relationship_per_row(store, folder):
+    nodes = write_mapping(folder, {"tables": [PARTIES, EMPLOYEES, CONTACTS]}, "nodes.yaml")
+    rels = write_mapping(folder, {"relationships": [WORKS_FOR, KNOWS]}, "rels.yaml")
+    load(store, nodes)
+    report = load(store, rels)  # a mapping of relationship tables only is found by content
+    assert report.rejected == []
+    assert {k: c.created for k, c in report.types.items() if c.created} == {
+        "WORKS_FOR": 2, "KNOWS": 2}
+    assert value(store, "MATCH (c:Contact)-[:WORKS_FOR]->(p:Party) RETURN c.uid, p.uid "
+                        "ORDER BY c.uid") == [["c-C1", "p-P1"], ["c-C2", "p-P3"]]
+    assert rel_props(store, "KNOWS") == [["e-E1", "p-P1", {"strength": 0.5}],
+                                         ["e-E2", "p-P3", {}]]
+    again = load(store, rels)
+    assert again.total("created") == 0 and again.total("updated") == 0
+    assert again.total("unchanged") == 4
+    # one mapping with both, its files given one by one: node tables and relationship tables
+    # are matched by file name alike
+    both = write_mapping(folder, {"tables": [PARTIES, EMPLOYEES, CONTACTS],
+                                  "relationships": [WORKS_FOR, KNOWS]})
+    files = [folder / n for n in ("parties.csv", "employees.csv", "contacts.csv",
+                                  "works_for.csv", "knows.csv")]
+    assert load(store, files, mapping=both).total("created") == 0
+
+
+def test_relationship_table_rows_name_their_row_when_rejected(store, folder):
+    write_csv(folder, "works_for.csv", [["Contact", "Party"], ["C1", "P1"], ["", "P3"],
+                                        ["C2", " "], ["C2", "P9"]])
+    write_csv(folder, "knows.csv", [["Employee", "Party", "Strength", "Evidence"],
+                                    ["E1", "P1", "strong", "met"], ["E2", "P3", "0.25", "  "]])
+    mapping = write_mapping(folder, {"tables": [PARTIES, EMPLOYEES, CONTACTS],
+                                     "relationships": [WORKS_FOR, KNOWS]})
+    with pytest.raises(ValidationError) as caught:
+        load(store, mapping)
+    text = str(caught.value)
+    assert ("mapping:works_for.csv#3: field 'Contact': expected the key of the start node "
+            "(Contact)") in text
+    assert ("mapping:works_for.csv#4: field 'Party': expected the key of the end node (Party), "
+            "got ' '") in text
+    assert ("mapping:knows.csv#2: field 'Strength': expected a number such as 3.5, "
+            "got 'strong'") in text
+    # the row's place goes with the relationship to the writer's checks too
+    assert ("mapping:works_for.csv#5: field 'end': expected the uid of a Party in this load "
+            "or in the database, got 'p-P9'") in text
+    assert value(store, "MATCH (n) RETURN count(n)") == [[0]]
+    report = load(store, mapping, on_error="skip")
+    assert report.rejected_counts == {"WORKS_FOR": 3, "KNOWS": 1}
+    assert rel_props(store, "KNOWS") == [["e-E2", "p-P3", {"strength": 0.25}]]
+
+
+# -- optional columns ----------------------------------------------------------------------------
+def test_an_optional_column_may_be_missing_and_a_required_one_may_not(store, tmp_path):
+    write_csv(tmp_path, "people.csv", [["ID", "Name"], ["P1", "Acme"]])
+    table = {"file": "people.csv", "label": "Customer", "key": {"column": "ID"},
+             "properties": {"name": {"column": "Name"},
+                            "tier": {"column": "Tier", "type": "int", "optional": True},
+                            "segment": {"column": "Segment", "optional": True,
+                                        "default": "smb"}}}
+    load(store, write_mapping(tmp_path, {"tables": [table]}))
+    assert value(store, "MATCH (c:Customer) RETURN properties(c).tier, c.segment") == [
+        [None, "smb"]]
+    table["properties"]["country"] = {"column": "Country"}
+    with pytest.raises(LoadError) as caught:
+        load(store, write_mapping(tmp_path, {"tables": [table]}))
+    assert str(caught.value) == (
+        f"{tmp_path / 'people.csv'}: no column 'Country' (the mapping's table 'people.csv' "
+        "needs it); the columns are ID, Name")
+    rels = {"file": "people.csv", "type": "RELATES_TO",
+            "start": {"label": "Party", "column": "ID"}, "end": {"label": "Party",
+                                                                 "column": "Other"}}
+    with pytest.raises(LoadError, match=r"people\.csv: no column 'Other' \(the mapping's "
+                                        r"relationship table 'people\.csv' needs it\)"):
+        load(store, write_mapping(tmp_path, {"relationships": [rels]}))
+
+
+# -- workbook date cells -------------------------------------------------------------------------
+def test_workbook_date_cells_are_read_whatever_the_format_says(store, tmp_path):
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Calls"
+    sheet.append(["ID", "Kind", "At", "Since"])
+    sheet.append(["X1", "call", datetime(2024, 3, 2, 10, 4, 59, 999000),
+                  datetime(2020, 1, 31)])
+    sheet.append(["X2", "call", "02-03-2024 11:00", "31-01-2021"])   # text in the format
+    sheet.append(["X3", "call", "2024-03-02 12:00:00", "2021-01-31"])  # text, not the format
+    book.save(tmp_path / "calls.xlsx")
+    table = {"file": "calls.xlsx", "sheet": "Calls", "label": "Interaction",
+             "key": {"column": "ID"}, "set": {"name": "call"},
+             "properties": {"kind": {"column": "Kind"},
+                            "at": {"column": "At", "type": "datetime",
+                                   "format": "dd-mm-yyyy HH:MM"}}}
+    report = load(store, write_mapping(tmp_path, {"date_format": "dd-mm-yyyy",
+                                                  "tables": [table]}), on_error="skip")
+    assert [str(p) for p in report.rejected] == [
+        "mapping:calls.xlsx#calls!4: field 'At': expected a date in the form dd-mm-yyyy HH:MM "
+        "(e.g. 31-03-2024 14:05), got '2024-03-02 12:00:00'"]
+    assert value(store, "MATCH (n:Interaction) RETURN n.uid, n.at ORDER BY n.uid") == [
+        ["X1", "2024-03-02T10:05:00"], ["X2", "2024-03-02T11:00:00"]]
+    parties = {"file": "calls.xlsx", "label": "Party", "key": {"column": "ID"},
+               "set": {"name": "p"}, "properties": {"since": {"column": "Since",
+                                                              "type": "date"}}}
+    report = load(store, write_mapping(tmp_path, {"date_format": "dd-mm-yyyy",
+                                                  "tables": [parties]}), on_error="skip")
+    assert [p.got for p in report.rejected] == ["2021-01-31"]
+    assert value(store, "MATCH (n:Party) RETURN n.uid, n.since ORDER BY n.uid") == [
+        ["X1", "2020-01-31"], ["X2", "2021-01-31"]]
+
+
+# -- typed relationship properties in a node table -----------------------------------------------
+def test_relationship_properties_of_a_node_table_are_typed(store, folder):
+    write_csv(folder, "employees.csv", [
+        ["ID", "Name", "Knows", "Strength", "Evidence"],
+        ["E1", "Jane", "P1;P3", "0.75", "  met at a fair "],
+        ["E2", "Raj", "P1", "", ""],
+        ["E3", "Ann", "P3", "strong", "x"]])
+    employees = {**EMPLOYEES, "relationships": [
+        {"type": "KNOWS", "label": "Party", "column": "Knows", "prefix": "p-", "split": ";",
+         "properties": {"strength": {"column": "Strength", "type": "float"},
+                        "evidence": "Evidence"}}]}  # the short form: text, trimmed
+    mapping = write_mapping(folder, {"tables": [PARTIES, employees]})
+    with pytest.raises(ValidationError, match=r"mapping:employees\.csv#4: field 'Strength': "
+                                              r"expected a number such as 3\.5, got 'strong'"):
+        load(store, mapping)
+    report = load(store, mapping, on_error="skip")
+    assert report.rejected_counts == {"Employee": 1}  # the row is rejected whole
+    assert value(store, "MATCH (e:Employee) RETURN e.uid ORDER BY e.uid") == [["e-E1"],
+                                                                             ["e-E2"]]
+    assert rel_props(store, "KNOWS") == [
+        ["e-E1", "p-P1", {"strength": 0.75, "evidence": "met at a fair"}],
+        ["e-E1", "p-P3", {"strength": 0.75, "evidence": "met at a fair"}],
+        ["e-E2", "p-P1", {}]]
+
+
+# -- the mapping file's own checks ---------------------------------------------------------------
+def problems_of(tmp_path: Path, doc: dict) -> str:
+    with pytest.raises(ValidationError) as caught:
+        read_mapping(write_mapping(tmp_path, doc))
+    return str(caught.value)
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    (lambda d: d["relationships"][0].update(type="LIKES"),
+     "field 'relationships/0/type': expected one of ["),
+    (lambda d: d["relationships"][0]["start"].update(label="Ghost"),
+     "field 'relationships/0/start/label': expected one of ["),
+    (lambda d: d["relationships"][0]["start"].update(label="Party"),
+     "field 'relationships/0/start/label': expected a start label of WORKS_FOR: one of "
+     "Contact, got 'Party'"),
+    (lambda d: d["relationships"][0].update(properties={"_where": {"column": "x"}}),
+     "field 'relationships/0/properties/_where': expected a property name that does not "
+     "start with _ (reserved for annotations)"),
+    (lambda d: d["tables"][0]["properties"].update(_hash={"column": "x"}),
+     "field 'tables/0/properties/_hash': expected a property name that does not start with _"),
+    (lambda d: d["tables"][0].update(set={"_hash": "x"}),
+     "field 'tables/0/set/_hash': expected a property name that does not start with _"),
+    (lambda d: d["tables"][0]["label_column"].update(aliases={"person": "Contact"}),
+     "field 'tables/0/label_column/aliases/person': expected one of Customer, Financier, "
+     "Government, Partner, Party, Supplier, got 'Contact'"),
+    (lambda d: d["tables"][0]["properties"]["tier"].update(optional="yes"),
+     "field 'tables/0/properties/tier/optional': expected a boolean, got 'yes'"),
+    (lambda d: d["relationships"][0]["end"].pop("column"),
+     "field 'relationships/0/end': expected 'column' is required"),
+    (lambda d: d.pop("tables") and d.pop("relationships"),
+     "field 'tables': expected a list of node tables, or a list of relationship tables in "
+     "relationships (or both)"),
+])
+def test_mapping_mistakes_are_named_by_their_path(tmp_path, change, expected):
+    doc = yaml.safe_load(yaml.safe_dump({"tables": [PARTIES], "relationships": [WORKS_FOR]}))
+    read_mapping(write_mapping(tmp_path, doc))
+    change(doc)
+    text = problems_of(tmp_path, doc)
+    assert f"mapping {tmp_path / 'mapping.yaml'}: {expected}" in text, text
+
+
+def test_a_mapping_without_tables_or_relationships_says_what_it_needs(tmp_path):
+    text = problems_of(tmp_path, {"name": "x", "tabels": [PARTIES]})
+    assert "field 'tables': expected a list of node tables" in text
+    assert "('tabels' was unexpected)" in text
+    assert "any of the given schemas" not in text
+
+
+def test_a_typed_relationship_property_spec_is_checked_like_a_node_property(tmp_path):
+    table = {**EMPLOYEES, "relationships": [
+        {"type": "KNOWS", "label": "Party", "column": "Knows",
+         "properties": {"strength": {"column": "Strength", "type": "decimal"},
+                        "evidence": "Evidence", "_x": "X"}}]}
+    text = problems_of(tmp_path, {"tables": [table]})
+    assert ("field 'tables/0/relationships/0/properties/strength/type': expected one of "
+            "string, int, float, money, date, datetime, bool, got 'decimal'") in text
+    assert "field 'tables/0/relationships/0/properties/_x'" in text
+    assert "properties/evidence" not in text
+
+
+# -- the documentation ---------------------------------------------------------------------------
+def test_the_documented_example_of_these_keys_loads(store, folder):
+    text = (Path(__file__).resolve().parent.parent / "docs" / "loaders.md").read_text()
+    (block,) = [b for b in re.findall(r"```yaml\n(.*?)```", text, re.S)
+                if "\nname: parties-and-links" in b]
+    write_csv(folder, "employees.csv", [["ID", "Name", "Knows", "Strength", "Evidence"],
+                                        ["E1", "Jane", "P1;P3", "0.75", "fair"],
+                                        ["E2", "Raj", "", "", ""]])
+    mapping = folder / "example.yaml"
+    mapping.write_text(block, encoding="utf-8")
+    report = load(store, mapping)
+    assert report.rejected == []
+    assert {k: c.created for k, c in report.labels.items() if c.created} == {
+        "Party": 2, "Customer": 1, "Supplier": 2, "Contact": 2, "Employee": 2}
+    assert {k: c.created for k, c in report.types.items() if c.created} == {
+        "WORKS_FOR": 2, "KNOWS": 3}  # E1-P1 from both files is one relationship
+    assert rel_props(store, "KNOWS") == [
+        ["e-E1", "p-P1", {"strength": 0.75, "evidence": "fair"}],
+        ["e-E1", "p-P3", {"strength": 0.75, "evidence": "fair"}],
+        ["e-E2", "p-P3", {}]]
+
+
+def test_a_row_that_changes_its_sub_label_moves_its_node_to_the_new_label(store, folder):
+    mapping = write_mapping(folder, {"tables": [PARTIES]})
+    load(store, mapping)
+    write_csv(folder, "parties.csv", [
+        ["ID", "Kind", "Name", "Tier"],
+        ["P1", "Supplier", "Acme", "1"],        # was a Customer
+        ["P2", "Customer", "Initech", ""],      # was a plain Party
+        ["P3", "", "Globex", "2"]])             # was a Supplier
+    report = load(store, mapping)
+    assert report.total("updated") == 3 and report.total("created") == 0
+    assert value(store, "MATCH (n:Party) WHERE n.uid IN ['p-P1', 'p-P2', 'p-P3'] "
+                        "RETURN n.uid, labels(n) ORDER BY n.uid") == [
+        ["p-P1", ["Party", "Supplier"]], ["p-P2", ["Party", "Customer"]], ["p-P3", ["Party"]]]
+    assert load(store, mapping).total("updated") == 0
