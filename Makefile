@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 help:
 	@echo "make demo   set up .venv and load the demo enterprise into the embedded engine"
 	@echo "make test   set up .venv with the test tools and run the test suite"
-	@echo "make bench  run the benchmarks (SIZE=small|medium|large)"
+	@echo "make bench  run the benchmarks (SIZE=small|medium|large, ROWS=1000000)"
 	@echo "make lint   ruff"
 
 $(BIN)/python:
@@ -48,6 +48,7 @@ test: dev
 
 bench: $(VENV)/.installed-bench
 	$(BIN)/python bench/run.py --size $(or $(SIZE),medium)
+	$(BIN)/python bench/bench_load.py --rows $(or $(ROWS),1000000)
 
 lint: dev
 	$(BIN)/ruff check erm_graph loaders tests bench

@@ -430,7 +430,7 @@ def _key(source: Source, table: _Table, chunk: list[tuple[str, list[str]]]
          ) -> tuple[list[_Keyed], list[Reject]]:
     """Key, label and fingerprint each row; a row without a key or with a label the table
     may not have is rejected (the rejects are kept in the order of the rows)."""
-    source.rows += len(chunk)
+    source.advance(len(chunk))
     keys, _ = table.key_norm.apply([cells[table.key_index] for _, cells in chunk])
     labels = ([table.label] * len(chunk) if table.label_index is None
               else table.row_labels([cells for _, cells in chunk]))
@@ -564,7 +564,7 @@ class _RelTable:
 def _rel_chunk(source: Source, table: _RelTable, chunk: list[tuple[str, list[str]]]) -> None:
     """Make one relationship per row; a row without both keys, or with a property that does
     not convert, is rejected naming the column."""
-    source.rows += len(chunk)
+    source.advance(len(chunk))
     cells = [c for _, c in chunk]
     failed: dict[int, tuple[str, str, str]] = {}
     ends = []

@@ -58,13 +58,15 @@ def load(
     Example: `erm load process.bpmn sheets/ --dry-run`
     """
     options = LoadOptions(encoding=encoding, mapping=mapping, map_name=map_name, max_mb=max_mb)
-    with opened_store(ctx) as store:
-        prepared = prepare(store, paths, fmt=fmt, options=options, on_error=on_error.value)
-        with rows_per_second_progress() as bar:
-            task = bar.add_task("dry run" if dry_run else "load", total=prepared.total)
-            result = prepared.write(store, dry_run=dry_run, rejects_file=rejects,
-                                    progress=lambda n: bar.advance(task, n))
-            bar.update(task, completed=prepared.total)
+    with opened_store(ctx) as store, rows_per_second_progress() as bar:
+        reading = bar.add_task("read and check", total=None)
+        prepared = prepare(store, paths, fmt=fmt, options=options, on_error=on_error.value,
+                           progress=lambda n: bar.advance(reading, n))
+        bar.update(reading, total=prepared.rows, completed=prepared.rows)
+        task = bar.add_task("dry run" if dry_run else "write", total=prepared.total)
+        result = prepared.write(store, dry_run=dry_run, rejects_file=rejects,
+                                progress=lambda n: bar.advance(task, n))
+        bar.update(task, completed=prepared.total)
         where = describe(store)
     show_report(result)
     if report:

@@ -48,6 +48,7 @@ class Prepared:
     #: records the loaders found already stored as they are (by fingerprint), never read further
     unchanged_nodes: Counter[str] = field(default_factory=Counter)
     unchanged_relationships: Counter[str] = field(default_factory=Counter)
+    #: when reading began: the report's seconds cover reading, checking and writing
     started: float = field(default_factory=time.perf_counter)
 
     @property
@@ -93,8 +94,13 @@ class Prepared:
 
 @without_gc
 def prepare(store: GraphStore, paths: Sequence[str | Path], *, fmt: str = "auto",
-            options: LoadOptions | None = None, on_error: OnError = "stop") -> Prepared:
-    """Read every path with its loader and check every record against the model and the graph."""
+            options: LoadOptions | None = None, on_error: OnError = "stop",
+            progress: Callable[[int], None] | None = None) -> Prepared:
+    """Read every path with its loader and check every record against the model and the graph.
+
+    ``progress`` is told the input rows read as large files are read (the mapping loader).
+    """
+    started = time.perf_counter()
     if on_error not in ("stop", "skip"):
         raise ErmError(f"on_error must be 'stop' or 'skip', got {on_error!r}")
     options = options or LoadOptions()
@@ -109,6 +115,7 @@ def prepare(store: GraphStore, paths: Sequence[str | Path], *, fmt: str = "auto"
     unchanged_relationships: Counter[str] = Counter()
     for source, module in sources:
         source.stale = store.stale_rows
+        source.progress = progress
         module.load(source)
         rejects += source.rejects
         notes += source.notes
@@ -120,7 +127,7 @@ def prepare(store: GraphStore, paths: Sequence[str | Path], *, fmt: str = "auto"
     _forget_fingerprints(batch, rejects)
     return Prepared(batch, rejects, notes, [str(s.path) for s, _ in sources],
                     sum(s.rows for s, _ in sources), on_error, unchanged_nodes,
-                    unchanged_relationships)
+                    unchanged_relationships, started)
 
 
 def load(store_or_url: GraphStore | str, paths: Sequence[str | Path] | str | Path, *,

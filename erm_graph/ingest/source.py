@@ -78,6 +78,8 @@ class Source:
     #: ``stale(label, uids, fingerprints)``: indexes of the rows whose node is missing or was
     #: made from something else (the store's ``stale_rows``); None: treat all as new
     stale: Callable[[str, list[str], list[str]], list[int]] | None = None
+    #: told the rows a loader has read, as it reads them (a progress bar for large files)
+    progress: Callable[[int], None] | None = None
     #: records a loader left out because their fingerprint shows them already stored as is
     unchanged_nodes: Counter[str] = field(default_factory=Counter)
     unchanged_relationships: Counter[str] = field(default_factory=Counter)
@@ -94,6 +96,12 @@ class Source:
     def ref(self, element: object) -> str:
         """Provenance of a record: ``format:file#element``."""
         return f"{self.format}:{self.name}#{element}"
+
+    def advance(self, rows: int) -> None:
+        """Count ``rows`` more input rows read, and tell ``progress``."""
+        self.rows += rows
+        if self.progress:
+            self.progress(rows)
 
     def reject(self, label: str, element: object, field_name: str, expected: str,
                got: object = None, record: dict[str, Any] | None = None) -> None:
