@@ -59,8 +59,9 @@ def prop_table(props: dict[str, Prop]) -> list[str]:
 
 def data_model_tables() -> str:
     out = ["### Properties of every node", "", *prop_table(COMMON_PROPS), "",
-           "The store also keeps `content_hash` (a digest of the other properties, for change "
-           "detection) on every node and relationship it writes; loaders may not set "
+           "The store also keeps `content_hash` (for change detection: a digest of a node's "
+           "label and properties, or its loader's fingerprint of the row it came from; a "
+           "relationship has one when it has properties) on what it writes; loaders may not set "
            f"{', '.join(f'`{p}`' for p in model.SYSTEM_PROPS)}.", "",
            "### Node labels", "",
            "| label | carried with | uid found through | what it is |", "|---|---|---|---|"]
