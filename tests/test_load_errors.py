@@ -108,6 +108,28 @@ def test_bad_values_in_a_mapping_are_rejected_with_row_and_column(store, tmp_pat
     assert store.run("MATCH (o:Opportunity) RETURN count(o)").rows == [[3]]
 
 
+def test_a_row_whose_relationship_was_skipped_is_read_again_by_the_next_load(store, tmp_path):
+    """With --on-error skip, a row's node is written without its dangling relationship. The
+    next load must not take the row for unchanged (by its fingerprint): once the missing end
+    exists, the relationship is written."""
+    crm = tmp_path / "crm"
+    crm.mkdir()
+    for f in (CORPUS / "crm").iterdir():
+        (crm / f.name).write_bytes(f.read_bytes())
+    with (crm / "opportunities.csv").open("a") as fh:
+        fh.write("O4,Lost,$5,lead,01-01-2024,A9\n")  # account A9 is in no file yet
+    first = load(store, crm / "crm.yaml", on_error="skip")
+    assert first.rejected_counts == {"HOLDS": 1}
+    again = load(store, crm / "crm.yaml", on_error="skip")
+    assert again.rejected_counts == {"HOLDS": 1}  # still tried, still missing
+    with (crm / "accounts.csv").open("a") as fh:
+        fh.write(open(crm / "accounts.csv").read().splitlines()[1].replace("A1", "A9", 1) + "\n")
+    third = load(store, crm / "crm.yaml")
+    assert third.types["HOLDS"].created == 1 and not third.rejected
+    assert store.run("MATCH (:Party {uid: 'crm-acct-A9'})-[:HOLDS]->(o:Opportunity) "
+                     "RETURN o.uid").rows == [["crm-opp-O4"]]
+
+
 def test_schema_errors_in_a_yaml_map_name_the_path(store, tmp_path):
     text = (CORPUS / "onboarding.yaml").read_text().replace("kind: gateway", "kind: diamond")
     with pytest.raises(ValidationError, match=r"field 'steps/1/kind': expected one of task"):
