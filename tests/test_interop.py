@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import networkx as nx
 import pytest
 from typer.testing import CliRunner
@@ -134,3 +136,23 @@ def test_open_store_of_export_folder_is_not_needed(tmp_path):
         assert (tmp_path / "empty" / "manifest.json").is_file()
     finally:
         s.close()
+
+
+def test_every_command_that_writes_the_graph_leaves_an_audit_event(tmp_path):
+    """A shared deployment's audit trail names every write, not only loads and edits."""
+    runner = CliRunner()
+    src, dst = f"embedded:{tmp_path / 'a'}", f"embedded:{tmp_path / 'b'}"
+    steps = [["--db", src, "demo", "--size", "300"],
+             ["--db", src, "export", str(tmp_path / "x")],
+             ["--db", dst, "import", str(tmp_path / "x")],
+             ["--db", dst, "reset", "--yes"],
+             ["--db", src, "copy", "--to", dst]]
+    for args in steps:
+        done = runner.invoke(app, args)
+        assert done.exit_code == 0, (args, done.output)
+    for db, expected in ((src, ["demo"]), (dst, ["copy", "reset", "import"])):
+        done = runner.invoke(app, ["--db", db, "audit", "--format", "json"])
+        assert done.exit_code == 0, done.output
+        events = json.loads(done.output)
+        assert [e["action"] for e in events] == expected, events
+        assert all(e["outcome"] == "ok" for e in events)

@@ -19,6 +19,7 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
+from erm_graph.auth.audit import record_write
 from erm_graph.cli.app import command, console, describe, err_console, opened_store
 from erm_graph.cli.output import (
     Format,
@@ -132,6 +133,7 @@ def reset(
         raise ErmError("reset deletes every node and relationship: run it again with --yes")
     with opened_store(ctx) as store:
         store.clear()
+        record_write(store, "reset", describe(store))
         console.print(f"Deleted everything in {describe(store)}.")
 
 

@@ -131,11 +131,13 @@ def audit_(
     = None,
     user: Annotated[str | None, typer.Option(help="events by or about this user")] = None,
     action: Annotated[str | None, typer.Option(
-        help="events whose action starts with this (load, edit, login, user, token)")] = None,
+        help="events whose action starts with this (load, demo, import, copy, reset, edit, "
+             "login, user, token)")] = None,
     limit: Annotated[int, typer.Option(min=1, help="most events shown")] = 200,
     fmt: Annotated[AuditFormat, typer.Option("--format", "-f")] = AuditFormat.table,
 ) -> None:
-    """The audit trail, newest first: loads, edits, user changes, logins and failed logins."""
+    """The audit trail, newest first: loads, demo loads, imports, copies, resets, edits, user
+    changes, logins and failed logins."""
     path = users_db_path(ctx.obj["db"])
     if not path.exists():
         raise ErmError(f"no audit trail yet at {path} (nothing has been written)")

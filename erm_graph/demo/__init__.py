@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from random import Random
 
+from erm_graph.auth.audit import record_write
 from erm_graph.demo import activity, campaigns, library, parties, planted
 from erm_graph.demo.roster import Roster
 from erm_graph.demo.sizes import SIZES, plan
@@ -87,4 +88,7 @@ def load_demo(store: GraphStore, size: str | int = "small", seed: int = 7,
             report.types[rel_type] += counts
         report.rejected += done.rejected
     store.compact()
+    record_write(store, "demo", f"size {size}, seed {seed}", detail={
+        "created": report.total("created"), "updated": report.total("updated"),
+        "unchanged": report.total("unchanged")})
     return report

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from erm_graph import model
+from erm_graph.auth.audit import record_write
 from erm_graph.errors import ErmError
 from erm_graph.interop import graphml, neo4j_csv
 from erm_graph.interop.checksum import Tally, Verification, compare, count_gaps, tally_store
@@ -138,7 +139,10 @@ def import_graph(store, path: str | Path, fmt: str | None = None, *,
     if manifest.is_file():
         expected = Tally.from_dict(json.loads(manifest.read_text())["tally"])
     target, gaps = tally_store(store)
-    return compare(expected, target, f"files in {path}", f"{store.engine} store", gaps)
+    verification = compare(expected, target, f"files in {path}", f"{store.engine} store", gaps)
+    record_write(store, "import", str(path), outcome="ok" if verification.ok else "mismatch",
+                 detail={"format": fmt, **verification.as_dict()})
+    return verification
 
 
 def _check_ends(path: Path, records: list[Record]) -> None:
@@ -174,5 +178,9 @@ def copy_graph(source_store, target_store, *, progress: Progress = None) -> Veri
         writer.close()
     problems += count_gaps(source_store, source)
     target, gaps = tally_store(target_store)
-    return compare(source, target, f"{source_store.engine} store",
-                   f"{target_store.engine} store", problems + gaps)
+    verification = compare(source, target, f"{source_store.engine} store",
+                           f"{target_store.engine} store", problems + gaps)
+    record_write(target_store, "copy", f"from {source_store.engine} at {source_store.location}",
+                 outcome="ok" if verification.ok else "mismatch",
+                 detail=verification.as_dict())
+    return verification
