@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from importlib import resources
 from pathlib import Path
 
 from fastapi import Depends, FastAPI
+from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from erm_graph.auth.db import users_db_path
@@ -24,6 +26,8 @@ from erm_graph.web.limits import BodySizeLimit, SecurityHeaders
 from erm_graph.web.routers import account, cypher, edit, graph, maps, pages
 
 STATIC = Path(__file__).parent / "static"
+#: Swagger UI 5 (OpenAPI 3.1, which FastAPI writes), as the fastapi-offline package ships it
+SWAGGER_DIR = str(resources.files("fastapi_offline") / "static")
 
 
 def create_app(settings: WebSettings | None = None, *, store: GraphStore | None = None) -> FastAPI:
@@ -46,7 +50,7 @@ def create_app(settings: WebSettings | None = None, *, store: GraphStore | None 
                 app.state.store.close()
 
     app = FastAPI(title="erm-graph explorer", version="0.1.0", lifespan=lifespan,
-                  docs_url="/api/docs", redoc_url=None, openapi_url="/api/openapi.json",
+                  docs_url=None, redoc_url=None, openapi_url="/api/openapi.json",
                   description="Relationship maps and the relationship network library.")
     app.state.settings = settings
     app.state.key_labels = {}
@@ -58,6 +62,14 @@ def create_app(settings: WebSettings | None = None, *, store: GraphStore | None 
         app.include_router(module.router, dependencies=[Depends(authorize)])
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.mount("/vendor/vis", StaticFiles(directory=VIS_DIR), name="vis")
+    app.mount("/vendor/swagger", StaticFiles(directory=SWAGGER_DIR), name="swagger")
+
+    @app.get("/api/docs", include_in_schema=False)
+    def api_docs() -> FileResponse:
+        """Swagger UI from this server's own copy, not FastAPI's CDN page: it works offline
+        and under the same CSP as every other page."""
+        return FileResponse(STATIC / "api-docs.html")
+
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(CsrfCookie)

@@ -76,7 +76,7 @@ class SecurityHeaders:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith("/api/docs"):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
 
