@@ -140,6 +140,32 @@ def test_partner_sees_only_its_scope(env, demo_store):
     assert r.status_code == 400
 
 
+def test_a_partner_pages_through_every_neighbour_in_its_scope(env, demo_store):
+    """The scope is part of the neighbour query: pages are full, and the counts are what the
+    partner may see (a filter after the query left pages short and counted nothing)."""
+    from erm_graph.auth.scope import partner_scope
+
+    client, h = env["client"], _as(env, "partner")
+    scope = partner_scope(demo_store, KP.customer)
+    expected = {m for (m,) in demo_store.run(
+        "MATCH (:Party {uid: $uid})-[]-(m) RETURN DISTINCT m.uid", {"uid": KP.customer}).rows
+        if m in scope}
+    assert len(expected) > 3
+    seen, offset, pages = [], 0, 0
+    while True:
+        body = client.get(f"/api/nodes/{KP.customer}/neighbors",
+                          params={"limit": 3, "offset": offset}, headers=h).json()
+        page = [n["id"] for n in body["nodes"] if n["id"] != KP.customer]
+        seen += page
+        pages += 1
+        assert body["total"] >= len(expected)  # counts what the partner may see, not 0
+        if body["next_offset"] >= body["total"]:
+            break
+        assert len(page) == 3  # a full page while more remain
+        offset = body["next_offset"]
+    assert set(seen) == expected and pages > 1
+
+
 def test_login_session_csrf_and_logout(env):
     client = env["client"]
     client.cookies.clear()

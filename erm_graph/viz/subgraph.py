@@ -178,12 +178,14 @@ def search(store: GraphStore, text: str, *, label: str | None = None, limit: int
 
 
 # -- neighbourhoods ----------------------------------------------------------------------------
-def _filters(types: list[str] | None, labels: list[str] | None) -> str:
+def _filters(types: list[str] | None, labels: list[str] | None, scoped: bool = False) -> str:
     parts = []
     if types:
         parts.append("type(r) IN $types")
     if labels:
         parts.append("any(l IN labels(m) WHERE l IN $labels)")
+    if scoped:
+        parts.append("m.uid IN $scope")
     return ("WHERE " + " AND ".join(parts) + " ") if parts else ""
 
 
@@ -198,17 +200,25 @@ def neighbors(store: GraphStore, uid: str, *, limit: int = 50, offset: int = 0,
     types, labels = check_types(types), check_labels(labels)
     node = node or find_node(store, uid, timeout=timeout)
     key = key_label(node)
-    where = _filters(types, labels)
+    # A partner's store drops the rows outside its scope after the query: the scope goes
+    # into the query instead, so a page is a full page of what it may see and the counts
+    # count only that (they carry the uids they count, which the scope check then passes).
+    scope = getattr(store, "scope", None)
+    where = _filters(types, labels, scoped=scope is not None)
     params = {"uid": uid, "types": types, "labels": labels, "skip": max(0, offset),
               "limit": max(0, limit)}
+    if scope is not None:
+        params["scope"] = sorted(scope)
     rows = store.run(
         f"MATCH (n:{key} {{uid: $uid}})-[r]-(m) {where}"
         f"RETURN type(r), startNode(r).uid, endNode(r).uid, properties(r), m.uid, labels(m), "
         f"properties(m) ORDER BY type(r), m.name, m.uid SKIP $skip LIMIT $limit",
         params, timeout=timeout).rows
-    counts = store.run(
+    counts = [row[:3] for row in store.run(
         f"MATCH (n:{key} {{uid: $uid}})-[r]-(m) {where}"
-        f"RETURN type(r), labels(m), count(*)", params, timeout=timeout).rows
+        f"RETURN type(r), labels(m), count(*)"
+        + (", collect(m.uid) AS counted_uid" if scope is not None else ""),
+        params, timeout=timeout).rows]
     sub = Subgraph(title=node.name)
     sub.add_node(node)
     for rtype, s, e, rprops, muid, mlabels, mprops in rows:
@@ -243,7 +253,8 @@ def neighborhood(store: GraphStore, uid: str, *, depth: int = 1, per_node: int =
                      labels=labels, timeout=timeout, node=node)
     sub = Subgraph(title=root.title).merge(root)
     frontier = [n for u, n in sub.nodes.items() if u != uid]
-    where = _filters(types, labels)
+    scope = getattr(store, "scope", None)  # a partner's: in the query, as for neighbors()
+    where = _filters(types, labels, scoped=scope is not None)
     max_edges = EDGES_PER_NODE * max_nodes
     for _ in range(depth - 1):
         by_key: dict[str, list[str]] = {}
@@ -264,7 +275,8 @@ def neighborhood(store: GraphStore, uid: str, *, depth: int = 1, per_node: int =
                 f"CALL {{ WITH n MATCH (n)-[r]-(m) {where}RETURN r, m LIMIT $per }} "
                 f"RETURN n.uid, type(r), startNode(r).uid, endNode(r).uid, properties(r), "
                 f"m.uid, labels(m), properties(m)",
-                {"uids": uids, "types": types, "labels": labels, "per": per_node + 1},
+                {"uids": uids, "types": types, "labels": labels, "per": per_node + 1,
+                 **({"scope": sorted(scope)} if scope is not None else {})},
                 timeout=timeout).rows
             shown: dict[str, int] = {}
             for nuid, rtype, s, e, rprops, muid, mlabels, mprops in rows:
