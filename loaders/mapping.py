@@ -15,25 +15,22 @@ import json
 import re
 from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import date, datetime, timedelta
+from datetime import date
 from itertools import repeat
 from pathlib import Path
-from typing import Any
-
-import yaml
 
 from erm_graph import model
-from erm_graph.errors import Problem, ValidationError
-from erm_graph.ingest.schema import schema_problems
+from erm_graph.errors import Problem
+from erm_graph.ingest.columns import ColumnConverter, TypedProperty, column_index, typed_columns
+from erm_graph.ingest.mapping_doc import read_mapping, row_labels
 from erm_graph.ingest.source import LoadError, LoadOptions, Reject, Source
-from erm_graph.ingest.values import CONVERTERS, date_parser, normaliser
+from erm_graph.ingest.values import normaliser
 from erm_graph.interop.stream import node_label
 
 FORMAT = "mapping"
 EXTENSIONS = (".csv", ".tsv", ".xlsx", ".yaml", ".yml")
 DESCRIPTION = "CSV or Excel rows mapped to labels by a YAML mapping file (--mapping)"
 PRIORITY = 30
-SCHEMA = "mapping.schema.json"
 #: rows keyed, checked against the store and typed together: bounds memory on large files
 CHUNK_ROWS = 20_000
 
@@ -44,86 +41,6 @@ def detect(path: Path, head: bytes, options: LoadOptions) -> bool:
     if path.suffix.lower() in (".yaml", ".yml"):
         return b"tables:" in head or re.search(rb"^relationships:", head, re.M) is not None
     return options.mapping is not None and path.suffix.lower() in (".csv", ".tsv", ".xlsx")
-
-
-def read_mapping(path: Path) -> dict[str, Any]:
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise LoadError(f"{path}: cannot read the mapping file: {exc}") from None
-    where = f"mapping {path}"
-    problems = schema_problems(doc, SCHEMA, where)
-    if isinstance(doc, dict):
-        if "tables" not in doc and "relationships" not in doc:
-            # the schema's anyOf only says "not valid under any of the given schemas"
-            problems = [p for p in problems if "under any of the given schemas" not in
-                        p.expected]
-            problems.insert(0, Problem(where, "tables", "a list of node tables, or a list of "
-                                       "relationship tables in relationships (or both)"))
-        problems += _model_problems(doc, where)
-    if problems:
-        raise ValidationError(problems)
-    return doc
-
-
-def _model_problems(doc: dict, where: str) -> list[Problem]:
-    """What the schema cannot know: labels and types of the model, the labels a label_column
-    may name, and property names (a leading ``_`` is kept for a record's annotations)."""
-    problems: list[Problem] = []
-    labels, types = sorted(model.LABELS), sorted(model.RELATIONSHIPS)
-
-    def names(props: Any, at: str) -> None:
-        for name in props if isinstance(props, dict) else ():
-            if str(name).startswith("_"):
-                problems.append(Problem(where, f"{at}/{name}", "a property name that does not "
-                                        "start with _ (reserved for annotations)", name))
-
-    for i, table in enumerate(_dicts(doc.get("tables"))):
-        label = table.get("label")
-        if label not in model.LABELS:
-            problems.append(Problem(where, f"tables/{i}/label", f"one of {labels}", label))
-        names(table.get("properties"), f"tables/{i}/properties")
-        names(table.get("set"), f"tables/{i}/set")
-        label_column = table.get("label_column")
-        if label in model.LABELS and isinstance(label_column, dict):
-            allowed = _row_labels(label)
-            parts = {*allowed, *model.LABELS[label].labels}  # Party;Customer: the parent too
-            for text, alias in (label_column.get("aliases") or {}).items():
-                if alias not in parts:
-                    problems.append(Problem(where, f"tables/{i}/label_column/aliases/{text}",
-                                            f"one of {', '.join(sorted(parts))}", alias))
-        for j, rel in enumerate(_dicts(table.get("relationships"))):
-            at = f"tables/{i}/relationships/{j}"
-            if rel.get("type") not in model.RELATIONSHIPS:
-                problems.append(Problem(where, f"{at}/type", f"one of {types}", rel.get("type")))
-            if rel.get("label") not in model.LABELS:
-                problems.append(Problem(where, f"{at}/label", f"one of {labels}",
-                                        rel.get("label")))
-            names(rel.get("properties"), f"{at}/properties")
-    for i, rel in enumerate(_dicts(doc.get("relationships"))):
-        at = f"relationships/{i}"
-        spec = model.RELATIONSHIPS.get(rel.get("type"))
-        if spec is None:
-            problems.append(Problem(where, f"{at}/type", f"one of {types}", rel.get("type")))
-        for side, allowed in (("start", spec.starts if spec else ()),
-                              ("end", spec.ends if spec else ())):
-            label = rel.get(side, {}).get("label") if isinstance(rel.get(side), dict) else None
-            if label not in model.LABELS:
-                problems.append(Problem(where, f"{at}/{side}/label", f"one of {labels}", label))
-            elif spec and not any(model.is_a(label, a) for a in allowed):
-                problems.append(Problem(where, f"{at}/{side}/label", f"a {side} label of "
-                                        f"{spec.name}: one of {', '.join(allowed)}", label))
-        names(rel.get("properties"), f"{at}/properties")
-    return problems
-
-
-def _dicts(items: Any) -> list[dict]:
-    return [x for x in items if isinstance(x, dict)] if isinstance(items, list) else []
-
-
-def _row_labels(label: str) -> list[str]:
-    """The labels a row of a table of ``label`` may have: it, or one of its sub-labels."""
-    return [label, *sorted(lab.name for lab in model.LABELS.values() if lab.parent == label)]
 
 
 def load(source: Source) -> None:
@@ -226,118 +143,6 @@ def _rows(source: Source, table: dict, path: Path
     return names, iter(read), dates
 
 
-class _ColumnConverter:
-    """Types a column of cell texts, converting each distinct text once: a column repeats
-    its values (kinds, channels, the same customer on many rows), and typing cell by cell
-    cost more than everything else in an import."""
-
-    def __init__(self, convert: Callable[[str], Any],
-                 from_date_cell: Callable[[str], Any] | None = None):
-        self.convert = convert
-        self.from_date_cell = from_date_cell
-
-    def apply(self, texts: list[str], default: Any = None, date_cells: Collection[str] = ()
-              ) -> tuple[list[Any], dict[str, str]]:
-        """The typed column (``default`` for blank cells) and, per text that does not
-        convert, why. ``date_cells``: texts of the column that are workbook date cells."""
-        typed: dict[str, Any] = {}
-        errors: dict[str, str] = {}
-        dated = date_cells if self.from_date_cell else ()
-        for text in set(texts):
-            if not text or text.isspace():
-                typed[text] = default
-                continue
-            try:
-                typed[text] = (self.from_date_cell(text) if dated and text in dated
-                               else self.convert(text))
-            except (ValueError, KeyError) as exc:
-                errors[text] = str(exc)
-                typed[text] = None
-        return [typed[t] for t in texts], errors
-
-
-def _converter(spec: dict, doc: dict) -> _ColumnConverter:
-    kind = spec.get("type", "string")
-    from_date_cell = None
-    if kind in ("date", "datetime"):
-        fmt = spec.get("format") or doc.get("date_format") or "yyyy-mm-dd"
-        convert = date_parser(fmt, with_time=kind == "datetime")
-        from_date_cell = _iso_date if kind == "date" else _iso_datetime
-    else:
-        convert = CONVERTERS[kind]
-    steps = spec.get("normalize", ["trim"])
-    norm = normaliser(steps, spec.get("aliases")) if steps or spec.get("aliases") else None
-    return _ColumnConverter((lambda t: convert(norm(t))) if norm else convert, from_date_cell)
-
-
-def _iso_date(text: str) -> str:
-    """A workbook date cell's text (``2024-03-02 00:00:00``) as a date."""
-    return datetime.fromisoformat(text.strip()).strftime("%Y-%m-%d")
-
-
-def _iso_datetime(text: str) -> str:
-    """A workbook date cell's text as a date-time, to the nearest second (a workbook keeps
-    times as fractions of a day: 10:05 may read as 10:04:59.999)."""
-    moment = datetime.fromisoformat(text.strip()) + timedelta(microseconds=500_000)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S")
-
-
-class _Prop:
-    """A typed property read from one column; ``index`` None: an optional column the file
-    does not have, so every row has the default (None: the property is not set)."""
-
-    __slots__ = ("name", "column", "index", "convert", "default")
-
-    def __init__(self, name: str, spec: dict | str, doc: dict,
-                 column: Callable[[str, bool], int | None]):
-        spec = {"column": spec} if isinstance(spec, str) else spec
-        self.name, self.column = name, spec["column"]
-        self.index = column(spec["column"], bool(spec.get("optional")))
-        self.convert = _converter(spec, doc)
-        self.default = spec.get("default")
-
-    def values(self, cells: list[list[str]], date_cells: dict[int, set[str]]
-               ) -> tuple[list[Any], dict[str, str]]:
-        if self.index is None:
-            return [self.default] * len(cells), {}
-        index = self.index
-        return self.convert.apply([c[index] for c in cells], self.default,
-                                  date_cells.get(index, ()))
-
-
-def _columns(path: Path, table: dict, names: list[str], what: str
-             ) -> Callable[[str, bool], int | None]:
-    """The index of a column by name; a missing column is an error unless it is optional."""
-    where = {name: i for i, name in enumerate(names)}
-
-    def column(name: str, optional: bool = False) -> int | None:
-        if name in where:
-            return where[name]
-        if optional:
-            return None
-        raise LoadError(f"{path}: no column {name!r} (the mapping's {what} {table['file']!r} "
-                        f"needs it); the columns are {', '.join(names)}")
-
-    return column
-
-
-def _typed(props: list[_Prop], cells: list[list[str]], date_cells: dict[int, set[str]],
-           failed: dict[int, tuple[str, str, str]]) -> list[tuple[str, list[Any]]]:
-    """Each property's typed column; the first column that does not convert, per row, goes
-    into ``failed`` as (column, why, text)."""
-    columns = []
-    for prop in props:
-        values, errors = prop.values(cells, date_cells)
-        index = prop.index
-        if errors and index is not None:  # a column the file does not have has no errors
-            for i, row in enumerate(cells):
-                text = row[index]
-                if text in errors and i not in failed:
-                    failed[i] = (prop.column, errors[text], text)
-        columns.append((prop.name, values))
-    return columns
-
-
 class _Rel:
     """One relationship of a table: which cell names the other end and how to read it."""
 
@@ -347,7 +152,7 @@ class _Rel:
         self.prefix, self.split = rel.get("prefix", ""), rel.get("split")
         self.outgoing = rel.get("direction", "out") == "out"
         self.norm = normaliser(rel.get("normalize", ["trim"]), rel.get("aliases"))
-        self.props = [_Prop(name, spec, doc, column)
+        self.props = [TypedProperty(name, spec, doc, column)
                       for name, spec in rel.get("properties", {}).items()]
 
     def count(self, rows: list[list[str]]) -> int:
@@ -376,12 +181,12 @@ class _Table:
     def __init__(self, doc: dict, table: dict, path: Path, names: list[str],
                  date_cells: dict[int, set[str]]):
         self.names, self.label, self.date_cells = names, table["label"], date_cells
-        column = _columns(path, table, names, "table")
+        column = column_index(path, table, names, "table")
         key = table["key"]
         self.key_column, self.key_index = key["column"], column(key["column"])
-        self.key_norm = _ColumnConverter(normaliser(key.get("normalize", ["trim"])))
+        self.key_norm = ColumnConverter(normaliser(key.get("normalize", ["trim"])))
         self.prefix = key.get("prefix", "")
-        self.props = [_Prop(name, spec, doc, column)
+        self.props = [TypedProperty(name, spec, doc, column)
                       for name, spec in table.get("properties", {}).items()]
         self.constants = table.get("set", {})
         self.rels = [_Rel(rel, doc, column) for rel in table.get("relationships", [])]
@@ -392,7 +197,7 @@ class _Table:
             self.label_split = by_column.get("split")
             self.label_norm = normaliser(by_column.get("normalize", ["trim"]),
                                          by_column.get("aliases"))
-            allowed = _row_labels(self.label)
+            allowed = row_labels(self.label)
             self.label_expected = (f"one of {', '.join(allowed)}: the table's label or one "
                                    f"of its sub-labels (an empty cell is {self.label})")
         # a row's fingerprint covers the mapping that reads it, not only its cells
@@ -483,8 +288,8 @@ def _add(source: Source, table: _Table,
     first such column."""
     cells = [r[1] for r in rows]
     failed: dict[int, tuple[str, str, str]] = {}
-    columns = _typed(table.props, cells, table.date_cells, failed)
-    rel_columns = [_typed(rel.props, cells, table.date_cells, failed) for rel in table.rels]
+    columns = typed_columns(table.props, cells, table.date_cells, failed)
+    rel_columns = [typed_columns(rel.props, cells, table.date_cells, failed) for rel in table.rels]
     for i, (column, why, text) in sorted(failed.items()):
         _reject(source, table.label, rows[i][0], column, why, text, table.record(rows[i][1]))
     names = ["uid", "source", model.FINGERPRINT, *(name for name, _ in columns)]
@@ -529,7 +334,7 @@ class _End:
         self.label, self.column = spec["label"], spec["column"]
         self.index = column(spec["column"])
         self.prefix = spec.get("prefix", "")
-        self.norm = _ColumnConverter(normaliser(spec.get("normalize", ["trim"]),
+        self.norm = ColumnConverter(normaliser(spec.get("normalize", ["trim"]),
                                                 spec.get("aliases")))
         self.expected = f"the key of the {side} node ({self.label})"
 
@@ -550,11 +355,11 @@ class _RelTable:
     def __init__(self, doc: dict, table: dict, path: Path, names: list[str],
                  date_cells: dict[int, set[str]]):
         self.names, self.type, self.date_cells = names, table["type"], date_cells
-        column = _columns(path, table, names, "relationship table")
+        column = column_index(path, table, names, "relationship table")
         self.start = _End("start", table["start"], column)
         self.end = _End("end", table["end"], column)
         self.key = (self.type, self.start.label, self.end.label)
-        self.props = [_Prop(name, spec, doc, column)
+        self.props = [TypedProperty(name, spec, doc, column)
                       for name, spec in table.get("properties", {}).items()]
 
     def record(self, cells: list[str]) -> dict[str, str]:
@@ -574,7 +379,7 @@ def _rel_chunk(source: Source, table: _RelTable, chunk: list[tuple[str, list[str
             if uid is None and i not in failed:
                 failed[i] = (end.column, end.expected, cells[i][end.index])
         ends.append(uids)
-    columns = _typed(table.props, cells, table.date_cells, failed)
+    columns = typed_columns(table.props, cells, table.date_cells, failed)
     for i, (column, why, text) in sorted(failed.items()):
         _reject(source, table.type, chunk[i][0], column, why, text, table.record(cells[i]))
     found = source.batch.relationships[table.key]

@@ -1,0 +1,129 @@
+"""Typing the columns of a table: the mapping loader's cells become typed property values.
+
+Each distinct text of a column is converted once (a column repeats its values: kinds,
+channels, the same customer on many rows), and a workbook's real date cells are read as
+ISO dates whatever the stated text format says.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from erm_graph.ingest.source import LoadError
+from erm_graph.ingest.values import CONVERTERS, date_parser, normaliser
+
+
+class ColumnConverter:
+    """Types a column of cell texts, converting each distinct text once: a column repeats
+    its values (kinds, channels, the same customer on many rows), and typing cell by cell
+    cost more than everything else in an import."""
+
+    def __init__(self, convert: Callable[[str], Any],
+                 from_date_cell: Callable[[str], Any] | None = None):
+        self.convert = convert
+        self.from_date_cell = from_date_cell
+
+    def apply(self, texts: list[str], default: Any = None, date_cells: Collection[str] = ()
+              ) -> tuple[list[Any], dict[str, str]]:
+        """The typed column (``default`` for blank cells) and, per text that does not
+        convert, why. ``date_cells``: texts of the column that are workbook date cells."""
+        typed: dict[str, Any] = {}
+        errors: dict[str, str] = {}
+        dated = date_cells if self.from_date_cell else ()
+        for text in set(texts):
+            if not text or text.isspace():
+                typed[text] = default
+                continue
+            try:
+                typed[text] = (self.from_date_cell(text) if dated and text in dated
+                               else self.convert(text))
+            except (ValueError, KeyError) as exc:
+                errors[text] = str(exc)
+                typed[text] = None
+        return [typed[t] for t in texts], errors
+
+
+def column_converter(spec: dict, doc: dict) -> ColumnConverter:
+    kind = spec.get("type", "string")
+    from_date_cell = None
+    if kind in ("date", "datetime"):
+        fmt = spec.get("format") or doc.get("date_format") or "yyyy-mm-dd"
+        convert = date_parser(fmt, with_time=kind == "datetime")
+        from_date_cell = iso_date if kind == "date" else iso_datetime
+    else:
+        convert = CONVERTERS[kind]
+    steps = spec.get("normalize", ["trim"])
+    norm = normaliser(steps, spec.get("aliases")) if steps or spec.get("aliases") else None
+    return ColumnConverter((lambda t: convert(norm(t))) if norm else convert, from_date_cell)
+
+
+def iso_date(text: str) -> str:
+    """A workbook date cell's text (``2024-03-02 00:00:00``) as a date."""
+    return datetime.fromisoformat(text.strip()).strftime("%Y-%m-%d")
+
+
+def iso_datetime(text: str) -> str:
+    """A workbook date cell's text as a date-time, to the nearest second (a workbook keeps
+    times as fractions of a day: 10:05 may read as 10:04:59.999)."""
+    moment = datetime.fromisoformat(text.strip()) + timedelta(microseconds=500_000)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S")
+
+
+class TypedProperty:
+    """A typed property read from one column; ``index`` None: an optional column the file
+    does not have, so every row has the default (None: the property is not set)."""
+
+    __slots__ = ("name", "column", "index", "convert", "default")
+
+    def __init__(self, name: str, spec: dict | str, doc: dict,
+                 column: Callable[[str, bool], int | None]):
+        spec = {"column": spec} if isinstance(spec, str) else spec
+        self.name, self.column = name, spec["column"]
+        self.index = column(spec["column"], bool(spec.get("optional")))
+        self.convert = column_converter(spec, doc)
+        self.default = spec.get("default")
+
+    def values(self, cells: list[list[str]], date_cells: dict[int, set[str]]
+               ) -> tuple[list[Any], dict[str, str]]:
+        if self.index is None:
+            return [self.default] * len(cells), {}
+        index = self.index
+        return self.convert.apply([c[index] for c in cells], self.default,
+                                  date_cells.get(index, ()))
+
+
+def column_index(path: Path, table: dict, names: list[str], what: str
+             ) -> Callable[[str, bool], int | None]:
+    """The index of a column by name; a missing column is an error unless it is optional."""
+    where = {name: i for i, name in enumerate(names)}
+
+    def column(name: str, optional: bool = False) -> int | None:
+        if name in where:
+            return where[name]
+        if optional:
+            return None
+        raise LoadError(f"{path}: no column {name!r} (the mapping's {what} {table['file']!r} "
+                        f"needs it); the columns are {', '.join(names)}")
+
+    return column
+
+
+def typed_columns(props: list[TypedProperty], cells: list[list[str]],
+                  date_cells: dict[int, set[str]], failed: dict[int, tuple[str, str, str]]
+                  ) -> list[tuple[str, list[Any]]]:
+    """Each property's typed column; the first column that does not convert, per row, goes
+    into ``failed`` as (column, why, text)."""
+    columns = []
+    for prop in props:
+        values, errors = prop.values(cells, date_cells)
+        index = prop.index
+        if errors and index is not None:  # a column the file does not have has no errors
+            for i, row in enumerate(cells):
+                text = row[index]
+                if text in errors and i not in failed:
+                    failed[i] = (prop.column, errors[text], text)
+        columns.append((prop.name, values))
+    return columns
