@@ -71,14 +71,15 @@ class Prepared:
                 record_write(store, "load", ", ".join(self.files), outcome="failed",
                              detail={"error": str(exc)[:2000], "records": self.total})
                 raise
-            record_write(store, "load", ", ".join(self.files), detail={
-                "created": report.total("created"), "updated": report.total("updated"),
-                "unchanged": report.total("unchanged"), "rejected": len(self.rejects),
-                "rows": self.rows})
         for label, count in self.unchanged_nodes.items():
             report.labels[label].unchanged += count
         for rel_type, count in self.unchanged_relationships.items():
             report.types[rel_type].unchanged += count
+        if not dry_run:
+            record_write(store, "load", ", ".join(self.files), detail={
+                "created": report.total("created"), "updated": report.total("updated"),
+                "unchanged": report.total("unchanged"), "rejected": len(self.rejects),
+                "rows": self.rows})
         report.rejected = [r.problem for r in self.rejects] + report.rejected
         for reject in self.rejects:
             report.rejected_counts[reject.label] += 1

@@ -161,9 +161,10 @@ class _Payload:
 
     Lists, not maps: FalkorDB's parameter encoding rewrites every map key of a batch, and
     that cost more than the engine's own work on a load. A property the model declares (its
-    name comes from the schema) has a column and a SET of its own; any other property (its
-    name comes from the data) travels in the one ``others`` map, set with ``+=``, so no text
-    from the data ever reaches the query. Rows with the same key are one: the last wins.
+    name comes from the schema) has a column of its own and is written by name, in the
+    CREATE pattern or by a SET; any other property (its name comes from the data) travels in
+    the one ``others`` map, set with ``+=``, so no text from the data ever reaches the query.
+    Rows with the same key are one: the last wins.
     """
 
     rows: list[list[Any]]
