@@ -184,7 +184,9 @@ class _Table:
         column = column_index(path, table, names, "table")
         key = table["key"]
         self.key_column, self.key_index = key["column"], column(key["column"])
-        self.key_norm = ColumnConverter(normaliser(key.get("normalize", ["trim"])))
+        # a key column rarely repeats: each cell is normalised as it is, not through the
+        # distinct-text table of the property columns (a million-entry dict for nothing)
+        self.key_norm = normaliser(key.get("normalize", ["trim"]))
         self.prefix = key.get("prefix", "")
         self.props = [TypedProperty(name, spec, doc, column)
                       for name, spec in table.get("properties", {}).items()]
@@ -200,13 +202,16 @@ class _Table:
             allowed = row_labels(self.label)
             self.label_expected = (f"one of {', '.join(allowed)}: the table's label or one "
                                    f"of its sub-labels (an empty cell is {self.label})")
+        #: uid -> (hash of its row's cells, its place): the first row of each key
+        self.seen: dict[str, tuple[int, str]] = {}
         # a row's fingerprint covers the mapping that reads it, not only its cells
         spec = json.dumps([table, doc.get("date_format")], sort_keys=True, default=str)
         self.digest = hashlib.blake2b(spec.encode(), digest_size=8).hexdigest()
 
-    def fingerprint(self, where: str, cells: list[str]) -> str:
-        """What the row's node is made from: this mapping, the row's place and its cells."""
-        text = "\x1e".join((self.digest, where, "\x1f".join(cells)))
+    def fingerprint(self, where: str, joined: str) -> str:
+        """What the row's node is made from: this mapping, the row's place and its cells
+        (``joined``)."""
+        text = "\x1e".join((self.digest, where, joined))
         return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
     def row_labels(self, cells: list[list[str]]) -> list[str | None]:
@@ -234,9 +239,15 @@ _Keyed = tuple[str, list[str], str, str, str]  # place, cells, uid, fingerprint,
 def _key(source: Source, table: _Table, chunk: list[tuple[str, list[str]]]
          ) -> tuple[list[_Keyed], list[Reject]]:
     """Key, label and fingerprint each row; a row without a key or with a label the table
-    may not have is rejected (the rejects are kept in the order of the rows)."""
+    may not have is rejected (the rejects are kept in the order of the rows).
+
+    A key the table has already had is checked here, before any row is skipped as
+    unchanged: the same row again adds nothing, another row with that key is rejected (as
+    two sources that disagree are), whether or not the first one was stored as it is.
+    """
     source.advance(len(chunk))
-    keys, _ = table.key_norm.apply([cells[table.key_index] for _, cells in chunk])
+    index = table.key_index
+    keys = list(map(table.key_norm, [cells[index] for _, cells in chunk]))
     labels = ([table.label] * len(chunk) if table.label_index is None
               else table.row_labels([cells for _, cells in chunk]))
     rows, rejects = [], []
@@ -249,8 +260,14 @@ def _key(source: Source, table: _Table, chunk: list[tuple[str, list[str]]]
                                      table.label_expected, cells[table.label_index],
                                      table.record(cells)))
         else:
-            rows.append((where, cells, table.prefix + key, table.fingerprint(where, cells),
-                         label))
+            uid, joined = table.prefix + key, "\x1f".join(cells)
+            first = table.seen.setdefault(uid, (hash(joined), where))
+            if first[1] == where:
+                rows.append((where, cells, uid, table.fingerprint(where, joined), label))
+            elif first[0] != hash(joined):
+                rejects.append(_rejected(table.label, where, "uid", f"unique in the load: "
+                                         f"{FORMAT}:{first[1]} has the same uid with other "
+                                         "values", uid, table.record(cells)))
     return rows, rejects
 
 

@@ -363,3 +363,17 @@ def test_a_row_that_changes_its_sub_label_moves_its_node_to_the_new_label(store,
                         "RETURN n.uid, labels(n) ORDER BY n.uid") == [
         ["p-P1", ["Party", "Supplier"]], ["p-P2", ["Party", "Customer"]], ["p-P3", ["Party"]]]
     assert load(store, mapping).total("updated") == 0
+
+
+def test_a_row_repeated_in_a_file_loads_once_and_a_conflicting_one_is_rejected(store, tmp_path):
+    mapping = write_mapping(tmp_path, {"tables": [EMPLOYEES]})
+    write_csv(tmp_path, "employees.csv", [["ID", "Name"], ["E1", "Jane"], ["E1", "Jane"],
+                                          ["E2", "Raj"]])
+    report = load(store, mapping)
+    assert report.labels["Employee"].created == 2 and not report.rejected
+    write_csv(tmp_path, "employees.csv", [["ID", "Name"], ["E1", "Jane"], ["E1", "Janet"]])
+    with pytest.raises(ValidationError) as caught:
+        load(store, mapping)
+    assert ("mapping:employees.csv#3: field 'uid': expected unique in the load: "
+            "mapping:employees.csv#2 has the same uid with other values, got 'e-E1'"
+            ) in str(caught.value)

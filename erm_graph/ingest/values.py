@@ -15,6 +15,8 @@ Converter = Callable[[str], Any]
 
 _MONEY = re.compile(r"^\(?-?[^\d\-(]{0,4}\s*-?[\d,]*\.?\d+\s*[^\d]{0,4}\)?$")
 _NOT_DIGIT = re.compile(r"[^\d.]")
+#: the common form ($1,100.04, -5, $-3.50), read in one step; anything else takes the long way
+_PLAIN_MONEY = re.compile(r"\$?(-?)([\d,]*\.?\d+)")
 TRUE = {"true", "yes", "y", "1", "t", "x", "on"}
 FALSE = {"false", "no", "n", "0", "f", "off", ""}
 
@@ -36,6 +38,10 @@ def to_float(text: str) -> float:
 def to_money(text: str) -> float:
     """``"$1,100.04 "``, ``"-€3.50"``, ``"(12.00)"`` (negative), ``"1 100,04 EUR"`` is not."""
     value = text.strip()
+    plain = _PLAIN_MONEY.fullmatch(value)
+    if plain:
+        amount = float(plain[2].replace(",", ""))
+        return -amount if plain[1] else amount
     if not _MONEY.match(value):
         raise ValueError("an amount such as $1,100.04")
     negative = value.startswith("(") and value.endswith(")") or "-" in value
@@ -142,6 +148,8 @@ def normaliser(steps: list[str], aliases: Mapping[str, str] | None = None) -> Co
     funcs = {"trim": str.strip, "lower": str.lower, "upper": str.upper, "title": str.title,
              "collapse": lambda s: " ".join(s.split())}
     chosen = [funcs[s] for s in steps]
+    if not table and len(chosen) <= 1:  # the usual "trim": str.strip itself, no wrapper
+        return chosen[0] if chosen else str
 
     def convert(text: str) -> str:
         for func in chosen:

@@ -84,6 +84,8 @@ def dangling_rows(store: GraphStore, batch: GraphBatch) -> list[tuple[RelKey, in
                 f"UNWIND $uids AS u MATCH (n:{key} {{uid: u}}) RETURN n.uid",
                 {"uids": list(chunk)}).rows)
         absent[key] = uids - found
+    if not any(absent.values()):
+        return []
     problems = []
     for group, rows in batch.relationships.items():
         rel_type, start, end = group
