@@ -7,6 +7,7 @@ the test has read the ACK it wanted to act on)."""
 
 from __future__ import annotations
 
+import faulthandler
 import sys
 
 from erm_graph.store import open_store
@@ -32,6 +33,9 @@ def customers() -> list[dict]:
 
 
 def main(url: str, step: bool = False) -> None:
+    # a loader still running after 45 s prints every thread's stack to stderr (the crash test
+    # waits 60 s for it and shows that stack if it hangs), then goes on
+    faulthandler.dump_traceback_later(45, exit=False)
     store = open_store(url)
     store.ensure_schema()
     store.upsert_nodes("Customer", customers())

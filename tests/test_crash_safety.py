@@ -46,9 +46,9 @@ def whole_batches(store) -> None:
 
 def run_loader_and_crash(url: str, data: Path, victim: str, rng: random.Random) -> int:
     """Start the loader, kill -9 `victim` after a random number of acks; return acked rows."""
+    errors = (data.parent / f"{data.name}.stderr").open("w+")
     proc = subprocess.Popen([*LOADER, url, "--step"], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, text=True, cwd=ROOT,
-                            stderr=subprocess.DEVNULL)
+                            stdout=subprocess.PIPE, text=True, cwd=ROOT, stderr=errors)
     kill_after = rng.randint(1, 2 * crash_loader.ROWS // crash_loader.BATCH - 1)
     acked_nodes = acks = 0
     assert proc.stdout is not None and proc.stdin is not None
@@ -68,7 +68,15 @@ def run_loader_and_crash(url: str, data: Path, victim: str, rng: random.Random) 
             break
     proc.stdout.close()
     proc.stdin.close()
-    proc.wait(timeout=60)
+    try:
+        proc.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        errors.seek(0)
+        pytest.fail(f"the loader hung after the {victim} was killed; its threads:\n"
+                    f"{errors.read()[-6000:]}")
+    finally:
+        errors.close()
     return acked_nodes
 
 
