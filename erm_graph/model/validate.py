@@ -106,12 +106,21 @@ class _Checker:
     def problems(self, rows: list[Mapping[str, Any]]) -> dict[int, list[tuple[str, str, Any]]]:
         """Row index -> (field, expected, got) of each problem; rows without any are absent."""
         found: dict[int, list[tuple[str, str, Any]]] = defaultdict(list)
+        columns: dict[str, list[Any]] = {}
+
+        def column_of(name: str) -> list[Any]:
+            if name not in columns:
+                columns[name] = [r.get(name) for r in rows]
+            return columns[name]
+
         for name, prop in self.declared.items():
             if prop.required:
-                for i in [i for i, r in enumerate(rows) if r.get(name) in (None, "")]:
-                    found[i].append((name, f"a value ({prop.kind.value})", None))
+                column = column_of(name)
+                if None in column or "" in column:  # a scan in C; rows are found only then
+                    for i in [i for i, v in enumerate(column) if v is None or v == ""]:
+                        found[i].append((name, f"a value ({prop.kind.value})", None))
         for name in set().union(*rows) - self.skip:
-            column = [r.get(name) for r in rows]
+            column = column_of(name)
             if self._column_fits(name, column):
                 continue
             try:
