@@ -208,15 +208,18 @@ class _Payload:
         return ", ".join([fixed, *(f"`{name}`: r[{first + i}]"
                                    for i, name in enumerate(self.columns))])
 
-    def sets(self, var: str, keep: bool) -> str:
-        """SET items: ``keep`` (an update) gives every property column, where a missing value
-        keeps the stored one, as ``+=`` does; both give the ``others`` map."""
+    def extra(self, var: str) -> str:
+        """The SET item of the ``others`` map (properties the model does not declare), or
+        "" when the batch has none."""
+        return f"{var} += r[{self.width + 1 + len(self.columns)}]" if self.others else ""
+
+    def updates(self, var: str) -> str:
+        """The SET items of an update: each property column, where a missing value keeps the
+        stored one (as ``+=`` does), then the ``others`` map."""
         first = self.width + 1
         items = [f"{var}.`{name}` = coalesce(r[{first + i}], {var}.`{name}`)"
-                 for i, name in enumerate(self.columns)] if keep else []
-        if self.others:
-            items.append(f"{var} += r[{first + len(self.columns)}]")
-        return ", ".join(items)
+                 for i, name in enumerate(self.columns)]
+        return ", ".join(filter(None, [*items, self.extra(var)]))
 
 
 class CypherStore:
@@ -271,20 +274,20 @@ class CypherStore:
         def create(payload: _Payload) -> str:
             props = payload.created("uid: r[0], created_at: $now, updated_at: $now, "
                                     "content_hash: r[1]")
-            others = payload.sets("n", keep=False)
+            extra = payload.extra("n")
             return (f"UNWIND $rows AS r CREATE (n:{':'.join(spec.labels)} {{{props}}})"
-                    + (f" SET {others}" if others else ""))
+                    + (f" SET {extra}" if extra else ""))
 
         # a node may come back with another sub-label (a Customer as a Supplier, or as a
         # plain Party): an update sets its label and removes the others under the same key
-        others = [o.name for o in model.LABELS.values()
-                  if o.key_label == key and o.name not in (key, spec.name)]
+        siblings = [o.name for o in model.LABELS.values()
+                    if o.key_label == key and o.name not in (key, spec.name)]
         relabel = (f", n:{spec.name}" if spec.parent else "") + \
-            (f" REMOVE n:{':'.join(others)}" if others else "")
+            (f" REMOVE n:{':'.join(siblings)}" if siblings else "")
 
         def update(payload: _Payload) -> str:
             sets = ", ".join(filter(None, ["n.content_hash = r[1], n.updated_at = $now",
-                                           payload.sets("n", keep=True)]))
+                                           payload.updates("n")]))
             return f"UNWIND $rows AS r MATCH (n:{key} {{uid: r[0]}}) SET {sets}{relabel}"
 
         read = f"UNWIND $uids AS u MATCH (n:{key} {{uid: u}}) RETURN n.uid, n.content_hash"
@@ -355,13 +358,13 @@ class CypherStore:
                   f"WHERE a.uid = r[0] WITH r, x, a WHERE a:{start} ")}
 
         def create(payload: _Payload) -> str:
-            others = payload.sets("x", keep=False)
-            return (match + f"CREATE (a)-[x:{rel_type} {{{payload.created('content_hash: r[2]')}}}]"
-                    f"->(b) " + (f"SET {others} " if others else "") + "RETURN count(x)")
+            props, extra = payload.created("content_hash: r[2]"), payload.extra("x")
+            return (match + f"CREATE (a)-[x:{rel_type} {{{props}}}]->(b) "
+                    + (f"SET {extra} " if extra else "") + "RETURN count(x)")
 
         def update(payload: _Payload) -> str:
             items = ", ".join(filter(None, ["x.content_hash = r[2]",
-                                            payload.sets("x", keep=True)]))
+                                            payload.updates("x")]))
             return f"SET {items} RETURN count(x)"
 
         # most relationships have no properties: those are written bare, with no hash to store

@@ -97,26 +97,26 @@ def clean_props(props: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in props.items() if k not in HIDDEN_PROPS and not k.startswith("_")}
 
 
-def check_labels(names: Iterable[str] | None) -> list[str] | None:
-    """Model labels only, or a message naming the bad one and the choices."""
+def _checked(names: Iterable[str] | None, known: Iterable[str], what: str) -> list[str] | None:
+    """``names`` when each is one of ``known``, else a message naming the bad one and the
+    choices; None for no names."""
     if not names:
         return None
-    names = list(names)
+    names, known = list(names), list(known)
     for name in names:
-        if name not in model.LABELS:
-            raise ErmError(f"unknown label {name!r}; choose from {', '.join(model.LABELS)}")
+        if name not in known:
+            raise ErmError(f"unknown {what} {name!r}; choose from {', '.join(known)}")
     return names
+
+
+def check_labels(names: Iterable[str] | None) -> list[str] | None:
+    """Model labels only."""
+    return _checked(names, model.LABELS, "label")
 
 
 def check_types(names: Iterable[str] | None) -> list[str] | None:
-    if not names:
-        return None
-    names = list(names)
-    for name in names:
-        if name not in model.RELATIONSHIPS:
-            raise ErmError(f"unknown relationship type {name!r}; choose from "
-                           f"{', '.join(model.RELATIONSHIPS)}")
-    return names
+    """Model relationship types only."""
+    return _checked(names, model.RELATIONSHIPS, "relationship type")
 
 
 # -- finding nodes -----------------------------------------------------------------------------
