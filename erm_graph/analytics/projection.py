@@ -3,7 +3,7 @@
 Nodes are keyed by ``uid`` and carry ``label`` and ``name``; an edge carries its relationship
 ``type`` and a ``weight`` (the number of relationships it stands for). Employees and the
 parties or contacts they met are also joined by ``MET`` edges derived from interactions
-(``(p)-[:HAD]->(:Interaction)-[:WITH]->(e)``), weighted by the count.
+(``(p)-[:HAD]->(i:Interaction)-[:WITH]->(e)``), weighted by the number of interactions.
 """
 
 from __future__ import annotations
@@ -50,9 +50,11 @@ def project(store: GraphStore, labels: Iterable[str] = NETWORK_LABELS,
             if _covered(la, keep) and _covered(lb, keep):
                 _add(graph, a, la, na, b, lb, nb, rel.name, 1)
     if interactions and "Employee" in keep and ("Party" in keep or "Contact" in keep):
+        # count(i), not count(*): FalkorDB collapses a middle node that nothing refers to, and
+        # every weight came out 1 (docs/queries.md, "Path multiplicity")
         rows = store.run(
-            "MATCH (p)-[:HAD]->(:Interaction)-[:WITH]->(e:Employee) "
-            f"WITH p, e, count(*) AS n{limit} "
+            "MATCH (p)-[:HAD]->(i:Interaction)-[:WITH]->(e:Employee) "
+            f"WITH p, e, count(i) AS n{limit} "
             "RETURN p.uid, last(labels(p)), p.name, e.uid, e.name, n", timeout=timeout).rows
         for p, lp, np_, e, ne, n in rows:
             if _covered(lp, keep):
