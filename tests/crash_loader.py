@@ -1,5 +1,7 @@
-"""A loader process for the crash tests: imports ROWS interactions and their HAD relationships
-in batches, printing ``ACK nodes|rels <rows so far>`` after each acknowledged batch.
+"""A loader process for the crash tests: imports ROWS interactions, their HAD relationships
+(with a property: written by Cypher) and their WITH relationships (bare: written by the
+embedded engine's bulk protocol) in batches, printing ``ACK nodes|rels|with <rows so far>``
+after each acknowledged batch.
 
 With ``--step`` it waits for a line on stdin after each ACK, so that the test, not the speed of
 the machine, decides at which batch it strikes (a fast loader could otherwise finish before
@@ -15,6 +17,7 @@ from erm_graph.store import open_store
 ROWS = 20_000
 BATCH = 5_000
 CUSTOMERS = 300
+EMPLOYEES = 10
 
 
 def interactions() -> list[dict]:
@@ -28,6 +31,14 @@ def had() -> list[dict]:
             for n in range(ROWS)]
 
 
+def with_employees() -> list[dict]:
+    return [{"start": f"int-{n:06d}", "end": f"emp-{n % EMPLOYEES:02d}"} for n in range(ROWS)]
+
+
+def employees() -> list[dict]:
+    return [{"uid": f"emp-{n:02d}", "name": f"Employee {n}"} for n in range(EMPLOYEES)]
+
+
 def customers() -> list[dict]:
     return [{"uid": f"cust-{n:04d}", "name": f"Customer {n}"} for n in range(CUSTOMERS)]
 
@@ -39,6 +50,7 @@ def main(url: str, step: bool = False) -> None:
     store = open_store(url)
     store.ensure_schema()
     store.upsert_nodes("Customer", customers())
+    store.upsert_nodes("Employee", employees())
     done = 0
 
     def ack(kind: str):
@@ -50,9 +62,12 @@ def main(url: str, step: bool = False) -> None:
                 sys.stdin.readline()
         return progress
 
-    store.upsert_nodes("Interaction", interactions(), progress=ack("nodes"))
+    made = store.upsert_nodes("Interaction", interactions(), progress=ack("nodes"))
     done = 0
     store.upsert_relationships("HAD", "Customer", "Interaction", had(), progress=ack("rels"))
+    done = 0
+    store.upsert_relationships("WITH", "Interaction", "Employee", with_employees(),
+                               progress=ack("with"), new_nodes={"Interaction": made.created_ids})
     print("DONE", flush=True)
     store.close()
 

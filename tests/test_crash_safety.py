@@ -32,7 +32,10 @@ def checksum(store) -> tuple[int, int, str]:
                       "ORDER BY n.uid").rows
     rels = store.run("MATCH (c:Party)-[h:HAD]->(i:Interaction) RETURN c.uid, i.uid, h.batch "
                      "ORDER BY i.uid").rows
-    digest = hashlib.sha256(repr((nodes, rels)).encode()).hexdigest()
+    met = store.run("MATCH (i:Interaction)-[w:WITH]->(e:Employee) RETURN i.uid, e.uid, "
+                    "properties(w) ORDER BY i.uid").rows
+    assert len(met) == len(rels), "WITH and HAD counts differ"
+    digest = hashlib.sha256(repr((nodes, rels, met)).encode()).hexdigest()
     return len(nodes), len(rels), digest
 
 
@@ -42,23 +45,27 @@ def whole_batches(store) -> None:
                   "MATCH ()-[h:HAD]->() RETURN h.batch, count(h)"):
         for batch, count in store.run(query).rows:
             assert count == crash_loader.BATCH, f"batch {batch} is half-written: {count} rows"
+    bare = store.run("MATCH ()-[w:WITH]->() RETURN count(w)").rows[0][0]  # no batch property
+    assert bare % crash_loader.BATCH == 0, f"a batch of WITH is half-written: {bare} in all"
 
 
-def run_loader_and_crash(url: str, data: Path, victim: str, rng: random.Random) -> int:
-    """Start the loader, kill -9 `victim` after a random number of acks; return acked rows."""
+def run_loader_and_crash(url: str, data: Path, victim: str, rng: random.Random
+                         ) -> dict[str, int]:
+    """Start the loader, kill -9 `victim` after a random number of acks; return the acked
+    rows of each kind (nodes, rels, with)."""
     errors = (data.parent / f"{data.name}.stderr").open("w+")
     proc = subprocess.Popen([*LOADER, url, "--step"], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, text=True, cwd=ROOT, stderr=errors)
-    kill_after = rng.randint(1, 2 * crash_loader.ROWS // crash_loader.BATCH - 1)
-    acked_nodes = acks = 0
+    kill_after = rng.randint(1, 3 * crash_loader.ROWS // crash_loader.BATCH - 1)
+    acked: dict[str, int] = {}
+    acks = 0
     assert proc.stdout is not None and proc.stdin is not None
     for line in proc.stdout:
         if not line.startswith("ACK"):
             continue
         _, kind, count = line.split()
         acks += 1
-        if kind == "nodes":
-            acked_nodes = int(count)
+        acked[kind] = int(count)
         proc.stdin.write("\n")  # let the loader go on
         proc.stdin.flush()
         if acks == kill_after:
@@ -77,7 +84,7 @@ def run_loader_and_crash(url: str, data: Path, victim: str, rng: random.Random) 
                     f"{errors.read()[-6000:]}")
     finally:
         errors.close()
-    return acked_nodes
+    return acked
 
 
 def test_kill_9_during_imports_loses_nothing_acknowledged(tmp_path):
@@ -98,7 +105,11 @@ def test_kill_9_during_imports_loses_nothing_acknowledged(tmp_path):
         acked = run_loader_and_crash(url, data, victim, rng)
         store = open_store(url)  # recovers a killed server, or reuses an orphaned one
         nodes = store.run("MATCH (n:Interaction) RETURN count(n)").rows[0][0]
-        assert nodes >= acked, f"seed {seed}, run {run}: {acked} acked but {nodes} stored"
+        met = store.run("MATCH ()-[w:WITH]->() RETURN count(w)").rows[0][0]
+        assert nodes >= acked.get("nodes", 0), f"seed {seed}, run {run}: {acked} acked but " \
+            f"{nodes} nodes stored"
+        assert met >= acked.get("with", 0), f"seed {seed}, run {run}: {acked} acked but " \
+            f"{met} WITH stored"
         whole_batches(store)
         store.close()
         subprocess.run([*LOADER, url], check=True, cwd=ROOT, capture_output=True)

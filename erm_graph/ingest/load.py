@@ -50,6 +50,12 @@ class Prepared:
     unchanged_relationships: Counter[str] = field(default_factory=Counter)
     #: when reading began: the report's seconds cover reading, checking and writing
     started: float = field(default_factory=time.perf_counter)
+    #: tokens of interrupted loads of these files: their rows were checked in full this time
+    settled: list[str] = field(default_factory=list)
+
+    def _fingerprinted(self) -> bool:
+        return any(model.FINGERPRINT in row for rows in self.batch.nodes.values()
+                   for row in rows)
 
     @property
     def total(self) -> int:
@@ -65,12 +71,18 @@ class Prepared:
         if dry_run:
             report = plan(store, self.batch)
         else:
+            names = [Path(f).name for f in self.files]
+            # a fingerprint hides a row's relationships from the next load: mark the load
+            # under way until they are written too (see CypherStore.begin_load)
+            token = store.begin_load(names) if self._fingerprinted() else ""
             try:
                 report = write_batch(store, self.batch, check=False, progress=progress)
             except ErmError as exc:
                 record_write(store, "load", ", ".join(self.files), outcome="failed",
                              detail={"error": str(exc)[:2000], "records": self.total})
                 raise
+            if token or self.settled:
+                store.end_load(token, names, self.settled)
         for label, count in self.unchanged_nodes.items():
             report.labels[label].unchanged += count
         for rel_type, count in self.unchanged_relationships.items():
@@ -114,8 +126,13 @@ def prepare(store: GraphStore, paths: Sequence[str | Path], *, fmt: str = "auto"
     seen: dict[tuple, dict] = {}
     unchanged_nodes: Counter[str] = Counter()
     unchanged_relationships: Counter[str] = Counter()
+    # an interrupted load of a file leaves its fingerprints untrustworthy: check it in full
+    pending = store.unfinished_loads()
+    names = {s.path.name for s, _ in sources}
+    settled = [token for token, files in pending.items() if names & set(files)]
+    redo = {name for token in settled for name in pending[token]}
     for source, module in sources:
-        source.stale = store.stale_rows
+        source.stale = None if source.path.name in redo else store.stale_rows
         source.progress = progress
         module.load(source)
         rejects += source.rejects
@@ -131,7 +148,7 @@ def prepare(store: GraphStore, paths: Sequence[str | Path], *, fmt: str = "auto"
     _forget_fingerprints(batch, rejects)
     return Prepared(batch, rejects, notes, [str(s.path) for s, _ in sources],
                     sum(s.rows for s, _ in sources), on_error, unchanged_nodes,
-                    unchanged_relationships, started)
+                    unchanged_relationships, started, settled)
 
 
 def load(store_or_url: GraphStore | str, paths: Sequence[str | Path] | str | Path, *,

@@ -116,11 +116,11 @@ def write_batch(store: GraphStore, batch: GraphBatch, *,
         raise ValidationError(problems)
     store.ensure_schema()
     report = LoadReport()
-    created: dict[str, set[str]] = defaultdict(set)
+    created: dict[str, dict[str, int | None]] = defaultdict(dict)
     for label, rows in batch.nodes.items():
         counts = store.upsert_nodes(label, rows, progress=progress)
-        created[model.label(label).key_label] |= counts.created_uids
-        counts.created_uids = set()
+        created[model.label(label).key_label] |= counts.created_ids
+        counts.created_ids = {}
         report.labels[label] += counts
     for (rel_type, start, end), rows in batch.relationships.items():
         counts = store.upsert_relationships(rel_type, start, end, rows, progress=progress,

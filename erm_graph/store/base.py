@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -22,6 +23,9 @@ from typing import Any, Protocol, runtime_checkable
 
 from erm_graph import model
 from erm_graph.errors import Problem, StoreError
+
+#: The label of the mark a load leaves while it writes (see CypherStore.begin_load)
+PENDING_LOAD = "PendingLoad"
 
 #: Rows per UNWIND batch. Edge loads are bound by index lookups, so size barely matters past
 #: a few thousand; 5k keeps one batch's parameters a few MB.
@@ -56,15 +60,16 @@ class UpsertCounts:
     unchanged: int = 0
     #: relationship rows whose start or end node does not exist: never written, always reported
     missing: list[Problem] = field(default_factory=list)
-    #: uids of the nodes this upsert created: a relationship to one of them cannot exist yet
-    created_uids: set[str] = field(default_factory=set)
+    #: the nodes this upsert created, uid -> engine node id (None where the engine does not
+    #: report ids): a relationship to one of them cannot exist yet
+    created_ids: dict[str, int | None] = field(default_factory=dict)
 
     def __iadd__(self, other: UpsertCounts) -> UpsertCounts:
         self.created += other.created
         self.updated += other.updated
         self.unchanged += other.unchanged
         self.missing += other.missing
-        self.created_uids |= other.created_uids
+        self.created_ids |= other.created_ids
         return self
 
 
@@ -90,11 +95,22 @@ class GraphStore(Protocol):
     def upsert_relationships(self, rel_type: str, start_label: str, end_label: str,
                              rows: Sequence[Mapping[str, Any]], *,
                              progress: Progress | None = None, dry_run: bool = False,
-                             new_nodes: Mapping[str, set[str]] | None = None) -> UpsertCounts:
+                             new_nodes: Mapping[str, Mapping[str, int | None]] | None = None,
+                             ) -> UpsertCounts:
         ...
 
     def stale_rows(self, label: str, uids: Sequence[str], hashes: Sequence[str]) -> list[int]:
         """Indexes of the rows (``uids[i]``, ``hashes[i]``) whose node is missing or differs."""
+
+    def unfinished_loads(self) -> dict[str, list[str]]:
+        """Loads begun and never ended (interrupted): token -> names of the files they read."""
+
+    def begin_load(self, files: Sequence[str]) -> str:
+        """Mark a load of ``files`` as under way; returns its token for :meth:`end_load`."""
+
+    def end_load(self, token: str, files: Sequence[str], settled: Sequence[str] = ()) -> None:
+        """The load ``token`` wrote everything: drop its mark, and take ``files`` off the
+        interrupted loads ``settled`` (this load checked those files' rows in full)."""
 
     def counts(self) -> tuple[dict[str, int], dict[str, int]]:
         """Node count per model label and relationship count per model type."""
@@ -227,6 +243,9 @@ class CypherStore:
 
     engine = "cypher"
     location = ""
+    #: appended to a node CREATE by an engine whose :meth:`_create_bare` uses node ids: it
+    #: returns the ids of the created nodes, in row order, as one list
+    _ids_of_created = ""
 
     # -- provided by each engine -------------------------------------------------------------
     def _execute(self, cypher: str, params: Mapping[str, Any], read_only: bool,
@@ -276,7 +295,14 @@ class CypherStore:
                                     "content_hash: r[1]")
             extra = payload.extra("n")
             return (f"UNWIND $rows AS r CREATE (n:{':'.join(spec.labels)} {{{props}}})"
-                    + (f" SET {extra}" if extra else ""))
+                    + (f" SET {extra}" if extra else "") + self._ids_of_created)
+
+        def created(payload: _Payload, rows: list[list[Any]]) -> dict[str, int | None]:
+            """Create ``rows`` of ``payload``; {uid: node id} of the new nodes."""
+            result = self.run(create(payload), {"rows": rows, "now": now_iso()},
+                              read_only=False)
+            ids = result.rows[0][0] if self._ids_of_created else [None] * len(rows)
+            return dict(zip((r[0] for r in rows), ids, strict=True))
 
         # a node may come back with another sub-label (a Customer as a Supplier, or as a
         # plain Party): an update sets its label and removes the others under the same key
@@ -303,10 +329,8 @@ class CypherStore:
             rows = payload.rows
             if optimistic[0] and enforced:
                 try:
-                    self.run(create(payload), {"rows": rows, "now": now_iso()},
-                             read_only=False)
                     return UpsertCounts(len(rows), 0, len(batch) - len(rows),
-                                        created_uids={r[0] for r in rows})
+                                        created_ids=created(payload, rows))
                 except StoreError as exc:
                     if "unique" not in str(exc).lower() and "already exists" not in str(exc):
                         raise
@@ -315,18 +339,20 @@ class CypherStore:
             new = [r for r in rows if r[0] not in known]
             changed = [r for r in rows if r[0] in known and known[r[0]] != r[1]]
             optimistic[0] = not known and not dry_run
-            for query, todo in ((create(payload), new), (update(payload), changed)):
-                if todo and not dry_run:
-                    self.run(query, {"rows": todo, "now": now_iso()}, read_only=False)
+            ids = created(payload, new) if new and not dry_run else {r[0]: None for r in new}
+            if changed and not dry_run:
+                self.run(update(payload), {"rows": changed, "now": now_iso()},
+                         read_only=False)
             return UpsertCounts(len(new), len(changed), len(batch) - len(new) - len(changed),
-                                created_uids={r[0] for r in new})
+                                created_ids=ids)
 
         return _pipelined(write, rows, progress)
 
     def upsert_relationships(self, rel_type: str, start_label: str, end_label: str,
                              rows: Sequence[Mapping[str, Any]], *,
                              progress: Progress | None = None, dry_run: bool = False,
-                             new_nodes: Mapping[str, set[str]] | None = None) -> UpsertCounts:
+                             new_nodes: Mapping[str, Mapping[str, int | None]] | None = None,
+                             ) -> UpsertCounts:
         """Create or update ``(start)-[rel_type]->(end)`` by the uids of its two ends.
 
         Endpoints are matched in two separate MATCH clauses so each uses its uid index. A row
@@ -336,9 +362,9 @@ class CypherStore:
         timestamps (the nodes have them): most relationships have no properties, and writing
         three for each made loads 1.5x slower on the engine. As for nodes, one read of the
         stored hashes finds the new and changed rows, then new ones are CREATEd and changed
-        ones SET. ``new_nodes`` (uids per key label that this load has just created) spares
-        that read for rows touching a new node: it has no relationships yet. ``dry_run`` only
-        counts.
+        ones SET. ``new_nodes`` (per key label, the nodes this load has just created, uid -> node
+        id as :attr:`UpsertCounts.created_ids`) spares that read for rows touching a new node:
+        it has no relationships yet. ``dry_run`` only counts.
         """
         declared = model.relationship(rel_type).props
         start = model.label(start_label).key_label
@@ -367,11 +393,9 @@ class CypherStore:
                                             payload.updates("x")]))
             return f"SET {items} RETURN count(x)"
 
-        # most relationships have no properties: those are written bare, with no hash to store
-        create_bare = match + f"CREATE (a)-[x:{rel_type}]->(b) RETURN count(x)"
         fresh = self._type_is_empty(rel_type)
-        new_starts = (new_nodes or {}).get(start, set())
-        new_ends = (new_nodes or {}).get(end, set())
+        new_starts = (new_nodes or {}).get(start, {})
+        new_ends = (new_nodes or {}).get(end, {})
 
         def write(batch: Sequence[Mapping[str, Any]]) -> UpsertCounts:
             payload = _Payload.of(batch, ("start", "end"), declared)
@@ -389,10 +413,11 @@ class CypherStore:
                 return UpsertCounts(len(new), len(changed), unchanged)
             created = updated = 0
             if new:
-                bare = all(r[2] is None for r in new)
-                query = create_bare if bare else create(payload)
-                created = self.run(query, {"rows": [r[:2] for r in new] if bare else new},
-                                   read_only=False).rows[0][0]
+                # most relationships have no properties: those are written bare, with no hash
+                created = (self._create_bare(rel_type, start, end, [r[:2] for r in new],
+                                             (new_starts, new_ends))
+                           if all(r[2] is None for r in new) else
+                           self.run(create(payload), {"rows": new}, read_only=False).rows[0][0])
             if changed:
                 updated = self.run(finds[side] + update(payload), {"rows": changed},
                                    read_only=False).rows[0][0]
@@ -401,6 +426,17 @@ class CypherStore:
             return UpsertCounts(created, updated, unchanged, missing)
 
         return _pipelined(write, rows, progress)
+
+    def _create_bare(self, rel_type: str, start: str, end: str, pairs: list[list[str]],
+                     new_ids: tuple[Mapping[str, int | None], Mapping[str, int | None]],
+                     ) -> int:
+        """Create ``(:start {uid: p[0]})-[:rel_type]->(:end {uid: p[1]})`` for every pair
+        whose two ends exist, with no properties; returns how many were created. The pairs
+        are new: no such relationship exists yet. An engine with a faster way overrides it;
+        ``new_ids`` (start side, end side) are the node ids this load's CREATEs reported."""
+        return self.run(f"UNWIND $rows AS r MATCH (a:{start} {{uid: r[0]}}) "
+                        f"MATCH (b:{end} {{uid: r[1]}}) CREATE (a)-[x:{rel_type}]->(b) "
+                        f"RETURN count(x)", {"rows": pairs}, read_only=False).rows[0][0]
 
     def _missing_ends(self, rel_type: str, start: str, end: str,
                       rows: list[list[Any]]) -> list[Problem]:
@@ -443,6 +479,30 @@ class CypherStore:
                             hashes[start:start + size], strict=False))
             stale += self.run(query, {"rows": rows}).rows[0][0]
         return stale
+
+    # -- loads under way -----------------------------------------------------------------------
+    # A loader's fingerprint on a node says "this row is stored as it is", and a re-import
+    # skips such rows, relationships included. Nodes are written before their relationships,
+    # so a load interrupted between the two (Ctrl-C, a killed server) would leave nodes whose
+    # fingerprints hide relationships that were never written. A load therefore leaves a
+    # PendingLoad node while it writes; the next load of one of its files trusts no fingerprint
+    # of that file (it compares every row with the graph and writes what is missing), then
+    # takes the file off the mark. Marks are tiny and not part of the model.
+    def unfinished_loads(self) -> dict[str, list[str]]:
+        return dict(self.run(f"MATCH (m:{PENDING_LOAD}) RETURN m.token, m.files").rows)
+
+    def begin_load(self, files: Sequence[str]) -> str:
+        token = uuid.uuid4().hex
+        self.run(f"CREATE (:{PENDING_LOAD} {{token: $token, files: $files, started_at: $now}})",
+                 {"token": token, "files": list(files), "now": now_iso()}, read_only=False)
+        return token
+
+    def end_load(self, token: str, files: Sequence[str], settled: Sequence[str] = ()) -> None:
+        self.run(f"MATCH (m:{PENDING_LOAD}) WHERE m.token IN $settled "
+                 f"SET m.files = [f IN m.files WHERE NOT f IN $files]",
+                 {"settled": list(settled), "files": list(files)}, read_only=False)
+        self.run(f"MATCH (m:{PENDING_LOAD}) WHERE m.token = $token OR size(m.files) = 0 "
+                 f"DELETE m", {"token": token}, read_only=False)
 
     def counts(self) -> tuple[dict[str, int], dict[str, int]]:
         labels = {name: self.run(f"MATCH (n:{name}) RETURN count(n)").rows[0][0]

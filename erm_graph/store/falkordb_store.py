@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -24,6 +25,7 @@ from falkordb.query_result import QueryResult as QueryResultParser
 
 from erm_graph import model
 from erm_graph.errors import ErmError, QueryTimeout, ReadOnlyError, StoreError
+from erm_graph.store import falkordb_bulk
 from erm_graph.store.base import CypherStore, QueryResult
 from erm_graph.store.embedded_server import AOF_DIR, EmbeddedServer, _binaries
 
@@ -126,6 +128,8 @@ class FalkorDBStore(CypherStore):
             self._db = falkordb.FalkorDB(host=host, port=port, password=password)
         self._graph = self._db.select_graph(graph)
         self._graph_name = graph
+        # one bulk transaction at a time: two would keep making each other's EXEC refuse
+        self._bulk_lock = threading.Lock()
         self._create_graph()
 
     def _create_graph(self) -> None:
@@ -177,6 +181,57 @@ class FalkorDBStore(CypherStore):
             "nodes_created": res.nodes_created, "relationships_created":
             res.relationships_created, "properties_set": res.properties_set,
             "nodes_deleted": res.nodes_deleted})
+
+    # -- bulk relationships ------------------------------------------------------------------------
+    _ids_of_created = " RETURN collect(id(n))"
+
+    def _create_bare(self, rel_type: str, start: str, end: str, pairs: list[list[str]],
+                     new_ids: tuple[Mapping[str, int | None], Mapping[str, int | None]],
+                     ) -> int:
+        """New relationships without properties through ``GRAPH.BULK``, several times faster
+        than Cypher (see :mod:`falkordb_bulk`, which also says why it is safe).
+
+        Only on the embedded server, whose engine version we ship; on any other server, or
+        when other writers keep changing the graph, the portable Cypher does it.
+        """
+        if self._server is not None and pairs:
+            def ids(conn: Any, side: int) -> dict[str, int]:
+                return self._node_ids(conn, (start, end)[side], {p[side] for p in pairs},
+                                      new_ids[side])
+
+            with self._bulk_lock:
+                made = falkordb_bulk.create_edges(self._db.connection, self._graph_name,
+                                                  rel_type, pairs, ids)
+            if made is not None:
+                return made
+        return super()._create_bare(rel_type, start, end, pairs, new_ids)
+
+    def _node_ids(self, conn: Any, key: str, uids: set[str],
+                  reported: Mapping[str, int | None]) -> dict[str, int]:
+        """{uid: internal node id} of the ``key`` nodes with these uids, read on ``conn``.
+
+        Ids a CREATE of this load ``reported`` are only confirmed, by id seek with the uid
+        compared (0.25 s per 200k nodes, half a uid index lookup); the others are looked up.
+        """
+        trusted = {u: reported[u] for u in uids if reported.get(u) is not None}
+        if trusted:
+            held = self._read_on(conn, f"UNWIND $rows AS r WITH r, r[1] AS i MATCH (n) "
+                                       f"WHERE id(n) = i AND n:{key} AND n.uid = r[0] "
+                                       f"RETURN count(n)", {"rows": list(trusted.items())})
+            if held != len(trusted):  # one was deleted or changed meanwhile: look all up
+                trusted = {}
+        rest = sorted(uids - trusted.keys())
+        if rest:
+            found = self._read_on(conn, f"UNWIND $uids AS u OPTIONAL MATCH (n:{key} {{uid: u}}) "
+                                        f"RETURN collect(coalesce(id(n), -1))", {"uids": rest})
+            trusted |= {u: i for u, i in zip(rest, found, strict=True) if i >= 0}
+        return trusted
+
+    def _read_on(self, conn: Any, cypher: str, params: Mapping[str, Any]) -> Any:
+        """The one value a read-only query returns, run on ``conn`` (a watched pipeline)."""
+        raw = conn.execute_command("GRAPH.RO_QUERY", self._graph_name,
+                                   params_header(params) + cypher, "--compact")
+        return QueryResultParser(self._graph, raw).result_set[0][0]
 
     # -- schema ----------------------------------------------------------------------------------
     def _indexed(self) -> set[tuple[str, str]]:
