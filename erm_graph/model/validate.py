@@ -209,9 +209,11 @@ def relationship_problems(type_name: str, start_label: str, end_label: str,
     rows = list(rows)
     found = _Checker(spec.props, skip=("start", "end")).problems(rows)
     for end in ("end", "start"):  # each put first: start, end, then the properties
-        for i in [i for i, r in enumerate(rows)
-                  if not isinstance(r.get(end), str) or not r[end]]:
-            found[i].insert(0, (end, "the uid of an existing node", rows[i].get(end)))
+        column = [r.get(end) for r in rows]
+        if set(map(type, column)) <= {str} and "" not in column:  # in C: rows only if not
+            continue
+        for i in [i for i, v in enumerate(column) if not isinstance(v, str) or not v]:
+            found[i].insert(0, (end, "the uid of an existing node", column[i]))
     return problems + [
         Problem(f"{where} {i + 1} ({type_name} {rows[i].get('start')!r}->"
                 f"{rows[i].get('end')!r})", *problem)

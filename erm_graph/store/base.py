@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from operator import itemgetter
 from typing import Any, Protocol, runtime_checkable
 
 from erm_graph import model
@@ -197,6 +198,9 @@ class _Payload:
         stored."""
         nodes = label is not None
         names = set().union(*batch) - set(keys) - set(model.ANNOTATIONS)
+        if not names and not nodes:  # bare relationships, most of a load: ends only, in C
+            ends = dict.fromkeys(zip(*(map(itemgetter(k), batch) for k in keys), strict=True))
+            return cls([[*key, None] for key in ends], len(keys), [], False)
         columns, others = sorted(names & set(declared)), sorted(names - set(declared))
         skip = {*keys, *model.ANNOTATIONS}
         found: dict[tuple, list[Any]] = {}

@@ -24,6 +24,7 @@ from __future__ import annotations
 import struct
 from array import array
 from collections.abc import Callable, Iterable
+from itertools import chain
 from typing import Any
 
 import redis
@@ -40,10 +41,7 @@ Ids = Callable[[Any, int], dict[str, int]]
 def edges_token(rel_type: str, pairs: Iterable[tuple[int, int]]) -> bytes:
     """One ``GRAPH.BULK`` relationship token: ``rel_type`` edges between node ids, no
     properties. The ids go in this machine's byte order, which is the embedded server's."""
-    ids = array("Q")
-    for start, end in pairs:
-        ids.append(start)
-        ids.append(end)
+    ids = array("Q", chain.from_iterable(pairs))
     return rel_type.encode() + b"\0" + struct.pack("<I", 0) + ids.tobytes()
 
 
@@ -59,7 +57,9 @@ def create_edges(conn: redis.Redis, graph: str, rel_type: str, pairs: list[list[
             try:
                 pipe.watch(graph)
                 starts, ends = ids(pipe, 0), ids(pipe, 1)
-                edges = [(starts[s], ends[e]) for s, e in pairs if s in starts and e in ends]
+                find_start, find_end = starts.get, ends.get
+                edges = [(a, b) for s, e in pairs
+                         if (a := find_start(s)) is not None and (b := find_end(e)) is not None]
                 if not edges:
                     return 0
                 pipe.multi()

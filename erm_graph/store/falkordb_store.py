@@ -213,7 +213,7 @@ class FalkorDBStore(CypherStore):
         Ids a CREATE of this load ``reported`` are only confirmed, by id seek with the uid
         compared (0.25 s per 200k nodes, half a uid index lookup); the others are looked up.
         """
-        trusted = {u: reported[u] for u in uids if reported.get(u) is not None}
+        trusted = {u: i for u in uids if (i := reported.get(u)) is not None}
         if trusted:
             held = self._read_on(conn, f"UNWIND $rows AS r WITH r, r[1] AS i MATCH (n) "
                                        f"WHERE id(n) = i AND n:{key} AND n.uid = r[0] "
