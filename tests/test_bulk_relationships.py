@@ -7,11 +7,16 @@ concurrent user could, and check that no edge joins a node other than the one na
 
 from __future__ import annotations
 
+import os
+import signal
+
 import falkordb
 import pytest
 
+from erm_graph.errors import StoreError
 from erm_graph.ingest import GraphBatch, write_batch
 from erm_graph.store import falkordb_bulk, open_store
+from erm_graph.store.embedded_server import PID
 
 CALL = {"kind": "call", "at": "2026-01-02T10:00:00"}
 
@@ -119,3 +124,22 @@ def test_ids_the_load_did_not_create_are_looked_up(embedded):
          {"start": "c2", "end": "nowhere"}])
     assert had(embedded) == [["c1", "x0"], ["c2", "x1"]]
     assert counts.created == 2 and [p.got for p in counts.missing] == ["nowhere"]
+
+
+def test_a_server_killed_during_the_transaction_is_restarted_and_the_write_reported(embedded):
+    ids = interactions(embedded, 2)
+    real = embedded._node_ids
+
+    def crash(conn, key, uids, reported):
+        os.kill(int((embedded._server.data_dir / PID).read_text()), signal.SIGKILL)
+        return real(conn, key, uids, reported)
+
+    embedded._node_ids = crash
+    with pytest.raises(StoreError, match="stopped during a write and was restarted"):
+        embedded.upsert_relationships("HAD", "Customer", "Interaction",
+                                      [{"start": "c1", "end": "x0"}],
+                                      new_nodes={"Interaction": ids})
+    embedded._node_ids = real
+    embedded.upsert_relationships("HAD", "Customer", "Interaction",
+                                  [{"start": "c1", "end": "x0"}], new_nodes={"Interaction": ids})
+    assert had(embedded) == [["c1", "x0"]]

@@ -146,17 +146,21 @@ class FalkorDBStore(CypherStore):
         try:
             return self._once(cypher, params, read_only, timeout)
         except redis.ConnectionError:
-            # The embedded server died (crash, kill -9): restart it from its AOF. Only reads
-            # are retried; a write may or may not have been applied before the crash.
-            if self._server is None:
-                raise StoreError(f"lost the connection to {self.location}") from None
-            self._server.ensure_running()
-            self._db.connection.connection_pool.reset()
-            if not read_only:
-                raise StoreError("the embedded server stopped during a write and was "
-                                 "restarted; run the write again (upserts are idempotent)")\
-                    from None
+            # Only reads are retried; a write may or may not have been applied before the crash.
+            self._recover(read_only)
             return self._once(cypher, params, read_only, timeout)
+
+    def _recover(self, read_only: bool) -> None:
+        """After a lost connection: restart the embedded server from its AOF (crash, kill -9).
+        Raises :class:`StoreError` for a write, which may or may not have been applied, and
+        for a server we do not run."""
+        if self._server is None:
+            raise StoreError(f"lost the connection to {self.location}") from None
+        self._server.ensure_running()
+        self._db.connection.connection_pool.reset()
+        if not read_only:
+            raise StoreError("the embedded server stopped during a write and was "
+                             "restarted; run the write again (upserts are idempotent)") from None
 
     def _once(self, cypher: str, params: Mapping[str, Any], read_only: bool,
               timeout: float | None) -> QueryResult:
@@ -199,9 +203,14 @@ class FalkorDBStore(CypherStore):
                 return self._node_ids(conn, (start, end)[side], {p[side] for p in pairs},
                                       new_ids[side])
 
-            with self._bulk_lock:
-                made = falkordb_bulk.create_edges(self._db.connection, self._graph_name,
-                                                  rel_type, pairs, ids)
+            try:
+                with self._bulk_lock:
+                    made = falkordb_bulk.create_edges(self._db.connection, self._graph_name,
+                                                      rel_type, pairs, ids)
+            except redis.ConnectionError:
+                self._recover(read_only=False)  # raises: a write is never retried blindly
+            except redis.ResponseError as exc:
+                raise _translate(exc, False) from None
             if made is not None:
                 return made
         return super()._create_bare(rel_type, start, end, pairs, new_ids)
