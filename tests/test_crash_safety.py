@@ -44,7 +44,11 @@ def whole_batches(store) -> None:
     for query in ("MATCH (n:Interaction) RETURN n.batch, count(n)",
                   "MATCH ()-[h:HAD]->() RETURN h.batch, count(h)"):
         for batch, count in store.run(query).rows:
-            assert count == crash_loader.BATCH, f"batch {batch} is half-written: {count} rows"
+            # A group of 0 rows is no batch at all: Cypher never makes one, but a reader
+            # racing a write on FalkorDB 4.16 once in about 25 runs got [None, 0]
+            if count:
+                assert count == crash_loader.BATCH, \
+                    f"batch {batch} is half-written: {count} rows"
     bare = store.run("MATCH ()-[w:WITH]->() RETURN count(w)").rows[0][0]  # no batch property
     assert bare % crash_loader.BATCH == 0, f"a batch of WITH is half-written: {bare} in all"
 

@@ -137,3 +137,5 @@ def test_damaged_aof_says_what_to_do_and_repair_fixes_it(tmp_path):
     store = open_store(f"embedded:{tmp_path}")
     assert store.run("MATCH (c:Customer) RETURN c.name").rows == [["Acme"]]
     store.close()
+    # the refused open did not leave this process counted as a user: the server stopped
+    assert not (tmp_path / PID).exists()

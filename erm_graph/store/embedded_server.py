@@ -101,8 +101,18 @@ class EmbeddedServer:
             fcntl.flock(self._clients_fd, fcntl.LOCK_SH)
             if not self._alive():
                 self._start()
+        except BaseException:
+            # a user that never got the server must not count as one: its shared lock would
+            # keep the next server of this process from ever being stopped
+            self._drop_clients_lock()
+            raise
         finally:
             os.close(fd)
+
+    def _drop_clients_lock(self) -> None:
+        if self._clients_fd is not None:
+            os.close(self._clients_fd)  # closing the file releases its flock
+            self._clients_fd = None
 
     def ensure_running(self) -> None:
         """After a lost connection: restart the server if it died (the data is in the AOF)."""
@@ -126,8 +136,7 @@ class EmbeddedServer:
                 return  # another process still uses the server
             self.stop()
         finally:
-            os.close(self._clients_fd)
-            self._clients_fd = None
+            self._drop_clients_lock()
             os.close(fd)
 
     def stop(self) -> None:

@@ -1,17 +1,19 @@
 """New relationships through FalkorDB's bulk protocol (``GRAPH.BULK``), safely.
 
-Why: creating a relationship with Cypher costs the engine two index lookups and an edge
-insert per row, about 1.1 s per 200k rows and type; ``GRAPH.BULK`` inserts the same edges
-from pairs of node ids in about 0.1 s. It is the protocol of falkordb-bulk-loader, and
-without its ``BEGIN`` token it adds to an existing graph.
+Why: creating a relationship with Cypher costs the engine two uid index lookups and an
+edge insert per row; ``GRAPH.BULK`` inserts edges from pairs of node ids, about 0.1 s per
+200k. It is the protocol of falkordb-bulk-loader, and without its ``BEGIN`` token it adds to
+an existing graph.
 
 The catch: the protocol trusts the ids it is given. It checks nothing, so an edge sent
 with the id of a node that was deleted meanwhile would join whatever node takes that id
-next. The ids are therefore read and used inside one Redis optimistic transaction: ``WATCH``
-the graph key, read the ids by uid (a read does not touch the key), then ``MULTI`` /
-``GRAPH.BULK`` / ``EXEC``. Any write to the graph in between, by any client, makes ``EXEC``
-refuse, and the batch is tried again. So an edge only ever joins the nodes whose uids it
-was asked for, as the Cypher path does.
+next (the engine reuses ids). The ids are therefore read and used inside one Redis
+optimistic transaction: ``WATCH`` the graph key, read the ids (a read does not touch the
+key), then ``MULTI`` / ``GRAPH.BULK`` / ``EXEC``. Any write to the graph in between, by any
+client, makes ``EXEC`` refuse, and the batch is tried again. So an edge only ever joins the
+nodes whose uids it was asked for, as the Cypher path does. Reading the ids is most of the
+cost that remains (see ``FalkorDBStore._node_ids``): one relationship type of 200k rows
+went from about 1.5 s to 1.0 s in a load, and about 15% faster at 1M rows.
 
 Binary format of one relationship token (see FalkorDB's ``src/bulk_insert/bulk_insert.c``):
 the type name NUL-terminated, a 4-byte property count (0 here), then for each edge the

@@ -130,7 +130,11 @@ class FalkorDBStore(CypherStore):
         self._graph_name = graph
         # one bulk transaction at a time: two would keep making each other's EXEC refuse
         self._bulk_lock = threading.Lock()
-        self._create_graph()
+        try:
+            self._create_graph()
+        except BaseException:
+            self.close()  # a store that failed to open must not keep the server up
+            raise
 
     def _create_graph(self) -> None:
         """Reads on a graph key that does not exist yet fail, so make it exist (it is cheap)."""
