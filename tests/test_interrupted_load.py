@@ -8,10 +8,18 @@ load of the same file counts as unchanged and never writes.
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import pytest
 
 from erm_graph import load
 from erm_graph.ingest import GraphBatch, write_batch
+from erm_graph.store import open_store
 
 MAPPING = """\
 tables:
@@ -80,3 +88,37 @@ def test_each_file_of_an_interrupted_load_is_settled_by_its_own_next_load(store,
     report = load(store, [b], mapping=mapping)
     assert report.types["HAD"].created == 30
     assert had(store) == 60 and store.unfinished_loads() == {}
+
+
+def test_an_import_job_killed_after_its_nodes_is_completed_by_its_next_run(tmp_path):
+    """The real thing: `erm load` in a process of its own, kill -9 once its nodes are in."""
+    rows = 60_000
+    (tmp_path / "map.yaml").write_text(MAPPING)
+    csv_file = tmp_path / "calls-big.csv"
+    csv_file.write_text("id,customer,kind,at\n" + "".join(
+        f"x{i},c{1 + i % 2},call,2026-01-0{1 + i % 9} 10:00\n" for i in range(rows)))
+    url = f"embedded:{tmp_path / 'db'}"
+    reader = open_store(url)  # keeps the server up, and watches
+    try:
+        batch = GraphBatch()
+        for c in ("c1", "c2"):
+            batch.add_node("Customer", {"uid": c, "name": c})
+        write_batch(reader, batch)
+        command = [str(Path(sys.executable).parent / "erm"), "--db", url, "load",
+                   str(csv_file), "--mapping", str(tmp_path / "map.yaml")]
+        job = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and job.poll() is None:
+            nodes = reader.run("MATCH (n:Interaction) RETURN count(n)").rows[0][0]
+            if nodes == rows:
+                os.kill(job.pid, signal.SIGKILL)
+                break
+            time.sleep(0.005)
+        job.wait(timeout=60)
+        assert job.returncode == -signal.SIGKILL, "the load ended before it could be killed"
+        assert had(reader) < rows, "the load wrote its relationships before it was killed"
+        assert reader.unfinished_loads(), "the killed load left no mark"
+        subprocess.run(command, check=True, capture_output=True, timeout=300)
+        assert had(reader) == rows and reader.unfinished_loads() == {}
+    finally:
+        reader.close()
