@@ -293,6 +293,7 @@ def _finish(source: Source, table: _Table, rows: list[_Keyed], rejects: list[Rej
             source.unchanged_nodes.update(r[4] for r in unchanged)
         for rel in table.rels:
             source.unchanged_relationships[rel.type] += rel.count([r[1] for r in unchanged])
+        source.skipped_uids[model.label(table.label).key_label].update(r[2] for r in unchanged)
         rows = [rows[i] for i in stale]
     if rows:
         _add(source, table, rows)

@@ -124,6 +124,7 @@ def prepare(store: GraphStore, paths: Sequence[str | Path], *, fmt: str = "auto"
     rejects: list[Reject] = []
     batch = GraphBatch()
     seen: dict[tuple, dict] = {}
+    skipped: dict[str, set[str]] = {}
     unchanged_nodes: Counter[str] = Counter()
     unchanged_relationships: Counter[str] = Counter()
     # an interrupted load of a file leaves its fingerprints untrustworthy: check it in full
@@ -139,10 +140,14 @@ def prepare(store: GraphStore, paths: Sequence[str | Path], *, fmt: str = "auto"
         notes += source.notes
         unchanged_nodes += source.unchanged_nodes
         unchanged_relationships += source.unchanged_relationships
+        for key, uids in source.skipped_uids.items():
+            skipped.setdefault(key, set()).update(uids)
         if len(sources) == 1 and _distinct(source.batch):
             batch = source.batch  # one source, no key twice: nothing to merge or compare
         else:
             rejects += _merge(batch, source.batch, seen)
+    if skipped:
+        rejects += _against_stored(store, batch, skipped, unchanged_nodes)
     rejects += _model_rejects(batch)
     rejects += _dangling_rejects(store, batch)
     _forget_fingerprints(batch, rejects)
@@ -246,6 +251,45 @@ def _distinct(batch: GraphBatch) -> bool:
     return (all(len(set(uids)) == len(uids) for uids in keys.values())
             and all(len({(r.get("start"), r.get("end")) for r in rows}) == len(rows)
                     for rows in batch.relationships.values()))
+
+
+def _against_stored(store: GraphStore, batch: GraphBatch, skipped: dict[str, set[str]],
+                    unchanged: Counter[str]) -> list[Reject]:
+    """Compare with the stored node each record whose uid a row left out as unchanged has
+    too (a row of another table or file of this load), as :func:`_merge` compares two rows:
+    a record whose properties the node holds already adds nothing, one with other values is
+    rejected.
+
+    The stored node is that row's version, so the load decides as it did when both rows were
+    read. Without this, re-loading two files that share a uid wrote the second one's version
+    over the first's, and the next load back again.
+    """
+    rejects = []
+    for label, rows in list(batch.nodes.items()):
+        key = model.label(label).key_label if label in model.LABELS else label
+        twins = skipped.get(key)
+        hits = [i for i, r in enumerate(rows) if r.get("uid") in twins] if twins else []
+        if not hits:
+            continue
+        stored = dict(store.run(f"UNWIND $uids AS u MATCH (n:{key} {{uid: u}}) "
+                                f"RETURN n.uid, properties(n)",
+                                {"uids": [rows[i]["uid"] for i in hits]}).rows)
+        gone = set()
+        for i in hits:
+            row, first = rows[i], stored.get(rows[i]["uid"])
+            if first is None:
+                continue  # deleted since: this record writes it again
+            gone.add(i)
+            # only what the record sets: the node may hold more, from other loads
+            if any(first.get(k) != v for k, v in row.items()
+                   if k not in ("source", *model.ANNOTATIONS)):
+                rejects.append(Reject(label, Problem(
+                    _where(row, label), "uid", f"unique in the load: {first.get('source')} "
+                    "has the same uid with other values", row["uid"]), row))
+            else:
+                unchanged[label] += 1
+        batch.nodes[label] = [r for i, r in enumerate(rows) if i not in gone]
+    return rejects
 
 
 def _differs(a: dict[str, Any], b: dict[str, Any]) -> bool:

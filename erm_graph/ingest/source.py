@@ -12,7 +12,7 @@ import codecs
 import csv
 import io
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,6 +83,9 @@ class Source:
     #: records a loader left out because their fingerprint shows them already stored as is
     unchanged_nodes: Counter[str] = field(default_factory=Counter)
     unchanged_relationships: Counter[str] = field(default_factory=Counter)
+    #: per key label, the uids of those nodes: another table's or file's row with one of
+    #: them is compared with the stored node, as two rows of a load are compared
+    skipped_uids: defaultdict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
 
     @property
     def name(self) -> str:
