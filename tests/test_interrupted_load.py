@@ -71,6 +71,8 @@ def test_the_next_load_writes_what_an_interrupted_one_left_out(store, files, mon
 
     again = load(store, [a], mapping=mapping)
     assert again.types["HAD"].created == 30 and again.labels["Interaction"].unchanged == 30
+    assert any("calls-a.csv: an earlier load of this file was interrupted" in note
+               for note in again.notes)
     assert had(store) == 30 and store.unfinished_loads() == {}
 
     third = load(store, [a], mapping=mapping)  # fingerprints are trusted again
@@ -118,6 +120,9 @@ def test_an_import_job_killed_after_its_nodes_is_completed_by_its_next_run(tmp_p
         assert job.returncode == -signal.SIGKILL, "the load ended before it could be killed"
         assert had(reader) < rows, "the load wrote its relationships before it was killed"
         assert reader.unfinished_loads(), "the killed load left no mark"
+        status = subprocess.run([*command[:3], "status"], check=True, capture_output=True,
+                                text=True, timeout=60).stdout
+        assert "Loads under way or interrupted: calls-big.csv." in " ".join(status.split())
         subprocess.run(command, check=True, capture_output=True, timeout=300)
         assert had(reader) == rows and reader.unfinished_loads() == {}
     finally:

@@ -46,10 +46,16 @@ def status(ctx: typer.Context) -> None:
     """Show the engine, where the data lives, and node/relationship counts per label and type."""
     with opened_store(ctx) as store:
         labels, types = store.counts()
+        pending = store.unfinished_loads()
         console.print(f"[bold]Engine:[/] {describe(store)}")
     grid = Table.grid(padding=(0, 4))
     grid.add_row(_count_table("Label", labels), _count_table("Relationship", types))
     console.print(grid)
+    files = sorted({name for names in pending.values() for name in names})
+    if files:
+        console.print(f"[yellow]Loads under way or interrupted:[/] {', '.join(files)}. "
+                      "If no load is running, load these files again: the next load of "
+                      "each writes what is missing.")
 
 
 def _count_table(title: str, counts: dict[str, int]) -> Table:

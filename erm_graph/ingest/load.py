@@ -131,7 +131,9 @@ def prepare(store: GraphStore, paths: Sequence[str | Path], *, fmt: str = "auto"
     pending = store.unfinished_loads()
     names = {s.path.name for s, _ in sources}
     settled = [token for token, files in pending.items() if names & set(files)]
-    redo = {name for token in settled for name in pending[token]}
+    redo = names & {name for token in settled for name in pending[token]}
+    notes += [f"{name}: an earlier load of this file was interrupted before it wrote "
+              "everything; every row was compared with the graph" for name in sorted(redo)]
     for source, module in sources:
         source.stale = None if source.path.name in redo else store.stale_rows
         source.progress = progress
