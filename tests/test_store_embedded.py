@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -139,3 +140,40 @@ def test_damaged_aof_says_what_to_do_and_repair_fixes_it(tmp_path):
     store.close()
     # the refused open did not leave this process counted as a user: the server stopped
     assert not (tmp_path / PID).exists()
+
+
+def test_no_batch_of_a_load_declares_a_property_key_or_type(tmp_path, monkeypatch):
+    """FalkorDB writes a new key to the AOF with the effects of the query that planned it
+    first; two batches run at once, so a batch that declared a key could reach the AOF after
+    one that used it, and a restart would then shift the keys (found by the crash tests:
+    `batch` holding amounts). Every key and type a load uses is declared before its batches:
+    each batch finds all of its keys already known."""
+    from erm_graph.ingest import GraphBatch, write_batch
+
+    store = open_store(f"embedded:{tmp_path}")
+    checked = []
+    run = type(store)._execute
+
+    def checking(self, cypher, params, read_only, timeout):
+        rows = params.get("rows")
+        if not read_only and cypher.startswith("UNWIND $rows") and rows:
+            known = {r[0] for r in run(self, "CALL db.propertyKeys()", {}, True, None).rows}
+            types = {r[0] for r in run(self, "CALL db.relationshipTypes()", {}, True,
+                                       None).rows}
+            used = set().union(*(r[-1] for r in rows if isinstance(r[-1], dict)))
+            used |= {name.strip("`") for name in re.findall(r"`(\w+)`:", cypher)}
+            assert used <= known, f"a batch declares {used - known}"
+            assert all(t in types for t in re.findall(r"\[x:(\w+)", cypher))
+            checked.append(cypher)
+        return run(self, cypher, params, read_only, timeout)
+
+    monkeypatch.setattr(type(store), "_execute", checking)
+    batch = GraphBatch()
+    for i in range(12_000):
+        batch.add_node("Customer", {"uid": f"c{i}", "name": f"C{i}", "tier": 1,
+                                    "loyalty code": f"L{i}"})  # not in the model: a map key
+        batch.add_relationship("KNOWS", "Customer", f"c{i}", "Customer", f"c{(i + 1) % 12_000}",
+                               strength=0.5)
+    write_batch(store, batch, check=False)
+    assert len(checked) >= 6  # the node and relationship batches were all looked at
+    store.close()

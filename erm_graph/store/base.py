@@ -166,6 +166,11 @@ def _pipelined(write: Callable[[Sequence[Any]], UpsertCounts], rows: Sequence[An
     return counts
 
 
+def _keys(rows: Sequence[Mapping[str, Any]]) -> set[str]:
+    """The property names of ``rows``: every key but the annotations."""
+    return set().union(*rows) - set(model.ANNOTATIONS)
+
+
 def expand_from(rows: Sequence[Sequence[Any]]) -> str:
     """``"s"`` or ``"e"``: the end of these relationship rows ([start, end, ...]) with more
     distinct uids."""
@@ -272,6 +277,10 @@ class CypherStore:
     def _type_is_empty(self, rel_type: str) -> bool:
         return self.run(f"MATCH ()-[x:{rel_type}]->() RETURN count(x)").rows[0][0] == 0
 
+    def _declare(self, keys: set[str], rel_type: str | None = None) -> None:
+        """Make property ``keys`` (and ``rel_type``) known to the engine before batches that
+        use them run two at a time; nothing to do unless an engine needs it."""
+
     def _uid_is_enforced(self, label: str) -> bool:
         """Whether the engine refuses a second node of ``label`` with the same uid right now.
 
@@ -350,6 +359,8 @@ class CypherStore:
             return UpsertCounts(len(new), len(changed), len(batch) - len(new) - len(changed),
                                 created_ids=ids)
 
+        if not dry_run:
+            self._declare(_keys(rows) | set(model.SYSTEM_PROPS))
         return _pipelined(write, rows, progress)
 
     def upsert_relationships(self, rel_type: str, start_label: str, end_label: str,
@@ -429,6 +440,8 @@ class CypherStore:
                        if created < len(new) else [])
             return UpsertCounts(created, updated, unchanged, missing)
 
+        if not dry_run:
+            self._declare(_keys(rows) - {"start", "end"} | {"content_hash"}, rel_type)
         return _pipelined(write, rows, progress)
 
     def _create_bare(self, rel_type: str, start: str, end: str, pairs: list[list[str]],
