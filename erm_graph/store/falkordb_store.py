@@ -217,8 +217,9 @@ class FalkorDBStore(CypherStore):
     def _create_bare(self, rel_type: str, start: str, end: str, pairs: list[list[str]],
                      new_ids: tuple[Mapping[str, int | None], Mapping[str, int | None]],
                      ) -> int:
-        """New relationships without properties through ``GRAPH.BULK``, several times faster
-        than Cypher (see :mod:`falkordb_bulk`, which also says why it is safe).
+        """New relationships without properties through ``GRAPH.BULK`` (see
+        :mod:`falkordb_bulk`, which says why it is safe): with the reads of node ids it needs,
+        a type of 200k new relationships took 1.0 s in a load instead of 1.5 s by Cypher.
 
         Only on the embedded server, whose engine version we ship; on any other server, or
         when other writers keep changing the graph, the portable Cypher does it.
