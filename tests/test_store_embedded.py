@@ -174,6 +174,8 @@ def test_no_batch_of_a_load_declares_a_property_key_or_type(tmp_path, monkeypatc
                                     "loyalty code": f"L{i}"})  # not in the model: a map key
         batch.add_relationship("KNOWS", "Customer", f"c{i}", "Customer", f"c{(i + 1) % 12_000}",
                                strength=0.5)
-    write_batch(store, batch, check=False)
+    try:
+        write_batch(store, batch, check=False)
+    finally:
+        store.close()
     assert len(checked) >= 6  # the node and relationship batches were all looked at
-    store.close()
