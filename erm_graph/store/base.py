@@ -279,7 +279,8 @@ class CypherStore:
 
     def _declare(self, keys: set[str], rel_type: str | None = None) -> None:
         """Make property ``keys`` (and ``rel_type``) known to the engine before batches that
-        use them run two at a time; nothing to do unless an engine needs it."""
+        use them run two at a time (a single batch runs alone, and may declare its own);
+        nothing to do unless an engine needs it."""
 
     def _uid_is_enforced(self, label: str) -> bool:
         """Whether the engine refuses a second node of ``label`` with the same uid right now.
@@ -359,7 +360,7 @@ class CypherStore:
             return UpsertCounts(len(new), len(changed), len(batch) - len(new) - len(changed),
                                 created_ids=ids)
 
-        if not dry_run:
+        if not dry_run and len(rows) > BATCH_SIZE:  # batches will run two at a time
             self._declare(_keys(rows) | set(model.SYSTEM_PROPS))
         return _pipelined(write, rows, progress)
 
@@ -440,7 +441,7 @@ class CypherStore:
                        if created < len(new) else [])
             return UpsertCounts(created, updated, unchanged, missing)
 
-        if not dry_run:
+        if not dry_run and len(rows) > BATCH_SIZE:  # batches will run two at a time
             self._declare(_keys(rows) - {"start", "end"} | {"content_hash"}, rel_type)
         return _pipelined(write, rows, progress)
 
