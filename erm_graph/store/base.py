@@ -171,6 +171,12 @@ def _keys(rows: Sequence[Mapping[str, Any]]) -> set[str]:
     return set().union(*rows) - set(model.ANNOTATIONS)
 
 
+def _match_ends(start: str, end: str) -> str:
+    """``a`` and ``b``, the two ends of each row ``[start uid, end uid, ...]``, in two MATCH
+    clauses so that each uses its uid index."""
+    return f"UNWIND $rows AS r MATCH (a:{start} {{uid: r[0]}}) MATCH (b:{end} {{uid: r[1]}}) "
+
+
 def expand_from(rows: Sequence[Sequence[Any]]) -> str:
     """``"s"`` or ``"e"``: the end of these relationship rows ([start, end, ...]) with more
     distinct uids."""
@@ -385,8 +391,6 @@ class CypherStore:
         declared = model.relationship(rel_type).props
         start = model.label(start_label).key_label
         end = model.label(end_label).key_label
-        match = (f"UNWIND $rows AS r MATCH (a:{start} {{uid: r[0]}}) "
-                 f"MATCH (b:{end} {{uid: r[1]}}) ")
         # Finding an existing relationship costs the degree of the node it is expanded from:
         # expand from the side with more distinct uids in the batch (an Interaction, not the
         # Campaign that targets thousands). Only that side is labelled in the MATCH: with both
@@ -401,7 +405,7 @@ class CypherStore:
 
         def create(payload: _Payload) -> str:
             props, extra = payload.created("content_hash: r[2]"), payload.extra("x")
-            return (match + f"CREATE (a)-[x:{rel_type} {{{props}}}]->(b) "
+            return (_match_ends(start, end) + f"CREATE (a)-[x:{rel_type} {{{props}}}]->(b) "
                     + (f"SET {extra} " if extra else "") + "RETURN count(x)")
 
         def update(payload: _Payload) -> str:
@@ -452,8 +456,7 @@ class CypherStore:
         whose two ends exist, with no properties; returns how many were created. The pairs
         are new: no such relationship exists yet. An engine with a faster way overrides it;
         ``new_ids`` (start side, end side) are the node ids this load's CREATEs reported."""
-        return self.run(f"UNWIND $rows AS r MATCH (a:{start} {{uid: r[0]}}) "
-                        f"MATCH (b:{end} {{uid: r[1]}}) CREATE (a)-[x:{rel_type}]->(b) "
+        return self.run(_match_ends(start, end) + f"CREATE (a)-[x:{rel_type}]->(b) "
                         f"RETURN count(x)", {"rows": pairs}, read_only=False).rows[0][0]
 
     def _missing_ends(self, rel_type: str, start: str, end: str,
