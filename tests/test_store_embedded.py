@@ -179,3 +179,30 @@ def test_no_batch_of_a_load_declares_a_property_key_or_type(tmp_path, monkeypatc
     finally:
         store.close()
     assert len(checked) >= 6  # the node and relationship batches were all looked at
+
+
+def test_a_server_that_hangs_while_starting_is_killed_and_started_again(tmp_path, monkeypatch):
+    """Once in about 100 starts, FalkorDB stopped in the middle of replaying an AOF that the
+    next start loaded in 0.3 s. A start that answers nothing (not even LOADING) is killed and
+    tried once more. Here the first server is frozen (SIGSTOP) as soon as it is launched."""
+    from erm_graph.store import embedded_server
+
+    monkeypatch.setattr(embedded_server, "SILENT_SECONDS", 1.0)
+    launched = []
+    real_popen = subprocess.Popen
+
+    def popen(*args, **kwargs):
+        proc = real_popen(*args, **kwargs)
+        if not launched:
+            os.kill(proc.pid, signal.SIGSTOP)
+        launched.append(proc)
+        return proc
+
+    monkeypatch.setattr(embedded_server.subprocess, "Popen", popen)
+    store = open_store(f"embedded:{tmp_path}")
+    try:
+        assert store.run("RETURN 1").rows == [[1]]
+        assert len(launched) == 2
+        assert launched[0].poll() is not None, "the hung server is still there"
+    finally:
+        store.close()
