@@ -182,7 +182,7 @@ def test_no_batch_of_a_load_declares_a_property_key_or_type(tmp_path, monkeypatc
 
 
 def test_a_server_that_hangs_while_starting_is_killed_and_started_again(tmp_path, monkeypatch):
-    """Once in about 100 starts, FalkorDB stopped in the middle of replaying an AOF that the
+    """Once in some 2,000 starts, FalkorDB stopped in the middle of replaying an AOF that the
     next start loaded in 0.3 s. A start that answers nothing (not even LOADING) is killed and
     tried once more. Here the first server is frozen (SIGSTOP) as soon as it is launched."""
     from erm_graph.store import embedded_server

@@ -44,7 +44,7 @@ READY_SECONDS = 2.0
 #: A large AOF can take minutes to replay; the server answers LOADING meanwhile.
 LOADING_SECONDS = 600.0
 #: A starting server that answers nothing at all (not even LOADING) for this long is hung:
-#: once in about 100 starts in the crash tests, FalkorDB 4.16 stopped in the middle of
+#: once in some 2,000 starts in the crash tests, FalkorDB 4.16 stopped in the middle of
 #: replaying an AOF that the next start loaded in 0.3 s. It is killed and started again, once.
 SILENT_SECONDS = 30.0
 
