@@ -283,8 +283,7 @@ def _against_stored(store: GraphStore, batch: GraphBatch, skipped: dict[str, set
                 continue  # deleted since: this record writes it again
             gone.add(i)
             # only what the record sets: the node may hold more, from other loads
-            if any(first.get(k) != v for k, v in row.items()
-                   if k not in ("source", *model.ANNOTATIONS)):
+            if any(first.get(k) != v for k, v in row.items() if k not in _NOT_COMPARED):
                 rejects.append(Reject(label, Problem(
                     _where(row, label), "uid", f"unique in the load: {first.get('source')} "
                     "has the same uid with other values", row["uid"]), row))
@@ -294,10 +293,13 @@ def _against_stored(store: GraphStore, batch: GraphBatch, skipped: dict[str, set
     return rejects
 
 
+#: what two records of one node may differ in: where each came from
+_NOT_COMPARED = ("source", *model.ANNOTATIONS)
+
+
 def _differs(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    ignored = ("source", *model.ANNOTATIONS)
-    return {k: v for k, v in a.items() if k not in ignored} != \
-        {k: v for k, v in b.items() if k not in ignored}
+    return {k: v for k, v in a.items() if k not in _NOT_COMPARED} != \
+        {k: v for k, v in b.items() if k not in _NOT_COMPARED}
 
 
 def _forget_fingerprints(batch: GraphBatch, rejects: list[Reject]) -> None:

@@ -167,20 +167,23 @@ class FalkorDBStore(CypherStore):
                              "restarted; run the write again (upserts are idempotent)") from None
 
     def _once(self, cypher: str, params: Mapping[str, Any], read_only: bool,
-              timeout: float | None) -> QueryResult:
+              timeout: float | None, conn: Any = None) -> QueryResult:
+        """Run one statement on ``conn`` (by default the store's connection; a bulk write
+        reads on its watched pipeline)."""
+        conn = conn or self._db.connection
         command: list[Any] = ["GRAPH.RO_QUERY" if read_only else "GRAPH.QUERY",
                               self._graph_name, params_header(params) + cypher, "--compact"]
         if timeout is not None:
             command += ["timeout", max(1, int(timeout * 1000))]
         try:
             try:
-                res = QueryResultParser(self._graph, self._db.connection.execute_command(*command))
+                res = QueryResultParser(self._graph, conn.execute_command(*command))
             except redis.ResponseError as exc:
                 if "empty key" not in str(exc):
                     raise
                 # the graph key is gone (never written, or cleared): recreate it and retry
                 self._create_graph()
-                res = QueryResultParser(self._graph, self._db.connection.execute_command(*command))
+                res = QueryResultParser(self._graph, conn.execute_command(*command))
         except redis.ResponseError as exc:
             raise _translate(exc, read_only) from None
         columns = [h[1] if isinstance(h, list | tuple) else h for h in (res.header or [])]
@@ -264,9 +267,7 @@ class FalkorDBStore(CypherStore):
 
     def _read_on(self, conn: Any, cypher: str, params: Mapping[str, Any]) -> Any:
         """The one value a read-only query returns, run on ``conn`` (a watched pipeline)."""
-        raw = conn.execute_command("GRAPH.RO_QUERY", self._graph_name,
-                                   params_header(params) + cypher, "--compact")
-        return QueryResultParser(self._graph, raw).result_set[0][0]
+        return self._once(cypher, params, True, None, conn).rows[0][0]
 
     # -- schema ----------------------------------------------------------------------------------
     def _indexed(self) -> set[tuple[str, str]]:
