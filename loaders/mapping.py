@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date
-from itertools import repeat
+from itertools import islice, repeat
 from pathlib import Path
 
 from erm_graph import model
@@ -97,21 +97,20 @@ def _read(source: Source, doc: dict, table: dict, path: Path) -> None:
             _finish(source, nodes, *pending)
 
 
-def _chunks(rows: Iterator[tuple[str, list[str]]]) -> Iterator[list[tuple[str, list[str]]]]:
-    chunk: list[tuple[str, list[str]]] = []
-    for item in rows:
-        chunk.append(item)
-        if len(chunk) == CHUNK_ROWS:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
+def _chunks(rows: tuple[str, Iterator[tuple[int, list[str]]]]
+            ) -> Iterator[list[tuple[str, list[str]]]]:
+    """(place, cells) of CHUNK_ROWS rows at a time; ``rows`` is the prefix of each row's
+    place and (number, cells) of each row."""
+    prefix, numbered = rows
+    while chunk := list(islice(numbered, CHUNK_ROWS)):
+        yield [(f"{prefix}{number}", cells) for number, cells in chunk]
 
 
 def _rows(source: Source, table: dict, path: Path
-          ) -> tuple[list[str], Iterator[tuple[str, list[str]]], dict[int, set[str]]]:
-    """The column names, (place, cells) of each row of a CSV file or a workbook sheet, and
-    per column of a workbook the texts of its date cells.
+          ) -> tuple[list[str], tuple[str, Iterator[tuple[int, list[str]]]],
+                     dict[int, set[str]]]:
+    """The column names; the prefix of each row's place and (number, cells) of each row of
+    a CSV file or a workbook sheet; per column of a workbook the texts of its date cells.
 
     A workbook's date or date-time cell is a ``datetime``; its text is ``str(value)``
     (``2024-03-02 10:05:00``), and a ``date``/``datetime`` property reads the texts listed
@@ -122,7 +121,7 @@ def _rows(source: Source, table: dict, path: Path
     file = path.name
     if path.suffix.lower() != ".xlsx":
         names, rows = source.csv_table(path)
-        return names, ((f"{file}#{line}", cells) for line, cells in rows), {}
+        return names, (f"{file}#", rows), {}
     sheets = source.sheets(path)
     name = (table.get("sheet") or next(iter(sheets), "")).lower()
     if name not in sheets:
@@ -139,8 +138,8 @@ def _rows(source: Source, table: dict, path: Path
             if isinstance(value, date):  # datetime too: a real date cell, not text
                 dates.setdefault(i, set()).add(text)
             cells.append(text)
-        read.append((f"{file}#{name}!{number}", cells))
-    return names, iter(read), dates
+        read.append((number, cells))
+    return names, (f"{file}#{name}!", iter(read)), dates
 
 
 class _Rel:
@@ -208,11 +207,12 @@ class _Table:
         spec = json.dumps([table, doc.get("date_format")], sort_keys=True, default=str)
         self.digest = hashlib.blake2b(spec.encode(), digest_size=8).hexdigest()
 
-    def fingerprint(self, where: str, joined: str) -> str:
-        """What the row's node is made from: this mapping, the row's place and its cells
+    def fingerprints(self, places: list[str], joined: list[str]) -> list[str]:
+        """What each row's node is made from: this mapping, the row's place and its cells
         (``joined``)."""
-        text = "\x1e".join((self.digest, where, joined))
-        return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+        digest, blake2b = self.digest, hashlib.blake2b
+        return [blake2b(f"{digest}\x1e{where}\x1e{cells}".encode(), digest_size=8).hexdigest()
+                for where, cells in zip(places, joined, strict=True)]
 
     def row_labels(self, cells: list[list[str]]) -> list[str | None]:
         """Per row, its label from the label column (None: not one the table may have)."""
@@ -250,7 +250,16 @@ def _key(source: Source, table: _Table, chunk: list[tuple[str, list[str]]]
     keys = list(map(table.key_norm, [cells[index] for _, cells in chunk]))
     labels = ([table.label] * len(chunk) if table.label_index is None
               else table.row_labels([cells for _, cells in chunk]))
-    rows, rejects = [], []
+    prefix, seen = table.prefix, table.seen
+    if "" not in keys and None not in labels:  # the common case first, in C
+        uids = [prefix + key for key in keys]
+        if len(set(uids)) == len(uids) and seen.keys().isdisjoint(uids):
+            places = [where for where, _ in chunk]
+            joins = ["\x1f".join(cells) for _, cells in chunk]
+            seen.update(zip(uids, zip(map(hash, joins), places, strict=True), strict=True))
+            return list(zip(places, [cells for _, cells in chunk], uids,
+                            table.fingerprints(places, joins), labels, strict=True)), []
+    kept, joins, rejects = [], [], []
     for (where, cells), key, label in zip(chunk, keys, labels, strict=True):
         if not key:
             rejects.append(_rejected(table.label, where, table.key_column, "a key value", None,
@@ -260,14 +269,18 @@ def _key(source: Source, table: _Table, chunk: list[tuple[str, list[str]]]
                                      table.label_expected, cells[table.label_index],
                                      table.record(cells)))
         else:
-            uid, joined = table.prefix + key, "\x1f".join(cells)
-            first = table.seen.setdefault(uid, (hash(joined), where))
+            uid, joined = prefix + key, "\x1f".join(cells)
+            first = seen.setdefault(uid, (hash(joined), where))
             if first[1] == where:
-                rows.append((where, cells, uid, table.fingerprint(where, joined), label))
+                kept.append((where, cells, uid, label))
+                joins.append(joined)
             elif first[0] != hash(joined):
                 rejects.append(_rejected(table.label, where, "uid", f"unique in the load: "
                                          f"{FORMAT}:{first[1]} has the same uid with other "
                                          "values", uid, table.record(cells)))
+    prints = table.fingerprints([k[0] for k in kept], joins)
+    rows = [(where, cells, uid, fp, label)
+            for (where, cells, uid, label), fp in zip(kept, prints, strict=True)]
     return rows, rejects
 
 
@@ -319,19 +332,31 @@ def _add(source: Source, table: _Table,
     sparse = any(None in values for _, values in columns)  # blank cells: no property
     mixed = table.label_index is not None  # rows of several labels
     targets = [batch.nodes[r[4]] for r in rows] if mixed else repeat(batch.nodes[table.label])
-    for record, ok, nodes in zip(records, keep, targets, strict=False):  # targets may repeat
-        if ok:
-            node = dict(zip(names, record, strict=True))
-            if sparse:
-                node = {k: v for k, v in node.items() if v is not None}
-            nodes.append({**table.constants, **node} if table.constants else node)
+    if failed or sparse or mixed or table.constants:
+        for record, ok, nodes in zip(records, keep, targets, strict=False):  # may repeat
+            if ok:
+                node = dict(zip(names, record, strict=True))
+                if sparse:
+                    node = {k: v for k, v in node.items() if v is not None}
+                nodes.append({**table.constants, **node} if table.constants else node)
+    else:  # the common case, in C: one dict per row and nothing to leave out
+        batch.nodes[table.label].extend(map(dict, map(zip, repeat(names), records)))
     labels = {r[4] for r in rows} if mixed else (table.label,)
     for rel, props in zip(table.rels, rel_columns, strict=True):
         outgoing, where = rel.outgoing, model.WHERE
         groups = {label: batch.relationships[(rel.type, label, rel.label) if outgoing
                                              else (rel.type, rel.label, label)]
                   for label in labels}  # per row label, as a Customer row is no Party row
-        for i, others in enumerate(rel.others(cells)):
+        ends = rel.others(cells)
+        if not (failed or props or mixed) and set(map(len, ends)) == {1}:
+            # the common case: one other end per row, no properties: a comprehension
+            group, uids = groups[table.label], [r[2] for r in rows]
+            group += ([{"start": u, "end": e[0], where: o}
+                       for u, e, o in zip(uids, ends, origins, strict=True)] if outgoing else
+                      [{"start": e[0], "end": u, where: o}
+                       for u, e, o in zip(uids, ends, origins, strict=True)])
+            continue
+        for i, others in enumerate(ends):
             if not keep[i] or not others:
                 continue
             uid, found = rows[i][2], groups[rows[i][4]]

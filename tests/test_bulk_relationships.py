@@ -67,27 +67,46 @@ def test_a_load_creates_its_new_relationships_in_bulk(embedded):
     assert again.total("created") == 0 and again.types["HAD"].unchanged == 12_000
 
 
+def around_id_reads(store, before=None, after=None) -> None:
+    """Run ``before(n)`` / ``after(n)`` around the n-th read of node ids inside a bulk
+    transaction (n counts from 1)."""
+    real, calls = store._id_reads, []
+
+    def reads(key, uids, reported):
+        read = real(key, uids, reported)
+
+        def hooked(conn):
+            calls.append(key)
+            if before:
+                before(len(calls))
+            found = read(conn)
+            if after:
+                after(len(calls))
+            return found
+        return hooked
+
+    store._id_reads = reads
+
+
 def test_a_node_deleted_and_its_id_reused_during_the_transaction_gets_no_edge(embedded):
     ids = interactions(embedded, 3)
     other = falkordb.FalkorDB(unix_socket_path=str(embedded._server.socket)).select_graph("erm")
-    real, calls = embedded._node_ids, []
+    reads = []
 
-    def meanwhile(conn, key, uids, reported):
+    def meanwhile(n):
         # another client deletes x1 and creates a node that takes its id, after this load
         # read the ids and before its EXEC
-        calls.append(key)
-        found = real(conn, key, uids, reported)
-        if len(calls) == 2:
+        reads.append(n)
+        if n == 2:
             other.query("MATCH (x:Interaction {uid: 'x1'}) DELETE x")
             other.query("CREATE (:Interaction {uid: 'intruder'})")
-        return found
 
-    embedded._node_ids = meanwhile
+    around_id_reads(embedded, after=meanwhile)
     counts = embedded.upsert_relationships(
         "HAD", "Customer", "Interaction",
         [{"start": "c1", "end": f"x{i}"} for i in range(3)],
         new_nodes={"Interaction": ids})
-    assert len(calls) > 2, "the transaction was not tried again"
+    assert len(reads) > 2, "the transaction was not tried again"
     assert other.query("MATCH (n:Interaction {uid: 'intruder'}) RETURN id(n)"
                        ).result_set[0][0] == ids["x1"], "the engine no longer reuses ids"
     assert had(embedded) == [["c1", "x0"], ["c1", "x2"]]
@@ -98,13 +117,8 @@ def test_a_node_deleted_and_its_id_reused_during_the_transaction_gets_no_edge(em
 def test_other_writers_that_never_stop_leave_it_to_cypher(embedded):
     ids = interactions(embedded, 2)
     other = falkordb.FalkorDB(unix_socket_path=str(embedded._server.socket)).select_graph("erm")
-    real = embedded._node_ids
-
-    def busy(conn, key, uids, reported):
-        other.query("CREATE (:Note {uid: 'n' + toString(rand())})")
-        return real(conn, key, uids, reported)
-
-    embedded._node_ids = busy
+    around_id_reads(embedded, before=lambda n: other.query(
+        "CREATE (:Note {uid: 'n' + toString(rand())})"))
     before = bulk_calls(embedded)
     counts = embedded.upsert_relationships(
         "HAD", "Customer", "Interaction",
@@ -128,18 +142,31 @@ def test_ids_the_load_did_not_create_are_looked_up(embedded):
 
 def test_a_server_killed_during_the_transaction_is_restarted_and_the_write_reported(embedded):
     ids = interactions(embedded, 2)
-    real = embedded._node_ids
-
-    def crash(conn, key, uids, reported):
-        os.kill(int((embedded._server.data_dir / PID).read_text()), signal.SIGKILL)
-        return real(conn, key, uids, reported)
-
-    embedded._node_ids = crash
+    real = embedded._id_reads
+    around_id_reads(embedded, before=lambda n: os.kill(
+        int((embedded._server.data_dir / PID).read_text()), signal.SIGKILL))
     with pytest.raises(StoreError, match="stopped during a write and was restarted"):
         embedded.upsert_relationships("HAD", "Customer", "Interaction",
                                       [{"start": "c1", "end": "x0"}],
                                       new_nodes={"Interaction": ids})
-    embedded._node_ids = real
+    embedded._id_reads = real
     embedded.upsert_relationships("HAD", "Customer", "Interaction",
                                   [{"start": "c1", "end": "x0"}], new_nodes={"Interaction": ids})
     assert had(embedded) == [["c1", "x0"]]
+
+
+def test_rows_that_cannot_exist_yet_skip_the_read_and_the_others_are_compared(embedded):
+    ids = interactions(embedded, 2)
+    embedded.upsert_relationships("HAD", "Customer", "Interaction",
+                                  [{"start": "c1", "end": "x0"}], new_nodes={"Interaction": ids})
+    new = embedded.upsert_nodes("Interaction", [{"uid": "x2", **CALL}]).created_ids
+    before = bulk_calls(embedded)
+    counts = embedded.upsert_relationships(
+        "HAD", "Customer", "Interaction",
+        [{"start": "c1", "end": "x0"},  # stored already: unchanged
+         {"start": "c2", "end": "x1"},  # both ends old: read, then created
+         {"start": "c2", "end": "x2"}, {"start": "c2", "end": "x2"}],  # a new node, twice
+        new_nodes={"Interaction": new})
+    assert bulk_calls(embedded) - before == 2  # the new node's chunk, then the read batch
+    assert (counts.created, counts.unchanged, counts.missing) == (2, 2, [])
+    assert had(embedded) == [["c1", "x0"], ["c2", "x1"], ["c2", "x2"]]

@@ -404,3 +404,28 @@ def test_two_files_sharing_a_key_load_the_same_way_every_time(store, tmp_path):
             ("mapping:staff-b.csv#2", "e-E1")], report.as_dict()
         assert "staff-a.csv#2 has the same uid" in report.rejected[0].expected
         assert value(store, "MATCH (e:Employee {uid: 'e-E1'}) RETURN e.name") == [["Jane"]]
+
+
+def test_a_bad_cell_repeated_in_later_chunks_is_rejected_in_each(store, tmp_path, monkeypatch):
+    # a column keeps the texts it typed from one chunk to the next (and stops once it has
+    # MEMO_SIZE of them): a bad text must be reported again in every chunk it appears in
+    monkeypatch.setattr(get("mapping"), "CHUNK_ROWS", 2)
+    monkeypatch.setattr("erm_graph.ingest.columns.MEMO_SIZE", 3)
+    table = {"file": "calls.csv", "label": "Interaction", "key": {"column": "ID"},
+             "set": {"kind": "call"},
+             "properties": {"at": {"column": "At", "type": "datetime", "format": "dd-mm-yyyy"},
+                            "amount": {"column": "Amount", "type": "money"}}}
+    mapping = write_mapping(tmp_path, {"tables": [table]})
+    rows = [["1", "01-02-2024", "$1"], ["2", "31-02-2024", "$2"], ["3", "01-02-2024", "$3"],
+            ["4", "31-02-2024", "$4"], ["5", "02-02-2024", "five"], ["6", "03-02-2024", "five"],
+            ["7", "04-02-2024", "$7"], ["8", "01-02-2024", "five"]]
+    write_csv(tmp_path, "calls.csv", [["ID", "At", "Amount"], *rows])
+    report = load(store, mapping, on_error="skip")
+    assert sorted((p.where, p.field) for p in report.rejected) == [
+        ("mapping:calls.csv#3", "At"), ("mapping:calls.csv#5", "At"),
+        ("mapping:calls.csv#6", "Amount"), ("mapping:calls.csv#7", "Amount"),
+        ("mapping:calls.csv#9", "Amount")]
+    assert store.run("MATCH (n:Interaction) RETURN n.uid, n.at, n.amount ORDER BY n.uid"
+                     ).rows == [["1", "2024-02-01T00:00:00", 1.0],
+                                ["3", "2024-02-01T00:00:00", 3.0],
+                                ["7", "2024-02-04T00:00:00", 7.0]]

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from erm_graph.cli.app import command, console, describe, err_console, opened_store
 from erm_graph.cli.core import rows_per_second_progress
+from erm_graph.ingest.gc_pause import paused_gc
 from erm_graph.ingest.load import prepare
 from erm_graph.ingest.source import LoadOptions
 from erm_graph.ingest.writer import LoadReport
@@ -58,7 +59,8 @@ def load(
     Example: `erm load process.bpmn sheets/ --dry-run`
     """
     options = LoadOptions(encoding=encoding, mapping=mapping, map_name=map_name, max_mb=max_mb)
-    with opened_store(ctx) as store, rows_per_second_progress() as bar:
+    # no cyclic collection between reading and writing either: it would walk every record
+    with opened_store(ctx) as store, rows_per_second_progress() as bar, paused_gc():
         reading = bar.add_task("read and check", total=None)
         prepared = prepare(store, paths, fmt=fmt, options=options, on_error=on_error.value,
                            progress=lambda n: bar.advance(reading, n))

@@ -169,7 +169,7 @@ class Source:
 
         def rows() -> Iterator[tuple[int, list[str]]]:
             for row in reader:
-                if not "".join(row).strip():
+                if not (row and row[0].strip()) and not "".join(row).strip():  # blank
                     continue
                 if len(row) < width:
                     row += [""] * (width - len(row))

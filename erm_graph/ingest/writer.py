@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 from erm_graph import model
 from erm_graph.errors import Problem, ValidationError
@@ -70,12 +71,12 @@ def dangling_rows(store: GraphStore, batch: GraphBatch) -> list[tuple[RelKey, in
     in_batch: dict[str, set[str]] = defaultdict(set)
     for label, rows in batch.nodes.items():
         key = model.label(label).key_label
-        in_batch[key].update(r["uid"] for r in rows)
+        in_batch[key].update(map(itemgetter("uid"), rows))
     wanted: dict[str, set[str]] = defaultdict(set)
     for (_, start, end), rows in batch.relationships.items():
-        s_key, e_key = model.label(start).key_label, model.label(end).key_label
-        wanted[s_key].update(r["start"] for r in rows if r["start"] not in in_batch[s_key])
-        wanted[e_key].update(r["end"] for r in rows if r["end"] not in in_batch[e_key])
+        for side, lab in (("start", start), ("end", end)):
+            key = model.label(lab).key_label
+            wanted[key] |= set(map(itemgetter(side), rows)) - in_batch[key]
     absent: dict[str, set[str]] = {}
     for key, uids in wanted.items():
         found: set[str] = set()
