@@ -181,6 +181,53 @@ def test_no_batch_of_a_load_declares_a_property_key_or_type(tmp_path, monkeypatc
     assert len(checked) >= 6  # the node and relationship batches were all looked at
 
 
+@pytest.mark.parametrize("with_props", [False, True])
+def test_a_large_load_rewrites_the_aof_while_its_relationships_load(tmp_path, monkeypatch,
+                                                                       with_props):
+    """The AOF rewrite begins once the nodes are in and runs while the relationships load.
+    Bare relationships go to the AOF as GRAPH.BULK commands, which replay quickly: that one
+    rewrite is enough. Relationships written by Cypher (here: with a property) get a second
+    rewrite at the end. Either way a restart finds everything."""
+    from erm_graph.ingest import GraphBatch, write_batch, writer
+    from erm_graph.store import falkordb_store
+
+    monkeypatch.setattr(writer, "COMPACT_AFTER_ROWS", 1000)
+    monkeypatch.setattr(falkordb_store, "TAIL_CHANGES", 100)
+    url = f"embedded:{tmp_path}"
+    store = open_store(url)
+    batch = GraphBatch()
+    batch.add_node("Customer", {"uid": "c", "name": "C"})
+    for i in range(3000):
+        batch.add_node("Interaction", {"uid": f"x{i}", "kind": "call",
+                                       "at": "2026-01-02T10:00:00"})
+        batch.add_relationship("HAD", "Customer", "c", "Interaction", f"x{i}",
+                               **({"weight": 1.0} if with_props else {}))
+    store._await_rewrite(store._db.connection)  # a new server writes its first AOF base
+    rewrites = store._db.connection.info("persistence")["aof_rewrites"]  # begun, so far
+    begun = []
+    upsert = store.upsert_relationships
+
+    def relationships(*args, **kwargs):
+        begun.append(store._db.connection.info("persistence")["aof_rewrites"] - rewrites)
+        return upsert(*args, **kwargs)
+
+    monkeypatch.setattr(store, "upsert_relationships", relationships)
+    try:
+        write_batch(store, batch)
+        info = store._db.connection.info("persistence")
+    finally:
+        store.close()
+    assert begun == [1], "the rewrite had not begun when the relationships did"
+    assert info["aof_rewrites"] - rewrites == (2 if with_props else 1)
+    assert not info["aof_rewrite_in_progress"]
+    store = open_store(url)  # a new server, from the AOF
+    try:
+        assert store.run("MATCH (:Customer)-[h:HAD]->(x:Interaction) RETURN count(h), "
+                         "count(DISTINCT x)").rows == [[3000, 3000]]
+    finally:
+        store.close()
+
+
 def test_a_server_that_hangs_while_starting_is_killed_and_started_again(tmp_path, monkeypatch):
     """Once in some 2,000 starts, FalkorDB stopped in the middle of replaying an AOF that the
     next start loaded in 0.3 s. A start that answers nothing (not even LOADING) is killed and

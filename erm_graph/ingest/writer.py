@@ -123,6 +123,8 @@ def write_batch(store: GraphStore, batch: GraphBatch, *,
         created[model.label(label).key_label] |= counts.created_ids
         counts.created_ids = {}
         report.labels[label] += counts
+    if compact and report.total("created") + report.total("updated") >= COMPACT_AFTER_ROWS:
+        store.compact(wait=False)  # the engine rewrites while the relationships load
     for (rel_type, start, end), rows in batch.relationships.items():
         counts = store.upsert_relationships(rel_type, start, end, rows, progress=progress,
                                             new_nodes=created)

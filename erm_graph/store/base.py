@@ -121,8 +121,9 @@ class GraphStore(Protocol):
     def counts(self) -> tuple[dict[str, int], dict[str, int]]:
         """Node count per model label and relationship count per model type."""
 
-    def compact(self) -> None:
-        """Make the stored data quick to reopen after a large load (no-op where not needed)."""
+    def compact(self, *, wait: bool = True) -> None:
+        """Make the stored data quick to reopen after a large load (no-op where not needed).
+        ``wait=False`` starts it and returns; the next call finishes it."""
 
     def clear(self) -> None:
         """Delete the whole graph."""
@@ -291,7 +292,7 @@ class CypherStore:
             read_only: bool = True, timeout: float | None = None) -> QueryResult:
         return self._execute(cypher, params or {}, read_only, timeout)
 
-    def compact(self) -> None:
+    def compact(self, *, wait: bool = True) -> None:
         """Nothing to do by default."""
 
     # -- shared --------------------------------------------------------------------------------
