@@ -13,7 +13,7 @@ key), then ``MULTI`` / ``GRAPH.BULK`` / ``EXEC``. Any write to the graph in betw
 client, makes ``EXEC`` refuse, and the batch is tried again. So an edge only ever joins the
 nodes whose uids it was asked for, as the Cypher path does. Reading the ids is most of the
 cost that remains (see ``FalkorDBStore._id_reads``): in a 1M-row load, one type of 1M new
-relationships takes 2.6 s this way (0.9 s of it confirming ids, 0.4 s in GRAPH.BULK),
+relationships takes about 2.2 s this way (0.9 s of it confirming ids, 0.4 s in GRAPH.BULK),
 against 5.4 to 6.6 s by Cypher. A call costs some 7 ms whatever its size, so the store
 sends chunks of 100k (``BARE_CHUNK``).
 
