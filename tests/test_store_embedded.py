@@ -51,6 +51,18 @@ def test_starts_quickly_on_a_socket_only_and_stops_when_closed(tmp_path):
     assert not (tmp_path / SOCKET).exists()
 
 
+def test_a_script_that_raises_without_closing_still_stops_the_server(tmp_path):
+    script = ("from erm_graph.store import open_store\n"
+              f"store = open_store('embedded:{tmp_path}')\n"
+              "store.run('RETURN 1')\n"
+              "raise SystemExit('the script fails before it closes the store')\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 1 and "fails before" in done.stderr
+    assert not (tmp_path / PID).exists(), "the server outlived the script"
+    assert not (tmp_path / SOCKET).exists()
+
+
 def test_a_second_process_shares_the_running_server(tmp_path):
     store = open_store(f"embedded:{tmp_path}")
     store.ensure_schema()

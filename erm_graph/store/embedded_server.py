@@ -17,6 +17,7 @@ server alive forever and a crashed server is found by its dead pid and restarted
 
 from __future__ import annotations
 
+import atexit
 import fcntl
 import os
 import shutil
@@ -81,6 +82,7 @@ class EmbeddedServer:
         self.data_dir = data_dir.expanduser().resolve()
         self.socket = self.data_dir / SOCKET
         self._clients_fd: int | None = None
+        self._owner = 0  # the process that registered its release at exit
         self._proc: subprocess.Popen[bytes] | None = None
         if len(os.fsencode(self.socket)) >= 104:
             raise StoreError(f"the data directory path {self.data_dir} is too long for a unix "
@@ -112,6 +114,14 @@ class EmbeddedServer:
             raise
         finally:
             os.close(fd)
+        # a script that raises, or forgets close(), still lets the server stop when it ends
+        # (a killed process cannot: the next open reuses its server)
+        self._owner = os.getpid()
+        atexit.register(self._release_at_exit)
+
+    def _release_at_exit(self) -> None:
+        if os.getpid() == self._owner:  # not in a forked child: its lock is the parent's
+            self.release()
 
     def _drop_clients_lock(self) -> None:
         if self._clients_fd is not None:
@@ -131,6 +141,7 @@ class EmbeddedServer:
         """Stop using the server; the last user stops it cleanly."""
         if self._clients_fd is None:
             return
+        atexit.unregister(self._release_at_exit)
         fd = self._start_lock()
         try:
             fcntl.flock(self._clients_fd, fcntl.LOCK_UN)
