@@ -36,9 +36,8 @@ import redis
 #: another client wrote to the graph during the batch's few milliseconds.
 ATTEMPTS = 5
 
-#: ``ids(conn, side)``: {uid: node id} of the start (side 0) or end (side 1) nodes, read on the
-#: watched connection ``conn``
-Ids = Callable[[Any, int], dict[str, int]]
+#: ``read(conn)``: {uid: node id} of one side's nodes, read on the watched connection ``conn``
+Ids = Callable[[Any], dict[str, int]]
 
 
 def edges_token(rel_type: str, starts: Sequence[int], ends: Sequence[int]) -> bytes:
@@ -51,9 +50,9 @@ def edges_token(rel_type: str, starts: Sequence[int], ends: Sequence[int]) -> by
 
 
 def create_edges(conn: redis.Redis, graph: str, rel_type: str, starts: Sequence[str],
-                 ends: Sequence[str], ids: Ids) -> int | None:
+                 ends: Sequence[str], ids: tuple[Ids, Ids]) -> int | None:
     """Create a ``rel_type`` edge from ``starts[i]`` to ``ends[i]`` (uids) wherever both ends
-    exist.
+    exist; ``ids`` reads the ids of the start and of the end nodes.
 
     Returns how many edges were created, or None when other writers kept changing the graph
     (the caller then uses Cypher).
@@ -62,7 +61,7 @@ def create_edges(conn: redis.Redis, graph: str, rel_type: str, starts: Sequence[
         with conn.pipeline(transaction=True) as pipe:
             try:
                 pipe.watch(graph)
-                a, b = list(map(ids(pipe, 0).get, starts)), list(map(ids(pipe, 1).get, ends))
+                a, b = list(map(ids[0](pipe).get, starts)), list(map(ids[1](pipe).get, ends))
                 if None in a or None in b:  # an end does not exist: that row is not written
                     kept = [(x, y) for x, y in zip(a, b, strict=True)
                             if x is not None and y is not None]

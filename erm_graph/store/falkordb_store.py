@@ -248,8 +248,7 @@ class FalkorDBStore(CypherStore):
             try:
                 with self._bulk_lock:
                     made = falkordb_bulk.create_edges(
-                        self._db.connection, self._graph_name, rel_type, starts, ends,
-                        lambda conn, side: reads[side](conn))
+                        self._db.connection, self._graph_name, rel_type, starts, ends, reads)
             except redis.ConnectionError:
                 self._recover(read_only=False)  # raises: a write is never retried blindly
             except redis.ResponseError as exc:
