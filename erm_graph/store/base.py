@@ -525,22 +525,25 @@ class CypherStore:
 
         A loader that fingerprints its rows (``model.FINGERPRINT``) asks this before it types
         them, so re-importing an unchanged file costs one index lookup per row. The rows go
-        as [index, uid, hash] lists, not maps (no keys to rewrite in the encoding), and only
-        the stale indexes come back.
+        as lists, not maps (no keys to rewrite in the encoding), and only the stale positions
+        come back.
         """
         key = model.label(label).key_label
         if self._label_is_empty(key):
             return list(range(len(uids)))
-        # not `$u[i]` into two list parameters: on FalkorDB each access seems to copy the
-        # list (200k rows took 138 s instead of 0.5 s)
-        query = (f"UNWIND $rows AS r OPTIONAL MATCH (n:{key} {{uid: r[1]}}) WITH r, n "
-                 f"WHERE n IS NULL OR n.content_hash <> r[2] RETURN collect(r[0])")
+        # uids and hashes as two flat lists, read by position after a WITH: FalkorDB reads
+        # them in three quarters of the time of a list of [uid, hash] pairs (1M rows: 2.0 s
+        # against 2.6 s), and as fast in chunks of 100k as of 20k: linear. An earlier form
+        # that indexed two list parameters took 138 s for 200k rows; keep the WITH.
+        query = (f"UNWIND range(0, size($uids) - 1) AS k WITH k, $uids[k] AS u "
+                 f"OPTIONAL MATCH (n:{key} {{uid: u}}) WITH k, n "
+                 f"WHERE n IS NULL OR n.content_hash <> $hashes[k] RETURN collect(k)")
         stale: list[int] = []
         size = 4 * BATCH_SIZE
         for start in range(0, len(uids), size):
-            rows = list(zip(range(start, start + size), uids[start:start + size],
-                            hashes[start:start + size], strict=False))
-            stale += self.run(query, {"rows": rows}).rows[0][0]
+            found = self.run(query, {"uids": list(uids[start:start + size]),
+                                     "hashes": list(hashes[start:start + size])}).rows[0][0]
+            stale += [start + k for k in found]
         return stale
 
     # -- loads under way -----------------------------------------------------------------------
