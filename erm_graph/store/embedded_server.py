@@ -11,6 +11,8 @@ Files in the data directory::
     appendonlydir/  the data: AOF with ``appendfsync always``, so an acknowledged write survives
                     a crash (kill -9 of either side)
 
+Everything in it is private to its owner (0700 folders, 0600 files: see :mod:`private_dir`).
+
 flocks are released by the kernel when a process dies, so a crashed client never keeps the
 server alive forever and a crashed server is found by its dead pid and restarted.
 """
@@ -31,6 +33,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from erm_graph.errors import StoreError
+from erm_graph.store.private_dir import CHILD_UMASK, make_private
 
 SOCKET = "falkordb.sock"
 PID = "server.pid"
@@ -178,13 +181,14 @@ class EmbeddedServer:
     # -- internals ------------------------------------------------------------------------------
     def _prepare_dir(self) -> None:
         try:
-            self.data_dir.mkdir(parents=True, exist_ok=True)
+            self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(f"cannot create the data directory {self.data_dir}: {exc.strerror}. "
                              "Choose another with --db embedded:DIR or ERM_DB") from None
         if not os.access(self.data_dir, os.W_OK | os.X_OK):
             raise StoreError(f"the data directory {self.data_dir} is not writable by this user: "
                              "fix its permissions or choose another with --db embedded:DIR")
+        make_private(self.data_dir)
 
     def _pid(self) -> int | None:
         try:
@@ -233,7 +237,8 @@ class EmbeddedServer:
         for _ in range(2):  # a hung start is tried once more
             self._proc = proc = subprocess.Popen(
                 args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL, start_new_session=True, cwd=self.data_dir)
+                stderr=subprocess.DEVNULL, start_new_session=True, cwd=self.data_dir,
+                umask=CHILD_UMASK)
             outcome = self._await_start(proc)
             if outcome == "ready":
                 return
