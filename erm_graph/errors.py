@@ -35,6 +35,13 @@ class QueryTimeout(StoreError):
     kind = "timeout"
 
 
+class QueryError(StoreError):
+    """The engine refused the query itself (its syntax, an unknown function, a wrong type):
+    the person who wrote it can fix it, the engine is fine. A 400 on the web, not a 503."""
+
+    kind = "query"
+
+
 class ValidationError(ErmError):
     """One or more records do not fit the model; ``problems`` lists each one."""
 

@@ -5,9 +5,19 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
+from fastapi.testclient import TestClient
+
+from erm_graph.errors import QueryError, StoreError
+from erm_graph.query import run_cypher
 from erm_graph.store import open_store
+from erm_graph.web import WebSettings, create_app
+
+ERM = str(Path(sys.executable).with_name("erm"))
 
 
 def _loose(data_dir: Path) -> list[str]:
@@ -50,3 +60,32 @@ def test_embedded_files_are_private_after_start_rewrite_and_restart(tmp_path):
             store.close()
     finally:
         os.umask(old)
+
+
+# -- item 10: a query the engine refuses is the user's mistake, not an outage -----------------
+BAD_QUERIES = ["RETURN (", "MATCH (n) RETURN nosuchfunction(n)", "RETURN 1 +", "MATCH (n RETURN n"]
+
+
+@pytest.mark.parametrize("query", BAD_QUERIES)
+def test_a_refused_query_is_a_400_not_a_503(demo_store, query):
+    with pytest.raises(QueryError) as caught:
+        run_cypher(demo_store, query)
+    assert caught.value.kind == "query"
+    settings = WebSettings(db="unused", query_timeout=10)
+    with TestClient(create_app(settings, store=demo_store)) as client:
+        r = client.post("/api/cypher", json={"query": query})
+    assert r.status_code == 400, r.text
+    assert r.json()["error"]["kind"] == "query"
+    assert "rejected the query" in r.json()["error"]["message"]
+
+
+def test_a_refused_query_is_a_clear_cli_error_and_an_unreachable_engine_stays_a_store_error(
+        tmp_path):
+    done = subprocess.run([ERM, "--db", f"embedded:{tmp_path / 'db'}", "cypher", "RETURN ("],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert "Error: the engine rejected the query" in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+    with pytest.raises(StoreError) as caught:
+        open_store("falkordb://127.0.0.1:9")  # nothing listens on the discard port
+    assert caught.value.kind == "store"

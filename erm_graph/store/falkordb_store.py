@@ -24,7 +24,7 @@ from falkordb.path import Path as GraphPath
 from falkordb.query_result import QueryResult as QueryResultParser
 
 from erm_graph import model
-from erm_graph.errors import ErmError, QueryTimeout, ReadOnlyError, StoreError
+from erm_graph.errors import ErmError, QueryError, QueryTimeout, ReadOnlyError, StoreError
 from erm_graph.store import falkordb_bulk
 from erm_graph.store.base import CypherStore, QueryResult
 from erm_graph.store.embedded_server import AOF_DIR, EmbeddedServer, _binaries
@@ -112,7 +112,9 @@ def _translate(exc: redis.ResponseError, read_only: bool) -> StoreError:
     if "misconf" in lowered or "no space" in lowered or "aof" in lowered:
         return StoreError(f"the engine cannot write its append-only file (is the disk full?): "
                           f"{text}")
-    return StoreError(f"the engine rejected the query: {text}")
+    if lowered.startswith("oom ") or "maxmemory" in lowered or "unknown command" in lowered:
+        return StoreError(f"the engine cannot serve queries: {text}")
+    return QueryError(f"the engine rejected the query: {text}")
 
 
 class FalkorDBStore(CypherStore):
@@ -131,7 +133,10 @@ class FalkorDBStore(CypherStore):
             self._db = falkordb.FalkorDB(unix_socket_path=str(self._server.socket))
         else:
             self.location = f"falkordb://{host}:{port}/{graph}"
-            self._db = falkordb.FalkorDB(host=host, port=port, password=password)
+            try:  # the client connects at once
+                self._db = falkordb.FalkorDB(host=host, port=port, password=password)
+            except redis.ConnectionError as exc:
+                raise StoreError(f"cannot reach the engine at {self.location}: {exc}") from None
         self._graph = self._db.select_graph(graph)
         self._graph_name = graph
         #: what Cypher has changed since the last AOF rewrite this store began (see compact)
@@ -152,6 +157,8 @@ class FalkorDBStore(CypherStore):
                 self._graph.query("RETURN 1")
         except redis.ResponseError as exc:
             raise _translate(exc, False) from None
+        except redis.ConnectionError as exc:
+            raise StoreError(f"cannot reach the engine at {self.location}: {exc}") from None
 
     # -- execution -------------------------------------------------------------------------------
     def _execute(self, cypher: str, params: Mapping[str, Any], read_only: bool,

@@ -27,6 +27,7 @@ from typing import Any
 
 import neo4j
 from neo4j.exceptions import (
+    ClientError,
     DriverError,
     Neo4jError,
     ServiceUnavailable,
@@ -36,7 +37,7 @@ from neo4j.exceptions import (
 from neo4j.graph import Node, Path, Relationship
 
 from erm_graph import model
-from erm_graph.errors import QueryTimeout, ReadOnlyError, StoreError
+from erm_graph.errors import QueryError, QueryTimeout, ReadOnlyError, StoreError
 from erm_graph.store.base import CypherStore, QueryResult
 
 #: name of the full-text index on ``name``
@@ -110,6 +111,8 @@ def translate(exc: Neo4jError | DriverError, location: str) -> StoreError:
     if isinstance(exc, TransientError):
         return StoreError(f"Neo4j kept failing transiently for {RETRY_SECONDS:.0f} s: "
                           f"{exc.message}")
+    if isinstance(exc, ClientError) and ".Security." not in code:
+        return QueryError(f"Neo4j rejected the query: {exc.message}")
     if isinstance(exc, Neo4jError):
         return StoreError(f"Neo4j rejected the query: {exc.message}")
     return StoreError(f"the Neo4j driver failed: {exc}")
