@@ -7,6 +7,7 @@ import os
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from fastapi.testclient import TestClient
 
 from erm_graph.errors import QueryError, StoreError
 from erm_graph.query import run_cypher
+from erm_graph.query.guard import MAX_NESTING, MAX_QUERY_CHARS
 from erm_graph.store import open_store
 from erm_graph.web import WebSettings, create_app
 
@@ -89,3 +91,56 @@ def test_a_refused_query_is_a_clear_cli_error_and_an_unreachable_engine_stays_a_
     with pytest.raises(StoreError) as caught:
         open_store("falkordb://127.0.0.1:9")  # nothing listens on the discard port
     assert caught.value.kind == "store"
+
+
+# -- item 12: a query that would hang the engine's parser is refused before it gets there ------
+def _nested(kind: str, depth: int) -> str:
+    return {"list": "RETURN " + "[" * depth + "1" + "]" * depth,
+            "map": "RETURN " + "{a: " * depth + "1" + "}" * depth,
+            "call": "RETURN " + "abs(" * depth + "1" + ")" * depth,
+            "minus": "RETURN " + "-" * depth + "1",
+            "not": "RETURN " + "NOT " * depth + "true",
+            "case": "RETURN " + "CASE WHEN end THEN " * depth + "1" + " END" * depth,
+            }[kind]
+
+
+@pytest.mark.parametrize("kind", ["list", "map", "call", "minus", "not", "case"])
+def test_deeply_nested_queries_are_refused_fast_and_the_engine_stays_free(store, kind):
+    """20 levels took the engine 2-4 s of parsing (40 would take days, past its own
+    timeout); the guard refuses it in well under a millisecond, before the engine."""
+    for depth in (MAX_NESTING + 1, 20, 40, 400):
+        started = time.perf_counter()
+        with pytest.raises(QueryError, match="nests deeper than"):
+            run_cypher(store, _nested(kind, depth), params={"end": True}, timeout=5)
+        assert time.perf_counter() - started < 0.05
+    started = time.perf_counter()
+    assert store.run("RETURN 1").rows == [[1]]
+    assert time.perf_counter() - started < 0.5
+
+
+def test_nesting_under_the_limit_runs_and_strings_and_comments_do_not_count(store):
+    started = time.perf_counter()
+    assert run_cypher(store, _nested("list", MAX_NESTING)).rows[0][0] is not None
+    assert time.perf_counter() - started < 1.0, "the limit is too close to the slow depths"
+    text = ("RETURN '" + "[" * 40 + "' AS s, \"" + "(" * 40 + "\" AS t, 1 AS `" + "{" * 40
+            + "` // " + "[" * 40 + "\n /* " + "-" * 40 + " */")
+    assert run_cypher(store, text).rows == [["[" * 40, "(" * 40, 1]]
+
+
+def test_deep_parameters_and_long_texts_are_refused(store):
+    value: list = [1]
+    for _ in range(5000):
+        value = [value]
+    with pytest.raises(QueryError, match="parameter nests"):
+        run_cypher(store, "RETURN $p", params={"p": value})
+    with pytest.raises(QueryError, match="characters long"):
+        run_cypher(store, "RETURN 1 //" + "x" * MAX_QUERY_CHARS)
+
+
+def test_the_console_answers_a_nested_literal_with_a_400(demo_store):
+    with TestClient(create_app(WebSettings(db="unused", query_timeout=10),
+                               store=demo_store)) as client:
+        started = time.perf_counter()
+        r = client.post("/api/cypher", json={"query": _nested("list", 40)})
+    assert r.status_code == 400 and r.json()["error"]["kind"] == "query"
+    assert time.perf_counter() - started < 1.0

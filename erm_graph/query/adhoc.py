@@ -1,7 +1,9 @@
 """Ad hoc Cypher for analysts: read-only by default, with a time limit and a row cap.
 
 Read-only is not decided by parsing the text: the engine runs it read-only
-(``GRAPH.RO_QUERY`` on FalkorDB, a read transaction on Neo4j) and refuses any write.
+(``GRAPH.RO_QUERY`` on FalkorDB, a read transaction on Neo4j) and refuses any write. What the
+engine cannot be trusted to stop in time (a text that hangs its parser) is refused before it
+gets there: see :mod:`erm_graph.query.guard`.
 """
 
 from __future__ import annotations
@@ -12,10 +14,8 @@ from typing import Any
 from erm_graph import settings
 from erm_graph.auth.roles import require
 from erm_graph.errors import ErmError
+from erm_graph.query.guard import check_cypher, check_params
 from erm_graph.store import GraphStore, QueryResult
-
-#: a single statement of at most this many characters
-MAX_QUERY_CHARS = 20_000
 
 
 def run_cypher(store: GraphStore, text: str, params: Mapping[str, Any] | None = None, *,
@@ -28,9 +28,8 @@ def run_cypher(store: GraphStore, text: str, params: Mapping[str, Any] | None = 
     text = text.strip()
     if not text:
         raise ErmError("the query is empty")
-    if len(text) > MAX_QUERY_CHARS:
-        raise ErmError(f"the query is {len(text)} characters long; the limit is "
-                       f"{MAX_QUERY_CHARS}")
+    check_cypher(text)  # before the engine: some texts hang its parser
+    check_params(params or {})
     timeout = float(settings.get("query_timeout")) if timeout is None else timeout
     cap = int(settings.get("row_cap")) if row_cap is None else row_cap
     result = store.run(text, params or {}, read_only=not write, timeout=timeout)

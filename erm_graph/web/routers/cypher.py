@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from erm_graph.query import load_library, run_cypher, run_query
-from erm_graph.query.adhoc import MAX_QUERY_CHARS
+from erm_graph.query.guard import MAX_QUERY_CHARS
 from erm_graph.store import GraphStore, QueryResult
 from erm_graph.viz import result_graph
 from erm_graph.viz.vis import to_vis
