@@ -7,13 +7,16 @@ import os
 import stat
 import subprocess
 import sys
+import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
 from erm_graph.errors import QueryError, StoreError
+from erm_graph.ingest.load import load
 from erm_graph.query import run_cypher
 from erm_graph.query.guard import MAX_NESTING, MAX_QUERY_CHARS
 from erm_graph.store import open_store
@@ -144,3 +147,101 @@ def test_the_console_answers_a_nested_literal_with_a_400(demo_store):
         r = client.post("/api/cypher", json={"query": _nested("list", 40)})
     assert r.status_code == 400 and r.json()["error"]["kind"] == "query"
     assert time.perf_counter() - started < 1.0
+
+
+# -- item 5: loads that run at once end as one load ---------------------------------------------
+CORPUS = Path(__file__).parent / "corpus"
+LOAD = ["load", str(CORPUS / "camunda_order.bpmn"), str(CORPUS / "orders.drawio"),
+        "--mapping", str(CORPUS / "crm" / "crm.yaml")]
+
+
+def _graph(url: str) -> tuple[Counter, Counter]:
+    """Nodes per label set, and relationships per (start uid, type, end uid) with their
+    multiplicity: every relationship is named and returned, so none is collapsed."""
+    store = open_store(url)
+    try:
+        nodes = Counter(tuple(sorted(row[0])) for row in store.run(
+            "MATCH (n) RETURN labels(n)").rows)
+        rels = Counter((a, t, b) for a, t, b, _ in store.run(
+            "MATCH (a)-[r]->(b) RETURN a.uid, type(r), b.uid, id(r)").rows)
+    finally:
+        store.close()
+    return nodes, rels
+
+
+def _erm(url: str, *args: str) -> subprocess.Popen:
+    return subprocess.Popen([ERM, "--db", url, *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+
+
+@pytest.fixture(scope="module")
+def one_load(tmp_path_factory) -> tuple[Counter, Counter]:
+    url = f"embedded:{tmp_path_factory.mktemp('one') / 'db'}"
+    done = _erm(url, *LOAD)
+    assert done.wait(120) == 0, done.stdout.read()
+    return _graph(url)
+
+
+@pytest.mark.parametrize("writers", [2, 4])
+def test_parallel_loads_of_the_same_files_end_as_one_load(tmp_path, one_load, writers):
+    """`erm load F & erm load F` stored every NEXT and HAS_STEP twice (and one of them could
+    fail on the uid index the other was creating); with the load lock they queue."""
+    url = f"embedded:{tmp_path / 'db'}"
+    procs = [_erm(url, *LOAD) for _ in range(writers)]
+    outputs = [(p.wait(300), p.stdout.read()) for p in procs]
+    assert [code for code, _ in outputs] == [0] * writers, outputs
+    nodes, rels = _graph(url)
+    assert nodes == one_load[0]
+    assert rels == one_load[1], [k for k, n in rels.items() if n > 1][:5]
+    assert max(rels.values()) == 1
+    again = _erm(url, *LOAD)
+    assert again.wait(120) == 0
+    assert ": 0 created, 0 updated" in " ".join(again.stdout.read().split())
+
+
+def test_a_later_load_deletes_copies_left_by_earlier_parallel_loads(tmp_path, one_load):
+    """A library damaged before the lock existed is mended by the next load of the file."""
+    url = f"embedded:{tmp_path / 'db'}"
+    assert _erm(url, *LOAD).wait(120) == 0
+    store = open_store(url)
+    try:
+        for rel_type in ("NEXT", "HAS_STEP"):
+            store.run(f"MATCH (a)-[:{rel_type}]->(b) CREATE (a)-[:{rel_type}]->(b)",
+                      read_only=False)
+    finally:
+        store.close()
+    assert _graph(url)[1] != one_load[1]
+    report = load(url, [CORPUS / "camunda_order.bpmn", CORPUS / "orders.drawio"])
+    assert any("NEXT:" in note and "deleted" in note for note in report.notes), report.notes
+    assert _graph(url) == one_load
+
+
+def test_the_server_lease_queues_loads_and_outlives_no_dead_holder(store, monkeypatch):
+    """falkordb:// and Neo4j stores take a lease node by portable Cypher; run here on the
+    embedded engine through the same code."""
+    from erm_graph.store import load_lock
+    from erm_graph.store.base import CypherStore
+
+    entered = threading.Event()
+
+    def second() -> None:
+        with CypherStore.load_lock(store):
+            entered.set()
+
+    with CypherStore.load_lock(store):
+        waiting = threading.Thread(target=second)
+        waiting.start()
+        assert not entered.wait(0.5), "a second load wrote while the first held the lease"
+    assert entered.wait(5)
+    waiting.join()
+    assert store.run("MATCH (l:LoadLock) RETURN count(l)").rows == [[0]]
+    store.run("CREATE (:LoadLock {name: 'load', token: 'dead', owner: 'pid 1 on gone', "
+              "expires: timestamp() - 1})", read_only=False)
+    with CypherStore.load_lock(store):  # an expired lease is taken over at once
+        pass
+    store.run("CREATE (:LoadLock {name: 'load', token: 'live', owner: 'pid 42 on elsewhere', "
+              "expires: timestamp() + 60000})", read_only=False)
+    monkeypatch.setattr(load_lock, "WAIT_SECONDS", 0.3)
+    with pytest.raises(StoreError, match="pid 42 on elsewhere"):
+        with CypherStore.load_lock(store):
+            pass

@@ -95,7 +95,7 @@ class Prepared:
         report.rejected = [r.problem for r in self.rejects] + report.rejected
         for reject in self.rejects:
             report.rejected_counts[reject.label] += 1
-        report.notes = self.notes
+        report.notes = self.notes + report.notes
         report.files = self.files
         report.rows = self.rows
         report.seconds = time.perf_counter() - self.started

@@ -115,6 +115,12 @@ def write_batch(store: GraphStore, batch: GraphBatch, *,
     problems = batch.problems() + dangling(store, batch) if check else []
     if problems:
         raise ValidationError(problems)
+    with store.load_lock():  # loads that run at once write one after another
+        return _write(store, batch, progress, compact)
+
+
+def _write(store: GraphStore, batch: GraphBatch, progress: Callable[[int], None] | None,
+           compact: bool) -> LoadReport:
     store.ensure_schema()
     report = LoadReport()
     created: dict[str, dict[str, int | None]] = defaultdict(dict)
@@ -130,6 +136,9 @@ def write_batch(store: GraphStore, batch: GraphBatch, *,
                                             new_nodes=created)
         report.rejected += counts.missing
         report.types[rel_type] += counts
+        if counts.removed:
+            report.notes.append(f"{rel_type}: {counts.removed} copies of relationships "
+                                "stored twice (by loads that ran at once) were deleted")
     if compact and report.total("created") + report.total("updated") >= COMPACT_AFTER_ROWS:
         store.compact()
     return report

@@ -15,8 +15,10 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from operator import itemgetter
@@ -24,6 +26,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from erm_graph import model
 from erm_graph.errors import Problem, StoreError
+from erm_graph.store.load_lock import lease_lock
 
 #: The label of the mark a load leaves while it writes (see CypherStore.begin_load)
 PENDING_LOAD = "PendingLoad"
@@ -69,8 +72,11 @@ class UpsertCounts:
     #: the nodes this upsert created, uid -> engine node id (None where the engine does not
     #: report ids): a relationship to one of them cannot exist yet
     created_ids: dict[str, int | None] = field(default_factory=dict)
+    #: copies of a relationship found and deleted (one of each pair of ends is kept)
+    removed: int = 0
 
     def __iadd__(self, other: UpsertCounts) -> UpsertCounts:
+        self.removed += other.removed
         self.created += other.created
         self.updated += other.updated
         self.unchanged += other.unchanged
@@ -117,6 +123,10 @@ class GraphStore(Protocol):
     def end_load(self, token: str, files: Sequence[str], settled: Sequence[str] = ()) -> None:
         """The load ``token`` wrote everything: drop its mark, and take ``files`` off the
         interrupted loads ``settled`` (this load checked those files' rows in full)."""
+
+    def load_lock(self) -> AbstractContextManager[None]:
+        """Hold the store's load lock: loads that run at once write one after another (see
+        :mod:`erm_graph.store.load_lock`)."""
 
     def counts(self) -> tuple[dict[str, int], dict[str, int]]:
         """Node count per model label and relationship count per model type."""
@@ -446,9 +456,19 @@ class CypherStore:
             side = expand_from(rows)
             ask = [] if fresh else [r[:2] for r in rows
                                     if r[0] not in new_starts and r[1] not in new_ends]
-            known = {(s, e): h for s, e, h in self.run(
-                finds[side] + "RETURN r[0], r[1], x.content_hash", {"rows": ask}).rows} \
-                if ask else {}
+            read = finds[side] + "RETURN r[0], r[1], x.content_hash"
+            found = self.run(read, {"rows": ask}).rows if ask else []
+            known = {(s, e): h for s, e, h in found}
+            removed = 0
+            if len(known) < len(found) and not dry_run:
+                # copies of one relationship, left by loads that ran at once before they
+                # took the load lock: keep one, then read what it holds
+                twice = [list(pair) for pair, n in Counter(
+                    (s, e) for s, e, _ in found).items() if n > 1]
+                removed = self.run(finds[side] + "WITH r, collect(x) AS xs UNWIND tail(xs) "
+                                   "AS y DELETE y RETURN count(y)", {"rows": twice},
+                                   read_only=False).rows[0][0]
+                known |= {(s, e): h for s, e, h in self.run(read, {"rows": twice}).rows}
             new = [r for r in rows if (r[0], r[1]) not in known]
             changed = [r for r in rows if (r[0], r[1]) in known and known[(r[0], r[1])] != r[2]]
             unchanged = len(batch) - len(new) - len(changed)
@@ -466,7 +486,7 @@ class CypherStore:
                                    read_only=False).rows[0][0]
             missing = (self._missing_ends(rel_type, start, end, new)
                        if created < len(new) else [])
-            return UpsertCounts(created, updated, unchanged, missing)
+            return UpsertCounts(created, updated, unchanged, missing, removed=removed)
 
         props = _keys(rows) - {"start", "end"}
         if not dry_run and len(rows) > BATCH_SIZE:  # batches will run two at a time
@@ -569,6 +589,14 @@ class CypherStore:
                  {"settled": list(settled), "files": list(files)}, read_only=False)
         self.run(f"MATCH (m:{PENDING_LOAD}) WHERE m.token = $token OR size(m.files) = 0 "
                  f"DELETE m", {"token": token}, read_only=False)
+
+    def load_lock(self) -> AbstractContextManager[None]:
+        """A lease in the graph, for servers that other machines load into too; the
+        embedded engine uses a file lock instead."""
+        return lease_lock(self)
+
+    def _prepare_load_lock(self) -> None:
+        """Whatever the engine needs before two loads may race for the first lease."""
 
     def counts(self) -> tuple[dict[str, int], dict[str, int]]:
         labels = {name: self.run(f"MATCH (n:{name}) RETURN count(n)").rows[0][0]

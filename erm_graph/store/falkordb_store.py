@@ -12,6 +12,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +29,11 @@ from erm_graph.errors import ErmError, QueryError, QueryTimeout, ReadOnlyError, 
 from erm_graph.store import falkordb_bulk
 from erm_graph.store.base import CypherStore, QueryResult
 from erm_graph.store.embedded_server import AOF_DIR, EmbeddedServer, _binaries
+from erm_graph.store.load_lock import file_lock
 
 GRAPH = "erm"
+#: the embedded engine's load lock, in its data directory
+LOAD_LOCK_FILE = "load.lock"
 
 #: A rewrite of the AOF begun during a load (``compact(wait=False)``) is all its end needs
 #: unless Cypher changed more than this many things (nodes, relationships, properties) since
@@ -346,6 +350,11 @@ class FalkorDBStore(CypherStore):
             "RETURN label, status").rows
 
     # -- life ------------------------------------------------------------------------------------
+    def load_lock(self) -> AbstractContextManager[None]:
+        if self._server is None:
+            return super().load_lock()
+        return file_lock(self._server.data_dir / LOAD_LOCK_FILE)
+
     def compact(self, *, wait: bool = True) -> None:
         """Rewrite the AOF as a snapshot: replaying a big load's AOF is ~100x slower than it.
 

@@ -39,6 +39,7 @@ from neo4j.graph import Node, Path, Relationship
 from erm_graph import model
 from erm_graph.errors import QueryError, QueryTimeout, ReadOnlyError, StoreError
 from erm_graph.store.base import CypherStore, QueryResult
+from erm_graph.store.load_lock import LOAD_LOCK
 
 #: name of the full-text index on ``name``
 FULLTEXT_INDEX = "erm_names"
@@ -183,6 +184,12 @@ class Neo4jStore(CypherStore):
         for statement in statements:
             self.run(statement, read_only=False)
         self.run(AWAIT_INDEXES, {"seconds": INDEX_WAIT_SECONDS})
+
+    def _prepare_load_lock(self) -> None:
+        """MERGE alone may create two lease nodes when two loads take the first lease at
+        once; a uniqueness constraint makes it create one."""
+        self.run(f"CREATE CONSTRAINT erm_load_lock IF NOT EXISTS FOR (l:{LOAD_LOCK}) "
+                 "REQUIRE l.name IS UNIQUE", read_only=False)
 
     def close(self) -> None:
         self._driver.close()
