@@ -4,6 +4,7 @@ and engine refusals that must read as the user's mistake, not an outage (issue 1
 from __future__ import annotations
 
 import os
+import signal
 import stat
 import subprocess
 import sys
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from erm_graph.errors import QueryError, StoreError
+from erm_graph.errors import QueryError, QueryTimeout, StoreError
 from erm_graph.ingest.load import load
 from erm_graph.query import run_cypher
 from erm_graph.query.guard import MAX_NESTING, MAX_QUERY_CHARS
@@ -245,3 +246,29 @@ def test_the_server_lease_queues_loads_and_outlives_no_dead_holder(store, monkey
     with pytest.raises(StoreError, match="pid 42 on elsewhere"):
         with CypherStore.load_lock(store):
             pass
+
+
+def test_a_hung_engine_is_restarted_and_the_query_reported_interrupted(tmp_path, monkeypatch):
+    """A frozen engine (SIGSTOP, as a parser hang holds a thread) answered nothing, and the
+    query waited forever; now the watchdog restarts it 2 x timeout + grace after the query
+    began, and the query ends in an error that says so."""
+    from erm_graph.store import watchdog
+
+    monkeypatch.setattr(watchdog, "GRACE_SECONDS", 1.0)
+    store = open_store(f"embedded:{tmp_path / 'db'}")
+    try:
+        store.run("CREATE (:Probe {uid: 'kept'})", read_only=False)
+        hung = store._server._pid()
+        os.kill(hung, signal.SIGSTOP)
+        started = time.perf_counter()
+        with pytest.raises(QueryTimeout, match="restarted and the query interrupted"):
+            store.run("MATCH (p:Probe) RETURN p.uid", timeout=1)
+        assert time.perf_counter() - started < 15
+        assert store._server._pid() != hung
+        assert store.run("MATCH (p:Probe) RETURN p.uid", timeout=1).rows == [["kept"]]
+    finally:
+        try:
+            os.kill(hung, signal.SIGKILL)  # in case the watchdog did not
+        except ProcessLookupError:
+            pass
+        store.close()

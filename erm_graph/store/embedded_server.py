@@ -157,6 +157,17 @@ class EmbeddedServer:
             self._drop_clients_lock()
             os.close(fd)
 
+    def kill(self) -> None:
+        """SIGKILL a server that holds a query past its timeout or stopped answering (its
+        acknowledged writes are in the AOF); :meth:`ensure_running` starts it again."""
+        pid = self._pid()
+        if pid and self._is_our_server(pid):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                return
+            self._wait_shutdown(pid, 5)
+
     def stop(self) -> None:
         """SHUTDOWN (the AOF is fsynced), then SIGTERM, then SIGKILL if it does not comply.
 

@@ -28,8 +28,14 @@ from erm_graph import model
 from erm_graph.errors import ErmError, QueryError, QueryTimeout, ReadOnlyError, StoreError
 from erm_graph.store import falkordb_bulk
 from erm_graph.store.base import CypherStore, QueryResult
-from erm_graph.store.embedded_server import AOF_DIR, EmbeddedServer, _binaries
+from erm_graph.store.embedded_server import (
+    AOF_DIR,
+    TIMEOUT_MAX_MS,
+    EmbeddedServer,
+    _binaries,
+)
 from erm_graph.store.load_lock import file_lock
+from erm_graph.store.watchdog import Watchdog, overdue_after
 
 GRAPH = "erm"
 #: the embedded engine's load lock, in its data directory
@@ -148,6 +154,8 @@ class FalkorDBStore(CypherStore):
         self._rewrite_begun = False
         # one bulk transaction at a time: two would keep making each other's EXEC refuse
         self._bulk_lock = threading.Lock()
+        self._watchdog = Watchdog(self._overdue)
+        self._answered_ping = False  # what the engine did when the watchdog last fired
         try:
             self._create_graph()
         except BaseException:
@@ -168,11 +176,48 @@ class FalkorDBStore(CypherStore):
     def _execute(self, cypher: str, params: Mapping[str, Any], read_only: bool,
                  timeout: float | None) -> QueryResult:
         try:
-            return self._once(cypher, params, read_only, timeout)
+            return self._watched(cypher, params, read_only, timeout)
         except redis.ConnectionError:
             # Only reads are retried; a write may or may not have been applied before the crash.
             self._recover(read_only)
+            return self._watched(cypher, params, read_only, timeout)
+
+    def _watched(self, cypher: str, params: Mapping[str, Any], read_only: bool,
+                 timeout: float | None) -> QueryResult:
+        """:meth:`_once` under the watchdog: a query unanswered long after its timeout (the
+        embedded engine's default when it states none) is interrupted (see :mod:`watchdog`)."""
+        limit = timeout if timeout is not None else (
+            TIMEOUT_MAX_MS / 1000 if self._server is not None else None)
+        if limit is None:  # a server we do not run may allow any time
             return self._once(cypher, params, read_only, timeout)
+        with self._watchdog.watch(overdue_after(limit)) as watch:
+            try:
+                return self._once(cypher, params, read_only, timeout)
+            except redis.ConnectionError:
+                if not watch.fired:
+                    raise
+        raise self._interrupted(limit, read_only)
+
+    def _overdue(self) -> None:
+        """On the watchdog's thread: stop the engine that holds an overdue query (ours), or
+        let go of a server we do not run; the blocked call then fails and is reported."""
+        if self._server is not None:
+            self._answered_ping = self._server._probe() == "ready"
+            self._server.kill()
+        self._db.connection.connection_pool.disconnect()
+
+    def _interrupted(self, limit: float, read_only: bool) -> QueryTimeout:
+        waited = f"{overdue_after(limit):.0f} s, past its timeout of {limit:g} s"
+        written = "" if read_only else " (a write may or may not have been applied)"
+        if self._server is None:
+            return QueryTimeout(f"{self.location} did not answer the query within {waited}; "
+                                f"the connection was dropped, the server may still be "
+                                f"running it{written}")
+        state = ("kept running the query" if self._answered_ping else "stopped answering")
+        self._server.ensure_running()
+        self._db.connection.connection_pool.reset()
+        return QueryTimeout(f"the embedded engine {state} for {waited}: it was restarted "
+                            f"and the query interrupted{written}")
 
     def _recover(self, read_only: bool) -> None:
         """After a lost connection: restart the embedded server from its AOF (crash, kill -9).

@@ -1,0 +1,82 @@
+"""Notice a query the engine did not stop at its timeout.
+
+FalkorDB stops a query at its timeout, except when it cannot: a text that hangs its parser (see
+:mod:`erm_graph.query.guard`; the parse comes before the timeout starts) or a frozen server.
+The engine still answers PING meanwhile (measured: 10 ms while a query parsed for 41 s), but
+the query holds one of its threads at 100% for as long as it likes. A :class:`Watchdog` calls
+its ``on_overdue`` for a call still unanswered :func:`overdue_after` its timeout; the store
+then restarts the embedded engine (the only way to stop the query) or drops its connections
+to a server it does not run, and reports the query as interrupted.
+
+One thread per store watches every call in flight; it sleeps while there is none.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+#: added to twice the timeout: a query may wait behind others, each bounded by its own
+GRACE_SECONDS = 5.0
+
+
+def overdue_after(timeout: float) -> float:
+    """Seconds after which a call with this timeout is overdue."""
+    return 2 * timeout + GRACE_SECONDS
+
+
+class Watch:
+    """One call under watch; ``fired`` is set when it became overdue."""
+
+    __slots__ = ("deadline", "fired")
+
+    def __init__(self, deadline: float):
+        self.deadline = deadline
+        self.fired = False
+
+
+class Watchdog:
+    """Calls ``on_overdue()`` (on its own thread) when a watched call passes its deadline."""
+
+    def __init__(self, on_overdue: Callable[[], None]):
+        self._on_overdue = on_overdue
+        self._cond = threading.Condition()
+        self._watches: set[Watch] = set()
+        self._thread: threading.Thread | None = None
+
+    @contextmanager
+    def watch(self, seconds: float) -> Iterator[Watch]:
+        """Watch the calls made inside the block for ``seconds``."""
+        watch = Watch(time.monotonic() + seconds)
+        with self._cond:
+            self._watches.add(watch)
+            if self._thread is None or not self._thread.is_alive():  # none yet, or forked
+                self._thread = threading.Thread(target=self._run, name="erm-watchdog",
+                                                daemon=True)
+                self._thread.start()
+            self._cond.notify()
+        try:
+            yield watch
+        finally:
+            with self._cond:
+                self._watches.discard(watch)
+
+    def _run(self) -> None:
+        with self._cond:
+            while True:
+                now = time.monotonic()
+                overdue = [w for w in self._watches if w.deadline <= now]
+                if overdue:
+                    for watch in overdue:
+                        watch.fired = True
+                        self._watches.discard(watch)
+                    self._cond.release()
+                    try:
+                        self._on_overdue()
+                    finally:
+                        self._cond.acquire()
+                    continue
+                nearest = min((w.deadline for w in self._watches), default=None)
+                self._cond.wait(None if nearest is None else nearest - now)
