@@ -45,6 +45,7 @@ class Watchdog:
         self._cond = threading.Condition()
         self._watches: set[Watch] = set()
         self._thread: threading.Thread | None = None
+        self._wakes_at: float | None = None  # None: asleep until a watch comes
 
     @contextmanager
     def watch(self, seconds: float) -> Iterator[Watch]:
@@ -56,7 +57,8 @@ class Watchdog:
                 self._thread = threading.Thread(target=self._run, name="erm-watchdog",
                                                 daemon=True)
                 self._thread.start()
-            self._cond.notify()
+            if self._wakes_at is None or watch.deadline < self._wakes_at:
+                self._cond.notify()  # most calls end long before the nearest deadline
         try:
             yield watch
         finally:
@@ -78,5 +80,5 @@ class Watchdog:
                     finally:
                         self._cond.acquire()
                     continue
-                nearest = min((w.deadline for w in self._watches), default=None)
-                self._cond.wait(None if nearest is None else nearest - now)
+                self._wakes_at = min((w.deadline for w in self._watches), default=None)
+                self._cond.wait(None if self._wakes_at is None else self._wakes_at - now)
