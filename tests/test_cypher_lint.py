@@ -18,6 +18,7 @@ import pytest
 from erm_graph import model
 from erm_graph.query import load_library
 from erm_graph.store.base import PENDING_LOAD
+from erm_graph.store.load_lock import LOAD_LOCK
 
 ROOT = Path(__file__).resolve().parent.parent
 TOOL = ROOT / "tools" / "cypher-lint"
@@ -29,7 +30,7 @@ pytestmark = pytest.mark.skipif(
 
 def project_schema(store_marks: bool = False) -> dict:
     """The model's labels, types and properties; ``store_marks`` adds the store's own
-    bookkeeping: the mark a load leaves while it writes."""
+    bookkeeping: the mark a load leaves while it writes, and a server's load lease."""
     props = set(model.vocabulary.COMMON_PROPS) | set(model.SYSTEM_PROPS)
     for spec in model.LABELS.values():
         props |= set(spec.props)
@@ -37,8 +38,8 @@ def project_schema(store_marks: bool = False) -> dict:
         props |= set(rel.props)
     labels = set(model.LABELS)
     if store_marks:
-        labels.add(PENDING_LOAD)
-        props |= {"token", "files", "started_at"}
+        labels |= {PENDING_LOAD, LOAD_LOCK}
+        props |= {"token", "files", "started_at", "owner", "expires"}
     return {"labels": sorted(labels), "relationshipTypes": sorted(model.RELATIONSHIPS),
             "propertyKeys": sorted(props)}
 

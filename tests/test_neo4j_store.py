@@ -10,9 +10,9 @@ import pytest
 from neo4j.exceptions import Neo4jError
 
 from erm_graph import model
-from erm_graph.errors import ConfigError, QueryTimeout, ReadOnlyError, StoreError
+from erm_graph.errors import ConfigError, QueryError, QueryTimeout, ReadOnlyError, StoreError
+from erm_graph.store import load_lock, open_store
 from erm_graph.store import neo4j_store as engine
-from erm_graph.store import open_store
 from tests.test_cypher_lint import TOOL, lint
 
 
@@ -46,16 +46,21 @@ def test_the_engine_cypher_passes_the_neo4j_linter():
     statements = [(s, {}) for s in engine.schema_statements()]
     statements += [(engine.FULLTEXT_LABELS_QUERY, {"name": engine.FULLTEXT_INDEX}),
                    (engine.FULLTEXT_DROP, {}),
-                   (engine.AWAIT_INDEXES, {"seconds": engine.INDEX_WAIT_SECONDS})]
+                   (engine.AWAIT_INDEXES, {"seconds": engine.INDEX_WAIT_SECONDS}),
+                   (engine.LOAD_LOCK_CONSTRAINT, {})]
+    lease = {"token": "t", "owner": "pid 1 on host", "ms": 60000}
+    statements += [(text, lease) for text in (load_lock._TAKE, load_lock._RENEW,
+                                              load_lock._RELEASE, load_lock._HOLDER)]
     problems = lint([{"file": f"statement {i}", "text": text, "parameters": params}
-                     for i, (text, params) in enumerate(statements)])
+                     for i, (text, params) in enumerate(statements)], store_marks=True)
     assert not problems, "\n".join(f"{p['file']}: {p['message']}" for p in problems)
 
 
 @pytest.mark.parametrize(("code", "expected"), [
     ("Neo.ClientError.Statement.AccessMode", ReadOnlyError),
     ("Neo.ClientError.Transaction.TransactionTimedOutClientConfiguration", QueryTimeout),
-    ("Neo.ClientError.Statement.SyntaxError", StoreError),
+    ("Neo.ClientError.Statement.SyntaxError", QueryError),
+    ("Neo.ClientError.Security.Forbidden", StoreError),
     ("Neo.TransientError.Transaction.DeadlockDetected", StoreError),
 ])
 def test_driver_errors_become_the_projects(code, expected):

@@ -146,7 +146,7 @@ class FalkorDBStore(CypherStore):
             try:  # the client connects at once
                 self._db = falkordb.FalkorDB(host=host, port=port, password=password)
             except redis.ConnectionError as exc:
-                raise StoreError(f"cannot reach the engine at {self.location}: {exc}") from None
+                raise self._unreachable(exc) from None
         self._graph = self._db.select_graph(graph)
         self._graph_name = graph
         #: what Cypher has changed since the last AOF rewrite this store began (see compact)
@@ -170,7 +170,10 @@ class FalkorDBStore(CypherStore):
         except redis.ResponseError as exc:
             raise _translate(exc, False) from None
         except redis.ConnectionError as exc:
-            raise StoreError(f"cannot reach the engine at {self.location}: {exc}") from None
+            raise self._unreachable(exc) from None
+
+    def _unreachable(self, exc: redis.ConnectionError) -> StoreError:
+        return StoreError(f"cannot reach the engine at {self.location}: {exc}")
 
     # -- execution -------------------------------------------------------------------------------
     def _execute(self, cypher: str, params: Mapping[str, Any], read_only: bool,

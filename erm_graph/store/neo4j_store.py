@@ -94,6 +94,9 @@ FULLTEXT_LABELS_QUERY = ("SHOW FULLTEXT INDEXES YIELD name, labelsOrTypes "
                          "WHERE name = $name RETURN labelsOrTypes")
 FULLTEXT_DROP = f"DROP INDEX {FULLTEXT_INDEX} IF EXISTS"
 AWAIT_INDEXES = "CALL db.awaitIndexes($seconds)"
+#: one lease node for the load lock (see :mod:`erm_graph.store.load_lock`)
+LOAD_LOCK_CONSTRAINT = (f"CREATE CONSTRAINT erm_load_lock IF NOT EXISTS FOR (l:{LOAD_LOCK}) "
+                        "REQUIRE l.name IS UNIQUE")
 
 
 def translate(exc: Neo4jError | DriverError, location: str) -> StoreError:
@@ -188,8 +191,7 @@ class Neo4jStore(CypherStore):
     def _prepare_load_lock(self) -> None:
         """MERGE alone may create two lease nodes when two loads take the first lease at
         once; a uniqueness constraint makes it create one."""
-        self.run(f"CREATE CONSTRAINT erm_load_lock IF NOT EXISTS FOR (l:{LOAD_LOCK}) "
-                 "REQUIRE l.name IS UNIQUE", read_only=False)
+        self.run(LOAD_LOCK_CONSTRAINT, read_only=False)
 
     def close(self) -> None:
         self._driver.close()
