@@ -13,8 +13,10 @@ One thread per store watches every call in flight; it sleeps while there is none
 
 from __future__ import annotations
 
+import os
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -42,6 +44,12 @@ class Watchdog:
 
     def __init__(self, on_overdue: Callable[[], None]):
         self._on_overdue = on_overdue
+        self._start_afresh()
+        _ALL.add(self)
+
+    def _start_afresh(self) -> None:
+        """No watches and no thread; also in a forked child, whose copy of the condition's
+        lock the parent's watching thread may have held at the fork."""
         self._cond = threading.Condition()
         self._watches: set[Watch] = set()
         self._thread: threading.Thread | None = None
@@ -53,7 +61,7 @@ class Watchdog:
         watch = Watch(time.monotonic() + seconds)
         with self._cond:
             self._watches.add(watch)
-            if self._thread is None or not self._thread.is_alive():  # none yet, or forked
+            if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="erm-watchdog",
                                                 daemon=True)
                 self._thread.start()
@@ -82,3 +90,14 @@ class Watchdog:
                     continue
                 self._wakes_at = min((w.deadline for w in self._watches), default=None)
                 self._cond.wait(None if self._wakes_at is None else self._wakes_at - now)
+
+
+_ALL: weakref.WeakSet[Watchdog] = weakref.WeakSet()
+
+
+def _after_fork() -> None:
+    for dog in list(_ALL):
+        dog._start_afresh()
+
+
+os.register_at_fork(after_in_child=_after_fork)
