@@ -85,6 +85,8 @@ FINGERPRINT = "_hash"
 ANNOTATIONS = (WHERE, FINGERPRINT)
 
 NAMED = Prop(Kind.STR, required=True, help="display name")
+SOURCE_FILE = Prop(help="name of the file that wrote it: a load of another file into the same "
+                        "uids is refused unless it names the map (--map)")
 SENTIMENT = Prop(Kind.FLOAT, minimum=-1, maximum=1, help="-1 (angry) .. 1 (delighted)")
 PARTY_KINDS = ("Customer", "Supplier", "Partner", "Financier", "Government")
 PARTY_PROPS = {
@@ -110,7 +112,8 @@ _labels = [
         "role": Prop(help="e.g. CRO, account manager, engineer")}),
     Label("Department", "a unit of the enterprise", {"name": NAMED}),
     Label("Process", "a business or relationship process", {
-        "name": NAMED, "category": Prop(help="customer, procurement, partner, financing, ...")}),
+        "name": NAMED, "category": Prop(help="customer, procurement, partner, financing, ..."),
+        "source_file": SOURCE_FILE}),
     Label("Step", "one activity, event or gateway of a process", {
         "name": NAMED,
         "kind": Prop(choices=("task", "event", "start", "end", "gateway", "subprocess"),
@@ -120,7 +123,7 @@ _labels = [
         "name": NAMED,
         "kind": Prop(required=True, choices=("document", "material", "database", "system"))}),
     Label("Map", "a relationship map: a process with its people, documents and parties",
-          {"name": NAMED}),
+          {"name": NAMED, "source_file": SOURCE_FILE}),
     Label("Product", "what the enterprise sells", {
         "name": NAMED,
         "kind": Prop(required=True, choices=("product", "service", "advertising")),

@@ -12,7 +12,8 @@ from erm_graph.errors import ErmError
 
 #: HTTP status per :attr:`ErmError.kind`; anything else a user caused is a 400.
 STATUS = {"not_found": 404, "read_only": 403, "timeout": 504, "store": 503,
-          "too_large": 413, "unauthorized": 401, "forbidden": 403, "rate_limited": 429}
+          "too_large": 413, "unauthorized": 401, "forbidden": 403, "rate_limited": 429,
+          "conflict": 409}
 
 
 def error_body(kind: str, message: str) -> dict[str, dict[str, str]]:

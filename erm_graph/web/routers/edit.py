@@ -68,7 +68,12 @@ def patch_node(request: Request, uid: str, node: Node, body: Edit) -> dict[str, 
 def post_load(request: Request, settings: Settings,
               file: Annotated[UploadFile, File(description="the file to load")],
               format: Annotated[str, Form()] = "auto",
-              dry_run: Annotated[bool, Form()] = False) -> dict[str, Any]:
+              dry_run: Annotated[bool, Form()] = False,
+              map_name: Annotated[str | None, Form(
+                  alias="map",
+                  description="name of the map: the prefix of its uids (as erm load --map); "
+                              "needed when another file wrote a map of the same name")] = None,
+              ) -> dict[str, Any]:
     name = file.filename or ""
     if not SAFE_NAME.fullmatch(name) or ".." in name:
         raise ErmError(f"file name {name!r} refused: send a plain file name (letters, digits, "
@@ -79,7 +84,8 @@ def post_load(request: Request, settings: Settings,
         path = Path(folder) / name
         path.write_bytes(file.file.read(settings.max_body_bytes + 1))
         with acting_as(principal.name, f"web {client_ip(request)} upload {name}"):
-            prepared = prepare(store, [path], fmt=format, options=LoadOptions())
+            prepared = prepare(store, [path], fmt=format,
+                               options=LoadOptions(map_name=map_name or None))
             report = prepared.write(store, dry_run=dry_run)
     forget_scopes()
     result = report.as_dict()
