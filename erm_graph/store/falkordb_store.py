@@ -162,8 +162,9 @@ class FalkorDBStore(CypherStore):
         the ``uid`` key) that the live graph never had, in another order. Writes reach the AOF
         as effects, which name labels, types and keys by their ids: after
         ``load; reset; load`` a restart read the Steps as Cases. Rewritten here, the AOF holds
-        the empty graph and nothing before it (an empty rewrite takes milliseconds); this also
-        covers a crash between the delete and the rewrite, as the next open finds no graph.
+        the empty graph and nothing before it (0.1-0.2 s: the server notices the end of its
+        rewrite on its 10 Hz timer); this also covers a crash between the delete and the
+        rewrite, as the next open finds no graph.
         ``rewrite`` rewrites even when the graph exists (another client may have written
         between a delete and this call).
         """
@@ -416,7 +417,7 @@ class FalkorDBStore(CypherStore):
 
     @staticmethod
     def _await_rewrite(conn: Any) -> None:
-        pause = 0.005  # an empty store's rewrite takes milliseconds, a big one seconds
+        pause = 0.005  # the server sees a rewrite end on its 10 Hz timer: poll finer than that
         while True:
             info = conn.info("persistence")
             if not info.get("aof_rewrite_in_progress") and not info.get(
