@@ -29,6 +29,8 @@ from erm_graph.errors import ErmError, QueryTimeout, ReadOnlyError, StoreError
 from erm_graph.store import falkordb_bulk
 from erm_graph.store.base import CypherStore, QueryResult
 from erm_graph.store.embedded_server import AOF_DIR, EmbeddedServer, _binaries
+from erm_graph.store.values import GraphNode, GraphRelationship
+from erm_graph.store.values import GraphPath as StorePath
 
 GRAPH = "erm"
 
@@ -47,13 +49,13 @@ SCHEMA_SECONDS = 10.0
 def to_python(value: Any) -> Any:
     """Nodes, relationships and paths as plain dicts/lists, the same shape on every engine."""
     if isinstance(value, Node):
-        return {"_id": value.id, "_labels": list(value.labels or []), **value.properties}
+        return GraphNode(value.id, value.labels or [], to_python(value.properties))
     if isinstance(value, Edge):
-        return {"_id": value.id, "_type": value.relation, "_start": value.src_node,
-                "_end": value.dest_node, **value.properties}
+        return GraphRelationship(value.id, value.relation, value.src_node, value.dest_node,
+                                 to_python(value.properties))
     if isinstance(value, GraphPath):
-        return {"nodes": [to_python(n) for n in value.nodes()],
-                "relationships": [to_python(e) for e in value.edges()]}
+        return StorePath([to_python(n) for n in value.nodes()],
+                         [to_python(e) for e in value.edges()])
     if isinstance(value, list):
         return [to_python(v) for v in value]
     if isinstance(value, dict):

@@ -40,7 +40,7 @@ def result_body(store: GraphStore, result: QueryResult,
         graph["edges"] = [e for e in graph["edges"] if e["from"] in keep and e["to"] in keep]
     return {"columns": result.columns, "rows": result.rows,
             "truncated": bool(result.stats.get("truncated")), "graph_truncated": cut,
-            "graph": graph}
+            "warnings": result.warnings, "graph": graph}
 
 
 def _cell(value: Any) -> Any:

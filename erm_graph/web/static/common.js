@@ -116,7 +116,9 @@ const erm = (() => {
   }
 
   function result(root, body) {
-    root.querySelector("#table").replaceChildren(
+    // what the engine may have answered wrongly comes first: the rows are read after it
+    const warnings = (body.warnings || []).map((w) => el("p", {class: "warning", role: "note"}, "⚠ " + w));
+    root.querySelector("#table").replaceChildren(...warnings,
       el("p", {class: "muted"}, `${body.rows.length} row(s)${body.truncated ? " (cut at the row cap)" : ""}`),
       table(body.columns, body.rows));
     const container = root.querySelector("#graph");
