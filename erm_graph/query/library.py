@@ -15,8 +15,9 @@ A file starts with a header of ``//`` comment lines holding YAML, then one Cyphe
 A file under ``cypher/<engine>/`` (``falkordb`` or ``neo4j``) replaces its twin on that engine
 only; it must declare the same name and parameters. The whole library is checked when it is
 loaded: a header that does not parse, a parameter used in the Cypher but not declared (or the
-reverse), a default of the wrong type or two statements in one file stop the load with one
-message that lists every problem.
+reverse), a default of the wrong type, two statements in one file or a variable introduced by
+two pattern comprehensions (an engine trap: :mod:`erm_graph.query.comprehensions`) stop the
+load with one message that lists every problem.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from typing import Any
 import yaml
 
 from erm_graph.errors import ErmError
+from erm_graph.query.comprehensions import reused_variables
 from erm_graph.resources import shipped_dir
 
 #: engine folders that may hold overrides, and the store engines each serves
@@ -265,7 +267,8 @@ def split_header(text: str) -> tuple[str, str]:
 def parse_file(path: Path, problems: list[str]) -> NamedQuery | None:
     """One query file, or None after adding what is wrong with it to ``problems``."""
     where = str(path)
-    head, body = split_header(path.read_text(encoding="utf-8"))
+    text = path.read_text(encoding="utf-8")
+    head, body = split_header(text)
     try:
         meta = yaml.safe_load(head) or {}
     except yaml.YAMLError as exc:
@@ -296,6 +299,9 @@ def parse_file(path: Path, problems: list[str]) -> NamedQuery | None:
         problems.append(f"{where}: ${missing} is used but not declared under params:")
     for unused in sorted(set(params) - used):
         problems.append(f"{where}: parameter {unused!r} is declared but never used")
+    header_lines = text.count("\n", 0, text.find(body)) if body else 0
+    for reuse in reused_variables(body):
+        problems.append(f"{where}: {reuse.shifted(header_lines)}")
     read_only = meta.get("read_only", True)
     if not isinstance(read_only, bool):
         problems.append(f"{where}: read_only must be true or false")
