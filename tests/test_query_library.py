@@ -171,3 +171,18 @@ def test_comprehension_check_is_linear():
     started = time.perf_counter()
     assert reused_variables(body) == []
     assert time.perf_counter() - started < 2.0
+
+
+def test_text_is_typed_by_the_declaration_alone(tmp_path):
+    write(tmp_path, "by-uid", GOOD)
+    query = load_library(tmp_path).get("by-uid")
+    kinds = query.params["kinds"]
+    assert query.parse({"uid": "007", "limit": "7", "kinds": "a, b", "since": ""}) == {
+        "uid": "007", "limit": "7", "kinds": ["a", "b"]}
+    assert query.bind(query.parse({"uid": "true", "kinds": '["x,y", "z"]'})) == {
+        "uid": "true", "limit": 5, "since": "2025-01-01", "kinds": ["x,y", "z"]}
+    assert query.parse({"kinds": ["a", "b,c"]}) == {"kinds": ["a", "b", "c"]}
+    assert kinds.parse(kinds.text(["complaint", "warranty"]), "q") == ["complaint", "warranty"]
+    assert query.params["limit"].text(5) == "5" and kinds.text(None) == ""
+    with pytest.raises(ParameterError, match="'kinds' must be a list of strings"):
+        query.parse({"kinds": "[not json"})

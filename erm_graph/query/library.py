@@ -22,8 +22,9 @@ load with one message that lists every problem.
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
@@ -84,6 +85,35 @@ class Param:
         if self.choices:
             bits.append("one of " + ", ".join(map(str, self.choices)))
         return f"{self.name} ({', '.join(bits)})" + (f": {self.help}" if self.help else "")
+
+    def parse(self, text: str | Sequence[str], query: str) -> Any:
+        """The value meant by ``text`` as typed on the command line (``-p name=text``), in a
+        web form or a query string; :meth:`bind` then checks and converts it.
+
+        Only the declared type decides: ``007`` stays a string for a string parameter, and a
+        list takes ``a,b``, a JSON list ``["a","b"]`` or repeated values (``?k=a&k=b``).
+        """
+        if self.type != "list[string]":
+            return text if isinstance(text, str) else text[-1]
+        if not isinstance(text, str):
+            return [v for item in text for v in self.parse(item, query)]
+        if not text.strip().startswith("["):
+            return [v.strip() for v in text.split(",") if v.strip()]
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError:
+            raise ParameterError(f"query {query!r}: parameter {self.name!r} must be "
+                                 f"{_article(self.type)}, got {text!r}") from None
+
+    def text(self, value: Any) -> str:
+        """``value`` written as :meth:`parse` reads it back: how a web form shows a default."""
+        if value is None:
+            return ""
+        if isinstance(value, list | tuple):
+            return ",".join(map(str, value))
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        return str(value)
 
     def bind(self, value: Any, query: str) -> Any:
         """``value`` converted to this parameter's type (CLI text included), or a clear error."""
@@ -198,6 +228,18 @@ class NamedQuery:
             else:
                 bound[param.name] = param.default
         return bound
+
+    def parse(self, given: Mapping[str, str | Sequence[str]]) -> dict[str, Any]:
+        """Parameters given as text (CLI, web form, query string) typed by their declaration;
+        an empty text counts as not given. Names not declared are kept for :meth:`bind` to
+        refuse."""
+        typed: dict[str, Any] = {}
+        for key, text in given.items():
+            if text == "" or text == [] or text is None:
+                continue
+            param = self.params.get(key)
+            typed[key] = param.parse(text, self.name) if param else text
+        return typed
 
     def example_params(self) -> dict[str, Any]:
         """The declared examples (for docs, tests and the benchmark)."""
