@@ -130,3 +130,10 @@ def test_an_encoded_slash_reaches_the_same_node(client):
     uid = "camunda-order/Process_Order"
     assert client.get(f"/api/nodes/{quote(uid, safe='')}").json()["uid"] == uid
     assert client.get(f"/map/{quote(uid, safe='')}").status_code == 200
+
+
+def test_a_path_between_hostile_uids(client):
+    r = client.get("/api/path", params={"a": HOSTILE["Document"], "b": HOSTILE["Process"]})
+    assert r.status_code == 200, r.text
+    assert {HOSTILE["Document"], HOSTILE["Step"], HOSTILE["Process"]} == {
+        n["id"] for n in r.json()["nodes"]}
