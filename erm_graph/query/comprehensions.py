@@ -193,9 +193,11 @@ class _Scanner:
     def _iterator_variables(self, start: int, end: int) -> set[str]:
         """``acc`` and ``x`` of ``reduce(acc = 0, x IN xs | ...)``, ``x`` of ``any(x IN ...)``."""
         found = set()
-        for j in range(start, end):
+        j = start
+        while j < end:  # nested brackets are skipped: each token is looked at once
             if self.toks[j].kind == "name" and (self._at(j + 1, "IN") or self._at(j + 1, "=")):
                 found.add(self.toks[j].variable)
+            j = self.close.get(j, j) + 1
         return found
 
     def _with_scope(self, i: int, scope: set[str]) -> set[str]:
