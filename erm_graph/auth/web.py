@@ -34,13 +34,14 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 #: failed logins per minute, per client address and per user name, before 429
 LOGIN_FAILURES_PER_MINUTE = 5
 
-#: (method, route path) -> the permission it needs; None: open to anyone (login itself)
+#: (method, route path) -> the permission it needs; None: open to anyone (login itself).
+#: ``{uid:path}``: a uid is the rest of the path, `/` included (loaders make such uids).
 ROUTE_PERMISSIONS: dict[tuple[str, str], str | None] = {
     ("GET", "/login"): None,
     ("POST", "/login"): None,
     ("POST", "/logout"): None,
     ("GET", "/"): "view",
-    ("GET", "/map/{uid}"): "view",
+    ("GET", "/map/{uid:path}"): "view",
     ("GET", "/explore"): "view",
     ("GET", "/queries"): "query.list",
     ("GET", "/console"): "query.cypher",
@@ -48,17 +49,17 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], str | None] = {
     ("GET", "/api/me"): "view",
     ("GET", "/api/legend"): "view",
     ("GET", "/api/search"): "view",
-    ("GET", "/api/nodes/{uid}"): "view",
-    ("GET", "/api/nodes/{uid}/neighbors"): "view",
-    ("GET", "/api/nodes/{uid}/neighborhood"): "view",
+    ("GET", "/api/nodes/{uid:path}"): "view",
+    ("GET", "/api/nodes/{uid:path}/neighbors"): "view",
+    ("GET", "/api/nodes/{uid:path}/neighborhood"): "view",
     ("GET", "/api/path"): "view",
     ("GET", "/api/summary"): "view",
     ("GET", "/api/maps"): "view",
-    ("GET", "/api/maps/{uid}"): "view",
+    ("GET", "/api/maps/{uid:path}"): "view",
     ("GET", "/api/queries"): "query.list",
     ("GET", "/api/queries/{name}"): "query.list",  # and the query's header roles
     ("POST", "/api/cypher"): "query.cypher",
-    ("PATCH", "/api/nodes/{uid}"): "edit",
+    ("PATCH", "/api/nodes/{uid:path}"): "edit",
     ("POST", "/api/load"): "load",
     ("GET", "/api/audit"): "audit.read",
 }

@@ -45,6 +45,11 @@ class Token:
     def upper(self) -> str:
         return self.text.upper() if self.kind == "name" else self.text
 
+    @property
+    def variable(self) -> str:
+        """The name as Cypher binds it: a quoted name without its backticks."""
+        return self.text[1:-1].replace("``", "`") if self.kind == "quoted" else self.text
+
     def is_word(self, *words: str) -> bool:
         return self.kind == "name" and self.text.upper() in words
 

@@ -67,12 +67,15 @@ def get_queries() -> list[dict[str, Any]]:
 
 
 @router.get("/queries/{name}", summary="Run a named query; parameters come as query string "
-                                       "values, `format=csv` downloads the rows, `graph=false` "
-                                       "leaves out the graph of the records the rows name")
+                                       "values typed by the query's declaration (a list: "
+                                       "`a,b` or repeated), `format=csv` downloads the rows, "
+                                       "`graph=false` leaves out the graph of the records the "
+                                       "rows name")
 def run_named(store: Store, settings: Settings, request: Request, name: str,
               format: str = "json", graph: bool = True) -> Any:
-    params = {k: v for k, v in request.query_params.items()
-              if k not in ("format", "graph") and v != ""}
+    given = {k: request.query_params.getlist(k) for k in request.query_params
+             if k not in ("format", "graph")}
+    params = load_library().get(name).parse(given)
     result = run_query(store, name, params, timeout=settings.query_timeout,
                        role=request.state.principal.role)
     result.stats["truncated"] = float(len(result.rows) > settings.row_cap)
