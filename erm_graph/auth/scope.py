@@ -21,6 +21,10 @@ runs (named queries, search, neighbours, node details, maps, paths). It fails cl
 is returned only when it names at least one uid and every uid it names (columns ``uid``,
 ``*.uid``, ``*_uid``; ``uid`` keys of nodes and maps, at any depth) lies in the scope. A
 row of bare counts or names is dropped. Writes never pass through it.
+
+That filter is the second line. The first: every reader a partner reaches puts the scope into
+its query (:func:`within`, the ``$scope`` parameter the store fills) before any LIMIT, SKIP or
+count, since rows dropped after a LIMIT or a count would tell what lies outside the scope.
 """
 
 from __future__ import annotations
