@@ -138,12 +138,11 @@ def find_node(store: GraphStore, uid: str, *, timeout: float | None = None,
     """
     rows: list[Any] = []
     scope = scope_of(store)
-    if scope is not None and uid not in scope:
-        hint = None  # outside the scope: not found, exactly as a missing uid
-    elif hint in model.KEY_LABELS:
+    visible = scope is None or uid in scope  # outside a partner's scope: as a missing uid
+    if visible and hint in model.KEY_LABELS:
         rows = store.run(f"MATCH (n:{hint} {{uid: $uid}}) RETURN labels(n), properties(n)",
                          {"uid": uid}, timeout=timeout).rows
-    if not rows and (scope is None or uid in scope):
+    if visible and not rows:
         rows = store.run(_FIND, {"uid": uid}, timeout=timeout).rows
     if not rows:
         raise NotFound(f"no node has uid {uid!r}; search by name with `erm cypher` or the "
