@@ -96,6 +96,10 @@ PARTY_PROPS = {
     "country": Prop(),
     "tier": Prop(Kind.INT, minimum=1, maximum=3, help="importance, 1 = strategic"),
     "since": Prop(Kind.DATE, help="start of the relationship"),
+    "email": Prop(help="contact address for the party as a whole"),
+    "phone": Prop(),
+    "website": Prop(),
+    "address": Prop(help="postal address"),
 }
 
 _labels = [
@@ -106,7 +110,7 @@ _labels = [
     Label("Financier", "a bank or investor", PARTY_PROPS, parent="Party"),
     Label("Government", "an agency or regulator", PARTY_PROPS, parent="Party"),
     Label("Contact", "a person at a party", {
-        "name": NAMED, "title": Prop(), "email": Prop()}),
+        "name": NAMED, "title": Prop(), "email": Prop(), "phone": Prop()}),
     Label("Employee", "one of our own staff", {
         "name": NAMED, "title": Prop(), "email": Prop(),
         "role": Prop(help="e.g. CRO, account manager, engineer")}),

@@ -33,6 +33,7 @@ from typing import Any
 
 import yaml
 
+from erm_graph.auth.scope import SCOPE_PARAM
 from erm_graph.errors import ErmError
 from erm_graph.query.comprehensions import reused_variables
 from erm_graph.resources import shipped_dir
@@ -337,7 +338,10 @@ def parse_file(path: Path, problems: list[str]) -> NamedQuery | None:
     if ";" in bare:
         problems.append(f"{where}: one statement per file (found `;` inside)")
     used = set(_PARAM_REF.findall(bare))
-    for missing in sorted(used - set(params)):
+    if SCOPE_PARAM in params:
+        problems.append(f"{where}: ${SCOPE_PARAM} is given by the runner (a partner's scope), "
+                        f"do not declare it")
+    for missing in sorted(used - set(params) - {SCOPE_PARAM}):
         problems.append(f"{where}: ${missing} is used but not declared under params:")
     for unused in sorted(set(params) - used):
         problems.append(f"{where}: parameter {unused!r} is declared but never used")

@@ -1,7 +1,8 @@
 """Writes from the web: edit one node's properties, load one uploaded file. Both are audited.
 
 Edits and loads go to the app's own store (writes never pass through a partner's scoped
-store); a partner edits only its own Party and the Contacts that work for it.
+store); a partner edits only the contact details of its own Party and of the Contacts that
+work for it (:data:`erm_graph.auth.roles.PARTNER_EDITABLE`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pydantic import BaseModel, Field
 
 from erm_graph import model
 from erm_graph.auth import acting_as
-from erm_graph.auth.roles import Forbidden
+from erm_graph.auth.roles import check_partner_edit
 from erm_graph.auth.scope import forget_scopes
 from erm_graph.auth.web import audit_event, client_ip
 from erm_graph.errors import ErmError, ValidationError
@@ -28,7 +29,6 @@ router = APIRouter(prefix="/api", tags=["edit"])
 
 #: an uploaded file's name: a plain name, no folder, no leading dot
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._()-]{0,199}$")
-PARTNER_EDITS = ("Party", "Contact")
 
 
 class Edit(BaseModel):
@@ -36,12 +36,12 @@ class Edit(BaseModel):
 
 
 @router.patch("/nodes/{uid:path}", summary="Change properties of one node (editors; partners: "
-                                      "their own Party and Contacts)")
+                                      "the contact details of their own Party and Contacts)")
 def patch_node(request: Request, uid: str, node: Node, body: Edit) -> dict[str, Any]:
     principal = request.state.principal
     key = model.label(node.label).key_label if node.label in model.LABELS else node.label
-    if principal.role == "partner" and key not in PARTNER_EDITS:
-        raise Forbidden(f"a partner edits only its own Party and Contacts, not a {node.label}")
+    if principal.role == "partner":
+        check_partner_edit(key, set(body.properties))
     spec = model.label(node.label)
     allowed = set(spec.props) | {"name"}
     bad = sorted(set(body.properties) - allowed)
