@@ -117,7 +117,8 @@ def test_cli_refuses_and_names_the_option(store_url, tmp_path):
 
 def test_web_upload_refuses_and_takes_a_map_name(store, tmp_path):
     settings = WebSettings(db="unused", users_db=str(tmp_path / "u.db"), query_timeout=10)
-    with TestClient(create_app(settings, store=store)) as client:
+    with TestClient(create_app(settings, store=store),
+                    base_url="http://127.0.0.1") as client:
         client.get("/")
         client.headers["x-csrf-token"] = client.cookies.get("erm_csrf")
         sent = client.post("/api/load", files={"file": ("orders.drawio", DRAWIO.read_bytes())})

@@ -15,6 +15,8 @@ from erm_graph.errors import ConfigError
 from erm_graph.web import WebSettings, create_app
 
 KP = facts.KEY_PERSON
+#: the app answers only to the names it is served under (erm_graph/web/hosts.py)
+LOCAL = "http://127.0.0.1"
 PASSWORD = "correct horse battery"
 ROLES = ("admin", "editor", "analyst", "viewer", "partner")
 
@@ -31,7 +33,7 @@ def env(demo_store, tmp_path_factory):
                              "LIMIT 1", {"p": KP.customer}).rows[0][0]
     settings = WebSettings(db="unused", users_db=str(path), host="0.0.0.0", row_cap=50,
                            max_body_bytes=8192, query_timeout=10)
-    with TestClient(create_app(settings, store=demo_store)) as client:
+    with TestClient(create_app(settings, store=demo_store), base_url=LOCAL) as client:
         yield {"client": client, "tokens": tokens, "users": users, "contact": contact,
                "path": path}
     users.close()

@@ -62,7 +62,8 @@ def app(library, tmp_path):
     headers = {"authorization": f"Bearer {users.new_token('bridgeway')}"}
     settings = WebSettings(db="unused", users_db=str(tmp_path / "users.db"), host="127.0.0.1",
                            row_cap=50, max_body_bytes=8192, query_timeout=10)
-    with TestClient(create_app(settings, store=library)) as client:
+    with TestClient(create_app(settings, store=library),
+                    base_url="http://127.0.0.1") as client:
         yield {"client": client, "h": headers, "store": library, "users": users}
     users.close()
 

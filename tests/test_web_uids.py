@@ -64,7 +64,8 @@ def loaded(tmp_path_factory):
 @pytest.fixture(scope="module")
 def client(loaded):
     settings = WebSettings(db="unused", query_timeout=10)
-    with TestClient(create_app(settings, store=loaded[0])) as c:
+    with TestClient(create_app(settings, store=loaded[0]),
+                    base_url="http://127.0.0.1") as c:
         yield c
 
 

@@ -62,6 +62,12 @@ class QueryLibraryError(ErmError):
     kind = "query_library"
 
 
+class UnknownQuery(QueryLibraryError):
+    """No query of that name: the web answers 404."""
+
+    kind = "not_found"
+
+
 class ParameterError(ErmError):
     kind = "parameter"
 
@@ -260,7 +266,7 @@ class Library:
         except KeyError:
             close = [n for n in self.queries if name in n or n in name]
             hint = f"; did you mean {', '.join(close)}?" if close else ""
-            raise QueryLibraryError(f"no named query {name!r} in {self.path}{hint} "
+            raise UnknownQuery(f"no named query {name!r} in {self.path}{hint} "
                                     "(`erm query list` shows them all)") from None
 
     def __iter__(self):

@@ -93,14 +93,26 @@ def params_header(params: Mapping[str, Any]) -> str:
         return ""
     parts = []
     for name, value in params.items():
-        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        if not _IDENTIFIER.fullmatch(name):
+            raise ErmError(f"parameter name {name[:100]!r} is not a plain name: use letters, "
+                           "digits and _")
+        try:
+            text = json.dumps(value, ensure_ascii=False, separators=(",", ":"),
+                              allow_nan=False)
+        except ValueError:
+            raise ErmError(f"parameter ${name} holds NaN or infinity, which the graph engine "
+                           "cannot store") from None
         keys = _map_keys(value, set()) if "{" in text else set()  # no maps, no keys
         if "\\u0000" in text:
             # the engine's parameter parser cannot hold a NUL: refuse it as bad input
             raise ErmError(f"parameter ${name} contains a NUL character, which the graph "
                            "engine cannot store")
         if "\\u" in text or not all(_IDENTIFIER.fullmatch(k) for k in keys):
-            text = stringify_param_value(value)
+            try:
+                text = stringify_param_value(value)
+            except ValueError as exc:  # a map key that is empty or holds a backtick
+                raise ErmError(f"parameter ${name} cannot be sent to the graph engine: "
+                               f"{exc}") from None
         else:
             for key in keys:
                 text = text.replace(f'{{"{key}":', f"{{{key}:").replace(f',"{key}":', f",{key}:")
