@@ -24,8 +24,9 @@ WITH r.n AS n, r.p AS p, r.complaint AS complaint
 WITH p, complaint,
      CASE complaint WHEN 1 THEN substring(n.at, 0, 7) ELSE substring(n.opened_at, 0, 7) END
        AS month,
-     head([(n)-[:AT_STEP]->(s) WHERE complaint = 1 AND s:Step | [s.uid, s.name]] +
-          [(n)-[:ABOUT]->(s) WHERE complaint = 0 AND s:Step | [s.uid, s.name]]) AS step
+     head([(n)-[:AT_STEP]->(at) WHERE complaint = 1 AND at:Step | [at.uid, at.name]] +
+          [(n)-[:ABOUT]->(about) WHERE complaint = 0 AND about:Step |
+            [about.uid, about.name]]) AS step
 WITH p, step, month,
      toInteger(sum(complaint)) AS complaints, toInteger(count(*) - sum(complaint)) AS cases
 RETURN p.uid AS product_uid,

@@ -15,7 +15,8 @@ WITH c, reduce(acc = [], x IN
        [(c)<-[:WORKS_FOR*0..1]-()-[:HAD]->(i)-[:ABOUT]->(p)
           WHERE i:Interaction AND i.kind = 'purchase'
             AND p:Product | p.uid] | CASE WHEN x IN acc THEN acc ELSE acc + x END) AS mine
-WITH c, mine, mine + [(c)-[:HOLDS]->(k)-[:ABOUT]->(p) WHERE k:Contract AND p:Product | p.uid]
+WITH c, mine, mine + [(c)-[:HOLDS]->(k)-[:ABOUT]->(held) WHERE k:Contract AND held:Product |
+                       held.uid]
        AS owned
 UNWIND mine AS product
 MATCH (:Product {uid: product})<-[:ABOUT]-(:Interaction {kind: 'purchase'})<-[:HAD]-()
@@ -23,9 +24,9 @@ MATCH (:Product {uid: product})<-[:ABOUT]-(:Interaction {kind: 'purchase'})<-[:H
 WHERE o <> c
 WITH c, mine, owned, o, collect(DISTINCT product) AS shared
 WITH c, mine, owned, o, shared, reduce(acc = [], x IN
-       [(o)<-[:WORKS_FOR*0..1]-()-[:HAD]->(i)-[:ABOUT]->(p)
-          WHERE i:Interaction AND i.kind = 'purchase'
-            AND p:Product | p.uid] | CASE WHEN x IN acc THEN acc ELSE acc + x END) AS theirs
+       [(o)<-[:WORKS_FOR*0..1]-()-[:HAD]->(their)-[:ABOUT]->(tp)
+          WHERE their:Interaction AND their.kind = 'purchase'
+            AND tp:Product | tp.uid] | CASE WHEN x IN acc THEN acc ELSE acc + x END) AS theirs
 WITH owned, o, theirs,
      toFloat(size(shared)) / (size(mine) + size(theirs) - size(shared)) AS similarity
 ORDER BY similarity DESC, o.uid

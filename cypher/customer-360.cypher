@@ -11,10 +11,10 @@
 MATCH (c:Party {uid: $uid})
 WITH c,
      [(c)-[:HAD]->(i) WHERE i:Interaction | i] +
-     [(c)<-[:WORKS_FOR]-(:Contact)-[:HAD]->(i) WHERE i:Interaction | i] AS touches,
+     [(c)<-[:WORKS_FOR]-(:Contact)-[:HAD]->(ci) WHERE ci:Interaction | ci] AS touches,
      [(c)-[:HAD|RAISED|GAVE]->()<-[:FROM]-(f) WHERE f:Feedback | f.kind] +
-     [(c)<-[:WORKS_FOR]-(:Contact)-[:HAD|RAISED|GAVE]->()<-[:FROM]-(f) WHERE f:Feedback |
-        f.kind] AS feedback_kinds
+     [(c)<-[:WORKS_FOR]-(:Contact)-[:HAD|RAISED|GAVE]->()<-[:FROM]-(cf) WHERE cf:Feedback |
+        cf.kind] AS feedback_kinds
 WITH c, touches, feedback_kinds,
      reduce(acc = [], i IN touches | CASE WHEN i.kind IN acc THEN acc ELSE acc + i.kind END)
        AS touch_kinds
@@ -34,16 +34,18 @@ RETURN c.uid AS uid,
        [(c)-[:RAISED]->(x) WHERE x:Case AND x.status IN ['open', 'in_progress'] |
           {uid: x.uid, kind: x.kind, status: x.status, severity: x.severity,
            opened_at: x.opened_at}] +
-       [(c)<-[:WORKS_FOR]-(:Contact)-[:RAISED]->(x)
-          WHERE x:Case AND x.status IN ['open', 'in_progress'] |
-          {uid: x.uid, kind: x.kind, status: x.status, severity: x.severity,
-           opened_at: x.opened_at}] AS open_cases,
+       [(c)<-[:WORKS_FOR]-(:Contact)-[:RAISED]->(cx)
+          WHERE cx:Case AND cx.status IN ['open', 'in_progress'] |
+          {uid: cx.uid, kind: cx.kind, status: cx.status, severity: cx.severity,
+           opened_at: cx.opened_at}] AS open_cases,
        reduce(acc = [], x IN
-         [(c)-[:HOLDS]->()-[:ABOUT]->(p) WHERE p:Product | p.name] +
-         [(c)-[:HAD]->(i)-[:ABOUT]->(p)
-            WHERE i:Interaction AND i.kind = 'purchase' AND p:Product | p.name] +
-         [(c)<-[:WORKS_FOR]-(:Contact)-[:HAD]->(i)-[:ABOUT]->(p)
-            WHERE i:Interaction AND i.kind = 'purchase' AND p:Product | p.name]
+         [(c)-[:HOLDS]->()-[:ABOUT]->(held) WHERE held:Product | held.name] +
+         [(c)-[:HAD]->(buy)-[:ABOUT]->(bought)
+            WHERE buy:Interaction AND buy.kind = 'purchase' AND bought:Product |
+            bought.name] +
+         [(c)<-[:WORKS_FOR]-(:Contact)-[:HAD]->(cbuy)-[:ABOUT]->(cbought)
+            WHERE cbuy:Interaction AND cbuy.kind = 'purchase' AND cbought:Product |
+            cbought.name]
          | CASE WHEN x IN acc THEN acc ELSE acc + x END) AS products,
        [k IN ['need', 'defect', 'idea', 'praise'] |
           {kind: k, count: size([x IN feedback_kinds WHERE x = k])}] AS feedback,

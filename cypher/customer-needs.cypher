@@ -14,8 +14,8 @@
 MATCH (f:Feedback)-[:ABOUT]->(p:Product)
 WHERE f.kind IN $kinds AND f.at >= $since AND f.at < $until
 WITH f, p, head([(f)-[:FROM]->()<-[:HAD|RAISED|GAVE]-(x) WHERE x:Party | x] +
-                [(f)-[:FROM]->()<-[:HAD|RAISED|GAVE]-(k)-[:WORKS_FOR]->(x)
-                   WHERE k:Contact AND x:Party | x]) AS party
+                [(f)-[:FROM]->()<-[:HAD|RAISED|GAVE]-(k)-[:WORKS_FOR]->(employer)
+                   WHERE k:Contact AND employer:Party | employer]) AS party
 WITH p, f.kind AS kind, party.segment AS segment, count(f) AS feedback,
      count(DISTINCT party) AS parties, collect(f.text) AS texts, avg(f.score) AS avg_score
 RETURN p.uid AS product_uid,

@@ -14,8 +14,8 @@
 //     help: only documents of this kind (all kinds when absent)
 MATCH (c:Party {uid: $uid})
 WITH c, [(c)-[:PARTICIPATES_IN]->(s) WHERE s:Step | s] +
-        [(c)<-[:WORKS_FOR*0..1]-()-[:HAD]->(i)-[:AT_STEP]->(s)
-           WHERE i:Interaction AND s:Step | s] AS steps
+        [(c)<-[:WORKS_FOR*0..1]-()-[:HAD]->(i)-[:AT_STEP]->(at)
+           WHERE i:Interaction AND at:Step | at] AS steps
 UNWIND steps AS s
 WITH DISTINCT s
 MATCH (s)-[r:USES|PRODUCES]->(d:Document)

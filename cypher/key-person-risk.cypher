@@ -19,10 +19,10 @@ WITH p, [(p)<-[:WORKS_FOR*0..1]-()-[:HAD]->(i) WHERE i:Interaction | i] AS inter
 WHERE size(interactions) >= $min_interactions
 WITH p, interactions,
      [(p)<-[:MANAGES]-(e) WHERE e:Employee | e.uid] +
-     [(p)<-[:WORKS_FOR*0..1]-()-[:HAD]->(i)-[:WITH]->(e)
-        WHERE i:Interaction AND e:Employee | e.uid] +
-     [(p)<-[:WORKS_FOR*0..1]-()-[:RAISED]->(x)-[:ASSIGNED_TO]->(e)
-        WHERE x:Case AND e:Employee | e.uid] AS touches
+     [(p)<-[:WORKS_FOR*0..1]-()-[:HAD]->(had)-[:WITH]->(met)
+        WHERE had:Interaction AND met:Employee | met.uid] +
+     [(p)<-[:WORKS_FOR*0..1]-()-[:RAISED]->(x)-[:ASSIGNED_TO]->(handler)
+        WHERE x:Case AND handler:Employee | handler.uid] AS touches
 WITH p, interactions, reduce(acc = [], u IN touches |
        CASE WHEN u IS NULL OR u IN acc THEN acc ELSE acc + u END) AS people
 WHERE size(people) = 1

@@ -11,19 +11,20 @@
 //   uid: {type: string, required: true, example: proc-customer, help: the process's uid}
 MATCH (proc:Process {uid: $uid})-[h:HAS_STEP]->(s:Step)
 RETURN proc.name AS process,
-       head([(proc)<-[:RESPONSIBLE_FOR]-(o:Employee) | o.name]) AS process_owner,
+       head([(proc)<-[:RESPONSIBLE_FOR]-(po:Employee) | po.name]) AS process_owner,
        [(m:Map)-[:DEPICTS]->(proc) | m.name] AS maps,
        coalesce(h.order, s.order) AS order,
        s.uid AS step_uid,
        s.name AS step,
        s.kind AS kind,
        [(s)-[n:NEXT]->(t:Step) | {to: t.uid, label: n.label}] AS next,
-       [(d:Department)-[:PERFORMS]->(s) | d.name] AS departments,
+       [(dept:Department)-[:PERFORMS]->(s) | dept.name] AS departments,
        [(e:Employee)-[:PERFORMS]->(s) | e.name] AS people,
-       [(s)-[:USES]->(d:Document) | {uid: d.uid, name: d.name, kind: d.kind, how: 'uses'}] +
-       [(s)-[:PRODUCES]->(d:Document) | {uid: d.uid, name: d.name, kind: d.kind,
-                                         how: 'produces'}] AS documents,
+       [(s)-[:USES]->(used:Document) | {uid: used.uid, name: used.name, kind: used.kind,
+                                        how: 'uses'}] +
+       [(s)-[:PRODUCES]->(made:Document) | {uid: made.uid, name: made.name, kind: made.kind,
+                                            how: 'produces'}] AS documents,
        [(p:Party)-[r:PARTICIPATES_IN]->(s) | {uid: p.uid, name: p.name, role: r.role}]
          AS parties,
-       head([(s)<-[:RESPONSIBLE_FOR]-(o:Employee) | o.name]) AS owner
+       head([(s)<-[:RESPONSIBLE_FOR]-(so:Employee) | so.name]) AS owner
 ORDER BY order, step_uid

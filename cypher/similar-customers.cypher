@@ -20,9 +20,9 @@ MATCH (:Product {uid: product})<-[:ABOUT]-(:Interaction {kind: 'purchase'})<-[:H
 WHERE o <> c
 WITH c, mine, o, collect(DISTINCT product) AS shared
 WITH c, mine, o, shared, reduce(acc = [], x IN
-       [(o)<-[:WORKS_FOR*0..1]-()-[:HAD]->(i)-[:ABOUT]->(p)
-          WHERE i:Interaction AND i.kind = 'purchase'
-            AND p:Product | p.uid] | CASE WHEN x IN acc THEN acc ELSE acc + x END) AS theirs
+       [(o)<-[:WORKS_FOR*0..1]-()-[:HAD]->(their)-[:ABOUT]->(tp)
+          WHERE their:Interaction AND their.kind = 'purchase'
+            AND tp:Product | tp.uid] | CASE WHEN x IN acc THEN acc ELSE acc + x END) AS theirs
 WITH c, o, shared,
      toFloat(size(shared)) / (size(mine) + size(theirs) - size(shared)) AS jaccard
 RETURN o.uid AS uid,

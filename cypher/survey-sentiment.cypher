@@ -18,7 +18,8 @@ WITH r, subject, head([(r)-[:TO]->(v) WHERE v:Survey | v.audience]) AS audience
 WHERE $audience IS NULL OR audience = $audience
 WITH r, subject,
      head([(r)<-[:GAVE]-(x) WHERE x:Party | x.segment] +
-          [(r)<-[:GAVE]-(k)-[:WORKS_FOR]->(x) WHERE k:Contact AND x:Party | x.segment] +
+          [(r)<-[:GAVE]-(k)-[:WORKS_FOR]->(employer) WHERE k:Contact AND employer:Party |
+             employer.segment] +
           [(r)<-[:GAVE]-(e) WHERE e:Employee | 'employee']) AS segment,
      CASE $period
        WHEN 'month' THEN substring(r.at, 0, 7)

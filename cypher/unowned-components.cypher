@@ -23,5 +23,5 @@ RETURN label,
        n.uid AS uid,
        n.name AS name,
        head([(p:Process)-[:HAS_STEP]->(n) | p.name] +
-            [(p:Process)-[:HAS_STEP]->(:Step)-[:USES|PRODUCES]->(n) | p.name]) AS process
+            [(user:Process)-[:HAS_STEP]->(:Step)-[:USES|PRODUCES]->(n) | user.name]) AS process
 ORDER BY label, uid

@@ -12,18 +12,18 @@
 MATCH (c:Party {uid: $uid})
 WITH [(c)<-[:MANAGES]-(e) WHERE e:Employee |
         {who: e, touch: 'account owner', item: NULL}] +
-     [(c)<-[:WORKS_FOR*0..1]-()-[:HAD]->(i)-[:WITH]->(e)
-        WHERE i:Interaction AND e:Employee |
-        {who: e, touch: 'interactions', item: i}] +
+     [(c)<-[:WORKS_FOR*0..1]-()-[:HAD]->(i)-[:WITH]->(met)
+        WHERE i:Interaction AND met:Employee |
+        {who: met, touch: 'interactions', item: i}] +
      [(c)<-[:WORKS_FOR*0..1]-()-[:RAISED]->(x)-[:ASSIGNED_TO]->(a) WHERE x:Case |
         {who: a, touch: 'cases', item: x}] +
-     [(c)-[:PARTICIPATES_IN]->(s)<-[:PERFORMS]-(a) WHERE s:Step |
-        {who: a, touch: 'process step', item: s}] AS touches
+     [(c)-[:PARTICIPATES_IN]->(s)<-[:PERFORMS]-(performer) WHERE s:Step |
+        {who: performer, touch: 'process step', item: s}] AS touches
 UNWIND touches AS t
 WITH t.who AS who, t.touch AS touch, t.item AS item
 WITH who, touch, coalesce(item.at, item.opened_at) AS at,
      CASE WHEN touch = 'process step' THEN item.name
-          ELSE head([(item)-[:AT_STEP|ABOUT]->(s:Step) | s.name]) END AS step
+          ELSE head([(item)-[:AT_STEP|ABOUT]->(at:Step) | at.name]) END AS step
 WITH who, touch, count(*) AS times, collect(DISTINCT step) AS steps, max(at) AS last
 RETURN who.uid AS uid,
        who.name AS name,

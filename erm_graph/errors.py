@@ -15,6 +15,12 @@ class ErmError(Exception):
     kind = "error"
 
 
+class UnsupportedQuery(ErmError):
+    """A query the engine would answer wrongly: refused, with the portable way to write it."""
+
+    kind = "unsupported"
+
+
 class ConfigError(ErmError):
     kind = "config"
 

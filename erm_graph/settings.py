@@ -46,6 +46,9 @@ SETTINGS = [
     Setting("web_max_body", "ERM_WEB_MAX_BODY", "65536", "largest request body, in bytes"),
     Setting("web_host", "ERM_WEB_HOST", "127.0.0.1",
             "the address the app is served on (set by `erm serve` for its workers)"),
+    Setting("web_allowed_hosts", "ERM_WEB_ALLOWED_HOSTS", "",
+            "more host names the web app answers to, separated by commas (besides 127.0.0.1, "
+            "localhost, [::1] and the served address); `*`: any. Other Host headers get 400"),
 ]
 
 

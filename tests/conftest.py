@@ -60,3 +60,36 @@ def demo_store(tmp_path_factory):
     load_demo(s, "small", seed=7)
     yield s
     s.close()
+
+
+@pytest.fixture(scope="module")
+def serve_app():
+    """``serve_app(app)`` runs a web app with uvicorn on a free loopback port (real HTTP, real
+    ``Host`` headers) in a thread until the module ends, and returns its base URL."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    running = []
+
+    def start(app) -> str:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
+                                               log_level="critical"))
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        running.append((server, thread))
+        deadline = time.monotonic() + 30
+        while not server.started:
+            assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+            time.sleep(0.05)
+        return f"http://127.0.0.1:{port}"
+
+    yield start
+    for server, thread in running:
+        server.should_exit = True
+        thread.join(30)

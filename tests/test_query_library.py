@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from erm_graph.query import load_library
+from erm_graph.query.comprehensions import reused_variables
 from erm_graph.query.library import ParameterError, QueryLibraryError
 
 GOOD = """// name: by-uid
@@ -105,3 +106,83 @@ def test_an_override_must_keep_the_parameters_and_have_a_twin(tmp_path):
 def test_unknown_query_names_the_close_ones():
     with pytest.raises(QueryLibraryError, match="did you mean .*customer-360"):
         load_library().get("customer")
+
+
+#: the relationship-map body as it was: `d` and `o` each introduced by two comprehensions
+REUSED = """// name: step-map
+// title: Steps
+// description: Steps with departments, documents and owners.
+// params:
+//   uid: {type: string, required: true}
+MATCH (proc:Process {uid: $uid})-[:HAS_STEP]->(s:Step)
+RETURN head([(proc)<-[:RESPONSIBLE_FOR]-(o:Employee) | o.name]) AS process_owner,
+       [(d:Department)-[:PERFORMS]->(s) | d.name] AS departments,
+       [(s)-[:USES]->(d:Document) | d.name] AS documents,
+       head([(s)<-[:RESPONSIBLE_FOR]-(o:Employee) | o.name]) AS owner
+"""
+
+
+def test_a_variable_reused_across_pattern_comprehensions_is_refused(tmp_path):
+    write(tmp_path, "step-map", REUSED)
+    with pytest.raises(QueryLibraryError) as caught:
+        load_library(tmp_path)
+    message = str(caught.value)
+    assert "step-map.cypher: variable `d` is introduced by two pattern comprehensions (line 8 " \
+           "column 10, and line 9 column 23)" in message
+    assert "variable `o` is introduced by two pattern comprehensions (line 7 column 42, and " \
+           "line 10 column 39)" in message
+
+
+@pytest.mark.parametrize("body", [
+    # the outer node may appear in any number of comprehensions
+    "MATCH (s:Step) RETURN [(s)-[:USES]->(a) | a], [(s)-[:PRODUCES]->(b) | b]",
+    # list comprehensions and reduce are not pattern comprehensions
+    "MATCH (s) RETURN [x IN [1] | x], [x IN [2] | x], reduce(a = 0, x IN [3] | a + x)",
+    # brackets and names inside strings and comments are not Cypher
+    "MATCH (s) RETURN [(s)-->(a) | '[(s)-->(a) | a]'] // [(s)-->(a) | a]\n, 1",
+    # a variable bound by UNWIND, MATCH or a WITH alias is outer, not new
+    "MATCH (s) UNWIND [1] AS a WITH s, a RETURN [(s)-->(a) | a], [(a)-->(s) | s]",
+    "MATCH (s)-[r:USES]->(d) RETURN [(s)-[r]->(x) | x], [(d)<-[r]-(y) | y]",
+])
+def test_comprehension_check_accepts_outer_variables(body):
+    assert reused_variables(body) == []
+
+
+@pytest.mark.parametrize(("body", "name"), [
+    # a WITH that does not carry `a` ends its scope: later comprehensions introduce it anew
+    ("MATCH (s), (a) WITH s RETURN [(s)-->(a) | a], [(a)<--(s) | s]", "a"),
+    # relationship and path variables count too, and so do comprehensions in separate clauses
+    ("MATCH (s) WITH s, [(s)-[r]->() | r] AS x RETURN [(s)<-[r]-() | r]", "r"),
+    ("MATCH (s) RETURN [p = (s)-->() | p], [p = (s)<--() | p]", "p"),
+    # a comprehension nested in another's projection
+    ("MATCH (s) RETURN [(s)-->(a) | [(a)-->(b) | b]], [(s)<--(b) | b]", "b"),
+    # backtick names and keywords in any case
+    ("match (s) return [(s)-->(`x y`) | 1], [(s)<--(`x y`) | 2]", "x y"),
+])
+def test_comprehension_check_finds_reuse(body, name):
+    assert [r.name for r in reused_variables(body)] == [name]
+
+
+def test_comprehension_check_is_linear():
+    import time
+
+    clause = "[(s)-[:R]->(a{n}) WHERE a{n}.x IN ['(', ']'] | [y IN [a{n}] | y]]"
+    body = "MATCH (s) RETURN " + ", ".join(clause.format(n=n) for n in range(4000))
+    started = time.perf_counter()
+    assert reused_variables(body) == []
+    assert time.perf_counter() - started < 2.0
+
+
+def test_text_is_typed_by_the_declaration_alone(tmp_path):
+    write(tmp_path, "by-uid", GOOD)
+    query = load_library(tmp_path).get("by-uid")
+    kinds = query.params["kinds"]
+    assert query.parse({"uid": "007", "limit": "7", "kinds": "a, b", "since": ""}) == {
+        "uid": "007", "limit": "7", "kinds": ["a", "b"]}
+    assert query.bind(query.parse({"uid": "true", "kinds": '["x,y", "z"]'})) == {
+        "uid": "true", "limit": 5, "since": "2025-01-01", "kinds": ["x,y", "z"]}
+    assert query.parse({"kinds": ["a", "b,c"]}) == {"kinds": ["a", "b", "c"]}
+    assert kinds.parse(kinds.text(["complaint", "warranty"]), "q") == ["complaint", "warranty"]
+    assert query.params["limit"].text(5) == "5" and kinds.text(None) == ""
+    with pytest.raises(ParameterError, match="'kinds' must be a list of strings"):
+        query.parse({"kinds": "[not json"})

@@ -19,6 +19,8 @@ from erm_graph.ingest.load import load
 from erm_graph.web import WebSettings, create_app
 
 KP = facts.KEY_PERSON
+#: the app answers only to the names it is served under (erm_graph/web/hosts.py)
+LOCAL = "http://127.0.0.1"
 NS = 'xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL"'
 
 
@@ -35,7 +37,7 @@ def client(demo_store, tmp_path_factory):
     # loopback with no users: the single local admin, the most privileged caller there is
     settings = WebSettings(db="unused", users_db=str(tmp_path_factory.mktemp("a") / "u.db"),
                            row_cap=50, max_body_bytes=4096, query_timeout=10)
-    with TestClient(create_app(settings, store=demo_store)) as c:
+    with TestClient(create_app(settings, store=demo_store), base_url=LOCAL) as c:
         c.get("/")  # the page hands out the CSRF cookie; forms echo it, as the browser does
         c.headers["x-csrf-token"] = c.cookies.get("erm_csrf")
         yield c

@@ -25,6 +25,7 @@ from erm_graph.store import open_store
 from erm_graph.web import WebSettings, create_app
 
 ERM = str(Path(sys.executable).with_name("erm"))
+LOCAL = "http://127.0.0.1"  # a Host the app answers to
 
 
 def _loose(data_dir: Path) -> list[str]:
@@ -79,7 +80,7 @@ def test_a_refused_query_is_a_400_not_a_503(demo_store, query):
         run_cypher(demo_store, query)
     assert caught.value.kind == "query"
     settings = WebSettings(db="unused", query_timeout=10)
-    with TestClient(create_app(settings, store=demo_store)) as client:
+    with TestClient(create_app(settings, store=demo_store), base_url=LOCAL) as client:
         r = client.post("/api/cypher", json={"query": query})
     assert r.status_code == 400, r.text
     assert r.json()["error"]["kind"] == "query"
@@ -144,7 +145,7 @@ def test_deep_parameters_and_long_texts_are_refused(store):
 
 def test_the_console_answers_a_nested_literal_with_a_400(demo_store):
     with TestClient(create_app(WebSettings(db="unused", query_timeout=10),
-                               store=demo_store)) as client:
+                               store=demo_store), base_url=LOCAL) as client:
         started = time.perf_counter()
         r = client.post("/api/cypher", json={"query": _nested("list", 40)})
     assert r.status_code == 400 and r.json()["error"]["kind"] == "query"

@@ -9,13 +9,15 @@ from erm_graph.demo import facts
 from erm_graph.web import WebSettings, create_app
 
 KP = facts.KEY_PERSON
+#: the app answers only to the names it is served under (erm_graph/web/hosts.py)
+LOCAL = "http://127.0.0.1"
 
 
 @pytest.fixture(scope="module")
 def client(demo_store):
     settings = WebSettings(db="unused", neighbor_cap=40, node_cap=300, row_cap=50,
                            max_body_bytes=4096, query_timeout=10)
-    with TestClient(create_app(settings, store=demo_store)) as c:
+    with TestClient(create_app(settings, store=demo_store), base_url=LOCAL) as c:
         yield c
 
 
@@ -182,7 +184,7 @@ def test_names_are_never_markup(store):
     store.upsert_nodes("Step", [{"uid": "step-x", "name": evil, "kind": "task"}])
     store.upsert_relationships("HAS_STEP", "Process", "Step",
                                [{"start": "proc-x", "end": "step-x", "order": 0}])
-    with TestClient(create_app(WebSettings(db="unused"), store=store)) as c:
+    with TestClient(create_app(WebSettings(db="unused"), store=store), base_url=LOCAL) as c:
         for path in ("/", "/map/proc-x"):
             page = c.get(path).text
             assert evil not in page and "&lt;script&gt;" in page, path

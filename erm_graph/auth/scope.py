@@ -21,10 +21,15 @@ runs (named queries, search, neighbours, node details, maps, paths). It fails cl
 is returned only when it names at least one uid and every uid it names (columns ``uid``,
 ``*.uid``, ``*_uid``; ``uid`` keys of nodes and maps, at any depth) lies in the scope. A
 row of bare counts or names is dropped. Writes never pass through it.
+
+That filter is the second line. The first: every reader a partner reaches puts the scope into
+its query (:func:`within`, the ``$scope`` parameter the store fills) before any LIMIT, SKIP or
+count, since rows dropped after a LIMIT or a count would tell what lies outside the scope.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -33,7 +38,7 @@ from erm_graph import model
 from erm_graph.errors import ErmError, ReadOnlyError
 from erm_graph.store import GraphStore, QueryResult
 
-#: one anchored statement per part of the scope; each returns uids
+#: one statement per part of the scope anchored on the Party's uid; each row is one uid
 SCOPE_QUERIES = (
     "MATCH (p:Party {uid: $party}) RETURN p.uid",
     "MATCH (p:Party {uid: $party})<-[:WORKS_FOR]-(c:Contact) RETURN c.uid",
@@ -47,11 +52,15 @@ SCOPE_QUERIES = (
     "MATCH (p:Party {uid: $party})-[:HOLDS]->(x)-[:ABOUT]->(d:Product) RETURN DISTINCT d.uid",
     "MATCH (p:Party {uid: $party})<-[:MANAGES]-(e:Employee) RETURN e.uid",
     "MATCH (p:Party {uid: $party})-[:PARTICIPATES_IN]->(:Step)<-[:HAS_STEP]-(pr:Process) "
-    "WITH DISTINCT pr OPTIONAL MATCH (pr)-[:HAS_STEP]->(s:Step) "
-    "OPTIONAL MATCH (m:Map)-[:DEPICTS]->(pr) "
-    "RETURN [pr.uid] + collect(DISTINCT s.uid) + collect(DISTINCT m.uid)",
+    "RETURN DISTINCT pr.uid",
 )
-#: from the process components in scope to their departments, documents and owners
+#: from the processes in scope to their steps and maps; then from the steps to their
+#: departments and documents. One uid a row: ``[pr.uid] + collect(...)`` gave null on FalkorDB
+#: (see ENGINE-NOTES), which left every process out of a partner's scope.
+PROCESS_QUERIES = (
+    "UNWIND $uids AS u MATCH (:Process {uid: u})-[:HAS_STEP]->(s:Step) RETURN DISTINCT s.uid",
+    "UNWIND $uids AS u MATCH (m:Map)-[:DEPICTS]->(:Process {uid: u}) RETURN DISTINCT m.uid",
+)
 COMPONENT_QUERIES = (
     "UNWIND $uids AS u MATCH (s:Step {uid: u})<-[:PERFORMS]-(d:Department) "
     "RETURN DISTINCT d.uid",
@@ -69,18 +78,18 @@ def partner_scope(store: GraphStore, party: str, *,
                   timeout: float | None = None) -> frozenset[str]:
     """The uids a partner bound to ``party`` may see (see the module docstring)."""
     uids: set[str] = set()
-    for cypher in SCOPE_QUERIES:
-        for (value,) in store.run(cypher, {"party": party}, timeout=timeout).rows:
-            uids.update(v for v in (value if isinstance(value, list) else [value]) if v)
+
+    def add(queries: tuple[str, ...], params: dict[str, Any]) -> None:
+        for cypher in queries:
+            uids.update(v for (v,) in store.run(cypher, params, timeout=timeout).rows if v)
+
+    add(SCOPE_QUERIES, {"party": party})
     if party not in uids:
         raise ErmError(f"partner's Party {party!r} is not in the graph; an admin must bind "
                        f"the user to an existing Party (`erm users add --party`)")
-    steps = sorted(uids)
-    for cypher in COMPONENT_QUERIES:
-        uids.update(v for (v,) in store.run(cypher, {"uids": steps}, timeout=timeout).rows)
-    owned = sorted(uids)
-    for cypher in OWNER_QUERIES:
-        uids.update(v for (v,) in store.run(cypher, {"uids": owned}, timeout=timeout).rows)
+    # each stage reads from every uid found so far: the label in each pattern picks its own
+    for stage in (PROCESS_QUERIES, COMPONENT_QUERIES, OWNER_QUERIES):
+        add(stage, {"uids": sorted(uids)})
     return frozenset(uids)
 
 
@@ -103,6 +112,32 @@ def cached_scope(store: GraphStore, party: str, *, timeout: float | None = None
 def forget_scopes() -> None:
     """Drop every cached scope (after a write that may change one)."""
     _cache.clear()
+
+
+#: the parameter a :class:`ScopedStore` fills with its scope's uids (``$scope``)
+SCOPE_PARAM = "scope"
+_SCOPE_REF = re.compile(r"\$scope\b")
+
+
+def names_scope(cypher: str) -> bool:
+    """Whether a statement reads ``$scope``."""
+    return _SCOPE_REF.search(cypher) is not None
+
+
+def scope_of(store: Any) -> frozenset[str] | None:
+    """The uids ``store`` may show (a partner's :class:`ScopedStore`), or None: no limit."""
+    return store.scope if isinstance(store, ScopedStore) else None
+
+
+def within(store: Any, *variables: str) -> str:
+    """A Cypher condition keeping each of ``variables`` inside a partner's scope, to go in
+    the WHERE of the MATCH that finds them, before any LIMIT, SKIP or count: a filter after
+    the query would let what lies outside the scope shape pages and numbers. ``true`` for a
+    store with no scope. The variables come from the caller's own Cypher, never from users.
+    """
+    if scope_of(store) is None or not variables:
+        return "true"
+    return " AND ".join(f"{v}.uid IN ${SCOPE_PARAM}" for v in variables)
 
 
 def _uid_column(name: str) -> bool:
@@ -140,11 +175,17 @@ def in_scope(scope: frozenset[str], columns: list[str], row: list[Any]) -> bool:
 
 
 class ScopedStore:
-    """A read-only view of ``store`` that returns only rows inside ``scope``."""
+    """A read-only view of ``store`` that returns only rows inside ``scope``.
+
+    A statement that names ``$scope`` gets the scope's uids as that parameter (whatever the
+    caller passed under that name), so a reader can filter inside the query, before any
+    LIMIT, SKIP or count: see :func:`scope_of` and :func:`within`.
+    """
 
     def __init__(self, store: GraphStore, scope: frozenset[str]):
         self._store = store
         self.scope = scope
+        self._scope_list = sorted(scope)
         self.engine = store.engine
         self.location = store.location
 
@@ -152,6 +193,8 @@ class ScopedStore:
             read_only: bool = True, timeout: float | None = None) -> QueryResult:
         if not read_only:
             raise ReadOnlyError("a partner's queries are read-only")
+        if names_scope(cypher):
+            params = {**(params or {}), SCOPE_PARAM: self._scope_list}
         result = self._store.run(cypher, params, read_only=True, timeout=timeout)
         kept = [row for row in result.rows if in_scope(self.scope, result.columns, row)]
         result.stats["scope_dropped"] = float(len(result.rows) - len(kept))
@@ -163,7 +206,7 @@ class ScopedStore:
         for key in model.KEY_LABELS:
             rows = self._store.run(f"UNWIND $uids AS u MATCH (n:{key} {{uid: u}}) "
                                    f"UNWIND labels(n) AS l RETURN l, count(*)",
-                                   {"uids": sorted(self.scope)}).rows
+                                   {"uids": self._scope_list}).rows
             for label, n in rows:
                 labels[label] = labels.get(label, 0) + n
         return labels, {}

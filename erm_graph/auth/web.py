@@ -16,7 +16,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from fastapi import Request
 
@@ -34,13 +34,14 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 #: failed logins per minute, per client address and per user name, before 429
 LOGIN_FAILURES_PER_MINUTE = 5
 
-#: (method, route path) -> the permission it needs; None: open to anyone (login itself)
+#: (method, route path) -> the permission it needs; None: open to anyone (login itself).
+#: ``{uid:path}``: a uid is the rest of the path, `/` included (loaders make such uids).
 ROUTE_PERMISSIONS: dict[tuple[str, str], str | None] = {
     ("GET", "/login"): None,
     ("POST", "/login"): None,
     ("POST", "/logout"): None,
     ("GET", "/"): "view",
-    ("GET", "/map/{uid}"): "view",
+    ("GET", "/map/{uid:path}"): "view",
     ("GET", "/explore"): "view",
     ("GET", "/queries"): "query.list",
     ("GET", "/console"): "query.cypher",
@@ -48,17 +49,17 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], str | None] = {
     ("GET", "/api/me"): "view",
     ("GET", "/api/legend"): "view",
     ("GET", "/api/search"): "view",
-    ("GET", "/api/nodes/{uid}"): "view",
-    ("GET", "/api/nodes/{uid}/neighbors"): "view",
-    ("GET", "/api/nodes/{uid}/neighborhood"): "view",
+    ("GET", "/api/nodes/{uid:path}"): "view",
+    ("GET", "/api/nodes/{uid:path}/neighbors"): "view",
+    ("GET", "/api/nodes/{uid:path}/neighborhood"): "view",
     ("GET", "/api/path"): "view",
     ("GET", "/api/summary"): "view",
     ("GET", "/api/maps"): "view",
-    ("GET", "/api/maps/{uid}"): "view",
+    ("GET", "/api/maps/{uid:path}"): "view",
     ("GET", "/api/queries"): "query.list",
     ("GET", "/api/queries/{name}"): "query.list",  # and the query's header roles
     ("POST", "/api/cypher"): "query.cypher",
-    ("PATCH", "/api/nodes/{uid}"): "edit",
+    ("PATCH", "/api/nodes/{uid:path}"): "edit",
     ("POST", "/api/load"): "load",
     ("GET", "/api/audit"): "audit.read",
 }
@@ -165,13 +166,11 @@ class RateLimited(ErmError):
 
 def check_csrf(request: Request, principal: Principal, form_token: str | None = None) -> None:
     """Unsafe requests carried by a cookie (or by the local single-user mode) must echo the
-    CSRF cookie in the ``X-CSRF-Token`` header or the form's ``csrf`` field, and come from
-    this origin when they say where they come from. A JSON body needs no token (see below)."""
+    CSRF cookie in the ``X-CSRF-Token`` header or the form's ``csrf`` field. A JSON body needs
+    no token (see below). The ``Origin`` of every unsafe request is checked before this, by
+    :class:`erm_graph.web.hosts.HostCheck`."""
     if request.method in SAFE_METHODS or principal.via == "token":
         return
-    origin = request.headers.get("origin")
-    if origin and origin != "null" and urlsplit(origin).netloc != request.headers.get("host"):
-        raise Forbidden(f"cross-site request from {origin} refused")
     if form_token is None and request.headers.get("content-type", "").split(";")[0].strip() \
             == "application/json":
         # a page on another site can send JSON here only after a CORS preflight, which this

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -122,6 +123,8 @@ def cypher(
     """
     with opened_store(ctx) as store:
         result = run_cypher(store, query, parse_params(param), write=write, timeout=timeout)
+    for warning in result.warnings:  # on stderr: the rows on stdout stay machine-readable
+        err_console.print(f"[yellow]warning: {escape(warning)}[/]", highlight=False)
     show(result, fmt)
     if result.stats.get("truncated"):
         err_console.print("[yellow]Only the first rows are shown (ERM_ROW_CAP); add LIMIT or "

@@ -35,7 +35,9 @@ def load(
     mapping: Annotated[Path | None, typer.Option(
         help="YAML mapping file for generic tabular import (columns -> labels)")] = None,
     map_name: Annotated[str | None, typer.Option(
-        "--map", help="name of the map: the prefix of the uids (default: the file name)")
+        "--map", help="name of the map: the prefix of the uids (default: the file name "
+                      "without its extension); needed to load a file into a map that another "
+                      "file wrote")
     ] = None,
     dry_run: Annotated[bool, typer.Option(
         "--dry-run", help="read and check everything, report what would change, write "

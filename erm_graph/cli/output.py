@@ -52,18 +52,27 @@ def show(result: QueryResult, fmt: Format, title: str | None = None) -> None:
         console.print(f"[dim]{len(result.rows)} row(s)[/]")
 
 
-def parse_params(pairs: list[str]) -> dict[str, Any]:
-    """``-p key=value`` pairs; values are read as JSON when they parse (42, 1.5, true, [1,2],
-    "text"), otherwise taken as plain strings."""
+def split_params(pairs: list[str]) -> dict[str, str]:
+    """``-p key=value`` pairs as text, for a named query to type by its declaration
+    (:meth:`erm_graph.query.NamedQuery.parse`)."""
     from erm_graph.errors import ErmError
 
-    params: dict[str, Any] = {}
+    params: dict[str, str] = {}
     for pair in pairs:
         key, sep, raw = pair.partition("=")
         if not sep or not key.strip():
             raise ErmError(f"parameter {pair!r} is not of the form key=value")
+        params[key.strip()] = raw
+    return params
+
+
+def parse_params(pairs: list[str]) -> dict[str, Any]:
+    """``-p key=value`` pairs of ad hoc Cypher, which declares no types: values are read as
+    JSON when they parse (42, 1.5, true, [1,2], "text"), otherwise taken as plain strings."""
+    params: dict[str, Any] = {}
+    for key, raw in split_params(pairs).items():
         try:
-            params[key.strip()] = json.loads(raw)
+            params[key] = json.loads(raw)
         except json.JSONDecodeError:
-            params[key.strip()] = raw
+            params[key] = raw
     return params

@@ -14,8 +14,8 @@ from erm_graph.cli.output import (
     FormatOption,
     ParamOption,
     TimeoutOption,
-    parse_params,
     show,
+    split_params,
 )
 from erm_graph.errors import ErmError
 from erm_graph.query import load_library, run_query
@@ -78,7 +78,8 @@ def run_named(
     Example: `erm query run customer-360 -p uid=cust-000001 --format json`
     """
     with opened_store(ctx) as store:
-        result = run_query(store, name, parse_params(param), timeout=timeout, write=write)
+        params = load_library().get(name).parse(split_params(param))
+        result = run_query(store, name, params, timeout=timeout, write=write)
     show(result, fmt, title=name if fmt is Format.table else None)
 
 

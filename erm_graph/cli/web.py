@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from erm_graph.cli.app import app, command, console, opened_store
-from erm_graph.cli.output import parse_params
+from erm_graph.cli.output import split_params
 
 viz_app = typer.Typer(help="Write one self-contained HTML picture of the graph (vis-network "
                            "inlined: it opens offline, with no server).",
@@ -66,11 +66,11 @@ def query(
 ) -> None:
     """The nodes and relationships a named query returns, or the records its rows name, as a
     graph."""
-    from erm_graph.query import run_query
+    from erm_graph.query import load_library, run_query
     from erm_graph.viz import result_html
 
     with opened_store(ctx) as store:
-        result = run_query(store, name, parse_params(param))
+        result = run_query(store, name, load_library().get(name).parse(split_params(param)))
         page = result_html(store, result, title=f"Query: {name}")
     _write(page, output)
 

@@ -7,8 +7,11 @@ the same uids, provenance and relationship shapes, so one process drawn in two t
 same way.
 
 uids are derived from the source, never random: a step is ``<namespace>/<process id>/<element
-id>``, where the namespace is ``--map NAME`` or the file's stem; departments, documents and
-parties are shared across processes and files, so theirs come from their names.
+id>``, where the namespace is ``--map NAME`` or the file's stem (``Source.namespace``); a
+process and its map record the file that wrote them (``source_file``), and a load of another
+file into the same namespace is refused unless the map is named (``erm_graph.ingest.owners``).
+Departments, documents and parties are shared across processes and files, so theirs come from
+their names.
 """
 
 from __future__ import annotations
@@ -55,8 +58,10 @@ class FlowchartBuilder:
         """A process and the relationship map that depicts it."""
         uid = self.process_uid(process_id)
         title = (name or process_id).strip()
-        self._node("Process", uid, element, name=title, category=category)
-        self._node("Map", uid, element, name=f"{title} map")
+        # the file that wrote them owns their uids (see erm_graph.ingest.owners)
+        self._node("Process", uid, element, name=title, category=category,
+                   source_file=self.source.name)
+        self._node("Map", uid, element, name=f"{title} map", source_file=self.source.name)
         self._rel("DEPICTS", "Map", uid, "Process", uid, element)
         return uid
 

@@ -28,6 +28,7 @@ from erm_graph.errors import ErmError, Problem, ValidationError
 from erm_graph.ingest import registry
 from erm_graph.ingest.batch import GraphBatch
 from erm_graph.ingest.gc_pause import without_gc
+from erm_graph.ingest.owners import refuse_taken_maps
 from erm_graph.ingest.source import LoadError, LoadOptions, Reject, Source
 from erm_graph.ingest.writer import LoadReport, dangling_rows, plan, write_batch
 from erm_graph.store import GraphStore, open_store
@@ -148,6 +149,7 @@ def prepare(store: GraphStore, paths: Sequence[str | Path], *, fmt: str = "auto"
             batch = source.batch  # one source, no key twice: nothing to merge or compare
         else:
             rejects += _merge(batch, source.batch, seen)
+    refuse_taken_maps(store, [source for source, _ in sources])
     if skipped:
         rejects += _against_stored(store, batch, skipped, unchanged_nodes)
     rejects += _model_rejects(batch)
@@ -212,9 +214,10 @@ def _sources(paths: Iterable[str | Path], fmt: str, options: LoadOptions,
                     except LoadError:
                         notes.append(f"{child}: skipped, not a format erm can load")
                         continue
-                    found.append((Source(child, inner.FORMAT, options), inner))
+                    found.append((Source(child, inner.FORMAT, options,
+                                         extensions=inner.EXTENSIONS), inner))
                 continue
-        found.append((Source(path, module.FORMAT, options), module))
+        found.append((Source(path, module.FORMAT, options, extensions=module.EXTENSIONS), module))
     return found
 
 

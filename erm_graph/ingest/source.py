@@ -86,15 +86,34 @@ class Source:
     #: per key label, the uids of those nodes: another table's or file's row with one of
     #: them is compared with the stored node, as two rows of a load are compared
     skipped_uids: defaultdict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    #: the file name endings its loader reads (``.bpmn20.xml`` counts as one ending)
+    extensions: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
         return self.path.name
 
     @property
+    def stem(self) -> str:
+        """The file name without its ending: ``order.v1.bpmn`` -> ``order.v1``,
+        ``order.bpmn20.xml`` -> ``order``; a folder's whole name."""
+        name = self.path.name
+        if self.path.is_dir():
+            return name
+        ending = max((e for e in self.extensions if name.lower().endswith(e.lower())),
+                     key=len, default=self.path.suffix)
+        return name[:len(name) - len(ending)] or name
+
+    @property
     def namespace(self) -> str:
-        """Prefix of the uids this source makes: ``--map NAME`` or the file's stem."""
-        return slug(self.options.map_name or self.path.name.split(".")[0])
+        """Prefix of the uids this source makes: ``--map NAME``, else the file's :attr:`stem`.
+
+        The whole stem, not the name up to its first dot: ``order.v1.bpmn`` and
+        ``order.v2.bpmn`` are two diagrams, and their steps must not share uids. Two files
+        whose stems still give one namespace (``orders.bpmn``, ``orders.drawio``) are refused
+        by :mod:`erm_graph.ingest.owners` unless the map is named.
+        """
+        return slug(self.options.map_name or self.stem)
 
     def ref(self, element: object) -> str:
         """Provenance of a record: ``format:file#element``."""

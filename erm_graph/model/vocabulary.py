@@ -85,6 +85,8 @@ FINGERPRINT = "_hash"
 ANNOTATIONS = (WHERE, FINGERPRINT)
 
 NAMED = Prop(Kind.STR, required=True, help="display name")
+SOURCE_FILE = Prop(help="name of the file that wrote it: a load of another file into the same "
+                        "uids is refused unless it names the map (--map)")
 SENTIMENT = Prop(Kind.FLOAT, minimum=-1, maximum=1, help="-1 (angry) .. 1 (delighted)")
 PARTY_KINDS = ("Customer", "Supplier", "Partner", "Financier", "Government")
 PARTY_PROPS = {
@@ -94,6 +96,10 @@ PARTY_PROPS = {
     "country": Prop(),
     "tier": Prop(Kind.INT, minimum=1, maximum=3, help="importance, 1 = strategic"),
     "since": Prop(Kind.DATE, help="start of the relationship"),
+    "email": Prop(help="contact address for the party as a whole"),
+    "phone": Prop(),
+    "website": Prop(),
+    "address": Prop(help="postal address"),
 }
 
 _labels = [
@@ -104,13 +110,14 @@ _labels = [
     Label("Financier", "a bank or investor", PARTY_PROPS, parent="Party"),
     Label("Government", "an agency or regulator", PARTY_PROPS, parent="Party"),
     Label("Contact", "a person at a party", {
-        "name": NAMED, "title": Prop(), "email": Prop()}),
+        "name": NAMED, "title": Prop(), "email": Prop(), "phone": Prop()}),
     Label("Employee", "one of our own staff", {
         "name": NAMED, "title": Prop(), "email": Prop(),
         "role": Prop(help="e.g. CRO, account manager, engineer")}),
     Label("Department", "a unit of the enterprise", {"name": NAMED}),
     Label("Process", "a business or relationship process", {
-        "name": NAMED, "category": Prop(help="customer, procurement, partner, financing, ...")}),
+        "name": NAMED, "category": Prop(help="customer, procurement, partner, financing, ..."),
+        "source_file": SOURCE_FILE}),
     Label("Step", "one activity, event or gateway of a process", {
         "name": NAMED,
         "kind": Prop(choices=("task", "event", "start", "end", "gateway", "subprocess"),
@@ -120,7 +127,7 @@ _labels = [
         "name": NAMED,
         "kind": Prop(required=True, choices=("document", "material", "database", "system"))}),
     Label("Map", "a relationship map: a process with its people, documents and parties",
-          {"name": NAMED}),
+          {"name": NAMED, "source_file": SOURCE_FILE}),
     Label("Product", "what the enterprise sells", {
         "name": NAMED,
         "kind": Prop(required=True, choices=("product", "service", "advertising")),

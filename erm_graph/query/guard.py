@@ -17,11 +17,12 @@ function calls ``abs(``    3.7 ms             44 ms               0.70 s
 and so on, doubling: lists 19 deep took 0.95 s, 22 minus signs 17.7 s; 40 levels would take
 days (the issue saw the engine busy for over 10 minutes, past its own timeout).
 
-:func:`check_cypher` counts those levels together, in one pass over the text that skips string
-literals, quoted names and comments, and refuses more than :data:`MAX_NESTING` (the deepest
-query of the library nests 5). Parameter values travel apart and are parsed without the
-slowdown (lists nested 200 deep: 3 ms), but one nested past Python's recursion limit breaks
-the client, so :func:`check_params` bounds them too. Both are linear in their input.
+:func:`check_cypher` counts those levels together, in one pass over the tokens of the project's
+one lexer (:mod:`erm_graph.query.cypher_text`, which skips strings, quoted names and comments),
+and refuses more than :data:`MAX_NESTING` (the deepest query of the library nests 5).
+Parameter values travel apart and are parsed without the slowdown (lists nested 200 deep:
+3 ms), but one nested past Python's recursion limit breaks the client, so
+:func:`check_params` bounds them too. Both are linear in their input.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from erm_graph.errors import QueryError
+from erm_graph.query.cypher_text import tokens
 
 #: a single statement of at most this many characters
 MAX_QUERY_CHARS = 20_000
@@ -38,8 +40,7 @@ MAX_NESTING = 12
 #: lists and maps inside one another in a parameter value
 MAX_PARAM_NESTING = 64
 
-_OPEN, _CLOSE = "([{", ")]}"
-_WORD = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$")
+_OPEN, _CLOSE, _PREFIX_SIGNS = "([{", ")]}", ("-", "+")
 #: words after which an operand comes: an ``end`` there is a name, not the end of a CASE
 _BEFORE_OPERAND = frozenset(
     "CASE WHEN THEN ELSE NOT AND OR XOR IN IS WHERE CONTAINS WITH STARTS ENDS RETURN DISTINCT "
@@ -63,82 +64,38 @@ def check_cypher(text: str) -> None:
                          "takes twice as long for every level, so such a query is refused")
 
 
-def _too_deep(text: str) -> int | None:  # noqa: C901 - one scanner, one loop
+def _too_deep(text: str) -> int | None:
     """The offset where the nesting first passes :data:`MAX_NESTING`, or None."""
     carried: list[int] = []  # prefix operators waiting in front of each open bracket
     cases = prefix = in_brackets = 0
-    after_operand = False
-    i, size = 0, len(text)
-    while i < size:
-        ch = text[i]
-        if ch in " \t\r\n":
-            i += 1
-            continue
-        if text.startswith("//", i):
-            end = text.find("\n", i)
-            i = size if end < 0 else end
-            continue
-        if text.startswith("/*", i):
-            end = text.find("*/", i + 2)
-            i = size if end < 0 else end + 2
-            continue
-        if ch in "'\"`":
-            i = _skip_quoted(text, i)
-            prefix, after_operand = 0, True
-            continue
-        if ch in _WORD:
-            start = i
-            while i < size and text[i] in _WORD:
-                i += 1
-            word = text[start:i].upper()
-            dotted = start > 0 and text[start - 1] == "."
-            if dotted or word[0].isdigit() or word[0] == "$":
+    after_operand = dotted = False
+    for tok in tokens(text):
+        word = tok.upper if tok.kind == "name" and not dotted else ""
+        dotted = tok.kind == "op" and tok.text == "."
+        if tok.kind == "op":
+            if tok.text in _OPEN:
+                carried.append(prefix)
+                in_brackets += prefix + 1
+                prefix, after_operand = 0, False
+            elif tok.text in _CLOSE:
+                if carried:
+                    in_brackets -= carried.pop() + 1
                 prefix, after_operand = 0, True
-            elif word == "CASE":
-                cases, prefix, after_operand = cases + 1, 0, False
-            elif word == "END" and after_operand and cases:
-                cases, prefix, after_operand = cases - 1, 0, True
-            elif word == "NOT":
+            elif tok.text in _PREFIX_SIGNS:
                 prefix, after_operand = prefix + 1, False
             else:
-                prefix, after_operand = 0, word not in _BEFORE_OPERAND
-        elif ch in _OPEN:
-            carried.append(prefix)
-            in_brackets += prefix + 1
-            prefix, after_operand = 0, False
-            i += 1
-        elif ch in _CLOSE:
-            if carried:
-                in_brackets -= carried.pop() + 1
-            prefix, after_operand = 0, True
-            i += 1
-        elif ch in "-+":
+                prefix, after_operand = 0, False
+        elif word == "CASE":
+            cases, prefix, after_operand = cases + 1, 0, False
+        elif word == "END" and after_operand and cases:
+            cases, prefix, after_operand = cases - 1, 0, True
+        elif word == "NOT":
             prefix, after_operand = prefix + 1, False
-            i += 1
-        else:
-            prefix, after_operand = 0, False
-            i += 1
+        else:  # a name, a string, a number, a parameter
+            prefix, after_operand = 0, word not in _BEFORE_OPERAND
         if in_brackets + cases + prefix > MAX_NESTING:
-            return i - 1
+            return tok.start
     return None
-
-
-def _skip_quoted(text: str, i: int) -> int:
-    """The offset after the string literal or quoted name that starts at ``i`` (the end of the
-    text when it is not closed). Backslash escapes in strings; a doubled backtick in names."""
-    quote, i = text[i], i + 1
-    while i < len(text):
-        ch = text[i]
-        if ch == "\\" and quote != "`":
-            i += 2
-        elif ch == quote:
-            if quote == "`" and text.startswith("``", i):
-                i += 2
-            else:
-                return i + 1
-        else:
-            i += 1
-    return len(text)
 
 
 def check_params(params: Mapping[str, Any]) -> None:

@@ -15,14 +15,16 @@ A file starts with a header of ``//`` comment lines holding YAML, then one Cyphe
 A file under ``cypher/<engine>/`` (``falkordb`` or ``neo4j``) replaces its twin on that engine
 only; it must declare the same name and parameters. The whole library is checked when it is
 loaded: a header that does not parse, a parameter used in the Cypher but not declared (or the
-reverse), a default of the wrong type or two statements in one file stop the load with one
-message that lists every problem.
+reverse), a default of the wrong type, two statements in one file or a variable introduced by
+two pattern comprehensions (an engine trap: :mod:`erm_graph.query.comprehensions`) stop the
+load with one message that lists every problem.
 """
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
@@ -31,7 +33,9 @@ from typing import Any
 
 import yaml
 
+from erm_graph.auth.scope import SCOPE_PARAM
 from erm_graph.errors import ErmError
+from erm_graph.query.comprehensions import reused_variables
 from erm_graph.resources import shipped_dir
 
 #: engine folders that may hold overrides, and the store engines each serves
@@ -58,6 +62,12 @@ class QueryLibraryError(ErmError):
     kind = "query_library"
 
 
+class UnknownQuery(QueryLibraryError):
+    """No query of that name: the web answers 404."""
+
+    kind = "not_found"
+
+
 class ParameterError(ErmError):
     kind = "parameter"
 
@@ -82,6 +92,35 @@ class Param:
         if self.choices:
             bits.append("one of " + ", ".join(map(str, self.choices)))
         return f"{self.name} ({', '.join(bits)})" + (f": {self.help}" if self.help else "")
+
+    def parse(self, text: str | Sequence[str], query: str) -> Any:
+        """The value meant by ``text`` as typed on the command line (``-p name=text``), in a
+        web form or a query string; :meth:`bind` then checks and converts it.
+
+        Only the declared type decides: ``007`` stays a string for a string parameter, and a
+        list takes ``a,b``, a JSON list ``["a","b"]`` or repeated values (``?k=a&k=b``).
+        """
+        if self.type != "list[string]":
+            return text if isinstance(text, str) else text[-1]
+        if not isinstance(text, str):
+            return [v for item in text for v in self.parse(item, query)]
+        if not text.strip().startswith("["):
+            return [v.strip() for v in text.split(",") if v.strip()]
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError:
+            raise ParameterError(f"query {query!r}: parameter {self.name!r} must be "
+                                 f"{_article(self.type)}, got {text!r}") from None
+
+    def text(self, value: Any) -> str:
+        """``value`` written as :meth:`parse` reads it back: how a web form shows a default."""
+        if value is None:
+            return ""
+        if isinstance(value, list | tuple):
+            return ",".join(map(str, value))
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        return str(value)
 
     def bind(self, value: Any, query: str) -> Any:
         """``value`` converted to this parameter's type (CLI text included), or a clear error."""
@@ -197,6 +236,18 @@ class NamedQuery:
                 bound[param.name] = param.default
         return bound
 
+    def parse(self, given: Mapping[str, str | Sequence[str]]) -> dict[str, Any]:
+        """Parameters given as text (CLI, web form, query string) typed by their declaration;
+        an empty text counts as not given. Names not declared are kept for :meth:`bind` to
+        refuse."""
+        typed: dict[str, Any] = {}
+        for key, text in given.items():
+            if text == "" or text == [] or text is None:
+                continue
+            param = self.params.get(key)
+            typed[key] = param.parse(text, self.name) if param else text
+        return typed
+
     def example_params(self) -> dict[str, Any]:
         """The declared examples (for docs, tests and the benchmark)."""
         return {p.name: p.example for p in self.params.values() if p.example is not None}
@@ -215,7 +266,7 @@ class Library:
         except KeyError:
             close = [n for n in self.queries if name in n or n in name]
             hint = f"; did you mean {', '.join(close)}?" if close else ""
-            raise QueryLibraryError(f"no named query {name!r} in {self.path}{hint} "
+            raise UnknownQuery(f"no named query {name!r} in {self.path}{hint} "
                                     "(`erm query list` shows them all)") from None
 
     def __iter__(self):
@@ -265,7 +316,8 @@ def split_header(text: str) -> tuple[str, str]:
 def parse_file(path: Path, problems: list[str]) -> NamedQuery | None:
     """One query file, or None after adding what is wrong with it to ``problems``."""
     where = str(path)
-    head, body = split_header(path.read_text(encoding="utf-8"))
+    text = path.read_text(encoding="utf-8")
+    head, body = split_header(text)
     try:
         meta = yaml.safe_load(head) or {}
     except yaml.YAMLError as exc:
@@ -292,10 +344,16 @@ def parse_file(path: Path, problems: list[str]) -> NamedQuery | None:
     if ";" in bare:
         problems.append(f"{where}: one statement per file (found `;` inside)")
     used = set(_PARAM_REF.findall(bare))
-    for missing in sorted(used - set(params)):
+    if SCOPE_PARAM in params:
+        problems.append(f"{where}: ${SCOPE_PARAM} is given by the runner (a partner's scope), "
+                        f"do not declare it")
+    for missing in sorted(used - set(params) - {SCOPE_PARAM}):
         problems.append(f"{where}: ${missing} is used but not declared under params:")
     for unused in sorted(set(params) - used):
         problems.append(f"{where}: parameter {unused!r} is declared but never used")
+    header_lines = text.count("\n", 0, text.find(body)) if body else 0
+    for reuse in reused_variables(body):
+        problems.append(f"{where}: {reuse.shifted(header_lines)}")
     read_only = meta.get("read_only", True)
     if not isinstance(read_only, bool):
         problems.append(f"{where}: read_only must be true or false")

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from erm_graph import settings
 from erm_graph.auth.roles import Forbidden, may_run_named
+from erm_graph.auth.scope import SCOPE_PARAM, names_scope, scope_of
 from erm_graph.errors import ReadOnlyError
 from erm_graph.query.library import Library, load_library
 from erm_graph.store import GraphStore, QueryResult, open_store
@@ -25,6 +26,8 @@ def run_query(store: GraphStore, name: str, params: Mapping[str, Any] | None = N
     runs only with ``write=True``; every other query runs read-only, enforced by the engine.
     With a ``role`` (see :mod:`erm_graph.auth.roles`), the query runs only when that role may
     run it: analysts and above run any, viewers and partners those whose header names them.
+    A partner's query must name ``$scope`` (the uids of its scope, given by its store) and
+    filter by it; on any other store ``$scope`` is null.
 
     >>> run_query(store, "customer-360", {"uid": "cust-000001"}).records()  # doctest: +SKIP
     """
@@ -32,13 +35,21 @@ def run_query(store: GraphStore, name: str, params: Mapping[str, Any] | None = N
     if role is not None and not may_run_named(role, query.roles):
         raise Forbidden(f"the {role} role may not run query {name!r}: its header allows "
                         f"{', '.join(query.roles) or 'nobody'}; analysts and above run any")
+    cypher = query.cypher_for(store.engine)
+    if role == "partner" and not names_scope(cypher):
+        # a filter after the query cannot undo what out-of-scope rows did to its LIMITs and
+        # counts: the query must keep to the scope itself
+        raise Forbidden(f"query {name!r} lists partner in its header but does not filter by "
+                        f"${SCOPE_PARAM}; keep every record it reads inside the partner's scope "
+                        f"(`WHERE n.uid IN ${SCOPE_PARAM}`) before any LIMIT or count")
     bound = query.bind(params or {})
+    if names_scope(cypher) and scope_of(store) is None:
+        bound[SCOPE_PARAM] = None
     if not query.read_only and not write:
         raise ReadOnlyError(f"query {name!r} writes to the graph: run it with --write "
                             "(CLI) or write=True (Python)")
     timeout = float(settings.get("query_timeout")) if timeout is None else timeout
-    return store.run(query.cypher_for(store.engine), bound, read_only=query.read_only,
-                     timeout=timeout)
+    return store.run(cypher, bound, read_only=query.read_only, timeout=timeout)
 
 
 def query(name: str, db: str | None = None, *, store: GraphStore | None = None,

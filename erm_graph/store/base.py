@@ -50,6 +50,9 @@ class QueryResult:
     columns: list[str]
     rows: list[list[Any]]
     stats: dict[str, float] = field(default_factory=dict)
+    #: what the reader should know before trusting the rows (an engine limitation the query
+    #: may hit, and how to write it portably); set by the ad hoc path
+    warnings: list[str] = field(default_factory=list)
 
     def records(self) -> list[dict[str, Any]]:
         return [dict(zip(self.columns, row, strict=True)) for row in self.rows]

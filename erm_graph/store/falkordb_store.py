@@ -19,6 +19,7 @@ from typing import Any
 import falkordb
 import redis
 from falkordb.edge import Edge
+from falkordb.exceptions import SchemaVersionMismatchException
 from falkordb.helpers import stringify_param_value
 from falkordb.node import Node
 from falkordb.path import Path as GraphPath
@@ -35,6 +36,8 @@ from erm_graph.store.embedded_server import (
     _binaries,
 )
 from erm_graph.store.load_lock import file_lock
+from erm_graph.store.values import GraphNode, GraphRelationship
+from erm_graph.store.values import GraphPath as StorePath
 from erm_graph.store.watchdog import Watchdog, overdue_after
 
 GRAPH = "erm"
@@ -47,17 +50,22 @@ LOAD_LOCK_FILE = "load.lock"
 #: ones far slower than they ran.
 TAIL_CHANGES = 1000
 
+#: How long one query is sent again while the engine refuses its schema version (see
+#: ``_reply``): each new label, type or key of another writer refuses it once more, and
+#: ``ensure_schema`` on a new graph adds 22 labels one query after another.
+SCHEMA_SECONDS = 10.0
+
 
 def to_python(value: Any) -> Any:
     """Nodes, relationships and paths as plain dicts/lists, the same shape on every engine."""
     if isinstance(value, Node):
-        return {"_id": value.id, "_labels": list(value.labels or []), **value.properties}
+        return GraphNode(value.id, value.labels or [], to_python(value.properties))
     if isinstance(value, Edge):
-        return {"_id": value.id, "_type": value.relation, "_start": value.src_node,
-                "_end": value.dest_node, **value.properties}
+        return GraphRelationship(value.id, value.relation, value.src_node, value.dest_node,
+                                 to_python(value.properties))
     if isinstance(value, GraphPath):
-        return {"nodes": [to_python(n) for n in value.nodes()],
-                "relationships": [to_python(e) for e in value.edges()]}
+        return StorePath([to_python(n) for n in value.nodes()],
+                         [to_python(e) for e in value.edges()])
     if isinstance(value, list):
         return [to_python(v) for v in value]
     if isinstance(value, dict):
@@ -95,14 +103,26 @@ def params_header(params: Mapping[str, Any]) -> str:
         return ""
     parts = []
     for name, value in params.items():
-        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        if not _IDENTIFIER.fullmatch(name):
+            raise ErmError(f"parameter name {name[:100]!r} is not a plain name: use letters, "
+                           "digits and _")
+        try:
+            text = json.dumps(value, ensure_ascii=False, separators=(",", ":"),
+                              allow_nan=False)
+        except ValueError:
+            raise ErmError(f"parameter ${name} holds NaN or infinity, which the graph engine "
+                           "cannot store") from None
         keys = _map_keys(value, set()) if "{" in text else set()  # no maps, no keys
         if "\\u0000" in text:
             # the engine's parameter parser cannot hold a NUL: refuse it as bad input
             raise ErmError(f"parameter ${name} contains a NUL character, which the graph "
                            "engine cannot store")
         if "\\u" in text or not all(_IDENTIFIER.fullmatch(k) for k in keys):
-            text = stringify_param_value(value)
+            try:
+                text = stringify_param_value(value)
+            except ValueError as exc:  # a map key that is empty or holds a backtick
+                raise ErmError(f"parameter ${name} cannot be sent to the graph engine: "
+                               f"{exc}") from None
         else:
             for key in keys:
                 text = text.replace(f'{{"{key}":', f"{{{key}:").replace(f',"{key}":', f",{key}:")
@@ -162,15 +182,35 @@ class FalkorDBStore(CypherStore):
             self.close()  # a store that failed to open must not keep the server up
             raise
 
-    def _create_graph(self) -> None:
-        """Reads on a graph key that does not exist yet fail, so make it exist (it is cheap)."""
+    def _create_graph(self, *, rewrite: bool = False) -> None:
+        """Reads on a graph key that does not exist yet fail, so make it exist (it is cheap).
+
+        On the embedded server a new graph also starts a new append-only file, so that no
+        restart ever replays a ``GRAPH.DELETE``. FalkorDB 4.16 rebuilds the constraints of a
+        graph it replays and appends their ``GRAPH.CONSTRAINT CREATE`` to the AOF once the
+        replay ends, even when the replay went on to delete that graph: the live server
+        ignores them, the next replay runs them after the delete and so creates labels (and
+        the ``uid`` key) that the live graph never had, in another order. Writes reach the AOF
+        as effects, which name labels, types and keys by their ids: after
+        ``load; reset; load`` a restart read the Steps as Cases. Rewritten here, the AOF holds
+        the empty graph and nothing before it (0.1-0.2 s: the server notices the end of its
+        rewrite on its 10 Hz timer); this also covers a crash between the delete and the
+        rewrite, as the next open finds no graph.
+        ``rewrite`` rewrites even when the graph exists (another client may have written
+        between a delete and this call).
+        """
         try:
-            if self._graph_name not in self._db.list_graphs():
+            if self._graph_name in self._db.list_graphs():
+                if not rewrite:
+                    return
+            else:
                 self._graph.query("RETURN 1")
         except redis.ResponseError as exc:
             raise _translate(exc, False) from None
         except redis.ConnectionError as exc:
             raise self._unreachable(exc) from None
+        if self._server is not None:
+            self._rewrite_aof(self._db.connection)
 
     def _unreachable(self, exc: redis.ConnectionError) -> StoreError:
         return StoreError(f"cannot reach the engine at {self.location}: {exc}")
@@ -245,13 +285,13 @@ class FalkorDBStore(CypherStore):
             command += ["timeout", max(1, int(timeout * 1000))]
         try:
             try:
-                res = QueryResultParser(self._graph, conn.execute_command(*command))
+                res = self._reply(conn, command)
             except redis.ResponseError as exc:
                 if "empty key" not in str(exc):
                     raise
                 # the graph key is gone (never written, or cleared): recreate it and retry
                 self._create_graph()
-                res = QueryResultParser(self._graph, conn.execute_command(*command))
+                res = self._reply(conn, command)
         except redis.ResponseError as exc:
             raise _translate(exc, read_only) from None
         if not read_only:  # two threads may add at once: a lost count only means a guess
@@ -263,6 +303,28 @@ class FalkorDBStore(CypherStore):
             "nodes_created": res.nodes_created, "relationships_created":
             res.relationships_created, "properties_set": res.properties_set,
             "nodes_deleted": res.nodes_deleted})
+
+    def _reply(self, conn: Any, command: list[Any]) -> QueryResultParser:
+        """Send ``command`` with the schema version this client knows, and parse the reply.
+
+        In compact replies nodes and relationships name their labels, type and property keys
+        by the engine's ids, which the client turns into names from a cache. The ids of a
+        graph that was deleted and written again (``erm reset`` in another process) mean other
+        names, so a cache that is never dropped gave a long-lived client (the web app) nodes
+        under the wrong labels. The engine refuses, unrun, a query whose version is not the
+        graph's, which changes with every new label, type or key and starts at 0 on an empty
+        graph: the cache is then read again and the query sent again.
+        """
+        schema = self._graph.schema
+        deadline = time.monotonic() + SCHEMA_SECONDS
+        while time.monotonic() < deadline:
+            try:
+                return QueryResultParser(
+                    self._graph, conn.execute_command(*command, "version", schema.version))
+            except SchemaVersionMismatchException as exc:
+                schema.refresh(exc.version)
+        raise StoreError("the graph's labels and keys kept changing while the query was "
+                         "sent; run it again")
 
     # -- new property keys -----------------------------------------------------------------------
     def _declare(self, keys: set[str], rel_type: str | None = None) -> None:
@@ -415,24 +477,32 @@ class FalkorDBStore(CypherStore):
             return
         conn = self._db.connection
         if not self._rewrite_begun or self._changes > TAIL_CHANGES:
-            self._await_rewrite(conn)  # one under way may predate what must be in it
-            try:
-                conn.bgrewriteaof()
-            except redis.ResponseError as exc:
-                raise _translate(exc, False) from None
-            self._changes = 0
+            self._rewrite_aof(conn, wait=False)
         self._rewrite_begun = not wait
+        if wait:
+            self._await_rewrite(conn)
+
+    def _rewrite_aof(self, conn: Any, *, wait: bool = True) -> None:
+        """Begin a rewrite of the AOF as a snapshot of the data as it is now."""
+        self._await_rewrite(conn)  # one under way may predate what must be in it
+        try:
+            conn.bgrewriteaof()
+        except redis.ResponseError as exc:
+            raise _translate(exc, False) from None
+        self._changes = 0
         if wait:
             self._await_rewrite(conn)
 
     @staticmethod
     def _await_rewrite(conn: Any) -> None:
+        pause = 0.005  # the server sees a rewrite end on its 10 Hz timer: poll finer than that
         while True:
             info = conn.info("persistence")
             if not info.get("aof_rewrite_in_progress") and not info.get(
                     "aof_rewrite_scheduled"):
                 return
-            time.sleep(0.05)
+            time.sleep(pause)
+            pause = min(2 * pause, 0.05)
 
     def clear(self) -> None:
         """Drop the whole graph; the schema is recreated by the next ensure_schema()."""
@@ -441,7 +511,7 @@ class FalkorDBStore(CypherStore):
         except redis.ResponseError as exc:
             if "empty key" not in str(exc).lower() and "invalid graph" not in str(exc).lower():
                 raise _translate(exc, False) from None
-        self._create_graph()
+        self._create_graph(rewrite=True)
 
     def close(self) -> None:
         try:

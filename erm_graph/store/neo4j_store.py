@@ -40,6 +40,8 @@ from erm_graph import model
 from erm_graph.errors import QueryError, QueryTimeout, ReadOnlyError, StoreError
 from erm_graph.store.base import CypherStore, QueryResult
 from erm_graph.store.load_lock import LOAD_LOCK
+from erm_graph.store.values import GraphNode, GraphRelationship
+from erm_graph.store.values import GraphPath as StorePath
 
 #: name of the full-text index on ``name``
 FULLTEXT_INDEX = "erm_names"
@@ -52,14 +54,15 @@ INDEX_WAIT_SECONDS = 300
 def to_python(value: Any) -> Any:
     """The same plain shapes as the FalkorDB engine returns."""
     if isinstance(value, Node):
-        return {"_id": value.element_id, "_labels": sorted(value.labels), **dict(value)}
+        return GraphNode(value.element_id, sorted(value.labels), to_python(dict(value)))
     if isinstance(value, Relationship):
-        return {"_id": value.element_id, "_type": value.type,
-                "_start": value.start_node.element_id if value.start_node else None,
-                "_end": value.end_node.element_id if value.end_node else None, **dict(value)}
+        return GraphRelationship(
+            value.element_id, value.type,
+            value.start_node.element_id if value.start_node else None,
+            value.end_node.element_id if value.end_node else None, to_python(dict(value)))
     if isinstance(value, Path):
-        return {"nodes": [to_python(n) for n in value.nodes],
-                "relationships": [to_python(r) for r in value.relationships]}
+        return StorePath([to_python(n) for n in value.nodes],
+                         [to_python(r) for r in value.relationships])
     if isinstance(value, list):
         return [to_python(v) for v in value]
     if isinstance(value, dict):

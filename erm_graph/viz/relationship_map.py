@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from erm_graph.auth.scope import within
 from erm_graph.errors import ErmError
 from erm_graph.store import GraphStore
 from erm_graph.viz.subgraph import GEdge, GNode, Subgraph, clean_props, find_node
@@ -54,8 +55,9 @@ def resolve_process(store: GraphStore, uid: str, *, timeout: float | None = None
     if node.label == "Process":
         return node
     if node.label == "Map":
-        rows = store.run("MATCH (:Map {uid: $uid})-[:DEPICTS]->(p:Process) "
-                         "RETURN p.uid LIMIT 1", {"uid": uid}, timeout=timeout).rows
+        rows = store.run(f"MATCH (:Map {{uid: $uid}})-[:DEPICTS]->(p:Process) "
+                         f"WHERE {within(store, 'p')} RETURN p.uid ORDER BY p.uid LIMIT 1",
+                         {"uid": uid}, timeout=timeout).rows
         if rows:
             return find_node(store, rows[0][0], timeout=timeout)
         raise ErmError(f"map {uid!r} depicts no process; link it with a DEPICTS relationship")
@@ -91,13 +93,16 @@ def relationship_map(store: GraphStore, uid: str, *, timeout: float | None = Non
 
     attached: dict[str, list[str]] = defaultdict(list)
     for query, band in (
-            (base + "MATCH (d)-[r:PERFORMS]->(s) RETURN d.uid, labels(d), properties(d), "
-                    "s.uid, 'PERFORMS', properties(r)", "performer"),
-            (base + "MATCH (s)-[r]->(d:Document) WHERE type(r) IN $doc_types "
-                    "RETURN d.uid, labels(d), properties(d), s.uid, type(r), properties(r)",
+            (base + f"MATCH (d)-[r:PERFORMS]->(s) WHERE {within(store, 'd')} "
+                    f"RETURN d.uid, labels(d), properties(d), s.uid, 'PERFORMS', properties(r)",
+             "performer"),
+            (base + f"MATCH (s)-[r]->(d:Document) WHERE type(r) IN $doc_types "
+                    f"AND {within(store, 'd')} "
+                    f"RETURN d.uid, labels(d), properties(d), s.uid, type(r), properties(r)",
              "document"),
-            (base + "MATCH (d:Party)-[r:PARTICIPATES_IN]->(s) RETURN d.uid, labels(d), "
-                    "properties(d), s.uid, 'PARTICIPATES_IN', properties(r)", "party")):
+            (base + f"MATCH (d:Party)-[r:PARTICIPATES_IN]->(s) WHERE {within(store, 'd')} "
+                    f"RETURN d.uid, labels(d), properties(d), s.uid, 'PARTICIPATES_IN', "
+                    f"properties(r)", "party")):
         for duid, labs, props, suid, rtype, rprops in store.run(
                 query, {**p, "doc_types": ["USES", "PRODUCES"]}, timeout=timeout).rows:
             sub.add_node(GNode(duid, list(labs), clean_props(props)))
@@ -186,7 +191,8 @@ def _owners(store: GraphStore, sub: Subgraph, timeout: float | None) -> dict[str
             continue
         rows = store.run(f"UNWIND $uids AS u MATCH (c:{label} {{uid: u}}) "
                          f"OPTIONAL MATCH (o:Employee)-[:RESPONSIBLE_FOR]->(c) "
-                         f"RETURN u, o.name", {"uids": uids}, timeout=timeout).rows
+                         f"WHERE {within(store, 'o')} "
+                         f"RETURN u AS uid, o.name", {"uids": uids}, timeout=timeout).rows
         for u, name in rows:
             if owners.get(u) is None:
                 owners[u] = name

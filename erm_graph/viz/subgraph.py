@@ -3,6 +3,9 @@
 Every statement here takes its labels and relationship types from :mod:`erm_graph.model` and its
 values as parameters; nothing the user typed is spliced into Cypher. Nodes are keyed by ``uid``
 (the stable key of the model), so pieces fetched by separate requests join up in the explorer.
+
+On a partner's store every reader puts the scope into its query (:func:`within`) before any
+LIMIT, SKIP or count, so what lies outside the scope changes no page, order or number.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from erm_graph import model
+from erm_graph.auth.scope import scope_of, within
 from erm_graph.errors import ErmError
 from erm_graph.store import GraphStore, QueryResult
 from erm_graph.viz.styles import primary_label
@@ -133,10 +137,12 @@ def find_node(store: GraphStore, uid: str, *, timeout: float | None = None,
     first with a single seek; when it is wrong, every key label is tried.
     """
     rows: list[Any] = []
-    if hint in model.KEY_LABELS:
+    scope = scope_of(store)
+    visible = scope is None or uid in scope  # outside a partner's scope: as a missing uid
+    if visible and hint in model.KEY_LABELS:
         rows = store.run(f"MATCH (n:{hint} {{uid: $uid}}) RETURN labels(n), properties(n)",
                          {"uid": uid}, timeout=timeout).rows
-    if not rows:
+    if visible and not rows:
         rows = store.run(_FIND, {"uid": uid}, timeout=timeout).rows
     if not rows:
         raise NotFound(f"no node has uid {uid!r}; search by name with `erm cypher` or the "
@@ -156,7 +162,11 @@ SEARCHABLE = tuple(name for name, lab in model.LABELS.items()
 
 def search(store: GraphStore, text: str, *, label: str | None = None, limit: int = 20,
            timeout: float | None = None) -> list[GNode]:
-    """Nodes whose name contains ``text`` (any case) or whose uid is ``text``; prefix hits first.
+    """Nodes whose name contains ``text`` (any case) or whose uid is ``text``; prefix hits first,
+    then by name and uid.
+
+    On a partner's store the search reads only the scope's nodes (by uid), so the LIMIT
+    counts only what the partner may see.
     """
     text = text.strip()
     if not text:
@@ -165,27 +175,31 @@ def search(store: GraphStore, text: str, *, label: str | None = None, limit: int
     assert labels is not None
     found: list[GNode] = []
     for lab in labels:
+        source = (f"MATCH (n:{lab}) " if scope_of(store) is None
+                  else f"UNWIND $scope AS u MATCH (n:{lab} {{uid: u}}) ")
         rows = store.run(
-            f"MATCH (n:{lab}) WHERE n.uid = $raw OR toLower(n.name) CONTAINS $q "
-            f"RETURN n.uid, labels(n), properties(n), "
-            f"CASE WHEN n.uid = $raw THEN 0 WHEN toLower(n.name) STARTS WITH $q THEN 1 "
-            f"ELSE 2 END AS rank ORDER BY rank, n.name LIMIT $limit",
+            source + "WHERE n.uid = $raw OR toLower(n.name) CONTAINS $q "
+            "RETURN n.uid, labels(n), properties(n), "
+            "CASE WHEN n.uid = $raw THEN 0 WHEN toLower(n.name) STARTS WITH $q THEN 1 "
+            "ELSE 2 END AS rank ORDER BY rank, n.name, n.uid LIMIT $limit",
             {"q": text.lower(), "raw": text, "limit": limit}, timeout=timeout).rows
         found += [GNode(uid, list(labs), clean_props(props)) for uid, labs, props, _ in rows]
     found.sort(key=lambda n: (n.uid != text, not str(n.props.get("name", "")).lower()
-                              .startswith(text.lower()), str(n.props.get("name", ""))))
+                              .startswith(text.lower()), str(n.props.get("name", "")), n.uid))
     return found[:limit]
 
 
 # -- neighbourhoods ----------------------------------------------------------------------------
-def _filters(types: list[str] | None, labels: list[str] | None, scoped: bool = False) -> str:
+def _filters(store: GraphStore, types: list[str] | None, labels: list[str] | None) -> str:
+    """The WHERE of a neighbour query: the types and labels asked for, and a partner's scope
+    (in the query, so pages are full pages and counts count only what it may see)."""
     parts = []
     if types:
         parts.append("type(r) IN $types")
     if labels:
         parts.append("any(l IN labels(m) WHERE l IN $labels)")
-    if scoped:
-        parts.append("m.uid IN $scope")
+    if scope_of(store) is not None:
+        parts.append(within(store, "m"))
     return ("WHERE " + " AND ".join(parts) + " ") if parts else ""
 
 
@@ -200,15 +214,10 @@ def neighbors(store: GraphStore, uid: str, *, limit: int = 50, offset: int = 0,
     types, labels = check_types(types), check_labels(labels)
     node = node or find_node(store, uid, timeout=timeout)
     key = key_label(node)
-    # A partner's store drops the rows outside its scope after the query: the scope goes
-    # into the query instead, so a page is a full page of what it may see and the counts
-    # count only that (they carry the uids they count, which the scope check then passes).
-    scope = getattr(store, "scope", None)
-    where = _filters(types, labels, scoped=scope is not None)
+    scoped = scope_of(store) is not None
+    where = _filters(store, types, labels)
     params = {"uid": uid, "types": types, "labels": labels, "skip": max(0, offset),
               "limit": max(0, limit)}
-    if scope is not None:
-        params["scope"] = sorted(scope)
     rows = store.run(
         f"MATCH (n:{key} {{uid: $uid}})-[r]-(m) {where}"
         f"RETURN type(r), startNode(r).uid, endNode(r).uid, properties(r), m.uid, labels(m), "
@@ -217,7 +226,8 @@ def neighbors(store: GraphStore, uid: str, *, limit: int = 50, offset: int = 0,
     counts = [row[:3] for row in store.run(
         f"MATCH (n:{key} {{uid: $uid}})-[r]-(m) {where}"
         f"RETURN type(r), labels(m), count(*)"
-        + (", collect(m.uid) AS counted_uid" if scope is not None else ""),
+        # a partner's counts carry the uids they count, which the scope check then passes
+        + (", collect(m.uid) AS counted_uid" if scoped else ""),
         params, timeout=timeout).rows]
     sub = Subgraph(title=node.name)
     sub.add_node(node)
@@ -232,7 +242,7 @@ def neighbors(store: GraphStore, uid: str, *, limit: int = 50, offset: int = 0,
         key_ = (t, primary_label(list(labs)))
         grouped[key_] = grouped.get(key_, 0) + c
     sub.groups = [{"of": uid, "type": t, "label": lab, "count": c}
-                  for (t, lab), c in grouped.items()]
+                  for (t, lab), c in sorted(grouped.items())]
     return sub
 
 
@@ -253,8 +263,7 @@ def neighborhood(store: GraphStore, uid: str, *, depth: int = 1, per_node: int =
                      labels=labels, timeout=timeout, node=node)
     sub = Subgraph(title=root.title).merge(root)
     frontier = [n for u, n in sub.nodes.items() if u != uid]
-    scope = getattr(store, "scope", None)  # a partner's: in the query, as for neighbors()
-    where = _filters(types, labels, scoped=scope is not None)
+    where = _filters(store, types, labels)
     max_edges = EDGES_PER_NODE * max_nodes
     for _ in range(depth - 1):
         by_key: dict[str, list[str]] = {}
@@ -275,8 +284,7 @@ def neighborhood(store: GraphStore, uid: str, *, depth: int = 1, per_node: int =
                 f"CALL {{ WITH n MATCH (n)-[r]-(m) {where}RETURN r, m LIMIT $per }} "
                 f"RETURN n.uid, type(r), startNode(r).uid, endNode(r).uid, properties(r), "
                 f"m.uid, labels(m), properties(m)",
-                {"uids": uids, "types": types, "labels": labels, "per": per_node + 1,
-                 **({"scope": sorted(scope)} if scope is not None else {})},
+                {"uids": uids, "types": types, "labels": labels, "per": per_node + 1},
                 timeout=timeout).rows
             shown: dict[str, int] = {}
             for nuid, rtype, s, e, rprops, muid, mlabels, mprops in rows:
@@ -301,9 +309,16 @@ def neighborhood(store: GraphStore, uid: str, *, depth: int = 1, per_node: int =
 
 def shortest_path(store: GraphStore, a: str, b: str, *, max_hops: int = 6,
                   timeout: float | None = None) -> Subgraph:
-    """One shortest path between two nodes, in either direction, up to ``max_hops``."""
+    """One shortest path between two nodes, in either direction, up to ``max_hops``.
+
+    On a partner's store the path runs through the scope only (:func:`_path_within`): the
+    engine's shortest path, filtered afterwards, would be hidden whenever a shorter one ran
+    outside the scope, and so tell that one exists.
+    """
     hops = max(1, min(int(max_hops), MAX_PATH_HOPS))
     na, nb = find_node(store, a, timeout=timeout), find_node(store, b, timeout=timeout)
+    if scope_of(store) is not None:
+        return _path_within(store, na, nb, hops, timeout)
     rows = store.run(
         f"MATCH (a:{key_label(na)} {{uid: $a}}) MATCH (b:{key_label(nb)} {{uid: $b}}) "
         f"WITH a, b MATCH p = allShortestPaths((a)-[*..{hops}]-(b)) "
@@ -318,6 +333,48 @@ def shortest_path(store: GraphStore, a: str, b: str, *, max_hops: int = 6,
         sub.add_node(GNode(uid, list(labs), clean_props(props)))
     for s, e, t in rels:
         sub.add_edge(GEdge(s, e, t))
+    return sub
+
+
+def _path_within(store: GraphStore, na: GNode, nb: GNode, hops: int,
+                 timeout: float | None) -> Subgraph:
+    """A shortest path from ``na`` to ``nb`` whose every node is in the store's scope: a
+    breadth-first walk, one query per hop and key label, each neighbour filtered by the scope
+    in the query; the first path found in uid order, so the answer depends on the scope only.
+    """
+    sub = Subgraph(title=f"{na.name} … {nb.name}")
+    found: dict[str, tuple[GNode, tuple[str, str, str] | None, str | None]] = {
+        na.uid: (na, None, None)}
+    frontier = [na]
+    for _ in range(hops):
+        if nb.uid in found or not frontier:
+            break
+        by_key: dict[str, list[str]] = {}
+        for node in frontier:
+            by_key.setdefault(key_label(node), []).append(node.uid)
+        reached: list[tuple[str, str, str, str, str, list[str], dict[str, Any]]] = []
+        for key, uids in sorted(by_key.items()):
+            reached += store.run(
+                f"UNWIND $uids AS u MATCH (n:{key} {{uid: u}})-[r]-(m) WHERE {within(store, 'm')} "
+                f"RETURN m.uid, n.uid, type(r), startNode(r).uid, endNode(r).uid, labels(m), "
+                f"properties(m)", {"uids": sorted(uids)}, timeout=timeout).rows
+        frontier = []
+        for muid, nuid, rtype, start, end, labs, props in sorted(reached, key=lambda r: r[:5]):
+            if muid not in found:
+                node = GNode(muid, list(labs), clean_props(props))
+                found[muid] = (node, (start, end, rtype), nuid)
+                frontier.append(node)
+    if nb.uid not in found:
+        return sub
+    chain: list[tuple[GNode, tuple[str, str, str] | None]] = []
+    uid: str | None = nb.uid
+    while uid is not None:
+        node, edge, uid = found[uid]
+        chain.append((node, edge))
+    for node, edge in reversed(chain):
+        sub.add_node(node)
+        if edge is not None:
+            sub.add_edge(GEdge(*edge))
     return sub
 
 

@@ -18,10 +18,12 @@ from fastapi.staticfiles import StaticFiles
 
 from erm_graph.auth.db import users_db_path
 from erm_graph.auth.web import AuthState, CsrfCookie, authorize, is_loopback
+from erm_graph.settings import default_data_dir
 from erm_graph.store import GraphStore, open_store
 from erm_graph.viz.html import VIS_DIR
 from erm_graph.web import errors
 from erm_graph.web.config import WebSettings
+from erm_graph.web.hosts import HostCheck, allowed_hosts
 from erm_graph.web.limits import BodySizeLimit, SecurityHeaders
 from erm_graph.web.routers import account, cypher, edit, graph, maps, pages
 
@@ -57,7 +59,8 @@ def create_app(settings: WebSettings | None = None, *, store: GraphStore | None 
     app.state.auth = auth
     if store is not None:
         app.state.store = store
-    errors.install(app)
+    errors.install(app, data_paths=[users_db.parent, default_data_dir()])
+    errors.document_errors(app)
     for module in (graph, maps, cypher, edit, account, pages):
         app.include_router(module.router, dependencies=[Depends(authorize)])
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
@@ -73,6 +76,8 @@ def create_app(settings: WebSettings | None = None, *, store: GraphStore | None 
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(CsrfCookie)
+    # last added runs first: a request naming another host reaches nothing else
+    app.add_middleware(HostCheck, allowed=allowed_hosts(settings.host, settings.allowed_hosts))
     return app
 
 

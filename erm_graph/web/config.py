@@ -30,6 +30,8 @@ class WebSettings:
     max_body_bytes: int = field(default_factory=lambda: _int("web_max_body"))
     #: the address the app is served on; loopback with no users runs as one local admin
     host: str = field(default_factory=lambda: erm_settings.get("web_host"))
+    #: more names the app answers to (``Host``), comma-separated; ``*``: any (see web/hosts.py)
+    allowed_hosts: str = field(default_factory=lambda: erm_settings.get("web_allowed_hosts"))
     #: the users and audit file; None: ERM_USERS_DB, else beside the store's data
     users_db: str | None = field(default_factory=lambda: erm_settings.get("users_db") or None)
 

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from erm_graph.web.errors import error_body
+from erm_graph.web.errors import send_error
 
 
 class BodySizeLimit:
@@ -51,13 +49,8 @@ class BodySizeLimit:
         await self.app(scope, limited_receive, guarded_send)
 
     async def _refuse(self, send: Send) -> None:
-        body = json.dumps(error_body(
-            "too_large", f"the request body is larger than {self.max_bytes} bytes "
-                         f"(ERM_WEB_MAX_BODY)")).encode()
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json"),
-                                (b"content-length", str(len(body)).encode())]})
-        await send({"type": "http.response.body", "body": body})
+        await send_error(send, 413, "too_large", f"the request body is larger than "
+                                                 f"{self.max_bytes} bytes (ERM_WEB_MAX_BODY)")
 
 
 SECURITY_HEADERS = [

@@ -12,6 +12,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -79,11 +81,13 @@ def browser():
         b.close()
 
 
-@pytest.fixture
-def page(browser, base_url, request):
-    """A fresh page; the test fails on any console error, page error or failed request, and
-    leaves a screenshot in test-artifacts/."""
-    context = browser.new_context(viewport={"width": 1600, "height": 900}, base_url=base_url)
+@contextmanager
+def watched_page(browser, base_url: str, name: str, *, http_errors: bool = False,
+                 viewport: tuple[int, int] = (1600, 900)) -> Iterator:
+    """A fresh page that fails the test on any console error, page error or failed request
+    (and, with ``http_errors``, any 4xx/5xx answer), leaving a screenshot in test-artifacts/."""
+    context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]},
+                                  base_url=base_url)
     pg = context.new_page()
     problems: list[str] = []
     pg.on("console", lambda m: problems.append(f"console {m.type}: {m.text}")
@@ -92,9 +96,19 @@ def page(browser, base_url, request):
     pg.on("requestfailed", lambda r: problems.append(f"request failed: {r.url}"))
     pg.on("request", lambda r: None if r.url.startswith((base_url, "data:"))
           else problems.append(f"off-site request: {r.url}"))
+    if http_errors:
+        pg.on("response", lambda r: problems.append(f"{r.status}: {r.url}")
+              if r.status >= 400 else None)
     pg.set_default_timeout(15_000)
     yield pg
     ARTIFACTS.mkdir(exist_ok=True)
-    pg.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"))
+    pg.screenshot(path=str(ARTIFACTS / f"{name}.png"))
     context.close()
     assert not problems, problems
+
+
+@pytest.fixture
+def page(browser, base_url, request):
+    """A fresh page on the demo server (see :func:`watched_page`)."""
+    with watched_page(browser, base_url, request.node.name) as pg:
+        yield pg

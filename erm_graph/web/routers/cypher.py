@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from erm_graph.query import load_library, run_cypher, run_query
@@ -18,6 +14,7 @@ from erm_graph.viz import result_graph
 from erm_graph.viz.vis import to_vis
 from erm_graph.web.config import WebSettings
 from erm_graph.web.deps import Settings, Store
+from erm_graph.web.spreadsheet import csv_download
 
 router = APIRouter(prefix="/api", tags=["queries"])
 
@@ -40,11 +37,7 @@ def result_body(store: GraphStore, result: QueryResult,
         graph["edges"] = [e for e in graph["edges"] if e["from"] in keep and e["to"] in keep]
     return {"columns": result.columns, "rows": result.rows,
             "truncated": bool(result.stats.get("truncated")), "graph_truncated": cut,
-            "graph": graph}
-
-
-def _cell(value: Any) -> Any:
-    return json.dumps(value, default=str) if isinstance(value, dict | list) else value
+            "warnings": result.warnings, "graph": graph}
 
 
 @router.post("/cypher", summary="Run one read-only statement, with a timeout and a row cap")
@@ -67,23 +60,22 @@ def get_queries() -> list[dict[str, Any]]:
 
 
 @router.get("/queries/{name}", summary="Run a named query; parameters come as query string "
-                                       "values, `format=csv` downloads the rows, `graph=false` "
-                                       "leaves out the graph of the records the rows name")
+                                       "values typed by the query's declaration (a list: "
+                                       "`a,b` or repeated), `format=csv` downloads the rows, "
+                                       "`graph=false` leaves out the graph of the records the "
+                                       "rows name",
+            responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}})
 def run_named(store: Store, settings: Settings, request: Request, name: str,
-              format: str = "json", graph: bool = True) -> Any:
-    params = {k: v for k, v in request.query_params.items()
-              if k not in ("format", "graph") and v != ""}
+              format: Literal["json", "csv"] = "json", graph: bool = True) -> Any:
+    given = {k: request.query_params.getlist(k) for k in request.query_params
+             if k not in ("format", "graph")}
+    params = load_library().get(name).parse(given)
     result = run_query(store, name, params, timeout=settings.query_timeout,
                        role=request.state.principal.role)
     result.stats["truncated"] = float(len(result.rows) > settings.row_cap)
     del result.rows[settings.row_cap:]
     if format == "csv":
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(result.columns)
-        writer.writerows([[_cell(v) for v in row] for row in result.rows])
-        return Response(out.getvalue(), media_type="text/csv", headers={
-            "content-disposition": f'attachment; filename="{name}.csv"'})
+        return csv_download(result.columns, result.rows, f"{name}.csv")
     if not graph:
         return {"columns": result.columns, "rows": result.rows,
                 "truncated": bool(result.stats.get("truncated"))}

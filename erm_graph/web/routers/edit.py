@@ -1,7 +1,8 @@
 """Writes from the web: edit one node's properties, load one uploaded file. Both are audited.
 
 Edits and loads go to the app's own store (writes never pass through a partner's scoped
-store); a partner edits only its own Party and the Contacts that work for it.
+store); a partner edits only the contact details of its own Party and of the Contacts that
+work for it (:data:`erm_graph.auth.roles.PARTNER_EDITABLE`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pydantic import BaseModel, Field
 
 from erm_graph import model
 from erm_graph.auth import acting_as
-from erm_graph.auth.roles import Forbidden
+from erm_graph.auth.roles import check_partner_edit
 from erm_graph.auth.scope import forget_scopes
 from erm_graph.auth.web import audit_event, client_ip
 from erm_graph.errors import ErmError, ValidationError
@@ -28,20 +29,19 @@ router = APIRouter(prefix="/api", tags=["edit"])
 
 #: an uploaded file's name: a plain name, no folder, no leading dot
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._()-]{0,199}$")
-PARTNER_EDITS = ("Party", "Contact")
 
 
 class Edit(BaseModel):
     properties: dict[str, Any] = Field(description="property name -> new value (null clears)")
 
 
-@router.patch("/nodes/{uid}", summary="Change properties of one node (editors; partners: "
-                                      "their own Party and Contacts)")
+@router.patch("/nodes/{uid:path}", summary="Change properties of one node (editors; partners: "
+                                      "the contact details of their own Party and Contacts)")
 def patch_node(request: Request, uid: str, node: Node, body: Edit) -> dict[str, Any]:
     principal = request.state.principal
     key = model.label(node.label).key_label if node.label in model.LABELS else node.label
-    if principal.role == "partner" and key not in PARTNER_EDITS:
-        raise Forbidden(f"a partner edits only its own Party and Contacts, not a {node.label}")
+    if principal.role == "partner":
+        check_partner_edit(key, set(body.properties))
     spec = model.label(node.label)
     allowed = set(spec.props) | {"name"}
     bad = sorted(set(body.properties) - allowed)
@@ -68,7 +68,12 @@ def patch_node(request: Request, uid: str, node: Node, body: Edit) -> dict[str, 
 def post_load(request: Request, settings: Settings,
               file: Annotated[UploadFile, File(description="the file to load")],
               format: Annotated[str, Form()] = "auto",
-              dry_run: Annotated[bool, Form()] = False) -> dict[str, Any]:
+              dry_run: Annotated[bool, Form()] = False,
+              map_name: Annotated[str | None, Form(
+                  alias="map",
+                  description="name of the map: the prefix of its uids (as erm load --map); "
+                              "needed when another file wrote a map of the same name")] = None,
+              ) -> dict[str, Any]:
     name = file.filename or ""
     if not SAFE_NAME.fullmatch(name) or ".." in name:
         raise ErmError(f"file name {name!r} refused: send a plain file name (letters, digits, "
@@ -79,7 +84,8 @@ def post_load(request: Request, settings: Settings,
         path = Path(folder) / name
         path.write_bytes(file.file.read(settings.max_body_bytes + 1))
         with acting_as(principal.name, f"web {client_ip(request)} upload {name}"):
-            prepared = prepare(store, [path], fmt=format, options=LoadOptions())
+            prepared = prepare(store, [path], fmt=format,
+                               options=LoadOptions(map_name=map_name or None))
             report = prepared.write(store, dry_run=dry_run)
     forget_scopes()
     result = report.as_dict()

@@ -43,12 +43,7 @@ def get_search(store: Store, settings: Settings,
                         for n in nodes]}
 
 
-@router.get("/nodes/{uid}", summary="One node: properties, relationships, timeline, cases")
-def get_node(store: Store, settings: Settings, uid: str, node: Node) -> dict[str, Any]:
-    return node_detail(store, uid, timeout=settings.query_timeout, node=node)
-
-
-@router.get("/nodes/{uid}/neighbors",
+@router.get("/nodes/{uid:path}/neighbors",
             summary="One page of a node's neighbours; `more` counts the rest")
 def get_neighbors(store: Store, settings: Settings, uid: str, node: Node,
                   limit: Annotated[int, Query(ge=0)] = 50,
@@ -64,7 +59,7 @@ def get_neighbors(store: Store, settings: Settings, uid: str, node: Node,
     return data
 
 
-@router.get("/nodes/{uid}/neighborhood",
+@router.get("/nodes/{uid:path}/neighborhood",
             summary="Everything within `depth` hops, capped per node and in all")
 def get_neighborhood(store: Store, settings: Settings, uid: str, node: Node,
                      depth: Annotated[int, Query(ge=0, le=4)] = 1,
@@ -75,6 +70,13 @@ def get_neighborhood(store: Store, settings: Settings, uid: str, node: Node,
                        max_nodes=min(max_nodes, settings.node_cap), labels=_split(labels),
                        types=_split(types), timeout=settings.query_timeout, node=node)
     return to_vis(sub)
+
+
+# A uid is the rest of the path and may hold `/` (loaders make `camunda-order/Process_Order`),
+# so the routes that end in a fixed word come first and the bare node route last.
+@router.get("/nodes/{uid:path}", summary="One node: properties, relationships, timeline, cases")
+def get_node(store: Store, settings: Settings, uid: str, node: Node) -> dict[str, Any]:
+    return node_detail(store, uid, timeout=settings.query_timeout, node=node)
 
 
 @router.get("/path", summary="A shortest path between two nodes, either direction")

@@ -8,6 +8,12 @@ const erm = (() => {
     errorBox.hidden = !message;
   }
 
+  /* A uid as the tail of a URL path: each `/`-separated segment encoded, so a loader's
+     `camunda-order/Process_Order` stays readable and `#`, `?`, `%`, spaces are safe. */
+  function uidPath(uid) {
+    return uid.split("/").map(encodeURIComponent).join("/");
+  }
+
   const csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
 
   async function api(path, options) {
@@ -85,7 +91,7 @@ const erm = (() => {
       return null;
     }
     panel.replaceChildren(el("p", {class: "muted"}, "Loading…"));
-    const d = await api(`/api/nodes/${encodeURIComponent(uid)}`);
+    const d = await api(`/api/nodes/${uidPath(uid)}`);
     const parts = [el("h2", {}, d.name), el("p", {class: "muted"}, `${d.labels.join(" · ")} · ${d.uid}`),
       el("p", {}, el("a", {href: `/explore?focus=${encodeURIComponent(d.uid)}`}, "explore around it")),
       kv(d.properties)];
@@ -116,7 +122,9 @@ const erm = (() => {
   }
 
   function result(root, body) {
-    root.querySelector("#table").replaceChildren(
+    // what the engine may have answered wrongly comes first: the rows are read after it
+    const warnings = (body.warnings || []).map((w) => el("p", {class: "warning", role: "note"}, "⚠ " + w));
+    root.querySelector("#table").replaceChildren(...warnings,
       el("p", {class: "muted"}, `${body.rows.length} row(s)${body.truncated ? " (cut at the row cap)" : ""}`),
       table(body.columns, body.rows));
     const container = root.querySelector("#graph");
@@ -129,5 +137,5 @@ const erm = (() => {
     event.preventDefault();
   });
 
-  return {api, el, table, network, detail, showError, tabs, result, kv};
+  return {api, el, table, network, detail, showError, tabs, result, kv, uidPath};
 })();

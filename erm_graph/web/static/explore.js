@@ -151,7 +151,7 @@
     p.set("offset", offset);
     busy(true);
     try {
-      const data = await erm.api(`/api/nodes/${encodeURIComponent(uid)}/neighbors?${p}`);
+      const data = await erm.api(`/api/nodes/${erm.uidPath(uid)}/neighbors?${p}`);
       pages.set(uid, data.next_offset);
       add(data);
       if (record) { state.expanded.push(uid); writeState(); }
@@ -166,7 +166,7 @@
     p.set("max_nodes", Math.min(state.max || caps.node_cap, caps.node_cap));
     busy(true);
     try {
-      const data = await erm.api(`/api/nodes/${encodeURIComponent(uid)}/neighborhood?${p}`);
+      const data = await erm.api(`/api/nodes/${erm.uidPath(uid)}/neighborhood?${p}`);
       // the centre's first page is loaded in order; nodes further out got an unordered
       // sample, so their expansion starts again at the first page (duplicates merge)
       pages.set(uid, PAGE);

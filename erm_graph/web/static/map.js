@@ -4,7 +4,7 @@
   const page = document.getElementById("map-page");
   const panel = document.getElementById("detail");
   const params = new URLSearchParams(location.search);
-  const data = await erm.api(`/api/maps/${encodeURIComponent(page.dataset.uid)}`);
+  const data = await erm.api(`/api/maps/${erm.uidPath(page.dataset.uid)}`);
   const {net, nodes} = erm.network(document.getElementById("graph"), data, data.options);
   window.ermMap = {net, nodes, data};
 

@@ -1,0 +1,1 @@
+"""Conformance of the engines to openCypher, measured with the TCK (see docs/conformance.md)."""

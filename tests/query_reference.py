@@ -1,0 +1,579 @@
+"""What each named query must answer on the demo, worked out in plain Python from the demo
+generator's own records (:func:`erm_graph.demo.generate`), without the engine.
+
+:class:`DemoGraph` holds the generated nodes and relationships (one relationship of a type
+per pair of ends, as the writer keeps them). Each function in :data:`EXPECTED` reads the
+query's meaning from its ``cypher/`` header and returns the rows it must give, in order; the
+tests compare them with the engine's rows column by column (``tests/test_query_columns.py``).
+"""
+
+from __future__ import annotations
+
+import calendar
+import functools
+import math
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from erm_graph import model
+from erm_graph.demo import generate
+
+Row = dict[str, Any]
+
+
+@dataclass
+class DemoGraph:
+    props: dict[str, dict[str, Any]] = field(default_factory=dict)
+    labels: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: (uid, type) -> [(other end, relationship properties)], both directions
+    out: dict[tuple[str, str], list[tuple[str, dict]]] = field(
+        default_factory=lambda: defaultdict(list))
+    into: dict[tuple[str, str], list[tuple[str, dict]]] = field(
+        default_factory=lambda: defaultdict(list))
+
+    @classmethod
+    def build(cls, size: str = "small", seed: int = 7) -> DemoGraph:
+        g = cls()
+        rels: dict[tuple[str, str, str], dict] = {}
+        for part in generate(size, seed):
+            for label, rows in part.nodes.items():
+                for row in rows:
+                    g.props.setdefault(row["uid"], {}).update(row)
+                    g.labels[row["uid"]] = model.label(label).labels
+            for (rel_type, _, _), rows in part.relationships.items():
+                for row in rows:
+                    key = (rel_type, row["start"], row["end"])
+                    rels.setdefault(key, {}).update(
+                        {k: v for k, v in row.items() if k not in ("start", "end")})
+        for (rel_type, start, end), rprops in rels.items():
+            g.out[(start, rel_type)].append((end, rprops))
+            g.into[(end, rel_type)].append((start, rprops))
+        return g
+
+    def of(self, label: str) -> list[str]:
+        return [u for u, labels in self.labels.items() if label in labels]
+
+    def is_a(self, uid: str | None, label: str) -> bool:
+        return uid is not None and label in self.labels.get(uid, ())
+
+    def p(self, uid: str | None, key: str) -> Any:
+        return None if uid is None else self.props[uid].get(key)
+
+    def outs(self, uid: str, *types: str, label: str | None = None) -> list[str]:
+        return [e for t in types for e, _ in self.out.get((uid, t), ())
+                if label is None or self.is_a(e, label)]
+
+    def ins(self, uid: str, *types: str, label: str | None = None) -> list[str]:
+        return [s for t in types for s, _ in self.into.get((uid, t), ())
+                if label is None or self.is_a(s, label)]
+
+    def actors(self, party: str) -> list[str]:
+        """``(party)<-[:WORKS_FOR*0..1]-()``: the party and whoever works for it."""
+        return [party, *self.ins(party, "WORKS_FOR")]
+
+    def kinds(self, uid: str) -> list[str]:
+        return [lab for lab in self.labels[uid] if lab != "Party"]
+
+    def first_label(self, uid: str, among: Iterable[str]) -> str | None:
+        return next((lab for lab in self.labels[uid] if lab in among), None)
+
+
+def cround(x: float | None, digits: int) -> float | None:
+    """Cypher's ``round(x * 10^d) / 10^d``: half away from zero."""
+    if x is None:
+        return None
+    scale = 10 ** digits
+    return math.copysign(math.floor(abs(x) * scale + 0.5), x) / scale
+
+
+def months_before(day: str, months: int) -> str:
+    """``date(day) - duration({months: n})``: the day clamped to the shorter month."""
+    d = date.fromisoformat(day)
+    index = d.year * 12 + d.month - 1 - months
+    year, month = divmod(index, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    return date(year, month + 1, min(d.day, last)).isoformat()
+
+
+def period_of(at: str, period: str) -> str:
+    if period == "month":
+        return at[:7]
+    if period == "year":
+        return at[:4]
+    return f"{at[:4]}-Q{(int(at[5:7]) + 2) // 3}"
+
+
+def mean(values: Iterable[float | None]) -> float | None:
+    """Cypher's ``avg``: nulls left out, null when nothing is left."""
+    found = [v for v in values if v is not None]
+    return sum(found) / len(found) if found else None
+
+
+def distinct(values: Iterable[Any]) -> list[Any]:
+    return list(dict.fromkeys(values))
+
+
+def ordered(rows: list[Row], keys: list[tuple[str, bool]], limit: int | None = None,
+            ) -> list[Row]:
+    """``ORDER BY`` (nulls last ascending, first descending) and ``LIMIT``."""
+    def compare(a: Row, b: Row) -> int:
+        for column, descending in keys:
+            x, y = a[column], b[column]
+            if x == y:
+                continue
+            if x is None or y is None:
+                result = 1 if x is None else -1
+            else:
+                result = -1 if x < y else 1
+            return -result if descending else result
+        return 0
+    rows = sorted(rows, key=functools.cmp_to_key(compare))
+    return rows[:limit] if limit is not None else rows
+
+
+#: the ORDER BY of each query, on its output columns (True: descending)
+ORDER: dict[str, list[tuple[str, bool]]] = {}
+EXPECTED: dict[str, Callable[[DemoGraph, dict[str, Any]], list[Row]]] = {}
+
+
+def expects(name: str, order: list[tuple[str, bool]]):
+    def register(fn: Callable[[DemoGraph, dict[str, Any]], list[Row]]):
+        EXPECTED[name], ORDER[name] = fn, order
+        return fn
+    return register
+
+
+@expects("at-risk-customers", [("risk", True), ("uid", False)])
+def at_risk(g: DemoGraph, a: dict[str, Any]) -> list[Row]:
+    until = a["until"] or (date.fromisoformat(max(
+        g.p(i, "at") for i in g.of("Interaction"))[:10]) + timedelta(days=1)).isoformat()
+    cut = months_before(until, a["recent_months"])
+    start = months_before(until, a["recent_months"] + a["baseline_months"])
+    rows = []
+    for c in g.of("Customer"):
+        times = [g.p(i, "at") for x in g.actors(c) for i in g.outs(x, "HAD", label="Interaction")
+                 if start <= g.p(i, "at") < until]
+        complaints = [k for x in g.actors(c) for k in g.outs(x, "RAISED", label="Case")
+                      if g.p(k, "kind") == "complaint"
+                      and g.p(k, "status") in ("open", "in_progress")]
+        scores = [g.p(r, "score") for x in g.actors(c) for r in g.outs(x, "GAVE",
+                                                                      label="Response")]
+        recent = sum(t >= cut for t in times)
+        earlier = len(times) - recent
+        avg = sum(scores) / len(scores) if scores else None
+        recent_rate, earlier_rate = recent / a["recent_months"], earlier / a["baseline_months"]
+        drop = 0.0 if earlier_rate == 0 or recent_rate >= earlier_rate else (
+            (1 - recent_rate / earlier_rate) * (1.0 if earlier >= 6 else earlier / 6))
+        risk = (0.4 * drop + 0.3 * min(len(complaints), 3) / 3
+                + 0.3 * ((10 - avg) / 10 if avg is not None else 0.0))
+        if risk < a["min_risk"]:
+            continue
+        owners = g.ins(c, "MANAGES", label="Employee")
+        rows.append({"uid": c, "name": g.p(c, "name"), "segment": g.p(c, "segment"),
+                     "risk": cround(risk, 3), "earlier_per_month": cround(earlier_rate, 2),
+                     "recent_per_month": cround(recent_rate, 2), "drop": cround(drop, 2),
+                     "open_complaints": len(complaints), "avg_score": cround(avg, 1),
+                     "account_owner": g.p(owners[0], "name") if owners else None,
+                     "period_end": until})
+    return ordered(rows, ORDER["at-risk-customers"], a["limit"])
+
+
+@expects("complaint-hotspots", [("total", True), ("product_uid", False), ("step_uid", False),
+                                ("month", False)])
+def complaint_hotspots(g: DemoGraph, a: dict[str, Any]) -> list[Row]:
+    found: list[tuple[str, str, int, str]] = []  # (record, product, complaint?, time)
+    for i in g.of("Interaction"):
+        if g.p(i, "kind") == "complaint" and a["since"] <= g.p(i, "at") < a["until"]:
+            found += [(i, p, 1, g.p(i, "at")) for p in g.outs(i, "ABOUT", label="Product")]
+    for x in g.of("Case"):
+        opened = g.p(x, "opened_at")
+        if g.p(x, "kind") in a["case_kinds"] and a["since"] <= opened < a["until"]:
+            found += [(x, p, 0, opened) for p in g.outs(x, "ABOUT", label="Product")]
+    cells: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
+    for record, product, complaint, at in found:
+        steps = g.outs(record, "AT_STEP" if complaint else "ABOUT", label="Step")
+        step = steps[0] if steps else None
+        cells[(product, step, at[:7])][0 if complaint else 1] += 1
+    rows = [{"product_uid": p, "product": g.p(p, "name"), "step_uid": s, "step": g.p(s, "name"),
+             "month": month, "complaints": n, "cases": k, "total": n + k}
+            for (p, s, month), (n, k) in cells.items()]
+    return ordered(rows, ORDER["complaint-hotspots"], a["limit"])
+
+
+def bought(g: DemoGraph, party: str) -> list[str]:
+    """Distinct products the party and its contacts bought (purchase interactions)."""
+    return distinct(p for x in g.actors(party) for i in g.outs(x, "HAD", label="Interaction")
+                    if g.p(i, "kind") == "purchase"
+                    for p in g.outs(i, "ABOUT", label="Product"))
+
+
+def peers(g: DemoGraph, c: str) -> list[tuple[str, list[str], float]]:
+    """(customer, shared products, Jaccard) for every other customer who bought one of c's."""
+    mine = bought(g, c)
+    shared: dict[str, list[str]] = defaultdict(list)
+    for product in mine:
+        for i in g.ins(product, "ABOUT", label="Interaction"):
+            if g.p(i, "kind") != "purchase":
+                continue
+            for x in g.ins(i, "HAD"):
+                for o in [x, *g.outs(x, "WORKS_FOR")]:
+                    if g.is_a(o, "Customer") and o != c and product not in shared[o]:
+                        shared[o].append(product)
+    found = []
+    for o, both in shared.items():
+        theirs = bought(g, o)
+        found.append((o, both, len(both) / (len(mine) + len(theirs) - len(both))))
+    return found
+
+
+@expects("cross-sell", [("score", True), ("product_uid", False)])
+def cross_sell(g: DemoGraph, a: dict[str, Any]) -> list[Row]:
+    c = a["uid"]
+    owned = set(bought(g, c)) | {p for k in g.outs(c, "HOLDS", label="Contract")
+                                 for p in g.outs(k, "ABOUT", label="Product")}
+    nearest = sorted(peers(g, c), key=lambda t: (-t[2], t[0]))[: a["peers"]]
+    score: dict[str, list[float]] = defaultdict(list)
+    for o, _, similarity in nearest:
+        for product in bought(g, o):
+            if product not in owned:
+                score[product].append(similarity)
+    rows = [{"product_uid": p, "product": g.p(p, "name"), "domain": g.p(p, "kind"),
+             "peers_who_bought": len(s), "score": cround(sum(s), 3)} for p, s in score.items()]
+    return ordered(rows, ORDER["cross-sell"], a["limit"])
+
+
+@expects("customer-360", [])
+def customer_360(g: DemoGraph, a: dict[str, Any]) -> list[Row]:
+    c = a["uid"]
+    contacts = g.ins(c, "WORKS_FOR", label="Contact")
+    touches = [i for x in [c, *contacts] for i in g.outs(x, "HAD", label="Interaction")]
+    feedback = [g.p(f, "kind") for x in [c, *contacts]
+                for y in g.outs(x, "HAD", "RAISED", "GAVE")
+                for f in g.ins(y, "FROM", label="Feedback")]
+    open_cases = [{"uid": x, "kind": g.p(x, "kind"), "status": g.p(x, "status"),
+                   "severity": g.p(x, "severity"), "opened_at": g.p(x, "opened_at")}
+                  for y in [c, *contacts] for x in g.outs(y, "RAISED", label="Case")
+                  if g.p(x, "status") in ("open", "in_progress")]
+    products = distinct([g.p(p, "name") for k in g.outs(c, "HOLDS")
+                         for p in g.outs(k, "ABOUT", label="Product")]
+                        + [g.p(p, "name") for x in [c, *contacts]
+                           for i in g.outs(x, "HAD", label="Interaction")
+                           if g.p(i, "kind") == "purchase"
+                           for p in g.outs(i, "ABOUT", label="Product")])
+    by_kind = [{"kind": k, "count": sum(g.p(i, "kind") == k for i in touches),
+                "last": max(g.p(i, "at") for i in touches if g.p(i, "kind") == k)}
+               for k in distinct(g.p(i, "kind") for i in touches)]
+    return [{"uid": c, "name": g.p(c, "name"), "kinds": g.kinds(c),
+             "segment": g.p(c, "segment"), "industry": g.p(c, "industry"),
+             "tier": g.p(c, "tier"),
+             "account_owners": [{"uid": e, "name": g.p(e, "name")}
+                                for e in g.ins(c, "MANAGES", label="Employee")],
+             "contacts": [{"uid": k, "name": g.p(k, "name"), "title": g.p(k, "title")}
+                          for k in contacts],
+             "interaction_count": len(touches), "interactions": by_kind,
+             "open_cases": open_cases, "products": products,
+             "feedback": [{"kind": k, "count": feedback.count(k)}
+                          for k in ("need", "defect", "idea", "praise")],
+             "steps": [g.p(s, "name") for s in g.outs(c, "PARTICIPATES_IN", label="Step")]}]
+
+
+def party_behind(g: DemoGraph, f: str) -> str | None:
+    """The Party that had, raised or gave what feedback ``f`` was taken FROM."""
+    sources = g.outs(f, "FROM")
+    direct = [x for s in sources for x in g.ins(s, "HAD", "RAISED", "GAVE", label="Party")]
+    via = [x for s in sources for k in g.ins(s, "HAD", "RAISED", "GAVE", label="Contact")
+           for x in g.outs(k, "WORKS_FOR", label="Party")]
+    return (direct + via or [None])[0]
+
+
+@expects("customer-needs", [("feedback", True), ("product_uid", False), ("kind", False),
+                            ("segment", False)])
+def customer_needs(g: DemoGraph, a: dict[str, Any]) -> list[Row]:
+    groups: dict[tuple, list[tuple[str, str | None]]] = defaultdict(list)
+    for f in g.of("Feedback"):
+        if g.p(f, "kind") in a["kinds"] and a["since"] <= g.p(f, "at") < a["until"]:
+            party = party_behind(g, f)
+            for p in g.outs(f, "ABOUT", label="Product"):
+                groups[(p, g.p(f, "kind"), g.p(party, "segment"))].append((f, party))
+    rows = [{"product_uid": p, "product": g.p(p, "name"), "domain": g.p(p, "kind"),
+             "kind": kind, "segment": segment, "feedback": len(items),
+             "parties": len({x for _, x in items if x is not None}),
+             "avg_score": mean(g.p(f, "score") for f, _ in items),
+             "examples": [g.p(f, "text") for f, _ in items]}
+            for (p, kind, segment), items in groups.items()]
+    return ordered(rows, ORDER["customer-needs"], a["limit"])
+
+
+@expects("journey-documents", [("process", False), ("order", False), ("step", False),
+                               ("how", False), ("document", False)])
+def journey_documents(g: DemoGraph, a: dict[str, Any]) -> list[Row]:
+    c = a["uid"]
+    steps = distinct(g.outs(c, "PARTICIPATES_IN", label="Step")
+                     + [s for x in g.actors(c) for i in g.outs(x, "HAD", label="Interaction")
+                        for s in g.outs(i, "AT_STEP", label="Step")])
+    rows = []
+    for s in steps:
+        process = g.ins(s, "HAS_STEP", label="Process")
+        for how in ("USES", "PRODUCES"):
+            for d in g.outs(s, how, label="Document"):
+                if a["kind"] is not None and g.p(d, "kind") != a["kind"]:
+                    continue
+                owner = g.ins(d, "RESPONSIBLE_FOR", label="Employee")
+                rows.append({"process": g.p(process[0], "name") if process else None,
+                             "order": g.p(s, "order"), "step": g.p(s, "name"),
+                             "how": how.lower(), "uid": d, "document": g.p(d, "name"),
+                             "kind": g.p(d, "kind"),
+                             "owner": g.p(owner[0], "name") if owner else None})
+    return ordered(rows, ORDER["journey-documents"])
+
+
+@expects("key-person-risk", [("interactions", True), ("revenue", True), ("uid", False)])
+def key_person_risk(g: DemoGraph, a: dict[str, Any]) -> list[Row]:
+    rows = []
+    for p in g.of("Party"):
+        if a["kind"] is not None and a["kind"] not in g.labels[p]:
+            continue
+        had = [i for x in g.actors(p) for i in g.outs(x, "HAD", label="Interaction")]
+        if len(had) < a["min_interactions"]:
+            continue
+        people = distinct(g.ins(p, "MANAGES", label="Employee")
+                          + [e for i in had for e in g.outs(i, "WITH", label="Employee")]
+                          + [e for x in g.actors(p) for k in g.outs(x, "RAISED", label="Case")
+                             for e in g.outs(k, "ASSIGNED_TO", label="Employee")])
+        if len(people) != 1:
+            continue
+        rows.append({"uid": p, "name": g.p(p, "name"), "kinds": g.kinds(p),
+                     "employee_uid": people[0], "employee": g.p(people[0], "name"),
+                     "interactions": len(had),
+                     "revenue": sum(g.p(i, "amount") or 0.0 for i in had
+                                    if g.p(i, "kind") == "purchase")})
+    return ordered(rows, ORDER["key-person-risk"], a["limit"])
+
+
+@expects("lifetime-value", [("value", True), ("uid", False)])
+def lifetime_value(g: DemoGraph, a: dict[str, Any]) -> list[Row]:
+    rows = []
+    for c in g.of("Customer"):
+        if a["segment"] is not None and g.p(c, "segment") != a["segment"]:
+            continue
+        buys = [g.props[i] for x in g.actors(c) for i in g.outs(x, "HAD", label="Interaction")
+                if g.p(i, "kind") == "purchase"]
+        held = g.outs(c, "HOLDS")
+        revenue = sum(b.get("amount") or 0.0 for b in buys)
+        contracts = sum(g.p(k, "value") or 0.0 for k in held if g.is_a(k, "Contract"))
+        pipeline = sum(g.p(o, "amount") or 0.0 for o in held if g.is_a(o, "Opportunity")
+                       and g.p(o, "stage") is not None
+                       and g.p(o, "stage") not in ("won", "lost"))
+        if revenue + contracts <= 0:
+            continue
+        times = [b["at"] for b in buys]
+        rows.append({"uid": c, "name": g.p(c, "name"), "segment": g.p(c, "segment"),
+                     "value": cround(revenue + contracts, 2),
+                     "purchase_revenue": cround(revenue, 2),
+                     "contract_value": cround(contracts, 2),
+                     "open_pipeline": cround(pipeline, 2), "purchases": len(buys),
+                     "first_purchase": min(times, default=None),
+                     "last_purchase": max(times, default=None),
+                     "active_months": len({t[:7] for t in times})})
+    return ordered(rows, ORDER["lifetime-value"], a["limit"])
+
+
+@expects("relationship-map", [("order", False), ("step_uid", False)])
+def relationship_map(g: DemoGraph, a: dict[str, Any]) -> list[Row]:
+    proc = a["uid"]
+    owner = g.ins(proc, "RESPONSIBLE_FOR", label="Employee")
+    rows = []
+    for s, h in g.out.get((proc, "HAS_STEP"), ()):
+        if not g.is_a(s, "Step"):
+            continue
+        step_owner = g.ins(s, "RESPONSIBLE_FOR", label="Employee")
+        order = h.get("order") if h.get("order") is not None else g.p(s, "order")
+        rows.append({
+            "process": g.p(proc, "name"),
+            "process_owner": g.p(owner[0], "name") if owner else None,
+            "maps": [g.p(m, "name") for m in g.ins(proc, "DEPICTS", label="Map")],
+            "order": order, "step_uid": s, "step": g.p(s, "name"), "kind": g.p(s, "kind"),
+            "next": [{"to": t, "label": n.get("label")} for t, n in g.out.get((s, "NEXT"), ())
+                     if g.is_a(t, "Step")],
+            "departments": [g.p(d, "name") for d in g.ins(s, "PERFORMS", label="Department")],
+            "people": [g.p(e, "name") for e in g.ins(s, "PERFORMS", label="Employee")],
+            "documents": [{"uid": d, "name": g.p(d, "name"), "kind": g.p(d, "kind"),
+                           "how": how.lower()}
+                          for how in ("USES", "PRODUCES")
+                          for d in g.outs(s, how, label="Document")],
+            "parties": [{"uid": p, "name": g.p(p, "name"), "role": r.get("role")}
+                        for p, r in g.into.get((s, "PARTICIPATES_IN"), ())
+                        if g.is_a(p, "Party")],
+            "owner": g.p(step_owner[0], "name") if step_owner else None})
+    return ordered(rows, ORDER["relationship-map"])
+
+
+@expects("sales-by-domain", [("domain", False), ("product", False), ("period", False)])
+def sales_by_domain(g: DemoGraph, a: dict[str, Any]) -> list[Row]:
+    cells: dict[tuple, list] = defaultdict(lambda: [0.0, set()])
+    for i in g.of("Interaction"):
+        at, amount = g.p(i, "at"), g.p(i, "amount")
+        if g.p(i, "kind") != "purchase" or amount is None or not a["since"] <= at < a["until"]:
+            continue
+        products = g.outs(i, "ABOUT", label="Product")
+        for p in products:
+            cell = cells[(p, period_of(at, a["period"]))]
+            cell[0] += amount / len(products)
+            cell[1].add(i)
+    rows = [{"domain": g.p(p, "kind"), "product_uid": p, "product": g.p(p, "name"),
+             "period": period, "revenue": cround(total, 2), "purchases": len(bought_in)}
+            for (p, period), (total, bought_in) in cells.items()]
+    return ordered(rows, ORDER["sales-by-domain"])
+
+
+@expects("similar-customers", [("score", True), ("uid", False)])
+def similar_customers(g: DemoGraph, a: dict[str, Any]) -> list[Row]:
+    c = a["uid"]
+    rows = []
+    for o, shared, jaccard in peers(g, c):
+        same = [g.p(o, k) is not None and g.p(o, k) == g.p(c, k) for k in ("segment", "industry")]
+        rows.append({"uid": o, "name": g.p(o, "name"), "segment": g.p(o, "segment"),
+                     "industry": g.p(o, "industry"), "shared_products": shared,
+                     "jaccard": cround(jaccard, 3),
+                     "score": cround(jaccard + 0.1 * sum(same), 3)})
+    return ordered(rows, ORDER["similar-customers"], a["limit"])
+
+
+@expects("supplier-dependency", [("label", False), ("uid", False)])
+def supplier_dependency(g: DemoGraph, a: dict[str, Any]) -> list[Row]:
+    suppliers: dict[str, list[str]] = defaultdict(list)
+    for s in g.of("Party"):
+        for item in g.outs(s, "SUPPLIES"):
+            suppliers[item].append(s)
+    rows = [{"label": g.first_label(item, ("Product", "Document")), "uid": item,
+             "name": g.p(item, "name"), "kind": g.p(item, "kind"), "supplier_uid": only[0],
+             "supplier": g.p(only[0], "name"),
+             "steps": g.ins(item, "USES", "PRODUCES", label="Step")}
+            for item, only in suppliers.items() if len(only) == 1]
+    return ordered(rows, ORDER["supplier-dependency"])
+
+
+@expects("survey-sentiment", [("about", False), ("name", False), ("segment", False),
+                              ("period", False)])
+def survey_sentiment(g: DemoGraph, a: dict[str, Any]) -> list[Row]:
+    groups: dict[tuple, list[int]] = defaultdict(list)
+    for r in g.of("Response"):
+        if not a["since"] <= g.p(r, "at") < a["until"]:
+            continue
+        audience = ([g.p(v, "audience") for v in g.outs(r, "TO", label="Survey")] or [None])[0]
+        if a["audience"] is not None and audience != a["audience"]:
+            continue
+        givers = g.ins(r, "GAVE")
+        segment = ([g.p(x, "segment") for x in givers if g.is_a(x, "Party")]
+                   + [g.p(x, "segment") for k in givers if g.is_a(k, "Contact")
+                      for x in g.outs(k, "WORKS_FOR", label="Party")]
+                   + ["employee" for e in givers if g.is_a(e, "Employee")] or [None])[0]
+        for subject in g.outs(r, "ABOUT"):
+            groups[(subject, segment, period_of(g.p(r, "at"), a["period"]))].append(
+                g.p(r, "score"))
+    rows = [{"about": g.first_label(subject, ("Product", "Department", "Step")),
+             "uid": subject, "name": g.p(subject, "name"), "segment": segment,
+             "period": period, "responses": len(scores),
+             "avg_score": cround(sum(scores) / len(scores), 2),
+             "nps": cround(100.0 * (sum(s >= 9 for s in scores) - sum(s <= 6 for s in scores))
+                           / len(scores), 0)}
+            for (subject, segment, period), scores in groups.items()]
+    return ordered(rows, ORDER["survey-sentiment"])
+
+
+@expects("unowned-components", [("label", False), ("uid", False)])
+def unowned_components(g: DemoGraph, a: dict[str, Any]) -> list[Row]:
+    governed = ("Map", "Process", "Step", "Document", "Department")
+    rows = []
+    for label in governed:
+        for n in g.of(label):
+            if g.ins(n, "RESPONSIBLE_FOR", label="Employee"):
+                continue
+            processes = (g.ins(n, "HAS_STEP", label="Process")
+                         + [p for s in g.ins(n, "USES", "PRODUCES", label="Step")
+                            for p in g.ins(s, "HAS_STEP", label="Process")])
+            rows.append({"label": g.first_label(n, governed), "uid": n,
+                         "name": g.p(n, "name"),
+                         "process": [g.p(p, "name") for p in processes]})
+    return ordered(rows, ORDER["unowned-components"])
+
+
+@expects("warm-path", [("hops", False), ("strength", True), ("employee_uid", False)])
+def warm_path(g: DemoGraph, a: dict[str, Any]) -> list[Row]:
+    ties = ("RELATES_TO", "WORKS_FOR")
+    rows = []
+
+    def walk(node: str, nodes: list[str], rels: list[tuple[str, str, str, dict]]) -> None:
+        for kind in ("MANAGES", "KNOWS"):
+            for e, r in g.into.get((node, kind), ()):
+                if not g.is_a(e, "Employee"):
+                    continue
+                path = rels + [(kind, e, node, r)]
+                strength = math.prod(x[3].get("strength", 1.0) or 1.0 for x in path)
+                chain = [*nodes, e]
+                rows.append({"employee_uid": e, "employee": g.p(e, "name"),
+                             "hops": len(path), "strength": cround(strength, 3),
+                             "chain": chain[::-1], "names": [g.p(n, "name") for n in chain][::-1],
+                             "relationships": [x[0] for x in path][::-1]})
+        if len(rels) == 3:
+            return
+        for kind in ties:
+            for other, r in g.out.get((node, kind), ()):
+                if (kind, node, other) not in {x[:3] for x in rels}:
+                    walk(other, [*nodes, other], [*rels, (kind, node, other, r)])
+            for other, r in g.into.get((node, kind), ()):
+                if (kind, other, node) not in {x[:3] for x in rels}:
+                    walk(other, [*nodes, other], [*rels, (kind, other, node, r)])
+
+    walk(a["target"], [a["target"]], [])
+    return ordered(rows, ORDER["warm-path"], a["limit"])
+
+
+@expects("who-touches", [("times", True), ("uid", False), ("touch", False)])
+def who_touches(g: DemoGraph, a: dict[str, Any]) -> list[Row]:
+    c = a["uid"]
+    touches = ([(e, "account owner", None) for e in g.ins(c, "MANAGES", label="Employee")]
+               + [(e, "interactions", i) for x in g.actors(c)
+                  for i in g.outs(x, "HAD", label="Interaction")
+                  for e in g.outs(i, "WITH", label="Employee")]
+               + [(w, "cases", k) for x in g.actors(c) for k in g.outs(x, "RAISED", label="Case")
+                  for w in g.outs(k, "ASSIGNED_TO")]
+               + [(w, "process step", s) for s in g.outs(c, "PARTICIPATES_IN", label="Step")
+                  for w in g.ins(s, "PERFORMS")])
+    groups: dict[tuple, list[tuple[Any, Any]]] = defaultdict(list)
+    for who, touch, item in touches:
+        at = None if item is None else (g.p(item, "at") or g.p(item, "opened_at"))
+        if touch == "process step":
+            step = g.p(item, "name")
+        else:
+            steps = [] if item is None else g.outs(item, "AT_STEP", "ABOUT", label="Step")
+            step = g.p(steps[0], "name") if steps else None
+        groups[(who, touch)].append((at, step))
+    rows = []
+    for (who, touch), items in groups.items():
+        departments = g.outs(who, "MEMBER_OF", label="Department")
+        times = [at for at, _ in items if at is not None]
+        rows.append({"uid": who, "name": g.p(who, "name"),
+                     "label": g.first_label(who, ("Employee", "Department")),
+                     "department": g.p(departments[0], "name") if departments
+                     else g.p(who, "name"),
+                     "touch": touch, "times": len(items),
+                     "steps": distinct(s for _, s in items if s is not None),
+                     "last": max(times, default=None)})
+    return ordered(rows, ORDER["who-touches"])
+
+
+#: columns whose lists have no order in the query: compared as multisets
+UNORDERED = {
+    "customer-360": {"account_owners", "contacts", "interactions", "open_cases", "products",
+                     "steps"},
+    "relationship-map": {"maps", "next", "departments", "people", "documents", "parties"},
+    "similar-customers": {"shared_products"},
+    "supplier-dependency": {"steps"},
+    "who-touches": {"steps"},
+}
+#: columns that hold some of the listed values: (column, how many at most)
+SAMPLES = {"customer-needs": {"examples": 3}, "unowned-components": {"process": 1}}
