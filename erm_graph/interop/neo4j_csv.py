@@ -33,7 +33,9 @@ from erm_graph.interop.stream import NodeRecord, Record, RelRecord, node_label
 
 FORMAT = "neo4j-csv"
 ARRAY_DELIMITER = ";"
-_HEADER = re.compile(r"^(?P<name>[^:]*)(?::(?P<kind>[A-Za-z_]+)(?:\((?P<group>[^)]*)\))?"
+#: the name is possessive (``*+``): given back, each shorter name re-tried the ``{...}`` at the
+#: end, which made a header of many ``{`` quadratic
+_HEADER = re.compile(r"^(?P<name>[^:]*+)(?::(?P<kind>[A-Za-z_]+)(?:\((?P<group>[^)]*)\))?"
                      r"(?P<array>\[\])?)?(?:\{.*\})?$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
