@@ -18,6 +18,7 @@ fresh interpreter costs about 0.2 s a load, small beside an upload.
 from __future__ import annotations
 
 import contextlib
+import logging
 import pickle
 import subprocess
 import sys
@@ -28,6 +29,8 @@ from pathlib import Path
 
 from erm_graph.errors import ErmError
 from erm_graph.ingest.source import LoadError, LoadOptions, Source
+
+log = logging.getLogger(__name__)
 
 
 class LoadTimeout(LoadError):
@@ -54,6 +57,8 @@ def read_in_child(paths: Sequence[str | Path], fmt: str, options: LoadOptions,
         child.kill()
         child.communicate()
         names = ", ".join(Path(p).name for p in paths)
+        log.warning("reading %s ran over %g s: its process %d was killed", names, time_limit,
+                    child.pid)
         raise LoadTimeout(f"{names}: reading took longer than the {time_limit:g} s limit of a "
                           "web load and was stopped; nothing was written. Load a file this "
                           "large with `erm load` on the server, or raise "
