@@ -433,3 +433,25 @@ def test_worker_errors_come_back_as_the_loaders_errors(tmp_path):
     good.write_text("flowchart LR\n a --> b\n")
     sources, _ = read_in_child([good], "auto", LoadOptions(), 30)
     assert sources[0].batch.relationships[("NEXT", "Step", "Step")][0]["end"] == "ok/flowchart/b"
+
+
+def test_an_upload_beyond_the_slots_is_told_to_retry(store, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from erm_graph.web import WebSettings, create_app
+
+    app = create_app(WebSettings(db="unused", users_db=str(tmp_path / "u.db"), load_workers=1),
+                     store=store)
+    app.state.load_slots.wait = 0.1
+    upload = {"file": ("a.mmd", b"flowchart LR\n a --> b\n")}
+    with TestClient(app) as client:
+        client.get("/")
+        client.headers["x-csrf-token"] = client.cookies.get("erm_csrf")
+        with app.state.load_slots.taken():  # the one slot is busy
+            busy = client.post("/api/load", files=upload)
+        assert busy.status_code == 503 and busy.headers["retry-after"] == "5"
+        assert busy.json()["error"]["kind"] == "busy"
+        assert store.run("MATCH (n) RETURN count(n)").rows[0][0] == 0
+        done = client.post("/api/load", files=upload)  # the slot is free again
+        assert done.status_code == 200, done.text
+        assert done.json()["labels"]["Step"]["created"] == 2

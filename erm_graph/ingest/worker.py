@@ -8,11 +8,11 @@ load refused. Nothing is half-written then, because reading writes nothing: the 
 checks and writes the records only once the child has answered (see
 :func:`erm_graph.ingest.load.prepare`).
 
-The child is a fresh interpreter (``python -m erm_graph.ingest.worker``), not a fork of the
-server, whose threads and store connections a fork would copy in whatever state they were.
-It reads a pickled request on stdin and writes a pickled answer on stdout: the sources as
-their loaders filled them, or the :class:`~erm_graph.errors.ErmError` that refused one. A
-fresh interpreter costs about 0.2 s a load, small beside an upload.
+The child is a fresh interpreter running :func:`serve_one`, not a fork of the server, whose
+threads and store connections a fork would copy in whatever state they were. It reads a
+pickled request on stdin and writes a pickled answer on stdout: the sources as their loaders
+filled them, or the :class:`~erm_graph.errors.ErmError` that refused one. A fresh interpreter
+costs about 0.2 s a load, small beside an upload.
 """
 
 from __future__ import annotations
@@ -31,6 +31,8 @@ from erm_graph.errors import ErmError
 from erm_graph.ingest.source import LoadError, LoadOptions, Source
 
 log = logging.getLogger(__name__)
+#: the child's program (``-m`` would import this module twice: as itself and as __main__)
+CHILD = "from erm_graph.ingest.worker import serve_one; serve_one()"
 
 
 class LoadTimeout(LoadError):
@@ -49,7 +51,7 @@ def read_in_child(paths: Sequence[str | Path], fmt: str, options: LoadOptions,
     """
     request = pickle.dumps(([str(p) for p in paths], fmt, options))
     started = time.monotonic()
-    child = subprocess.Popen([sys.executable, "-m", __name__], stdin=subprocess.PIPE,
+    child = subprocess.Popen([sys.executable, "-c", CHILD], stdin=subprocess.PIPE,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         answer, errors = child.communicate(request, timeout=time_limit)
@@ -82,7 +84,7 @@ def _last_line(errors: bytes) -> str:
     return lines[-1] if lines else "no message"
 
 
-def _serve() -> None:
+def serve_one() -> None:
     """The child: one request from stdin, one answer to stdout. A loader that prints
     writes to stderr, so nothing but the answer reaches stdout."""
     from erm_graph.ingest.load import read_sources
@@ -112,6 +114,3 @@ def _portable(exc: ErmError) -> ErmError:
         return LoadError(str(exc))
     return copy if type(copy) is type(exc) and str(copy) == str(exc) else LoadError(str(exc))
 
-
-if __name__ == "__main__":
-    _serve()
