@@ -52,6 +52,10 @@ class ValidationError(ErmError):
         more = f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""
         super().__init__(f"{len(problems)} record(s) do not fit the model:\n{shown}{more}")
 
+    def __reduce__(self) -> tuple[type, tuple[list[Problem]]]:
+        # rebuilt from its problems, not its message: a web load's worker process sends it
+        return type(self), (self.problems,)
+
 
 class Problem:
     """Where a record is wrong and what was expected: the unit of every validation report."""

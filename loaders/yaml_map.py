@@ -38,6 +38,8 @@ def read_document(source: Source) -> Any:
     except json.JSONDecodeError as exc:
         raise LoadError(f"{source.path}: not valid JSON at line {exc.lineno}, column "
                         f"{exc.colno}: {exc.msg}") from None
+    except RecursionError:  # the YAML and JSON parsers recurse once per level
+        raise LoadError(f"{source.path}: lists and mappings nested too deep to read") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

@@ -30,6 +30,7 @@ from erm_graph.ingest.batch import GraphBatch
 from erm_graph.ingest.gc_pause import without_gc
 from erm_graph.ingest.owners import refuse_taken_maps
 from erm_graph.ingest.source import LoadError, LoadOptions, Reject, Source
+from erm_graph.ingest.worker import read_in_child
 from erm_graph.ingest.writer import LoadReport, dangling_rows, plan, write_batch
 from erm_graph.store import GraphStore, open_store
 
@@ -109,36 +110,40 @@ class Prepared:
 @without_gc
 def prepare(store: GraphStore, paths: Sequence[str | Path], *, fmt: str = "auto",
             options: LoadOptions | None = None, on_error: OnError = "stop",
-            progress: Callable[[int], None] | None = None) -> Prepared:
+            progress: Callable[[int], None] | None = None,
+            time_limit: float | None = None) -> Prepared:
     """Read every path with its loader and check every record against the model and the graph.
 
     ``progress`` is told the input rows read as large files are read (the mapping loader).
+    ``time_limit``: read in a child process that is stopped past that many seconds
+    (:mod:`erm_graph.ingest.worker`), as the web app reads uploads; every row is then
+    compared with the graph, none left out by its fingerprint.
     """
     started = time.perf_counter()
     if on_error not in ("stop", "skip"):
         raise ErmError(f"on_error must be 'stop' or 'skip', got {on_error!r}")
     options = options or LoadOptions()
-    notes: list[str] = []
-    sources = _sources(paths, fmt, options, notes)
-    if not sources:
-        raise LoadError("nothing to load: name one or more files or folders")
+    if time_limit is not None:
+        sources, notes = read_in_child(paths, fmt, options, time_limit)
+        settled, redo = _interrupted(store, {s.path.name for s in sources})
+        notes = _redo_notes(redo) + notes
+    else:
+        notes = []
+        found = _sources(paths, fmt, options, notes)
+        settled, redo = _interrupted(store, {s.path.name for s, _ in found})
+        notes += _redo_notes(redo)
+        for source, module in found:
+            source.stale = None if source.path.name in redo else store.stale_rows
+            source.progress = progress
+            module.load(source)
+        sources = [s for s, _ in found]
     rejects: list[Reject] = []
     batch = GraphBatch()
     seen: dict[tuple, dict] = {}
     skipped: dict[str, set[str]] = {}
     unchanged_nodes: Counter[str] = Counter()
     unchanged_relationships: Counter[str] = Counter()
-    # an interrupted load of a file leaves its fingerprints untrustworthy: check it in full
-    pending = store.unfinished_loads()
-    names = {s.path.name for s, _ in sources}
-    settled = [token for token, files in pending.items() if names & set(files)]
-    redo = names & {name for token in settled for name in pending[token]}
-    notes += [f"{name}: an earlier load of this file was interrupted before it wrote "
-              "everything; every row was compared with the graph" for name in sorted(redo)]
-    for source, module in sources:
-        source.stale = None if source.path.name in redo else store.stale_rows
-        source.progress = progress
-        module.load(source)
+    for source in sources:
         rejects += source.rejects
         notes += source.notes
         unchanged_nodes += source.unchanged_nodes
@@ -155,8 +160,8 @@ def prepare(store: GraphStore, paths: Sequence[str | Path], *, fmt: str = "auto"
     rejects += _model_rejects(batch)
     rejects += _dangling_rejects(store, batch)
     _forget_fingerprints(batch, rejects)
-    return Prepared(batch, rejects, notes, [str(s.path) for s, _ in sources],
-                    sum(s.rows for s, _ in sources), on_error, unchanged_nodes,
+    return Prepared(batch, rejects, notes, [str(s.path) for s in sources],
+                    sum(s.rows for s in sources), on_error, unchanged_nodes,
                     unchanged_relationships, started, settled)
 
 
@@ -191,6 +196,31 @@ def load(store_or_url: GraphStore | str, paths: Sequence[str | Path] | str | Pat
 
 
 # -- inputs ---------------------------------------------------------------------------------------
+def read_sources(paths: Sequence[str | Path], fmt: str, options: LoadOptions
+                 ) -> tuple[list[Source], list[str]]:
+    """Every path read by its loader with no store at hand (what a worker process does): the
+    sources and the notes of finding them."""
+    notes: list[str] = []
+    found = _sources(paths, fmt, options, notes)
+    for source, module in found:
+        module.load(source)
+    return [s for s, _ in found], notes
+
+
+def _interrupted(store: GraphStore, names: set[str]) -> tuple[list[str], set[str]]:
+    """The tokens of interrupted loads of files named ``names`` and the names of all their
+    files: an interrupted load leaves those files' fingerprints untrustworthy, so their rows
+    are checked in full this time, which settles those loads."""
+    pending = store.unfinished_loads()
+    settled = [token for token, files in pending.items() if names & set(files)]
+    return settled, names & {name for token in settled for name in pending[token]}
+
+
+def _redo_notes(redo: set[str]) -> list[str]:
+    return [f"{name}: an earlier load of this file was interrupted before it wrote "
+            "everything; every row was compared with the graph" for name in sorted(redo)]
+
+
 def _sources(paths: Iterable[str | Path], fmt: str, options: LoadOptions,
              notes: list[str]) -> list[tuple[Source, ModuleType]]:
     """A source and its loader per path; a folder no loader reads whole gives its files."""
@@ -218,6 +248,8 @@ def _sources(paths: Iterable[str | Path], fmt: str, options: LoadOptions,
                                          extensions=inner.EXTENSIONS), inner))
                 continue
         found.append((Source(path, module.FORMAT, options, extensions=module.EXTENSIONS), module))
+    if not found:
+        raise LoadError("nothing to load: name one or more files or folders")
     return found
 
 

@@ -21,6 +21,9 @@ def read_mapping(path: Path) -> dict[str, Any]:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise LoadError(f"{path}: cannot read the mapping file: {exc}") from None
+    except RecursionError:  # the YAML parser recurses once per level
+        raise LoadError(f"{path}: cannot read the mapping file: lists and mappings nested "
+                        "too deep") from None
     where = f"mapping {path}"
     problems = schema_problems(doc, SCHEMA, where)
     if isinstance(doc, dict):

@@ -12,6 +12,7 @@ import codecs
 import csv
 import io
 import re
+import zlib
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -26,6 +27,14 @@ from erm_graph.model import SYSTEM_PROPS
 
 #: Largest file read by default; ERM_LOAD_MAX_MB or ``max_mb`` raise it.
 
+#: A compressed part of a file (a draw.io page) may expand to this many times the file's size
+#: (or to INFLATE_FLOOR, whichever is more), within the limit of one file: real diagrams
+#: compress 5 to 20 times, a deflate bomb 1,000 times.
+INFLATE_RATIO = 100
+INFLATE_FLOOR = 1 << 20
+#: Elements inside elements: no BPMN, draw.io or GraphML file nests deeper, and code that
+#: walks nested lanes, sub-processes and graphs recurses once per level.
+MAX_XML_DEPTH = 200
 _XML_DECL = re.compile(rb"^\s*<\?xml[^>]*encoding=[\"']([A-Za-z0-9._-]+)[\"']")
 _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF32_LE, "utf-32"),
          (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF16_LE, "utf-16"),
@@ -88,6 +97,8 @@ class Source:
     skipped_uids: defaultdict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     #: the file name endings its loader reads (``.bpmn20.xml`` counts as one ending)
     extensions: tuple[str, ...] = ()
+    #: bytes the source's compressed parts have expanded to so far (see :meth:`inflate`)
+    inflated: int = 0
 
     @property
     def name(self) -> str:
@@ -159,6 +170,31 @@ class Source:
         path = path or self.path
         data = self.read_bytes(path) if data is None else data
         return parse_xml(data, str(path), self.options.encoding)
+
+    def inflate(self, data: bytes, where: str) -> bytes:
+        """Raw deflate ``data`` expanded, refused once the source's compressed parts together
+        expand past INFLATE_RATIO times the file's size or past the limit of one file."""
+        try:
+            size = self.path.stat().st_size
+        except OSError:
+            size = len(data)
+        limit = min(self.options.max_bytes, max(INFLATE_FLOOR, INFLATE_RATIO * size))
+        room = max(limit - self.inflated, 0)
+        expand = zlib.decompressobj(-15)
+        try:
+            out = expand.decompress(data, room + 1)
+        except zlib.error as exc:
+            raise LoadError(f"{self.path}: {where} does not decompress (deflate): {exc}") \
+                from None
+        if len(out) > room or expand.unconsumed_tail:
+            raise LoadError(f"{self.path}: {where} expands past {limit:,} bytes, "
+                            f"{INFLATE_RATIO} times the file's size or the limit of one file "
+                            "(--max-mb): refused as a decompression bomb")
+        if not expand.eof:
+            raise LoadError(f"{self.path}: {where} does not decompress (deflate): the "
+                            "compressed data is incomplete or truncated")
+        self.inflated += len(out)
+        return out
 
     def csv_rows(self, path: Path | None = None) -> Iterator[tuple[int, dict[str, str]]]:
         """(line number, row) for each data row of a CSV file, headers trimmed."""
@@ -267,7 +303,7 @@ def parse_xml(data: bytes, where: str, encoding: str | None = None) -> Element:
     # The text is now str: drop the declaration so the parser does not re-decode it.
     text = re.sub(r"^\s*<\?xml[^>]*\?>", "", text, count=1)
     try:
-        return safe_et.fromstring(text.encode("utf-8"))
+        root = safe_et.fromstring(text.encode("utf-8"))
     except DefusedXmlException as exc:
         raise LoadError(f"{where}: refused hostile XML ({type(exc).__name__}: {exc}): entity "
                         "declarations and external references are never expanded; remove "
@@ -276,6 +312,21 @@ def parse_xml(data: bytes, where: str, encoding: str | None = None) -> Element:
         line, column = exc.position
         raise LoadError(f"{where}: not well-formed XML at line {line}, column {column} "
                         f"({str(exc).split(':')[0]}); is the file complete?") from None
+    if _depth(root) > MAX_XML_DEPTH:
+        raise LoadError(f"{where}: elements nested more than {MAX_XML_DEPTH} deep: no "
+                        "diagram nests so deep; refused")
+    return root
+
+
+def _depth(root: Element) -> int:
+    """How deep elements nest under ``root`` (itself 1), walked without recursion."""
+    deepest, level = 0, [root]
+    while level:
+        deepest += 1
+        if deepest > MAX_XML_DEPTH:
+            break
+        level = [child for element in level for child in element]
+    return deepest
 
 
 class RecordSink:

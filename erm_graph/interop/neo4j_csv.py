@@ -33,7 +33,9 @@ from erm_graph.interop.stream import NodeRecord, Record, RelRecord, node_label
 
 FORMAT = "neo4j-csv"
 ARRAY_DELIMITER = ";"
-_HEADER = re.compile(r"^(?P<name>[^:]*)(?::(?P<kind>[A-Za-z_]+)(?:\((?P<group>[^)]*)\))?"
+#: the name is possessive (``*+``): given back, each shorter name re-tried the ``{...}`` at the
+#: end, which made a header of many ``{`` quadratic
+_HEADER = re.compile(r"^(?P<name>[^:]*+)(?::(?P<kind>[A-Za-z_]+)(?:\((?P<group>[^)]*)\))?"
                      r"(?P<array>\[\])?)?(?:\{.*\})?$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
@@ -188,17 +190,18 @@ class Column:
 def parse_header(header: list[str], where: str) -> list[Column]:
     columns = []
     for i, text in enumerate(header):
+        shown = text if len(text) <= 80 else text[:80] + "..."  # messages stay short
         m = _HEADER.match(text.strip())
         if not m:
-            raise ErmError(f"{where}: column {i + 1} {text!r} is not an admin-import header "
+            raise ErmError(f"{where}: column {i + 1} {shown!r} is not an admin-import header "
                            "such as name, age:int, :ID(Group), :LABEL, :START_ID, :END_ID, "
                            ":TYPE")
         kind = (m.group("kind") or "string").lower()
         if kind not in (*_SPECIAL, *_INTS, *_FLOATS, *_STRINGS, "boolean", "date", "datetime",
                         "localdatetime"):
-            raise ErmError(f"{where}: column {i + 1} {text!r}: unknown type {kind!r}; use int, "
-                           "long, float, double, boolean, string, date, datetime (with [] "
-                           "for arrays) or :IGNORE")
+            raise ErmError(f"{where}: column {i + 1} {shown!r}: unknown type {kind[:40]!r}; "
+                           "use int, long, float, double, boolean, string, date, datetime "
+                           "(with [] for arrays) or :IGNORE")
         columns.append(Column(i, text.strip(), m.group("name").strip(), kind,
                               (m.group("group") or "").strip(), bool(m.group("array"))))
     return columns

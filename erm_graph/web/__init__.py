@@ -24,7 +24,7 @@ from erm_graph.viz.html import VIS_DIR
 from erm_graph.web import errors
 from erm_graph.web.config import WebSettings
 from erm_graph.web.hosts import HostCheck, allowed_hosts
-from erm_graph.web.limits import BodySizeLimit, SecurityHeaders
+from erm_graph.web.limits import BodySizeLimit, LoadSlots, SecurityHeaders
 from erm_graph.web.routers import account, cypher, edit, graph, maps, pages
 
 STATIC = Path(__file__).parent / "static"
@@ -57,6 +57,7 @@ def create_app(settings: WebSettings | None = None, *, store: GraphStore | None 
     app.state.settings = settings
     app.state.key_labels = {}
     app.state.auth = auth
+    app.state.load_slots = LoadSlots(settings.load_workers)
     if store is not None:
         app.state.store = store
     errors.install(app, data_paths=[users_db.parent, default_data_dir()])

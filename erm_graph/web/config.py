@@ -28,6 +28,11 @@ class WebSettings:
     node_cap: int = field(default_factory=lambda: _int("web_node_cap"))
     #: largest request body accepted, in bytes
     max_body_bytes: int = field(default_factory=lambda: _int("web_max_body"))
+    #: seconds an upload may take to be read (in a worker process) before it is stopped
+    load_timeout: float = field(
+        default_factory=lambda: float(erm_settings.get("web_load_timeout")))
+    #: uploads read at once, each in its own process
+    load_workers: int = field(default_factory=lambda: _int("web_load_workers"))
     #: the address the app is served on; loopback with no users runs as one local admin
     host: str = field(default_factory=lambda: erm_settings.get("web_host"))
     #: more names the app answers to (``Host``), comma-separated; ``*``: any (see web/hosts.py)

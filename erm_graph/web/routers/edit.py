@@ -84,8 +84,11 @@ def post_load(request: Request, settings: Settings,
         path = Path(folder) / name
         path.write_bytes(file.file.read(settings.max_body_bytes + 1))
         with acting_as(principal.name, f"web {client_ip(request)} upload {name}"):
-            prepared = prepare(store, [path], fmt=format,
-                               options=LoadOptions(map_name=map_name or None))
+            # read in a worker process, stopped at the time limit: never in this one
+            with request.app.state.load_slots.taken():
+                prepared = prepare(store, [path], fmt=format,
+                                   options=LoadOptions(map_name=map_name or None),
+                                   time_limit=settings.load_timeout)
             report = prepared.write(store, dry_run=dry_run)
     forget_scopes()
     result = report.as_dict()
