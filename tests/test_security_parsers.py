@@ -444,7 +444,7 @@ def test_an_upload_beyond_the_slots_is_told_to_retry(store, tmp_path):
                      store=store)
     app.state.load_slots.wait = 0.1
     upload = {"file": ("a.mmd", b"flowchart LR\n a --> b\n")}
-    with TestClient(app) as client:
+    with TestClient(app, base_url="http://127.0.0.1") as client:
         client.get("/")
         client.headers["x-csrf-token"] = client.cookies.get("erm_csrf")
         with app.state.load_slots.taken():  # the one slot is busy

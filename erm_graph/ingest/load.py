@@ -154,7 +154,7 @@ def prepare(store: GraphStore, paths: Sequence[str | Path], *, fmt: str = "auto"
             batch = source.batch  # one source, no key twice: nothing to merge or compare
         else:
             rejects += _merge(batch, source.batch, seen)
-    refuse_taken_maps(store, [source for source, _ in sources])
+    refuse_taken_maps(store, sources)
     if skipped:
         rejects += _against_stored(store, batch, skipped, unchanged_nodes)
     rejects += _model_rejects(batch)
