@@ -17,6 +17,8 @@ from pathlib import Path
 from urllib.parse import unquote
 from xml.etree.ElementTree import Element
 
+from erm_graph.errors import shown
+from erm_graph.ingest.expansion import inflate
 from erm_graph.ingest.flowchart import FlowchartBuilder
 from erm_graph.ingest.source import LoadError, LoadOptions, Source, parse_xml
 
@@ -57,11 +59,13 @@ def _pages(source: Source, root: Element) -> list[tuple[str, str, Element]]:
                 source.note(f"page {name!r} is empty: skipped")
                 continue
             try:
-                xml = unquote(zlib.decompress(base64.b64decode(text), -15).decode("utf-8"))
+                xml = unquote(inflate(base64.b64decode(text), source.path, len(text),
+                                      source.options.max_bytes).decode("utf-8"))
             except (ValueError, zlib.error, UnicodeDecodeError) as exc:
-                raise LoadError(f"{source.path}: page {name!r} ({pid}) is compressed but does "
-                                f"not decode (base64 + deflate + URL encoding): {exc}") from None
-            model = parse_xml(xml.encode("utf-8"), f"{source.path} page {name!r}")
+                raise LoadError(f"{source.path}: page {shown(name)} is compressed but does not "
+                                "decode (base64 + deflate + URL encoding): "
+                                f"{shown(exc, 100, quote=False)}") from None
+            model = parse_xml(xml.encode("utf-8"), f"{source.path} page {shown(name)}")
         pages.append((pid, name, model))
     return pages
 

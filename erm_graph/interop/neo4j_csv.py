@@ -28,7 +28,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from erm_graph import model
-from erm_graph.errors import ErmError, Problem
+from erm_graph.errors import ErmError, Problem, shown
+from erm_graph.interop.csv_errors import csv_problem
 from erm_graph.interop.stream import NodeRecord, Record, RelRecord, node_label
 
 FORMAT = "neo4j-csv"
@@ -190,15 +191,15 @@ def parse_header(header: list[str], where: str) -> list[Column]:
     for i, text in enumerate(header):
         m = _HEADER.match(text.strip())
         if not m:
-            raise ErmError(f"{where}: column {i + 1} {text!r} is not an admin-import header "
+            raise ErmError(f"{where}: column {i + 1} {shown(text)} is not an admin-import header "
                            "such as name, age:int, :ID(Group), :LABEL, :START_ID, :END_ID, "
                            ":TYPE")
         kind = (m.group("kind") or "string").lower()
         if kind not in (*_SPECIAL, *_INTS, *_FLOATS, *_STRINGS, "boolean", "date", "datetime",
                         "localdatetime"):
-            raise ErmError(f"{where}: column {i + 1} {text!r}: unknown type {kind!r}; use int, "
-                           "long, float, double, boolean, string, date, datetime (with [] "
-                           "for arrays) or :IGNORE")
+            raise ErmError(f"{where}: column {i + 1} {shown(text)}: unknown type "
+                           f"{shown(kind)}; use int, long, float, double, boolean, string, "
+                           "date, datetime (with [] for arrays) or :IGNORE")
         columns.append(Column(i, text.strip(), m.group("name").strip(), kind,
                               (m.group("group") or "").strip(), bool(m.group("array"))))
     return columns
@@ -259,9 +260,15 @@ def find_files(paths: Iterable[Path]) -> list[Path]:
 
 def _rows(path: Path, text: str) -> Iterator[tuple[int, list[str]]]:
     reader = csv.reader(text.splitlines(keepends=True))
-    for row in reader:
-        if any(cell.strip() for cell in row):
-            yield reader.line_num, row
+    first, header = 1, []
+    try:
+        for row in reader:
+            if any(cell.strip() for cell in row):
+                yield reader.line_num, row
+                header = header or row
+            first = reader.line_num + 1
+    except csv.Error as exc:
+        raise ErmError(csv_problem(path, text, first, exc, header)) from None
 
 
 def read(files: list[tuple[Path, str]], parsed: Parsed,

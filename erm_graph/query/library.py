@@ -29,9 +29,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from erm_graph.errors import ErmError
+from erm_graph.ingest.source import LoadError
+from erm_graph.ingest.yaml_reader import load_yaml
 from erm_graph.resources import shipped_dir
 
 #: engine folders that may hold overrides, and the store engines each serves
@@ -267,9 +267,9 @@ def parse_file(path: Path, problems: list[str]) -> NamedQuery | None:
     where = str(path)
     head, body = split_header(path.read_text(encoding="utf-8"))
     try:
-        meta = yaml.safe_load(head) or {}
-    except yaml.YAMLError as exc:
-        problems.append(f"{where}: the header is not YAML: {exc}")
+        meta = load_yaml(head, f"{where}: the header") or {}
+    except LoadError as exc:
+        problems.append(str(exc))
         return None
     if not isinstance(meta, dict):
         problems.append(f"{where}: the header must be `// key: value` lines")
