@@ -60,10 +60,11 @@ class Problem:
 
     def __str__(self) -> str:
         got = "" if self.got is None else f", got {shown(self.got)}"
-        return f"{self.where}: field '{self.field}': expected {self.expected}{got}"
+        return f"{self.where}: field {shown(self.field)}: expected {self.expected}{got}"
 
     def as_dict(self) -> dict[str, str]:
-        return {"where": self.where, "field": self.field, "expected": self.expected,
+        return {"where": self.where, "field": shown(self.field, quote=False),
+                "expected": self.expected,
                 "got": "" if self.got is None else shown(self.got)}
 
 
