@@ -79,7 +79,12 @@ def _files(mapping: Path, field: str, pattern: str) -> list[Path]:
     are followed (``read_mapping`` has refused ``..`` and absolute patterns already). On the
     web the folder is the upload's own, so a mapping reads nothing the upload did not bring."""
     folder = mapping.parent.resolve()
-    files = sorted(p for p in mapping.parent.glob(pattern) if p.is_file())
+    try:
+        files = sorted(p for p in mapping.parent.glob(pattern) if p.is_file())
+    except (ValueError, IndexError):  # pathlib's answers to "a**" and "."
+        raise LoadError(f"{mapping}: field '{field}': {shown(pattern)} is not a glob pattern "
+                        "pathlib can match (such as accounts*.csv or exports/**/*.csv)"
+                        ) from None
     if not files:
         raise LoadError(f"{mapping}: field '{field}': no file matches {pattern!r} in the "
                         "mapping's folder")

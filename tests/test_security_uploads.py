@@ -101,6 +101,14 @@ def test_mapping_file_outside_the_upload_is_refused_on_the_web(web, pattern):
             assert len(value) < 8 or value not in message, "no environment in the error"
 
 
+@pytest.mark.parametrize("pattern", ["a**", ".", "", "*/.."])
+def test_mapping_file_patterns_pathlib_cannot_match_are_a_400(web, pattern):
+    client, _, _ = web
+    status, body, _ = upload(client, "m.yaml", f"tables: [{{file: '{pattern}', label: "
+                             "Customer, key: {column: uid}}]\n".encode())
+    assert status == 400 and "field 'tables/0/file'" in body["error"]["message"], body
+
+
 def test_the_reported_environ_leak_is_closed(web):
     client, _, _ = web
     status, body, _ = upload(client, "m.yaml", b'tables: [{file: "../../../../proc/self/'
