@@ -46,7 +46,7 @@ def _pages(source: Source, root: Element) -> list[tuple[str, str, Element]]:
     if root.tag == "mxGraphModel":
         return [("page-1", source.path.stem, root)]
     if root.tag != "mxfile":
-        raise LoadError(f"{source.path}: not a draw.io file: root element <{root.tag}>, "
+        raise LoadError(f"{source.path}: not a draw.io file: root element {shown(root.tag)}, "
                         "expected <mxfile> or <mxGraphModel>")
     pages = []
     for number, diagram in enumerate(root.findall("diagram"), start=1):

@@ -86,7 +86,7 @@ def _files(mapping: Path, field: str, pattern: str) -> list[Path]:
                         "pathlib can match (such as accounts*.csv or exports/**/*.csv)"
                         ) from None
     if not files:
-        raise LoadError(f"{mapping}: field '{field}': no file matches {pattern!r} in the "
+        raise LoadError(f"{mapping}: field '{field}': no file matches {shown(pattern)} in the "
                         "mapping's folder")
     for path in files:
         if not path.resolve().is_relative_to(folder):

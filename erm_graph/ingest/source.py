@@ -292,7 +292,7 @@ def parse_xml(data: bytes, where: str, encoding: str | None = None) -> Element:
     try:
         return safe_et.fromstring(text.encode("utf-8"))
     except DefusedXmlException as exc:
-        raise LoadError(f"{where}: refused hostile XML ({type(exc).__name__}: {exc}): entity "
+        raise LoadError(f"{where}: refused hostile XML ({shown(exc, 120, quote=False)}): entity "
                         "declarations and external references are never expanded; remove "
                         "the DOCTYPE") from None
     except ParseError as exc:

@@ -324,7 +324,7 @@ def _node_file(path: Path, columns: list[Column], rows, parsed: Parsed,
     id_col = next(c for c in columns if c.kind == "id")
     label_col = next((c for c in columns if c.kind == "label"), None)
     if label_col is None and id_col.group not in model.LABELS:
-        raise ErmError(f"{path}: no :LABEL column and the ID group {id_col.group!r} is not a "
+        raise ErmError(f"{path}: no :LABEL column and the ID group {shown(id_col.group)} is not a "
                        f"label of the model: add a :LABEL column ({', '.join(model.LABELS)})")
     for line, row in rows:
         parsed.rows += 1
@@ -360,7 +360,7 @@ def _end(parsed: Parsed, column: Column, ident: str) -> tuple[str, str]:
         return found
     if column.group in model.LABELS:  # a node already in the graph, by uid
         return column.group, ident
-    raise ValueError(f"the ID of a node in the node files' ID space {column.group!r}")
+    raise ValueError(f"the ID of a node in the node files' ID space {shown(column.group)}")
 
 
 def _rel_file(path: Path, columns: list[Column], rows, parsed: Parsed,
