@@ -220,6 +220,18 @@ def test_yaml_and_json_bombs_through_the_web(web, name):
     assert seconds < 5
 
 
+def test_yaml_within_the_limits_keeps_its_anchors_and_merge_keys():
+    text = ("base: &base {type: date, format: dd/mm/yyyy}\n"
+            "a: {<<: *base, column: Opened}\nb: [*base, *base]\n" + "c: " + "[" * 60 + "1"
+            + "]" * 60 + "\n")
+    doc = yaml_reader.load_yaml(text, "ok.yaml")
+    assert doc["a"] == {"type": "date", "format": "dd/mm/yyyy", "column": "Opened"}
+    assert doc["b"][1]["format"] == "dd/mm/yyyy"
+    with pytest.raises(LoadError, match="ok.yaml: not valid YAML at line 1, column 68: "
+                                        "nested deeper than 64 levels"):
+        yaml_reader.load_yaml("c: " + "[" * 70 + "1" + "]" * 70, "ok.yaml")
+
+
 def test_yaml_bombs_through_the_cli(store_url, tmp_path):
     for name, (data, expected) in WEB_BOMBS.items():
         path = tmp_path / name
