@@ -16,6 +16,8 @@ from pathlib import Path
 from urllib.parse import unquote
 from xml.etree.ElementTree import Element
 
+from erm_graph.errors import shown
+from erm_graph.ingest.expansion import inflate
 from erm_graph.ingest.flowchart import FlowchartBuilder
 from erm_graph.ingest.source import LoadError, LoadOptions, Source, parse_xml
 
@@ -44,7 +46,7 @@ def _pages(source: Source, root: Element) -> list[tuple[str, str, Element]]:
     if root.tag == "mxGraphModel":
         return [("page-1", source.path.stem, root)]
     if root.tag != "mxfile":
-        raise LoadError(f"{source.path}: not a draw.io file: root element <{root.tag}>, "
+        raise LoadError(f"{source.path}: not a draw.io file: root element {shown(root.tag)}, "
                         "expected <mxfile> or <mxGraphModel>")
     pages = []
     for number, diagram in enumerate(root.findall("diagram"), start=1):
@@ -56,13 +58,16 @@ def _pages(source: Source, root: Element) -> list[tuple[str, str, Element]]:
             if not text:
                 source.note(f"page {name!r} is empty: skipped")
                 continue
-            where = f"page {name!r} ({pid})"
             try:
-                xml = unquote(source.inflate(base64.b64decode(text), where).decode("utf-8"))
+                raw = inflate(base64.b64decode(text), f"{source.path}: page {shown(name)}",
+                              source, already=source.inflated)
+                source.inflated += len(raw)
+                xml = unquote(raw.decode("utf-8"))
             except (ValueError, UnicodeDecodeError) as exc:
-                raise LoadError(f"{source.path}: {where} is compressed but does not decode "
-                                f"(base64 + deflate + URL encoding): {exc}") from None
-            model = parse_xml(xml.encode("utf-8"), f"{source.path} page {name!r}")
+                raise LoadError(f"{source.path}: page {shown(name)} is compressed but does not "
+                                "decode (base64 + deflate + URL encoding): "
+                                f"{shown(exc, 100, quote=False)}") from None
+            model = parse_xml(xml.encode("utf-8"), f"{source.path} page {shown(name)}")
         pages.append((pid, name, model))
     return pages
 

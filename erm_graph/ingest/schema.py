@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import json
 from functools import cache
+from itertools import islice
 from typing import Any
 
 from erm_graph.errors import Problem
 from erm_graph.resources import shipped_dir
 
 SCHEMAS_DIR = shipped_dir("schemas")
-#: lists and mappings inside each other: the documents these schemas describe nest 6 deep, and
-#: the validator recurses per level (a document 300 deep raised RecursionError)
-MAX_DEPTH = 50
+#: schema breaks reported (and looked for) in one document
+MAX_PROBLEMS = 100
 
 
 @cache
@@ -28,16 +28,25 @@ def _validator(name: str) -> Any:
 
 
 def schema_problems(data: Any, name: str, where: str) -> list[Problem]:
-    """Every place ``data`` breaks the schema ``schemas/<name>``, as problems naming the path."""
-    if _depth(data) > MAX_DEPTH:
-        return [Problem(where, "(top level)", f"lists and mappings nested at most {MAX_DEPTH} "
-                        "deep")]
+    """The places ``data`` breaks the schema ``schemas/<name>`` (the first
+    :data:`MAX_PROBLEMS` found: the validator stops there), as problems naming the path.
+
+    The validator's work is bounded by what it walks: documents come through
+    :mod:`erm_graph.ingest.yaml_reader`, which caps their nesting and expanded size.
+    """
     problems = []
-    for error in sorted(_validator(name).iter_errors(data), key=lambda e: list(e.path)):
+    found = islice(_validator(name).iter_errors(data), MAX_PROBLEMS)
+    for error in sorted(found, key=_place):
         path = "/".join(str(p) for p in error.absolute_path) or "(top level)"
         problems.append(Problem(where, path, _expected(error), error.instance
                                 if not isinstance(error.instance, dict | list) else None))
     return problems
+
+
+def _place(error: Any) -> list[tuple[int, int, str]]:
+    """Sort key of an error's path: list positions by number, keys by name (a path may
+    hold both at one depth, which plain lists cannot compare)."""
+    return [(0, p, "") if isinstance(p, int) else (1, 0, str(p)) for p in error.path]
 
 
 def _expected(error: Any) -> str:
@@ -53,29 +62,3 @@ def _expected(error: Any) -> str:
         return f"a {error.validator_value}"
     return error.message
 
-
-def _depth(data: Any) -> int:
-    """How deep lists and mappings nest in ``data``, counting a shared one (a YAML alias)
-    where it is deepest and one inside itself as deeper than MAX_DEPTH. Walked without
-    recursion and each container once, so aliases that expand a thousand times cost nothing."""
-    height: dict[int, int] = {}
-    open_: set[int] = set()  # the containers being walked: the ancestors of the current one
-    stack: list[tuple[Any, bool]] = [(data, False)]
-    while stack:
-        item, finished = stack.pop()
-        if not isinstance(item, dict | list) or (not finished and id(item) in height):
-            continue
-        children = [c for c in (item.values() if isinstance(item, dict) else item)
-                    if isinstance(c, dict | list)]
-        if finished:
-            open_.discard(id(item))
-            height[id(item)] = 1 + max((height[id(c)] for c in children), default=0)
-            if height[id(item)] > MAX_DEPTH:
-                return height[id(item)]
-            continue
-        if id(item) in open_:
-            return MAX_DEPTH + 1
-        open_.add(id(item))
-        stack.append((item, True))
-        stack += [(c, False) for c in children]
-    return height.get(id(data), 0)
