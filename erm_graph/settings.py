@@ -46,6 +46,9 @@ SETTINGS = [
     Setting("web_max_body", "ERM_WEB_MAX_BODY", "65536", "largest request body, in bytes"),
     Setting("web_host", "ERM_WEB_HOST", "127.0.0.1",
             "the address the app is served on (set by `erm serve` for its workers)"),
+    Setting("trusted_proxies", "ERM_TRUSTED_PROXIES", "",
+            "reverse proxies (addresses or networks, comma-separated) whose X-Forwarded-For "
+            "and X-Forwarded-Proto the web app believes; empty: nobody's"),
 ]
 
 

@@ -30,9 +30,11 @@ class WebSettings:
     max_body_bytes: int = field(default_factory=lambda: _int("web_max_body"))
     #: the address the app is served on; loopback with no users runs as one local admin
     host: str = field(default_factory=lambda: erm_settings.get("web_host"))
+    #: reverse proxies whose X-Forwarded-For / -Proto are believed (ERM_TRUSTED_PROXIES)
+    trusted_proxies: str = field(default_factory=lambda: erm_settings.get("trusted_proxies"))
     #: the users and audit file; None: ERM_USERS_DB, else beside the store's data
     users_db: str | None = field(default_factory=lambda: erm_settings.get("users_db") or None)
 
     def as_dict(self) -> dict[str, object]:
         return {f.name: getattr(self, f.name) for f in fields(self)
-                if f.name not in ("db", "users_db")}
+                if f.name not in ("db", "users_db", "trusted_proxies")}
