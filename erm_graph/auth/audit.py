@@ -33,8 +33,10 @@ from erm_graph.errors import ErmError
 
 #: detail keys never written (a value under such a key is replaced by "***")
 SECRET_KEYS = re.compile(r"pass|token|secret|key|credential|authorization|cookie", re.I)
-#: the outcome of the first phase of a write; :func:`events` shows it as one of the next two
+#: the outcome of the first phase of a write; :func:`events` shows it as one of the next three
 STARTED, UNDER_WAY, INTERRUPTED = "started", "under way", "interrupted"
+#: a write begun on another machine sharing the security file: this one cannot tell
+ELSEWHERE = "unfinished (another host)"
 #: the detail key of a ``started`` event that names the process doing the write
 WRITER = "writer"
 
@@ -176,7 +178,9 @@ def _this_process() -> dict[str, Any]:
 def _unfinished(detail: dict[str, Any]) -> str:
     """``under way`` while the writer of a ``started`` event runs, else ``interrupted``."""
     writer = detail.get(WRITER) or {}
-    alive = (writer.get("host") == socket.gethostname() and writer.get("since") is not None
+    if writer.get("host") != socket.gethostname():
+        return ELSEWHERE
+    alive = (writer.get("since") is not None
              and _process_start(int(writer.get("pid", 0))) == writer["since"])
     return UNDER_WAY if alive else INTERRUPTED
 

@@ -90,16 +90,17 @@ def connect(path: Path, *, create: bool = True) -> sqlite3.Connection:
         conn.execute("PRAGMA synchronous=FULL")  # an acknowledged audit event survives a crash
         conn.execute("PRAGMA foreign_keys=ON")
         conn.executescript(SCHEMA)
-        _add_completes(conn)
+        _upgrade(conn)
     except (sqlite3.DatabaseError, OSError) as exc:
         raise ConfigError(f"the users and audit file {path} is not usable: {exc}; "
                           f"set ERM_USERS_DB to a writable path") from None
     return conn
 
 
-def _add_completes(conn: sqlite3.Connection) -> None:
+def _upgrade(conn: sqlite3.Connection) -> None:
     """Files written before two-phase audit events lack ``audit.completes`` (the id of the
-    ``started`` event an event completes): add it."""
+    ``started`` event an event completes): add it, and the indexes that find unfinished
+    writes."""
     columns = {row[1] for row in conn.execute("PRAGMA table_info(audit)")}
     if "completes" not in columns:
         try:
