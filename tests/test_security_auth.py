@@ -323,27 +323,48 @@ def _nodes(data: Path) -> int:
         conn.close()
 
 
+class Upload:
+    """A web upload of a 15,000-step Mermaid file to ``server``, under way in a thread;
+    returned once some of its nodes are in the graph."""
+
+    def __init__(self, server: Served, data: Path):
+        self.client = httpx.Client(base_url=server.url, timeout=120)
+        self.client.get("/")
+        self.result: list = []
+        self.thread = threading.Thread(target=self._post, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 120
+        while _nodes(data) == 0 and time.monotonic() < deadline and self.thread.is_alive():
+            time.sleep(0.01)
+        assert self.thread.is_alive(), f"the upload ended before writing: {self.result}"
+
+    def _post(self) -> None:
+        try:
+            self.result.append(self.client.post(
+                "/api/load", files={"file": ("big.mmd", _mermaid(15_000))},
+                headers={"x-csrf-token": self.client.cookies["erm_csrf"]}))
+        except httpx.HTTPError as exc:
+            self.result.append(exc)
+
+    def outcome(self) -> object:
+        self.thread.join(120)
+        self.client.close()
+        return self.result[0]
+
+
 @pytest.mark.slow
 def test_kill_9_of_the_server_during_a_web_upload_leaves_an_interrupted_audit_event(tmp_path):
     data = tmp_path / "data"
     db = f"embedded:{data}"
     erm(db, "init")
     server = Served(db, ERM_WEB_MAX_BODY="5000000")
-    engine = int((data / "server.pid").read_text())
-    client = httpx.Client(base_url=server.url, timeout=120)
-    client.get("/")
-    result: list = []
-    upload = threading.Thread(target=lambda: result.append(_post(client)), daemon=True)
-    upload.start()
-    deadline = time.monotonic() + 120
-    while _nodes(data) == 0 and time.monotonic() < deadline and upload.is_alive():
-        time.sleep(0.01)
-    server.kill()  # while the upload writes: some of its nodes are in the graph
-    upload.join(30)
-    client.close()
-    assert result and isinstance(result[0], httpx.HTTPError), "the upload had not finished"
-    written = _nodes(data)
-    assert written > 0
+    try:
+        engine = int((data / "server.pid").read_text())
+        upload = Upload(server, data)
+    finally:
+        server.kill()  # while the upload writes: some of its nodes are in the graph
+    assert isinstance(upload.outcome(), httpx.HTTPError), "the upload had not finished"
+    assert _nodes(data) > 0
     assert (data / "server.pid").exists() and os.path.exists(f"/proc/{engine}"), \
         "the engine outlives the killed server until the next open"
 
@@ -367,12 +388,25 @@ def test_kill_9_of_the_server_during_a_web_upload_leaves_an_interrupted_audit_ev
                                                               ("load", "interrupted")]
 
 
-def _post(client: httpx.Client) -> object:
+@pytest.mark.slow
+def test_kill_9_of_the_engine_during_a_web_upload_is_audited_and_listed(tmp_path):
+    data = tmp_path / "data"
+    db = f"embedded:{data}"
+    erm(db, "init")
+    server = Served(db, ERM_WEB_MAX_BODY="5000000")
     try:
-        return client.post("/api/load", files={"file": ("big.mmd", _mermaid(15_000))},
-                           headers={"x-csrf-token": client.cookies["erm_csrf"]})
-    except httpx.HTTPError as exc:
-        return exc
+        engine = int((data / "server.pid").read_text())
+        upload = Upload(server, data)
+        os.kill(engine, signal.SIGKILL)
+        answer = upload.outcome()
+    finally:
+        server.stop()
+    assert isinstance(answer, httpx.Response) and answer.status_code == 503
+    assert answer.json()["error"]["kind"] == "store"
+    events = json.loads(erm(db, "audit", "--format", "json"))
+    assert [(e["action"], e["outcome"]) for e in events] == [("load", "failed")]
+    assert "stopped during a write" in events[0]["detail"]["error"]
+    assert "Loads under way or interrupted: big.mmd" in " ".join(erm(db, "status").split())
 
 
 def _write(path: Path) -> Path:
@@ -399,6 +433,23 @@ def test_a_write_killed_midway_reads_interrupted_and_a_finished_one_once(tmp_pat
     assert under_way["outcome"] == "under way"
     assert events == [("edit", "y", "failed"), ("edit", "x", "ok"),
                       ("load", "f.csv", "interrupted")]
+
+
+def test_a_web_edit_is_recorded_before_it_is_written_and_completed_after(store, tmp_path):
+    store.upsert_nodes("Customer", [{"uid": "c1", "name": "Acme"}])
+    path = tmp_path / "users.db"
+    app = create_app(WebSettings(db="unused", users_db=str(path), host="127.0.0.1"),
+                     store=store)
+    with TestClient(app, client=("127.0.0.1", 40000)) as client:
+        r = client.patch("/api/nodes/c1", json={"properties": {"name": "Acme Ltd"}})
+    assert r.status_code == 200
+    conn = connect(path)
+    rows = conn.execute("SELECT id, action, outcome, completes FROM audit").fetchall()
+    shown = audit.events(conn)
+    conn.close()
+    assert rows == [(1, "edit", "started", None), (2, "edit", "ok", 1)]
+    assert [(e["action"], e["outcome"], e["detail"]["after"]) for e in shown] == \
+        [("edit", "ok", {"name": "Acme Ltd"})]
 
 
 # -- item 13: the source the audit trail names ------------------------------------------------
