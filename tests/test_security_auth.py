@@ -303,6 +303,14 @@ def test_erm_serve_ignores_x_forwarded_for_by_default(tmp_path):
         conn.close()
 
 
+def test_erm_serve_refuses_a_trusted_proxy_that_is_not_an_address(tmp_path):
+    done = subprocess.run([str(ERM), "--db", f"embedded:{tmp_path / 'data'}", "serve",
+                           "--port", str(free_port())], capture_output=True, text=True,
+                          timeout=60, env=_env(ERM_TRUSTED_PROXIES="127.0.0.1, nginx"))
+    assert done.returncode == 1
+    assert "ERM_TRUSTED_PROXIES: 'nginx' is not an address" in " ".join(done.stderr.split())
+
+
 # -- item 8: two-phase audit, interrupted web loads, the engine left running ------------------
 def _mermaid(steps: int) -> bytes:
     return ("flowchart LR\n" + "".join(f"  s{i}[Step {i}] --> s{i + 1}\n"

@@ -21,6 +21,7 @@ from urllib.parse import quote, urlsplit
 
 from fastapi import Request
 
+from erm_graph import settings as erm_settings
 from erm_graph.auth import audit
 from erm_graph.auth.db import connect, users_db_path
 from erm_graph.auth.roles import Forbidden, Unauthorized, allowed
@@ -132,6 +133,7 @@ class AuthState:
 
 def serve_mode(db: str, host: str) -> str:
     """What ``erm serve`` says on start; :class:`ConfigError` when it must not start."""
+    trusted_networks(erm_settings.get("trusted_proxies"))  # refused here, not in each worker
     state = AuthState(users_db_path(db), local_ok=is_loopback(host))
     state.check_startup(host)
     if state.single_user():
