@@ -25,6 +25,7 @@ from fastapi.testclient import TestClient
 from erm_graph.auth import Users, audit
 from erm_graph.auth.db import connect
 from erm_graph.auth.throttle import Limits, LoginThrottle
+from erm_graph.store import open_store
 from erm_graph.web import WebSettings, create_app
 
 PASSWORD = "correct horse battery"
@@ -331,6 +332,16 @@ def _nodes(data: Path) -> int:
         conn.close()
 
 
+@pytest.fixture
+def data(tmp_path):
+    """A data directory whose engine is stopped afterwards, even when a test fails after
+    killing its server (the next open takes the engine over; its close stops it)."""
+    path = tmp_path / "data"
+    yield path
+    if (path / "server.pid").exists():
+        open_store(f"embedded:{path}").close()
+
+
 class Upload:
     """A web upload of a 15,000-step Mermaid file to ``server``, under way in a thread;
     returned once some of its nodes are in the graph."""
@@ -361,8 +372,7 @@ class Upload:
 
 
 @pytest.mark.slow
-def test_kill_9_of_the_server_during_a_web_upload_leaves_an_interrupted_audit_event(tmp_path):
-    data = tmp_path / "data"
+def test_kill_9_of_the_server_during_a_web_upload_leaves_an_interrupted_audit_event(tmp_path, data):
     db = f"embedded:{data}"
     erm(db, "init")
     server = Served(db, ERM_WEB_MAX_BODY="5000000")
@@ -397,8 +407,7 @@ def test_kill_9_of_the_server_during_a_web_upload_leaves_an_interrupted_audit_ev
 
 
 @pytest.mark.slow
-def test_kill_9_of_the_engine_during_a_web_upload_is_audited_and_listed(tmp_path):
-    data = tmp_path / "data"
+def test_kill_9_of_the_engine_during_a_web_upload_is_audited_and_listed(tmp_path, data):
     db = f"embedded:{data}"
     erm(db, "init")
     server = Served(db, ERM_WEB_MAX_BODY="5000000")
