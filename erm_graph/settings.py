@@ -54,6 +54,9 @@ SETTINGS = [
     Setting("web_allowed_hosts", "ERM_WEB_ALLOWED_HOSTS", "",
             "more host names the web app answers to, separated by commas (besides 127.0.0.1, "
             "localhost, [::1] and the served address); `*`: any. Other Host headers get 400"),
+    Setting("trusted_proxies", "ERM_TRUSTED_PROXIES", "",
+            "reverse proxies (addresses or networks, comma-separated) whose X-Forwarded-For "
+            "and X-Forwarded-Proto the web app believes; empty: nobody's"),
 ]
 
 

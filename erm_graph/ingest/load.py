@@ -23,7 +23,7 @@ from types import ModuleType
 from typing import Any, Literal
 
 from erm_graph import model
-from erm_graph.auth.audit import record_write
+from erm_graph.auth.audit import audited
 from erm_graph.errors import ErmError, Problem, ValidationError
 from erm_graph.ingest import registry
 from erm_graph.ingest.batch import GraphBatch
@@ -55,14 +55,28 @@ class Prepared:
     #: tokens of interrupted loads of these files: their rows were checked in full this time
     settled: list[str] = field(default_factory=list)
 
-    def _fingerprinted(self) -> bool:
-        return any(model.FINGERPRINT in row for rows in self.batch.nodes.values()
-                   for row in rows)
-
     @property
     def total(self) -> int:
         """Records to write: the total of a progress bar."""
         return len(self.batch)
+
+    def _write(self, store: GraphStore,
+               progress: Callable[[int], None] | None) -> LoadReport:
+        """Write the batch, leaving a PendingLoad mark on the store while it writes: a load
+        cut short (Ctrl-C, a killed server, web or CLI) is listed by `erm status`, and the
+        next load of its files trusts none of their fingerprints (see
+        CypherStore.begin_load)."""
+        names = [Path(f).name for f in self.files]
+        token = store.begin_load(names)
+        report = write_batch(store, self.batch, check=False, progress=progress)
+        store.end_load(token, names, self.settled)
+        return report
+
+    def _count_unchanged(self, report: LoadReport) -> None:
+        for label, count in self.unchanged_nodes.items():
+            report.labels[label].unchanged += count
+        for rel_type, count in self.unchanged_relationships.items():
+            report.types[rel_type].unchanged += count
 
     @without_gc
     def write(self, store: GraphStore, *, dry_run: bool = False,
@@ -72,28 +86,16 @@ class Prepared:
             raise ValidationError([r.problem for r in self.rejects])
         if dry_run:
             report = plan(store, self.batch)
+            self._count_unchanged(report)
         else:
-            names = [Path(f).name for f in self.files]
-            # a fingerprint hides a row's relationships from the next load: mark the load
-            # under way until they are written too (see CypherStore.begin_load)
-            token = store.begin_load(names) if self._fingerprinted() else ""
-            try:
-                report = write_batch(store, self.batch, check=False, progress=progress)
-            except ErmError as exc:
-                record_write(store, "load", ", ".join(self.files), outcome="failed",
-                             detail={"error": str(exc)[:2000], "records": self.total})
-                raise
-            if token or self.settled:
-                store.end_load(token, names, self.settled)
-        for label, count in self.unchanged_nodes.items():
-            report.labels[label].unchanged += count
-        for rel_type, count in self.unchanged_relationships.items():
-            report.types[rel_type].unchanged += count
-        if not dry_run:
-            record_write(store, "load", ", ".join(self.files), detail={
-                "created": report.total("created"), "updated": report.total("updated"),
-                "unchanged": report.total("unchanged"), "rejected": len(self.rejects),
-                "rows": self.rows})
+            with audited(store, "load", ", ".join(self.files),
+                         detail={"records": self.total, "rows": self.rows}) as done:
+                report = self._write(store, progress)
+                self._count_unchanged(report)
+                done.detail.update({
+                    "created": report.total("created"), "updated": report.total("updated"),
+                    "unchanged": report.total("unchanged"), "rejected": len(self.rejects),
+                    "rows": self.rows})
         report.rejected = [r.problem for r in self.rejects] + report.rejected
         for reject in self.rejects:
             report.rejected_counts[reject.label] += 1

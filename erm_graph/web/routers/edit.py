@@ -22,7 +22,7 @@ from erm_graph import model
 from erm_graph.auth import acting_as
 from erm_graph.auth.roles import check_partner_edit
 from erm_graph.auth.scope import forget_scopes
-from erm_graph.auth.web import audit_event, client_ip
+from erm_graph.auth.web import audited_write, client_ip
 from erm_graph.errors import ErmError, ValidationError
 from erm_graph.ingest.load import prepare
 from erm_graph.ingest.source import LoadOptions
@@ -60,9 +60,9 @@ def patch_node(request: Request, uid: str, node: Node, body: Edit) -> dict[str, 
         raise ValidationError(problems)
     before = {k: node.props.get(k) for k in body.properties}
     store = request.app.state.store
-    counts = store.upsert_nodes(node.label, [row])
-    audit_event(request, "edit", uid, detail={"label": node.label, "before": before,
-                                              "after": body.properties})
+    with audited_write(request, "edit", uid, detail={"label": node.label, "before": before,
+                                                     "after": body.properties}):
+        counts = store.upsert_nodes(node.label, [row])
     forget_scopes()
     return {"uid": uid, "updated": counts.updated, "unchanged": counts.unchanged}
 
