@@ -201,7 +201,7 @@ def web(store, tmp_path):
     clients: list[TestClient] = []
 
     def client(address: str) -> TestClient:
-        c = TestClient(app, client=(address, 40000))
+        c = TestClient(app, base_url="http://127.0.0.1", client=(address, 40000))
         c.__enter__()
         clients.append(c)
         c.get("/login")
@@ -457,7 +457,7 @@ def test_a_web_edit_is_recorded_before_it_is_written_and_completed_after(store, 
     path = tmp_path / "users.db"
     app = create_app(WebSettings(db="unused", users_db=str(path), host="127.0.0.1"),
                      store=store)
-    with TestClient(app, client=("127.0.0.1", 40000)) as client:
+    with TestClient(app, base_url="http://127.0.0.1", client=("127.0.0.1", 40000)) as client:
         r = client.patch("/api/nodes/c1", json={"properties": {"name": "Acme Ltd"}})
     assert r.status_code == 200
     conn = connect(path)
