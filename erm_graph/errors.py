@@ -59,6 +59,10 @@ class ValidationError(ErmError):
         more = f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""
         super().__init__(f"{len(problems)} record(s) do not fit the model:\n{shown}{more}")
 
+    def __reduce__(self) -> tuple[type, tuple[list[Problem]]]:
+        # rebuilt from its problems, not its message: a web load's worker process sends it
+        return type(self), (self.problems,)
+
 
 class Problem:
     """Where a record is wrong and what was expected: the unit of every validation report."""
@@ -72,9 +76,30 @@ class Problem:
         self.got = got
 
     def __str__(self) -> str:
-        got = "" if self.got is None else f", got {self.got!r}"
-        return f"{self.where}: field '{self.field}': expected {self.expected}{got}"
+        got = "" if self.got is None else f", got {shown(self.got)}"
+        return f"{self.where}: field {shown(self.field)}: expected {self.expected}{got}"
 
     def as_dict(self) -> dict[str, str]:
-        return {"where": self.where, "field": self.field, "expected": self.expected,
-                "got": "" if self.got is None else repr(self.got)}
+        return {"where": self.where, "field": shown(self.field, quote=False),
+                "expected": self.expected,
+                "got": "" if self.got is None else shown(self.got)}
+
+
+#: longest value an error message quotes from a user's file
+SHOWN_CHARS = 80
+
+
+def shown(value: object, limit: int = SHOWN_CHARS, *, quote: bool = True) -> str:
+    """A value as an error message quotes it: ``repr`` (or the text itself when ``quote``
+    is false), cut to ``limit`` characters. A message locates a problem by file, row and
+    field; it never carries more of a file than this, so an error cannot be used to read a
+    file the caller should not see."""
+    text = repr(value) if quote else str(value)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"
+
+
+def listed(names: list[str], most: int = 20) -> str:
+    """Names found in a user's file (a header, sheet titles) as an error lists them: each
+    :func:`shown` short, at most ``most`` of them."""
+    more = f" and {len(names) - most:,} more" if len(names) > most else ""
+    return ", ".join(shown(n, 40, quote=False) for n in names[:most]) + more

@@ -44,11 +44,19 @@ SETTINGS = [
     Setting("web_node_cap", "ERM_WEB_NODE_CAP", "2500",
             "most nodes a graph sent to the browser holds"),
     Setting("web_max_body", "ERM_WEB_MAX_BODY", "65536", "largest request body, in bytes"),
+    Setting("web_load_timeout", "ERM_WEB_LOAD_TIMEOUT", "60",
+            "seconds an uploaded file may take to be read, in its own process, before it is "
+            "stopped and refused (422)"),
+    Setting("web_load_workers", "ERM_WEB_LOAD_WORKERS", "2",
+            "uploads read at once, each in its own process; one more waits 2 s, then 503"),
     Setting("web_host", "ERM_WEB_HOST", "127.0.0.1",
             "the address the app is served on (set by `erm serve` for its workers)"),
     Setting("web_allowed_hosts", "ERM_WEB_ALLOWED_HOSTS", "",
             "more host names the web app answers to, separated by commas (besides 127.0.0.1, "
             "localhost, [::1] and the served address); `*`: any. Other Host headers get 400"),
+    Setting("trusted_proxies", "ERM_TRUSTED_PROXIES", "",
+            "reverse proxies (addresses or networks, comma-separated) whose X-Forwarded-For "
+            "and X-Forwarded-Proto the web app believes; empty: nobody's"),
 ]
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 from pathlib import Path
 from xml.etree.ElementTree import Element
 
+from erm_graph.errors import shown
 from erm_graph.ingest.flowchart import FlowchartBuilder
 from erm_graph.ingest.source import LoadError, LoadOptions, Source
 
@@ -64,7 +65,7 @@ def _kind(tag: str) -> str | None:
 def load(source: Source) -> None:
     root = source.xml()
     if _local(root) != "definitions" or not root.tag.startswith(f"{{{NS}}}"):
-        raise LoadError(f"{source.path}: not BPMN 2.0: the root element is {_local(root)!r}, "
+        raise LoadError(f"{source.path}: not BPMN 2.0: the root element is {shown(_local(root))}, "
                         f"expected 'definitions' in namespace {NS}")
     build = FlowchartBuilder(source)
     processes = {p.get("id"): p for p in _bpmn(root, "process")}

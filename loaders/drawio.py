@@ -12,11 +12,12 @@ from __future__ import annotations
 import base64
 import html
 import re
-import zlib
 from pathlib import Path
 from urllib.parse import unquote
 from xml.etree.ElementTree import Element
 
+from erm_graph.errors import shown
+from erm_graph.ingest.expansion import inflate
 from erm_graph.ingest.flowchart import FlowchartBuilder
 from erm_graph.ingest.source import LoadError, LoadOptions, Source, parse_xml
 
@@ -37,14 +38,15 @@ def _style(text: str | None) -> dict[str, str]:
 
 def _label(value: str | None) -> str:
     text = re.sub(r"<br\s*/?>|</div>|</p>", " ", value or "", flags=re.I)
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", "", text)).split())
+    # a tag holds no "<": "<[^>]+>" rescanned the rest of the value from every "<" (quadratic)
+    return " ".join(html.unescape(re.sub(r"<[^<>]+>", "", text)).split())
 
 
 def _pages(source: Source, root: Element) -> list[tuple[str, str, Element]]:
     if root.tag == "mxGraphModel":
         return [("page-1", source.path.stem, root)]
     if root.tag != "mxfile":
-        raise LoadError(f"{source.path}: not a draw.io file: root element <{root.tag}>, "
+        raise LoadError(f"{source.path}: not a draw.io file: root element {shown(root.tag)}, "
                         "expected <mxfile> or <mxGraphModel>")
     pages = []
     for number, diagram in enumerate(root.findall("diagram"), start=1):
@@ -57,11 +59,15 @@ def _pages(source: Source, root: Element) -> list[tuple[str, str, Element]]:
                 source.note(f"page {name!r} is empty: skipped")
                 continue
             try:
-                xml = unquote(zlib.decompress(base64.b64decode(text), -15).decode("utf-8"))
-            except (ValueError, zlib.error, UnicodeDecodeError) as exc:
-                raise LoadError(f"{source.path}: page {name!r} ({pid}) is compressed but does "
-                                f"not decode (base64 + deflate + URL encoding): {exc}") from None
-            model = parse_xml(xml.encode("utf-8"), f"{source.path} page {name!r}")
+                raw = inflate(base64.b64decode(text), f"{source.path}: page {shown(name)}",
+                              source, already=source.inflated)
+                source.inflated += len(raw)
+                xml = unquote(raw.decode("utf-8"))
+            except (ValueError, UnicodeDecodeError) as exc:
+                raise LoadError(f"{source.path}: page {shown(name)} is compressed but does not "
+                                "decode (base64 + deflate + URL encoding): "
+                                f"{shown(exc, 100, quote=False)}") from None
+            model = parse_xml(xml.encode("utf-8"), f"{source.path} page {shown(name)}")
         pages.append((pid, name, model))
     return pages
 
@@ -84,9 +90,14 @@ def _page(build: FlowchartBuilder, source: Source, pid: str, name: str,
                 cells[obj.get("id")] = inner
     build.process(pid, name, pid)
     lanes: dict[str, str] = {}
+    lane_of: dict[str, str | None] = {}
     steps: dict[str, str] = {}
     docs: dict[str, str] = {}
     edges = [c for c in cells.values() if c.get("edge") == "1"]
+    texts: dict[str | None, list[str]] = {}  # labels placed on an edge are its child cells
+    for c in cells.values():
+        if c.get("value"):
+            texts.setdefault(c.get("parent"), []).append(c.get("value"))
     degree: dict[str, list[int]] = {}
     for e in edges:
         degree.setdefault(e.get("source") or "", [0, 0])[1] += 1
@@ -121,14 +132,12 @@ def _page(build: FlowchartBuilder, source: Source, pid: str, name: str,
                 into, out = degree.get(cid, [0, 0])
                 kind = "start" if not into and out else "end" if into and not out else "event"
             steps[cid] = build.step(pid, cid, text, kind, cid)
-            lane = _lane_of(cell, cells, lanes)
+            lane = _lane_of(cell, cells, lanes, lane_of)
             if lane:
                 build.performs(lane, steps[cid], cid)
     for edge in edges:
         eid, src, dst = edge.get("id"), edge.get("source"), edge.get("target")
-        label = _label(edge.get("value")) or " ".join(
-            _label(c.get("value")) for c in cells.values()
-            if c.get("parent") == eid and c.get("value"))
+        label = _label(edge.get("value")) or " ".join(map(_label, texts.get(eid, ())))
         if src in steps and dst in steps:
             build.flow(pid, src, dst, eid, label or None)
         elif src in steps and dst in docs:
@@ -140,12 +149,24 @@ def _page(build: FlowchartBuilder, source: Source, pid: str, name: str,
                         "skipped")
 
 
-def _lane_of(cell: Element, cells: dict[str, Element], lanes: dict[str, str]) -> str | None:
+def _lane_of(cell: Element, cells: dict[str, Element], lanes: dict[str, str],
+             known: dict[str, str | None]) -> str | None:
+    """The lane of the nearest container of ``cell`` that is a lane. ``known`` keeps the
+    answer for every container walked through, so a page of cells nested n deep costs n
+    steps, not n * n."""
+    path: dict[str, None] = {}  # walked, in order (a dict: membership in one step)
     parent = cell.get("parent")
-    seen = set()
-    while parent and parent not in seen:
+    found = None
+    while parent:
+        if parent in known:
+            found = known[parent]
+            break
         if parent in lanes:
-            return lanes[parent]
-        seen.add(parent)
+            found = lanes[parent]
+            break
+        if parent in path:  # a cycle of parents: no lane
+            break
+        path[parent] = None
         parent = cells[parent].get("parent") if parent in cells else None
-    return None
+    known.update(dict.fromkeys(path, found))
+    return found

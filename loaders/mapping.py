@@ -20,7 +20,7 @@ from itertools import islice, repeat
 from pathlib import Path
 
 from erm_graph import model
-from erm_graph.errors import Problem
+from erm_graph.errors import Problem, listed, shown
 from erm_graph.ingest.columns import ColumnConverter, TypedProperty, column_index, typed_columns
 from erm_graph.ingest.mapping_doc import read_mapping, row_labels
 from erm_graph.ingest.source import LoadError, LoadOptions, Reject, Source
@@ -45,18 +45,14 @@ def detect(path: Path, head: bytes, options: LoadOptions) -> bool:
 
 def load(source: Source) -> None:
     if source.path.suffix.lower() in (".yaml", ".yml"):  # the mapping names its own files
-        mapping_path = source.path
-        doc = read_mapping(mapping_path)
-        for table in _tables(doc):
-            files = sorted(mapping_path.parent.glob(table["file"]))
-            if not files:
-                raise LoadError(f"{mapping_path}: no file matches {table['file']!r} next to it")
-            for path in files:
+        doc = read_mapping(source.path, source.options)
+        for field, table in _fields(doc):
+            for path in _files(source.path, field, table["file"]):
                 _read(source, doc, table, path)
         return
     if source.options.mapping is None:
         raise LoadError(f"{source.path}: the mapping format needs --mapping FILE")
-    doc = read_mapping(source.options.mapping)
+    doc = read_mapping(source.options.mapping, source.options)
     tables = [t for t in _tables(doc) if fnmatch.fnmatch(source.path.name, t["file"])]
     if not tables:
         raise LoadError(f"{source.path}: no table of {source.options.mapping} matches this "
@@ -68,7 +64,36 @@ def load(source: Source) -> None:
 
 def _tables(doc: dict) -> list[dict]:
     """The node tables, then the relationship tables."""
-    return [*doc.get("tables", []), *doc.get("relationships", [])]
+    return [table for _, table in _fields(doc)]
+
+
+def _fields(doc: dict) -> list[tuple[str, dict]]:
+    """The node tables, then the relationship tables, each with the path of its ``file``
+    field in the mapping (``tables/0/file``)."""
+    return [(f"{key}/{i}/file", table) for key in ("tables", "relationships")
+            for i, table in enumerate(doc.get(key, []))]
+
+
+def _files(mapping: Path, field: str, pattern: str) -> list[Path]:
+    """The files a table's pattern matches in the mapping's folder: only there, once links
+    are followed (``read_mapping`` has refused ``..`` and absolute patterns already). On the
+    web the folder is the upload's own, so a mapping reads nothing the upload did not bring."""
+    folder = mapping.parent.resolve()
+    try:
+        files = sorted(p for p in mapping.parent.glob(pattern) if p.is_file())
+    except (ValueError, IndexError):  # pathlib's answers to "a**" and "."
+        raise LoadError(f"{mapping}: field '{field}': {shown(pattern)} is not a glob pattern "
+                        "pathlib can match (such as accounts*.csv or exports/**/*.csv)"
+                        ) from None
+    if not files:
+        raise LoadError(f"{mapping}: field '{field}': no file matches {shown(pattern)} in the "
+                        "mapping's folder")
+    for path in files:
+        if not path.resolve().is_relative_to(folder):
+            raise LoadError(f"{mapping}: field '{field}': {path.name!r} leads outside the "
+                            "mapping's folder (a link): a mapping reads only the files beside "
+                            "it")
+    return files
 
 
 def _read(source: Source, doc: dict, table: dict, path: Path) -> None:
@@ -125,7 +150,8 @@ def _rows(source: Source, table: dict, path: Path
     sheets = source.sheets(path)
     name = (table.get("sheet") or next(iter(sheets), "")).lower()
     if name not in sheets:
-        raise LoadError(f"{path}: no sheet {table.get('sheet')!r}; it has {', '.join(sheets)}")
+        raise LoadError(f"{path}: no sheet {shown(table.get('sheet'))}; it has "
+                        f"{listed(list(sheets))}")
     found = sheets[name]
     names = list(dict.fromkeys(k for _, row in found for k in row))
     dates: dict[int, set[str]] = {}

@@ -5,6 +5,12 @@ flows in, end when nothing flows out); ``[[text]]`` -> subprocess; ``[(text)]`` 
 document; ``[/text/]``, ``[\\text\\]`` and other shapes -> task. An edge into a database is
 PRODUCES, out of one USES. Edge labels (``-->|yes|``, ``-- yes -->``) become NEXT labels;
 ``subgraph`` blocks become departments performing the nodes declared inside them.
+
+The text is read by a hand-written tokenizer that moves forward through each statement and
+never backtracks: an upload is untrusted, and the regular expressions this loader used before
+backtracked catastrophically (``a --`` and 2,000 spaces took 26 s). Every regular expression
+left here is a single character class or a list of fixed strings, and every search starts where
+the last one stopped, so reading takes time linear in the file's size.
 """
 
 from __future__ import annotations
@@ -19,17 +25,30 @@ FORMAT = "mermaid"
 EXTENSIONS = (".mmd", ".mermaid")
 DESCRIPTION = "Mermaid flowchart"
 
-HEADER = re.compile(r"^\s*(flowchart|graph)(\s+(TB|TD|BT|RL|LR))?\s*;?\s*$", re.I)
+DIRECTIONS = ("TB", "TD", "BT", "RL", "LR")
+SKIPPED = ("classDef", "class", "style", "click", "linkStyle", "direction")
 SHAPES = [  # (open, close, kind), longest openers first
     ("(((", ")))", "event"), ("((", "))", "event"), ("([", "])", "event"), ("[[", "]]",
     "subprocess"), ("[(", ")]", "database"), ("{{", "}}", "task"), ("[/", "/]", "task"),
     ("[\\", "\\]", "task"), ("[/", "\\]", "task"), ("[\\", "/]", "task"), ("{", "}", "gateway"),
     ("[", "]", "task"), ("(", ")", "task"), (">", "]", "task"),
 ]
-NODE = re.compile(r"\s*([A-Za-z0-9_\-.]+)")
-LINK = re.compile(r"\s*(?:(<?-->|<?---|<?-\.->|<?-\.-|<?==>|<?===|--o|--x)"
-                  r"(?:\|([^|]*)\|)?"
-                  r"|(?:--|-\.|==)\s*([^-=>|.][^>]*?)\s*(-->|---|\.->|==>|===))")
+#: most relationships one arrow makes: ``a & b --> c & d`` makes 4, and a line of n nodes on
+#: each side would make n * n (a 20 KB line, millions), so more is refused
+MAX_FANOUT = 100
+#: characters of the rest of a statement shown in a rejection
+SHOWN = 60
+_SPACE = re.compile(r"\s*")
+_ID = re.compile(r"[A-Za-z0-9_.\-]+")
+#: what ends the text of a ``-- text -->`` link: an arrow, or a bare ``>`` (no such link)
+_TEXT_END = re.compile(r"-->|---|\.->|==>|===|>")
+
+
+def _is_header(line: str) -> bool:
+    """``flowchart`` or ``graph``, with an optional direction and ``;``."""
+    words = line.split(";")[0].split()
+    return (0 < len(words) <= 2 and words[0].lower() in ("flowchart", "graph")
+            and (len(words) == 1 or words[1].upper() in DIRECTIONS))
 
 
 def detect(path: Path, head: bytes, options: LoadOptions) -> bool:
@@ -37,36 +56,14 @@ def detect(path: Path, head: bytes, options: LoadOptions) -> bool:
         return False
     text = head.decode("utf-8", "replace")
     lines = [ln for ln in text.splitlines() if ln.strip() and not ln.strip().startswith("%%")]
-    return bool(lines) and bool(HEADER.match(lines[0].split(";")[0]))
-
-
-def _node(text: str, pos: int) -> tuple[str, str | None, str | None, int] | None:
-    """(id, label, kind, next position) of the node at ``pos``, or None."""
-    m = NODE.match(text, pos)
-    if not m:
-        return None
-    nid, pos = m.group(1), m.end()
-    for opener, closer, kind in SHAPES:
-        if text.startswith(opener, pos):
-            end = text.find(closer, pos + len(opener))
-            if end < 0:
-                continue
-            label = text[pos + len(opener):end].strip().strip('"')
-            pos = end + len(closer)
-            if text.startswith(":::", pos):
-                pos = NODE.match(text, pos + 3).end() if NODE.match(text, pos + 3) else pos + 3
-            return nid, label, kind, pos
-    if text.startswith(":::", pos):
-        m2 = NODE.match(text, pos + 3)
-        pos = m2.end() if m2 else pos + 3
-    return nid, None, None, pos
+    return bool(lines) and _is_header(lines[0])
 
 
 def load(source: Source) -> None:
     text = source.text()
     lines = [ln.split("%%")[0] for ln in text.splitlines()]
     start = next((i for i, ln in enumerate(lines) if ln.strip()), None)
-    if start is None or not HEADER.match(lines[start].split(";")[0]):
+    if start is None or not _is_header(lines[start]):
         raise LoadError(f"{source.path}: line {1 if start is None else start + 1}: expected "
                         "'flowchart TD' (or graph, with TB, TD, BT, RL or LR): only Mermaid "
                         "flowcharts can be loaded")
@@ -79,19 +76,16 @@ def load(source: Source) -> None:
     for number, raw in enumerate(lines[start + 1:], start=start + 2):
         for statement in raw.split(";"):
             line = statement.strip()
-            if not line or line.split()[0] in ("classDef", "class", "style", "click",
-                                               "linkStyle", "direction"):
+            if not line or line.split(None, 1)[0] in SKIPPED:
                 continue
             if line.startswith("subgraph"):
-                title = line[len("subgraph"):].strip()
-                m = re.match(r"[^\[]*\[(.*)\]\s*$", title)
-                lanes.append((m.group(1) if m else title).strip().strip('"'))
+                lanes.append(_lane(line[len("subgraph"):]))
                 continue
             if line == "end":
                 if lanes:
                     lanes.pop()
                 continue
-            _statement(source, line, number, nodes, edges, lanes)
+            _Statement(source, line, number, nodes, edges, lanes).read()
     into = {e[1] for e in edges}
     out = {e[0] for e in edges}
     steps, docs = {}, {}
@@ -118,39 +112,159 @@ def load(source: Source) -> None:
             source.note(f"{where}: edge {src} -> {dst} joins two databases: skipped")
 
 
-def _statement(source: Source, line: str, number: int, nodes: dict, edges: list,
-               lanes: list[str]) -> None:
-    pos, previous = 0, None
-    pending: tuple[str | None] | None = None
-    while pos < len(line):
+def _lane(title: str) -> str:
+    """A subgraph's department: ``id [Title]`` -> ``Title``, else the whole title."""
+    title = title.strip()
+    opened = title.find("[")
+    if opened >= 0 and title.endswith("]"):
+        title = title[opened + 1:-1]
+    return title.strip().strip('"')
+
+
+class _Closers:
+    """The next place of each closing string in one statement. A statement is read left to
+    right, so a search never needs to start before the last one found: each closer costs one
+    scan of the statement, however many nodes try it."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.found: dict[str, int] = {}
+
+    def find(self, closer: str, start: int) -> int:
+        at = self.found.get(closer)
+        if at is None or 0 <= at < start:
+            at = self.found[closer] = self.text.find(closer, start)
+        return at
+
+
+class _Statement:
+    """One statement: groups of nodes joined by ``&``, linked by arrows."""
+
+    def __init__(self, source: Source, line: str, number: int, nodes: dict, edges: list,
+                 lanes: list[str]):
+        self.source, self.line, self.number = source, line, number
+        self.nodes, self.edges, self.lanes = nodes, edges, lanes
+        self.closers = _Closers(line)
+
+    def read(self) -> None:
+        line, pos = self.line, 0
+        previous: list[str] | None = None
+        label: str | None = None
+        while True:
+            group, pos = self._group(pos)
+            if group is None:
+                return self._reject("Step", "node", "a node id, optionally with a shape such "
+                                    "as A[text] or B{text}", pos)
+            if previous is not None:
+                if len(previous) * len(group) > MAX_FANOUT:
+                    return self._reject("NEXT", "edge", f"at most {MAX_FANOUT} relationships "
+                                        "from one arrow between groups joined by &", pos)
+                self.edges += [(a, b, label, self.number) for a in previous for b in group]
+            pos = _SPACE.match(line, pos).end()
+            if pos == len(line):
+                return None
+            link = self._link(pos)
+            if link is None:
+                return self._reject("NEXT", "edge", "an arrow such as -->, ---, -.->, ==> or "
+                                    "-->|label|", pos)
+            label, pos = link
+            previous = group
+
+    def _reject(self, label: str, field: str, expected: str, pos: int) -> None:
+        rest = self.line[pos:pos + SHOWN + 1].strip()
+        got = rest[:SHOWN] + "..." if len(rest) > SHOWN else rest
+        self.source.reject(label, f"line {self.number}", field, expected, got)
+
+    def _group(self, pos: int) -> tuple[list[str] | None, int]:
+        """The ids of the nodes at ``pos`` joined by ``&``, and where they end."""
         group = []
         while True:
-            found = _node(line, pos)
-            if not found:
-                source.reject("Step", f"line {number}", "node", "a node id, optionally with "
-                              "a shape such as A[text] or B{text}", line[pos:].strip())
-                return
-            nid, label, kind, pos = found
-            info = nodes.setdefault(nid, {"label": None, "kind": None, "line": number,
-                                          "lane": lanes[-1] if lanes else None})
-            if label is not None:
-                info["label"], info["kind"] = label, kind
+            found = self._node(_SPACE.match(self.line, pos).end())
+            if found is None:
+                return None, pos
+            nid, pos = found
             group.append(nid)
-            amp = re.match(r"\s*&", line[pos:])
-            if not amp:
+            after = _SPACE.match(self.line, pos).end()
+            if not self.line.startswith("&", after):
+                return group, pos
+            pos = after + 1
+
+    def _node(self, pos: int) -> tuple[str, int] | None:
+        """The id of the node at ``pos`` (recording its shape and label) and where it ends."""
+        line = self.line
+        m = _ID.match(line, pos)
+        if not m:
+            return None
+        end = m.end()
+        for arrow in ("--", "-."):  # an id stops where an arrow begins: a-->b
+            cut = line.find(arrow, pos, end)
+            if cut >= 0:
+                end = cut
+        if end == pos:
+            return None
+        nid, pos = line[pos:end], end
+        info = self.nodes.setdefault(nid, {"label": None, "kind": None, "line": self.number,
+                                           "lane": self.lanes[-1] if self.lanes else None})
+        for opener, closer, kind in SHAPES:
+            if line.startswith(opener, pos):
+                close = self.closers.find(closer, pos + len(opener))
+                if close < 0:
+                    continue
+                info["label"] = line[pos + len(opener):close].strip().strip('"')
+                info["kind"] = kind
+                pos = close + len(closer)
                 break
-            pos += amp.end()
-        if previous is not None and pending is not None:
-            for a in previous:
-                for b in group:
-                    edges.append((a, b, pending[0], number))
-        if not line[pos:].strip():
-            return
-        link = LINK.match(line, pos)
-        if not link:
-            source.reject("NEXT", f"line {number}", "edge", "an arrow such as -->, ---, -.->, "
-                          "==> or -->|label|", line[pos:].strip())
-            return
-        label = link.group(2) or link.group(3)
-        pending = (label.strip().strip('"') if label else None,)
-        previous, pos = group, link.end()
+        if line.startswith(":::", pos):  # a class name
+            m = _ID.match(line, pos + 3)
+            pos = m.end() if m else pos + 3
+        return nid, pos
+
+    def _link(self, pos: int) -> tuple[str | None, int] | None:
+        """(label, end) of the arrow at ``pos``: ``-->``, ``---``, ``-.->``, ``-.-``,
+        ``==>``, ``===`` (longer ones too, ``<`` before them, ``--o``, ``--x``), optionally
+        with ``|label|``; or a ``-- label -->`` form. None: no arrow there."""
+        line = self.line
+        start = pos + 1 if line.startswith("<", pos) else pos
+        end = _arrow(line, start)
+        if end is not None:
+            after = _SPACE.match(line, end).end()
+            if line.startswith("|", after):
+                close = self.closers.find("|", after + 1)
+                if close < 0:
+                    return None
+                return line[after + 1:close].strip().strip('"') or None, close + 1
+            return None, end
+        if start != pos or not line.startswith(("--", "-.", "=="), pos):
+            return None
+        text = _SPACE.match(line, pos + 2).end()
+        if text == len(line) or line[text] in "-=>|.":
+            return None
+        stop = _TEXT_END.search(line, text)
+        if stop is None or stop.group() == ">":
+            return None
+        return line[text:stop.start()].strip().strip('"') or None, stop.end()
+
+
+def _arrow(line: str, pos: int) -> int | None:
+    """Where the arrow without text at ``pos`` ends, or None."""
+    n = len(line)
+    if line.startswith("-.", pos):  # dotted: -.-> -..-> -.-
+        end = pos + 1
+        while end < n and line[end] == ".":
+            end += 1
+        if end < n and line[end] == "-":
+            return end + 2 if line.startswith(">", end + 1) else end + 1
+        return None
+    for char in "-=":
+        end = pos
+        while end < n and line[end] == char:
+            end += 1
+        run = end - pos
+        if run >= 2 and line.startswith(">", end):
+            return end + 1
+        if run >= 3:
+            return end
+        if run == 2 and char == "-" and end < n and line[end] in "ox" and (
+                end + 1 == n or not (line[end + 1].isalnum() or line[end + 1] in "_.-")):
+            return end + 1
+    return None

@@ -6,15 +6,13 @@ every break is reported with its path (``steps/2/kind``).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from erm_graph.ingest.flowchart import FlowchartBuilder
 from erm_graph.ingest.schema import schema_problems
-from erm_graph.ingest.source import LoadError, LoadOptions, Source, slug
+from erm_graph.ingest.source import LoadOptions, Source, slug
+from erm_graph.ingest.yaml_reader import load_json, load_yaml
 
 FORMAT = "yaml"
 EXTENSIONS = (".yaml", ".yml", ".json")
@@ -30,19 +28,11 @@ def detect(path: Path, head: bytes, options: LoadOptions) -> bool:
 
 
 def read_document(source: Source) -> Any:
+    """The parsed file, within the limits of :mod:`erm_graph.ingest.yaml_reader`."""
     text = source.text()
-    try:
-        if source.path.suffix.lower() == ".json":
-            return json.loads(text)
-        return yaml.safe_load(text)
-    except json.JSONDecodeError as exc:
-        raise LoadError(f"{source.path}: not valid JSON at line {exc.lineno}, column "
-                        f"{exc.colno}: {exc.msg}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise LoadError(f"{source.path}: not valid YAML{where}: "
-                        f"{getattr(exc, 'problem', None) or exc}") from None
+    if source.path.suffix.lower() == ".json":
+        return load_json(text, str(source.path))
+    return load_yaml(text, str(source.path))
 
 
 def load(source: Source) -> None:

@@ -1,8 +1,14 @@
 """The audit trail: who did what, when, from where. Append-only: SQLite triggers refuse any
 UPDATE or DELETE of a recorded event, and each event is committed with ``synchronous=FULL``.
 
+A write to the graph is recorded in two phases (:func:`audited`): a ``started`` event before
+anything is written, and an event that ``completes`` it after, with the outcome. So the record
+of a write exists whenever the write does: a process killed in the middle (kill -9, a crashed
+server) leaves a ``started`` event that nothing completes, which :func:`events` shows as
+``interrupted`` once its writer is gone.
+
 Writers outside the web and CLI layers (the loaders) say who they act for through
-:func:`acting_as`; with no one named, the operating-system user and the process are recorded.
+:func:`acting_as`; with no one named, the operating-system user and the command are recorded.
 """
 
 from __future__ import annotations
@@ -11,20 +17,31 @@ import getpass
 import json
 import os
 import re
+import socket
 import sqlite3
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+from erm_graph.auth.db import connect, transaction, users_db_path
 from erm_graph.errors import ErmError
 
 #: detail keys never written (a value under such a key is replaced by "***")
 SECRET_KEYS = re.compile(r"pass|token|secret|key|credential|authorization|cookie", re.I)
+#: the outcome of the first phase of a write; :func:`events` shows it as one of the next three
+STARTED, UNDER_WAY, INTERRUPTED = "started", "under way", "interrupted"
+#: a write begun on another machine sharing the security file: this one cannot tell
+ELSEWHERE = "unfinished (another host)"
+#: the detail key of a ``started`` event that names the process doing the write
+WRITER = "writer"
 
 _actor: ContextVar[tuple[str, str] | None] = ContextVar("erm_audit_actor", default=None)
+_command: ContextVar[str | None] = ContextVar("erm_audit_command", default=None)
 
 
 def _now() -> str:
@@ -41,7 +58,7 @@ def scrub(detail: Any) -> Any:
 
 def default_actor() -> tuple[str, str]:
     """``(who, source)`` for a write made outside the web app: the named actor, else the
-    OS user and the command line's program name."""
+    OS user and the command (``erm users add``; a script's name outside the CLI)."""
     named = _actor.get()
     if named:
         return named
@@ -49,9 +66,20 @@ def default_actor() -> tuple[str, str]:
         user = getpass.getuser()
     except (KeyError, OSError):
         user = f"uid {os.getuid()}"
-    # the program and its subcommand, never the rest of the command line (it may hold secrets)
-    program = " ".join([os.path.basename(sys.argv[0] or "python"), *sys.argv[1:2]])
+    # never the command line's arguments or options: they may hold secrets
+    program = _command.get() or os.path.basename(sys.argv[0] or "python")
     return f"os:{user}", f"{program} pid {os.getpid()}"
+
+
+@contextmanager
+def running_command(path: str) -> Iterator[None]:
+    """Events recorded inside the block name the CLI command ``path`` (``erm users add``)
+    as their source, not whatever option follows the program on the command line."""
+    token = _command.set(path)
+    try:
+        yield
+    finally:
+        _command.reset(token)
 
 
 @contextmanager
@@ -66,15 +94,95 @@ def acting_as(actor: str, source: str) -> Iterator[None]:
 
 def record(conn: sqlite3.Connection, actor: str | None, action: str, target: str = "", *,
            outcome: str = "ok", source: str | None = None,
-           detail: dict[str, Any] | None = None) -> None:
-    """Append one event; secrets in ``detail`` are masked."""
+           detail: dict[str, Any] | None = None, completes: int | None = None) -> int:
+    """Append one event and return its id; secrets in ``detail`` are masked. ``completes``:
+    the id of the ``started`` event whose write this one ends."""
     if actor is None or source is None:
         who, where = default_actor()
         actor, source = actor or who, source if source is not None else where
-    conn.execute("INSERT INTO audit (at, actor, action, target, outcome, source, detail) "
-                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                 (_now(), actor, action, target[:500], outcome, source[:500],
-                  json.dumps(scrub(detail or {}), default=str)[:20_000]))
+    cursor = conn.execute(
+        "INSERT INTO audit (at, actor, action, target, outcome, source, detail, completes) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (_now(), actor, action, target[:500], outcome, source[:500],
+         json.dumps(scrub(detail or {}), default=str)[:20_000], completes))
+    return int(cursor.lastrowid or 0)
+
+
+@dataclass
+class Completion:
+    """What the block of :func:`audited` reports about its write, for the closing event."""
+
+    outcome: str = "ok"
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@contextmanager
+def two_phase(path: Path, actor: str, source: str, action: str, target: str = "", *,
+              detail: dict[str, Any] | None = None) -> Iterator[Completion]:
+    """Record a ``started`` event in the security file at ``path``, run the block (the
+    write), then the event that completes it: the block's :class:`Completion`, ``failed``
+    with the error when it raises, ``interrupted`` on Ctrl-C. When the ``started`` event
+    cannot be written, the block does not run.
+
+    Writes found begun by a process that is gone are first closed as ``interrupted``: the
+    trail says so for good, and `erm status` lists only those no later write has noticed.
+    """
+    conn = connect(path)
+    try:
+        _close_interrupted(conn)
+        started = record(conn, actor, action, target, outcome=STARTED, source=source,
+                         detail={**(detail or {}), WRITER: _this_process()})
+        done = Completion(detail=dict(detail or {}))
+
+        def close(outcome: str, extra: dict[str, Any]) -> None:
+            record(conn, actor, action, target, outcome=outcome, source=source,
+                   detail={**done.detail, **extra}, completes=started)
+
+        try:
+            yield done
+        except Exception as exc:
+            close("failed", {"error": str(exc)[:2000] if isinstance(exc, ErmError)
+                             else type(exc).__name__})
+            raise
+        except BaseException:
+            close(INTERRUPTED, {})
+            raise
+        close(done.outcome, {})
+    finally:
+        conn.close()
+
+
+def audited(store: Any, action: str, target: str = "", *,
+            detail: dict[str, Any] | None = None) -> Any:
+    """:func:`two_phase` in the security file of ``store``, as the current actor (the
+    loaders' hook): ``with audited(store, "load", name) as done: ...``."""
+    return two_phase(users_db_path(store), *default_actor(), action, target, detail=detail)
+
+
+def _process_start(pid: int) -> str | None:
+    """When ``pid`` started (clock ticks since boot), None when no such process runs: with
+    the pid it names one process, even after the pid is used again."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat.rsplit(")", 1)[1].split()
+    return None if fields[0] == "Z" else fields[19]
+
+
+def _this_process() -> dict[str, Any]:
+    return {"host": socket.gethostname(), "pid": os.getpid(),
+            "since": _process_start(os.getpid())}
+
+
+def _unfinished(detail: dict[str, Any]) -> str:
+    """``under way`` while the writer of a ``started`` event runs, else ``interrupted``."""
+    writer = detail.get(WRITER) or {}
+    if writer.get("host") != socket.gethostname():
+        return ELSEWHERE
+    alive = (writer.get("since") is not None
+             and _process_start(int(writer.get("pid", 0))) == writer["since"])
+    return UNDER_WAY if alive else INTERRUPTED
 
 
 def parse_since(text: str | None) -> str | None:
@@ -94,12 +202,24 @@ def parse_since(text: str | None) -> str | None:
 
 
 COLUMNS = ("id", "at", "actor", "action", "target", "outcome", "source", "detail")
+#: the ids of ``started`` events that another event completes
+_COMPLETED = "SELECT completes FROM audit WHERE completes IS NOT NULL"
+
+
+def _rows(cursor: sqlite3.Cursor) -> list[dict[str, Any]]:
+    return [dict(zip(COLUMNS, row, strict=True)) | {"detail": json.loads(row[-1])}
+            for row in cursor]
 
 
 def events(conn: sqlite3.Connection, *, since: str | None = None, user: str | None = None,
            action: str | None = None, limit: int = 1000) -> list[dict[str, Any]]:
-    """Events, newest first; ``action`` matches a prefix (``login`` finds login.failed)."""
-    where, params = [], []
+    """Events, newest first; ``action`` matches a prefix (``login`` finds login.failed).
+
+    A write appears once: by the event that completed it, or, when nothing did, by its
+    ``started`` event with the outcome ``under way`` or ``interrupted``.
+    """
+    where = [f"NOT (outcome = ? AND id IN ({_COMPLETED}))"]
+    params: list[Any] = [STARTED]
     if since:
         where.append("at >= ?")
         params.append(parse_since(since))
@@ -111,31 +231,39 @@ def events(conn: sqlite3.Connection, *, since: str | None = None, user: str | No
         params.append(action.replace("%", "") + "%")
     # only fixed column names and placeholders are joined; every value is a parameter
     sql = ("SELECT " + ", ".join(COLUMNS) + " FROM audit"  # noqa: S608
-           + (" WHERE " + " AND ".join(where) if where else "")
-           + " ORDER BY id DESC LIMIT ?")
-    rows = conn.execute(sql, [*params, limit]).fetchall()
-    return [dict(zip(COLUMNS, row, strict=True)) | {"detail": json.loads(row[-1])}
-            for row in rows]
+           + " WHERE " + " AND ".join(where) + " ORDER BY id DESC LIMIT ?")
+    found = _rows(conn.execute(sql, [*params, limit]))
+    for event in found:
+        if event["outcome"] == STARTED:
+            event["outcome"] = _unfinished(event["detail"])
+    return found
 
 
-def recent_failures(conn: sqlite3.Connection, *, ip: str, user: str,
-                    seconds: int = 60) -> tuple[int, int]:
-    """Failed logins in the last ``seconds`` from ``ip`` and for ``user``."""
-    after = (datetime.now(UTC) - timedelta(seconds=seconds)).isoformat()
-    by_ip = conn.execute("SELECT count(*) FROM audit WHERE action = 'login.failed' AND at >= ? "
-                         "AND source = ?", (after, f"web {ip}")).fetchone()[0]
-    by_user = conn.execute("SELECT count(*) FROM audit WHERE action = 'login.failed' "
-                           "AND at >= ? AND target = ?", (after, user)).fetchone()[0]
-    return by_ip, by_user
+def _unfinished_events(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    """``started`` events nothing completes whose writer is gone, newest first."""
+    found = _rows(conn.execute("SELECT " + ", ".join(COLUMNS) + " FROM audit "  # noqa: S608
+                               f"WHERE outcome = ? AND id NOT IN ({_COMPLETED}) "
+                               "ORDER BY id DESC", (STARTED,)))
+    return [e for e in found if _unfinished(e["detail"]) == INTERRUPTED]
 
 
-def record_write(store: Any, action: str, target: str = "", *, outcome: str = "ok",
-                 detail: dict[str, Any] | None = None) -> None:
-    """Append an event to the security file of ``store`` (the loaders' hook)."""
-    from erm_graph.auth.db import connect, users_db_path
+def _close_interrupted(conn: sqlite3.Connection) -> None:
+    with transaction(conn):  # two writers starting at once close each one once
+        for event in _unfinished_events(conn):
+            detail = {k: v for k, v in event["detail"].items() if k != WRITER}
+            record(conn, event["actor"], event["action"], event["target"],
+                   outcome=INTERRUPTED, source=event["source"], detail=detail,
+                   completes=event["id"])
 
-    conn = connect(users_db_path(store))
+
+def interrupted(store: Any, limit: int = 20) -> list[dict[str, Any]]:
+    """Writes to ``store`` that began and never ended, their writer gone (killed, or its
+    server was), that no later write has noticed yet; newest first."""
+    path = users_db_path(store)
+    if not path.exists():
+        return []
+    conn = connect(path)
     try:
-        record(conn, None, action, target, outcome=outcome, detail=detail)
+        return [e | {"outcome": INTERRUPTED} for e in _unfinished_events(conn)[:limit]]
     finally:
         conn.close()

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from erm_graph.auth import audit
-from erm_graph.auth.db import connect, users_db_path
+from erm_graph.auth.db import connect, transaction, users_db_path
 from erm_graph.auth.passwords import (
     digest,
     hash_password,
@@ -76,18 +76,21 @@ class Users:
             raise ErmError("a partner is bound to one Party: give --party PARTY_UID")
         if role != "partner" and party:
             raise ErmError("only a partner is bound to a Party; drop --party")
-        if self.get(name):
-            raise ErmError(f"user {name!r} exists; remove it first or choose another name")
-        self.conn.execute("INSERT INTO users VALUES (?, ?, ?, ?, ?)",
-                          (name, role, party, hash_password(password), _now()))
-        audit.record(self.conn, actor, "user.add", name, source=source,
-                     detail={"role": role, "party": party})
+        password_hash = hash_password(password)
+        with transaction(self.conn):  # the change and its audit event, or neither
+            if self.get(name):
+                raise ErmError(f"user {name!r} exists; remove it first or choose another name")
+            self.conn.execute("INSERT INTO users VALUES (?, ?, ?, ?, ?)",
+                              (name, role, party, password_hash, _now()))
+            audit.record(self.conn, actor, "user.add", name, source=source,
+                         detail={"role": role, "party": party})
 
     def remove(self, name: str, *, actor: str = "cli", source: str = "") -> None:
-        if not self.get(name):
-            raise ErmError(f"no user {name!r}; see `erm users list`")
-        self.conn.execute("DELETE FROM users WHERE name = ?", (name,))
-        audit.record(self.conn, actor, "user.remove", name, source=source)
+        with transaction(self.conn):
+            if not self.get(name):
+                raise ErmError(f"no user {name!r}; see `erm users list`")
+            self.conn.execute("DELETE FROM users WHERE name = ?", (name,))
+            audit.record(self.conn, actor, "user.remove", name, source=source)
 
     def get(self, name: str) -> Principal | None:
         row = self.conn.execute("SELECT name, role, party FROM users WHERE name = ?",
@@ -119,19 +122,21 @@ class Users:
     # -- API tokens --------------------------------------------------------------------------
     def new_token(self, name: str, *, actor: str = "cli", source: str = "") -> str:
         """A new API token for ``name``; it is returned once and only its digest is kept."""
-        if not self.get(name):
-            raise ErmError(f"no user {name!r}; see `erm users list`")
         token, token_id, token_digest = new_token()
-        self.conn.execute("INSERT INTO tokens VALUES (?, ?, ?, ?)",
-                          (token_id, name, token_digest, _now()))
-        audit.record(self.conn, actor, "token.add", name, source=source,
-                     detail={"token_id": token_id})
+        with transaction(self.conn):
+            if not self.get(name):
+                raise ErmError(f"no user {name!r}; see `erm users list`")
+            self.conn.execute("INSERT INTO tokens VALUES (?, ?, ?, ?)",
+                              (token_id, name, token_digest, _now()))
+            audit.record(self.conn, actor, "token.add", name, source=source,
+                         detail={"token_id": token_id})
         return token
 
     def revoke_tokens(self, name: str, *, actor: str = "cli", source: str = "") -> int:
-        gone = self.conn.execute("DELETE FROM tokens WHERE user = ?", (name,)).rowcount
-        audit.record(self.conn, actor, "token.revoke", name, source=source,
-                     detail={"revoked": gone})
+        with transaction(self.conn):
+            gone = self.conn.execute("DELETE FROM tokens WHERE user = ?", (name,)).rowcount
+            audit.record(self.conn, actor, "token.revoke", name, source=source,
+                         detail={"revoked": gone})
         return gone
 
     def by_token(self, token: str) -> Principal | None:

@@ -10,6 +10,7 @@ and hands the route the store it may read: a partner's is a :class:`ScopedStore`
 from __future__ import annotations
 
 import ipaddress
+import math
 import secrets
 import sqlite3
 import threading
@@ -20,10 +21,12 @@ from urllib.parse import quote
 
 from fastapi import Request
 
+from erm_graph import settings as erm_settings
 from erm_graph.auth import audit
 from erm_graph.auth.db import connect, users_db_path
 from erm_graph.auth.roles import Forbidden, Unauthorized, allowed
 from erm_graph.auth.scope import ScopedStore, cached_scope
+from erm_graph.auth.throttle import LoginThrottle
 from erm_graph.auth.users import LOCAL_ADMIN, Principal, Users
 from erm_graph.errors import ConfigError, ErmError
 
@@ -31,8 +34,8 @@ SESSION_COOKIE = "erm_session"
 CSRF_COOKIE = "erm_csrf"
 CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-#: failed logins per minute, per client address and per user name, before 429
-LOGIN_FAILURES_PER_MINUTE = 5
+#: the account name failed API tokens are counted under (see LoginThrottle)
+TOKEN_ACCOUNT = "(token)"
 
 #: (method, route path) -> the permission it needs; None: open to anyone (login itself).
 #: ``{uid:path}``: a uid is the rest of the path, `/` included (loaders make such uids).
@@ -74,13 +77,33 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def trusted_networks(text: str) -> tuple[Network, ...]:
+    """The reverse proxies of ``ERM_TRUSTED_PROXIES``: addresses or networks, comma-separated."""
+    found = []
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        try:
+            found.append(ipaddress.ip_network(part, strict=False))
+        except ValueError:
+            raise ConfigError(f"ERM_TRUSTED_PROXIES: {part!r} is not an address or a network "
+                              "(give e.g. 127.0.0.1, 10.0.0.0/8, ::1)") from None
+    return tuple(found)
+
+
 @dataclass
 class AuthState:
-    """The security file of one app, opened per thread, and whether it may run with no users
-    (served on loopback)."""
+    """The security file of one app, opened per thread, whether it may run with no users
+    (served on loopback), the reverse proxies whose forwarding headers it believes, and the
+    throttle of failed logins."""
 
     path: Path
     local_ok: bool
+    trusted: tuple[Network, ...] = ()
+    throttle: LoginThrottle = field(default_factory=LoginThrottle)
     _local: threading.local = field(default_factory=threading.local)
 
     def users(self, *, create: bool = False) -> Users | None:
@@ -111,6 +134,7 @@ class AuthState:
 
 def serve_mode(db: str, host: str) -> str:
     """What ``erm serve`` says on start; :class:`ConfigError` when it must not start."""
+    trusted_networks(erm_settings.get("trusted_proxies"))  # refused here, not in each worker
     state = AuthState(users_db_path(db), local_ok=is_loopback(host))
     state.check_startup(host)
     if state.single_user():
@@ -121,13 +145,45 @@ def serve_mode(db: str, host: str) -> str:
     return f"Login required: {users.count()} user(s) in {state.path}."
 
 
+def _within(address: str, networks: tuple[Network, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address.strip().strip("[]"))
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)
+
+
+def _from_trusted_proxy(request: Request) -> bool:
+    peer = request.client.host if request.client else ""
+    return _within(peer, request.app.state.auth.trusted)
+
+
 def client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """The client's address: the peer's, unless the peer is a trusted proxy
+    (``ERM_TRUSTED_PROXIES``); then the last address of ``X-Forwarded-For`` that is not one
+    (the one the outermost trusted proxy saw). Anyone else's header is ignored: it would let
+    a client choose the address its failed logins are counted and audited under."""
+    peer = request.client.host if request.client else "unknown"
+    trusted = request.app.state.auth.trusted
+    if not _within(peer, trusted):
+        return peer
+    hops = [h.strip() for h in ",".join(request.headers.getlist("x-forwarded-for")).split(",")
+            if h.strip()]
+    for hop in reversed(hops):
+        if not _within(hop, trusted):
+            return hop if _within(hop, ANY_ADDRESS) else peer
+    return hops[0] if hops else peer
+
+
+#: every address: a value of X-Forwarded-For that is in neither is not an address
+ANY_ADDRESS = (ipaddress.ip_network("0.0.0.0/0"), ipaddress.ip_network("::/0"))
 
 
 def is_https(request: Request) -> bool:
-    return (request.url.scheme == "https"
-            or request.headers.get("x-forwarded-proto", "").lower() == "https")
+    """TLS to the client: this connection's, or a trusted proxy's ``X-Forwarded-Proto``."""
+    forwarded = request.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
+    return request.url.scheme == "https" or (forwarded == "https"
+                                             and _from_trusted_proxy(request))
 
 
 def identify(request: Request) -> Principal:
@@ -139,12 +195,15 @@ def identify(request: Request) -> Principal:
         users = state.users()
         found = users.by_token(token.strip()) if users and scheme.lower() == "bearer" else None
         if found is None:
+            # a valid token is never refused (it cannot be guessed); bad ones slow their source
             if users is not None:
                 ip = client_ip(request)
-                if max(audit.recent_failures(users.conn, ip=ip, user="(token)")) \
-                        >= LOGIN_FAILURES_PER_MINUTE:
-                    raise RateLimited("too many failed logins: wait a minute")
-                audit.record(users.conn, "(anonymous)", "login.failed", "(token)",
+                wait = state.throttle.wait(users.conn, ip, TOKEN_ACCOUNT)
+                if wait:
+                    raise RateLimited(f"too many failed logins: try again in "
+                                      f"{math.ceil(wait)} s")
+                state.throttle.failed(users.conn, ip, TOKEN_ACCOUNT)
+                audit.record(users.conn, "(anonymous)", "login.failed", TOKEN_ACCOUNT,
                              outcome="denied", source=f"web {ip}",
                              detail={"via": "token", "path": request.url.path})
             raise Unauthorized("the API token is not valid; create one with `erm users token`")
@@ -216,6 +275,15 @@ def audit_event(request: Request, action: str, target: str = "", *, outcome: str
                  detail=detail)
 
 
+def audited_write(request: Request, action: str, target: str, *,
+                  detail: dict[str, Any] | None = None) -> Any:
+    """A web write recorded in two phases (:func:`erm_graph.auth.audit.two_phase`):
+    ``with audited_write(request, "edit", uid): ...``."""
+    principal: Principal = request.state.principal
+    return audit.two_phase(request.app.state.auth.path, principal.name,
+                           f"web {client_ip(request)}", action, target, detail=detail)
+
+
 def page_context(request: Request) -> dict[str, Any]:
     """What every page template knows: who is logged in and the CSRF token for its forms."""
     return {"principal": getattr(request.state, "principal", None),
@@ -254,9 +322,7 @@ class CsrfCookie:
 
         async def with_cookie(message: dict) -> None:
             if fresh and message["type"] == "http.response.start":
-                headers = dict(scope.get("headers", []))
-                secure = (scope.get("scheme") == "https"
-                          or headers.get(b"x-forwarded-proto", b"").lower() == b"https")
+                secure = is_https(Request(scope))
                 cookie = (f"{CSRF_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict"
                           + ("; Secure" if secure else ""))
                 message["headers"] = [*message.get("headers", []),

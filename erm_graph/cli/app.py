@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from erm_graph.auth.audit import running_command
 from erm_graph.errors import ErmError
 from erm_graph.settings import get as setting
 from erm_graph.store import GraphStore, open_store, redact
@@ -44,12 +45,16 @@ def _global(
 
 
 def friendly(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn an :class:`ErmError` raised by a command into a message and exit code 1."""
+    """Turn an :class:`ErmError` raised by a command into a message and exit code 1; audit
+    events the command records name it (``erm users add``) as their source."""
 
     @functools.wraps(func)
     def run(*a: Any, **kw: Any) -> Any:
+        # the command's context (typer passes click's own, of which typer.Context is a kind)
+        context = next((v for v in (*a, *kw.values()) if hasattr(v, "command_path")), None)
         try:
-            return func(*a, **kw)
+            with running_command(context.command_path if context else "erm"):
+                return func(*a, **kw)
         except ErmError as exc:
             err_console.print(f"[bold red]Error:[/] {exc}", highlight=False, markup=True)
             raise typer.Exit(1) from None

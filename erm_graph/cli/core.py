@@ -20,7 +20,7 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from erm_graph.auth.audit import record_write
+from erm_graph.auth import audit
 from erm_graph.cli.app import command, console, describe, err_console, opened_store
 from erm_graph.cli.output import (
     Format,
@@ -49,6 +49,8 @@ def status(ctx: typer.Context) -> None:
         labels, types = store.counts()
         pending = store.unfinished_loads()
         console.print(f"[bold]Engine:[/] {describe(store)}")
+        left = getattr(store, "server_left_running", None)
+        cut_short = audit.interrupted(store)
     grid = Table.grid(padding=(0, 4))
     grid.add_row(_count_table("Label", labels), _count_table("Relationship", types))
     console.print(grid)
@@ -57,6 +59,15 @@ def status(ctx: typer.Context) -> None:
         console.print(f"[yellow]Loads under way or interrupted:[/] {', '.join(files)}. "
                       "If no load is running, load these files again: the next load of "
                       "each writes what is missing.")
+    if left:
+        console.print(f"[yellow]The embedded server (pid {left}) was running with no process "
+                      "using it:[/] the process that used it last ended without closing it "
+                      "(killed?). This command took it over; the last process to close it "
+                      "stops it.")
+    for event in cut_short:
+        console.print(f"[yellow]Interrupted write:[/] {event['action']} {event['target']} by "
+                      f"{event['actor']} ({event['source']}), started {event['at'][:19]} UTC, "
+                      "never finished (see `erm audit`).", highlight=False)
 
 
 def _count_table(title: str, counts: dict[str, int]) -> Table:
@@ -141,8 +152,8 @@ def reset(
     if not yes:
         raise ErmError("reset deletes every node and relationship: run it again with --yes")
     with opened_store(ctx) as store:
-        store.clear()
-        record_write(store, "reset", describe(store))
+        with audit.audited(store, "reset", describe(store)):
+            store.clear()
         console.print(f"Deleted everything in {describe(store)}.")
 
 

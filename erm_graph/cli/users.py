@@ -16,6 +16,7 @@ from erm_graph.auth import audit
 from erm_graph.auth.audit import default_actor
 from erm_graph.auth.db import connect, users_db_path
 from erm_graph.auth.roles import ROLES
+from erm_graph.auth.throttle import LoginThrottle
 from erm_graph.auth.users import Users
 from erm_graph.cli.app import app, command, console, err_console, opened_store
 from erm_graph.errors import ErmError
@@ -27,11 +28,6 @@ app.add_typer(users_app, name="users")
 
 def _users(ctx: typer.Context) -> Users:
     return Users.open(users_db_path(ctx.obj["db"]))
-
-
-def _who() -> tuple[str, str]:
-    actor, source = default_actor()
-    return actor, source.replace("pid", "cli pid", 1)
 
 
 @command(group=users_app)
@@ -58,7 +54,7 @@ def add(
         password = sys.stdin.readline().rstrip("\n")
     else:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    actor, source = _who()
+    actor, source = default_actor()
     users = _users(ctx)
     try:
         users.add(name, role, password=password, party=party, actor=actor, source=source)
@@ -87,7 +83,7 @@ def list(ctx: typer.Context) -> None:  # noqa: A001  (the command's name)
 @command(group=users_app)
 def remove(ctx: typer.Context, name: Annotated[str, typer.Argument(help="user name")]) -> None:
     """Remove a user with its API tokens and sessions."""
-    actor, source = _who()
+    actor, source = default_actor()
     users = _users(ctx)
     try:
         users.remove(name, actor=actor, source=source)
@@ -104,7 +100,7 @@ def token(
                                                           "instead")] = False,
 ) -> None:
     """Create an API token (shown once; send it as `Authorization: Bearer TOKEN`)."""
-    actor, source = _who()
+    actor, source = default_actor()
     users = _users(ctx)
     try:
         if revoke:
@@ -143,6 +139,7 @@ def audit_(
         raise ErmError(f"no audit trail yet at {path} (nothing has been written)")
     conn = connect(path)
     try:
+        LoginThrottle().flush(conn)  # blocked login windows that ended are events now
         rows = audit.events(conn, since=since, user=user, action=action, limit=limit)
     finally:
         conn.close()

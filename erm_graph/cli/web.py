@@ -96,5 +96,7 @@ def serve(
     os.environ["ERM_WEB_HOST"] = host
     console.print(serve_mode(ctx.obj["db"], host))  # refuses a public address with no admin
     console.print(f"erm-graph explorer on http://{host}:{port}/ (Ctrl+C stops it)")
+    # the app itself decides whose X-Forwarded-* to believe (ERM_TRUSTED_PROXIES); uvicorn's
+    # own default believes anyone connecting from 127.0.0.1
     uvicorn.run("erm_graph.web:app_from_env", factory=True, host=host, port=port,
-                workers=workers, log_level="warning")
+                workers=workers, log_level="warning", proxy_headers=False)

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from random import Random
 
-from erm_graph.auth.audit import record_write
+from erm_graph.auth.audit import audited
 from erm_graph.demo import activity, campaigns, library, parties, planted
 from erm_graph.demo.roster import Roster
 from erm_graph.demo.sizes import SIZES, plan
@@ -79,16 +79,17 @@ def load_demo(store: GraphStore, size: str | int = "small", seed: int = 7,
     ``rejected``.
     """
     store.ensure_schema()
-    report = LoadReport()
-    for part in generate(size, seed):
-        done = write_batch(store, part, check=False, compact=False, progress=progress)
-        for label, counts in done.labels.items():
-            report.labels[label] += counts
-        for rel_type, counts in done.types.items():
-            report.types[rel_type] += counts
-        report.rejected += done.rejected
-    store.compact()
-    record_write(store, "demo", f"size {size}, seed {seed}", detail={
-        "created": report.total("created"), "updated": report.total("updated"),
-        "unchanged": report.total("unchanged")})
+    with audited(store, "demo", f"size {size}, seed {seed}") as event:
+        report = LoadReport()
+        for part in generate(size, seed):
+            done = write_batch(store, part, check=False, compact=False, progress=progress)
+            for label, counts in done.labels.items():
+                report.labels[label] += counts
+            for rel_type, counts in done.types.items():
+                report.types[rel_type] += counts
+            report.rejected += done.rejected
+        store.compact()
+        event.detail.update({"created": report.total("created"),
+                             "updated": report.total("updated"),
+                             "unchanged": report.total("unchanged")})
     return report

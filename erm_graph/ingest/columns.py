@@ -13,6 +13,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
+from erm_graph.errors import listed, shown
 from erm_graph.ingest.source import LoadError
 from erm_graph.ingest.values import CONVERTERS, date_parser, normaliser
 
@@ -123,8 +124,9 @@ def column_index(path: Path, table: dict, names: list[str], what: str
             return where[name]
         if optional:
             return None
-        raise LoadError(f"{path}: no column {name!r} (the mapping's {what} {table['file']!r} "
-                        f"needs it); the columns are {', '.join(names)}")
+        raise LoadError(f"{path}: no column {shown(name)} (the mapping's {what} "
+                        f"{shown(table['file'])} needs it); the columns are "
+                        f"{listed(names)}")
 
     return column
 

@@ -21,6 +21,9 @@ from typing import Any
 from erm_graph.ingest.source import Source, slug
 
 STEP_KINDS = ("task", "event", "start", "end", "gateway", "subprocess")
+#: departments one inside another (lanes in lanes): deeper is refused, which also bounds the
+#: walk up the parents that keeps them free of cycles (a chain of n walked n times: n * n)
+MAX_NESTING = 100
 
 
 class FlowchartBuilder:
@@ -84,24 +87,26 @@ class FlowchartBuilder:
         self._node("Department", uid, element, name=name.strip())
         if parent:
             parent_uid = self.department(parent, element)
-            if parent_uid == uid or self._ancestor(parent_uid, uid):
+            outer = self._outer(parent_uid)
+            if uid in outer:
                 self.source.reject("PART_OF", element, "parent",
                                    "a department that is not inside this one (no cycles)",
                                    parent)
+            elif len(outer) >= MAX_NESTING:
+                self.source.reject("PART_OF", element, "parent", f"at most {MAX_NESTING} "
+                                   "departments one inside another", parent)
             else:
                 self._parents[uid] = parent_uid
                 self._rel("PART_OF", "Department", uid, "Department", parent_uid, element)
         return uid
 
-    def _ancestor(self, uid: str, candidate: str) -> bool:
-        """True when ``candidate`` is ``uid`` or one of its parents."""
-        seen = set()
-        while uid and uid not in seen:
-            if uid == candidate:
-                return True
-            seen.add(uid)
-            uid = self._parents.get(uid, "")
-        return False
+    def _outer(self, uid: str) -> list[str]:
+        """``uid`` and the departments it is inside, nearest first: at most MAX_NESTING (no
+        cycle can form, as a parent that would make one is refused)."""
+        chain = [uid]
+        while len(chain) < MAX_NESTING and (uid := self._parents.get(uid, "")):
+            chain.append(uid)
+        return chain
 
     def document(self, name: str, kind: str, element: object) -> str:
         uid = f"doc:{slug(name)}"

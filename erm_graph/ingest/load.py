@@ -23,13 +23,14 @@ from types import ModuleType
 from typing import Any, Literal
 
 from erm_graph import model
-from erm_graph.auth.audit import record_write
+from erm_graph.auth.audit import audited
 from erm_graph.errors import ErmError, Problem, ValidationError
 from erm_graph.ingest import registry
 from erm_graph.ingest.batch import GraphBatch
 from erm_graph.ingest.gc_pause import without_gc
 from erm_graph.ingest.owners import refuse_taken_maps
 from erm_graph.ingest.source import LoadError, LoadOptions, Reject, Source
+from erm_graph.ingest.worker import read_in_child
 from erm_graph.ingest.writer import LoadReport, dangling_rows, plan, write_batch
 from erm_graph.store import GraphStore, open_store
 
@@ -54,14 +55,28 @@ class Prepared:
     #: tokens of interrupted loads of these files: their rows were checked in full this time
     settled: list[str] = field(default_factory=list)
 
-    def _fingerprinted(self) -> bool:
-        return any(model.FINGERPRINT in row for rows in self.batch.nodes.values()
-                   for row in rows)
-
     @property
     def total(self) -> int:
         """Records to write: the total of a progress bar."""
         return len(self.batch)
+
+    def _write(self, store: GraphStore,
+               progress: Callable[[int], None] | None) -> LoadReport:
+        """Write the batch, leaving a PendingLoad mark on the store while it writes: a load
+        cut short (Ctrl-C, a killed server, web or CLI) is listed by `erm status`, and the
+        next load of its files trusts none of their fingerprints (see
+        CypherStore.begin_load)."""
+        names = [Path(f).name for f in self.files]
+        token = store.begin_load(names)
+        report = write_batch(store, self.batch, check=False, progress=progress)
+        store.end_load(token, names, self.settled)
+        return report
+
+    def _count_unchanged(self, report: LoadReport) -> None:
+        for label, count in self.unchanged_nodes.items():
+            report.labels[label].unchanged += count
+        for rel_type, count in self.unchanged_relationships.items():
+            report.types[rel_type].unchanged += count
 
     @without_gc
     def write(self, store: GraphStore, *, dry_run: bool = False,
@@ -71,28 +86,16 @@ class Prepared:
             raise ValidationError([r.problem for r in self.rejects])
         if dry_run:
             report = plan(store, self.batch)
+            self._count_unchanged(report)
         else:
-            names = [Path(f).name for f in self.files]
-            # a fingerprint hides a row's relationships from the next load: mark the load
-            # under way until they are written too (see CypherStore.begin_load)
-            token = store.begin_load(names) if self._fingerprinted() else ""
-            try:
-                report = write_batch(store, self.batch, check=False, progress=progress)
-            except ErmError as exc:
-                record_write(store, "load", ", ".join(self.files), outcome="failed",
-                             detail={"error": str(exc)[:2000], "records": self.total})
-                raise
-            if token or self.settled:
-                store.end_load(token, names, self.settled)
-        for label, count in self.unchanged_nodes.items():
-            report.labels[label].unchanged += count
-        for rel_type, count in self.unchanged_relationships.items():
-            report.types[rel_type].unchanged += count
-        if not dry_run:
-            record_write(store, "load", ", ".join(self.files), detail={
-                "created": report.total("created"), "updated": report.total("updated"),
-                "unchanged": report.total("unchanged"), "rejected": len(self.rejects),
-                "rows": self.rows})
+            with audited(store, "load", ", ".join(self.files),
+                         detail={"records": self.total, "rows": self.rows}) as done:
+                report = self._write(store, progress)
+                self._count_unchanged(report)
+                done.detail.update({
+                    "created": report.total("created"), "updated": report.total("updated"),
+                    "unchanged": report.total("unchanged"), "rejected": len(self.rejects),
+                    "rows": self.rows})
         report.rejected = [r.problem for r in self.rejects] + report.rejected
         for reject in self.rejects:
             report.rejected_counts[reject.label] += 1
@@ -109,36 +112,40 @@ class Prepared:
 @without_gc
 def prepare(store: GraphStore, paths: Sequence[str | Path], *, fmt: str = "auto",
             options: LoadOptions | None = None, on_error: OnError = "stop",
-            progress: Callable[[int], None] | None = None) -> Prepared:
+            progress: Callable[[int], None] | None = None,
+            time_limit: float | None = None) -> Prepared:
     """Read every path with its loader and check every record against the model and the graph.
 
     ``progress`` is told the input rows read as large files are read (the mapping loader).
+    ``time_limit``: read in a child process that is stopped past that many seconds
+    (:mod:`erm_graph.ingest.worker`), as the web app reads uploads; every row is then
+    compared with the graph, none left out by its fingerprint.
     """
     started = time.perf_counter()
     if on_error not in ("stop", "skip"):
         raise ErmError(f"on_error must be 'stop' or 'skip', got {on_error!r}")
     options = options or LoadOptions()
-    notes: list[str] = []
-    sources = _sources(paths, fmt, options, notes)
-    if not sources:
-        raise LoadError("nothing to load: name one or more files or folders")
+    if time_limit is not None:
+        sources, notes = read_in_child(paths, fmt, options, time_limit)
+        settled, redo = _interrupted(store, {s.path.name for s in sources})
+        notes = _redo_notes(redo) + notes
+    else:
+        notes = []
+        found = _sources(paths, fmt, options, notes)
+        settled, redo = _interrupted(store, {s.path.name for s, _ in found})
+        notes += _redo_notes(redo)
+        for source, module in found:
+            source.stale = None if source.path.name in redo else store.stale_rows
+            source.progress = progress
+            module.load(source)
+        sources = [s for s, _ in found]
     rejects: list[Reject] = []
     batch = GraphBatch()
     seen: dict[tuple, dict] = {}
     skipped: dict[str, set[str]] = {}
     unchanged_nodes: Counter[str] = Counter()
     unchanged_relationships: Counter[str] = Counter()
-    # an interrupted load of a file leaves its fingerprints untrustworthy: check it in full
-    pending = store.unfinished_loads()
-    names = {s.path.name for s, _ in sources}
-    settled = [token for token, files in pending.items() if names & set(files)]
-    redo = names & {name for token in settled for name in pending[token]}
-    notes += [f"{name}: an earlier load of this file was interrupted before it wrote "
-              "everything; every row was compared with the graph" for name in sorted(redo)]
-    for source, module in sources:
-        source.stale = None if source.path.name in redo else store.stale_rows
-        source.progress = progress
-        module.load(source)
+    for source in sources:
         rejects += source.rejects
         notes += source.notes
         unchanged_nodes += source.unchanged_nodes
@@ -149,14 +156,14 @@ def prepare(store: GraphStore, paths: Sequence[str | Path], *, fmt: str = "auto"
             batch = source.batch  # one source, no key twice: nothing to merge or compare
         else:
             rejects += _merge(batch, source.batch, seen)
-    refuse_taken_maps(store, [source for source, _ in sources])
+    refuse_taken_maps(store, sources)
     if skipped:
         rejects += _against_stored(store, batch, skipped, unchanged_nodes)
     rejects += _model_rejects(batch)
     rejects += _dangling_rejects(store, batch)
     _forget_fingerprints(batch, rejects)
-    return Prepared(batch, rejects, notes, [str(s.path) for s, _ in sources],
-                    sum(s.rows for s, _ in sources), on_error, unchanged_nodes,
+    return Prepared(batch, rejects, notes, [str(s.path) for s in sources],
+                    sum(s.rows for s in sources), on_error, unchanged_nodes,
                     unchanged_relationships, started, settled)
 
 
@@ -191,6 +198,31 @@ def load(store_or_url: GraphStore | str, paths: Sequence[str | Path] | str | Pat
 
 
 # -- inputs ---------------------------------------------------------------------------------------
+def read_sources(paths: Sequence[str | Path], fmt: str, options: LoadOptions
+                 ) -> tuple[list[Source], list[str]]:
+    """Every path read by its loader with no store at hand (what a worker process does): the
+    sources and the notes of finding them."""
+    notes: list[str] = []
+    found = _sources(paths, fmt, options, notes)
+    for source, module in found:
+        module.load(source)
+    return [s for s, _ in found], notes
+
+
+def _interrupted(store: GraphStore, names: set[str]) -> tuple[list[str], set[str]]:
+    """The tokens of interrupted loads of files named ``names`` and the names of all their
+    files: an interrupted load leaves those files' fingerprints untrustworthy, so their rows
+    are checked in full this time, which settles those loads."""
+    pending = store.unfinished_loads()
+    settled = [token for token, files in pending.items() if names & set(files)]
+    return settled, names & {name for token in settled for name in pending[token]}
+
+
+def _redo_notes(redo: set[str]) -> list[str]:
+    return [f"{name}: an earlier load of this file was interrupted before it wrote "
+            "everything; every row was compared with the graph" for name in sorted(redo)]
+
+
 def _sources(paths: Iterable[str | Path], fmt: str, options: LoadOptions,
              notes: list[str]) -> list[tuple[Source, ModuleType]]:
     """A source and its loader per path; a folder no loader reads whole gives its files."""
@@ -218,6 +250,8 @@ def _sources(paths: Iterable[str | Path], fmt: str, options: LoadOptions,
                                          extensions=inner.EXTENSIONS), inner))
                 continue
         found.append((Source(path, module.FORMAT, options, extensions=module.EXTENSIONS), module))
+    if not found:
+        raise LoadError("nothing to load: name one or more files or folders")
     return found
 
 

@@ -3,24 +3,25 @@ says against the schema and the model, naming the path of every mistake in it.""
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
-
-import yaml
 
 from erm_graph import model
 from erm_graph.errors import Problem, ValidationError
 from erm_graph.ingest.schema import schema_problems
-from erm_graph.ingest.source import LoadError
+from erm_graph.ingest.source import LoadOptions, Source, decode
+from erm_graph.ingest.yaml_reader import load_yaml
 
 SCHEMA = "mapping.schema.json"
+#: what a table's ``file`` may be: a name or glob pattern inside the mapping's folder
+FILE_PATTERN = ("a file name or glob pattern inside the mapping's folder (no '..', no "
+                "absolute path)")
 
 
-def read_mapping(path: Path) -> dict[str, Any]:
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise LoadError(f"{path}: cannot read the mapping file: {exc}") from None
+def read_mapping(path: Path, options: LoadOptions | None = None) -> dict[str, Any]:
+    """The checked mapping in ``path``, read within the load's size limit (``options``)."""
+    data = Source(path, "mapping", options or LoadOptions()).read_bytes()
+    doc = load_yaml(decode(data, path), f"{path}: the mapping file")
     where = f"mapping {path}"
     problems = schema_problems(doc, SCHEMA, where)
     if isinstance(doc, dict):
@@ -48,6 +49,10 @@ def _model_problems(doc: dict, where: str) -> list[Problem]:
                 problems.append(Problem(where, f"{at}/{name}", "a property name that does not "
                                         "start with _ (reserved for annotations)", name))
 
+    for key in ("tables", "relationships"):
+        for i, table in enumerate(_dicts(doc.get(key))):
+            if isinstance(table.get("file"), str) and not inside_folder(table["file"]):
+                problems.append(Problem(where, f"{key}/{i}/file", FILE_PATTERN, table["file"]))
     for i, table in enumerate(_dicts(doc.get("tables"))):
         label = table.get("label")
         if label not in model.LABELS:
@@ -85,6 +90,15 @@ def _model_problems(doc: dict, where: str) -> list[Problem]:
                                         f"{spec.name}: one of {', '.join(allowed)}", label))
         names(rel.get("properties"), f"{at}/properties")
     return problems
+
+
+def inside_folder(pattern: str) -> bool:
+    """Whether a file pattern stays in the folder it is matched in: relative on every
+    system, no ``..`` part. (Where the matched files lead once links are followed is checked
+    when they are found.)"""
+    parts = [*PurePosixPath(pattern).parts, *PureWindowsPath(pattern).parts]
+    return bool(pattern.strip()) and "\x00" not in pattern and ".." not in parts and not (
+        PurePosixPath(pattern).is_absolute() or PureWindowsPath(pattern).anchor)
 
 
 def _dicts(items: Any) -> list[dict]:

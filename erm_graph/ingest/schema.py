@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import json
 from functools import cache
+from itertools import islice
 from typing import Any
 
 from erm_graph.errors import Problem
 from erm_graph.resources import shipped_dir
 
 SCHEMAS_DIR = shipped_dir("schemas")
+#: schema breaks reported (and looked for) in one document
+MAX_PROBLEMS = 100
 
 
 @cache
@@ -25,13 +28,25 @@ def _validator(name: str) -> Any:
 
 
 def schema_problems(data: Any, name: str, where: str) -> list[Problem]:
-    """Every place ``data`` breaks the schema ``schemas/<name>``, as problems naming the path."""
+    """The places ``data`` breaks the schema ``schemas/<name>`` (the first
+    :data:`MAX_PROBLEMS` found: the validator stops there), as problems naming the path.
+
+    The validator's work is bounded by what it walks: documents come through
+    :mod:`erm_graph.ingest.yaml_reader`, which caps their nesting and expanded size.
+    """
     problems = []
-    for error in sorted(_validator(name).iter_errors(data), key=lambda e: list(e.path)):
+    found = islice(_validator(name).iter_errors(data), MAX_PROBLEMS)
+    for error in sorted(found, key=_place):
         path = "/".join(str(p) for p in error.absolute_path) or "(top level)"
         problems.append(Problem(where, path, _expected(error), error.instance
                                 if not isinstance(error.instance, dict | list) else None))
     return problems
+
+
+def _place(error: Any) -> list[tuple[int, int, str]]:
+    """Sort key of an error's path: list positions by number, keys by name (a path may
+    hold both at one depth, which plain lists cannot compare)."""
+    return [(0, p, "") if isinstance(p, int) else (1, 0, str(p)) for p in error.path]
 
 
 def _expected(error: Any) -> str:
@@ -46,3 +61,4 @@ def _expected(error: Any) -> str:
     if error.validator == "type":
         return f"a {error.validator_value}"
     return error.message
+

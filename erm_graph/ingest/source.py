@@ -20,12 +20,16 @@ from typing import Any
 from xml.etree.ElementTree import Element, ParseError
 
 from erm_graph import settings
-from erm_graph.errors import ErmError, Problem
+from erm_graph.errors import ErmError, Problem, shown
 from erm_graph.ingest.batch import GraphBatch
+from erm_graph.interop.csv_errors import csv_problem
 from erm_graph.model import SYSTEM_PROPS
 
 #: Largest file read by default; ERM_LOAD_MAX_MB or ``max_mb`` raise it.
 
+#: Elements inside elements: no BPMN, draw.io or GraphML file nests deeper, and code that
+#: walks nested lanes, sub-processes and graphs recurses once per level.
+MAX_XML_DEPTH = 200
 _XML_DECL = re.compile(rb"^\s*<\?xml[^>]*encoding=[\"']([A-Za-z0-9._-]+)[\"']")
 _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF32_LE, "utf-32"),
          (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF16_LE, "utf-16"),
@@ -88,6 +92,9 @@ class Source:
     skipped_uids: defaultdict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     #: the file name endings its loader reads (``.bpmn20.xml`` counts as one ending)
     extensions: tuple[str, ...] = ()
+    #: bytes the source's compressed parts have expanded to so far (see
+    #: :func:`erm_graph.ingest.expansion.inflate`)
+    inflated: int = 0
 
     @property
     def name(self) -> str:
@@ -140,13 +147,21 @@ class Source:
         limit = self.options.max_bytes
         try:
             size = path.stat().st_size
+            if size <= limit:
+                with path.open("rb") as fh:
+                    data = fh.read(size + 1)
+                    # a device or /proc file states no size: read on, but not past the limit
+                    while len(data) <= limit and (more := fh.read(
+                            min(2**20, limit + 1 - len(data)))):
+                        data += more
+                size = max(size, len(data))
         except OSError as exc:
             raise LoadError(f"{path}: cannot read: {exc.strerror}") from None
         if size > limit:
             raise LoadError(f"{path}: {size / 2**20:,.1f} MB is over the {limit / 2**20:,.0f} MB "
                             f"limit of one file: split it, or raise the limit with --max-mb "
                             f"(or ERM_LOAD_MAX_MB)")
-        return path.read_bytes()
+        return data
 
     def text(self, path: Path | None = None, data: bytes | None = None) -> str:
         """The file as text: the stated ``--encoding``, else a BOM, else UTF-8."""
@@ -187,39 +202,72 @@ class Source:
         width = len(names)
 
         def rows() -> Iterator[tuple[int, list[str]]]:
-            for row in reader:
-                if not (row and row[0].strip()) and not "".join(row).strip():  # blank
-                    continue
-                if len(row) < width:
-                    row += [""] * (width - len(row))
-                yield reader.line_num, row
+            first = reader.line_num + 1  # where the record being read begins
+            try:
+                for row in reader:
+                    if not (row and row[0].strip()) and not "".join(row).strip():  # blank
+                        first = reader.line_num + 1
+                        continue
+                    if len(row) < width:
+                        row += [""] * (width - len(row))
+                    yield reader.line_num, row
+                    first = reader.line_num + 1
+            except csv.Error as exc:
+                raise LoadError(csv_problem(path, text, first, exc, names, dialect.delimiter,
+                                            dialect.quotechar)) from None
 
         return names, rows()
 
     def sheets(self, path: Path | None = None) -> dict[str, list[tuple[int, dict[str, Any]]]]:
-        """Every sheet of an .xlsx workbook as (row number, row) lists, by lower-case name."""
+        """Every sheet of an .xlsx workbook as (row number, row) lists, by lower-case name.
+
+        What the workbook expands to is bounded (:mod:`erm_graph.ingest.expansion`): its
+        decompressed size before it is opened, its cells as they are read. Cells right of
+        the header are not read, and a stated dimension is ignored (it would pad every row).
+        """
         import openpyxl
+
+        from erm_graph.ingest import expansion
 
         path = path or self.path
         data = self.read_bytes(path)
+        expansion.check_workbook(data, path, self.options.max_bytes)
+        most = expansion.limit(len(data), self.options.max_bytes)
+        result: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+        cells = 0
         try:
             book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except Exception as exc:  # openpyxl raises many kinds for a damaged workbook
-            raise LoadError(f"{path}: not a readable .xlsx workbook ({exc})") from None
-        result: dict[str, list[tuple[int, dict[str, Any]]]] = {}
-        for sheet in book.worksheets:
-            rows = sheet.iter_rows(values_only=True)
-            header = next(rows, None)
-            if not header:
-                continue
-            names = [str(h).strip() if h is not None else "" for h in header]
-            found = []
-            for number, values in enumerate(rows, start=2):
-                if all(v is None or str(v).strip() == "" for v in values):
+            for sheet in book.worksheets:
+                sheet.reset_dimensions()
+                title = sheet.title.strip().lower()
+                header = next(sheet.iter_rows(max_row=1, values_only=True), None)
+                names = [str(h).strip() if h is not None else "" for h in header or ()]
+                while names and not names[-1]:
+                    names.pop()
+                if not names:
                     continue
-                found.append((number, dict(zip(names, values, strict=False))))
-            result[sheet.title.strip().lower()] = found
-        book.close()
+                width, found = len(names), []
+                rows = sheet.iter_rows(min_row=2, max_col=width, values_only=True)
+                for number, values in enumerate(rows, start=2):
+                    cells += width
+                    if cells > most:
+                        raise expansion.too_many_cells(path, cells, most)
+                    if number > expansion.MAX_SHEET_ROWS:
+                        raise LoadError(f"{path}: sheet {shown(sheet.title)} has more than "
+                                        f"{expansion.MAX_SHEET_ROWS:,} rows, the most a "
+                                        "worksheet holds")
+                    if not values:
+                        continue
+                    if all(v is None or str(v).strip() == "" for v in values):
+                        continue
+                    found.append((number, dict(zip(names, values, strict=False))))
+                result[title] = found
+            book.close()
+        except LoadError:
+            raise
+        except Exception as exc:  # openpyxl raises many kinds for a damaged workbook
+            raise LoadError(f"{path}: not a readable .xlsx workbook "
+                            f"({shown(exc, 120, quote=False)})") from None
         return result
 
 
@@ -267,15 +315,30 @@ def parse_xml(data: bytes, where: str, encoding: str | None = None) -> Element:
     # The text is now str: drop the declaration so the parser does not re-decode it.
     text = re.sub(r"^\s*<\?xml[^>]*\?>", "", text, count=1)
     try:
-        return safe_et.fromstring(text.encode("utf-8"))
+        root = safe_et.fromstring(text.encode("utf-8"))
     except DefusedXmlException as exc:
-        raise LoadError(f"{where}: refused hostile XML ({type(exc).__name__}: {exc}): entity "
+        raise LoadError(f"{where}: refused hostile XML ({shown(exc, 120, quote=False)}): entity "
                         "declarations and external references are never expanded; remove "
                         "the DOCTYPE") from None
     except ParseError as exc:
         line, column = exc.position
         raise LoadError(f"{where}: not well-formed XML at line {line}, column {column} "
                         f"({str(exc).split(':')[0]}); is the file complete?") from None
+    if _depth(root) > MAX_XML_DEPTH:
+        raise LoadError(f"{where}: elements nested more than {MAX_XML_DEPTH} deep: no "
+                        "diagram nests so deep; refused")
+    return root
+
+
+def _depth(root: Element) -> int:
+    """How deep elements nest under ``root`` (itself 1), walked without recursion."""
+    deepest, level = 0, [root]
+    while level:
+        deepest += 1
+        if deepest > MAX_XML_DEPTH:
+            break
+        level = [child for element in level for child in element]
+    return deepest
 
 
 class RecordSink:

@@ -17,6 +17,9 @@ _MONEY = re.compile(r"^\(?-?[^\d\-(]{0,4}\s*-?[\d,]*\.?\d+\s*[^\d]{0,4}\)?$")
 _NOT_DIGIT = re.compile(r"[^\d.]")
 #: the common form ($1,100.04, -5, $-3.50), read in one step; anything else takes the long way
 _PLAIN_MONEY = re.compile(r"\$?(-?)([\d,]*\.?\d+)")
+#: longest text read as an amount: the two patterns above backtrack over a long run of digits
+#: (a 20,000-digit cell took 6 s), and no amount is longer
+MONEY_CHARS = 64
 TRUE = {"true", "yes", "y", "1", "t", "x", "on"}
 FALSE = {"false", "no", "n", "0", "f", "off", ""}
 
@@ -38,6 +41,8 @@ def to_float(text: str) -> float:
 def to_money(text: str) -> float:
     """``"$1,100.04 "``, ``"-€3.50"``, ``"(12.00)"`` (negative), ``"1 100,04 EUR"`` is not."""
     value = text.strip()
+    if len(value) > MONEY_CHARS:
+        raise ValueError(f"an amount such as $1,100.04 (at most {MONEY_CHARS} characters)")
     plain = _PLAIN_MONEY.fullmatch(value)
     if plain:
         amount = float(plain[2].replace(",", ""))

@@ -22,7 +22,7 @@ from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 from erm_graph import model
-from erm_graph.errors import ErmError, Problem
+from erm_graph.errors import ErmError, Problem, shown
 from erm_graph.interop.stream import NodeRecord, Record, RelRecord, node_label
 
 FORMAT = "graphml"
@@ -118,7 +118,8 @@ def read(root, where: str, on_node: Callable[[NodeRecord, str], None],
         graphs = [reader.make_graph(g, keys, defaults)
                   for g in root.findall(f"{{{NS}}}graph")]
     except (nx.NetworkXError, KeyError, ValueError) as exc:
-        raise ErmError(f"{where}: not a GraphML file networkx can read: {exc}") from None
+        raise ErmError(f"{where}: not a GraphML file networkx can read: "
+                       f"{shown(exc, 120, quote=False)}") from None
     if not graphs:
         raise ErmError(f"{where}: no <graph> element in the GraphML namespace {NS}")
     problems: list[tuple[str, Problem]] = []

@@ -28,12 +28,15 @@ from pathlib import Path
 from typing import IO, Any
 
 from erm_graph import model
-from erm_graph.errors import ErmError, Problem
+from erm_graph.errors import ErmError, Problem, shown
+from erm_graph.interop.csv_errors import csv_problem
 from erm_graph.interop.stream import NodeRecord, Record, RelRecord, node_label
 
 FORMAT = "neo4j-csv"
 ARRAY_DELIMITER = ";"
-_HEADER = re.compile(r"^(?P<name>[^:]*)(?::(?P<kind>[A-Za-z_]+)(?:\((?P<group>[^)]*)\))?"
+#: the name is possessive (``*+``): given back, each shorter name re-tried the ``{...}`` at the
+#: end, which made a header of many ``{`` quadratic
+_HEADER = re.compile(r"^(?P<name>[^:]*+)(?::(?P<kind>[A-Za-z_]+)(?:\((?P<group>[^)]*)\))?"
                      r"(?P<array>\[\])?)?(?:\{.*\})?$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
@@ -190,15 +193,15 @@ def parse_header(header: list[str], where: str) -> list[Column]:
     for i, text in enumerate(header):
         m = _HEADER.match(text.strip())
         if not m:
-            raise ErmError(f"{where}: column {i + 1} {text!r} is not an admin-import header "
+            raise ErmError(f"{where}: column {i + 1} {shown(text)} is not an admin-import header "
                            "such as name, age:int, :ID(Group), :LABEL, :START_ID, :END_ID, "
                            ":TYPE")
         kind = (m.group("kind") or "string").lower()
         if kind not in (*_SPECIAL, *_INTS, *_FLOATS, *_STRINGS, "boolean", "date", "datetime",
                         "localdatetime"):
-            raise ErmError(f"{where}: column {i + 1} {text!r}: unknown type {kind!r}; use int, "
-                           "long, float, double, boolean, string, date, datetime (with [] "
-                           "for arrays) or :IGNORE")
+            raise ErmError(f"{where}: column {i + 1} {shown(text)}: unknown type "
+                           f"{shown(kind)}; use int, long, float, double, boolean, string, "
+                           "date, datetime (with [] for arrays) or :IGNORE")
         columns.append(Column(i, text.strip(), m.group("name").strip(), kind,
                               (m.group("group") or "").strip(), bool(m.group("array"))))
     return columns
@@ -259,9 +262,15 @@ def find_files(paths: Iterable[Path]) -> list[Path]:
 
 def _rows(path: Path, text: str) -> Iterator[tuple[int, list[str]]]:
     reader = csv.reader(text.splitlines(keepends=True))
-    for row in reader:
-        if any(cell.strip() for cell in row):
-            yield reader.line_num, row
+    first, header = 1, []
+    try:
+        for row in reader:
+            if any(cell.strip() for cell in row):
+                yield reader.line_num, row
+                header = header or row
+            first = reader.line_num + 1
+    except csv.Error as exc:
+        raise ErmError(csv_problem(path, text, first, exc, header)) from None
 
 
 def read(files: list[tuple[Path, str]], parsed: Parsed,
@@ -317,7 +326,7 @@ def _node_file(path: Path, columns: list[Column], rows, parsed: Parsed,
     id_col = next(c for c in columns if c.kind == "id")
     label_col = next((c for c in columns if c.kind == "label"), None)
     if label_col is None and id_col.group not in model.LABELS:
-        raise ErmError(f"{path}: no :LABEL column and the ID group {id_col.group!r} is not a "
+        raise ErmError(f"{path}: no :LABEL column and the ID group {shown(id_col.group)} is not a "
                        f"label of the model: add a :LABEL column ({', '.join(model.LABELS)})")
     for line, row in rows:
         parsed.rows += 1
@@ -353,7 +362,7 @@ def _end(parsed: Parsed, column: Column, ident: str) -> tuple[str, str]:
         return found
     if column.group in model.LABELS:  # a node already in the graph, by uid
         return column.group, ident
-    raise ValueError(f"the ID of a node in the node files' ID space {column.group!r}")
+    raise ValueError(f"the ID of a node in the node files' ID space {shown(column.group)}")
 
 
 def _rel_file(path: Path, columns: list[Column], rows, parsed: Parsed,

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from erm_graph import model
-from erm_graph.auth.audit import record_write
+from erm_graph.auth.audit import audited
 from erm_graph.errors import ErmError
 from erm_graph.interop import graphml, neo4j_csv
 from erm_graph.interop.checksum import Tally, Verification, compare, count_gaps, tally_store
@@ -119,29 +119,31 @@ def import_graph(store, path: str | Path, fmt: str | None = None, *,
         raise ErmError(f"{path}: {len(problems)} row(s) cannot be read, nothing written:\n  "
                        + "\n  ".join(problems[:20]))
     _check_ends(path, records)
-    files = Tally()
-    writer = GraphWriter(store, progress)
-    try:
-        rels = []
-        for record in records:
-            record.add_to(files)
-            if isinstance(record, NodeRecord):
+    with audited(store, "import", str(path), detail={"format": fmt}) as done:
+        files = Tally()
+        writer = GraphWriter(store, progress)
+        try:
+            rels = []
+            for record in records:
+                record.add_to(files)
+                if isinstance(record, NodeRecord):
+                    writer.add(record)
+                else:
+                    rels.append(record)
+            writer.finish_nodes()
+            for record in rels:
                 writer.add(record)
-            else:
-                rels.append(record)
-        writer.finish_nodes()
-        for record in rels:
-            writer.add(record)
-    finally:
-        writer.close()
-    manifest = (path if path.is_dir() else path.parent) / MANIFEST
-    expected = files
-    if manifest.is_file():
-        expected = Tally.from_dict(json.loads(manifest.read_text())["tally"])
-    target, gaps = tally_store(store)
-    verification = compare(expected, target, f"files in {path}", f"{store.engine} store", gaps)
-    record_write(store, "import", str(path), outcome="ok" if verification.ok else "mismatch",
-                 detail={"format": fmt, **verification.as_dict()})
+        finally:
+            writer.close()
+        manifest = (path if path.is_dir() else path.parent) / MANIFEST
+        expected = files
+        if manifest.is_file():
+            expected = Tally.from_dict(json.loads(manifest.read_text())["tally"])
+        target, gaps = tally_store(store)
+        verification = compare(expected, target, f"files in {path}", f"{store.engine} store",
+                               gaps)
+        done.outcome = "ok" if verification.ok else "mismatch"
+        done.detail.update(verification.as_dict())
     return verification
 
 
@@ -164,23 +166,24 @@ def copy_graph(source_store, target_store, *, progress: Progress = None) -> Veri
         raise ErmError(f"the target graph ({target_store.engine} at {target_store.location}) "
                        "is not empty: a copy needs an empty graph; empty it first with "
                        "`erm reset --yes`")
-    source, problems = Tally(), []
-    writer = GraphWriter(target_store, progress)
-    try:
-        for record in walk(source_store, problems, relationships=False):
-            record.add_to(source)
-            writer.add(record)
-        writer.finish_nodes()
-        for record in walk(source_store, problems, nodes=False):
-            record.add_to(source)
-            writer.add(record)
-    finally:
-        writer.close()
-    problems += count_gaps(source_store, source)
-    target, gaps = tally_store(target_store)
-    verification = compare(source, target, f"{source_store.engine} store",
-                           f"{target_store.engine} store", problems + gaps)
-    record_write(target_store, "copy", f"from {source_store.engine} at {source_store.location}",
-                 outcome="ok" if verification.ok else "mismatch",
-                 detail=verification.as_dict())
+    with audited(target_store, "copy",
+                 f"from {source_store.engine} at {source_store.location}") as done:
+        source, problems = Tally(), []
+        writer = GraphWriter(target_store, progress)
+        try:
+            for record in walk(source_store, problems, relationships=False):
+                record.add_to(source)
+                writer.add(record)
+            writer.finish_nodes()
+            for record in walk(source_store, problems, nodes=False):
+                record.add_to(source)
+                writer.add(record)
+        finally:
+            writer.close()
+        problems += count_gaps(source_store, source)
+        target, gaps = tally_store(target_store)
+        verification = compare(source, target, f"{source_store.engine} store",
+                               f"{target_store.engine} store", problems + gaps)
+        done.outcome = "ok" if verification.ok else "mismatch"
+        done.detail.update(verification.as_dict())
     return verification

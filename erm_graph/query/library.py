@@ -31,10 +31,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from erm_graph.auth.scope import SCOPE_PARAM
 from erm_graph.errors import ErmError
+from erm_graph.ingest.source import LoadError
+from erm_graph.ingest.yaml_reader import load_yaml
 from erm_graph.query.comprehensions import reused_variables
 from erm_graph.resources import shipped_dir
 
@@ -319,9 +319,9 @@ def parse_file(path: Path, problems: list[str]) -> NamedQuery | None:
     text = path.read_text(encoding="utf-8")
     head, body = split_header(text)
     try:
-        meta = yaml.safe_load(head) or {}
-    except yaml.YAMLError as exc:
-        problems.append(f"{where}: the header is not YAML: {exc}")
+        meta = load_yaml(head, f"{where}: the header") or {}
+    except LoadError as exc:
+        problems.append(str(exc))
         return None
     if not isinstance(meta, dict):
         problems.append(f"{where}: the header must be `// key: value` lines")

@@ -87,6 +87,9 @@ class EmbeddedServer:
         self._clients_fd: int | None = None
         self._owner = 0  # the process that registered its release at exit
         self._proc: subprocess.Popen[bytes] | None = None
+        #: pid of a server found running with no process using it: one that used it was
+        #: killed (kill -9 of `erm serve`) and never stopped it; this process took it over
+        self.left_running: int | None = None
         if len(os.fsencode(self.socket)) >= 104:
             raise StoreError(f"the data directory path {self.data_dir} is too long for a unix "
                              "socket (keep it under ~90 characters): choose a shorter --db path")
@@ -107,9 +110,12 @@ class EmbeddedServer:
         fd = self._start_lock()
         try:
             self._clients_fd = self._lockfile("clients.lock")
+            unused = self._nobody_uses(self._clients_fd)
             fcntl.flock(self._clients_fd, fcntl.LOCK_SH)
             if not self._alive():
                 self._start()
+            elif unused:
+                self.left_running = self._pid()
         except BaseException:
             # a user that never got the server must not count as one: its shared lock would
             # keep the next server of this process from ever being stopped
@@ -121,6 +127,15 @@ class EmbeddedServer:
         # (a killed process cannot: the next open reuses its server)
         self._owner = os.getpid()
         atexit.register(self._release_at_exit)
+
+    @staticmethod
+    def _nobody_uses(fd: int) -> bool:
+        """No other process holds the clients lock (asked under the start lock)."""
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
 
     def _release_at_exit(self) -> None:
         if os.getpid() == self._owner:  # not in a forked child: its lock is the parent's

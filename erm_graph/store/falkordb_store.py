@@ -151,6 +151,8 @@ class FalkorDBStore(CypherStore):
     """A :class:`GraphStore` on FalkorDB."""
 
     engine = "falkordb"
+    #: pid of an embedded server this store found left running by a killed process
+    server_left_running: int | None = None
 
     def __init__(self, *, data_dir: Path | None = None, host: str = "localhost",
                  port: int = 6379, password: str | None = None, graph: str = GRAPH):
@@ -159,6 +161,7 @@ class FalkorDBStore(CypherStore):
             self.engine = "embedded"
             self._server = EmbeddedServer(data_dir)
             self._server.acquire()
+            self.server_left_running = self._server.left_running
             self.location = str(self._server.data_dir)
             self._db = falkordb.FalkorDB(unix_socket_path=str(self._server.socket))
         else:

@@ -17,14 +17,20 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from erm_graph.auth.db import users_db_path
-from erm_graph.auth.web import AuthState, CsrfCookie, authorize, is_loopback
+from erm_graph.auth.web import (
+    AuthState,
+    CsrfCookie,
+    authorize,
+    is_loopback,
+    trusted_networks,
+)
 from erm_graph.settings import default_data_dir
 from erm_graph.store import GraphStore, open_store
 from erm_graph.viz.html import VIS_DIR
 from erm_graph.web import errors
 from erm_graph.web.config import WebSettings
 from erm_graph.web.hosts import HostCheck, allowed_hosts
-from erm_graph.web.limits import BodySizeLimit, SecurityHeaders
+from erm_graph.web.limits import BodySizeLimit, LoadSlots, SecurityHeaders
 from erm_graph.web.routers import account, cypher, edit, graph, maps, pages
 
 STATIC = Path(__file__).parent / "static"
@@ -38,7 +44,8 @@ def create_app(settings: WebSettings | None = None, *, store: GraphStore | None 
     settings = settings or WebSettings()
     users_db = Path(settings.users_db) if settings.users_db else users_db_path(
         store if store is not None else settings.db)
-    auth = AuthState(users_db, local_ok=is_loopback(settings.host))
+    auth = AuthState(users_db, local_ok=is_loopback(settings.host),
+                     trusted=trusted_networks(settings.trusted_proxies))
     auth.check_startup(settings.host)
 
     @asynccontextmanager
@@ -57,6 +64,7 @@ def create_app(settings: WebSettings | None = None, *, store: GraphStore | None 
     app.state.settings = settings
     app.state.key_labels = {}
     app.state.auth = auth
+    app.state.load_slots = LoadSlots(settings.load_workers)
     if store is not None:
         app.state.store = store
     errors.install(app, data_paths=[users_db.parent, default_data_dir()])

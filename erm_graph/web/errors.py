@@ -31,7 +31,9 @@ from erm_graph.errors import ErmError
 #: HTTP status per :attr:`ErmError.kind`; anything else a user caused is a 400.
 STATUS = {"not_found": 404, "read_only": 403, "timeout": 504, "store": 503,
           "too_large": 413, "unauthorized": 401, "forbidden": 403, "rate_limited": 429,
-          "conflict": 409}
+          "conflict": 409, "load_timeout": 422, "busy": 503}
+#: seconds a client is told to wait before it tries a "busy" request again
+RETRY_AFTER = "5"
 #: what stands in an error message for a folder of the server (install, data, temporary files)
 SERVER_PATH = "<server>"
 
@@ -81,7 +83,8 @@ def install(app: FastAPI, data_paths: Iterable[str | Path] = ()) -> None:
     async def erm_error(request: Request, exc: ErmError) -> Response:
         if exc.kind == "unauthorized" and not request.url.path.startswith("/api"):
             return RedirectResponse(login_url(request), status_code=303)
-        headers = {"www-authenticate": "Bearer"} if exc.kind == "unauthorized" else None
+        headers = ({"www-authenticate": "Bearer"} if exc.kind == "unauthorized" else
+                   {"retry-after": RETRY_AFTER} if exc.kind == "busy" else None)
         return JSONResponse(error_body(exc.kind, public(str(exc))), STATUS.get(exc.kind, 400),
                             headers=headers)
 
@@ -127,6 +130,7 @@ ERRORS = {400: "a bad value, or a Host name the server does not answer to",
           401: "no valid login or API token",
           403: "the role may not do this, or a cross-site write",
           404: "no such record or query",
+          409: "a conflict with what the library holds (a map another file wrote)",
           413: "the request body is larger than ERM_WEB_MAX_BODY",
           422: "a parameter or field of the wrong type or shape",
           429: "too many failed logins from this address or for this user",

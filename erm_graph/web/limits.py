@@ -1,10 +1,42 @@
-"""A cap on request bodies, enforced while the body streams in (chunked uploads included)."""
+"""Limits of the web app: a cap on request bodies, enforced while the body streams in
+(chunked uploads included), and on the uploads read at once."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from erm_graph.errors import ErmError
 from erm_graph.web.errors import send_error
+
+
+class LoadsBusy(ErmError):
+    """Every upload slot is taken: answered 503 with Retry-After."""
+
+    kind = "busy"
+
+
+class LoadSlots:
+    """At most ``count`` uploads are read at once, each by a process of its own (see
+    :mod:`erm_graph.ingest.worker`). An upload waits ``wait`` seconds for a slot, then is
+    refused: a queue of waiting uploads would hold the threads that serve other requests."""
+
+    def __init__(self, count: int, wait: float = 2.0):
+        self.count, self.wait = count, wait
+        self._free = threading.BoundedSemaphore(count)
+
+    @contextmanager
+    def taken(self) -> Iterator[None]:
+        if not self._free.acquire(timeout=self.wait):
+            raise LoadsBusy(f"the server is reading {self.count} uploads already: send this "
+                            "one again in a few seconds")
+        try:
+            yield
+        finally:
+            self._free.release()
 
 
 class BodySizeLimit:

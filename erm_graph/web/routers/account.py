@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
@@ -10,7 +11,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from erm_graph.auth import audit
 from erm_graph.auth.users import SESSION_SECONDS, Principal
 from erm_graph.auth.web import (
-    LOGIN_FAILURES_PER_MINUTE,
     SESSION_COOKIE,
     Forbidden,
     audit_event,
@@ -39,19 +39,23 @@ def login(request: Request, username: Annotated[str, Form(max_length=64)],
     except Forbidden as exc:
         return page(request, "login.html", next=safe_next(next), active="login",
                     message=str(exc), status_code=403)
-    users = request.app.state.auth.users(create=True)
+    state = request.app.state.auth
+    users = state.users(create=True)
     ip = client_ip(request)
-    by_ip, by_user = audit.recent_failures(users.conn, ip=ip, user=username)
-    if max(by_ip, by_user) >= LOGIN_FAILURES_PER_MINUTE:
-        audit_event(request, "login.throttled", username, outcome="denied", actor="(anonymous)")
-        return page(request, "login.html", next=safe_next(next), active="login",
-                    message="Too many failed logins: wait a minute and try again.",
-                    status_code=429)
+    wait = state.throttle.wait(users.conn, ip, username)
+    if wait:  # refused before the password is checked: one audit event per blocked window
+        response = page(request, "login.html", next=safe_next(next), active="login",
+                        message=f"Too many failed logins from your address: try again in "
+                                f"{math.ceil(wait)} s.", status_code=429)
+        response.headers["retry-after"] = str(math.ceil(wait))
+        return response
     principal = users.authenticate(username, password)
     if principal is None:
+        state.throttle.failed(users.conn, ip, username)
         audit_event(request, "login.failed", username, outcome="denied", actor="(anonymous)")
         return page(request, "login.html", next=safe_next(next), active="login",
                     message="Wrong user name or password.", status_code=401)
+    state.throttle.succeeded(users.conn, ip, username)
     session = users.new_session(principal.name)
     audit_event(request, "login", principal.name, actor=principal.name)
     response = RedirectResponse(safe_next(next), status_code=303)
@@ -83,9 +87,11 @@ def me(request: Request) -> dict[str, Any]:
 
 def _events(request: Request, since: str | None, user: str | None, action: str | None,
             limit: int) -> list[dict[str, Any]]:
-    users = request.app.state.auth.users()
+    state = request.app.state.auth
+    users = state.users()
     if users is None:
         return []
+    state.throttle.flush(users.conn)  # blocked windows that ended are events now
     return audit.events(users.conn, since=since, user=user, action=action, limit=limit)
 
 

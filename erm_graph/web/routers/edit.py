@@ -7,8 +7,11 @@ work for it (:data:`erm_graph.auth.roles.PARTNER_EDITABLE`).
 
 from __future__ import annotations
 
+import os
 import re
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,7 +22,7 @@ from erm_graph import model
 from erm_graph.auth import acting_as
 from erm_graph.auth.roles import check_partner_edit
 from erm_graph.auth.scope import forget_scopes
-from erm_graph.auth.web import audit_event, client_ip
+from erm_graph.auth.web import audited_write, client_ip
 from erm_graph.errors import ErmError, ValidationError
 from erm_graph.ingest.load import prepare
 from erm_graph.ingest.source import LoadOptions
@@ -57,9 +60,9 @@ def patch_node(request: Request, uid: str, node: Node, body: Edit) -> dict[str, 
         raise ValidationError(problems)
     before = {k: node.props.get(k) for k in body.properties}
     store = request.app.state.store
-    counts = store.upsert_nodes(node.label, [row])
-    audit_event(request, "edit", uid, detail={"label": node.label, "before": before,
-                                              "after": body.properties})
+    with audited_write(request, "edit", uid, detail={"label": node.label, "before": before,
+                                                     "after": body.properties}):
+        counts = store.upsert_nodes(node.label, [row])
     forget_scopes()
     return {"uid": uid, "updated": counts.updated, "unchanged": counts.unchanged}
 
@@ -83,11 +86,27 @@ def post_load(request: Request, settings: Settings,
     with tempfile.TemporaryDirectory(prefix="erm-upload-") as folder:
         path = Path(folder) / name
         path.write_bytes(file.file.read(settings.max_body_bytes + 1))
-        with acting_as(principal.name, f"web {client_ip(request)} upload {name}"):
-            prepared = prepare(store, [path], fmt=format,
-                               options=LoadOptions(map_name=map_name or None))
+        with acting_as(principal.name, f"web {client_ip(request)} upload {name}"), \
+                _named_as_sent(folder):
+            # read in a worker process, stopped at the time limit: never in this one
+            with request.app.state.load_slots.taken():
+                prepared = prepare(store, [path], fmt=format,
+                                   options=LoadOptions(map_name=map_name or None),
+                                   time_limit=settings.load_timeout)
+            prepared.files = [name]  # the audit's target: the file as sent
             report = prepared.write(store, dry_run=dry_run)
     forget_scopes()
     result = report.as_dict()
     result["files"] = [name]
     return result
+
+
+@contextmanager
+def _named_as_sent(folder: str) -> Iterator[None]:
+    """Errors name the uploaded file as it was sent, not the temporary folder it was saved
+    in (the server's paths are none of the client's business)."""
+    try:
+        yield
+    except ErmError as exc:
+        exc.args = (str(exc).replace(os.path.join(folder, ""), ""),)
+        raise
