@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 import sys
 from pathlib import Path
 
@@ -216,20 +215,12 @@ def test_an_unexpected_failure_is_a_bare_500_in_the_error_shape(demo_store, tmp_
     assert "secret" not in r.text and "Traceback" not in r.text
 
 
-def _route_pattern(path: str) -> re.Pattern[str]:
-    # a uid is the rest of the path (it may hold "/"), a query name one segment
-    return re.compile(re.escape(path).replace(re.escape("{uid}"), ".+")
-                      .replace(re.escape("{name}"), "[^/]+") + "$")
-
-
 def test_405_names_the_allowed_methods(client):
     spec = client.get("/api/openapi.json").json()
     tried = 0
-    for path in spec["paths"]:
+    for path, item in spec["paths"].items():
+        declared = {m.upper() for m in item}
         concrete = path.replace("{uid}", "cust-000001").replace("{name}", "key-person-risk")
-        # every route the address matches: /api/nodes/x/neighbors is also node "x/neighbors"
-        declared = {m.upper() for other, methods in spec["paths"].items()
-                    if _route_pattern(other).match(concrete) for m in methods}
         for method in {"GET", "POST", "PUT", "PATCH", "DELETE"} - declared:
             r = client.request(method, concrete)
             assert r.status_code == 405, (method, path, r.status_code)

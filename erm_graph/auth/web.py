@@ -38,13 +38,13 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 TOKEN_ACCOUNT = "(token)"
 
 #: (method, route path) -> the permission it needs; None: open to anyone (login itself).
-#: ``{uid:path}``: a uid is the rest of the path, `/` included (loaders make such uids).
+#: ``{uid:uid}``: a uid is the rest of the path, `/` included (see erm_graph/web/uid_path.py).
 ROUTE_PERMISSIONS: dict[tuple[str, str], str | None] = {
     ("GET", "/login"): None,
     ("POST", "/login"): None,
     ("POST", "/logout"): None,
     ("GET", "/"): "view",
-    ("GET", "/map/{uid:path}"): "view",
+    ("GET", "/map/{uid:uid}"): "view",
     ("GET", "/explore"): "view",
     ("GET", "/queries"): "query.list",
     ("GET", "/console"): "query.cypher",
@@ -52,17 +52,17 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], str | None] = {
     ("GET", "/api/me"): "view",
     ("GET", "/api/legend"): "view",
     ("GET", "/api/search"): "view",
-    ("GET", "/api/nodes/{uid:path}"): "view",
-    ("GET", "/api/nodes/{uid:path}/neighbors"): "view",
-    ("GET", "/api/nodes/{uid:path}/neighborhood"): "view",
+    ("GET", "/api/nodes/{uid:uid}"): "view",
+    ("GET", "/api/nodes/{uid:uid}/neighbors"): "view",
+    ("GET", "/api/nodes/{uid:uid}/neighborhood"): "view",
     ("GET", "/api/path"): "view",
     ("GET", "/api/summary"): "view",
     ("GET", "/api/maps"): "view",
-    ("GET", "/api/maps/{uid:path}"): "view",
+    ("GET", "/api/maps/{uid:uid}"): "view",
     ("GET", "/api/queries"): "query.list",
     ("GET", "/api/queries/{name}"): "query.list",  # and the query's header roles
     ("POST", "/api/cypher"): "query.cypher",
-    ("PATCH", "/api/nodes/{uid:path}"): "edit",
+    ("PATCH", "/api/nodes/{uid:uid}"): "edit",
     ("POST", "/api/load"): "load",
     ("GET", "/api/audit"): "audit.read",
 }

@@ -38,7 +38,7 @@ class Edit(BaseModel):
     properties: dict[str, Any] = Field(description="property name -> new value (null clears)")
 
 
-@router.patch("/nodes/{uid:path}", summary="Change properties of one node (editors; partners: "
+@router.patch("/nodes/{uid:uid}", summary="Change properties of one node (editors; partners: "
                                       "the contact details of their own Party and Contacts)")
 def patch_node(request: Request, uid: str, node: Node, body: Edit) -> dict[str, Any]:
     principal = request.state.principal

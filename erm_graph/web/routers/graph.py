@@ -43,7 +43,7 @@ def get_search(store: Store, settings: Settings,
                         for n in nodes]}
 
 
-@router.get("/nodes/{uid:path}/neighbors",
+@router.get("/nodes/{uid:uid}/neighbors",
             summary="One page of a node's neighbours; `more` counts the rest")
 def get_neighbors(store: Store, settings: Settings, uid: str, node: Node,
                   limit: Annotated[int, Query(ge=0)] = 50,
@@ -59,7 +59,7 @@ def get_neighbors(store: Store, settings: Settings, uid: str, node: Node,
     return data
 
 
-@router.get("/nodes/{uid:path}/neighborhood",
+@router.get("/nodes/{uid:uid}/neighborhood",
             summary="Everything within `depth` hops, capped per node and in all")
 def get_neighborhood(store: Store, settings: Settings, uid: str, node: Node,
                      depth: Annotated[int, Query(ge=0, le=4)] = 1,
@@ -74,7 +74,7 @@ def get_neighborhood(store: Store, settings: Settings, uid: str, node: Node,
 
 # A uid is the rest of the path and may hold `/` (loaders make `camunda-order/Process_Order`),
 # so the routes that end in a fixed word come first and the bare node route last.
-@router.get("/nodes/{uid:path}", summary="One node: properties, relationships, timeline, cases")
+@router.get("/nodes/{uid:uid}", summary="One node: properties, relationships, timeline, cases")
 def get_node(store: Store, settings: Settings, uid: str, node: Node) -> dict[str, Any]:
     return node_detail(store, uid, timeout=settings.query_timeout, node=node)
 

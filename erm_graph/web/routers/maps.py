@@ -60,7 +60,7 @@ def get_maps(store: Store, settings: Settings) -> list[dict[str, Any]]:
     return list_maps(store, settings.query_timeout)
 
 
-@router.get("/maps/{uid:path}", summary="The laid-out relationship map of a Process or Map")
+@router.get("/maps/{uid:uid}", summary="The laid-out relationship map of a Process or Map")
 def get_map(store: Store, settings: Settings, uid: str) -> dict[str, Any]:
     data = map_to_vis(relationship_map(store, uid, timeout=settings.query_timeout))
     data["options"] = MAP_OPTIONS

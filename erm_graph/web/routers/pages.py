@@ -36,7 +36,7 @@ def home(request: Request, store: Store, settings: Settings) -> HTMLResponse:
                 active="home")
 
 
-@router.get("/map/{uid:path}", response_class=HTMLResponse)
+@router.get("/map/{uid:uid}", response_class=HTMLResponse)
 def map_page(request: Request, store: Store, settings: Settings, uid: str) -> HTMLResponse:
     process = resolve_process(store, uid, timeout=settings.query_timeout)
     return page(request, "map.html", uid=uid, process=process, active="maps")
