@@ -15,12 +15,6 @@ class ErmError(Exception):
     kind = "error"
 
 
-class UnsupportedQuery(ErmError):
-    """A query the engine would answer wrongly: refused, with the portable way to write it."""
-
-    kind = "unsupported"
-
-
 class ConfigError(ErmError):
     kind = "config"
 
@@ -46,6 +40,13 @@ class QueryError(StoreError):
     the person who wrote it can fix it, the engine is fine. A 400 on the web, not a 503."""
 
     kind = "query"
+
+
+class UnsupportedQuery(QueryError):
+    """A query the ad hoc path refuses before the engine sees it (one the engine cannot
+    survive or would answer wrongly), saying why and how to write it instead."""
+
+    kind = "unsupported"
 
 
 class ValidationError(ErmError):

@@ -30,7 +30,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from erm_graph.errors import QueryError
+from erm_graph.errors import UnsupportedQuery
 from erm_graph.query.cypher_text import tokens
 
 #: a single statement of at most this many characters
@@ -49,16 +49,16 @@ _BEFORE_OPERAND = frozenset(
 
 
 def check_cypher(text: str) -> None:
-    """Raise :class:`QueryError` when ``text`` is longer than :data:`MAX_QUERY_CHARS` or nests
+    """Raise :class:`UnsupportedQuery` when ``text`` is longer than :data:`MAX_QUERY_CHARS` or nests
     deeper than :data:`MAX_NESTING`; the message says where the limit was passed."""
     if len(text) > MAX_QUERY_CHARS:
-        raise QueryError(f"the query is {len(text)} characters long; the limit is "
+        raise UnsupportedQuery(f"the query is {len(text)} characters long; the limit is "
                          f"{MAX_QUERY_CHARS}")
     where = _too_deep(text)
     if where is not None:
         line = text.count("\n", 0, where) + 1
         column = where - (text.rfind("\n", 0, where) + 1) + 1
-        raise QueryError(f"the query nests deeper than {MAX_NESTING} levels (brackets, "
+        raise UnsupportedQuery(f"the query nests deeper than {MAX_NESTING} levels (brackets, "
                          f"braces, parentheses, CASE and prefix operators such as - and NOT "
                          f"together) at line {line}, column {column}: the engine's parser "
                          "takes twice as long for every level, so such a query is refused")
@@ -99,14 +99,14 @@ def _too_deep(text: str) -> int | None:
 
 
 def check_params(params: Mapping[str, Any]) -> None:
-    """Raise :class:`QueryError` when a parameter value nests lists and maps deeper than
+    """Raise :class:`UnsupportedQuery` when a parameter value nests lists and maps deeper than
     :data:`MAX_PARAM_NESTING`; walked without recursion."""
     pending: list[tuple[Any, int]] = [(v, 1) for v in params.values()]
     while pending:
         value, depth = pending.pop()
         if isinstance(value, list | tuple | dict):
             if depth > MAX_PARAM_NESTING:
-                raise QueryError(f"a parameter nests lists and maps deeper than "
+                raise UnsupportedQuery(f"a parameter nests lists and maps deeper than "
                                  f"{MAX_PARAM_NESTING} levels")
             inner = value.values() if isinstance(value, dict) else value
             pending.extend((v, depth + 1) for v in inner)
