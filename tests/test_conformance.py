@@ -160,3 +160,17 @@ def test_the_cli_prints_warnings_on_stderr_and_rows_on_stdout(tmp_path):
                           capture_output=True, text=True, timeout=120, check=True)
     assert done.stdout.splitlines() == ["s", "3.0"]
     assert "warning: integer-sum" in done.stderr and "toInteger()" in done.stderr
+
+
+@pytest.mark.parametrize(("query", "warned"), [
+    # typed hops, the middle used: nothing to fear, nothing said
+    ("MATCH (c:C)-[:HAD]->(i:I)-[:WITH]->(e:E) RETURN c.name, e.name, i.amount", False),
+    ("MATCH p = (c:C)-[:HAD]->(:I)-[:WITH]->(e:E) RETURN count(p)", False),
+    # the middle unused (paths collapse), one type twice, untyped: warned
+    ("MATCH (c:C)-[:HAD]->(i:I)-[:WITH]->(e:E) RETURN c, e, count(*)", True),
+    ("MATCH (a)-[:T]->(b)<-[:T]-(c) RETURN a, b, c", True),
+    ("MATCH (a)-[r1]->(b)-[r2]-(c) RETURN a, b, c", True),
+])
+def test_the_shared_relationship_warning_fires_only_where_the_engine_can_mislead(query, warned):
+    found = [w for w in engine_caveats.warnings_for(query) if w.startswith("shared-")]
+    assert bool(found) == warned

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from erm_graph.query.cypher_text import Token, decode_string, encode_string, tokens
@@ -155,24 +156,72 @@ def _pattern_parts(body: list[Token]) -> list[list[Token]]:
     return parts
 
 
-def _relationships(part: list[Token]) -> list[str | None]:
-    """The variables of a pattern part's relationships (None when unnamed)."""
-    rels: list[str | None] = []
-    depth = 0
-    for i, tok in enumerate(part):
+@dataclass(frozen=True)
+class _Rel:
+    variable: str | None
+    types: tuple[str, ...]
+    variable_length: bool
+
+
+def _relationships(part: list[Token]) -> list[_Rel]:
+    """A pattern part's relationships: variable (None when unnamed), types, and whether the
+    length varies."""
+    rels: list[_Rel] = []
+    for i, (depth, tok) in enumerate(_with_depth(part)):
         if tok.kind != "op":
             continue
-        if tok.text in OPEN:
-            if tok.text == "[" and depth == 0:
-                nxt = part[i + 1] if i + 1 < len(part) else None
-                rels.append(nxt.text if nxt is not None and nxt.kind == "name" else None)
-            depth += 1
-        elif tok.text in CLOSE:
-            depth -= 1
+        if tok.text == "[" and depth == 1:
+            inside = list(_bracket(part, i))
+            name = inside[0].text if inside and inside[0].kind == "name" else None
+            types = tuple(t.text for j, t in enumerate(inside)
+                          if j and inside[j - 1].text in (":", "|") and t.kind != "op")
+            rels.append(_Rel(name, types, any(t.text == "*" for t in inside)))
         elif depth == 0 and tok.text in ("-", "->", "<-") and i + 1 < len(part) and \
                 part[i + 1].text in ("-", "->"):
-            rels.append(None)  # a bare arrow: -->, <--, --, <-->
+            rels.append(_Rel(None, (), False))  # a bare arrow: -->, <--, --, <-->
     return rels
+
+
+def _bracket(part: list[Token], start: int) -> Iterable[Token]:
+    """The tokens inside the bracket that opens at ``start``, up to its close."""
+    depth = 0
+    for tok in part[start:]:
+        if tok.kind == "op" and tok.text in OPEN:
+            depth += 1
+        elif tok.kind == "op" and tok.text in CLOSE:
+            depth -= 1
+            if depth == 0:
+                return
+        if depth >= 1 and tok is not part[start]:
+            yield tok
+
+
+def _middle_nodes(part: list[Token]) -> list[str | None]:
+    """The variables of a part's node patterns between its first and last (None: unnamed)."""
+    nodes: list[str | None] = []
+    for i, (depth, tok) in enumerate(_with_depth(part)):
+        if tok.text == "(" and depth == 1 and tok.kind == "op":
+            nxt = part[i + 1] if i + 1 < len(part) else None
+            nodes.append(nxt.text if nxt is not None and nxt.kind == "name" else None)
+    return nodes[1:-1]
+
+
+def _cannot_mislead(parts: list[list[Token]], rels: list[_Rel], later: set[str]) -> bool:
+    """A multi-hop MATCH the engine answers right: no relationship can fill two slots (one
+    type each, all different, fixed length) and no path collapses to its ends (every middle
+    node, or a path variable, is used after the pattern)."""
+    types = [r.types for r in rels]
+    if any(len(t) != 1 or r.variable_length for t, r in zip(types, rels, strict=True)):
+        return False
+    if len({t[0] for t in types}) != len(types):
+        return False
+    for part in parts:
+        path = part[0].text if len(part) > 1 and part[1].text == "=" else None
+        if path in later:
+            continue
+        if any(node is None or node not in later for node in _middle_nodes(part)):
+            return False
+    return True
 
 
 def _constrained(where: list[Token], a: str, b: str) -> bool:
@@ -189,11 +238,13 @@ def _pattern_warnings(clauses: list[tuple[str, list[Token]]]) -> list[str]:
         if word in ("MATCH", "OPTIONAL MATCH"):
             where = clauses[index + 1][1] if index + 1 < len(clauses) and \
                 clauses[index + 1][0] == "WHERE" else []
-            rels = [r for part in _pattern_parts(body) for r in _relationships(part)]
-            named = [r for r in rels if r]
+            parts = _pattern_parts(body)
+            rels = [r for part in parts for r in _relationships(part)]
+            named = [r.variable for r in rels if r.variable]
+            later = {t.text for _, rest in clauses[index + 1:] for t in rest if t.kind == "name"}
             pairs_ok = len(named) == len(rels) and all(
                 _constrained(where, a, b) for i, a in enumerate(named) for b in named[i + 1:])
-            if len(rels) >= 2 and not pairs_ok:
+            if len(rels) >= 2 and not pairs_ok and not _cannot_mislead(parts, rels, later):
                 found.append(_warning("shared-relationship", n=str(len(rels))))
             for name in named:
                 if name in bound:
