@@ -9,8 +9,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 RUN useradd --create-home --uid 10001 erm
 WORKDIR /app
 COPY . /src
-# A regular install: the wheel carries the named queries, loaders and schemas
-# (erm_graph/shipped), the templates and the static files.
+# A regular install: the wheel carries the named queries, loaders and schemas (the
+# sub-packages erm_graph.cypher, .loaders, .schemas), the templates and the static files.
 RUN pip install /src && rm -rf /src
 
 USER erm

@@ -1,18 +1,21 @@
 """Where the folders that ship beside the code live: ``cypher/``, ``loaders/``, ``schemas/``.
 
-They sit at the repository root so that people find and edit them there, and they are found
-by path (a loader is a file, not an importable ``loaders`` package in site-packages).
-``erm_graph/shipped/`` holds links to them, which the wheel build turns into copies, so this
-one lookup works in a checkout, an editable install and an installed wheel alike.
+They sit at the repository root so that people find and edit them there, and install as the
+sub-packages ``erm_graph.cypher``, ``erm_graph.loaders`` and ``erm_graph.schemas`` (the
+``package-dir`` mapping in pyproject.toml). Asking the import system for the package's folder
+works the same in a checkout's editable install and in an installed wheel.
 """
 
 from __future__ import annotations
 
+from importlib.resources import files
 from pathlib import Path
 
-SHIPPED = Path(__file__).resolve().parent / "shipped"
+SHIPPED = ("cypher", "loaders", "schemas")
 
 
 def shipped_dir(name: str) -> Path:
-    """The folder ``name`` (``cypher``, ``loaders`` or ``schemas``) as shipped."""
-    return (SHIPPED / name).resolve()
+    """The folder ``name`` (``cypher``, ``loaders`` or ``schemas``) as installed."""
+    if name not in SHIPPED:
+        raise ValueError(f"no shipped folder {name!r}: one of {', '.join(SHIPPED)}")
+    return Path(str(files(f"erm_graph.{name}")))

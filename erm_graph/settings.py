@@ -36,7 +36,8 @@ SETTINGS = [
             "data"),
     Setting("load_max_mb", "ERM_LOAD_MAX_MB", "512", "largest source file `erm load` reads, MB"),
     Setting("loaders_path", "ERM_LOADERS_PATH", "",
-            "extra folders of loader modules, separated like PATH"),
+            "folders of single-file loader plugins, separated like PATH (pip-installed loaders "
+            "need none); a plugin may not reuse a loader's format"),
     Setting("web_row_cap", "ERM_WEB_ROW_CAP", "2000",
             "most rows the web console and named queries return"),
     Setting("web_neighbor_cap", "ERM_WEB_NEIGHBOR_CAP", "200",

@@ -425,7 +425,8 @@ def _load(root: Path) -> Library:
         query = parse_file(file, problems)
         if query is not None:
             queries[query.name] = query
-    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+    # __pycache__: the folder is the package erm_graph.cypher, whose __init__ gets compiled
+    for folder in sorted(p for p in root.iterdir() if p.is_dir() and p.name != "__pycache__"):
         if folder.name not in ENGINE_DIRS:
             problems.append(f"{folder}: unknown engine folder (known: {', '.join(ENGINE_DIRS)})")
             continue
