@@ -437,9 +437,16 @@ class FalkorDBStore(CypherStore):
 
         FalkorDB has no ``IF NOT EXISTS`` and errors on a duplicate index, so existing ones are
         read first. The constraint is built in the background; it needs the index first.
+
+        The key labels are indexed first, in the constraints' order, so that labels get the
+        same ids here as in a replay that runs stray constraint commands of a deleted graph
+        before this (see :meth:`_create_graph`): the rewrite at a new graph's start cannot
+        stop the server appending them after it when their background build ends late (seen
+        once under load: Departments replayed as Products).
         """
         have = self._indexed()
-        for name in model.LABELS:
+        key_first = [*model.KEY_LABELS, *(n for n in model.LABELS if n not in model.KEY_LABELS)]
+        for name in key_first:
             if (name, "uid") not in have:
                 self.run(f"CREATE INDEX FOR (n:{name}) ON (n.uid)", read_only=False)
         constrained = {row[1] for row in self.run(
