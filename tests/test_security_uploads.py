@@ -232,6 +232,7 @@ def test_yaml_within_the_limits_keeps_its_anchors_and_merge_keys():
         yaml_reader.load_yaml("c: " + "[" * 70 + "1" + "]" * 70, "ok.yaml")
 
 
+@pytest.mark.slow
 def test_yaml_bombs_through_the_cli(store_url, tmp_path):
     for name, (data, expected) in WEB_BOMBS.items():
         path = tmp_path / name
@@ -388,6 +389,7 @@ YAML_DOCS = st.one_of(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None, derandomize=True,
           suppress_health_check=list(HealthCheck))
 @given(YAML_DOCS)
