@@ -456,6 +456,7 @@ def test_fuzz_deflate(size, cut, tail):
     bounded("deflate", 5, 256, lambda: expansion.inflate(data, "fuzz.drawio", source))
 
 
+@pytest.mark.slow  # counts the cases of the fuzz tests, the YAML one slow among them
 def test_fuzz_cases_ran():
     """The counts for the record (pytest -s prints them)."""
     print("fuzz cases:", FUZZ_CASES, "total", sum(FUZZ_CASES.values()))
