@@ -7,13 +7,14 @@ ERM    := $(BIN)/erm
 DEMO_SIZE ?= small
 PYTEST_ARGS ?=
 
-.PHONY: demo test install dev bench lint clean help
+.PHONY: demo test test-fast install dev bench lint clean help
 
 help:
 	@echo "make demo   set up .venv and load the demo enterprise into the embedded engine"
-	@echo "make test   set up .venv with the test tools and run the test suite"
+	@echo "make test   set up .venv with the test tools, lint, and run the test suite"
+	@echo "make test-fast  the suite without the tests marked slow (crash, browser, notebooks)"
 	@echo "make bench  run the benchmarks (SIZE=small|medium|large, ROWS=1000000)"
-	@echo "make lint   ruff"
+	@echo "make lint   ruff, and mypy (strict on the newer modules: pyproject.toml [tool.mypy])"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,16 +43,21 @@ demo: install
 	@echo "  $(ERM) cypher \"MATCH (c:Customer)<-[:MANAGES]-(e:Employee) RETURN c.name, e.name LIMIT 5\""
 	@echo "  $(ERM) --help"
 
-test: dev
+test: lint
 	bash tests/setup.sh
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-fast: lint
+	bash tests/setup.sh
+	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed-bench
 	$(BIN)/python bench/run.py --size $(or $(SIZE),medium)
 	$(BIN)/python bench/bench_load.py --rows $(or $(ROWS),1000000)
 
 lint: dev
-	$(BIN)/ruff check erm_graph loaders tests bench
+	$(BIN)/ruff check erm_graph loaders tests bench tools
+	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache

@@ -8,6 +8,7 @@ graph is wiped, so never point it at real data).
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 import pytest
 
@@ -27,6 +28,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "neo4j" in item.keywords and not NEO4J_URL:
             item.add_marker(skip)
+        if item.path.parent.name == "e2e":  # a real browser: the slow tier
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture
@@ -38,10 +41,35 @@ def store_url(request: pytest.FixtureRequest, tmp_path) -> str:
     return f"embedded:{tmp_path / 'db'}"
 
 
+@pytest.fixture(scope="session")
+def shared_engine_url(tmp_path_factory) -> Iterator[str]:
+    """One embedded server for the whole session, kept up by a store held open until the end:
+    starting a server per test cost ~0.7 s, emptying the shared graph costs ~0.15 s."""
+    url = f"embedded:{tmp_path_factory.mktemp('engine') / 'db'}"
+    holder = open_store(url)
+    yield url
+    holder.close()
+
+
 @pytest.fixture
-def store(store_url):
-    """An empty graph on the chosen engine, closed (and its server stopped) afterwards."""
-    s = open_store(store_url)
+def store(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path):
+    """An empty graph on the chosen engine, closed afterwards.
+
+    On the embedded engine it is the session's shared server, emptied for this test, with a
+    security file (users, audit trail) of the test's own. A test gets a server of its own, at
+    ``store_url`` (stopped afterwards), when it also asks for ``store_url`` (it opens the same
+    data again, for example through the CLI) or is marked ``own_engine`` (it looks at or
+    stops the server).
+    """
+    own = (request.config.getoption("--backend") == "neo4j"
+           or "store_url" in request.fixturenames
+           or request.node.get_closest_marker("own_engine") is not None)
+    if own:
+        url = request.getfixturevalue("store_url")
+    else:
+        url = request.getfixturevalue("shared_engine_url")
+        monkeypatch.setenv("ERM_USERS_DB", str(tmp_path / "users.db"))
+    s = open_store(url)
     s.clear()
     yield s
     s.close()

@@ -25,6 +25,8 @@ from tests import crash_loader
 LOADER = [sys.executable, "-m", "tests.crash_loader"]
 ROOT = Path(__file__).parent.parent
 
+pytestmark = pytest.mark.slow  # kill -9 of real processes, ten times
+
 
 def checksum(store) -> tuple[int, int, str]:
     """Counts and a digest of every interaction's and relationship's loaded properties."""

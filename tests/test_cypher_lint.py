@@ -66,6 +66,7 @@ def library_files() -> list[dict]:
     return files
 
 
+@pytest.mark.slow
 def test_every_cypher_file_passes_the_neo4j_linter():
     files = library_files()
     assert len(files) >= 16
@@ -89,6 +90,7 @@ def test_the_linter_catches_what_neo4j_would_reject():
     assert "Custmer" in messages and "$uid" in messages
 
 
+@pytest.mark.slow
 def test_the_cypher_a_load_sends_passes_the_neo4j_linter(store, tmp_path, monkeypatch):
     """Upserts are written once in portable Cypher: every statement a load sends the embedded
     engine (a first load, a re-load with changed rows, a sub-label that changes) is recorded

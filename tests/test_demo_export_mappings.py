@@ -131,6 +131,7 @@ def test_node_files_alone_reimport_and_a_second_load_skips_every_row(store, expo
     assert {k: c.unchanged for k, c in again.labels.items() if c.unchanged} == own
 
 
+@pytest.mark.slow
 def test_demo_export_round_trips_through_the_shipped_mapping(store, export, demo_store):
     report = load(store, export, mapping=MAPPING)
     assert report.rejected == []

@@ -92,6 +92,7 @@ def test_each_file_of_an_interrupted_load_is_settled_by_its_own_next_load(store,
     assert had(store) == 60 and store.unfinished_loads() == {}
 
 
+@pytest.mark.slow
 def test_an_import_job_killed_after_its_nodes_is_completed_by_its_next_run(tmp_path):
     """The real thing: `erm load` in a process of its own, kill -9 once its nodes are in."""
     rows = 60_000

@@ -42,6 +42,7 @@ def test_the_fulltext_index_covers_every_named_key_label():
 @pytest.mark.skipif(shutil.which("node") is None or not (TOOL / "node_modules").is_dir(),
                     reason="needs node and tools/cypher-lint/node_modules: run "
                            "`bash tests/setup.sh`")
+@pytest.mark.slow
 def test_the_engine_cypher_passes_the_neo4j_linter():
     statements = [(s, {}) for s in engine.schema_statements()]
     statements += [(engine.FULLTEXT_LABELS_QUERY, {"name": engine.FULLTEXT_INDEX}),

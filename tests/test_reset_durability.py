@@ -24,6 +24,8 @@ from tests.reset_steps import snapshot
 
 ROOT = Path(__file__).parent.parent
 
+pytestmark = pytest.mark.slow  # a process and a server restart per step
+
 
 def step(url: str, name: str, *, kill: bool = False) -> dict:
     """Run one step in a new process; the graph it printed."""

@@ -181,6 +181,7 @@ def test_oversized_upload_and_body(client, demo_store):
     assert fingerprint(demo_store) == before
 
 
+@pytest.mark.slow
 def test_query_timeout_and_row_cap(client):
     body = client.post("/api/cypher", json={"query": "UNWIND range(1, 1000) AS i RETURN i"}
                        ).json()

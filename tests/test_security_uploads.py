@@ -232,6 +232,7 @@ def test_yaml_within_the_limits_keeps_its_anchors_and_merge_keys():
         yaml_reader.load_yaml("c: " + "[" * 70 + "1" + "]" * 70, "ok.yaml")
 
 
+@pytest.mark.slow
 def test_yaml_bombs_through_the_cli(store_url, tmp_path):
     for name, (data, expected) in WEB_BOMBS.items():
         path = tmp_path / name
@@ -388,6 +389,7 @@ YAML_DOCS = st.one_of(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None, derandomize=True,
           suppress_health_check=list(HealthCheck))
 @given(YAML_DOCS)
@@ -454,6 +456,7 @@ def test_fuzz_deflate(size, cut, tail):
     bounded("deflate", 5, 256, lambda: expansion.inflate(data, "fuzz.drawio", source))
 
 
+@pytest.mark.slow  # counts the cases of the fuzz tests, the YAML one slow among them
 def test_fuzz_cases_ran():
     """The counts for the record (pytest -s prints them)."""
     print("fuzz cases:", FUZZ_CASES, "total", sum(FUZZ_CASES.values()))

@@ -57,8 +57,8 @@ def warm_path(store: GraphStore, target: str, *, max_hops: int = 6) -> dict | No
 
 def _chain(parent: dict[str, tuple[str, str] | None], employee: str) -> dict:
     chain, rels, node = [employee], [], employee
-    while parent[node] is not None:
-        node, rel = parent[node]
+    while (step := parent[node]) is not None:
+        node, rel = step
         chain.append(node)
         rels.append(rel)
     return {"chain": chain, "relationships": rels, "hops": len(rels)}

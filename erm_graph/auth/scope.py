@@ -171,7 +171,7 @@ def row_uids(columns: list[str], row: list[Any]) -> set[str] | None:
 
 def in_scope(scope: frozenset[str], columns: list[str], row: list[Any]) -> bool:
     uids = row_uids(columns, row)
-    return bool(uids) and uids <= scope
+    return uids is not None and bool(uids) and uids <= scope
 
 
 class ScopedStore:

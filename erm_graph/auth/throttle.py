@@ -70,7 +70,7 @@ class LoginThrottle:
             conn.execute("UPDATE login_throttle SET blocked = blocked + 1, "
                          "first_blocked = coalesce(first_blocked, ?) WHERE kind = ? AND "
                          "source = ? AND account = ?", (now, row[0], source, row[1]))
-            return row[2] - now
+            return float(row[2] - now)
 
     def failed(self, conn: sqlite3.Connection, source: str, account: str) -> None:
         """Count a failure; block the pair or the source once past their limits."""
@@ -108,8 +108,10 @@ class LoginThrottle:
             "failures = CASE WHEN last_failure < ? THEN 1 ELSE failures + 1 END, "
             "last_failure = excluded.last_failure",
             (kind, source, account, now, now - self.limits.window))
-        return conn.execute("SELECT failures FROM login_throttle WHERE kind = ? AND "
-                            "source = ? AND account = ?", (kind, source, account)).fetchone()[0]
+        failures: int = conn.execute("SELECT failures FROM login_throttle WHERE kind = ? AND "
+                                     "source = ? AND account = ?",
+                                     (kind, source, account)).fetchone()[0]
+        return failures
 
     def _flush(self, conn: sqlite3.Connection, now: float) -> None:
         ended = conn.execute("SELECT kind, source, account, blocked, first_blocked, "

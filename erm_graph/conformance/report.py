@@ -44,15 +44,15 @@ def play_embedded(scratch: Path) -> list[Result]:
 COLUMNS = ("pass", "(warned)") + OUTCOMES[1:]
 
 
-def by_directory(results: list[Result]) -> dict[str, Counter]:
-    table: dict[str, Counter] = defaultdict(Counter)
+def by_directory(results: list[Result]) -> dict[str, Counter[str]]:
+    table: dict[str, Counter[str]] = defaultdict(Counter)
     for r in results:
         table[r.scenario.directory][r.outcome] += 1
         table[r.scenario.directory]["(warned)"] += r.outcome == "pass" and bool(r.warnings)
     return dict(sorted(table.items()))
 
 
-def _row(name: str, counts: Counter) -> str:
+def _row(name: str, counts: Counter[str]) -> str:
     total = sum(counts[o] for o in OUTCOMES)
     rate = 100.0 * counts["pass"] / total if total else 0.0
     cells = " | ".join(str(counts[o]) for o in COLUMNS)

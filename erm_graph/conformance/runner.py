@@ -48,13 +48,17 @@ def _graph_setup(root: Path, name: str) -> str:
     return (root / "graphs" / name / f"{name}.cypher").read_text(encoding="utf-8").rstrip("; \n")
 
 
-def _snapshot(store: GraphStore) -> tuple[set, set, Counter, set]:
+#: what :func:`_snapshot` returns
+Snapshot = tuple[set[Any], set[Any], Counter[tuple[Any, ...]], set[str]]
+
+
+def _snapshot(store: GraphStore) -> Snapshot:
     """Nodes, relationships, property triples and labels, as the TCK observes side effects."""
     nodes = store.run("MATCH (n) RETURN n").rows
     rels = store.run("MATCH ()-[r]->() RETURN r").rows
     node_ids = {row[0].id for row in nodes}
     rel_ids = {row[0].id for row in rels}
-    props: Counter = Counter()
+    props: Counter[tuple[Any, ...]] = Counter()
     for kind, rows in (("n", nodes), ("r", rels)):
         for (entity,) in rows:
             for key, value in entity.properties.items():
@@ -63,7 +67,7 @@ def _snapshot(store: GraphStore) -> tuple[set, set, Counter, set]:
     return node_ids, rel_ids, props, labels
 
 
-def _effects(before: tuple, after: tuple) -> dict[str, int]:
+def _effects(before: Snapshot, after: Snapshot) -> dict[str, int]:
     (n0, r0, p0, l0), (n1, r1, p1, l1) = before, after
     found = {"+nodes": len(n1 - n0), "-nodes": len(n0 - n1),
              "+relationships": len(r1 - r0), "-relationships": len(r0 - r1),
@@ -137,7 +141,7 @@ def play(store: GraphStore, sc: Scenario, root: Path) -> Result:
     if sc.expected.error:
         return Result(sc, "missed-error", f"expected {sc.expected.error}", warnings, write)
     differs = _rows_match(sc.expected, result.columns, result.rows)
-    if not differs and sc.expected.side_effects:
+    if not differs and sc.expected.side_effects and before is not None:
         effects = _effects(before, _snapshot(store))
         if effects != {k: v for k, v in sc.expected.side_effects.items() if v}:
             differs = f"side effects: expected {sc.expected.side_effects} got {effects}"

@@ -8,11 +8,15 @@ Gherkin pickle compiler, so every example row is one :class:`Scenario`.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
 
 from erm_graph.errors import ErmError
+
+if TYPE_CHECKING:
+    from gherkin.pickles.compiler import GherkinDocumentWithURI
 
 #: where the TCK is looked for when ERM_TCK_DIR is not set: beside the project's checkout
 DEFAULT_TCK = Path(__file__).resolve().parents[3] / "shared" / "opencypher-tck"
@@ -60,20 +64,22 @@ def tck_dir() -> Path:
     return Path(os.environ.get("ERM_TCK_DIR") or DEFAULT_TCK)
 
 
-def _table(step: dict) -> list[list[str]]:
+def _table(step: Mapping[str, Any]) -> list[list[str]]:
     rows = step.get("argument", {}).get("dataTable", {}).get("rows", [])
     return [[cell["value"] for cell in row["cells"]] for row in rows]
 
 
-def _doc(step: dict) -> str:
+def _doc(step: Mapping[str, Any]) -> str:
     arg = step.get("argument", {})
     if "docString" in arg:
-        return arg["docString"]["content"]
+        content: str = arg["docString"]["content"]
+        return content
     # the single-line form: `When executing query: RETURN 1`
-    return step["text"].split(":", 1)[1].strip()
+    text: str = step["text"]
+    return text.split(":", 1)[1].strip()
 
 
-def _outcome(text: str, step: dict, into: Expected) -> None:
+def _outcome(text: str, step: Mapping[str, Any], into: Expected) -> None:
     if text.startswith("the result should be empty"):
         return
     if text.startswith("the result should be"):
@@ -89,7 +95,7 @@ def _outcome(text: str, step: dict, into: Expected) -> None:
         into.side_effects = {name: int(count) for name, count in _table(step)}
 
 
-def _scenario(feature: str, pickle: dict) -> Scenario:
+def _scenario(feature: str, pickle: Mapping[str, Any]) -> Scenario:
     line = pickle["location"]["line"]
     sc = Scenario(feature=feature, name=pickle["name"], line=line)
     current = sc.expected
@@ -128,8 +134,8 @@ def scenarios(root: Path | None = None) -> Iterator[Scenario]:
     if not features.is_dir():
         raise ErmError(f"no openCypher TCK at {root} (set ERM_TCK_DIR to its folder)")
     for path in sorted(features.rglob("*.feature")):
-        document = Parser().parse(path.read_text(encoding="utf-8"))
-        document["uri"] = str(path)
+        document = cast("GherkinDocumentWithURI",
+                        {**Parser().parse(path.read_text(encoding="utf-8")), "uri": str(path)})
         relative = path.relative_to(features).as_posix()
         for pickle in Compiler().compile(document):
             yield _scenario(relative, pickle)

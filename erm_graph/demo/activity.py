@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from random import Random
+from typing import Any
 
 from erm_graph.demo import library, names, sizes, timeline
 from erm_graph.demo.roster import ACCOUNT_DEPARTMENT, Roster, party_uid
@@ -186,7 +187,7 @@ class _Activity:
         label, source_uid, at, about_label, about = sources[rng.randrange(len(sources))]
         kind = rng.choice(_FEEDBACK)
         text = rng.choice(_TEXTS[kind])
-        row = {"uid": uid, "name": f"{kind}: {text}", "kind": kind, "text": text,
+        row: dict[str, Any] = {"uid": uid, "name": f"{kind}: {text}", "kind": kind, "text": text,
                "at": timeline.later(at, rng.randrange(4)), "source": self.source}
         if rng.random() < 0.5:
             row["score"] = rng.randrange(11)

@@ -308,12 +308,12 @@ def build(employees: int, source: str, rng: Random) -> GraphBatch:
         b.add_relationship("RESPONSIBLE_FOR", "Employee", facts.CRO.employee, "Map", map_uid)
         if owner:
             b.add_relationship("RESPONSIBLE_FOR", "Employee", owner, "Process", proc)
-        for order, (uid, sname, kind, dept, sowner, uses, produces) in enumerate(STEPS[proc]):
+        for order, (uid, sname, kind, sdept, sowner, uses, produces) in enumerate(STEPS[proc]):
             b.add_node("Step", {"uid": uid, "name": sname, "kind": kind, "order": order,
                                 "source": source})
             b.add_relationship("HAS_STEP", "Process", proc, "Step", uid, order=order)
-            if dept:
-                b.add_relationship("PERFORMS", "Department", dept, "Step", uid)
+            if sdept:
+                b.add_relationship("PERFORMS", "Department", sdept, "Step", uid)
             if sowner:
                 b.add_relationship("RESPONSIBLE_FOR", "Employee", sowner, "Step", uid)
                 if kind not in ("start", "end"):

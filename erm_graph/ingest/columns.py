@@ -49,7 +49,8 @@ class ColumnConverter:
                 typed[text] = default
                 continue
             try:
-                typed[text] = (self.from_date_cell(text) if dated and text in dated
+                typed[text] = (self.from_date_cell(text)
+                               if self.from_date_cell and dated and text in dated
                                else self.convert(text))
             except (ValueError, KeyError) as exc:
                 known[text] = str(exc)

@@ -274,9 +274,9 @@ def _merge(batch: GraphBatch, part: GraphBatch, seen: dict[tuple, dict]) -> list
                     "has the same uid with other values", row.get("uid")), row))
     for group, rows in part.relationships.items():
         for row in rows:
-            ident = (*group, row.get("start"), row.get("end"))
-            if ident not in seen:
-                seen[ident] = row
+            rel = (*group, row.get("start"), row.get("end"))
+            if rel not in seen:
+                seen[rel] = row
                 batch.relationships[group].append(row)
     return rejects
 

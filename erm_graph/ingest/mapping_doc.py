@@ -77,17 +77,17 @@ def _model_problems(doc: dict, where: str) -> list[Problem]:
             names(rel.get("properties"), f"{at}/properties")
     for i, rel in enumerate(_dicts(doc.get("relationships"))):
         at = f"relationships/{i}"
-        spec = model.RELATIONSHIPS.get(rel.get("type"))
+        spec = model.RELATIONSHIPS.get(str(rel.get("type")))
         if spec is None:
             problems.append(Problem(where, f"{at}/type", f"one of {types}", rel.get("type")))
-        for side, allowed in (("start", spec.starts if spec else ()),
-                              ("end", spec.ends if spec else ())):
+        for side, ends in (("start", spec.starts if spec else ()),
+                           ("end", spec.ends if spec else ())):
             label = rel.get(side, {}).get("label") if isinstance(rel.get(side), dict) else None
             if label not in model.LABELS:
                 problems.append(Problem(where, f"{at}/{side}/label", f"one of {labels}", label))
-            elif spec and not any(model.is_a(label, a) for a in allowed):
+            elif spec and not any(model.is_a(label, a) for a in ends):
                 problems.append(Problem(where, f"{at}/{side}/label", f"a {side} label of "
-                                        f"{spec.name}: one of {', '.join(allowed)}", label))
+                                        f"{spec.name}: one of {', '.join(ends)}", label))
         names(rel.get("properties"), f"{at}/properties")
     return problems
 

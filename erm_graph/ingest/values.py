@@ -120,7 +120,8 @@ def date_parser(fmt: str, with_time: bool = False) -> Converter:
         for index, value in zip(order, m.groups(), strict=True):
             parts[index] = int(value)
         try:
-            datetime(*parts)
+            year, month, day, hour, minute, second = parts
+            datetime(year, month, day, hour, minute, second)
         except ValueError:
             return slow(text)
         y, mo, d, h, mi, sec = parts
@@ -150,8 +151,9 @@ CONVERTERS: dict[str, Converter] = {"string": str, "int": to_int, "float": to_fl
 def normaliser(steps: list[str], aliases: Mapping[str, str] | None = None) -> Converter:
     """trim / lower / upper / title, then a table of aliases (matched case-insensitively)."""
     table = {k.strip().lower(): v for k, v in (aliases or {}).items()}
-    funcs = {"trim": str.strip, "lower": str.lower, "upper": str.upper, "title": str.title,
-             "collapse": lambda s: " ".join(s.split())}
+    funcs: dict[str, Callable[[str], str]] = {
+        "trim": str.strip, "lower": str.lower, "upper": str.upper, "title": str.title,
+        "collapse": lambda s: " ".join(s.split())}
     chosen = [funcs[s] for s in steps]
     if not table and len(chosen) <= 1:  # the usual "trim": str.strip itself, no wrapper
         return chosen[0] if chosen else str

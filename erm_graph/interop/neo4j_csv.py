@@ -262,7 +262,7 @@ def find_files(paths: Iterable[Path]) -> list[Path]:
 
 def _rows(path: Path, text: str) -> Iterator[tuple[int, list[str]]]:
     reader = csv.reader(text.splitlines(keepends=True))
-    first, header = 1, []
+    first, header = 1, list[str]()
     try:
         for row in reader:
             if any(cell.strip() for cell in row):

@@ -46,7 +46,7 @@ def export_graph(store, folder: str | Path, fmt: str = "neo4j-csv", *,
     if folder.exists() and any(folder.iterdir()):
         raise ErmError(f"{folder} is not empty: export into a new or empty folder")
     folder.mkdir(parents=True, exist_ok=True)
-    source, problems = Tally(), []
+    source, problems = Tally(), list[str]()
     records = _tallied(walk(store, problems), source, progress)
     if fmt == "neo4j-csv":
         files = neo4j_csv.write_records(records, folder)
@@ -168,7 +168,7 @@ def copy_graph(source_store, target_store, *, progress: Progress = None) -> Veri
                        "`erm reset --yes`")
     with audited(target_store, "copy",
                  f"from {source_store.engine} at {source_store.location}") as done:
-        source, problems = Tally(), []
+        source, problems = Tally(), list[str]()
         writer = GraphWriter(target_store, progress)
         try:
             for record in walk(source_store, problems, relationships=False):

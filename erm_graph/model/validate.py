@@ -12,7 +12,7 @@ import math
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, cast
 
 from erm_graph.errors import Problem, ValidationError
 from erm_graph.model.vocabulary import (
@@ -180,8 +180,9 @@ def node_problems(label_name: str, rows: Iterable[Mapping[str, Any]],
     rows = list(rows)
     found = _Checker({**COMMON_PROPS, **spec.props}, skip=("uid",)).problems(rows)
     uids = [r.get("uid") for r in rows]
+    # in C: rows only when one is wrong (the cast: all are str by then)
     if not (set(map(type, uids)) <= {str} and "" not in uids
-            and not any(map(str.isspace, uids))):  # in C: rows only when one is wrong
+            and not any(map(str.isspace, cast("list[str]", uids)))):
         for i, uid in enumerate(uids):
             if not isinstance(uid, str) or not uid.strip():
                 found[i].append(("uid", "a non-empty string", uid))

@@ -63,7 +63,7 @@ def tokens(text: str) -> Iterator[Token]:
         match = _TOKEN.match(text, pos)
         if match is None:
             raise CypherSyntaxError(f"unexpected character {text[pos]!r} at offset {pos}")
-        kind = match.lastgroup
+        kind = match.lastgroup or ""  # every alternative of _TOKEN is a named group
         if kind == "unclosed":
             raise CypherSyntaxError(f"{match.group()} at offset {pos} is never closed")
         if kind not in ("space", "comment"):

@@ -362,7 +362,7 @@ def parse_file(path: Path, problems: list[str]) -> NamedQuery | None:
         roles = [r.strip() for r in roles.split(",")]
     if len(problems) > before:
         return None
-    return NamedQuery(name=name, title=meta["title"].strip(),
+    return NamedQuery(name=meta["name"], title=meta["title"].strip(),
                       description=" ".join(meta["description"].split()),
                       cypher=body.rstrip().rstrip(";"), path=path, params=params,
                       roles=tuple(map(str, roles)), read_only=read_only)

@@ -195,10 +195,11 @@ def _cannot_exist(rows: Sequence[Mapping[str, Any]], fresh: bool,
                   ) -> tuple[list[tuple[str, str]], list[Mapping[str, Any]]]:
     """The distinct (start, end) pairs of the relationship ``rows`` that cannot exist yet (the
     type has none, or an end is a node this load created), and the other rows."""
+    rest: list[Mapping[str, Any]] = []
     if fresh:
-        sure, rest = rows, []
+        sure = rows
     else:
-        sure, rest = [], []
+        sure = []
         for row in rows:
             (sure if row["start"] in new_starts or row["end"] in new_ends else rest).append(row)
     return list(dict.fromkeys(zip(map(itemgetter("start"), sure),
@@ -393,7 +394,8 @@ class CypherStore:
             new = [r for r in rows if r[0] not in known]
             changed = [r for r in rows if r[0] in known and known[r[0]] != r[1]]
             optimistic[0] = not known and not dry_run
-            ids = created(payload, new) if new and not dry_run else {r[0]: None for r in new}
+            ids: dict[str, int | None] = (created(payload, new) if new and not dry_run
+                                          else {r[0]: None for r in new})
             if changed and not dry_run:
                 self.run(update(payload), {"rows": changed, "now": now_iso()},
                          read_only=False)
@@ -525,7 +527,7 @@ class CypherStore:
                    for chunk in batches(pairs))
 
     def _missing_ends(self, rel_type: str, start: str, end: str,
-                      rows: list[list[Any]]) -> list[Problem]:
+                      rows: Sequence[Sequence[Any]]) -> list[Problem]:
         """Which rows ([start, end, ...]) of a batch were not written because an end node
         does not exist."""
         found = {}

@@ -28,7 +28,7 @@ from __future__ import annotations
 import struct
 from array import array
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
 import redis
 
@@ -70,7 +70,8 @@ def create_edges(conn: redis.Redis, graph: str, rel_type: str, starts: Sequence[
                     return 0
                 pipe.multi()
                 pipe.execute_command("GRAPH.BULK", graph, 0, len(a), 0, 1,
-                                     edges_token(rel_type, a, b))
+                                     edges_token(rel_type, cast("list[int]", a),  # no None
+                                                 cast("list[int]", b)))
                 pipe.execute()
                 return len(a)
             except redis.WatchError:

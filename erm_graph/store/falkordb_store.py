@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import falkordb
 import redis
@@ -393,8 +393,9 @@ class FalkorDBStore(CypherStore):
         """
         distinct = list(dict.fromkeys(uids))
         known = list(map(reported.get, distinct))
-        reported_ids = ({u: i for u, i in zip(distinct, known, strict=True) if i is not None}
-                        if None in known else dict(zip(distinct, known, strict=True)))
+        reported_ids: dict[str, int] = (
+            {u: i for u, i in zip(distinct, known, strict=True) if i is not None} if None in known
+            else cast("dict[str, int]", dict(zip(distinct, known, strict=True))))
         # the query text with its parameters, encoded now rather than inside the transaction
         confirm = params_header({"ids": list(reported_ids.values()), "uids": list(reported_ids)}
                                 ) + (f"UNWIND range(0, size($ids) - 1) AS k WITH k, $ids[k] AS i "

@@ -156,7 +156,7 @@ class Neo4jStore(CypherStore):
 
         def work(tx: neo4j.ManagedTransaction) -> tuple[list[str], list[list[Any]], dict]:
             # consumed inside the transaction function, so that a retry starts it afresh
-            result = tx.run(query, dict(params))
+            result = tx.run(query, dict(params))  # type: ignore[arg-type]  # a Query is allowed
             keys = list(result.keys())
             rows = [[to_python(v) for v in record.values()] for record in result]
             counters = result.consume().counters

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 
-class GraphNode(dict):
+class GraphNode(dict[str, Any]):
     """A node: ``{"_id", "_labels", **properties}``."""
 
     def __init__(self, node_id: Any, labels: Sequence[str], properties: Mapping[str, Any]):
@@ -26,10 +26,11 @@ class GraphNode(dict):
 
     @property
     def labels(self) -> list[str]:
-        return self["_labels"]
+        labels: list[str] = self["_labels"]
+        return labels
 
 
-class GraphRelationship(dict):
+class GraphRelationship(dict[str, Any]):
     """A relationship: ``{"_id", "_type", "_start", "_end", **properties}``."""
 
     def __init__(self, rel_id: Any, rel_type: str, start: Any, end: Any,
@@ -44,14 +45,15 @@ class GraphRelationship(dict):
 
     @property
     def type(self) -> str:
-        return self["_type"]
+        rel_type: str = self["_type"]
+        return rel_type
 
     @property
     def start(self) -> Any:
         return self["_start"]
 
 
-class GraphPath(dict):
+class GraphPath(dict[str, Any]):
     """A path: ``{"nodes": [...], "relationships": [...]}``, in path order."""
 
     def __init__(self, nodes: Sequence[GraphNode], relationships: Sequence[GraphRelationship]):
@@ -59,8 +61,10 @@ class GraphPath(dict):
 
     @property
     def nodes(self) -> list[GraphNode]:
-        return self["nodes"]
+        nodes: list[GraphNode] = self["nodes"]
+        return nodes
 
     @property
     def relationships(self) -> list[GraphRelationship]:
-        return self["relationships"]
+        rels: list[GraphRelationship] = self["relationships"]
+        return rels

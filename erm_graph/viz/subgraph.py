@@ -352,7 +352,7 @@ def _path_within(store: GraphStore, na: GNode, nb: GNode, hops: int,
         by_key: dict[str, list[str]] = {}
         for node in frontier:
             by_key.setdefault(key_label(node), []).append(node.uid)
-        reached: list[tuple[str, str, str, str, str, list[str], dict[str, Any]]] = []
+        reached: list[list[Any]] = []  # [m.uid, n.uid, type, start, end, labels, props]
         for key, uids in sorted(by_key.items()):
             reached += store.run(
                 f"UNWIND $uids AS u MATCH (n:{key} {{uid: u}})-[r]-(m) WHERE {within(store, 'm')} "

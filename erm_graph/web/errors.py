@@ -14,7 +14,7 @@ import sys
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -162,7 +162,7 @@ def document_errors(app: FastAPI) -> None:
             for item in spec.get("paths", {}).values():
                 for operation in item.values():
                     _declare(operation)
-        return app.openapi_schema
+        return cast("dict[str, Any]", app.openapi_schema)  # generate() cached it
 
     app.openapi = openapi  # type: ignore[method-assign]
 

@@ -44,9 +44,10 @@ def login(request: Request, username: Annotated[str, Form(max_length=64)],
     ip = client_ip(request)
     wait = state.throttle.wait(users.conn, ip, username)
     if wait:  # refused before the password is checked: one audit event per blocked window
-        response = page(request, "login.html", next=safe_next(next), active="login",
-                        message=f"Too many failed logins from your address: try again in "
-                                f"{math.ceil(wait)} s.", status_code=429)
+        response: Response = page(
+            request, "login.html", next=safe_next(next), active="login", status_code=429,
+            message=f"Too many failed logins from your address: try again in "
+                    f"{math.ceil(wait)} s.")
         response.headers["retry-after"] = str(math.ceil(wait))
         return response
     principal = users.authenticate(username, password)
