@@ -38,6 +38,7 @@ dev: $(VENV)/.installed-dev
 demo: install
 	$(ERM) demo --size $(DEMO_SIZE)
 	@echo
+	@echo "Open the web app:  $(ERM) serve   then browse to http://127.0.0.1:8000/"
 	@echo "Try next:"
 	@echo "  $(ERM) status"
 	@echo "  $(ERM) cypher \"MATCH (c:Customer)<-[:MANAGES]-(e:Employee) RETURN c.name, e.name LIMIT 5\""
