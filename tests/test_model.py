@@ -61,3 +61,16 @@ def test_relationship_labels_must_fit_the_type():
 def test_unknown_label_lists_the_known_ones():
     with pytest.raises(ValidationError, match="Customer"):
         model.validate_nodes("Client", [{"uid": "x"}])
+
+
+def test_the_component_labels_are_one_list_the_unowned_query_spells_too():
+    """cypher/ cannot import the model: the governance query's own copy must not drift."""
+    import re
+
+    from erm_graph.resources import shipped_dir
+
+    text = (shipped_dir("cypher") / "unowned-components.cypher").read_text(encoding="utf-8")
+    spelled = re.search(r"WHERE l IN \[([^\]]*)\]", text)
+    assert spelled, "the query names the component labels in one list"
+    assert tuple(re.findall(r"'(\w+)'", spelled.group(1))) == model.COMPONENT_LABELS
+    assert model.RELATIONSHIPS["RESPONSIBLE_FOR"].ends == model.COMPONENT_LABELS

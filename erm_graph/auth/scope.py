@@ -69,7 +69,7 @@ COMPONENT_QUERIES = (
 )
 OWNER_QUERIES = tuple(
     f"UNWIND $uids AS u MATCH (x:{label} {{uid: u}})<-[:RESPONSIBLE_FOR]-(e:Employee) "
-    f"RETURN DISTINCT e.uid" for label in ("Map", "Process", "Step", "Document", "Department"))
+    f"RETURN DISTINCT e.uid" for label in model.COMPONENT_LABELS)
 #: seconds a computed scope is reused
 SCOPE_TTL = 30.0
 

@@ -13,6 +13,7 @@ from erm_graph.model.validate import (
 from erm_graph.model.vocabulary import (
     ANNOTATIONS,
     COMMON_PROPS,
+    COMPONENT_LABELS,
     FINGERPRINT,
     KEY_LABELS,
     LABELS,
@@ -27,8 +28,8 @@ from erm_graph.model.vocabulary import (
 )
 
 __all__ = [
-    "ANNOTATIONS", "COMMON_PROPS", "FINGERPRINT", "KEY_LABELS", "LABELS", "PARTY_KINDS",
-    "RELATIONSHIPS",
+    "ANNOTATIONS", "COMMON_PROPS", "COMPONENT_LABELS", "FINGERPRINT", "KEY_LABELS", "LABELS",
+    "PARTY_KINDS", "RELATIONSHIPS",
     "SYSTEM_PROPS", "WHERE", "Kind", "Label", "Prop", "Relationship", "is_a", "label",
     "node_problems", "origin", "relationship", "relationship_problems", "validate_nodes",
     "validate_relationships",

@@ -174,7 +174,10 @@ LABELS: dict[str, Label] = {lab.name: lab for lab in _labels}
 KEY_LABELS: tuple[str, ...] = tuple(lab.name for lab in _labels if lab.parent is None)
 
 _PARTY_OR_CONTACT = ("Party", "Contact")
-_COMPONENTS = ("Map", "Process", "Step", "Document", "Department")
+#: The components of relationship maps: each must have exactly one responsible employee
+#: (RESPONSIBLE_FOR). The governance view, partner scope and the unowned-components query
+#: all read this one list (cypher/unowned-components.cypher spells it too, checked by a test).
+COMPONENT_LABELS: tuple[str, ...] = ("Map", "Process", "Step", "Document", "Department")
 
 _relationships = [
     Relationship("WORKS_FOR", "a contact works for a party", ("Contact",), ("Party",)),
@@ -194,7 +197,8 @@ _relationships = [
     Relationship("PRODUCES", "what a step creates (below the flow)", ("Step",), ("Document",)),
     Relationship("PARTICIPATES_IN", "an outside party takes part in a step (around the flow)",
                  ("Party",), ("Step",), {"role": Prop()}),
-    Relationship("RESPONSIBLE_FOR", "the one owner of a component", ("Employee",), _COMPONENTS),
+    Relationship("RESPONSIBLE_FOR", "the one owner of a component", ("Employee",),
+                 COMPONENT_LABELS),
     Relationship("DEPICTS", "a relationship map shows a process", ("Map",), ("Process",)),
     Relationship("MANAGES", "the account owner of a party", ("Employee",), ("Party",)),
     Relationship("RELATES_TO", "a tie between two parties", ("Party",), ("Party",),

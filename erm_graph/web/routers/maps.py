@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from erm_graph import model
 from erm_graph.auth.scope import within
 from erm_graph.store import GraphStore
 from erm_graph.viz.relationship_map import relationship_map
@@ -13,10 +14,6 @@ from erm_graph.viz.vis import MAP_OPTIONS, map_to_vis
 from erm_graph.web.deps import Settings, Store
 
 router = APIRouter(prefix="/api", tags=["maps"])
-
-#: Components that must each have one owner (RESPONSIBLE_FOR), the governance check.
-GOVERNED = ("Map", "Process", "Step", "Document", "Department")
-
 
 def list_maps(store: GraphStore, timeout: float | None = None) -> list[dict[str, Any]]:
     """Every process (a partner's: those in its scope) with its map, owner and step count."""
@@ -35,7 +32,7 @@ def list_maps(store: GraphStore, timeout: float | None = None) -> list[dict[str,
 def unowned(store: GraphStore, timeout: float | None = None,
             limit: int = 50) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
-    for label in GOVERNED:
+    for label in model.COMPONENT_LABELS:
         rows = store.run(f"MATCH (n:{label}) WHERE NOT ()-[:RESPONSIBLE_FOR]->(n) "
                          f"AND {within(store, 'n')} "
                          f"RETURN n.uid, n.name ORDER BY n.uid LIMIT $limit",
