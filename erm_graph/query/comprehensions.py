@@ -16,11 +16,9 @@ node, not a new one, and may appear in any number of comprehensions.
 
 from __future__ import annotations
 
-import bisect
-import re
 from dataclasses import dataclass
 
-from erm_graph.query.cypher_text import Token, tokens
+from erm_graph.query.cypher_text import Token, brackets, position, tokens
 
 #: a variable is a plain or a backtick-quoted name
 _NAMES = ("name", "quoted")
@@ -54,14 +52,13 @@ class Reuse:
 def reused_variables(cypher: str) -> list[Reuse]:
     """Every variable name a second pattern comprehension introduces again, in order."""
     found = _Scanner(list(tokens(cypher))).run()
-    lines = _line_starts(cypher)
-    return [Reuse(name, _position(lines, a), _position(lines, b)) for name, a, b in found]
+    return [Reuse(name, position(cypher, a), position(cypher, b)) for name, a, b in found]
 
 
 class _Scanner:
     def __init__(self, toks: list[Token]):
         self.toks = toks
-        self.close, self.depth = _matching_brackets(toks)
+        self.close, self.depth = brackets(toks)
         self.introduced: dict[str, int] = {}
         self.reuses: list[tuple[str, int, int]] = []
 
@@ -189,32 +186,3 @@ class _Scanner:
                     return kept
                 item_start = j + 1
             j = self.close.get(j, j) + 1
-
-
-def _matching_brackets(toks: list[Token]) -> tuple[dict[int, int], list[int]]:
-    """Index of each opening bracket -> index of its closing one (unclosed: the end), and
-    each token's bracket depth."""
-    pairs = {"(": ")", "[": "]", "{": "}"}
-    stack: list[int] = []
-    close: dict[int, int] = {}
-    depth: list[int] = []
-    for i, tok in enumerate(toks):
-        if tok.kind == "op" and tok.text in pairs.values() and stack \
-                and pairs[toks[stack[-1]].text] == tok.text:
-            close[stack.pop()] = i
-        depth.append(len(stack))
-        if tok.kind == "op" and tok.text in pairs:
-            stack.append(i)
-    for i in stack:
-        close[i] = len(toks)
-    return close, depth
-
-
-def _line_starts(text: str) -> list[int]:
-    return [0] + [m.end() for m in re.finditer("\n", text)]
-
-
-def _position(starts: list[int], offset: int) -> tuple[int, int]:
-    """(line, column), both counted from 1."""
-    line = bisect.bisect_right(starts, offset)
-    return line, offset - starts[line - 1] + 1

@@ -71,6 +71,30 @@ def tokens(text: str) -> Iterator[Token]:
         pos = match.end()
 
 
+def brackets(toks: list[Token]) -> tuple[dict[int, int], list[int]]:
+    """Index of each opening bracket -> index of its closing one (unclosed: the end), and each
+    token's bracket depth (an opening bracket has the depth outside it)."""
+    pairs = {"(": ")", "[": "]", "{": "}"}
+    stack: list[int] = []
+    close: dict[int, int] = {}
+    depth: list[int] = []
+    for i, tok in enumerate(toks):
+        if tok.kind == "op" and tok.text in pairs.values() and stack \
+                and pairs[toks[stack[-1]].text] == tok.text:
+            close[stack.pop()] = i
+        depth.append(len(stack))
+        if tok.kind == "op" and tok.text in pairs:
+            stack.append(i)
+    for i in stack:
+        close[i] = len(toks)
+    return close, depth
+
+
+def position(text: str, offset: int) -> tuple[int, int]:
+    """(line, column) of ``offset`` in ``text``, both counted from 1."""
+    return text.count("\n", 0, offset) + 1, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
 def string_at(text: str, pos: int) -> tuple[str, int]:
     """The value of the string literal that starts at ``pos``, and the offset after it."""
     match = _TOKEN.match(text, pos)

@@ -17,7 +17,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from erm_graph.query.cypher_text import Token, decode_string, encode_string, tokens
+from erm_graph.query.cypher_text import (
+    Token,
+    brackets,
+    decode_string,
+    encode_string,
+    tokens,
+)
 
 CLAUSES = ("MATCH", "OPTIONAL", "WITH", "RETURN", "UNWIND", "WHERE", "ORDER", "SKIP", "LIMIT",
            "CREATE", "MERGE", "SET", "DELETE", "DETACH", "REMOVE", "UNION", "CALL", "FOREACH",
@@ -167,11 +173,12 @@ def _relationships(part: list[Token]) -> list[_Rel]:
     """A pattern part's relationships: variable (None when unnamed), types, and whether the
     length varies."""
     rels: list[_Rel] = []
+    close, _ = brackets(part)
     for i, (depth, tok) in enumerate(_with_depth(part)):
         if tok.kind != "op":
             continue
         if tok.text == "[" and depth == 1:
-            inside = list(_bracket(part, i))
+            inside = part[i + 1:close[i]]
             name = inside[0].text if inside and inside[0].kind == "name" else None
             types = tuple(t.text for j, t in enumerate(inside)
                           if j and inside[j - 1].text in (":", "|") and t.kind != "op")
@@ -180,20 +187,6 @@ def _relationships(part: list[Token]) -> list[_Rel]:
                 part[i + 1].text in ("-", "->"):
             rels.append(_Rel(None, (), False))  # a bare arrow: -->, <--, --, <-->
     return rels
-
-
-def _bracket(part: list[Token], start: int) -> Iterable[Token]:
-    """The tokens inside the bracket that opens at ``start``, up to its close."""
-    depth = 0
-    for tok in part[start:]:
-        if tok.kind == "op" and tok.text in OPEN:
-            depth += 1
-        elif tok.kind == "op" and tok.text in CLOSE:
-            depth -= 1
-            if depth == 0:
-                return
-        if depth >= 1 and tok is not part[start]:
-            yield tok
 
 
 def _middle_nodes(part: list[Token]) -> list[str | None]:

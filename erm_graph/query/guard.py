@@ -31,7 +31,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from erm_graph.errors import UnsupportedQuery
-from erm_graph.query.cypher_text import tokens
+from erm_graph.query.cypher_text import position, tokens
 
 #: a single statement of at most this many characters
 MAX_QUERY_CHARS = 20_000
@@ -49,19 +49,19 @@ _BEFORE_OPERAND = frozenset(
 
 
 def check_cypher(text: str) -> None:
-    """Raise :class:`UnsupportedQuery` when ``text`` is longer than :data:`MAX_QUERY_CHARS` or nests
-    deeper than :data:`MAX_NESTING`; the message says where the limit was passed."""
+    """Raise :class:`UnsupportedQuery` when ``text`` is longer than :data:`MAX_QUERY_CHARS` or
+    nests deeper than :data:`MAX_NESTING`; the message says where the limit was passed."""
     if len(text) > MAX_QUERY_CHARS:
         raise UnsupportedQuery(f"the query is {len(text)} characters long; the limit is "
-                         f"{MAX_QUERY_CHARS}")
+                               f"{MAX_QUERY_CHARS}")
     where = _too_deep(text)
     if where is not None:
-        line = text.count("\n", 0, where) + 1
-        column = where - (text.rfind("\n", 0, where) + 1) + 1
+        line, column = position(text, where)
         raise UnsupportedQuery(f"the query nests deeper than {MAX_NESTING} levels (brackets, "
-                         f"braces, parentheses, CASE and prefix operators such as - and NOT "
-                         f"together) at line {line}, column {column}: the engine's parser "
-                         "takes twice as long for every level, so such a query is refused")
+                               f"braces, parentheses, CASE and prefix operators such as - and "
+                               f"NOT together) at line {line}, column {column}: the engine's "
+                               "parser takes twice as long for every level, so such a query is "
+                               "refused")
 
 
 def _too_deep(text: str) -> int | None:
