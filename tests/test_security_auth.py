@@ -371,13 +371,23 @@ class Upload:
         return self.result[0]
 
 
-@pytest.mark.slow
-def test_kill_9_of_the_server_during_a_web_upload_leaves_an_interrupted_audit_event(tmp_path, data):
+def _served_library(data) -> tuple[str, Served, int]:
+    """An empty library in ``data`` served by ``erm serve``: (its URL, the server, the
+    engine's pid)."""
     db = f"embedded:{data}"
     erm(db, "init")
     server = Served(db, ERM_WEB_MAX_BODY="5000000")
     try:
-        engine = int((data / "server.pid").read_text())
+        return db, server, int((data / "server.pid").read_text())
+    except BaseException:
+        server.kill()
+        raise
+
+
+@pytest.mark.slow
+def test_kill_9_of_the_server_during_a_web_upload_leaves_an_interrupted_audit_event(tmp_path, data):
+    db, server, engine = _served_library(data)
+    try:
         upload = Upload(server, data)
     finally:
         server.kill()  # while the upload writes: some of its nodes are in the graph
@@ -408,11 +418,8 @@ def test_kill_9_of_the_server_during_a_web_upload_leaves_an_interrupted_audit_ev
 
 @pytest.mark.slow
 def test_kill_9_of_the_engine_during_a_web_upload_is_audited_and_listed(tmp_path, data):
-    db = f"embedded:{data}"
-    erm(db, "init")
-    server = Served(db, ERM_WEB_MAX_BODY="5000000")
+    db, server, engine = _served_library(data)
     try:
-        engine = int((data / "server.pid").read_text())
         upload = Upload(server, data)
         os.kill(engine, signal.SIGKILL)
         answer = upload.outcome()
