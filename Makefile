@@ -6,8 +6,15 @@ BIN    := $(VENV)/bin
 ERM    := $(BIN)/erm
 DEMO_SIZE ?= small
 PYTEST_ARGS ?=
+# The suite runs on one pytest-xdist worker per core, each with its own session engine and demo
+# graph; --dist loadscope keeps a module's tests on one worker, so module fixtures start once.
+# TEST_WORKERS=0 runs it in one process.
+TEST_WORKERS ?= auto
+PYTEST_XDIST = -n $(TEST_WORKERS) --dist loadscope
+# when make started: `make test` ends with its wall time, lint included
+STARTED := $(shell date +%s)
 
-.PHONY: demo test test-fast install dev bench lint clean help
+.PHONY: demo test test-fast install dev bench lint clean help vendor
 
 help:
 	@echo "make demo   set up .venv and load the demo enterprise into the embedded engine"
@@ -15,6 +22,7 @@ help:
 	@echo "make test-fast  the suite without the tests marked slow (crash, browser, notebooks)"
 	@echo "make bench  run the benchmarks (SIZE=small|medium|large, ROWS=1000000)"
 	@echo "make lint   ruff, and mypy (strict on the newer modules: pyproject.toml [tool.mypy])"
+	@echo "make vendor re-copy the web app's browser libraries from npm at their pins (tools/vendor_js.py)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,11 +54,13 @@ demo: install
 
 test: lint
 	bash tests/setup.sh
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	@rc=0; $(BIN)/python -m pytest $(PYTEST_XDIST) $(PYTEST_ARGS) || rc=$$?; \
+	echo "make test: $$(( $$(date +%s) - $(STARTED) )) s wall time (lint, setup and tests)"; \
+	exit $$rc
 
 test-fast: lint
 	bash tests/setup.sh
-	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(PYTEST_XDIST) -m "not slow" $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed-bench
 	$(BIN)/python bench/run.py --size $(or $(SIZE),medium)
@@ -62,3 +72,8 @@ lint: dev
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache
+
+# the browser libraries the web app serves (no CDN), copied from npm at the versions pinned in
+# tools/vendor_js.py; tests/test_vendor.py checks the copies match the pins
+vendor:
+	$(PYTHON) tools/vendor_js.py

@@ -4,7 +4,8 @@ Chromium, and requests/s with two workers.
     .venv/bin/python bench/bench_web.py --size medium            # everything
     .venv/bin/python bench/bench_web.py --size small --only api,map
 
-Targets: neighbourhood API p95 < 50 ms on the medium demo; a 300-step map and a 2,000-node
+Targets: neighbourhood API p95 < 50 ms on the medium demo; an account page interactive in
+< 1.5 s; a 300-step map and a 2,000-node
 explorer view interactive in < 3 s; >= 500 requests/s on customer-360 with 2 workers.
 The demo is loaded into --data-dir once and reused. Needs /usr/bin/chromium (tests/setup.sh)
 and, for requests/s, `wrk` (Debian package).
@@ -30,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "e2e"))
 from conftest import CHROMIUM, CHROMIUM_ARGS, free_port, start_server, stop_server  # noqa: E402
 
 from erm_graph.demo import facts, load_demo  # noqa: E402
+from erm_graph.query.account import SECTIONS  # noqa: E402
 from erm_graph.store import GraphStore, open_store  # noqa: E402
 
 
@@ -107,6 +109,22 @@ def bench_api(base: str, uids: list[str], rounds: int) -> dict[str, object]:
     return out
 
 
+def bench_account(base: str, parties: list[str], rounds: int,
+                  query: str = "") -> dict[str, object]:
+    """The account page's API over many parties (``query``: e.g. ``sections=...``), loopback
+    round trips: what the server takes, plus a local socket."""
+    times = []
+    with httpx.Client(base_url=base, timeout=60) as client:
+        client.get(f"/api/accounts/{parties[0]}?{query}").raise_for_status()
+        for i in range(rounds):
+            t = time.perf_counter()
+            client.get(f"/api/accounts/{parties[i % len(parties)]}?{query}").raise_for_status()
+            times.append((time.perf_counter() - t) * 1000)
+    return {"p50_ms": round(statistics.median(times), 1),
+            "p95_ms": round(percentile(times, 95), 1), "p99_ms": round(percentile(times, 99), 1),
+            "max_ms": round(max(times), 1), "n": rounds, "parties": len(parties)}
+
+
 def time_to_interactive(base: str, paths: dict[str, str]) -> dict[str, object]:
     """Navigation start until the page has its data drawn and the main thread answers."""
     from playwright.sync_api import sync_playwright
@@ -124,7 +142,8 @@ def time_to_interactive(base: str, paths: dict[str, str]) -> dict[str, object]:
                                    "document.body.dataset.ready === '1'", timeout=60_000)
             ms = page.evaluate("""() => new Promise(done => requestAnimationFrame(() =>
                 requestAnimationFrame(() => done(performance.now()))))""")
-            nodes = page.evaluate("""() => (window.ermExplorer || window.ermMap).nodes.length""")
+            nodes = page.evaluate("""() => window.ermExplorer ? window.ermExplorer.nodes.length
+                : window.ermMap ? window.ermMap.data.nodes.length : 0""")
             out[name] = {"tti_ms": round(ms), "nodes": nodes, "errors": errors}
             shot = Path("test-artifacts")
             shot.mkdir(exist_ok=True)
@@ -151,7 +170,7 @@ def main() -> None:
     ap.add_argument("--size", default="medium")
     ap.add_argument("--data-dir", type=Path, default=None,
                     help="where the demo is kept between runs [default: /tmp/erm-bench-SIZE]")
-    ap.add_argument("--only", default="api,map,explorer,rps")
+    ap.add_argument("--only", default="api,account,map,explorer,rps")
     ap.add_argument("--rounds", type=int, default=300)
     ap.add_argument("--seconds", type=int, default=10)
     args = ap.parse_args()
@@ -163,6 +182,8 @@ def main() -> None:
                                          "LIMIT 200").rows]
     others = [r[0] for r in store.run("MATCH (n) WHERE n:Employee OR n:Product OR n:Step "
                                       "RETURN n.uid LIMIT 100").rows]
+    parties = [r[0] for r in store.run("MATCH (p:Party) RETURN p.uid ORDER BY p.uid "
+                                       "LIMIT 300").rows]
     hub = facts.KEY_PERSON.employee  # an account manager: a dense, realistic start
     store.close()
     results: dict[str, object] = {"size": args.size}
@@ -175,6 +196,18 @@ def main() -> None:
             uids = customers + others
             random.Random(7).shuffle(uids)
             results["api (1 worker)"] = bench_api(base, uids, args.rounds)
+        if "account" in only:
+            random.Random(7).shuffle(parties)
+            first = "sections=" + ",".join(n for n in SECTIONS if n not in ("similar",
+                                                                             "cross_sell"))
+            results["account API (1 worker)"] = {
+                "every section": bench_account(base, parties, args.rounds),
+                "the page's first request": bench_account(base, parties, args.rounds, first),
+                "similar customers and cross-sell": bench_account(
+                    base, parties, args.rounds, "sections=similar,cross_sell")}
+            results["account page"] = time_to_interactive(base, {
+                f"account page {uid}": f"/account/{uid}"
+                for uid in (facts.TOP_CUSTOMER.customer, facts.AT_RISK.customer)})
         if "explorer" in only:
             results["explorer"] = time_to_interactive(base, {
                 "explorer view": f"/explore?focus={hub}&depth=4&max=2000"})

@@ -6,7 +6,9 @@
 //   before them, weighted by how much history there is), open complaint cases, and low survey
 //   scores. risk = 0.4 * drop + 0.3 * min(open complaints, 3) / 3 + 0.3 * (10 - avg score) / 10.
 //   The period ends the day before `until` (default: the day after the latest interaction).
-// roles: [relationship officer, account manager, CRO]
+//   `owner` keeps the customers one employee manages (their account owner).
+// access: [officer, sales, cro]
+// audience: [officer, cro]
 // read_only: true
 // params:
 //   until: {type: date, help: day after the period (default the day after the latest interaction)}
@@ -14,6 +16,9 @@
 //   baseline_months: {type: integer, default: 9, min: 1}
 //   min_risk: {type: number, default: 0.5, min: 0, max: 1, help: smallest risk shown}
 //   limit: {type: integer, default: 50, min: 1}
+//   uid: {type: string, help: only this customer (the account page's risk)}
+//   owner: {type: string, help: only the customers this employee manages (a dashboard tile's $me)}
+// chart: {kind: bar, x: name, y: [risk], formats: {risk: percent, drop: percent}}
 OPTIONAL MATCH (latest:Interaction)
 WHERE $until IS NULL
 WITH coalesce($until, toString(date(substring(max(latest.at), 0, 10)) + duration({days: 1})))
@@ -22,6 +27,9 @@ WITH until,
      toString(date(until) - duration({months: $recent_months})) AS cut,
      toString(date(until) - duration({months: $recent_months + $baseline_months})) AS start
 MATCH (c:Customer)
+WHERE $uid IS NULL OR c.uid = $uid
+WITH c, until, cut, start, [(c)<-[:MANAGES]-(o:Employee) | o.uid] AS managers
+WHERE $owner IS NULL OR $owner IN managers
 WITH c, until, cut, start,
      [(c)<-[:WORKS_FOR*0..1]-()-[:HAD]->(i:Interaction) WHERE i.at >= start AND i.at < until
         | i.at] AS times,

@@ -4,13 +4,15 @@
 //   Complaint interactions and complaint or warranty cases grouped by product, process step
 //   and month over a period, largest piles first. A case counts at the step it is ABOUT;
 //   an interaction at the step it happened AT_STEP.
-// roles: [quality, product manager, CRO, analyst]
+// access: [rnd, marketing, cro]
+// audience: [rnd, cro]
 // read_only: true
 // params:
 //   since: {type: date, default: '2000-01-01', example: '2025-01-01', help: first day of the period}
 //   until: {type: date, default: '2100-01-01', example: '2026-11-01', help: day after the period}
 //   case_kinds: {type: 'list[string]', default: [complaint, warranty], help: case kinds counted}
 //   limit: {type: integer, default: 50, min: 1}
+// chart: {kind: heatmap, x: month, y: product, value: total, title: Complaints and cases by product and month}
 OPTIONAL MATCH (i:Interaction {kind: 'complaint'})-[:ABOUT]->(p:Product)
 WHERE i.at >= $since AND i.at < $until
 WITH collect(CASE WHEN i IS NULL THEN NULL ELSE {n: i, p: p} END) AS complaints

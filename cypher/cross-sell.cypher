@@ -4,12 +4,14 @@
 //   Products a customer has neither bought nor contracted that its most similar customers
 //   (by the Jaccard overlap of bought products, as in similar-customers) did buy. Each
 //   suggestion's score is the summed similarity of the peers who bought it.
-// roles: [sales, marketing, account manager]
+// access: [officer, sales, marketing]
+// audience: [sales]
 // read_only: true
 // params:
 //   uid: {type: string, required: true, example: cust-000003, help: the customer's uid}
 //   peers: {type: integer, default: 25, min: 1, help: how many similar customers to ask}
 //   limit: {type: integer, default: 5, min: 1}
+// chart: {kind: bar, x: product, y: [score]}
 MATCH (c:Party {uid: $uid})
 WITH c, reduce(acc = [], x IN
        [(c)<-[:WORKS_FOR*0..1]-()-[:HAD]->(i)-[:ABOUT]->(p)

@@ -4,7 +4,8 @@
 //   Everything we know about one party on one row: its account owners, contacts, interactions
 //   by kind (count and last time), open cases, the products it bought or asked about, its
 //   feedback by kind, and the process steps it takes part in.
-// roles: [relationship officer, account manager, analyst]
+// access: [staff]
+// audience: [officer, sales]
 // read_only: true
 // params:
 //   uid: {type: string, required: true, example: cust-000001, help: the party's uid}

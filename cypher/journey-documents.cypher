@@ -4,7 +4,8 @@
 //   The documents, materials, databases and systems along one party's journey: every step it
 //   takes part in or had an interaction at, in process order, with what the step uses or
 //   produces and who owns each document.
-// roles: [relationship officer, process owner, analyst]
+// access: [officer, rnd, cro]
+// audience: [officer]
 // read_only: true
 // params:
 //   uid: {type: string, required: true, example: cust-000002, help: the party's uid}

@@ -4,7 +4,8 @@
 //   Parties that only one of our employees relates to (as account owner, in interactions with
 //   the party or its contacts, or on its cases): if that person leaves, the relationship goes
 //   with them. Largest exposure first (interactions, then purchase revenue).
-// roles: [CRO, relationship officer, HR]
+// access: [officer, cro]
+// audience: [cro, officer]
 // read_only: true
 // params:
 //   kind:
@@ -13,6 +14,7 @@
 //     help: only parties of this kind (all parties when absent)
 //   min_interactions: {type: integer, default: 1, min: 0, help: ignore parties with fewer interactions}
 //   limit: {type: integer, default: 100, min: 1}
+// chart: {kind: bar, x: name, y: [interactions], formats: {revenue: money}}
 MATCH (p:Party)
 WHERE $kind IS NULL OR $kind IN labels(p)
 WITH p, [(p)<-[:WORKS_FOR*0..1]-()-[:HAD]->(i) WHERE i:Interaction | i] AS interactions

@@ -4,12 +4,14 @@
 //   Revenue from purchase interactions by domain (product, service, advertising), product and
 //   period. A purchase about several products is split evenly among them, so the rows add up
 //   to the total revenue.
-// roles: [sales, marketing, finance, analyst]
+// access: [sales, marketing, cro]
+// audience: [sales]
 // read_only: true
 // params:
 //   period: {type: string, default: quarter, choices: [month, quarter, year]}
 //   since: {type: date, default: '2000-01-01', example: '2025-01-01', help: first day of the period}
 //   until: {type: date, default: '2100-01-01', help: day after the period}
+// chart: {kind: line, x: period, y: [revenue], series: domain, formats: {revenue: money}, title: Revenue by domain}
 MATCH (i:Interaction {kind: 'purchase'})
 WHERE i.at >= $since AND i.at < $until AND i.amount IS NOT NULL
 WITH i, [(i)-[:ABOUT]->(p:Product) | p] AS products

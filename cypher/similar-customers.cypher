@@ -4,11 +4,13 @@
 //   Customers most like one customer: the Jaccard overlap of the products they bought
 //   (purchase interactions of the party and its contacts), plus 0.1 each for the same segment
 //   and the same industry.
-// roles: [sales, marketing, analyst]
+// access: [officer, sales, marketing]
+// audience: [sales, marketing]
 // read_only: true
 // params:
 //   uid: {type: string, required: true, example: cust-000003, help: the customer's uid}
 //   limit: {type: integer, default: 10, min: 1}
+// chart: {kind: bar, x: name, y: [score]}
 MATCH (c:Party {uid: $uid})
 WITH c, reduce(acc = [], x IN
        [(c)<-[:WORKS_FOR*0..1]-()-[:HAD]->(i)-[:ABOUT]->(p)

@@ -3,7 +3,8 @@
 // description: >-
 //   Products and materials (or other documents) that exactly one supplier SUPPLIES, with the
 //   process steps that use them: if that supplier fails, those steps and sales stop.
-// roles: [procurement, CRO, risk]
+// access: [rnd, cro]
+// audience: [cro]
 // read_only: true
 MATCH (s:Party)-[:SUPPLIES]->(item)
 WITH item, collect(s) AS suppliers

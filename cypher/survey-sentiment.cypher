@@ -5,13 +5,15 @@
 //   segment of the party that answered (employee for staff surveys), and period: responses,
 //   average score and net promoter score (share of 9-10 minus share of 0-6, in percent).
 //   Follow one subject down the periods to see the trend.
-// roles: [marketing, quality, CRO, analyst]
+// access: [marketing, rnd, cro]
+// audience: [marketing, rnd]
 // read_only: true
 // params:
 //   period: {type: string, default: quarter, choices: [month, quarter, year]}
 //   since: {type: date, default: '2000-01-01', help: first day of the period}
 //   until: {type: date, default: '2100-01-01', help: day after the period}
 //   audience: {type: string, choices: [customer, employee], help: only surveys of this audience}
+// chart: {kind: line, x: period, y: [responses], series: about, title: Responses by period}
 MATCH (r:Response)-[:ABOUT]->(subject)
 WHERE r.at >= $since AND r.at < $until
 WITH r, subject, head([(r)-[:TO]->(v) WHERE v:Survey | v.audience]) AS audience

@@ -6,13 +6,16 @@
 //   direction) and contacts (WORKS_FOR), up to three ties long. Shortest first, then the
 //   strongest (the product of KNOWS strengths; 1 for other ties). When nothing is found,
 //   `erm analyze warm-path` searches wider through interactions too.
-// roles: [relationship officer, sales, CRO]
+// access: [officer, sales, cro]
+// audience: [officer, sales]
 // read_only: true
 // params:
 //   target: {type: string, required: true, example: cust-000004, help: uid of the party to reach}
 //   limit: {type: integer, default: 5, min: 1}
+//   employee: {type: string, help: only chains from this employee's uid (the signed-in user)}
 MATCH (t:Party {uid: $target})
 MATCH p = (t)-[:RELATES_TO|WORKS_FOR*0..3]-(x)<-[:MANAGES|KNOWS]-(e:Employee)
+WHERE $employee IS NULL OR e.uid = $employee
 WITH e, p, length(p) AS hops,
      reduce(s = 1.0, r IN relationships(p) | s * coalesce(r.strength, 1.0)) AS strength
 RETURN e.uid AS employee_uid,

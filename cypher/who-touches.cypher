@@ -5,10 +5,12 @@
 //   interactions with the party or its contacts (with the steps they happened at), on the
 //   cases it raised, or by performing a process step the party takes part in. One row per
 //   person or department and way of touching, most touches first.
-// roles: [relationship officer, account manager, analyst]
+// access: [officer, sales, cro]
+// audience: [officer]
 // read_only: true
 // params:
 //   uid: {type: string, required: true, example: cust-000001, help: the party's uid}
+// chart: {kind: bar, x: name, y: [times]}
 MATCH (c:Party {uid: $uid})
 WITH [(c)<-[:MANAGES]-(e) WHERE e:Employee |
         {who: e, touch: 'account owner', item: NULL}] +

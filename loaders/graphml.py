@@ -11,26 +11,36 @@ from __future__ import annotations
 from pathlib import Path
 
 from erm_graph.errors import ErmError
-from erm_graph.ingest.source import LoadError, LoadOptions, RecordSink, Reject, Source
+from erm_graph.ingest.contract import LoadContext, LoaderResult, LoadOptions, Reject
+from erm_graph.ingest.untrusted import LoadError
 from erm_graph.interop import graphml
 
-FORMAT = graphml.FORMAT
-EXTENSIONS = (".graphml",)
-DESCRIPTION = "GraphML (node attribute labels, edge attribute type)"
+from ._records import RecordSink
 
 
-def detect(path: Path, head: bytes, options: LoadOptions) -> bool:
-    return path.is_file() and b"<graphml" in head
+class GraphML:
+    format = graphml.FORMAT
+    extensions = (".graphml",)
+    description = "GraphML (node attribute labels, edge attribute type)"
+    priority = 50
+
+    def detect(self, path: Path, head: bytes, options: LoadOptions) -> bool:
+        return path.is_file() and b"<graphml" in head
+
+    def read(self, source: Path, ctx: LoadContext) -> LoaderResult:
+        result = ctx.result(source)
+        sink = RecordSink(result)
+        try:
+            rows, problems = graphml.read(ctx.xml(source), source.name, sink.node,
+                                          sink.relationship)
+        except LoadError:
+            raise
+        except ErmError as exc:
+            raise LoadError(str(exc)) from None
+        result.rows += rows
+        result.rejects += [Reject(name, problem) for name, problem in problems]
+        sink.close()
+        return result
 
 
-def load(source: Source) -> None:
-    sink = RecordSink(source)
-    try:
-        rows, problems = graphml.read(source.xml(), source.name, sink.node, sink.relationship)
-    except LoadError:
-        raise
-    except ErmError as exc:
-        raise LoadError(str(exc)) from None
-    source.rows += rows
-    source.rejects += [Reject(name, problem) for name, problem in problems]
-    sink.close()
+LOADER = GraphML()

@@ -7,8 +7,8 @@ PRODUCES, out of one USES. Edge labels (``-->|yes|``, ``-- yes -->``) become NEX
 ``subgraph`` blocks become departments performing the nodes declared inside them.
 
 The text is read by a hand-written tokenizer that moves forward through each statement and
-never backtracks: an upload is untrusted, and the regular expressions this loader used before
-backtracked catastrophically (``a --`` and 2,000 spaces took 26 s). Every regular expression
+never backtracks: an upload is untrusted, and regular expressions over arrows backtrack
+catastrophically (``a --`` followed by a long run of spaces). Every regular expression
 left here is a single character class or a list of fixed strings, and every search starts where
 the last one stopped, so reading takes time linear in the file's size.
 """
@@ -18,12 +18,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from erm_graph.ingest.contract import LoadContext, LoaderResult, LoadOptions
 from erm_graph.ingest.flowchart import FlowchartBuilder
-from erm_graph.ingest.source import LoadError, LoadOptions, Source
-
-FORMAT = "mermaid"
-EXTENSIONS = (".mmd", ".mermaid")
-DESCRIPTION = "Mermaid flowchart"
+from erm_graph.ingest.untrusted import LoadError, peek_text
 
 DIRECTIONS = ("TB", "TD", "BT", "RL", "LR")
 SKIPPED = ("classDef", "class", "style", "click", "linkStyle", "direction")
@@ -34,7 +31,7 @@ SHAPES = [  # (open, close, kind), longest openers first
     ("[", "]", "task"), ("(", ")", "task"), (">", "]", "task"),
 ]
 #: most relationships one arrow makes: ``a & b --> c & d`` makes 4, and a line of n nodes on
-#: each side would make n * n (a 20 KB line, millions), so more is refused
+#: each side would make n * n (one long line, millions), so more is refused
 MAX_FANOUT = 100
 #: characters of the rest of a statement shown in a rejection
 SHOWN = 60
@@ -44,6 +41,12 @@ _ID = re.compile(r"[A-Za-z0-9_.\-]+")
 _TEXT_END = re.compile(r"-->|---|\.->|==>|===|>")
 
 
+def _after_space(line: str, pos: int) -> int:
+    """Where the blanks at ``pos`` end."""
+    blanks = _SPACE.match(line, pos)
+    return blanks.end() if blanks else pos
+
+
 def _is_header(line: str) -> bool:
     """``flowchart`` or ``graph``, with an optional direction and ``;``."""
     words = line.split(";")[0].split()
@@ -51,25 +54,38 @@ def _is_header(line: str) -> bool:
             and (len(words) == 1 or words[1].upper() in DIRECTIONS))
 
 
-def detect(path: Path, head: bytes, options: LoadOptions) -> bool:
-    if not path.is_file():
-        return False
-    text = head.decode("utf-8", "replace")
-    lines = [ln for ln in text.splitlines() if ln.strip() and not ln.strip().startswith("%%")]
-    return bool(lines) and _is_header(lines[0])
+class Mermaid:
+    format = "mermaid"
+    extensions = (".mmd", ".mermaid")
+    description = "Mermaid flowchart"
+    priority = 50
+
+    def detect(self, path: Path, head: bytes, options: LoadOptions) -> bool:
+        if not path.is_file():
+            return False
+        lines = [ln for ln in peek_text(head).splitlines()
+                 if ln.strip() and not ln.strip().startswith("%%")]
+        return bool(lines) and _is_header(lines[0])
+
+    def read(self, source: Path, ctx: LoadContext) -> LoaderResult:
+        lines = [ln.split("%%")[0] for ln in ctx.text(source).splitlines()]
+        start = next((i for i, ln in enumerate(lines) if ln.strip()), None)
+        if start is None or not _is_header(lines[start]):
+            raise LoadError(f"{source}: line {1 if start is None else start + 1}: expected "
+                            "'flowchart TD' (or graph, with TB, TD, BT, RL or LR): only "
+                            "Mermaid flowcharts can be loaded")
+        result = ctx.result(source)
+        _flowchart(FlowchartBuilder(result), result, source, lines, start)
+        return result
 
 
-def load(source: Source) -> None:
-    text = source.text()
-    lines = [ln.split("%%")[0] for ln in text.splitlines()]
-    start = next((i for i, ln in enumerate(lines) if ln.strip()), None)
-    if start is None or not _is_header(lines[start]):
-        raise LoadError(f"{source.path}: line {1 if start is None else start + 1}: expected "
-                        "'flowchart TD' (or graph, with TB, TD, BT, RL or LR): only Mermaid "
-                        "flowcharts can be loaded")
-    build = FlowchartBuilder(source)
+LOADER = Mermaid()
+
+
+def _flowchart(build: FlowchartBuilder, result: LoaderResult, source: Path, lines: list[str],
+               start: int) -> None:
     pid = "flowchart"
-    build.process(pid, source.path.stem.replace("_", " "), "flowchart")
+    build.process(pid, source.stem.replace("_", " "), "flowchart")
     nodes: dict[str, dict] = {}
     edges: list[tuple[str, str, str | None, int]] = []
     lanes: list[str] = []
@@ -85,7 +101,7 @@ def load(source: Source) -> None:
                 if lanes:
                     lanes.pop()
                 continue
-            _Statement(source, line, number, nodes, edges, lanes).read()
+            _Statement(result, line, number, nodes, edges, lanes).read()
     into = {e[1] for e in edges}
     out = {e[0] for e in edges}
     steps, docs = {}, {}
@@ -109,7 +125,7 @@ def load(source: Source) -> None:
         elif src in steps and dst in steps:
             build.flow(pid, src, dst, f"{where}: {src}->{dst}", label)
         else:
-            source.note(f"{where}: edge {src} -> {dst} joins two databases: skipped")
+            result.note(f"{where}: edge {src} -> {dst} joins two databases: skipped")
 
 
 def _lane(title: str) -> str:
@@ -140,9 +156,9 @@ class _Closers:
 class _Statement:
     """One statement: groups of nodes joined by ``&``, linked by arrows."""
 
-    def __init__(self, source: Source, line: str, number: int, nodes: dict, edges: list,
+    def __init__(self, result: LoaderResult, line: str, number: int, nodes: dict, edges: list,
                  lanes: list[str]):
-        self.source, self.line, self.number = source, line, number
+        self.result, self.line, self.number = result, line, number
         self.nodes, self.edges, self.lanes = nodes, edges, lanes
         self.closers = _Closers(line)
 
@@ -160,7 +176,7 @@ class _Statement:
                     return self._reject("NEXT", "edge", f"at most {MAX_FANOUT} relationships "
                                         "from one arrow between groups joined by &", pos)
                 self.edges += [(a, b, label, self.number) for a in previous for b in group]
-            pos = _SPACE.match(line, pos).end()
+            pos = _after_space(line, pos)
             if pos == len(line):
                 return None
             link = self._link(pos)
@@ -173,18 +189,18 @@ class _Statement:
     def _reject(self, label: str, field: str, expected: str, pos: int) -> None:
         rest = self.line[pos:pos + SHOWN + 1].strip()
         got = rest[:SHOWN] + "..." if len(rest) > SHOWN else rest
-        self.source.reject(label, f"line {self.number}", field, expected, got)
+        self.result.reject(label, f"line {self.number}", field, expected, got)
 
     def _group(self, pos: int) -> tuple[list[str] | None, int]:
         """The ids of the nodes at ``pos`` joined by ``&``, and where they end."""
         group = []
         while True:
-            found = self._node(_SPACE.match(self.line, pos).end())
+            found = self._node(_after_space(self.line, pos))
             if found is None:
                 return None, pos
             nid, pos = found
             group.append(nid)
-            after = _SPACE.match(self.line, pos).end()
+            after = _after_space(self.line, pos)
             if not self.line.startswith("&", after):
                 return group, pos
             pos = after + 1
@@ -227,7 +243,7 @@ class _Statement:
         start = pos + 1 if line.startswith("<", pos) else pos
         end = _arrow(line, start)
         if end is not None:
-            after = _SPACE.match(line, end).end()
+            after = _after_space(line, end)
             if line.startswith("|", after):
                 close = self.closers.find("|", after + 1)
                 if close < 0:
@@ -236,7 +252,7 @@ class _Statement:
             return None, end
         if start != pos or not line.startswith(("--", "-.", "=="), pos):
             return None
-        text = _SPACE.match(line, pos + 2).end()
+        text = _after_space(line, pos + 2)
         if text == len(line) or line[text] in "-=>|.":
             return None
         stop = _TEXT_END.search(line, text)

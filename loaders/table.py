@@ -23,38 +23,52 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from erm_graph.ingest.contract import LoadContext, LoaderResult, LoadOptions
 from erm_graph.ingest.flowchart import STEP_KINDS, FlowchartBuilder
-from erm_graph.ingest.source import LoadError, LoadOptions, Source
+from erm_graph.ingest.untrusted import LoadError
 
-FORMAT = "table"
-EXTENSIONS = (".xlsx",)
-DESCRIPTION = "flowchart sheets: a .xlsx workbook or a folder of CSV files"
-PRIORITY = 40
 SHEETS = ("processes", "steps", "flows", "performers", "documents", "participants", "owners")
 REQUIRED = {"processes": ("id",), "steps": ("process", "id"), "flows": ("process", "from", "to"),
             "performers": ("process", "step"), "documents": ("process", "step", "document"),
             "participants": ("process", "step", "party"), "owners": ("employee", "component")}
 
 
-def detect(path: Path, head: bytes, options: LoadOptions) -> bool:
-    if options.mapping:
-        return False
-    if path.is_dir():
-        return (path / "steps.csv").is_file()
-    return path.suffix.lower() == ".xlsx"
+class Table:
+    format = "table"
+    extensions = (".xlsx",)
+    description = "flowchart sheets: a .xlsx workbook or a folder of CSV files"
+    priority = 40
+
+    def detect(self, path: Path, head: bytes, options: LoadOptions) -> bool:
+        if options.mapping:
+            return False
+        if path.is_dir():
+            return (path / "steps.csv").is_file()
+        return path.suffix.lower() == ".xlsx"
+
+    def read(self, source: Path, ctx: LoadContext) -> LoaderResult:
+        sheets = _sheets(source, ctx)
+        result = ctx.result(source)
+        _tables(FlowchartBuilder(result), result, sheets)
+        return result
 
 
-def _sheets(source: Source) -> dict[str, list[tuple[str, dict[str, Any]]]]:
+LOADER = Table()
+Rows = dict[str, list[tuple[str, dict[str, str]]]]
+
+
+def _sheets(source: Path, ctx: LoadContext) -> Rows:
     """Rows of each known sheet as (where, row) with cells as trimmed strings."""
-    if source.path.is_dir():
+    raw: dict[str, list[tuple[str, dict[str, Any]]]]
+    if source.is_dir():
         raw = {name: [(f"{name}.csv:{line}", row) for line, row in
-                      source.csv_rows(source.path / f"{name}.csv")]
-               for name in SHEETS if (source.path / f"{name}.csv").is_file()}
+                      ctx.csv_rows(source / f"{name}.csv")]
+               for name in SHEETS if (source / f"{name}.csv").is_file()}
     else:
         raw = {name: [(f"{name}!{n}", row) for n, row in rows]
-               for name, rows in source.sheets().items() if name in SHEETS}
+               for name, rows in ctx.sheets(source).items() if name in SHEETS}
     if "steps" not in raw:
-        raise LoadError(f"{source.path}: no 'steps' sheet (or steps.csv): a flowchart table "
+        raise LoadError(f"{source}: no 'steps' sheet (or steps.csv): a flowchart table "
                         f"needs one; the sheets are {', '.join(SHEETS)}")
     return {name: [(where, {str(k).strip().lower(): _cell(v) for k, v in row.items() if k})
                    for where, row in rows] for name, rows in raw.items()}
@@ -68,54 +82,53 @@ def _cell(value: Any) -> str:
     return str(value).strip()
 
 
-def _rows(source: Source, sheets: dict, name: str) -> Iterator[tuple[str, dict[str, str]]]:
+def _rows(result: LoaderResult, sheets: Rows, name: str
+          ) -> Iterator[tuple[str, dict[str, str]]]:
     for where, row in sheets.get(name, []):
-        source.rows += 1
+        result.rows += 1
         missing = [c for c in REQUIRED[name] if not row.get(c)]
         if missing:
-            source.reject(name, where, missing[0], f"a value in column '{missing[0]}'", None,
+            result.reject(name, where, missing[0], f"a value in column '{missing[0]}'", None,
                           row)
             continue
         yield where, row
 
 
-def load(source: Source) -> None:
-    sheets = _sheets(source)
-    build = FlowchartBuilder(source)
+def _tables(build: FlowchartBuilder, result: LoaderResult, sheets: Rows) -> None:
     names = {row["id"]: row for _, row in sheets.get("processes", []) if row.get("id")}
     known: set[str] = set()
-    for where, row in _rows(source, sheets, "processes"):
+    for where, row in _rows(result, sheets, "processes"):
         build.process(row["id"], row.get("name"), where, category=row.get("category"))
         known.add(row["id"])
         if row.get("owner"):
             build.owner(row["owner"], "Process", build.process_uid(row["id"]), where)
-    steps = list(_rows(source, sheets, "steps"))
+    steps = list(_rows(result, sheets, "steps"))
     for where, row in steps:
         if row["process"] not in known:
             build.process(row["process"], names.get(row["process"], {}).get("name"), where)
             known.add(row["process"])
         kind = (row.get("kind") or "task").lower()
         if kind not in STEP_KINDS:
-            source.reject("Step", where, "kind", f"one of {', '.join(STEP_KINDS)}", kind, row)
+            result.reject("Step", where, "kind", f"one of {', '.join(STEP_KINDS)}", kind, row)
             continue
         build.step(row["process"], row["id"], row.get("name"), kind, where)
     for where, row in steps:
         if row.get("part_of"):
             build.subprocess_of(build.step_uid(row["process"], row["id"]),
                                 build.step_uid(row["process"], row["part_of"]), where)
-    for where, row in _rows(source, sheets, "flows"):
+    for where, row in _rows(result, sheets, "flows"):
         build.flow(row["process"], row["from"], row["to"], where, row.get("label"),
                    row.get("condition"))
-    for where, row in _rows(source, sheets, "performers"):
+    for where, row in _rows(result, sheets, "performers"):
         step = build.step_uid(row["process"], row["step"])
         if row.get("department"):
             build.performs(row["department"], step, where, row.get("role"))
         elif row.get("employee"):
             build.employee_performs(row["employee"], step, where, row.get("role"))
         else:
-            source.reject("PERFORMS", where, "department", "a department name or an employee "
+            result.reject("PERFORMS", where, "department", "a department name or an employee "
                           "uid (column 'employee')", None, row)
-    for where, row in _rows(source, sheets, "documents"):
+    for where, row in _rows(result, sheets, "documents"):
         step = build.step_uid(row["process"], row["step"])
         doc = build.document(row["document"], (row.get("kind") or "document").lower(), where)
         direction = (row.get("direction") or "uses").lower()
@@ -124,12 +137,12 @@ def load(source: Source) -> None:
         elif direction == "uses":
             build.uses(step, doc, where)
         else:
-            source.reject("USES", where, "direction", "uses or produces", direction, row)
-    for where, row in _rows(source, sheets, "participants"):
+            result.reject("USES", where, "direction", "uses or produces", direction, row)
+    for where, row in _rows(result, sheets, "participants"):
         party = build.party(row["party"], where, row.get("party_kind") or None)
         build.participates(party, build.step_uid(row["process"], row["step"]), where,
                            row.get("role"))
-    for where, row in _rows(source, sheets, "owners"):
+    for where, row in _rows(result, sheets, "owners"):
         employee = build.employee(row["employee"], where, row.get("employee_name"))
         component = row["component"].lower()
         if component == "process":
@@ -141,5 +154,5 @@ def load(source: Source) -> None:
             build.owner(employee, "Document", build.document(row.get("id", ""), "document",
                                                              where), where)
         else:
-            source.reject("RESPONSIBLE_FOR", where, "component", "process, step or document",
+            result.reject("RESPONSIBLE_FOR", where, "component", "process, step or document",
                           component, row)

@@ -9,41 +9,52 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from erm_graph.ingest.contract import LoadContext, LoaderResult, LoadOptions, slug
 from erm_graph.ingest.flowchart import FlowchartBuilder
 from erm_graph.ingest.schema import schema_problems
-from erm_graph.ingest.source import LoadOptions, Source, slug
+from erm_graph.ingest.untrusted import peek_text
 from erm_graph.ingest.yaml_reader import load_json, load_yaml
 
-FORMAT = "yaml"
-EXTENSIONS = (".yaml", ".yml", ".json")
-DESCRIPTION = "hand-written relationship map (YAML or JSON)"
 SCHEMA = "relationship-map.schema.json"
 
 
-def detect(path: Path, head: bytes, options: LoadOptions) -> bool:
-    if not path.is_file() or not path.name.lower().endswith(EXTENSIONS):
-        return False
-    text = head.decode("utf-8", "replace")
-    return ("steps" in text and "map" in text) and "tables" not in text
+class YamlMap:
+    format = "yaml"
+    extensions = (".yaml", ".yml", ".json")
+    description = "hand-written relationship map (YAML or JSON)"
+    priority = 50
+
+    def detect(self, path: Path, head: bytes, options: LoadOptions) -> bool:
+        if not path.is_file() or not path.name.lower().endswith(self.extensions):
+            return False
+        text = peek_text(head)
+        return ("steps" in text and "map" in text) and "tables" not in text
+
+    def read(self, source: Path, ctx: LoadContext) -> LoaderResult:
+        result = ctx.result(source)
+        doc = _document(source, ctx)
+        problems = schema_problems(doc, SCHEMA, result.ref("map"))
+        if problems:
+            for problem in problems:
+                result.reject("Map", "map", problem.field, problem.expected, problem.got)
+            result.note("nothing loaded: the file does not follow schemas/" + SCHEMA)
+            return result
+        _relationship_map(FlowchartBuilder(result), doc)
+        return result
 
 
-def read_document(source: Source) -> Any:
+LOADER = YamlMap()
+
+
+def _document(source: Path, ctx: LoadContext) -> Any:
     """The parsed file, within the limits of :mod:`erm_graph.ingest.yaml_reader`."""
-    text = source.text()
-    if source.path.suffix.lower() == ".json":
-        return load_json(text, str(source.path))
-    return load_yaml(text, str(source.path))
+    text = ctx.text(source)
+    if source.suffix.lower() == ".json":
+        return load_json(text, str(source))
+    return load_yaml(text, str(source))
 
 
-def load(source: Source) -> None:
-    doc = read_document(source)
-    problems = schema_problems(doc, SCHEMA, source.ref("map"))
-    if problems:
-        for problem in problems:
-            source.reject("Map", "map", problem.field, problem.expected, problem.got)
-        source.note("nothing loaded: the file does not follow schemas/" + SCHEMA)
-        return
-    build = FlowchartBuilder(source)
+def _relationship_map(build: FlowchartBuilder, doc: dict[str, Any]) -> None:
     pid = doc.get("id") or slug(doc["map"])
     process = build.process(pid, doc["map"], "map", category=doc.get("category"))
 

@@ -12,6 +12,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from erm_graph import model
+from erm_graph.auth.audit import recording_to
 from erm_graph.store import open_store
 
 NEO4J_URL = os.environ.get("ERM_TEST_NEO4J_URL")
@@ -30,6 +32,28 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
         if item.path.parent.name == "e2e":  # a real browser: the slow tier
             item.add_marker(pytest.mark.slow)
+    if getattr(config.option, "numprocesses", None):
+        # xdist hands whole modules to workers in this order: the modules that hold slow tests
+        # go first, so that no long module starts last and runs on alone at the end
+        slow = {item.path for item in items if "slow" in item.keywords}
+        items.sort(key=lambda item: item.path not in slow)  # stable: a module keeps its order
+
+
+@pytest.fixture(scope="session", autouse=True)
+def own_data_dir(tmp_path_factory) -> Iterator[None]:
+    """Each test process (each xdist worker) keeps what a test stores by default under a folder
+    of its own: never the user's ~/.local/share/erm-graph, never another worker's."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ERM_DATA_DIR", str(tmp_path_factory.mktemp("data")))
+        yield
+
+
+@pytest.fixture(autouse=True)
+def vocabulary_in_force() -> Iterator[None]:
+    """A test that makes a library's extended vocabulary the process's (a CLI command in
+    this process, ``create_app``, ``model.activate``) leaves the next test the one before."""
+    with model.using(model.current()):
+        yield
 
 
 @pytest.fixture
@@ -43,8 +67,9 @@ def store_url(request: pytest.FixtureRequest, tmp_path) -> str:
 
 @pytest.fixture(scope="session")
 def shared_engine_url(tmp_path_factory) -> Iterator[str]:
-    """One embedded server for the whole session, kept up by a store held open until the end:
-    starting a server per test cost ~0.7 s, emptying the shared graph costs ~0.15 s."""
+    """One embedded server for the whole session (per xdist worker), kept up by a store held
+    open until the end: emptying the shared graph costs a fraction of starting a server per
+    test (docs/testing.md)."""
     url = f"embedded:{tmp_path_factory.mktemp('engine') / 'db'}"
     holder = open_store(url)
     yield url
@@ -70,7 +95,8 @@ def store(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_p
         url = request.getfixturevalue("shared_engine_url")
         monkeypatch.setenv("ERM_USERS_DB", str(tmp_path / "users.db"))
     s = open_store(url)
-    s.clear()
+    with recording_to(tmp_path / "fixture-audit.db"):  # the fixture's write, not the test's
+        s.clear()
     yield s
     s.close()
 

@@ -12,13 +12,13 @@ from __future__ import annotations
 import faulthandler
 import sys
 
-from erm_graph.store import base, open_store
+from erm_graph.store import open_store, upsert
 
 ROWS = 20_000
 BATCH = 5_000
 # new bare relationships are created in chunks of BARE_CHUNK, one atomic bulk write each:
 # chunks of BATCH give the test a chunk boundary to strike at
-base.BARE_CHUNK = BATCH
+upsert.BARE_CHUNK = BATCH
 CUSTOMERS = 300
 EMPLOYEES = 10
 

@@ -169,9 +169,9 @@ def at_risk(g: DemoGraph, a: dict[str, Any]) -> list[Row]:
             (1 - recent_rate / earlier_rate) * (1.0 if earlier >= 6 else earlier / 6))
         risk = (0.4 * drop + 0.3 * min(len(complaints), 3) / 3
                 + 0.3 * ((10 - avg) / 10 if avg is not None else 0.0))
-        if risk < a["min_risk"]:
-            continue
         owners = g.ins(c, "MANAGES", label="Employee")
+        if risk < a["min_risk"] or a["owner"] is not None and a["owner"] not in owners:
+            continue
         rows.append({"uid": c, "name": g.p(c, "name"), "segment": g.p(c, "segment"),
                      "risk": cround(risk, 3), "earlier_per_month": cround(earlier_rate, 2),
                      "recent_per_month": cround(recent_rate, 2), "drop": cround(drop, 2),
@@ -364,21 +364,35 @@ def lifetime_value(g: DemoGraph, a: dict[str, Any]) -> list[Row]:
         held = g.outs(c, "HOLDS")
         revenue = sum(b.get("amount") or 0.0 for b in buys)
         contracts = sum(g.p(k, "value") or 0.0 for k in held if g.is_a(k, "Contract"))
+        won = sum(g.p(o, "amount") or 0.0 for o in held if g.is_a(o, "Opportunity")
+                  and g.p(o, "stage") == "won")
         pipeline = sum(g.p(o, "amount") or 0.0 for o in held if g.is_a(o, "Opportunity")
                        and g.p(o, "stage") is not None
                        and g.p(o, "stage") not in ("won", "lost"))
-        if revenue + contracts <= 0:
+        if revenue + contracts + won <= 0:
             continue
         times = [b["at"] for b in buys]
         rows.append({"uid": c, "name": g.p(c, "name"), "segment": g.p(c, "segment"),
-                     "value": cround(revenue + contracts, 2),
+                     "value": cround(revenue + contracts + won, 2),
                      "purchase_revenue": cround(revenue, 2),
                      "contract_value": cround(contracts, 2),
+                     "won_value": cround(won, 2),
                      "open_pipeline": cround(pipeline, 2), "purchases": len(buys),
                      "first_purchase": min(times, default=None),
                      "last_purchase": max(times, default=None),
                      "active_months": len({t[:7] for t in times})})
     return ordered(rows, ORDER["lifetime-value"], a["limit"])
+
+
+def named(g: DemoGraph, uid: str) -> Row:
+    """A component as the relationship map lists it: its uid and name."""
+    return {"uid": uid, "name": g.p(uid, "name")}
+
+
+def performers(g: DemoGraph, step: str, label: str) -> list[Row]:
+    """The ``label`` nodes that perform ``step``, with the role they perform it in."""
+    return [{**named(g, d), "role": r.get("role")} for d, r in g.into.get((step, "PERFORMS"), ())
+            if g.is_a(d, label)]
 
 
 @expects("relationship-map", [("order", False), ("step_uid", False)])
@@ -392,19 +406,21 @@ def relationship_map(g: DemoGraph, a: dict[str, Any]) -> list[Row]:
         step_owner = g.ins(s, "RESPONSIBLE_FOR", label="Employee")
         order = h.get("order") if h.get("order") is not None else g.p(s, "order")
         rows.append({
-            "process": g.p(proc, "name"),
+            "process_uid": proc, "process": g.p(proc, "name"),
             "process_owner": g.p(owner[0], "name") if owner else None,
-            "maps": [g.p(m, "name") for m in g.ins(proc, "DEPICTS", label="Map")],
+            "maps": [named(g, m) for m in g.ins(proc, "DEPICTS", label="Map")],
             "order": order, "step_uid": s, "step": g.p(s, "name"), "kind": g.p(s, "kind"),
+            "parent": next(iter(g.outs(s, "SUBPROCESS_OF", label="Step")), None),
             "next": [{"to": t, "label": n.get("label")} for t, n in g.out.get((s, "NEXT"), ())
                      if g.is_a(t, "Step")],
-            "departments": [g.p(d, "name") for d in g.ins(s, "PERFORMS", label="Department")],
-            "people": [g.p(e, "name") for e in g.ins(s, "PERFORMS", label="Employee")],
+            "departments": performers(g, s, "Department"),
+            "people": performers(g, s, "Employee"),
             "documents": [{"uid": d, "name": g.p(d, "name"), "kind": g.p(d, "kind"),
                            "how": how.lower()}
                           for how in ("USES", "PRODUCES")
                           for d in g.outs(s, how, label="Document")],
-            "parties": [{"uid": p, "name": g.p(p, "name"), "role": r.get("role")}
+            "parties": [{"uid": p, "name": g.p(p, "name"), "labels": list(g.labels[p]),
+                         "role": r.get("role")}
                         for p, r in g.into.get((s, "PARTICIPATES_IN"), ())
                         if g.is_a(p, "Party")],
             "owner": g.p(step_owner[0], "name") if step_owner else None})
@@ -487,10 +503,27 @@ def survey_sentiment(g: DemoGraph, a: dict[str, Any]) -> list[Row]:
 @expects("unowned-components", [("label", False), ("uid", False)])
 def unowned_components(g: DemoGraph, a: dict[str, Any]) -> list[Row]:
     governed = ("Map", "Process", "Step", "Document", "Department")
+
+    def processes_of_steps(steps: Iterable[str]) -> set[str]:
+        return {p for s in steps for p in g.ins(s, "HAS_STEP", label="Process")}
+
+    me = a["owner"]
+    mine = processes_of_steps(
+        g.outs(me, "PERFORMS", label="Step")
+        + [s for d in g.outs(me, "MEMBER_OF", label="Department")
+           for s in g.outs(d, "PERFORMS", label="Step")]
+        + [s for p in g.outs(me, "MANAGES") for s in g.outs(p, "PARTICIPATES_IN", label="Step")]
+    ) if me is not None else set()
     rows = []
     for label in governed:
         for n in g.of(label):
             if g.ins(n, "RESPONSIBLE_FOR", label="Employee"):
+                continue
+            its = ({n} if label == "Process" else set()) | processes_of_steps([n]) | set(
+                g.outs(n, "DEPICTS", label="Process")) | processes_of_steps(
+                g.ins(n, "USES", "PRODUCES", label="Step")) | processes_of_steps(
+                g.outs(n, "PERFORMS", label="Step"))
+            if me is not None and not its & mine:
                 continue
             processes = (g.ins(n, "HAS_STEP", label="Process")
                          + [p for s in g.ins(n, "USES", "PRODUCES", label="Step")
@@ -499,6 +532,39 @@ def unowned_components(g: DemoGraph, a: dict[str, Any]) -> list[Row]:
                          "name": g.p(n, "name"),
                          "process": [g.p(p, "name") for p in processes]})
     return ordered(rows, ORDER["unowned-components"])
+
+
+@expects("open-cases", [("past_target", True), ("severity", False), ("age_days", True),
+                       ("uid", False)])
+def open_cases(g: DemoGraph, a: dict[str, Any]) -> list[Row]:
+    as_of = a["as_of"] or (date.fromisoformat(max(
+        g.p(i, "at") for i in g.of("Interaction"))[:10]) + timedelta(days=1)).isoformat()
+    targets = {1: 2, 2: 5, 3: 10}
+    rows = []
+    for x in g.of("Case"):
+        if g.p(x, "status") not in ("open", "in_progress"):
+            continue
+        raisers = g.ins(x, "RAISED")
+        parties = [r for r in raisers if g.is_a(r, "Party")] + [
+            p for r in raisers if g.is_a(r, "Contact") for p in g.outs(r, "WORKS_FOR")]
+        party = parties[0] if parties else None
+        owners = g.ins(party, "MANAGES", label="Employee") if party else []
+        assignees = g.outs(x, "ASSIGNED_TO")
+        if a["owner"] is not None and a["owner"] not in owners + assignees:
+            continue
+        age = (date.fromisoformat(as_of) - date.fromisoformat(g.p(x, "opened_at")[:10])).days
+        target = targets.get(g.p(x, "severity"), 20)
+        if a["past_target_only"] and not age > target:
+            continue
+        rows.append({"uid": x, "name": g.p(x, "name"), "customer_uid": party,
+                     "customer": g.p(party, "name"), "severity": g.p(x, "severity"),
+                     "age_days": age, "past_target": age > target,
+                     "account_owner_uid": owners[0] if owners else None,
+                     "account_owner": g.p(owners[0], "name") if owners else None,
+                     "assigned_to": [g.p(e, "name") for e in assignees],
+                     "kind": g.p(x, "kind"), "status": g.p(x, "status"),
+                     "opened_at": g.p(x, "opened_at"), "target_days": target})
+    return ordered(rows, ORDER["open-cases"], a["limit"])
 
 
 @expects("warm-path", [("hops", False), ("strength", True), ("employee_uid", False)])
@@ -566,10 +632,112 @@ def who_touches(g: DemoGraph, a: dict[str, Any]) -> list[Row]:
     return ordered(rows, ORDER["who-touches"])
 
 
+def day_after_latest(g: DemoGraph, until: str | None) -> str:
+    """``coalesce($until, the day after the latest interaction)``."""
+    return until or (date.fromisoformat(max(
+        g.p(i, "at") for i in g.of("Interaction"))[:10]) + timedelta(days=1)).isoformat()
+
+
+@expects("complaint-spike", [("recent", True), ("uid", False)])
+def complaint_spike(g: DemoGraph, a: dict[str, Any]) -> list[Row]:
+    until = day_after_latest(g, a["until"])
+    cut = (date.fromisoformat(until) - timedelta(days=a["recent_days"])).isoformat()
+    start = (date.fromisoformat(until)
+             - timedelta(days=a["recent_days"] + a["baseline_days"])).isoformat()
+    rows = []
+    for p in g.of("Product"):
+        times = [g.p(i, "at") for i in g.ins(p, "ABOUT", label="Interaction")
+                 if g.p(i, "kind") == "complaint" and start <= g.p(i, "at") < until]
+        times += [g.p(x, "opened_at") for x in g.ins(p, "ABOUT", label="Case")
+                  if g.p(x, "kind") in ("complaint", "warranty")
+                  and start <= g.p(x, "opened_at") < until]
+        recent = sum(t >= cut for t in times)
+        usual = (len(times) - recent) * 1.0 * a["recent_days"] / a["baseline_days"]
+        if recent >= a["min_complaints"] and recent >= a["factor"] * usual:
+            rows.append({"uid": p, "product": g.p(p, "name"), "recent": recent,
+                         "usual": cround(usual, 1), "period_end": until})
+    return ordered(rows, ORDER["complaint-spike"])
+
+
+@expects("decaying-relationships", [("drop", True), ("earlier_per_month", True),
+                                    ("uid", False), ("employee_uid", False)])
+def decaying_relationships(g: DemoGraph, a: dict[str, Any]) -> list[Row]:
+    until = day_after_latest(g, a["until"])
+    cut = months_before(until, a["recent_months"])
+    start = months_before(until, a["recent_months"] + a["baseline_months"])
+    rows = []
+    for p in g.of("Party"):
+        met: dict[str, list[str]] = defaultdict(list)  # employee -> times
+        for i in distinct(i for x in g.actors(p) for i in g.outs(x, "HAD", label="Interaction")):
+            at = g.p(i, "at")
+            if not start <= at < until:
+                continue
+            for e in g.outs(i, "WITH", label="Employee"):
+                if g.p(e, "left_on") is None or g.p(e, "left_on") > until:
+                    met[e].append(at)
+        for e, times in met.items():
+            recent = sum(t >= cut for t in times)
+            earlier = (len(times) - recent) / a["baseline_months"]
+            now = recent / a["recent_months"]
+            if earlier < a["min_per_month"] or earlier <= 0 or 1 - now / earlier < a["min_drop"]:
+                continue
+            owners = g.ins(p, "MANAGES", label="Employee")
+            rows.append({"uid": p, "party": g.p(p, "name"), "employee_uid": e,
+                         "employee": g.p(e, "name"), "earlier_per_month": cround(earlier, 2),
+                         "recent_per_month": cround(now, 2), "drop": cround(1 - now / earlier, 2),
+                         "last_contact": max(times),
+                         "account_owner": g.p(owners[0], "name") if owners else None,
+                         "period_end": until})
+    return ordered(rows, ORDER["decaying-relationships"], a["limit"])
+
+
+@expects("relationship-return", [("net", True), ("name", False)])
+def relationship_return(g: DemoGraph, a: dict[str, Any]) -> list[Row]:
+    since, until = a["since"], a["until"]
+    campaigns = [k for k in g.of("Campaign") if since <= (g.p(k, "start") or "") < until]
+    hours_of = {"visit": a["visit_hours"], "event": a["visit_hours"], "phone": a["call_hours"],
+                "chat": a["call_hours"]}
+    groups: dict[tuple[str, str | None], list[float]] = {}
+    for c in g.of("Customer"):
+        touches = distinct(i for x in g.actors(c) for i in g.outs(x, "HAD", label="Interaction")
+                           if since <= g.p(i, "at") < until)
+        invested = distinct(v for x in g.actors(c) for v in g.ins(x, "INVESTED_IN",
+                                                                  label="Investment")
+                            if since <= g.p(v, "at") < until)
+        hours = sum(hours_of.get(g.p(i, "channel"), a["email_hours"]) for i in touches)
+        hours += sum(g.p(v, "hours") or 0.0 for v in invested)
+        share = sum((g.p(k, "cost") or 0.0) / len(g.outs(k, "TARGETS"))
+                    for k in campaigns if c in g.outs(k, "TARGETS"))
+        value = sum(g.p(i, "amount") or 0.0 for i in touches if g.p(i, "kind") == "purchase")
+        value += sum(g.p(k, "value") or 0.0 for k in g.outs(c, "HOLDS", label="Contract")
+                     if since <= (g.p(k, "start") or "") < until)
+        value += sum(g.p(o, "amount") or 0.0 for o in g.outs(c, "HOLDS", label="Opportunity")
+                     if g.p(o, "stage") == "won" and since <= (g.p(o, "close_date") or "") < until)
+        owners = g.ins(c, "MANAGES", label="Employee")
+        name = {"owner": g.p(owners[0], "name") if owners else "(no owner)",
+                "segment": g.p(c, "segment") or "(no segment)"}.get(a["by"], g.p(c, "name"))
+        key = (name, c if a["by"] == "party" else None)
+        total = groups.setdefault(key, [0, 0.0, 0.0, 0.0, 0.0])
+        for k, v in enumerate((1, hours * a["hourly_rate"],
+                               sum(g.p(v, "amount") or 0.0 for v in invested), share, value)):
+            total[k] += v
+    rows = []
+    for (name, uid), (customers, time_cost, spend, share, value) in groups.items():
+        invested_total = time_cost + spend + share
+        rows.append({"name": name, "uid": uid, "customers": customers,
+                     "invested": cround(invested_total, 2), "time_cost": cround(time_cost, 2),
+                     "spend": cround(spend, 2), "campaign_share": cround(share, 2),
+                     "value": cround(value, 2), "net": cround(value - invested_total, 2),
+                     "return_ratio": cround(value / invested_total, 2) if invested_total > 0
+                     else None})
+    return ordered(rows, ORDER["relationship-return"], a["limit"])
+
+
 #: columns whose lists have no order in the query: compared as multisets
 UNORDERED = {
     "customer-360": {"account_owners", "contacts", "interactions", "open_cases", "products",
                      "steps"},
+    "open-cases": {"assigned_to"},
     "relationship-map": {"maps", "next", "departments", "people", "documents", "parties"},
     "similar-customers": {"shared_products"},
     "supplier-dependency": {"steps"},

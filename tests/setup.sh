@@ -19,3 +19,10 @@ if command -v npm >/dev/null 2>&1 && [ ! -d tools/cypher-lint/node_modules ]; th
     (cd tools/cypher-lint && { npm ci --no-audit --no-fund --silent \
         || npm install --no-audit --no-fund --silent; })
 fi
+
+# axe-core, the accessibility checker tests/e2e/a11y.py injects into each page (tests only: it is
+# not part of the package).
+if command -v npm >/dev/null 2>&1 && [ ! -d tools/a11y/node_modules ]; then
+    (cd tools/a11y && { npm ci --no-audit --no-fund --silent \
+        || npm install --no-audit --no-fund --silent; })
+fi

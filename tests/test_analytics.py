@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import networkx as nx
 import pytest
 from typer.testing import CliRunner
 
-from erm_graph import analytics
+from erm_graph import analytics, load
+from erm_graph.analytics.projection import NETWORK_TYPES
 from erm_graph.cli import app
 from erm_graph.demo import facts
 from erm_graph.errors import ErmError
@@ -40,7 +42,18 @@ def test_projection_holds_the_relationship_network(network):
 
 def test_sampling_caps_each_relationship_type(writable_demo):
     small = analytics.project(writable_demo, max_edges=10)
-    assert small.number_of_edges() <= 10 * 7
+    assert small.number_of_edges() <= 10 * (len(NETWORK_TYPES) + 1)  # and MET
+
+
+def test_reporting_lines_are_ties_of_the_network(store):
+    """An org chart's reporting lines join our people in the network (the demo's staff
+    report to their department's head too; the answers planted in it hold with them, as the
+    tests below check)."""
+    load(store, Path(__file__).parent / "corpus" / "drawio" / "orgchart.drawio",
+         diagram="orgchart")
+    network = analytics.project(store)
+    assert network["emp:ben-ode"]["emp:ana-lopez"]["type"] == "REPORTS_TO"
+    assert sum(t == "REPORTS_TO" for _, _, t in network.edges(data="type")) == 6
 
 
 @pytest.mark.parametrize("name", list(analytics.ALGORITHMS))

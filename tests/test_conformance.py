@@ -156,6 +156,24 @@ def test_an_integer_sum_is_flagged_and_plain_queries_are_not(store):
     assert plain.warnings == []
 
 
+@pytest.mark.parametrize("query", [
+    "MATCH (c:C) RETURN c.n, exists((c)<-[:M]-()) AS managed ORDER BY c.n",
+    "MATCH (c:C) RETURN c.n, CASE WHEN (c)<-[:M]-() THEN true ELSE false END AS managed "
+    "ORDER BY c.n",
+])
+def test_a_pattern_as_a_value_is_flagged_and_its_rewrite_is_right(store, query):
+    """Found measuring CRM maturity: a pattern used as a value outside WHERE is true on this
+    engine for a node it does not match; the rewrite the warning gives is right."""
+    store.run("CREATE (:C {n: 1})<-[:M]-(:E), (:C {n: 2})", read_only=False)
+    wrong = run_cypher(store, query)
+    assert any(w.startswith("pattern-expression:") for w in wrong.warnings)
+    assert wrong.rows == [[1, True], [2, True]], "the engine's answer changed: revisit"
+    right = run_cypher(store, "MATCH (c:C) RETURN c.n, size([(c)<-[:M]-(e) | e]) > 0 AS managed "
+                              "ORDER BY c.n")
+    assert right.rows == [[1, True], [2, False]]
+    assert not any(w.startswith("pattern-expression:") for w in right.warnings)
+
+
 def test_the_cli_prints_warnings_on_stderr_and_rows_on_stdout(tmp_path):
     db = f"embedded:{tmp_path / 'db'}"
     erm = [shutil.which("erm", path=str(Path(sys.executable).parent)) or "erm", "--db", db]

@@ -38,6 +38,27 @@ def test_every_label_and_relationship_type_is_in_the_data_model():
     assert missing == []
 
 
+def test_every_allowed_value_of_every_choice_property_is_in_the_data_model():
+    """A CRM user reads what a stage, a kind or a status may be in the data model: each
+    value in the row of its property (a label's table) or of its relationship type."""
+    text = read("data-model.md")
+    sections = dict(re.findall(r"\n#### `(\w+)`\n(.*?)(?=\n#### |\Z)", text, re.S))
+    rows = {m[0]: m[1] for m in re.findall(r"\n\| `([A-Z_]+)` \|(.*)", text)}
+    missing = []
+    for lab in model.LABELS.values():
+        section = sections[lab.name]
+        if section.startswith("\nThe same properties as"):
+            section = sections[re.search(r"`(\w+)`", section)[1]]
+        for name, prop in lab.props.items():
+            row = re.search(rf"\n\| `{name}` \|(.*)", section)
+            missing += [f"{lab.name}.{name}={c}" for c in prop.choices
+                        if not row or f"`{c}`" not in row[1]]
+    for rel in model.RELATIONSHIPS.values():
+        missing += [f"{rel.name}.{name}={c}" for name, prop in rel.props.items()
+                    for c in prop.choices if f"`{c}`" not in rows[rel.name]]
+    assert missing == []
+
+
 def test_every_named_query_has_a_reference_entry():
     text = read("query-reference.md")
     for query in load_library():

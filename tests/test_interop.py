@@ -11,8 +11,7 @@ from typer.testing import CliRunner
 from erm_graph import load
 from erm_graph.cli import app
 from erm_graph.errors import ErmError
-from erm_graph.ingest import registry
-from erm_graph.ingest.source import LoadError, LoadOptions
+from erm_graph.ingest import LoadError, LoadOptions, registry
 from erm_graph.interop import copy_graph, export_graph, import_graph, tally_store
 from erm_graph.store import open_store
 
@@ -78,7 +77,7 @@ p2,p1,MANAGES,
 def test_neo4j_csv_folder_loads_typed_values_through_erm_load(store, tmp_path):
     (tmp_path / "n.csv").write_text(NODES)
     (tmp_path / "r.csv").write_text(RELS)
-    assert registry.detect(tmp_path, LoadOptions()).FORMAT == "neo4j-csv"
+    assert registry.detect(tmp_path, LoadOptions()).format == "neo4j-csv"
     report = load(store, tmp_path)
     assert report.labels["Customer"].created == 1 and report.types["MANAGES"].created == 1
     row = store.run("MATCH (e:Employee {uid:'p2'})-[:MANAGES]->(c:Customer) "

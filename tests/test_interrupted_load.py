@@ -19,6 +19,7 @@ import pytest
 
 from erm_graph import load
 from erm_graph.ingest import GraphBatch, write_batch
+from erm_graph.ingest.journal import unfinished_loads
 from erm_graph.store import open_store
 
 MAPPING = """\
@@ -67,13 +68,13 @@ def test_the_next_load_writes_what_an_interrupted_one_left_out(store, files, mon
     interrupted(store, monkeypatch, [a], mapping)
     assert store.run("MATCH (n:Interaction) RETURN count(n)").rows[0][0] == 30
     assert had(store) == 0
-    assert list(store.unfinished_loads().values()) == [["calls-a.csv"]]
+    assert list(unfinished_loads(store).values()) == [["calls-a.csv"]]
 
     again = load(store, [a], mapping=mapping)
     assert again.types["HAD"].created == 30 and again.labels["Interaction"].unchanged == 30
     assert any("calls-a.csv: an earlier load of this file was interrupted" in note
                for note in again.notes)
-    assert had(store) == 30 and store.unfinished_loads() == {}
+    assert had(store) == 30 and unfinished_loads(store) == {}
 
     third = load(store, [a], mapping=mapping)  # fingerprints are trusted again
     assert third.total("created") == third.total("updated") == 0
@@ -85,11 +86,11 @@ def test_each_file_of_an_interrupted_load_is_settled_by_its_own_next_load(store,
     a, b, mapping = files / "calls-a.csv", files / "calls-b.csv", files / "map.yaml"
     interrupted(store, monkeypatch, [a, b], mapping)
     load(store, [a], mapping=mapping)
-    assert list(store.unfinished_loads().values()) == [["calls-b.csv"]]
+    assert list(unfinished_loads(store).values()) == [["calls-b.csv"]]
     assert had(store) == 30
     report = load(store, [b], mapping=mapping)
     assert report.types["HAD"].created == 30
-    assert had(store) == 60 and store.unfinished_loads() == {}
+    assert had(store) == 60 and unfinished_loads(store) == {}
 
 
 @pytest.mark.slow
@@ -120,11 +121,11 @@ def test_an_import_job_killed_after_its_nodes_is_completed_by_its_next_run(tmp_p
         job.wait(timeout=60)
         assert job.returncode == -signal.SIGKILL, "the load ended before it could be killed"
         assert had(reader) < rows, "the load wrote its relationships before it was killed"
-        assert reader.unfinished_loads(), "the killed load left no mark"
+        assert unfinished_loads(reader), "the killed load left no mark"
         status = subprocess.run([*command[:3], "status"], check=True, capture_output=True,
                                 text=True, timeout=60).stdout
         assert "Loads under way or interrupted: calls-big.csv." in " ".join(status.split())
         subprocess.run(command, check=True, capture_output=True, timeout=300)
-        assert had(reader) == rows and reader.unfinished_loads() == {}
+        assert had(reader) == rows and unfinished_loads(reader) == {}
     finally:
         reader.close()

@@ -25,9 +25,9 @@ def test_every_format_is_found_by_path():
     ("orders.drawio", "drawio"), ("orders_compressed.drawio", "drawio"), ("table", "table"),
     ("crm/crm.yaml", "mapping")])
 def test_format_is_detected(name, fmt):
-    from erm_graph.ingest.source import LoadOptions
+    from erm_graph.ingest import LoadOptions
 
-    assert registry.detect(CORPUS / name, LoadOptions()).FORMAT == fmt
+    assert registry.detect(CORPUS / name, LoadOptions()).format == fmt
 
 
 def test_yaml_map_loads_and_is_idempotent(store):
@@ -129,11 +129,11 @@ def test_tables_folder_and_workbook(store, tmp_path):
 
     book = openpyxl.Workbook()
     book.remove(book.active)
-    from erm_graph.ingest.source import Source
+    from erm_graph.ingest import LoadContext
 
     for csv_path in sorted((CORPUS / "table").glob("*.csv")):
         sheet = book.create_sheet(csv_path.stem)
-        rows = Source(csv_path, "table").csv_rows()
+        rows = LoadContext("table", "x").csv_rows(csv_path)
         header = None
         for _, row in rows:
             if header is None:

@@ -19,7 +19,8 @@ from fastapi.testclient import TestClient
 
 from erm_graph.ingest.load import load
 from erm_graph.ingest.owners import MapTaken
-from erm_graph.web import WebSettings, create_app
+from erm_graph.settings import Settings
+from erm_graph.web import create_app
 
 CORPUS = Path(__file__).parent / "corpus"
 BPMN = CORPUS / "camunda_order.bpmn"
@@ -116,7 +117,7 @@ def test_cli_refuses_and_names_the_option(store_url, tmp_path):
 
 
 def test_web_upload_refuses_and_takes_a_map_name(store, tmp_path):
-    settings = WebSettings(db="unused", users_db=str(tmp_path / "u.db"), query_timeout=10)
+    settings = Settings.from_env(users_db=tmp_path / "u.db", query_timeout=10)
     with TestClient(create_app(settings, store=store),
                     base_url="http://127.0.0.1") as client:
         client.get("/")

@@ -17,10 +17,8 @@ import yaml
 
 from erm_graph import load
 from erm_graph.errors import ValidationError
-from erm_graph.ingest.registry import get
-from erm_graph.ingest.source import LoadError
-
-read_mapping = get("mapping").read_mapping
+from erm_graph.ingest import LoadError
+from erm_graph.loaders.mapping.document import read_mapping
 
 PARTY_LABELS = "one of Party, Customer, Financier, Government, Partner, Supplier"
 
@@ -409,8 +407,8 @@ def test_two_files_sharing_a_key_load_the_same_way_every_time(store, tmp_path):
 def test_a_bad_cell_repeated_in_later_chunks_is_rejected_in_each(store, tmp_path, monkeypatch):
     # a column keeps the texts it typed from one chunk to the next (and stops once it has
     # MEMO_SIZE of them): a bad text must be reported again in every chunk it appears in
-    monkeypatch.setattr(get("mapping"), "CHUNK_ROWS", 2)
-    monkeypatch.setattr("erm_graph.ingest.columns.MEMO_SIZE", 3)
+    monkeypatch.setattr("erm_graph.loaders.mapping.reader.CHUNK_ROWS", 2)
+    monkeypatch.setattr("erm_graph.loaders.mapping.columns.MEMO_SIZE", 3)
     table = {"file": "calls.csv", "label": "Interaction", "key": {"column": "ID"},
              "set": {"kind": "call"},
              "properties": {"at": {"column": "At", "type": "datetime", "format": "dd-mm-yyyy"},
@@ -429,3 +427,204 @@ def test_a_bad_cell_repeated_in_later_chunks_is_rejected_in_each(store, tmp_path
                      ).rows == [["1", "2024-02-01T00:00:00", 1.0],
                                 ["3", "2024-02-01T00:00:00", 3.0],
                                 ["7", "2024-02-04T00:00:00", 7.0]]
+
+
+# -- denormalised files: a record repeated on many rows ----------------------------------------
+def test_a_key_repeated_with_the_same_values_is_one_record_from_each_table(store, tmp_path):
+    """One row per agent, the manager and office repeated: offices and managers load from
+    the agents file itself; only a repeat with other values is rejected, naming both rows."""
+    write_csv(tmp_path, "teams.csv", [
+        ["agent", "manager", "office"], ["Ada", "Mara", "Central"], ["Ben", "Mara", "Central"],
+        ["Cleo", "Otto", "East"], ["Dev", "Otto", "East"]])
+    offices = {"file": "teams.csv", "label": "Department",
+               "key": {"column": "office", "prefix": "o-"},
+               "properties": {"name": {"column": "office"}}}
+    managers = {"file": "teams.csv", "label": "Employee",
+                "key": {"column": "manager", "prefix": "e-"},
+                "properties": {"name": {"column": "manager"}},
+                "relationships": [{"type": "MEMBER_OF", "label": "Department",
+                                   "column": "office", "prefix": "o-"}]}
+    agents = {"file": "teams.csv", "label": "Employee",
+              "key": {"column": "agent", "prefix": "e-"},
+              "properties": {"name": {"column": "agent"}},
+              "relationships": [{"type": "REPORTS_TO", "label": "Employee",
+                                 "column": "manager", "prefix": "e-"}]}
+    mapping = write_mapping(tmp_path, {"tables": [offices, managers, agents]})
+    report = load(store, mapping)
+    assert report.rejected == []
+    assert {k: c.created for k, c in report.labels.items()} == {"Department": 2,
+                                                                 "Employee": 6}
+    assert {k: c.created for k, c in report.types.items()} == {"MEMBER_OF": 2,
+                                                                "REPORTS_TO": 4}
+    assert value(store, "MATCH (e)-[:MEMBER_OF]->(d) RETURN e.uid, d.uid, e.source "
+                        "ORDER BY e.uid") == [["e-Mara", "o-Central", "mapping:teams.csv#2"],
+                                               ["e-Otto", "o-East", "mapping:teams.csv#4"]]
+    again = load(store, mapping)
+    assert again.total("created") == again.total("updated") == 0
+    assert again.total("unchanged") == 8 + 6
+
+    write_csv(tmp_path, "teams.csv", [
+        ["agent", "manager", "office", "code"], ["Ada", "Mara", "Central", "C"],
+        ["Ben", "Mara", "Centre", "C"]])
+    by_code = {**offices, "key": {"column": "code", "prefix": "o-"}}
+    with pytest.raises(ValidationError) as caught:
+        load(store, write_mapping(tmp_path, {"tables": [by_code]}))
+    assert ("mapping:teams.csv#3: field 'uid': expected unique in the load: "
+            "mapping:teams.csv#2 has the same uid with other values, got 'o-C'"
+            ) in str(caught.value)
+
+
+def test_a_repeated_record_adds_the_relationships_its_other_cells_name(store, tmp_path):
+    """An account read from a pipeline: one row per deal, each relating it to its deal."""
+    write_csv(tmp_path, "deals.csv", [
+        ["deal", "account", "sector"], ["D1", "Acme", "retail"], ["D2", "Acme", "retail"],
+        ["D3", "Initech", "software"], ["D4", "Acme", "retail"], ["D2", "Acme", "retail"]])
+    deals = {"file": "deals.csv", "label": "Opportunity", "key": {"column": "deal"},
+             "properties": {"name": {"column": "deal"}}}
+    accounts = {"file": "deals.csv", "label": "Customer", "key": {"column": "account"},
+                "properties": {"name": {"column": "account"}, "industry": {"column": "sector"}},
+                "relationships": [{"type": "HOLDS", "label": "Opportunity",
+                                   "column": "deal"}]}
+    mapping = write_mapping(tmp_path, {"tables": [deals, accounts]})
+    for _ in range(2):  # the chunk of a million rows and the one of a few behave alike
+        report = load(store, mapping)
+        assert report.rejected == []
+    assert value(store, "MATCH (c:Customer)-[:HOLDS]->(o) RETURN c.uid, o.uid "
+                        "ORDER BY o.uid") == [["Acme", "D1"], ["Acme", "D2"],
+                                              ["Initech", "D3"], ["Acme", "D4"]]
+    assert report.total("created") == report.total("updated") == 0
+    assert report.labels["Customer"].unchanged == 2 and report.types["HOLDS"].unchanged == 4
+
+
+def test_repeats_in_later_chunks_are_the_same_record(store, tmp_path, monkeypatch):
+    monkeypatch.setattr("erm_graph.loaders.mapping.reader.CHUNK_ROWS", 2)
+    write_csv(tmp_path, "teams.csv", [["agent", "office"], *(
+        [f"A{n}", ("Central", "East")[n % 2]] for n in range(7))])
+    offices = {"file": "teams.csv", "label": "Department", "key": {"column": "office"},
+               "properties": {"name": {"column": "office"}}}
+    report = load(store, write_mapping(tmp_path, {"tables": [offices]}))
+    assert report.rejected == [] and report.labels["Department"].created == 2
+
+
+# -- constants on relationships, aliases to an empty value -------------------------------------
+def test_relationships_take_constant_properties(store, folder):
+    write_csv(folder, "parents.csv", [["ID", "Parent"], ["P2", "P1"]])
+    subsidiaries = {"file": "parents.csv", "type": "RELATES_TO",
+                    "start": {"label": "Party", "column": "ID", "prefix": "p-"},
+                    "end": {"label": "Party", "column": "Parent", "prefix": "p-"},
+                    "set": {"kind": "subsidiary"}}
+    employees = {**EMPLOYEES, "relationships": [
+        {"type": "KNOWS", "label": "Party", "column": "Knows", "prefix": "p-",
+         "set": {"evidence": "crm"}, "properties": {"strength": {"column": "S",
+                                                                  "type": "float"}}}]}
+    write_csv(folder, "employees.csv", [["ID", "Name", "Knows", "S"], ["E1", "Jane", "P1", ""],
+                                        ["E2", "Raj", "P3", "0.5"]])
+    mapping = write_mapping(folder, {"tables": [PARTIES, employees],
+                                     "relationships": [subsidiaries]})
+    assert load(store, mapping).rejected == []
+    assert rel_props(store, "RELATES_TO") == [["p-P2", "p-P1", {"kind": "subsidiary"}]]
+    assert rel_props(store, "KNOWS") == [["e-E1", "p-P1", {"evidence": "crm"}],
+                                         ["e-E2", "p-P3", {"evidence": "crm", "strength": 0.5}]]
+
+
+def test_an_alias_to_an_empty_value_is_an_empty_cell_everywhere(store, tmp_path):
+    empty = {"n/a": "", "none": ""}
+    write_csv(tmp_path, "people.csv", [
+        ["ID", "Kind", "Name", "Tier", "Segment", "Manager"],
+        ["A", "n/a", "Acme", "n/a", "none", "n/a"],
+        ["B", "", "Initech", "", "", ""]])
+    write_csv(tmp_path, "staff.csv", [["ID", "Name"], ["M", "Mara"]])
+    write_csv(tmp_path, "links.csv", [["From", "To"], ["A", "n/a"]])
+    people = {"file": "people.csv", "label": "Party", "key": {"column": "ID"},
+              "label_column": {"column": "Kind", "aliases": empty},
+              "properties": {"name": {"column": "Name"},
+                             "tier": {"column": "Tier", "type": "int", "aliases": empty},
+                             "segment": {"column": "Segment", "aliases": empty,
+                                         "default": "smb"}},
+              "relationships": [{"type": "MANAGES", "label": "Employee", "column": "Manager",
+                                 "direction": "in", "aliases": empty}]}
+    staff = {"file": "staff.csv", "label": "Employee", "key": {"column": "ID"},
+             "properties": {"name": {"column": "Name"}}}
+    links = {"file": "links.csv", "type": "RELATES_TO",
+             "start": {"label": "Party", "column": "From"},
+             "end": {"label": "Party", "column": "To", "aliases": empty}}
+    report = load(store, write_mapping(tmp_path, {"tables": [people, staff],
+                                                  "relationships": [links]}), on_error="skip")
+    assert [str(p) for p in report.rejected] == [
+        "mapping:links.csv#2: field 'To': expected the key of the end node (Party), "
+        "got 'n/a'"]
+    assert value(store, "MATCH (p:Party) RETURN p.uid, labels(p), properties(p).tier, "
+                        "p.segment ORDER BY p.uid") == [["A", ["Party"], None, "smb"],
+                                                        ["B", ["Party"], None, "smb"]]
+    assert value(store, "MATCH ()-[r]->() RETURN count(r)") == [[0]]
+
+
+# -- property names the model does not know ----------------------------------------------------
+@pytest.mark.parametrize(("change", "expected"), [
+    (lambda d: d["tables"][0]["properties"].update(indsutry={"column": "Industry"}),
+     "field 'tables/0/properties/indsutry': expected a property of Party (did you mean "
+     "'industry'? Party has address, country, created_at, email, industry, name, phone, "
+     "segment, since, source, tier, uid, updated_at, website; the enterprise's model "
+     "extension may declare more), got 'indsutry'"),
+    (lambda d: d["tables"][0].update(set={"Tier": 1}),
+     "field 'tables/0/set/Tier': expected a property of Party (did you mean 'tier'?"),
+    (lambda d: d["relationships"][0].update(set={"role": "x"}),
+     "field 'relationships/0/set/role': expected a property of WORKS_FOR (WORKS_FOR has no "
+     "properties;"),
+    (lambda d: d["tables"].append({**EMPLOYEES, "relationships": [
+        {"type": "KNOWS", "label": "Party", "column": "K",
+         "properties": {"strenght": "S"}, "set": {"evidense": "x"}}]}),
+     "field 'tables/1/relationships/0/properties/strenght': expected a property of KNOWS "
+     "(did you mean 'strength'? KNOWS has evidence, strength;"),
+    (lambda d: d["tables"].append({**EMPLOYEES, "relationships": [
+        {"type": "KNOWS", "label": "Party", "column": "K", "set": {"evidense": "x"}}]}),
+     "field 'tables/1/relationships/0/set/evidense': expected a property of KNOWS (did you "
+     "mean 'evidence'?"),
+])
+def test_a_property_the_model_does_not_know_is_refused_with_the_closest(tmp_path, change,
+                                                                        expected):
+    doc = yaml.safe_load(yaml.safe_dump({"tables": [PARTIES], "relationships": [WORKS_FOR]}))
+    change(doc)
+    text = problems_of(tmp_path, doc)
+    assert f"mapping {tmp_path / 'mapping.yaml'}: {expected}" in text, text
+
+
+# -- what a stopped load reports -----------------------------------------------------------------
+def test_a_stopped_load_groups_its_problems_by_cause_and_counts_rows(store, tmp_path):
+    """25 bad amounts used to fill the 20 lines shown: the one missing account behind them
+    went unseen. Each cause now shows its count and its first rows."""
+    rows = [["ID", "Amount", "Stage", "Account"]]
+    rows += [[f"O{n}", "12 dollars", "won", "A1"] for n in range(25)]
+    rows += [["X1", "$5", "won", "A9"], ["X2", "-5", "bogus", "A1"]]
+    write_csv(tmp_path, "deals.csv", rows)
+    write_csv(tmp_path, "accounts.csv", [["ID", "Name"], ["A1", "Acme"]])
+    deals = {"file": "deals.csv", "label": "Opportunity", "key": {"column": "ID"},
+             "set": {"name": "deal"},
+             "properties": {"amount": {"column": "Amount", "type": "money"},
+                            "stage": {"column": "Stage"}},
+             "relationships": [{"type": "HOLDS", "label": "Customer", "column": "Account",
+                                "direction": "in"}]}
+    accounts = {"file": "accounts.csv", "label": "Customer", "key": {"column": "ID"},
+                "properties": {"name": {"column": "Name"}}}
+    mapping = write_mapping(tmp_path, {"tables": [accounts, deals]})
+    with pytest.raises(ValidationError) as caught:
+        load(store, mapping)
+    lines = str(caught.value).splitlines()
+    # 25 rows, X1's relationship, X2 (a bad stage and amount) and so its relationship too
+    assert lines[0] == "28 record(s) do not fit the model (29 problem(s)):"
+    causes = [line for line in lines if line.startswith("  field")]
+    assert causes[0].startswith("  field 'Amount'")  # in the order each was first found
+    assert sorted(causes) == sorted([
+        "  field 'Amount': expected an amount such as $1,100.04 (25 record(s)):",
+        "  field 'stage': expected one of lead, qualified, proposal, won, lost (1 record(s)):",
+        "  field 'amount': expected number >= 0 (1 record(s)):",
+        "  field 'start': expected the uid of a Customer in this load or in the database "
+        "(1 record(s)):",
+        "  field 'end': expected the uid of a Opportunity in this load or in the database "
+        "(1 record(s)):"])
+    assert "    - mapping:deals.csv#27: field 'start': expected the uid of a Customer in this " \
+           "load or in the database, got 'A9'" in lines
+    assert "    ... and 21 more" in lines  # 25 bad amounts: the first 4 (20 shared by 5)
+    report = load(store, mapping, on_error="skip")
+    assert report.rejected_counts == {"Opportunity": 26, "HOLDS": 2}  # X2: one row
+    assert len(report.rejected) == 29

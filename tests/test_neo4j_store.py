@@ -10,7 +10,14 @@ import pytest
 from neo4j.exceptions import Neo4jError
 
 from erm_graph import model
-from erm_graph.errors import ConfigError, QueryError, QueryTimeout, ReadOnlyError, StoreError
+from erm_graph.errors import (
+    ConfigError,
+    QueryError,
+    QueryTimeout,
+    ReadOnlyError,
+    StoreError,
+    UniqueViolation,
+)
 from erm_graph.store import load_lock, open_store
 from erm_graph.store import neo4j_store as engine
 from tests.test_cypher_lint import TOOL, lint
@@ -61,6 +68,7 @@ def test_the_engine_cypher_passes_the_neo4j_linter():
     ("Neo.ClientError.Statement.AccessMode", ReadOnlyError),
     ("Neo.ClientError.Transaction.TransactionTimedOutClientConfiguration", QueryTimeout),
     ("Neo.ClientError.Statement.SyntaxError", QueryError),
+    ("Neo.ClientError.Schema.ConstraintValidationFailed", UniqueViolation),
     ("Neo.ClientError.Security.Forbidden", StoreError),
     ("Neo.TransientError.Transaction.DeadlockDetected", StoreError),
 ])

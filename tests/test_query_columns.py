@@ -19,6 +19,8 @@ from erm_graph.demo import facts
 from erm_graph.query import load_library, run_query
 from tests.query_reference import EXPECTED, ORDER, SAMPLES, UNORDERED, DemoGraph
 
+#: the account owner of the customer at risk (facts.AT_RISK), who manages 26 parties
+MERIDIAN_OWNER = "emp-0009"
 #: more parameter sets, each aimed at a planted fact
 MORE: dict[str, list[dict[str, Any]]] = {
     "customer-360": [{"uid": u} for u in (facts.AT_RISK.customer, facts.TOP_CUSTOMER.customer,
@@ -34,9 +36,19 @@ MORE: dict[str, list[dict[str, Any]]] = {
     "survey-sentiment": [{"period": "month", "audience": "employee"}],
     "sales-by-domain": [{"period": "year"}],
     "lifetime-value": [{"segment": "smb", "limit": 500}],
-    "at-risk-customers": [{"min_risk": 0.2, "until": "2026-08-01"}],
+    "at-risk-customers": [{"min_risk": 0.2, "until": "2026-08-01"},
+                          {"min_risk": 0.0, "owner": MERIDIAN_OWNER, "limit": 500}],
+    # an officer's own: cases of the parties they manage or assigned to them; the components
+    # of the processes their department performs or their parties take part in
+    "open-cases": [{"owner": MERIDIAN_OWNER, "limit": 500}, {"past_target_only": True},
+                   {"as_of": "2026-03-01", "limit": 500}],
+    "unowned-components": [{"owner": MERIDIAN_OWNER}],
     "similar-customers": [{"uid": facts.KEY_PERSON.customer, "limit": 50}],
     "cross-sell": [{"uid": facts.KEY_PERSON.customer, "peers": 3}],
+    "complaint-spike": [{"until": f"{facts.COMPLAINT_SPIKE.month}-28", "min_complaints": 2}],
+    "decaying-relationships": [{"min_per_month": 0.2, "min_drop": 0.3, "limit": 500}],
+    "relationship-return": [{"by": "owner", "since": "2026-01-01", "until": "2026-07-01"},
+                            {"by": "segment", "limit": 500}],
 }
 LIBRARY = load_library()
 CASES = [(q.name, q.example_params()) for q in sorted(LIBRARY, key=lambda q: q.name)] + [

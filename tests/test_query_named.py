@@ -3,6 +3,8 @@ generator planted (erm_graph.demo.facts)."""
 
 from __future__ import annotations
 
+import types
+
 import pytest
 from typer.testing import CliRunner
 
@@ -76,8 +78,12 @@ def test_journey_documents_follow_the_supplier_material(demo):
     dep = facts.SUPPLIER_DEPENDENCY
     result = rows(demo, "journey-documents", uid=dep.supplier)
     assert result, "the supplier takes part in steps that use documents"
-    materials = rows(demo, "journey-documents", uid=facts.AT_RISK.customer, kind="material")
+    assert dep.material in {r["uid"] for r in result}
+    assert {r["kind"] for r in result} > {"material"}, "without a kind, every kind"
+    materials = rows(demo, "journey-documents", uid=dep.supplier, kind="material")
+    assert dep.material in {r["uid"] for r in materials}
     assert all(r["kind"] == "material" for r in materials)
+    assert rows(demo, "journey-documents", uid=facts.AT_RISK.customer, kind="material") == []
 
 
 def test_unowned_components_are_exactly_the_planted_ones(demo):
@@ -142,7 +148,9 @@ def test_lifetime_value_ranks_the_top_customer_first(demo):
     assert first["uid"] == top.customer
     assert first["purchase_revenue"] == pytest.approx(top.total)
     assert first["purchases"] == top.purchases
-    assert first["value"] == pytest.approx(first["purchase_revenue"] + first["contract_value"])
+    assert first["won_value"] == pytest.approx(1_290_000.0)  # its won opportunity
+    assert first["value"] == pytest.approx(first["purchase_revenue"] + first["contract_value"]
+                                           + first["won_value"])
 
 
 def test_at_risk_customers_puts_the_drifting_customer_first(demo):
@@ -184,11 +192,21 @@ def test_similar_customers_and_cross_sell(demo):
 
 
 def test_python_api_returns_a_dataframe(demo):
-    frame = erm_graph.query("warm-path", store=demo, target=facts.WARM_PATH.target)
+    frame = erm_graph.query.dataframe("warm-path", store=demo, target=facts.WARM_PATH.target)
     assert list(frame.columns)[:3] == ["employee_uid", "employee", "hops"]
     assert frame.iloc[0]["employee_uid"] == facts.WARM_PATH.employee
     with pytest.raises(ErmError, match="needs parameter target"):
-        erm_graph.query("warm-path", store=demo)
+        erm_graph.query.dataframe("warm-path", store=demo)
+
+
+def test_the_query_package_is_a_plain_module():
+    """``erm_graph.query`` is the package, not a callable stand-in for one of its functions:
+    ``import erm_graph.query as q`` gives the package, and the DataFrame function has a name."""
+    import erm_graph.query as package
+
+    assert package is erm_graph.query and type(package) is types.ModuleType
+    assert not callable(erm_graph.query)
+    assert erm_graph.query.dataframe.__module__ == "erm_graph.query.named"
 
 
 def test_cli_list_show_run(demo):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import collections
 import time
+from pathlib import Path
 
 import pytest
 import schemathesis
@@ -31,14 +32,15 @@ from schemathesis.specs.openapi.checks import (
 
 from erm_graph.auth import Users
 from erm_graph.demo import facts, load_demo
+from erm_graph.settings import Settings
 from erm_graph.store import open_store
-from erm_graph.web import WebSettings, create_app
+from erm_graph.web import create_app
 
 pytestmark = pytest.mark.slow
 
 ROLES = ("admin", "editor", "analyst", "viewer", "partner", "anonymous")
-#: generated cases per operation and role on top of the boundary cases: each role sends 621-647
-#: requests, and all six roles took 45-72 s on two busy cores
+#: generated cases per operation and role on top of the boundary cases: enough to reach every
+#: operation's parameters while all six roles stay within the budget (docs/testing.md)
 MAX_EXAMPLES = 20
 #: the module's time budget: an operation whose turn comes later is skipped (and counted)
 BUDGET_SECONDS = 170
@@ -66,8 +68,8 @@ def served(tmp_path_factory, serve_app):
             users.add(role, role, password="correct horse battery",
                       party=facts.KEY_PERSON.customer if role == "partner" else None)
             tokens[role] = users.new_token(role)
-        settings = WebSettings(db="unused", users_db=str(folder / "users.db"), host="127.0.0.1",
-                               query_timeout=10, row_cap=200)
+        settings = Settings.from_env(users_db=folder / "users.db", web_host="127.0.0.1",
+                                     query_timeout=10, web_row_cap=200)
         try:
             yield {"url": serve_app(create_app(settings, store=store)), "tokens": tokens,
                    "started": time.monotonic()}
@@ -78,7 +80,7 @@ def served(tmp_path_factory, serve_app):
 
 #: the spec, read from the app itself (the same document /api/openapi.json serves)
 SPEC = schemathesis.openapi.from_dict(
-    create_app(WebSettings(db="unused", users_db="unused.db", host="127.0.0.1")).openapi(),
+    create_app(Settings.from_env(users_db=Path("unused.db"), web_host="127.0.0.1")).openapi(),
     config=schemathesis.Config.from_dict({
         "generation": {"max-examples": MAX_EXAMPLES, "deterministic": True, "mode": "all"},
         "phases": {"stateful": {"enabled": False}},

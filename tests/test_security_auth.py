@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from ipaddress import ip_network
 from pathlib import Path
 
 import httpx
@@ -23,10 +24,13 @@ import redis
 from fastapi.testclient import TestClient
 
 from erm_graph.auth import Users, audit
+from erm_graph.auth.audit import recording_to
 from erm_graph.auth.db import connect
 from erm_graph.auth.throttle import Limits, LoginThrottle
+from erm_graph.events import Actor, StoreRef, WriteKind, acting_as, writing
+from erm_graph.settings import Settings
 from erm_graph.store import open_store
-from erm_graph.web import WebSettings, create_app
+from erm_graph.web import create_app
 
 PASSWORD = "correct horse battery"
 ERM = Path(sys.executable).with_name("erm")
@@ -117,6 +121,38 @@ ROUNDS = 5
 
 
 @pytest.mark.slow
+def _open_at_once(path: str, barrier, results) -> None:
+    barrier.wait()
+    try:
+        connect(Path(path)).close()
+        results.put("ok")
+    except Exception as exc:  # reported to the test, which names it
+        results.put(f"{type(exc).__name__}: {exc}")
+
+
+def test_processes_opening_a_new_security_file_at_once_all_get_it(tmp_path):
+    """Parallel `erm load`s each audit their write, so each opens the library's security
+    file; on a new library they create it together. Switching it to WAL answered one of
+    them "database is locked" at once, without waiting (about one round in ten of twelve
+    processes), and that load failed after writing nothing."""
+    import multiprocessing
+
+    spawn = multiprocessing.get_context("fork")
+    failures = []
+    for round_ in range(25):
+        path = tmp_path / f"round{round_}" / "users.db"
+        barrier, results = spawn.Barrier(12), spawn.Queue()
+        procs = [spawn.Process(target=_open_at_once, args=(str(path), barrier, results))
+                 for _ in range(12)]
+        for proc in procs:
+            proc.start()
+        outcomes = [results.get(timeout=60) for _ in procs]
+        for proc in procs:
+            proc.join()
+        failures += [o for o in outcomes if o != "ok"]
+    assert not failures, failures[:3]
+
+
 def test_the_cli_beside_the_server_loses_no_revocation_and_no_event(tmp_path):
     """`erm users` processes and `erm serve` on one users.db, interleaved: a revoked token
     and a removed user's session are refused at once, nothing answers 5xx, and every event
@@ -193,8 +229,8 @@ def web(store, tmp_path):
     users = Users.open(path)
     users.add("ana", "viewer", password=PASSWORD)
     users.close()
-    app = create_app(WebSettings(db="unused", users_db=str(path), host="127.0.0.1",
-                                 trusted_proxies="10.0.0.0/8"), store=store)
+    app = create_app(Settings.from_env(users_db=path, web_host="127.0.0.1",
+                                       trusted_proxies=(ip_network("10.0.0.0/8"),)), store=store)
     # a clock the test moves: no waiting, and no window ends while a slow machine runs it
     now = [time.time()]
     app.state.auth.throttle = LoginThrottle(LIMITS, clock=lambda: now[0])
@@ -440,17 +476,22 @@ def _write(path: Path) -> Path:
 
 def test_a_write_killed_midway_reads_interrupted_and_a_finished_one_once(tmp_path):
     path = tmp_path / "users.db"
-    child = ("import os, signal, sys; from pathlib import Path; from erm_graph.auth import audit\n"
-             "with audit.two_phase(Path(sys.argv[1]), 'ana', 'test', 'load', 'f.csv'):\n"
+    child = ("import os, signal, sys; from pathlib import Path; import erm_graph\n"
+             "from erm_graph.auth.audit import recording_to\n"
+             "from erm_graph.events import Actor, StoreRef, WriteKind, acting_as, writing\n"
+             "with recording_to(Path(sys.argv[1])), acting_as(Actor('ana', 'test')), \\\n"
+             "        writing(WriteKind.LOAD, 'f.csv', StoreRef('embedded', sys.argv[1])):\n"
              "    os.kill(os.getpid(), signal.SIGKILL)\n")
     subprocess.run([sys.executable, "-c", child, str(path)], timeout=60)
-    with audit.two_phase(path, "bo", "test", "edit", "x") as done:
-        done.detail["after"] = 1
-        conn = connect(path)
-        under_way = audit.events(conn)[0]
-        conn.close()
-    with pytest.raises(RuntimeError), audit.two_phase(path, "bo", "test", "edit", "y"):
-        raise RuntimeError("boom")
+    where = StoreRef("embedded", str(tmp_path))
+    with recording_to(path), acting_as(Actor("bo", "test")):
+        with writing(WriteKind.EDIT, "x", where) as done:
+            done.detail["after"] = 1
+            conn = connect(path)
+            under_way = audit.events(conn)[0]
+            conn.close()
+        with pytest.raises(RuntimeError), writing(WriteKind.EDIT, "y", where):
+            raise RuntimeError("boom")
     conn = connect(path)
     events = [(e["action"], e["target"], e["outcome"]) for e in audit.events(conn)]
     conn.close()
@@ -462,7 +503,7 @@ def test_a_write_killed_midway_reads_interrupted_and_a_finished_one_once(tmp_pat
 def test_a_web_edit_is_recorded_before_it_is_written_and_completed_after(store, tmp_path):
     store.upsert_nodes("Customer", [{"uid": "c1", "name": "Acme"}])
     path = tmp_path / "users.db"
-    app = create_app(WebSettings(db="unused", users_db=str(path), host="127.0.0.1"),
+    app = create_app(Settings.from_env(users_db=path, web_host="127.0.0.1"),
                      store=store)
     with TestClient(app, base_url="http://127.0.0.1", client=("127.0.0.1", 40000)) as client:
         r = client.patch("/api/nodes/c1", json={"properties": {"name": "Acme Ltd"}})

@@ -4,7 +4,7 @@ Each loader reads adversarial files at two sizes, N and 4N, built from the patte
 parsers slow: long runs of spaces, dashes, brackets and quotes, deep nesting, huge attribute
 values, many edges, compressed pages that expand a thousand times. A read must finish within
 an absolute bound, grow roughly linearly (4N under 8x N plus a small constant: quadratic gives
-16x, the old Mermaid links 64x), and either load or raise the project's own ``ErmError``.
+16x), and either load or raise the project's own ``ErmError``.
 Reads run in a forked child that is killed at a hard limit (a backtracking regex cannot be
 interrupted) and are timed in the child's CPU seconds, which a busy machine barely changes.
 
@@ -31,8 +31,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from erm_graph.errors import ErmError
-from erm_graph.ingest import registry
-from erm_graph.ingest.source import LoadOptions, Source
+from erm_graph.ingest import LoadOptions, registry
+from erm_graph.ingest.load import read_sources
+from tests import vsdx_files
 from tests.e2e.conftest import free_port, start_server, stop_server
 
 #: a read that runs longer than this is killed and fails the test
@@ -49,13 +50,12 @@ registry.loaders()  # imported once here, not in each forked child's timed read
 
 def read(fmt: str, path: Path) -> None:
     """What a worker process does with an upload: the loader reads it, no store at hand."""
-    module = registry.get(fmt)
-    module.load(Source(path, module.FORMAT, LoadOptions()))
+    read_sources([path], fmt, LoadOptions())
 
 
 def _child(fmt: str, path: Path, conn) -> None:
     # the heap inherited from a long test run is not the reader's: a collection walking it
-    # billed the 4N read 0.4 s in the full suite (0.02 s alone)
+    # would be billed to the timed read (docs/testing.md)
     gc.freeze()
     started = time.process_time()
     try:
@@ -186,6 +186,15 @@ CASES: dict[str, tuple[str, int, Build]] = {
     "bpmn-many-flows": ("bpmn", 1_000, _file("b.bpmn", lambda n: _bpmn(
         "".join(f'<task id="t{i}" name="{"n" * 20}"/><sequenceFlow id="f{i}" sourceRef="t{i}" '
                 f'targetRef="t{i + 1}"/>' for i in range(n)) + f'<task id="t{n}"/>'))),
+    # pools, processes and message flows: each process's pool was looked for among all pools
+    "bpmn-many-pools": ("bpmn", 1_500, _file("b.bpmn", lambda n: (
+        f'<definitions {NS}><collaboration id="c">'
+        + "".join(f'<participant id="P{i}" name="Party {i}"/>' for i in range(n))
+        + "".join(f'<messageFlow id="m{i}" sourceRef="P{i}" targetRef="t{i}"/>'
+                  for i in range(n))
+        + "</collaboration>"
+        + "".join(f'<process id="p{i}"><task id="t{i}"/></process>' for i in range(n))
+        + "</definitions>"))),
     "graphml-nested-graphs": ("graphml", 300, _file("g.graphml", _nested_graphml)),
     "graphml-many-edges": ("graphml", 600, _file("g.graphml", lambda n: _graphml(
         "".join(f'<node id="n{i}"><data key="l">:Step</data></node>' for i in range(n + 1))
@@ -208,6 +217,16 @@ CASES: dict[str, tuple[str, int, Build]] = {
     "mapping-deep-nesting": ("mapping", 2_000, _file("m.yaml", lambda n: (
         "tables: " + "{a: " * n + "1" + "}" * n + "\n"))),
     "table-many-rows": ("table", 10_000, lambda folder, n: _table(folder, n)),
+    # connectors, container relationships naming every member, lanes searched by position,
+    # references joined across pages, groups in groups
+    "vsdx-long-flow": ("vsdx", 500, lambda folder, n: vsdx_files.flow_of(n).write(
+        folder / "v.vsdx")),
+    "vsdx-lanes-by-position": ("vsdx", 500, lambda folder, n: vsdx_files.lanes_of(n).write(
+        folder / "v.vsdx")),
+    "vsdx-references-across-pages": ("vsdx", 100, lambda folder, n: vsdx_files.references_of(
+        n).write(folder / "v.vsdx")),
+    "vsdx-nested-groups": ("vsdx", 45, lambda folder, n: vsdx_files.nested_groups(n).write(
+        folder / "v.vsdx")),
     # an amount of many digits backtracked in two patterns (quadratic)
     "mapping-money-digits": ("mapping", 4_000, lambda folder, n: _mapping(
         folder, ["1" * n + "x"])),
@@ -341,18 +360,23 @@ import os
 import re
 from pathlib import Path
 
-FORMAT = "slowtest"
-EXTENSIONS = (".slow",)
-DESCRIPTION = "test loader that never finishes"
+
+class SlowTest:
+    format = "slowtest"
+    extensions = (".slow",)
+    description = "test loader that never finishes"
+    priority = 50
+
+    def detect(self, path, head, options):
+        return path.suffix == ".slow"
+
+    def read(self, source, ctx):
+        Path(os.environ["ERM_TEST_SLOW_PID"]).write_text(str(os.getpid()))
+        re.match(r"(a|aa)+$", "a" * 60 + "b")  # hours, without releasing the GIL
+        return ctx.result(source)
 
 
-def detect(path, head, options):
-    return path.suffix == ".slow"
-
-
-def load(source):
-    Path(os.environ["ERM_TEST_SLOW_PID"]).write_text(str(os.getpid()))
-    re.match(r"(a|aa)+$", "a" * 60 + "b")  # hours, without releasing the GIL
+LOADER = SlowTest()
 '''
 
 
@@ -442,9 +466,10 @@ def test_worker_errors_come_back_as_the_loaders_errors(tmp_path):
 def test_an_upload_beyond_the_slots_is_told_to_retry(store, tmp_path):
     from fastapi.testclient import TestClient
 
-    from erm_graph.web import WebSettings, create_app
+    from erm_graph.settings import Settings
+    from erm_graph.web import create_app
 
-    app = create_app(WebSettings(db="unused", users_db=str(tmp_path / "u.db"), load_workers=1),
+    app = create_app(Settings.from_env(users_db=tmp_path / "u.db", web_load_workers=1),
                      store=store)
     app.state.load_slots.wait = 0.1
     upload = {"file": ("a.mmd", b"flowchart LR\n a --> b\n")}

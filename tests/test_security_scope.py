@@ -18,14 +18,16 @@ import pytest
 from fastapi.testclient import TestClient
 
 from erm_graph.auth import Users, audit
-from erm_graph.auth.scope import ScopedStore, forget_scopes, partner_scope
+from erm_graph.auth.scope import ScopedStore
 from erm_graph.demo import facts, load_demo
 from erm_graph.model import LABELS
 from erm_graph.query import run_query
+from erm_graph.query.explore import shortest_path
 from erm_graph.query.library import load_library
+from erm_graph.query.partner_scope import forget_scopes, partner_scope
+from erm_graph.settings import Settings
 from erm_graph.store import open_store
-from erm_graph.viz.subgraph import shortest_path
-from erm_graph.web import WebSettings, create_app
+from erm_graph.web import create_app
 
 PARTNER = facts.WARM_PATH.via
 PARTNER_NAME = facts.WARM_PATH.via_name
@@ -60,8 +62,8 @@ def app(library, tmp_path):
     users.add("admin", "admin", password=PASSWORD)
     users.add("bridgeway", "partner", password=PASSWORD, party=PARTNER)
     headers = {"authorization": f"Bearer {users.new_token('bridgeway')}"}
-    settings = WebSettings(db="unused", users_db=str(tmp_path / "users.db"), host="127.0.0.1",
-                           row_cap=50, max_body_bytes=8192, query_timeout=10)
+    settings = Settings.from_env(users_db=tmp_path / "users.db", web_host="127.0.0.1",
+                                 web_row_cap=50, web_max_body=8192, query_timeout=10)
     with TestClient(create_app(settings, store=library),
                     base_url="http://127.0.0.1") as client:
         yield {"client": client, "h": headers, "store": library, "users": users}
@@ -194,9 +196,13 @@ def probe(client, h, scope: frozenset[str]) -> list[tuple[str, int, bytes]]:
     for uid in (PROCESS, MAP):
         asks.append((f"/api/maps/{uid}", {}))
     asks += [("/api/summary", {}), ("/api/maps", {})]
+    for params in ({}, {"limit": 1}, {"limit": 2, "offset": 1}, {"kind": "meeting"},
+                   {"sections": "people,steps"}):
+        asks.append((f"/api/accounts/{PARTNER}", params))
     # records outside the scope: existing ones, and ones that exist only after add_outsiders
     for uid in (facts.AT_RISK.customer, "proc-customer", "cust-9001000", "proc-01000"):
-        for path in ("/api/nodes/{}", "/api/nodes/{}/neighbors", "/api/maps/{}"):
+        for path in ("/api/nodes/{}", "/api/nodes/{}/neighbors", "/api/maps/{}",
+                     "/api/accounts/{}"):
             asks.append((path.format(uid), {}))
         asks.append(("/api/path", {"a": PARTNER, "b": uid}))
     out = []
@@ -297,7 +303,7 @@ def test_partner_sees_and_opens_its_own_maps(app):
 NAMED = """// name: {name}
 // title: Parties by name
 // description: parties whose name starts with a prefix, first by name
-// roles: [partner, viewer]
+// access: [partner, viewer]
 // read_only: true
 // params:
 //   prefix: {{type: string, required: true}}

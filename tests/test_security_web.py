@@ -18,7 +18,8 @@ from fastapi.testclient import TestClient
 
 import erm_graph
 from erm_graph.auth import Users
-from erm_graph.web import WebSettings, create_app
+from erm_graph.settings import Settings
+from erm_graph.web import create_app
 from erm_graph.web.spreadsheet import spreadsheet_cell
 
 LOCAL = "http://127.0.0.1"
@@ -36,13 +37,13 @@ def apps(demo_store, serve_app, tmp_path_factory):
     token = users.new_token("ada")
 
     def served(users_db: Path, **extra) -> str:
-        settings = WebSettings(db="unused", users_db=str(users_db), host="127.0.0.1",
-                               query_timeout=10, **extra)
+        settings = Settings.from_env(users_db=users_db, web_host="127.0.0.1",
+                                     query_timeout=10, **extra)
         return serve_app(create_app(settings, store=demo_store))
 
     yield {"local": served(folder / "none" / "users.db"),
            "users": served(folder / "users.db"), "token": token,
-           "named": served(folder / "none" / "users.db", allowed_hosts="erm.example.com")}
+           "named": served(folder / "none" / "users.db", web_allowed_hosts=("erm.example.com",))}
     users.close()
 
 
@@ -86,8 +87,8 @@ def test_configured_names_are_served_and_star_serves_any(apps, demo_store, tmp_p
     assert r.status_code == 200
     r = httpx.get(apps["named"] + "/api/me", headers={"host": "other.example.com"}, timeout=30)
     assert r.status_code == 400
-    anyone = create_app(WebSettings(db="unused", users_db=str(tmp_path / "u.db"),
-                                    allowed_hosts="*"), store=demo_store)
+    anyone = create_app(Settings.from_env(users_db=tmp_path / "u.db",
+                                          web_allowed_hosts=("*",)), store=demo_store)
     with TestClient(anyone, base_url="http://whatever.example") as client:
         assert client.get("/api/me").status_code == 200
 
@@ -162,7 +163,7 @@ def test_csv_download_neutralises_formulas_and_keeps_numbers(store, tmp_path):
               "(e:Employee {uid: 'emp-x', name: '@SUM(A1)'}), "
               "(i:Interaction {uid: 'int-x', kind: 'purchase', amount: -5.0}), "
               "(e)-[:MANAGES]->(p), (p)-[:HAD]->(i), (i)-[:WITH]->(e)", read_only=False)
-    app = create_app(WebSettings(db="unused", users_db=str(tmp_path / "u.db")), store=store)
+    app = create_app(Settings.from_env(users_db=tmp_path / "u.db"), store=store)
     with TestClient(app, base_url=LOCAL) as client:
         r = client.get("/api/queries/key-person-risk", params={"format": "csv"})
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
@@ -178,8 +179,8 @@ def test_csv_download_neutralises_formulas_and_keeps_numbers(store, tmp_path):
 
 @pytest.fixture(scope="module")
 def client(demo_store, tmp_path_factory):
-    settings = WebSettings(db="unused", users_db=str(tmp_path_factory.mktemp("c") / "u.db"),
-                           query_timeout=10)
+    settings = Settings.from_env(users_db=tmp_path_factory.mktemp("c") / "u.db",
+                                 query_timeout=10)
     with TestClient(create_app(settings, store=demo_store), base_url=LOCAL) as c:
         c.get("/")  # the CSRF cookie, echoed as the page's scripts do
         c.headers["x-csrf-token"] = c.cookies.get("erm_csrf")
@@ -202,7 +203,7 @@ def test_errors_never_show_server_paths(client):
 
 
 def test_an_unexpected_failure_is_a_bare_500_in_the_error_shape(demo_store, tmp_path):
-    app = create_app(WebSettings(db="unused", users_db=str(tmp_path / "u.db")), store=demo_store)
+    app = create_app(Settings.from_env(users_db=tmp_path / "u.db"), store=demo_store)
 
     @app.get("/api/fails")
     def fails() -> None:

@@ -144,9 +144,7 @@ def test_damaged_aof_says_what_to_do_and_repair_fixes_it(tmp_path):
         f.write(b"*3\r\n$10\r\nGRAPH.QUERY\r\ngarbage-not-resp\r\n")
     with pytest.raises(StoreError, match="erm repair"):
         open_store(f"embedded:{tmp_path}")
-    from erm_graph.store.falkordb_store import repair_aof
-
-    repair_aof(tmp_path)
+    EmbeddedServer(tmp_path).repair_aof()
     store = open_store(f"embedded:{tmp_path}")
     assert store.run("MATCH (c:Customer) RETURN c.name").rows == [["Acme"]]
     store.close()
@@ -241,9 +239,9 @@ def test_a_large_load_rewrites_the_aof_while_its_relationships_load(tmp_path, mo
 
 
 def test_a_server_that_hangs_while_starting_is_killed_and_started_again(tmp_path, monkeypatch):
-    """Once in some 2,000 starts, FalkorDB stopped in the middle of replaying an AOF that the
-    next start loaded in 0.3 s. A start that answers nothing (not even LOADING) is killed and
-    tried once more. Here the first server is frozen (SIGSTOP) as soon as it is launched."""
+    """FalkorDB can stop in the middle of replaying an AOF that the next start loads at once
+    (docs/testing.md). A start that answers nothing (not even LOADING) is killed and tried
+    once more. Here the first server is frozen (SIGSTOP) as soon as it is launched."""
     from erm_graph.store import embedded_server
 
     monkeypatch.setattr(embedded_server, "SILENT_SECONDS", 1.0)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from erm_graph import model
-from erm_graph.errors import QueryTimeout, ReadOnlyError
+from erm_graph.errors import QueryError, QueryTimeout, ReadOnlyError, UniqueViolation
 
 
 def test_schema_indexes_every_label_and_is_repeatable(store):
@@ -25,6 +25,22 @@ def test_unique_uid_is_enforced_by_the_engine(store):
     store.upsert_nodes("Customer", [{"uid": "c1", "name": "A"}])
     with pytest.raises(Exception, match="(?i)unique|constraint|already exists"):
         store.run("CREATE (:Party {uid: 'c1'})", read_only=False)
+
+
+def test_a_duplicate_uid_is_a_typed_error_and_an_upsert_recovers_from_it(store):
+    """The engine's refusal of a second uid comes back as UniqueViolation (still a query
+    error: a 400 on the web), so the upsert catches a type, not a message; an optimistic
+    CREATE that meets a known uid then takes the read path and reports the truth."""
+    store.ensure_schema()
+    store.upsert_nodes("Customer", [{"uid": "c1", "name": "A"}])
+    with pytest.raises(UniqueViolation) as caught:
+        store.write("CREATE (:Party {uid: 'c1'})")
+    assert isinstance(caught.value, QueryError) and caught.value.kind == "query"
+    rows = [{"uid": f"n{i}", "name": f"N{i}"} for i in range(2 * 5000)] + [
+        {"uid": "c1", "name": "B"}]
+    counts = store.upsert_nodes("Customer", rows)
+    assert (counts.created, counts.updated, counts.unchanged) == (10_000, 1, 0)
+    assert store.run("MATCH (n:Party {uid: 'c1'}) RETURN count(n), n.name").rows == [[1, "B"]]
 
 
 def test_upserts_are_idempotent_and_update_in_place(store):

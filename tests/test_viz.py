@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from erm_graph import load
+from erm_graph.auth.scope import ScopedStore
 from erm_graph.cli import app
 from erm_graph.demo import facts
+from erm_graph.query import load_library
+from erm_graph.query.explore import NotFound, find_node, neighbors, search, shortest_path
+from erm_graph.query.maps import map_records
+from erm_graph.query.partner_scope import partner_scope
 from erm_graph.viz import map_html, neighborhood_html, relationship_map, show
 from erm_graph.viz.relationship_map import flow_ranks, spread
-from erm_graph.viz.subgraph import NotFound, find_node, neighbors, search, shortest_path
-from erm_graph.viz.vis import map_to_vis
+from erm_graph.viz.vis import map_to_vis, to_vis
 
 #: any <script src> or <link href> to a remote origin
 REMOTE = re.compile(r"<(script|link)\b[^>]*\b(src|href)\s*=\s*[\"']?\s*(https?:)?//", re.I)
@@ -71,6 +77,35 @@ def test_unowned_components_are_flagged(demo_store):
     assert "no owner" in node["label"] and node["owner"] is None
 
 
+def test_the_map_is_drawn_from_the_named_query(demo_store, monkeypatch):
+    """One definition of what a relationship map holds: building a map (for the whole store
+    and for a partner) sends the named query ``relationship-map`` and nothing of its own,
+    besides resolving the uid to its process (the same lookup :func:`find_node` sends)."""
+    gw = facts.GATEWAY
+    named = load_library().get("relationship-map").cypher_for(demo_store.engine)
+    sent: list[str] = []
+    execute = type(demo_store)._execute
+
+    def recording(self, cypher, params, read_only, timeout):
+        sent.append(cypher)
+        return execute(self, cypher, params, read_only, timeout)
+
+    monkeypatch.setattr(type(demo_store), "_execute", recording)
+    party = demo_store.run("MATCH (p:Party)-[:PARTICIPATES_IN]->(:Step)<-[:HAS_STEP]-"
+                           "(:Process {uid: $uid}) RETURN p.uid ORDER BY p.uid LIMIT 1",
+                           {"uid": gw.process}).rows[0][0]
+    partner = ScopedStore(demo_store, partner_scope(demo_store, party))
+    for store in (demo_store, partner):
+        sent.clear()
+        find_node(store, gw.process)
+        lookup = set(sent)
+        sent.clear()
+        records = map_records(store, gw.process)
+        assert set(records.order) == set(gw.steps)
+        assert sent.count(named) == 1
+        assert set(sent) - lookup == {named}, "map_records sent a statement of its own"
+
+
 def test_find_search_neighbors_path(demo_store):
     kp = facts.KEY_PERSON
     assert find_node(demo_store, kp.customer).label == "Customer"
@@ -125,16 +160,91 @@ def test_cli_viz(demo_store, tmp_path):
 
 
 def test_cypher_names_come_from_the_model():
-    """Every label and relationship type spelled in viz/web Cypher exists in the model."""
+    """Every label and relationship type spelled in the app's Cypher (the read layer's, and any
+    left in viz/web) exists in the model."""
+    import ast
     from pathlib import Path
 
     from erm_graph import model
 
     root = Path(__file__).resolve().parents[1] / "erm_graph"
     names: set[str] = set()
-    for folder in ("viz", "web"):
+    for folder in ("query", "viz", "web"):
         for path in (root / folder).rglob("*.py"):
-            names |= set(re.findall(r"[(\[]\w*:([A-Z][A-Za-z_]+)", path.read_text()))
+            texts = [node.value for node in ast.walk(ast.parse(path.read_text()))
+                     if isinstance(node, ast.Constant) and isinstance(node.value, str)]
+            for text in texts:  # the strings only: `rows[:LIMIT]` in Python is no Cypher
+                names |= set(re.findall(r"[(\[]\w*:([A-Z][A-Za-z_]+)", text))
     assert names, "the pattern finds the Cypher in the modules"
     unknown = names - set(model.LABELS) - set(model.RELATIONSHIPS)
     assert not unknown
+
+
+def test_reporting_lines_are_drawn_like_the_other_organisational_links(store):
+    """REPORTS_TO (an org chart's lines) is dashed, as MEMBER_OF and PART_OF are: the
+    organisation, not a flow."""
+    load(store, Path(__file__).parent / "corpus" / "drawio" / "orgchart.drawio",
+         diagram="orgchart")
+    edges = to_vis(neighbors(store, "emp:ana-lopez"))["edges"]
+    dashed = {e["type"]: e["dashes"] for e in edges}
+    assert dashed == {"REPORTS_TO": True, "MEMBER_OF": True}
+
+
+def test_a_map_keeps_its_owners_then_the_busiest_people_and_parties(demo_store):
+    """The owners of the map's components who perform a step are always drawn; the other
+    people and the parties by activity (interactions), the rest listed on a "+N more" node
+    that names each with its activity and steps, and has no links of its own."""
+    gw = facts.GATEWAY
+    m = relationship_map(demo_store, gw.process)
+    nodes, bands = m.graph.nodes, m.bands
+    performers = {u for (u,) in demo_store.run(
+        "MATCH (e:Employee)-[:PERFORMS]->(:Step)<-[:HAS_STEP]-(:Process {uid: $uid}) "
+        "RETURN DISTINCT e.uid", {"uid": gw.process}).rows}
+    owners = {u for (u,) in demo_store.run(
+        "MATCH (e:Employee)-[:RESPONSIBLE_FOR]->(c) WHERE c.uid IN $uids RETURN e.uid",
+        {"uids": list(nodes)}).rows}
+    assert owners & performers and owners & performers <= set(nodes), "owners always drawn"
+    for kind, band in (("people", "performer"), ("parties", "party")):
+        gid = f"more:{gw.process}:{kind}"
+        assert gid in nodes, f"the demo's customer map has more {kind} than it draws"
+        hidden = m.members[gid]
+        assert nodes[gid].name == f"+{len(hidden)} more {kind}"
+        assert not any(gid in (e.start, e.end) for e in m.graph.edges.values())
+        assert not {h["uid"] for h in hidden} & set(nodes)
+        drawn = [u for u, b in bands.items() if b == band and u != gid
+                 and nodes[u].label != "Department" and u not in owners]
+        assert min(m.activity[u] for u in drawn) >= max(h["activity"] for h in hidden)
+        assert all(h["steps"] and h["name"] for h in hidden)
+    owner = min(owners & performers)
+    counted, = demo_store.run("MATCH (i:Interaction)-[:WITH]->(:Employee {uid: $uid}) "
+                              "RETURN count(i)", {"uid": owner}).rows[0]
+    assert counted == m.activity[owner] > 0
+
+
+def test_map_data_carries_departments_and_sub_process_parents(demo_store):
+    data = map_to_vis(relationship_map(demo_store, "proc-compliance"))
+    by_id = {n["id"]: n for n in data["nodes"]}
+    assert by_id["step-rc-audit-sample"]["parent"] == "step-rc-audit"
+    assert "parent" not in by_id["step-rc-audit"]
+    for node in data["nodes"]:
+        if node["category"] == "Employee":
+            (dept,), = demo_store.run("MATCH (:Employee {uid: $uid})-[:MEMBER_OF]->(d) "
+                                      "RETURN d.uid", {"uid": node["id"]}).rows
+            assert node["department"] == dept and node["department_name"]
+
+
+def test_vendored_elkjs_is_pinned_with_its_licence():
+    """The map's layout library is served from the package (no CDN), copied by
+    tools/vendor_js.py at its pin with its licence (EPL-2.0)."""
+    from tests.test_query_charts import _pins  # the pins of tools/vendor_js.py
+
+    root = Path(__file__).resolve().parents[1]
+    version, files = _pins()["elkjs"]
+    folder = root / "erm_graph" / "web" / "static" / "vendor" / "elkjs"
+    for name in files.values():
+        assert (folder / name).is_file(), f"{name} missing: run `make vendor`"
+    assert "Eclipse Public License - v 2.0" in (folder / "LICENSE.md").read_text()
+    assert "g.ELK = f()" in (folder / "elk.bundled.js").read_text()[:1000]
+    assert version == "0.12.1"
+    map_page = (root / "erm_graph" / "web" / "templates" / "map.html").read_text()
+    assert '<script src="/static/vendor/elkjs/elk.bundled.js">' in map_page

@@ -6,7 +6,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from erm_graph.demo import facts
-from erm_graph.web import WebSettings, create_app
+from erm_graph.settings import Settings
+from erm_graph.web import create_app
 
 KP = facts.KEY_PERSON
 #: the app answers only to the names it is served under (erm_graph/web/hosts.py)
@@ -15,8 +16,8 @@ LOCAL = "http://127.0.0.1"
 
 @pytest.fixture(scope="module")
 def client(demo_store):
-    settings = WebSettings(db="unused", neighbor_cap=40, node_cap=300, row_cap=50,
-                           max_body_bytes=4096, query_timeout=10)
+    settings = Settings.from_env(web_neighbor_cap=40, web_node_cap=300, web_row_cap=50,
+                                 web_max_body=4096, query_timeout=10)
     with TestClient(create_app(settings, store=demo_store), base_url=LOCAL) as c:
         yield c
 
@@ -104,8 +105,10 @@ def test_maps_and_summary(client):
     maps = client.get("/api/maps").json()
     assert facts.GATEWAY.process in {m["uid"] for m in maps}
     m = client.get(f"/api/maps/{facts.GATEWAY.process}").json()
-    assert all("x" in n and "y" in n for n in m["nodes"])
-    assert m["options"]["physics"]["enabled"] is False
+    assert m["nodes"] and all("x" in n and "y" in n for n in m["nodes"])
+    assert {n["band"] for n in m["nodes"]} >= {"flow", "performer", "document", "party"}
+    more = [n for n in m["nodes"] if n["id"].startswith("more:")]
+    assert more and all(len(n["members"]) == int(n["name"].split()[0][1:]) for n in more)
     s = client.get("/api/summary").json()
     assert s["labels"]["Customer"] > 0
     assert facts.UNOWNED.uids <= {w["uid"] for w in s["warnings"]["unowned"]}
@@ -184,7 +187,7 @@ def test_names_are_never_markup(store):
     store.upsert_nodes("Step", [{"uid": "step-x", "name": evil, "kind": "task"}])
     store.upsert_relationships("HAS_STEP", "Process", "Step",
                                [{"start": "proc-x", "end": "step-x", "order": 0}])
-    with TestClient(create_app(WebSettings(db="unused"), store=store), base_url=LOCAL) as c:
+    with TestClient(create_app(Settings.from_env(), store=store), base_url=LOCAL) as c:
         for path in ("/", "/map/proc-x"):
             page = c.get(path).text
             assert evil not in page and "&lt;script&gt;" in page, path

@@ -17,11 +17,11 @@ from urllib.parse import quote
 import pytest
 from fastapi.testclient import TestClient
 
-from erm_graph import load
-from erm_graph.ingest import registry
-from erm_graph.ingest.source import LoadOptions
+from erm_graph import load, model
+from erm_graph.ingest import LoadOptions, registry
+from erm_graph.settings import Settings
 from erm_graph.store import open_store
-from erm_graph.web import WebSettings, create_app
+from erm_graph.web import create_app
 
 CORPUS = Path(__file__).parent / "corpus"
 #: every good file of the corpus (a folder is one table or mapping load)
@@ -48,7 +48,7 @@ def loaded(tmp_path_factory):
     store.clear()
     formats = set()
     for name in CORPUS_FILES:
-        formats.add(registry.detect(CORPUS / name, LoadOptions()).FORMAT)
+        formats.add(registry.detect(CORPUS / name, LoadOptions()).format)
         load(store, CORPUS / name)
     store.upsert_nodes("Process", [{"uid": HOSTILE["Process"], "name": "Odd map"}])
     store.upsert_nodes("Step", [{"uid": HOSTILE["Step"], "name": "Odd step"}])
@@ -63,7 +63,7 @@ def loaded(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def client(loaded):
-    settings = WebSettings(db="unused", query_timeout=10)
+    settings = Settings.from_env(query_timeout=10)
     with TestClient(create_app(settings, store=loaded[0]),
                     base_url="http://127.0.0.1") as c:
         yield c
@@ -96,6 +96,17 @@ def test_every_uid_reaches_its_node_on_every_api_route(loaded, client):
             assert uid in {n["id"] for n in r.json()["nodes"]}, (uid, tail)
         found = client.get("/api/search", params={"q": uid})
         assert uid in {n["uid"] for n in found.json()["results"]}
+
+
+def test_every_component_uid_reaches_its_owner_route(loaded, client):
+    """The component is found (the error names the missing employee, not the component)."""
+    store, _ = loaded
+    for label in model.COMPONENT_LABELS:
+        for uid in uids(store, label):
+            r = client.post(f"/api/nodes/{uid_path(uid)}/owner",
+                            json={"employee": "no-such-employee", "label": label})
+            assert r.status_code == 404, (uid, r.text)
+            assert "'no-such-employee'" in r.json()["error"]["message"], (uid, r.text)
 
 
 def test_every_map_link_of_the_home_page_opens_its_map(loaded, client):

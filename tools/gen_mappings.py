@@ -61,9 +61,10 @@ HEADER = """\
 # model does not require are optional. Values keep their form: text is not trimmed
 # (normalize: []), date-times stay text (the model checks their form). Not mapped: `source`
 # (the loader sets its own, e.g. mapping:nodes_Party.csv#2), `created_at`, `updated_at` and
-# `content_hash` (the store's). Party rows take their label from `:LABEL` (label_column:
-# Party;Customer is a Customer); the rels_*.csv files are relationship tables (top-level
-# `relationships:`), one relationship per row.
+# `content_hash` (the store's), and lists (`stage_history`: the format has no list type).
+# Party rows take their label from `:LABEL` (label_column: Party;Customer is a Customer); the
+# rels_*.csv files are relationship tables (top-level `relationships:`), one relationship per
+# row.
 """
 
 
@@ -80,13 +81,18 @@ def column(name: str, prop: Prop) -> dict[str, Any]:
 
 
 def node_properties(label: model.Label) -> dict[str, dict[str, Any]]:
+    """The mapped properties of ``label``: a list (an opportunity's ``stage_history``) is
+    not, as the mapping format has no list type (`erm import` copies it as it is)."""
     declared = {**COMMON_PROPS, **label.props}
-    return {n: column(n, p) for n, p in declared.items() if n not in NOT_MAPPED}
+    return {n: column(n, p) for n, p in declared.items()
+            if n not in NOT_MAPPED and p.kind is not Kind.STR_LIST}
 
 
 def node_tables() -> list[dict[str, Any]]:
     tables = []
     for key in model.KEY_LABELS:
+        if key in model.BOOKKEEPING_LABELS:  # written by the app itself, never loaded
+            continue
         label = model.LABELS[key]
         table: dict[str, Any] = {"file": f"nodes_{key}.csv", "label": key,
                                  "key": {"column": f"uid:ID({key})", "normalize": []}}

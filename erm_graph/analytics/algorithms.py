@@ -49,8 +49,8 @@ def betweenness(graph: nx.Graph, *, samples: int | None = 256, seed: int = 7,
 def communities(graph: nx.Graph, *, seed: int = 7, **_: Any) -> pd.DataFrame:
     """Louvain communities: ``community`` numbers groups from the largest down.
 
-    Louvain runs in igraph's C implementation: networkx's pure-Python one took over four
-    minutes on the large demo's relationship network (193k nodes, 964k edges), igraph 17 s.
+    Louvain runs in igraph's C implementation: networkx's pure-Python one takes minutes on
+    the large demo's relationship network where igraph takes seconds (docs/scaling.md).
     igraph draws its random numbers from a Python generator, seeded here so that the same
     graph always splits the same way.
     """

@@ -1,4 +1,5 @@
-"""Project a subgraph of the store into networkx: the only place analytics read the graph.
+"""Project a subgraph of the store into networkx, from the rows of
+:mod:`erm_graph.query.network`.
 
 Nodes are keyed by ``uid`` and carry ``label`` and ``name``; an edge carries its relationship
 ``type`` and a ``weight`` (the number of relationships it stands for). Employees and the
@@ -14,11 +15,15 @@ import networkx as nx
 
 from erm_graph import model
 from erm_graph.errors import ErmError
+from erm_graph.query.network import met, relationship_ends
 from erm_graph.store import GraphStore
 
 #: the relationship network: our people, the parties and contacts, and the ties between them
 NETWORK_LABELS = ("Party", "Contact", "Employee", "Department")
-NETWORK_TYPES = ("MANAGES", "KNOWS", "RELATES_TO", "WORKS_FOR", "MEMBER_OF", "PART_OF")
+#: (a reporting line is one, as belonging to a department is: centrality and communities see
+#: the organisation an org chart loads)
+NETWORK_TYPES = ("MANAGES", "KNOWS", "RELATES_TO", "WORKS_FOR", "MEMBER_OF", "PART_OF",
+                 "REPORTS_TO")
 
 
 def project(store: GraphStore, labels: Iterable[str] = NETWORK_LABELS,
@@ -35,28 +40,19 @@ def project(store: GraphStore, labels: Iterable[str] = NETWORK_LABELS,
     for name in keep:
         model.label(name)
     graph = nx.Graph()
-    limit = "" if max_edges is None else f" LIMIT {int(max_edges)}"
     for rel_type in rel_types:
         rel = model.relationship(rel_type)
         starts = [s for s in rel.starts if _covered(s, keep)]
         ends = [e for e in rel.ends if _covered(e, keep)]
         if not starts or not ends:
             continue
-        # labels and types come from the vocabulary, never from user text
-        rows = store.run(
-            f"MATCH (a)-[r:{rel.name}]->(b) RETURN a.uid, last(labels(a)), a.name, "
-            f"b.uid, last(labels(b)), b.name{limit}", timeout=timeout).rows
-        for a, la, na, b, lb, nb in rows:
+        # the type comes from the vocabulary, never from user text
+        for a, la, na, b, lb, nb in relationship_ends(store, rel.name, limit=max_edges,
+                                                      timeout=timeout):
             if _covered(la, keep) and _covered(lb, keep):
                 _add(graph, a, la, na, b, lb, nb, rel.name, 1)
     if interactions and "Employee" in keep and ("Party" in keep or "Contact" in keep):
-        # count(i), not count(*): FalkorDB collapses a middle node that nothing refers to, and
-        # every weight came out 1 (docs/queries.md, "Path multiplicity")
-        rows = store.run(
-            "MATCH (p)-[:HAD]->(i:Interaction)-[:WITH]->(e:Employee) "
-            f"WITH p, e, count(i) AS n{limit} "
-            "RETURN p.uid, last(labels(p)), p.name, e.uid, e.name, n", timeout=timeout).rows
-        for p, lp, np_, e, ne, n in rows:
+        for p, lp, np_, e, ne, n in met(store, limit=max_edges, timeout=timeout):
             if _covered(lp, keep):
                 _add(graph, p, lp, np_, e, "Employee", ne, "MET", n)
     if graph.number_of_nodes() == 0:

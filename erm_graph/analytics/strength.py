@@ -8,7 +8,8 @@ strength = 0.35 recency + 0.35 frequency + 0.15 reciprocity + 0.15 sentiment, ea
 - sentiment: the average sentiment mapped from -1..1 to 0..1 (0.5 when unknown)
 
 :func:`write_knows` stores each as ``(e)-[:KNOWS {strength, evidence}]->(p)``, where evidence
-is the JSON of those inputs, so every score explains itself.
+is the JSON of those inputs, so every score explains itself; it writes through the store's
+upsert, as loads do.
 """
 
 from __future__ import annotations
@@ -18,16 +19,11 @@ from datetime import date
 
 import pandas as pd
 
-from erm_graph.store import GraphStore
-from erm_graph.store.base import batches
+from erm_graph.events import WriteKind, writing
+from erm_graph.query.network import interaction_pairs
+from erm_graph.store import GraphStore, UpsertCounts
 
 WEIGHTS = {"recency": 0.35, "frequency": 0.35, "reciprocity": 0.15, "sentiment": 0.15}
-_PAIRS = """
-MATCH (p)-[:HAD]->(i:Interaction)-[:WITH]->(e:Employee)
-RETURN e.uid AS employee, p.uid AS party, last(labels(p)) AS label, count(i) AS interactions,
-       sum(CASE WHEN i.inbound THEN 1 ELSE 0 END) AS inbound, max(i.at) AS last,
-       avg(i.sentiment) AS sentiment
-"""
 
 
 def relationship_strength(store: GraphStore, *, as_of: str | None = None,
@@ -36,7 +32,7 @@ def relationship_strength(store: GraphStore, *, as_of: str | None = None,
 
     ``as_of`` (ISO date) is the day recency is measured from: default the latest interaction.
     """
-    rows = store.run(_PAIRS, timeout=timeout).records()
+    rows = interaction_pairs(store, timeout=timeout)
     frame = pd.DataFrame(rows, columns=["employee", "party", "label", "interactions", "inbound",
                                         "last", "sentiment"])
     if frame.empty:
@@ -63,17 +59,19 @@ def relationship_strength(store: GraphStore, *, as_of: str | None = None,
 
 
 def write_knows(store: GraphStore, strengths: pd.DataFrame) -> int:
-    """Write ``KNOWS {strength, evidence}`` for every row; returns how many were written."""
-    written = 0
-    for key_label in ("Party", "Contact"):
-        mask = strengths["label"] != "Contact" if key_label == "Party" else (
-            strengths["label"] == "Contact")
-        rows = strengths.loc[mask, ["employee", "party", "strength", "evidence"]].to_dict(
-            "records")
-        for batch in batches(rows):
-            store.run(f"UNWIND $rows AS r MATCH (e:Employee {{uid: r.employee}}) "
-                      f"MATCH (p:{key_label} {{uid: r.party}}) "
-                      "MERGE (e)-[k:KNOWS]->(p) SET k.strength = r.strength, "
-                      "k.evidence = r.evidence", {"rows": list(batch)}, read_only=False)
-            written += len(batch)
-    return written
+    """Write ``KNOWS {strength, evidence}`` for every row through the store's upsert (so an
+    unchanged score is not written again); returns how many rows the graph now holds as
+    given. The write is announced as ``analytics.write`` (and so audited)."""
+    counts = UpsertCounts()
+    with writing(WriteKind.ANALYTICS, "KNOWS", store,
+                 detail={"rows": len(strengths)}) as report:
+        for key_label in ("Party", "Contact"):
+            mask = strengths["label"] != "Contact" if key_label == "Party" else (
+                strengths["label"] == "Contact")
+            rows = strengths.loc[mask, ["employee", "party", "strength", "evidence"]].rename(
+                columns={"employee": "start", "party": "end"}).to_dict("records")
+            if rows:
+                counts += store.upsert_relationships("KNOWS", "Employee", key_label, rows)
+        report.detail.update({"created": counts.created, "updated": counts.updated,
+                              "unchanged": counts.unchanged, "missing": len(counts.missing)})
+    return counts.created + counts.updated + counts.unchanged

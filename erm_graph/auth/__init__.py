@@ -4,12 +4,11 @@ Credentials live in a SQLite file beside the graph's data (:mod:`erm_graph.auth.
 in the graph itself.
 """
 
-from erm_graph.auth.audit import acting_as, audited
 from erm_graph.auth.db import users_db_path
 from erm_graph.auth.roles import PERMISSIONS, ROLES, Forbidden, Unauthorized, allowed
-from erm_graph.auth.scope import ScopedStore, partner_scope
+from erm_graph.auth.scope import ScopedStore
 from erm_graph.auth.users import LOCAL_ADMIN, Principal, Users
+from erm_graph.query.partner_scope import partner_scope
 
 __all__ = ["LOCAL_ADMIN", "PERMISSIONS", "ROLES", "Forbidden", "Principal", "ScopedStore",
-           "Unauthorized", "Users", "acting_as", "allowed", "audited", "partner_scope",
-           "users_db_path"]
+           "Unauthorized", "Users", "allowed", "partner_scope", "users_db_path"]

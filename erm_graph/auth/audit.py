@@ -1,35 +1,35 @@
 """The audit trail: who did what, when, from where. Append-only: SQLite triggers refuse any
 UPDATE or DELETE of a recorded event, and each event is committed with ``synchronous=FULL``.
 
-A write to the graph is recorded in two phases (:func:`audited`): a ``started`` event before
-anything is written, and an event that ``completes`` it after, with the outcome. So the record
-of a write exists whenever the write does: a process killed in the middle (kill -9, a crashed
-server) leaves a ``started`` event that nothing completes, which :func:`events` shows as
-``interrupted`` once its writer is gone.
+Writes to the graph reach it as write events (:mod:`erm_graph.events`): :func:`record_writes`
+is the subscription, made once in ``erm_graph/__init__.py``. Each write is recorded in two
+phases: a ``started`` event before anything is written, and an event that ``completes`` it
+after, with the outcome. So the record of a write exists whenever the write does: a process
+killed in the middle (kill -9, a crashed server) leaves a ``started`` event that nothing
+completes, which :func:`events` shows as ``interrupted`` once its writer is gone.
 
-Writers outside the web and CLI layers (the loaders) say who they act for through
-:func:`acting_as`; with no one named, the operating-system user and the command are recorded.
+Changes to users and tokens are recorded by :class:`~erm_graph.auth.users.Users` itself, in
+the same SQLite transaction as the change. Who acts is the actor the CLI or the web app set
+where it started (:func:`erm_graph.events.current_actor`).
 """
 
 from __future__ import annotations
 
-import getpass
 import json
 import os
 import re
 import socket
 import sqlite3
-import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from erm_graph.auth.db import connect, transaction, users_db_path
 from erm_graph.errors import ErmError
+from erm_graph.events import Finish, Outcome, WriteEvent, WriteOutcome, current_actor
 
 #: detail keys never written (a value under such a key is replaced by "***")
 SECRET_KEYS = re.compile(r"pass|token|secret|key|credential|authorization|cookie", re.I)
@@ -40,8 +40,8 @@ ELSEWHERE = "unfinished (another host)"
 #: the detail key of a ``started`` event that names the process doing the write
 WRITER = "writer"
 
-_actor: ContextVar[tuple[str, str] | None] = ContextVar("erm_audit_actor", default=None)
-_command: ContextVar[str | None] = ContextVar("erm_audit_command", default=None)
+#: the security file of the app the writes are made in (the web app's); None: the store's
+_trail: ContextVar[Path | None] = ContextVar("erm_audit_trail", default=None)
 
 
 def _now() -> str:
@@ -56,40 +56,20 @@ def scrub(detail: Any) -> Any:
     return detail
 
 
-def default_actor() -> tuple[str, str]:
-    """``(who, source)`` for a write made outside the web app: the named actor, else the
-    OS user and the command (``erm users add``; a script's name outside the CLI)."""
-    named = _actor.get()
-    if named:
-        return named
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):
-        user = f"uid {os.getuid()}"
-    # never the command line's arguments or options: they may hold secrets
-    program = _command.get() or os.path.basename(sys.argv[0] or "python")
-    return f"os:{user}", f"{program} pid {os.getpid()}"
+def set_trail(path: Path) -> None:
+    """Record the writes of the rest of the current context in the security file at
+    ``path``: the web app's, set for each request where its user is."""
+    _trail.set(path)
 
 
 @contextmanager
-def running_command(path: str) -> Iterator[None]:
-    """Events recorded inside the block name the CLI command ``path`` (``erm users add``)
-    as their source, not whatever option follows the program on the command line."""
-    token = _command.set(path)
+def recording_to(path: Path) -> Iterator[Path]:
+    """Writes inside the block are recorded in the security file at ``path``."""
+    token = _trail.set(path)
     try:
-        yield
+        yield path
     finally:
-        _command.reset(token)
-
-
-@contextmanager
-def acting_as(actor: str, source: str) -> Iterator[None]:
-    """Writes inside the block are recorded as done by ``actor`` from ``source``."""
-    token = _actor.set((actor, source))
-    try:
-        yield
-    finally:
-        _actor.reset(token)
+        _trail.reset(token)
 
 
 def record(conn: sqlite3.Connection, actor: str | None, action: str, target: str = "", *,
@@ -98,8 +78,8 @@ def record(conn: sqlite3.Connection, actor: str | None, action: str, target: str
     """Append one event and return its id; secrets in ``detail`` are masked. ``completes``:
     the id of the ``started`` event whose write this one ends."""
     if actor is None or source is None:
-        who, where = default_actor()
-        actor, source = actor or who, source if source is not None else where
+        who = current_actor()
+        actor, source = actor or who.name, source if source is not None else who.source
     cursor = conn.execute(
         "INSERT INTO audit (at, actor, action, target, outcome, source, detail, completes) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -108,21 +88,11 @@ def record(conn: sqlite3.Connection, actor: str | None, action: str, target: str
     return int(cursor.lastrowid or 0)
 
 
-@dataclass
-class Completion:
-    """What the block of :func:`audited` reports about its write, for the closing event."""
-
-    outcome: str = "ok"
-    detail: dict[str, Any] = field(default_factory=dict)
-
-
-@contextmanager
-def two_phase(path: Path, actor: str, source: str, action: str, target: str = "", *,
-              detail: dict[str, Any] | None = None) -> Iterator[Completion]:
-    """Record a ``started`` event in the security file at ``path``, run the block (the
-    write), then the event that completes it: the block's :class:`Completion`, ``failed``
-    with the error when it raises, ``interrupted`` on Ctrl-C. When the ``started`` event
-    cannot be written, the block does not run.
+def _begin(path: Path, actor: str, source: str, action: str, target: str,
+           detail: dict[str, Any]) -> Callable[[str, dict[str, Any]], None]:
+    """Record the ``started`` event of a write in the security file at ``path``; return the
+    function that records the event completing it (``outcome``, its detail) and closes the
+    file. Raises when the ``started`` event cannot be written: then nothing is.
 
     Writes found begun by a process that is gone are first closed as ``interrupted``: the
     trail says so for good, and `erm status` lists only those no later write has noticed.
@@ -131,32 +101,42 @@ def two_phase(path: Path, actor: str, source: str, action: str, target: str = ""
     try:
         _close_interrupted(conn)
         started = record(conn, actor, action, target, outcome=STARTED, source=source,
-                         detail={**(detail or {}), WRITER: _this_process()})
-        done = Completion(detail=dict(detail or {}))
-
-        def close(outcome: str, extra: dict[str, Any]) -> None:
-            record(conn, actor, action, target, outcome=outcome, source=source,
-                   detail={**done.detail, **extra}, completes=started)
-
-        try:
-            yield done
-        except Exception as exc:
-            close("failed", {"error": str(exc)[:2000] if isinstance(exc, ErmError)
-                             else type(exc).__name__})
-            raise
-        except BaseException:
-            close(INTERRUPTED, {})
-            raise
-        close(done.outcome, {})
-    finally:
+                         detail={**detail, WRITER: _this_process()})
+    except BaseException:
         conn.close()
+        raise
+
+    def close(outcome: str, done: dict[str, Any]) -> None:
+        try:
+            record(conn, actor, action, target, outcome=outcome, source=source, detail=done,
+                   completes=started)
+        finally:
+            conn.close()
+
+    return close
 
 
-def audited(store: Any, action: str, target: str = "", *,
-            detail: dict[str, Any] | None = None) -> Any:
-    """:func:`two_phase` in the security file of ``store``, as the current actor (the
-    loaders' hook): ``with audited(store, "load", name) as done: ...``."""
-    return two_phase(users_db_path(store), *default_actor(), action, target, detail=detail)
+def _error_text(error: BaseException | None) -> str:
+    """What the trail says of a failed write: our own errors' text (they name no secret),
+    else only the kind of error."""
+    return str(error)[:2000] if isinstance(error, ErmError) else type(error).__name__
+
+
+def record_writes(event: WriteEvent) -> Finish:
+    """The audit trail's subscription to write events: the ``started`` event now, in the
+    app's security file (:func:`set_trail`) or else the store's; the one completing it when
+    the write ends."""
+    path = _trail.get() or users_db_path(event.store)
+    close = _begin(path, event.actor.name, event.actor.source, event.kind.value, event.target,
+                   dict(event.detail))
+
+    def finish(ended: WriteOutcome) -> None:
+        detail = dict(ended.detail)
+        if ended.outcome is Outcome.FAILED:
+            detail["error"] = _error_text(ended.error)
+        close(ended.outcome.value, detail)
+
+    return finish
 
 
 def _process_start(pid: int) -> str | None:

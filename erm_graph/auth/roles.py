@@ -3,23 +3,52 @@
 =============  =============================================================================
 role           may
 =============  =============================================================================
-admin          everything, including users and the audit trail
-editor         load files and edit records, plus everything an analyst may
+admin          everything, including users, the audit trail and backups
+editor         load files, create, edit, link and remove records, set the owners of
+               components, merge duplicates, the quick actions, plus everything an analyst may
 analyst        run every named query and read-only Cypher, plus everything a viewer may
-viewer         maps, the explorer, search, node details, paths; named queries that list
-               ``viewer`` in their header
+viewer         maps, the explorer, search, node details, paths, the governance view; named
+               queries whose header's ``access`` lists ``viewer`` (or a group holding it)
+officer        (relationship officer) what a viewer may; the named queries whose ``access``
+sales          lists the role or a group holding it; officers and sales also work accounts
+marketing      with the quick actions (interactions, cases, opportunities). No Cypher console:
+rnd            the business roles work through the queries written for them
+cro            (:data:`BUSINESS_ROLES`)
 partner        what a viewer may, restricted to the subgraph of its own Party (see
                :mod:`erm_graph.auth.scope`); edit the contact details
-               (:data:`PARTNER_EDITABLE`) of its own Party and Contacts; named queries that
-               list ``partner`` in their header and filter by ``$scope``
+               (:data:`PARTNER_EDITABLE`) of its own Party and Contacts; named queries whose
+               ``access`` lists ``partner`` by name and that filter by ``$scope``
 =============  =============================================================================
+
+A named query's header says who may run it (``access``, checked here) apart from whom it is
+written for (``audience``, documentation shown on the queries page): a query meant for R&D may
+still be open to marketing and the CRO.
 """
 
 from __future__ import annotations
 
 from erm_graph.errors import ErmError
 
-ROLES: tuple[str, ...] = ("admin", "editor", "analyst", "viewer", "partner")
+#: the people the business roles stand for; each works through the named queries whose
+#: ``access`` lists it, never through the Cypher console
+BUSINESS_ROLES: tuple[str, ...] = ("officer", "sales", "marketing", "rnd", "cro")
+ROLES: tuple[str, ...] = ("admin", "editor", "analyst", "viewer", *BUSINESS_ROLES, "partner")
+#: every role that is one of our own staff (a partner is an outside party's user)
+STAFF: frozenset[str] = frozenset(ROLES) - {"partner"}
+
+#: how the app names each role to people (the nav, the queries page, `erm users add --help`)
+ROLE_TITLES: dict[str, str] = {
+    "admin": "Administrator", "editor": "Editor", "analyst": "Analyst", "viewer": "Viewer",
+    "officer": "Relationship officer", "sales": "Sales", "marketing": "Marketing",
+    "rnd": "R&D", "cro": "Chief risk officer", "partner": "Partner",
+}
+
+#: names a header's ``access`` may use for several roles at once. ``partner`` is in none: a
+#: query open to partners names them, because it must also keep to their scope.
+ROLE_GROUPS: dict[str, frozenset[str]] = {
+    "staff": STAFF,
+    "business": frozenset(BUSINESS_ROLES),
+}
 
 #: permission -> the roles that hold it
 PERMISSIONS: dict[str, frozenset[str]] = {
@@ -28,9 +57,24 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "query.named": frozenset({"admin", "editor", "analyst"}),
     "query.cypher": frozenset({"admin", "editor", "analyst"}),
     "edit": frozenset({"admin", "editor", "partner"}),
+    # create, link, unlink and remove any record through the generic forms (erm_graph/edit)
+    "records": frozenset({"admin", "editor"}),
+    # the quick actions of the people who work accounts: log an interaction, open, assign,
+    # escalate and resolve cases, open, assign and advance opportunities
+    "work": frozenset({"admin", "editor", "officer", "sales"}),
     "load": frozenset({"admin", "editor"}),
+    # set or clear the owner of a component; a partner edits only its own contact details
+    "owners": frozenset({"admin", "editor"}),
+    "merge": frozenset({"admin", "editor"}),  # duplicates merged into one record, undone
+    # the governance view names who has left the enterprise: for our own staff only
+    "governance": STAFF,
+    # alerts of watch rules (erm_graph.watch) tell staff roles; a partner has no inbox
+    "inbox": STAFF,
+    # the CRM maturity assessment: staff read it; these answer its questionnaire and keep it
+    "assess": frozenset({"admin", "editor", "cro"}),
     "audit.read": frozenset({"admin"}),
     "users.manage": frozenset({"admin"}),
+    "backup": frozenset({"admin"}),  # the backup holds every password hash and token digest
 }
 
 #: key label -> the properties a partner may change on its own records: contact details only.
@@ -40,10 +84,6 @@ PARTNER_EDITABLE: dict[str, frozenset[str]] = {
     "Party": frozenset({"email", "phone", "website", "address"}),
     "Contact": frozenset({"name", "title", "email", "phone"}),
 }
-
-#: roles that may run a named query only when its header's ``roles`` names them
-HEADER_ROLES = frozenset({"viewer", "partner"})
-
 
 class Unauthorized(ErmError):
     """No valid credentials came with the request."""
@@ -80,12 +120,24 @@ def check_partner_edit(key_label: str, properties: list[str] | set[str]) -> None
                         f"it may change only its contact details: {', '.join(sorted(editable))}")
 
 
-def may_run_named(role: str, header_roles: tuple[str, ...] | list[str]) -> bool:
-    """Analysts and above run every named query; viewers and partners only those whose header
-    lists their role (``// roles: [partner, ...]``)."""
-    if allowed(role, "query.named"):
-        return True
-    return role in HEADER_ROLES and role in {r.strip().lower() for r in header_roles}
+def expand_access(access: tuple[str, ...] | list[str]) -> frozenset[str]:
+    """The roles a header's ``access`` list names, its groups (:data:`ROLE_GROUPS`) spelled
+    out; names that are neither are left out (the library refuses them when it loads)."""
+    roles: set[str] = set()
+    for name in access:
+        roles |= ROLE_GROUPS.get(name, frozenset({name}) & set(ROLES))
+    return frozenset(roles)
+
+
+def may_run_named(role: str, access: tuple[str, ...] | list[str]) -> bool:
+    """Roles holding ``query.named`` (analysts and above) run every named query; every other
+    role only those whose header's ``access`` lists it or a group holding it."""
+    return allowed(role, "query.named") or role in expand_access(access)
+
+
+def role_or_group(name: str) -> bool:
+    """Whether ``name`` may stand in a query header's ``access`` or ``audience``."""
+    return name in ROLES or name in ROLE_GROUPS
 
 
 def check_role(role: str) -> str:

@@ -25,94 +25,19 @@ row of bare counts or names is dropped. Writes never pass through it.
 That filter is the second line. The first: every reader a partner reaches puts the scope into
 its query (:func:`within`, the ``$scope`` parameter the store fills) before any LIMIT, SKIP or
 count, since rows dropped after a LIMIT or a count would tell what lies outside the scope.
+
+The scope itself is read by :func:`erm_graph.query.partner_scope.partner_scope`.
 """
 
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Mapping
 from typing import Any
 
 from erm_graph import model
-from erm_graph.errors import ErmError, ReadOnlyError
-from erm_graph.store import GraphStore, QueryResult
-
-#: one statement per part of the scope anchored on the Party's uid; each row is one uid
-SCOPE_QUERIES = (
-    "MATCH (p:Party {uid: $party}) RETURN p.uid",
-    "MATCH (p:Party {uid: $party})<-[:WORKS_FOR]-(c:Contact) RETURN c.uid",
-    "MATCH (p:Party {uid: $party})<-[:WORKS_FOR*0..1]-(w)-[:HAD|RAISED|GAVE]->(x) "
-    "RETURN DISTINCT x.uid",
-    "MATCH (p:Party {uid: $party})-[:HOLDS]->(x) RETURN x.uid",
-    "MATCH (p:Party {uid: $party})<-[:WORKS_FOR*0..1]-(w)-[:HAD|RAISED|GAVE]->(x)"
-    "<-[:FROM]-(f:Feedback) RETURN DISTINCT f.uid",
-    "MATCH (p:Party {uid: $party})<-[:WORKS_FOR*0..1]-(w)-[:HAD|RAISED]->(x)-[:ABOUT]->"
-    "(d:Product) RETURN DISTINCT d.uid",
-    "MATCH (p:Party {uid: $party})-[:HOLDS]->(x)-[:ABOUT]->(d:Product) RETURN DISTINCT d.uid",
-    "MATCH (p:Party {uid: $party})<-[:MANAGES]-(e:Employee) RETURN e.uid",
-    "MATCH (p:Party {uid: $party})-[:PARTICIPATES_IN]->(:Step)<-[:HAS_STEP]-(pr:Process) "
-    "RETURN DISTINCT pr.uid",
-)
-#: from the processes in scope to their steps and maps; then from the steps to their
-#: departments and documents. One uid a row: ``[pr.uid] + collect(...)`` gave null on FalkorDB
-#: (see ENGINE-NOTES), which left every process out of a partner's scope.
-PROCESS_QUERIES = (
-    "UNWIND $uids AS u MATCH (:Process {uid: u})-[:HAS_STEP]->(s:Step) RETURN DISTINCT s.uid",
-    "UNWIND $uids AS u MATCH (m:Map)-[:DEPICTS]->(:Process {uid: u}) RETURN DISTINCT m.uid",
-)
-COMPONENT_QUERIES = (
-    "UNWIND $uids AS u MATCH (s:Step {uid: u})<-[:PERFORMS]-(d:Department) "
-    "RETURN DISTINCT d.uid",
-    "UNWIND $uids AS u MATCH (s:Step {uid: u})-[:USES|PRODUCES]->(d:Document) "
-    "RETURN DISTINCT d.uid",
-)
-OWNER_QUERIES = tuple(
-    f"UNWIND $uids AS u MATCH (x:{label} {{uid: u}})<-[:RESPONSIBLE_FOR]-(e:Employee) "
-    f"RETURN DISTINCT e.uid" for label in model.COMPONENT_LABELS)
-#: seconds a computed scope is reused
-SCOPE_TTL = 30.0
-
-
-def partner_scope(store: GraphStore, party: str, *,
-                  timeout: float | None = None) -> frozenset[str]:
-    """The uids a partner bound to ``party`` may see (see the module docstring)."""
-    uids: set[str] = set()
-
-    def add(queries: tuple[str, ...], params: dict[str, Any]) -> None:
-        for cypher in queries:
-            uids.update(v for (v,) in store.run(cypher, params, timeout=timeout).rows if v)
-
-    add(SCOPE_QUERIES, {"party": party})
-    if party not in uids:
-        raise ErmError(f"partner's Party {party!r} is not in the graph; an admin must bind "
-                       f"the user to an existing Party (`erm users add --party`)")
-    # each stage reads from every uid found so far: the label in each pattern picks its own
-    for stage in (PROCESS_QUERIES, COMPONENT_QUERIES, OWNER_QUERIES):
-        add(stage, {"uids": sorted(uids)})
-    return frozenset(uids)
-
-
-_cache: dict[tuple[int, str], tuple[float, frozenset[str]]] = {}
-
-
-def cached_scope(store: GraphStore, party: str, *, timeout: float | None = None
-                 ) -> frozenset[str]:
-    key = (id(store), party)
-    hit = _cache.get(key)
-    if hit and time.monotonic() - hit[0] < SCOPE_TTL:
-        return hit[1]
-    scope = partner_scope(store, party, timeout=timeout)
-    if len(_cache) > 1000:
-        _cache.clear()
-    _cache[key] = (time.monotonic(), scope)
-    return scope
-
-
-def forget_scopes() -> None:
-    """Drop every cached scope (after a write that may change one)."""
-    _cache.clear()
-
+from erm_graph.errors import ReadOnlyError
+from erm_graph.store import GraphReader, QueryResult
 
 #: the parameter a :class:`ScopedStore` fills with its scope's uids (``$scope``)
 SCOPE_PARAM = "scope"
@@ -171,37 +96,43 @@ def row_uids(columns: list[str], row: list[Any]) -> set[str] | None:
 
 def in_scope(scope: frozenset[str], columns: list[str], row: list[Any]) -> bool:
     uids = row_uids(columns, row)
-    return uids is not None and bool(uids) and uids <= scope
+    return bool(uids and uids <= scope)
 
 
 class ScopedStore:
-    """A read-only view of ``store`` that returns only rows inside ``scope``.
+    """A :class:`~erm_graph.store.GraphReader` over ``store`` that returns only rows inside
+    ``scope``: a partner's whole view of the graph. It has no writing side at all.
 
     A statement that names ``$scope`` gets the scope's uids as that parameter (whatever the
     caller passed under that name), so a reader can filter inside the query, before any
     LIMIT, SKIP or count: see :func:`scope_of` and :func:`within`.
     """
 
-    def __init__(self, store: GraphStore, scope: frozenset[str]):
+    def __init__(self, store: GraphReader, scope: frozenset[str]):
         self._store = store
         self.scope = scope
         self._scope_list = sorted(scope)
         self.engine = store.engine
         self.location = store.location
+        self.read_timeout = store.read_timeout
 
     def run(self, cypher: str, params: Mapping[str, Any] | None = None, *,
             read_only: bool = True, timeout: float | None = None) -> QueryResult:
+        """The rows of a read-only statement that lie inside the scope. ``read_only=False``
+        (a caller that passes it through from ad hoc Cypher) is refused."""
         if not read_only:
             raise ReadOnlyError("a partner's queries are read-only")
         if names_scope(cypher):
             params = {**(params or {}), SCOPE_PARAM: self._scope_list}
-        result = self._store.run(cypher, params, read_only=True, timeout=timeout)
+        result = self._store.run(cypher, params, timeout=timeout)
         kept = [row for row in result.rows if in_scope(self.scope, result.columns, row)]
         result.stats["scope_dropped"] = float(len(result.rows) - len(kept))
         result.rows = kept
         return result
 
     def counts(self) -> tuple[dict[str, int], dict[str, int]]:
+        """Nodes per label inside the scope; no relationship counts (a relationship's other
+        end may lie outside it)."""
         labels: dict[str, int] = {}
         for key in model.KEY_LABELS:
             rows = self._store.run(f"UNWIND $uids AS u MATCH (n:{key} {{uid: u}}) "
@@ -211,8 +142,5 @@ class ScopedStore:
                 labels[label] = labels.get(label, 0) + n
         return labels, {}
 
-    def __getattr__(self, name: str) -> Any:
-        if name in ("ensure_schema", "upsert_nodes", "upsert_relationships", "clear",
-                    "compact", "close"):
-            raise ReadOnlyError(f"a partner's store has no {name}")
-        raise AttributeError(name)
+    def close(self) -> None:
+        """Nothing to let go: the store it reads belongs to whoever opened it (the web app)."""

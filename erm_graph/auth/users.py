@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 import sqlite3
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -35,13 +35,15 @@ _NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ012345678
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is asking: a user name, a role, and for a partner its Party uid."""
+    """Who is asking: a user name, a role, for a partner its Party uid, and for our own staff
+    the Employee uid an admin linked the user to (`erm users link`)."""
 
     name: str
     role: str
     party: str | None = None
     #: how they proved it: local (single-user mode), session, token, cli
     via: str = "session"
+    employee: str | None = None
 
 
 LOCAL_ADMIN = Principal("local", "admin", via="local")
@@ -52,7 +54,8 @@ def _now() -> str:
 
 
 class Users:
-    """The users of one deployment; every change is written to the audit trail."""
+    """The users of one deployment; every change is written to the audit trail, as done by
+    the current actor (:func:`erm_graph.events.current_actor`)."""
 
     def __init__(self, conn: sqlite3.Connection, path: Path):
         self.conn = conn
@@ -67,8 +70,7 @@ class Users:
         self.conn.close()
 
     # -- users -------------------------------------------------------------------------------
-    def add(self, name: str, role: str, *, password: str, party: str | None = None,
-            actor: str = "cli", source: str = "") -> None:
+    def add(self, name: str, role: str, *, password: str, party: str | None = None) -> None:
         check_role(role)
         if not name or len(name) > 64 or not set(name) <= _NAME_CHARS:
             raise ErmError(f"user name {name!r} must be 1-64 letters, digits or . _ @ -")
@@ -80,29 +82,46 @@ class Users:
         with transaction(self.conn):  # the change and its audit event, or neither
             if self.get(name):
                 raise ErmError(f"user {name!r} exists; remove it first or choose another name")
-            self.conn.execute("INSERT INTO users VALUES (?, ?, ?, ?, ?)",
+            self.conn.execute("INSERT INTO users (name, role, party, password_hash, created_at) "
+                              "VALUES (?, ?, ?, ?, ?)",
                               (name, role, party, password_hash, _now()))
-            audit.record(self.conn, actor, "user.add", name, source=source,
+            audit.record(self.conn, None, "user.add", name,
                          detail={"role": role, "party": party})
 
-    def remove(self, name: str, *, actor: str = "cli", source: str = "") -> None:
+    def remove(self, name: str) -> None:
         with transaction(self.conn):
             if not self.get(name):
                 raise ErmError(f"no user {name!r}; see `erm users list`")
             self.conn.execute("DELETE FROM users WHERE name = ?", (name,))
-            audit.record(self.conn, actor, "user.remove", name, source=source)
+            audit.record(self.conn, None, "user.remove", name)
+
+    def link_employee(self, name: str, employee: str | None) -> None:
+        """Make ``name`` the Employee ``employee`` (a uid; None unlinks): its dashboards' "my
+        ..." tiles then show that employee's customers and cases. The caller checks that the
+        Employee exists (:func:`erm_graph.auth.me.check_employee`). A partner is an outside
+        party's user and is never one of our employees."""
+        with transaction(self.conn):
+            user = self.get(name)
+            if not user:
+                raise ErmError(f"no user {name!r}; see `erm users list`")
+            if employee and user.role == "partner":
+                raise ErmError(f"{name!r} is a partner, an outside party's user: it cannot be "
+                               f"linked to one of our employees")
+            self.conn.execute("UPDATE users SET employee = ? WHERE name = ?",
+                              (employee or None, name))
+            audit.record(self.conn, None, "user.link", name, detail={"employee": employee})
 
     def get(self, name: str) -> Principal | None:
-        row = self.conn.execute("SELECT name, role, party FROM users WHERE name = ?",
+        row = self.conn.execute("SELECT name, role, party, employee FROM users WHERE name = ?",
                                 (name,)).fetchone()
-        return Principal(*row) if row else None
+        return Principal(row[0], row[1], row[2], employee=row[3]) if row else None
 
     def listing(self) -> list[dict[str, Any]]:
         rows = self.conn.execute(
-            "SELECT u.name, u.role, u.party, u.created_at, count(t.id) FROM users u "
+            "SELECT u.name, u.role, u.party, u.employee, u.created_at, count(t.id) FROM users u "
             "LEFT JOIN tokens t ON t.user = u.name GROUP BY u.name ORDER BY u.name").fetchall()
-        return [{"name": n, "role": r, "party": p, "created_at": c, "tokens": t}
-                for n, r, p, c, t in rows]
+        return [{"name": n, "role": r, "party": p, "employee": e, "created_at": c, "tokens": t}
+                for n, r, p, e, c, t in rows]
 
     def count(self, role: str | None = None) -> int:
         if role:
@@ -120,7 +139,7 @@ class Users:
         return None
 
     # -- API tokens --------------------------------------------------------------------------
-    def new_token(self, name: str, *, actor: str = "cli", source: str = "") -> str:
+    def new_token(self, name: str) -> str:
         """A new API token for ``name``; it is returned once and only its digest is kept."""
         token, token_id, token_digest = new_token()
         with transaction(self.conn):
@@ -128,14 +147,14 @@ class Users:
                 raise ErmError(f"no user {name!r}; see `erm users list`")
             self.conn.execute("INSERT INTO tokens VALUES (?, ?, ?, ?)",
                               (token_id, name, token_digest, _now()))
-            audit.record(self.conn, actor, "token.add", name, source=source,
+            audit.record(self.conn, None, "token.add", name,
                          detail={"token_id": token_id})
         return token
 
-    def revoke_tokens(self, name: str, *, actor: str = "cli", source: str = "") -> int:
+    def revoke_tokens(self, name: str) -> int:
         with transaction(self.conn):
             gone = self.conn.execute("DELETE FROM tokens WHERE user = ?", (name,)).rowcount
-            audit.record(self.conn, actor, "token.revoke", name, source=source,
+            audit.record(self.conn, None, "token.revoke", name,
                          detail={"revoked": gone})
         return gone
 
@@ -148,7 +167,7 @@ class Users:
         if row is None or not same(row[1], digest(parts[1])):
             return None
         user = self.get(row[0])
-        return Principal(user.name, user.role, user.party, via="token") if user else None
+        return replace(user, via="token") if user else None
 
     # -- web sessions ------------------------------------------------------------------------
     def new_session(self, name: str) -> str:
@@ -162,7 +181,7 @@ class Users:
         row = self.conn.execute("SELECT user FROM sessions WHERE id_hash = ? AND expires > ?",
                                 (digest(session_id), time.time())).fetchone()
         user = self.get(row[0]) if row else None
-        return Principal(user.name, user.role, user.party, via="session") if user else None
+        return replace(user, via="session") if user else None
 
     def end_session(self, session_id: str) -> None:
         self.conn.execute("DELETE FROM sessions WHERE id_hash = ?", (digest(session_id),))

@@ -5,6 +5,8 @@ else a session cookie, else the single local admin when the app serves loopback 
 users), checks CSRF on unsafe methods sent with ambient credentials, checks the permission the
 route needs (:data:`ROUTE_PERMISSIONS`, data; a route missing from it is refused to everyone)
 and hands the route the store it may read: a partner's is a :class:`ScopedStore`.
+:func:`act_for_request`, run after it, names the principal as the actor of every write the
+request makes (:mod:`erm_graph.events`) and the app's security file as where they are audited.
 """
 
 from __future__ import annotations
@@ -21,14 +23,16 @@ from urllib.parse import quote
 
 from fastapi import Request
 
-from erm_graph import settings as erm_settings
 from erm_graph.auth import audit
 from erm_graph.auth.db import connect, users_db_path
-from erm_graph.auth.roles import Forbidden, Unauthorized, allowed
-from erm_graph.auth.scope import ScopedStore, cached_scope
+from erm_graph.auth.roles import ROLE_TITLES, Forbidden, Unauthorized, allowed
+from erm_graph.auth.scope import ScopedStore
 from erm_graph.auth.throttle import LoginThrottle
 from erm_graph.auth.users import LOCAL_ADMIN, Principal, Users
 from erm_graph.errors import ConfigError, ErmError
+from erm_graph.events import Actor, set_actor
+from erm_graph.query.partner_scope import cached_scope
+from erm_graph.settings import Network, Settings
 
 SESSION_COOKIE = "erm_session"
 CSRF_COOKIE = "erm_csrf"
@@ -47,8 +51,11 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], str | None] = {
     ("GET", "/map/{uid:uid}"): "view",
     ("GET", "/explore"): "view",
     ("GET", "/queries"): "query.list",
+    ("GET", "/dashboards"): "query.list",
+    ("GET", "/dashboard/{name}"): "query.list",  # each tile: its query's header access
     ("GET", "/console"): "query.cypher",
     ("GET", "/audit"): "audit.read",
+    ("GET", "/governance"): "governance",
     ("GET", "/api/me"): "view",
     ("GET", "/api/legend"): "view",
     ("GET", "/api/search"): "view",
@@ -56,15 +63,64 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], str | None] = {
     ("GET", "/api/nodes/{uid:uid}/neighbors"): "view",
     ("GET", "/api/nodes/{uid:uid}/neighborhood"): "view",
     ("GET", "/api/path"): "view",
+    ("GET", "/api/accounts/{uid:uid}"): "view",  # a partner's scope holds its own Party only
+    ("GET", "/account/{uid:uid}"): "view",
+    ("GET", "/node/{uid:uid}"): "view",
     ("GET", "/api/summary"): "view",
     ("GET", "/api/maps"): "view",
     ("GET", "/api/maps/{uid:uid}"): "view",
+    ("GET", "/api/maps/{uid:uid}/history"): "view",  # a partner's scope holds no revision
+    ("GET", "/api/maps/{uid:uid}/export"): "view",
+    ("POST", "/api/maps/{uid:uid}/restore"): "load",
     ("GET", "/api/queries"): "query.list",
-    ("GET", "/api/queries/{name}"): "query.list",  # and the query's header roles
+    ("GET", "/api/queries/{name}"): "query.list",  # and the header's access (run_query)
+    ("GET", "/api/dashboards/{name}"): "query.list",
     ("POST", "/api/cypher"): "query.cypher",
+    ("POST", "/api/cypher/runs/{run_id}/cancel"): "query.cypher",  # and the run's own user
+    ("GET", "/api/vocabulary"): "query.cypher",
     ("PATCH", "/api/nodes/{uid:uid}"): "edit",
+    ("DELETE", "/api/nodes/{uid:uid}"): "records",
+    ("POST", "/api/records"): "records",
+    ("POST", "/api/links"): "records",
+    ("DELETE", "/api/links"): "records",
+    ("GET", "/api/forms/{label}"): "view",  # the model's vocabulary as forms: no data
+    ("GET", "/new/{label}"): "records",
+    ("GET", "/edit/{uid:uid}"): "records",
+    ("POST", "/api/accounts/{uid:uid}/interactions"): "work",
+    ("POST", "/api/accounts/{uid:uid}/cases"): "work",
+    ("POST", "/api/accounts/{uid:uid}/opportunities"): "work",
+    ("POST", "/api/cases/{uid:uid}/assign"): "work",
+    ("POST", "/api/cases/{uid:uid}/escalate"): "work",
+    ("POST", "/api/cases/{uid:uid}/resolve"): "work",
+    ("POST", "/api/opportunities/{uid:uid}/assign"): "work",
+    ("POST", "/api/opportunities/{uid:uid}/advance"): "work",
     ("POST", "/api/load"): "load",
+    ("POST", "/api/nodes/{uid:uid}/owner"): "owners",
+    ("DELETE", "/api/nodes/{uid:uid}/owner"): "owners",
+    ("GET", "/api/governance"): "governance",
     ("GET", "/api/audit"): "audit.read",
+    ("GET", "/api/backup"): "backup",
+    ("GET", "/merges"): "merge",
+    ("GET", "/api/merges"): "merge",
+    ("GET", "/api/merges/suggestions"): "merge",
+    ("POST", "/api/merges"): "merge",
+    ("POST", "/api/merges/{merge_id}/undo"): "merge",
+    ("GET", "/inbox"): "inbox",
+    ("GET", "/api/alerts"): "inbox",
+    ("POST", "/api/alerts/{alert_id}/read"): "inbox",
+    ("GET", "/maturity"): "governance",
+    ("GET", "/api/maturity"): "governance",
+    ("POST", "/api/maturity"): "assess",
+    ("GET", "/targets"): "governance",
+    ("GET", "/api/targets"): "governance",
+    # saved views: everyone who may view saves; the library lets only the owner delete and
+    # shows each user its own and its team's (erm_graph/auth/saved_views.py)
+    ("GET", "/views"): "view",
+    ("GET", "/views/{view_id}"): "view",
+    ("GET", "/api/views"): "view",
+    ("GET", "/api/views/{view_id}"): "view",
+    ("POST", "/api/views"): "view",
+    ("DELETE", "/api/views/{view_id}"): "view",
 }
 
 
@@ -75,23 +131,6 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
-
-
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-
-
-def trusted_networks(text: str) -> tuple[Network, ...]:
-    """The reverse proxies of ``ERM_TRUSTED_PROXIES``: addresses or networks, comma-separated."""
-    found = []
-    for part in (p.strip() for p in text.split(",")):
-        if not part:
-            continue
-        try:
-            found.append(ipaddress.ip_network(part, strict=False))
-        except ValueError:
-            raise ConfigError(f"ERM_TRUSTED_PROXIES: {part!r} is not an address or a network "
-                              "(give e.g. 127.0.0.1, 10.0.0.0/8, ::1)") from None
-    return tuple(found)
 
 
 @dataclass
@@ -132,10 +171,10 @@ class AuthState:
                 f"or serve on 127.0.0.1")
 
 
-def serve_mode(db: str, host: str) -> str:
+def serve_mode(settings: Settings) -> str:
     """What ``erm serve`` says on start; :class:`ConfigError` when it must not start."""
-    trusted_networks(erm_settings.get("trusted_proxies"))  # refused here, not in each worker
-    state = AuthState(users_db_path(db), local_ok=is_loopback(host))
+    host = settings.web_host
+    state = AuthState(users_db_path(settings.db, settings), local_ok=is_loopback(host))
     state.check_startup(host)
     if state.single_user():
         return (f"No users in {state.path}: running as a single local admin on {host} "
@@ -258,9 +297,7 @@ def authorize(request: Request) -> Principal:
     store = request.app.state.store
     if principal.role == "partner":
         assert principal.party
-        settings = request.app.state.settings
-        store = ScopedStore(store, cached_scope(store, principal.party,
-                                                timeout=settings.query_timeout))
+        store = ScopedStore(store, cached_scope(store, principal.party))
     request.state.store = store
     return principal
 
@@ -275,19 +312,32 @@ def audit_event(request: Request, action: str, target: str = "", *, outcome: str
                  detail=detail)
 
 
-def audited_write(request: Request, action: str, target: str, *,
-                  detail: dict[str, Any] | None = None) -> Any:
-    """A web write recorded in two phases (:func:`erm_graph.auth.audit.two_phase`):
-    ``with audited_write(request, "edit", uid): ...``."""
-    principal: Principal = request.state.principal
-    return audit.two_phase(request.app.state.auth.path, principal.name,
-                           f"web {client_ip(request)}", action, target, detail=detail)
+async def act_for_request(request: Request) -> None:
+    """The dependency run after :func:`authorize`: the one place the web app says who
+    writes. Every write the request makes (:mod:`erm_graph.events`) is done by its principal
+    from the client's address, and audited in this app's security file.
+
+    Async on purpose: it then runs in the request's own context, which the route inherits
+    and which ends with the request (a plain function runs in a copy that is thrown away).
+    """
+    principal: Principal | None = getattr(request.state, "principal", None)
+    set_actor(Actor(principal.name if principal else "(anonymous)",
+                    f"web {client_ip(request)}"))
+    audit.set_trail(request.app.state.auth.path)
 
 
 def page_context(request: Request) -> dict[str, Any]:
-    """What every page template knows: who is logged in and the CSRF token for its forms."""
-    return {"principal": getattr(request.state, "principal", None),
-            "csrf": getattr(request.state, "csrf", "")}
+    """What every page template knows: who is logged in (and the title of their role), the
+    CSRF token for its forms, and ``may(permission)``, so a page offers only what the user's
+    role may do (the nav included)."""
+    principal = getattr(request.state, "principal", None)
+
+    def may(permission: str) -> bool:
+        return principal is not None and allowed(principal.role, permission)
+
+    role_title = ROLE_TITLES.get(principal.role, principal.role) if principal else ""
+    return {"principal": principal, "csrf": getattr(request.state, "csrf", ""), "may": may,
+            "role_title": role_title}
 
 
 def safe_next(target: str | None) -> str:

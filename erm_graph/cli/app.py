@@ -13,11 +13,14 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
-from erm_graph.auth.audit import running_command
+from erm_graph import model
+from erm_graph.database_url import DatabaseURL
 from erm_graph.errors import ErmError
-from erm_graph.settings import get as setting
-from erm_graph.store import GraphStore, open_store, redact
+from erm_graph.events import acting_as, os_actor
+from erm_graph.settings import Settings, declaration
+from erm_graph.store import GraphReader, GraphStore, open_store, redact
 
 app = typer.Typer(
     name="erm",
@@ -29,34 +32,51 @@ app = typer.Typer(
 )
 console = Console()
 err_console = Console(stderr=True)
+#: the declaration the global ``--db`` option is made from
+DB = declaration("db")
 
 
 @app.callback()
 def _global(
     ctx: typer.Context,
     db: Annotated[str, typer.Option(
-        "--db", envvar="ERM_DB", show_default=True,
-        help="Database URL: `embedded:` (default data dir), `embedded:DIR`, "
-             "`falkordb://host:port`, `bolt://host:7687`, `neo4j+s://xxx.databases.neo4j.io`. "
-             "Passwords come from ERM_DB_PASSWORD / ERM_NEO4J_PASSWORD, never the URL.",
-    )] = setting("db"),
+        "--db", envvar=DB.env, show_default=True, help=DB.help)] = DB.default,
 ) -> None:
     ctx.obj = {"db": db}
 
 
+def settings_of(ctx: typer.Context, *, vocabulary: bool = True) -> Settings:
+    """The command's settings: the environment's, with ``--db``; built on first use, inside
+    the command, so that a bad value is the command's error (and ``--help`` always works).
+    The vocabulary of that library (its model extension) is made the process's then, unless
+    ``vocabulary`` is False: for the commands that replace a broken extension."""
+    root = ctx.find_root()
+    if "settings" not in root.obj:
+        root.obj["settings"] = Settings.from_env(db=DatabaseURL.parse(root.obj["db"]))
+    settings: Settings = root.obj["settings"]
+    if vocabulary and not root.obj.get("vocabulary"):
+        model.activate(settings)
+        root.obj["vocabulary"] = True
+    return settings
+
+
 def friendly(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn an :class:`ErmError` raised by a command into a message and exit code 1; audit
-    events the command records name it (``erm users add``) as their source."""
+    """Turn an :class:`ErmError` raised by a command into a message and exit code 1. The
+    one place the CLI says who writes: the OS user, through the command (``erm users add``),
+    which every audit event the command records names as its source."""
 
     @functools.wraps(func)
     def run(*a: Any, **kw: Any) -> Any:
         # the command's context (typer passes click's own, of which typer.Context is a kind)
         context = next((v for v in (*a, *kw.values()) if hasattr(v, "command_path")), None)
         try:
-            with running_command(context.command_path if context else "erm"):
+            with acting_as(os_actor(context.command_path if context else "erm")):
                 return func(*a, **kw)
         except ErmError as exc:
-            err_console.print(f"[bold red]Error:[/] {exc}", highlight=False, markup=True)
+            # the message as written: brackets in it are text, not markup, and a long path is
+            # never broken across lines (the terminal wraps it), so it can be copied
+            err_console.print(Text.assemble(("Error:", "bold red"), " ", str(exc)),
+                              highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
 
     return run
@@ -75,12 +95,13 @@ def command(*args: Any, group: typer.Typer = app,
 @contextmanager
 def opened_store(ctx: typer.Context) -> Iterator[GraphStore]:
     """The store named by ``--db``, closed (and the embedded server released) afterwards."""
-    store = open_store(ctx.obj["db"])
+    settings = settings_of(ctx)
+    store = open_store(settings.db, settings=settings)
     try:
         yield store
     finally:
         store.close()
 
 
-def describe(store: GraphStore) -> str:
+def describe(store: GraphReader) -> str:
     return f"{store.engine} at {redact(store.location)}"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -21,7 +20,14 @@ from rich.table import Table
 from rich.text import Text
 
 from erm_graph.auth import audit
-from erm_graph.cli.app import command, console, describe, err_console, opened_store
+from erm_graph.cli.app import (
+    command,
+    console,
+    describe,
+    err_console,
+    opened_store,
+    settings_of,
+)
 from erm_graph.cli.output import (
     Format,
     FormatOption,
@@ -31,6 +37,7 @@ from erm_graph.cli.output import (
     show,
 )
 from erm_graph.errors import ErmError
+from erm_graph.ingest.journal import unfinished_loads
 from erm_graph.query import run_cypher
 
 
@@ -47,7 +54,7 @@ def status(ctx: typer.Context) -> None:
     """Show the engine, where the data lives, and node/relationship counts per label and type."""
     with opened_store(ctx) as store:
         labels, types = store.counts()
-        pending = store.unfinished_loads()
+        pending = unfinished_loads(store)
         console.print(f"[bold]Engine:[/] {describe(store)}")
         left = getattr(store, "server_left_running", None)
         cut_short = audit.interrupted(store)
@@ -125,10 +132,15 @@ def cypher(
     param: ParamOption = [],  # noqa: B006
     fmt: FormatOption = Format.table,
     write: Annotated[bool, typer.Option(
-        "--write", help="allow the statement to change the graph (read-only without it)")] = False,
+        "--write", help="allow the statement to change the graph (read-only without it); "
+                        "what it writes is NOT checked against the model")] = False,
     timeout: TimeoutOption = None,
 ) -> None:
     """Run one Cypher statement. Read-only unless --write: the engine itself refuses writes.
+
+    A --write statement is audited but bypasses the model (labels, required properties,
+    kinds, choices, relationship ends) and sets no uid or timestamps: a warning says so
+    every time. Write records with `erm add`, `erm set`, `erm link`, which check them.
 
     Example: `erm cypher "MATCH (c:Customer {uid: $uid})--(x) RETURN x.name" -p uid=cust-000001`
     """
@@ -152,8 +164,7 @@ def reset(
     if not yes:
         raise ErmError("reset deletes every node and relationship: run it again with --yes")
     with opened_store(ctx) as store:
-        with audit.audited(store, "reset", describe(store)):
-            store.clear()
+        store.clear()  # announced by the store: audited as `reset`
         console.print(f"Deleted everything in {describe(store)}.")
 
 
@@ -165,12 +176,9 @@ def repair(
 
     Keep a copy of the data directory first: writes after the damaged point are lost.
     """
-    from erm_graph.store.falkordb_store import repair_aof
+    from erm_graph.store.embedded_server import EmbeddedServer
 
-    db: str = ctx.obj["db"]
-    if not db.startswith("embedded:"):
+    settings = settings_of(ctx)
+    if settings.db.engine != "embedded":
         raise ErmError("repair is for the embedded engine (--db embedded:DIR)")
-    from erm_graph.settings import default_data_dir
-
-    path = db.split(":", 1)[1]
-    console.print(repair_aof(Path(path) if path else default_data_dir()))
+    console.print(EmbeddedServer(settings.db.data_dir(settings.data_dir)).repair_aof())

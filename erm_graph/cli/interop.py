@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from erm_graph.cli.app import command, console, describe, err_console, opened_store
+from erm_graph.cli.app import command, console, describe, err_console, opened_store, settings_of
 from erm_graph.cli.core import rows_per_second_progress
 from erm_graph.interop import Verification, copy_graph, export_graph, import_graph
 from erm_graph.store import open_store
@@ -110,7 +110,7 @@ def copy(
     Example: `erm --db embedded: copy --to neo4j+s://xxx.databases.neo4j.io`
     """
     with opened_store(ctx) as source:
-        target = open_store(to)
+        target = open_store(to, settings=settings_of(ctx))
         try:
             with rows_per_second_progress() as bar:
                 task = bar.add_task("copy", total=None)

@@ -12,15 +12,23 @@ from rich.table import Table
 
 from erm_graph.cli.app import command, console, describe, err_console, opened_store
 from erm_graph.cli.core import rows_per_second_progress
+from erm_graph.cli.maps import show_changes
+from erm_graph.errors import by_cause
+from erm_graph.ingest.contract import LoadOptions
 from erm_graph.ingest.gc_pause import paused_gc
 from erm_graph.ingest.load import prepare
-from erm_graph.ingest.source import LoadOptions
 from erm_graph.ingest.writer import LoadReport
+from erm_graph.settings import default_hint
 
 
 class OnError(StrEnum):
     stop = "stop"
     skip = "skip"
+
+
+class Diagram(StrEnum):
+    flowchart = "flowchart"
+    orgchart = "orgchart"
 
 
 @command()
@@ -30,8 +38,8 @@ def load(
         help="files or folders; a folder of CSV sheets or Neo4j import files loads as one")
     ] = [],  # noqa: B006
     fmt: Annotated[str, typer.Option(
-        "--format", "-f", help="auto, table, yaml, bpmn, drawio, mermaid, mapping (or a custom "
-                               "loader's name)")] = "auto",
+        "--format", "-f", help="auto, table, yaml, bpmn, drawio, vsdx, mermaid, mapping (or a "
+                               "custom loader's name)")] = "auto",
     mapping: Annotated[Path | None, typer.Option(
         help="YAML mapping file for generic tabular import (columns -> labels)")] = None,
     map_name: Annotated[str | None, typer.Option(
@@ -40,11 +48,12 @@ def load(
                       "file wrote")
     ] = None,
     dry_run: Annotated[bool, typer.Option(
-        "--dry-run", help="read and check everything, report what would change, write "
+        "--dry-run", help="read and check everything, report what would change (for a map: "
+                          "what it would add, change and remove, by name), write "
                           "nothing")] = False,
     on_error: Annotated[OnError, typer.Option(
-        help="stop: write nothing when any record is wrong; skip: write the good records "
-             "and the bad ones to --rejects")] = OnError.stop,
+        help="stop: write nothing when any record is wrong, and list the problems by cause; "
+             "skip: write the good records and the bad ones to --rejects")] = OnError.stop,
     rejects: Annotated[Path, typer.Option(
         help="where --on-error skip writes rejected records and reasons (.csv or .json)")
     ] = Path("erm-rejects.csv"),
@@ -52,15 +61,31 @@ def load(
     encoding: Annotated[str | None, typer.Option(
         help="the files' encoding when not UTF-8 (latin-1, cp1252, utf-16, ...)")] = None,
     max_mb: Annotated[float | None, typer.Option(
-        help="largest file in MB [default: ERM_LOAD_MAX_MB or 512]")] = None,
+        help=f"largest file in MB {default_hint('load_max_mb')}")] = None,
+    diagram: Annotated[Diagram | None, typer.Option(
+        "--as", help="what a draw.io diagram is, when not what it looks like: flowchart loads "
+                     "any page as a process (an org chart or concept map is refused "
+                     "otherwise), orgchart loads people and departments with reporting "
+                     "lines")] = None,
+    our_pool: Annotated[list[str], typer.Option(
+        "--our-pool", metavar="<str>",
+        help="BPMN: a pool (participant) that is your enterprise, by name or id; repeat for "
+             "several. Every other pool is an outside party that takes part in the steps its "
+             "message flows touch. Default: the pool with the most steps")] = [],  # noqa: B006
 ) -> None:
     """Load BPMN, draw.io, Mermaid, relationship-map YAML, flowchart tables, or any CSV/Excel
     file through a --mapping. Everything is checked before anything is written; loading the same
     files again changes nothing.
 
+    A flowchart's file is the authority for its map: loading a changed file retires the steps,
+    flows, performers, documents and parties it no longer has (relationships entered by hand
+    stay) and records the map's next version (`erm map history`, `erm map restore`).
+
     Example: `erm load process.bpmn sheets/ --dry-run`
     """
-    options = LoadOptions(encoding=encoding, mapping=mapping, map_name=map_name, max_mb=max_mb)
+    options = LoadOptions(encoding=encoding, mapping=mapping, map_name=map_name, max_mb=max_mb,
+                          diagram=diagram.value if diagram else None,
+                          our_pools=tuple(our_pool))
     # no cyclic collection between reading and writing either: it would walk every record
     with opened_store(ctx) as store, rows_per_second_progress() as bar, paused_gc():
         reading = bar.add_task("read and check", total=None)
@@ -73,13 +98,28 @@ def load(
         bar.update(task, completed=prepared.total)
         where = describe(store)
     show_report(result)
+    show_maps(result)
     if report:
         report.write_text(json.dumps(result.as_dict(), indent=2, default=str))
     verb = "Would change" if dry_run else "Loaded into"
     console.print(f"{verb} {where}: {result.total('created'):,} created, "
                   f"{result.total('updated'):,} updated, {result.total('unchanged'):,} "
-                  f"unchanged, {len(result.rejected):,} rejected "
+                  f"unchanged, {sum(result.rejected_counts.values()):,} rejected "
                   f"({result.rows:,} rows in {result.seconds:.1f} s).")
+
+
+def show_maps(result: LoadReport) -> None:
+    """Per map: its version before and after, and what the load added, changed, removed."""
+    for found in result.maps:
+        if found["version"] is None:
+            console.print(f"Map {found['map']!r}: unchanged (version {found['previous']}).")
+            continue
+        verb = "would be" if result.dry_run else "is now"
+        was = f", was {found['previous']}" if found["previous"] else ""
+        console.print(f"Map {found['map']!r} {verb} version {found['version']}{was}: "
+                      f"{found['added']} added, {found['changed']} changed, "
+                      f"{found['removed']} removed.")
+        show_changes(found)
 
 
 def show_report(result: LoadReport) -> None:
@@ -96,9 +136,9 @@ def show_report(result: LoadReport) -> None:
     console.print(table)
     for note in result.notes:
         err_console.print(f"[yellow]note:[/] {note}", highlight=False)
-    for problem in result.rejected[:20]:
-        err_console.print(f"[red]rejected:[/] {problem}", highlight=False, markup=True)
-    if len(result.rejected) > 20:
-        err_console.print(f"... and {len(result.rejected) - 20} more")
+    if result.rejected:
+        err_console.print("[red]rejected[/], by cause:", highlight=False, markup=True)
+        for line in by_cause(result.rejected):
+            err_console.print(line, highlight=False, markup=False)
     if result.rejects_file:
         err_console.print(f"Rejected records and reasons: {result.rejects_file}")

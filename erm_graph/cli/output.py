@@ -12,6 +12,7 @@ import typer
 from rich.table import Table
 
 from erm_graph.cli.app import console
+from erm_graph.settings import default_hint
 from erm_graph.store import QueryResult
 
 
@@ -27,7 +28,7 @@ ParamOption = Annotated[list[str], typer.Option(
                           "(42, true, [\"a\"]) and as text otherwise")]
 FormatOption = Annotated[Format, typer.Option("--format", "-f", help="how rows are printed")]
 TimeoutOption = Annotated[float | None, typer.Option(
-    help="seconds before the query is stopped [default: ERM_QUERY_TIMEOUT or 30]")]
+    help=f"seconds before the query is stopped {default_hint('query_timeout')}")]
 
 
 def _cell(value: Any) -> str:
@@ -45,7 +46,13 @@ def show(result: QueryResult, fmt: Format, title: str | None = None) -> None:
         writer.writerow(result.columns)
         writer.writerows([[_cell(v) for v in row] for row in result.rows])
     else:
-        table = Table(*result.columns, title=title, show_lines=False)
+        # cells wrap rather than end in "…": nothing is hidden, and the first column (a name
+        # or uid to copy into the next command) keeps its width
+        table = Table(title=title, show_lines=False)
+        for i, column in enumerate(result.columns):
+            table.add_column(column, overflow="fold", no_wrap=i == 0,
+                             min_width=max((len(_cell(r[0])) for r in result.rows), default=0)
+                             if i == 0 else None)
         for row in result.rows:
             table.add_row(*(_cell(v) for v in row))
         console.print(table)

@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.syntax import Syntax
 from rich.table import Table
 
+from erm_graph.auth.roles import PERMISSIONS
 from erm_graph.cli.app import app, command, console, err_console, opened_store
 from erm_graph.cli.output import (
     Format,
@@ -33,8 +35,10 @@ def list_queries(
     """List the named queries with their parameters."""
     rows = [[q.name, q.title, ", ".join(
         p.name + ("" if p.required else "?") for p in q.params.values()),
-        ", ".join(q.roles), ", ".join(sorted(q.overrides))] for q in load_library()]
-    show(QueryResult(["name", "title", "params", "roles", "engine overrides"], rows), fmt)
+        ", ".join(q.access), ", ".join(q.audience), ", ".join(sorted(q.overrides))]
+        for q in load_library()]
+    show(QueryResult(["name", "title", "params", "access", "audience", "engine overrides"],
+                     rows), fmt)
 
 
 @command("show", group=query_app)
@@ -47,8 +51,11 @@ def show_query(
     q = load_library().get(name)
     console.print(f"[bold]{q.name}[/]: {q.title}", highlight=False)
     console.print(q.description, highlight=False)
-    if q.roles:
-        console.print(f"[dim]For:[/] {', '.join(q.roles)}", highlight=False)
+    if q.audience:
+        console.print(f"[dim]For:[/] {', '.join(q.audience)}", highlight=False)
+    everyone = ", ".join(sorted(PERMISSIONS["query.named"]))
+    console.print(f"[dim]Who may run it:[/] {', '.join(q.access) + ' and ' if q.access else ''}"
+                  f"the roles that run every query ({everyone})", highlight=False)
     console.print(f"[dim]File:[/] {q.path}" + ("" if q.read_only else "  [yellow](writes)[/]"),
                   highlight=False)
     params = Table("parameter", "type", "default", "example", "help", title_justify="left")
@@ -71,7 +78,8 @@ def run_named(
     fmt: FormatOption = Format.table,
     timeout: TimeoutOption = None,
     write: Annotated[bool, typer.Option(
-        "--write", help="allow a query whose header says read_only: false")] = False,
+        "--write", help="allow a query whose header says read_only: false; what it writes "
+                        "is not checked against the model (`erm add/set/link` check)")] = False,
 ) -> None:
     """Run a named query.
 
@@ -80,6 +88,8 @@ def run_named(
     with opened_store(ctx) as store:
         params = load_library().get(name).parse(split_params(param))
         result = run_query(store, name, params, timeout=timeout, write=write)
+    for warning in result.warnings:  # on stderr: the rows on stdout stay machine-readable
+        err_console.print(f"[yellow]warning: {escape(warning)}[/]", highlight=False)
     show(result, fmt, title=name if fmt is Format.table else None)
 
 

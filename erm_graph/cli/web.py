@@ -7,11 +7,13 @@ from typing import Annotated
 
 import typer
 
-from erm_graph.cli.app import app, command, console, opened_store
+from erm_graph.cli.app import app, command, console, opened_store, settings_of
 from erm_graph.cli.output import split_params
+from erm_graph.errors import ErmError
 
-viz_app = typer.Typer(help="Write one self-contained HTML picture of the graph (vis-network "
-                           "inlined: it opens offline, with no server).",
+viz_app = typer.Typer(help="Write one picture of the graph: a self-contained HTML page "
+                           "(vis-network inlined: it opens offline, with no server), or for a "
+                           "relationship map also a PNG, SVG or PDF file for slides and print.",
                       no_args_is_help=True)
 app.add_typer(viz_app, name="viz")
 
@@ -29,13 +31,31 @@ def map(
     ctx: typer.Context,
     process: Annotated[str, typer.Argument(help="uid of a Process or of the Map depicting it, "
                                                 "e.g. proc-customer")],
-    output: Output = Path("map.html"),
+    output: Annotated[Path, typer.Option(
+        "--output", "-o", dir_okay=False,
+        help="the file to write; its suffix picks the format: .html (interactive, opens "
+             "offline), or .png, .svg, .pdf (the web page's drawing with its legend, rendered "
+             "by headless Chromium: ERM_CHROMIUM or `chromium` on PATH)")] = Path("map.html"),
 ) -> None:
-    """The relationship map of a process: flow in the middle, departments and people above,
-    documents below, parties at the sides, owners marked."""
-    from erm_graph.viz import map_html
+    """The relationship map of a process: flow in the middle, departments and their people
+    above, documents below, parties at the sides, owners marked.
 
+    `erm viz map proc-customer -o customer.pdf` writes a one-page PDF for print;
+    `-o customer.png` a picture for slides; `-o customer.svg` one to edit.
+    """
+    from erm_graph.viz import map_html
+    from erm_graph.viz.export import FORMATS, export_map
+
+    fmt = output.suffix.lower().lstrip(".")
+    if fmt not in (*FORMATS, "html", "htm"):
+        raise ErmError(f"--output {output}: the suffix picks the format, one of .html, "
+                       f"{', '.join('.' + f for f in FORMATS)}")
     with opened_store(ctx) as store:
+        if fmt in FORMATS:
+            data = export_map(store, process, fmt, chromium=settings_of(ctx).chromium)
+            output.write_bytes(data)
+            console.print(f"Wrote {output} ({len(data) // 1024:,} KB)")
+            return
         _write(map_html(store, process), output)
 
 
@@ -83,6 +103,9 @@ def serve(
     = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="worker processes")] = 1,
+    watch: Annotated[bool, typer.Option(
+        help="run the watch rules on their schedules in this process (`erm watch list`); "
+             "--no-watch when cron runs `erm watch run` instead")] = True,
 ) -> None:
     """Start the web explorer: relationship maps, the network explorer, named queries and a
     read-only Cypher console, with its JSON API under /api (docs at /api/docs)."""
@@ -92,9 +115,17 @@ def serve(
 
     from erm_graph.auth.web import serve_mode
 
-    os.environ["ERM_DB"] = ctx.obj["db"]  # the workers build their app from the environment
-    os.environ["ERM_WEB_HOST"] = host
-    console.print(serve_mode(ctx.obj["db"], host))  # refuses a public address with no admin
+    settings = settings_of(ctx).replace(web_host=host)  # every value checked here, once
+    # the one hand-off to the workers (docs/deployment.md): each rebuilds these settings from
+    # the environment it inherits (erm_graph.web.app_from_env)
+    os.environ.update(settings.to_env())
+    console.print(serve_mode(settings))  # refuses a public address with no admin
+    if watch:
+        from erm_graph.auth.db import users_db_path
+        from erm_graph.watch.schedule import start
+
+        jobs = start(settings, users_db_path(settings.db, settings)).get_jobs()
+        console.print(f"Watching {len(jobs)} rule(s) on their schedules (erm watch list)")
     console.print(f"erm-graph explorer on http://{host}:{port}/ (Ctrl+C stops it)")
     # the app itself decides whose X-Forwarded-* to believe (ERM_TRUSTED_PROXIES); uvicorn's
     # own default believes anyone connecting from 127.0.0.1

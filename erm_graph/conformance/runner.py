@@ -123,7 +123,7 @@ def play(store: GraphStore, sc: Scenario, root: Path) -> Result:
     """One scenario on ``store``'s graph, which it empties first."""
     if sc.unplayable:
         return Result(sc, "unplayable", sc.unplayable)
-    # emptied, not cleared: a clear rewrites the append-only file (0.1 s), which a scratch
+    # emptied, not cleared: a clear rewrites the append-only file, which a scratch
     # graph does not need; the label and key names left behind are not observed by the TCK
     store.run("MATCH (n) DETACH DELETE n", read_only=False)
     for text in ([_graph_setup(root, sc.graph)] if sc.graph else []) + sc.setup:

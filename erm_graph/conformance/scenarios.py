@@ -7,13 +7,13 @@ Gherkin pickle compiler, so every example row is one :class:`Scenario`.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from erm_graph.errors import ErmError
+from erm_graph.settings import current
 
 if TYPE_CHECKING:
     from gherkin.pickles.compiler import GherkinDocumentWithURI
@@ -61,7 +61,7 @@ class Scenario:
 
 
 def tck_dir() -> Path:
-    return Path(os.environ.get("ERM_TCK_DIR") or DEFAULT_TCK)
+    return current().tck_dir or DEFAULT_TCK
 
 
 def _table(step: Mapping[str, Any]) -> list[list[str]]:

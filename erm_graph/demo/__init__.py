@@ -16,10 +16,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from random import Random
 
-from erm_graph.auth.audit import audited
-from erm_graph.demo import activity, campaigns, library, parties, planted
+from erm_graph.demo import activity, campaigns, facts, library, parties, planted
 from erm_graph.demo.roster import Roster
 from erm_graph.demo.sizes import SIZES, plan
+from erm_graph.events import WriteKind, writing
 from erm_graph.ingest import GraphBatch, LoadReport, write_batch
 from erm_graph.ingest.gc_pause import without_gc
 from erm_graph.store.base import GraphStore
@@ -59,12 +59,15 @@ def expected_total(size: str | int = "small") -> int:
                   + p.other_parties + p.customers // 2  # RELATES_TO
                   + 2 * p.suppliers  # SUPPLIES
                   + 2 * p.contacts  # node, WORKS_FOR
-                  + 3 * deals)  # node, HOLDS, ABOUT
+                  + 3 * deals  # node, HOLDS, ABOUT
+                  + p.opportunities)  # ASSIGNED_TO
     i, k = p.interactions, p.cases
     activity_rows = (i * 5 + (i + 2) // 3 + (i + 1) // 2  # node, HAD, WITH, AT_STEP, ABOUT
                      + k * 4 + (k + 1) // 2 + k // 2  # node, RAISED, ASSIGNED_TO, ABOUT
                      + p.responses * 4 + p.feedback * 3)
-    campaign_rows = p.campaigns * (2 + p.targets)
+    # the campaigns (node, ABOUT, TARGETS) and the planted investments (node, INVESTED_IN,
+    # MADE_BY)
+    campaign_rows = p.campaigns * (2 + p.targets) + 3 * len(facts.INVESTMENT.investments)
     return fixed + party_rows + activity_rows + campaign_rows
 
 
@@ -79,7 +82,7 @@ def load_demo(store: GraphStore, size: str | int = "small", seed: int = 7,
     ``rejected``.
     """
     store.ensure_schema()
-    with audited(store, "demo", f"size {size}, seed {seed}") as event:
+    with writing(WriteKind.DEMO, f"size {size}, seed {seed}", store) as event:
         report = LoadReport()
         for part in generate(size, seed):
             done = write_batch(store, part, check=False, compact=False, progress=progress)

@@ -1,10 +1,11 @@
-"""Marketing campaigns: each is about one product and targets a run of random customers."""
+"""Marketing campaigns, each about one product and targeting a run of random customers, with
+what each cost; and the planted investments in one relationship (facts.INVESTMENT)."""
 
 from __future__ import annotations
 
 from random import Random
 
-from erm_graph.demo import library
+from erm_graph.demo import facts, library
 from erm_graph.demo.roster import Roster, party_uid
 from erm_graph.ingest import GraphBatch
 
@@ -17,6 +18,7 @@ def build(roster: Roster, source: str, seed: int) -> GraphBatch:
     """The campaign part: ``plan.campaigns`` campaigns of ``plan.targets`` customers each."""
     plan = roster.plan
     rng = Random(f"{seed}:campaigns")
+    costs = Random(f"{seed}:campaign-costs")  # its own stream: the campaigns stay as they were
     b = GraphBatch()
     for k in range(plan.campaigns):
         uid = f"camp-{k + 1:04d}"
@@ -25,10 +27,18 @@ def build(roster: Roster, source: str, seed: int) -> GraphBatch:
         b.add_node("Campaign", {
             "uid": uid, "name": f"{rng.choice(_THEMES)} {year}: {product[1]}",
             "channel": rng.choice(_CHANNELS), "start": f"{year}-{month:02d}-01",
-            "end": f"{year}-{month + 1:02d}-28", "source": source})
+            "end": f"{year}-{month + 1:02d}-28",
+            "cost": float(costs.randrange(20, 400) * 100), "source": source})
         b.add_relationship("ABOUT", "Campaign", uid, "Product", product[0])
         first = rng.randrange(plan.customers)
         for t in range(plan.targets):
             b.add_relationship("TARGETS", "Campaign", uid, "Customer",
                                party_uid("Customer", (first + t) % plan.customers))
+    planted = facts.INVESTMENT
+    for uid, kind, amount, at in planted.investments:
+        b.add_node("Investment", {"uid": uid, "kind": kind, "amount": amount, "at": at,
+                                  "note": f"planted: {kind} for {planted.customer}",
+                                  "source": source})
+        b.add_relationship("INVESTED_IN", "Investment", uid, "Customer", planted.customer)
+        b.add_relationship("MADE_BY", "Investment", uid, "Employee", planted.employee)
     return b

@@ -168,6 +168,20 @@ class TopLifetimeValue:
 
 
 @dataclass(frozen=True)
+class RelationshipInvestment:
+    """What the CRO invested in the top customer's relationship in 2026: a hospitality event
+    and a gift (``Investment`` nodes INVESTED_IN the customer, MADE_BY the CRO). The
+    relationship-return query over 2026 counts exactly ``spend_2026`` as its ``spend``."""
+
+    customer: str = "cust-000003"
+    employee: str = "emp-0001"
+    investments: tuple[tuple[str, str, float, str], ...] = (
+        ("inv-0001", "event", 12_000.0, "2026-03-10T18:00:00"),
+        ("inv-0002", "gift", 800.0, "2026-06-01T10:00:00"))
+    spend_2026: float = 12_800.0
+
+
+@dataclass(frozen=True)
 class ChiefRelationshipOfficer:
     """The CRO: ``role = "CRO"``, owns (RESPONSIBLE_FOR) every Map of the library."""
 
@@ -205,6 +219,7 @@ SUPPLIER_DEPENDENCY = SupplierDependency()
 AT_RISK = AtRiskCustomer()
 CUSTOMER_NEEDS = CustomerNeeds()
 TOP_CUSTOMER = TopLifetimeValue()
+INVESTMENT = RelationshipInvestment()
 CRO = ChiefRelationshipOfficer()
 GATEWAY = GatewayProcess()
 
@@ -218,6 +233,7 @@ FACTS: dict[str, object] = {
     "at_risk": AT_RISK,
     "customer_needs": CUSTOMER_NEEDS,
     "top_customer": TOP_CUSTOMER,
+    "investment": INVESTMENT,
     "cro": CRO,
     "gateway": GATEWAY,
 }

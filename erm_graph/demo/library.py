@@ -27,6 +27,8 @@ DEPARTMENTS = (
     ("dept-compliance", "Compliance", "dept-board", "emp-0005"),
     ("dept-rnd", "Research & Development", "dept-board", "emp-0014"),
 )
+#: department -> its head
+HEADS = {dept: head for dept, _, _, head in DEPARTMENTS}
 
 # uid, name, title, role, department: the named staff the planted facts rest on
 NAMED_STAFF = (
@@ -271,8 +273,18 @@ def staff_department(i: int) -> tuple[str, str, str]:
     return STAFF_DEPARTMENTS[i % len(STAFF_DEPARTMENTS)]
 
 
+def manager(uid: str, dept: str) -> str | None:
+    """Whom an employee of ``dept`` reports to: its head, or for the head the head of the
+    department above (the board's head reports to no one)."""
+    if HEADS[dept] != uid:
+        return HEADS[dept]
+    parent = next(p for d, _, p, _ in DEPARTMENTS if d == dept)
+    return HEADS[parent] if parent else None
+
+
 def build(employees: int, source: str, rng: Random) -> GraphBatch:
-    """The library part: departments, ``employees`` staff, processes, maps, products, surveys."""
+    """The library part: departments, ``employees`` staff and their reporting lines,
+    processes, maps, products, surveys."""
     b = GraphBatch()
     for uid, name, parent, head in DEPARTMENTS:
         b.add_node("Department", {"uid": uid, "name": name, "source": source})
@@ -284,6 +296,8 @@ def build(employees: int, source: str, rng: Random) -> GraphBatch:
                                 "email": names.email(name, "erm-demo.example"),
                                 "source": source})
         b.add_relationship("MEMBER_OF", "Employee", uid, "Department", dept)
+        if boss := manager(uid, dept):
+            b.add_relationship("REPORTS_TO", "Employee", uid, "Employee", boss)
     for i in range(NAMED_COUNT + 1, employees + 1):
         uid, name = employee_uid(i), names.person(rng)
         dept, role, title = staff_department(i)
@@ -291,6 +305,7 @@ def build(employees: int, source: str, rng: Random) -> GraphBatch:
                                 "email": names.email(f"{name} {i}", "erm-demo.example"),
                                 "source": source})
         b.add_relationship("MEMBER_OF", "Employee", uid, "Department", dept)
+        b.add_relationship("REPORTS_TO", "Employee", uid, "Employee", HEADS[dept])
         performs = DEPARTMENT_STEPS[dept]
         if performs:
             b.add_relationship("PERFORMS", "Employee", uid, "Step", performs[i % len(performs)],

@@ -95,6 +95,8 @@ def build(roster: Roster, source: str, seed: int, part_rows: int) -> Iterator[Gr
             "source": source})
         b.add_relationship("HOLDS", kind, party, "Opportunity", uid)
         b.add_relationship("ABOUT", "Opportunity", uid, "Product", product[0])
+        b.add_relationship("ASSIGNED_TO", "Opportunity", uid, "Employee",
+                           roster.account_owner("Customer", k))  # a sales account manager
     for k in range(plan.contracts):
         uid = f"ctr-{k + 1:06d}"
         kind, party = "Customer", party_uid("Customer", rng.randrange(plan.customers))

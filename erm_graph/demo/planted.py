@@ -236,6 +236,7 @@ def build(plan: Plan, source: str, seed: int) -> GraphBatch:
                                "close_date": "2026-02-27", "source": source})
     b.add_relationship("HOLDS", "Customer", TOP.customer, "Opportunity", "opp-top-001")
     b.add_relationship("ABOUT", "Opportunity", "opp-top-001", "Product", "prod-0014")
+    b.add_relationship("ASSIGNED_TO", "Opportunity", "opp-top-001", "Employee", "emp-0008")
     b.add_node("Contract", {"uid": "ctr-top-001", "name": "Fleet monitoring master agreement",
                             "value": TOP.total, "start": "2025-01-01", "end": "2027-12-31",
                             "source": source})

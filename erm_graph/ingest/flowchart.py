@@ -7,7 +7,7 @@ the same uids, provenance and relationship shapes, so one process drawn in two t
 same way.
 
 uids are derived from the source, never random: a step is ``<namespace>/<process id>/<element
-id>``, where the namespace is ``--map NAME`` or the file's stem (``Source.namespace``); a
+id>``, where the namespace is ``--map NAME`` or the file's stem (``LoadContext.namespace``); a
 process and its map record the file that wrote them (``source_file``), and a load of another
 file into the same namespace is refused unless the map is named (``erm_graph.ingest.owners``).
 Departments, documents and parties are shared across processes and files, so theirs come from
@@ -18,20 +18,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from erm_graph.ingest.source import Source, slug
+from erm_graph.ingest.contract import LoaderResult, slug
 
 STEP_KINDS = ("task", "event", "start", "end", "gateway", "subprocess")
+#: what a flowchart writes (the builder's methods below): the labels whose uids lie under its
+#: map's namespace, the labels it shares with other files (uids from names), and the
+#: relationship types; a reload looks there for what the file no longer has
+#: (:mod:`erm_graph.ingest.revisions`)
+OWN_LABELS = ("Map", "Process", "Step")
+SHARED_LABELS = ("Department", "Document", "Party", "Employee")
+TYPES = ("DEPICTS", "HAS_STEP", "NEXT", "SUBPROCESS_OF", "PERFORMS", "USES", "PRODUCES",
+         "PARTICIPATES_IN", "RESPONSIBLE_FOR", "PART_OF", "MEMBER_OF")
 #: departments one inside another (lanes in lanes): deeper is refused, which also bounds the
 #: walk up the parents that keeps them free of cycles (a chain of n walked n times: n * n)
 MAX_NESTING = 100
 
 
 class FlowchartBuilder:
-    """Collects one source's processes into ``source.batch``, each record once."""
+    """Collects one source's processes into ``result.batch``, each record once."""
 
-    def __init__(self, source: Source):
-        self.source = source
-        self.batch = source.batch
+    def __init__(self, result: LoaderResult):
+        self.result = result
+        self.batch = result.batch
         self._nodes: dict[tuple[str, str], dict[str, Any]] = {}
         self._rels: set[tuple[str, ...]] = set()
         self._parents: dict[str, str] = {}
@@ -39,10 +47,10 @@ class FlowchartBuilder:
 
     # -- uids -------------------------------------------------------------------------------
     def process_uid(self, process_id: str) -> str:
-        return f"{self.source.namespace}/{process_id}"
+        return f"{self.result.namespace}/{process_id}"
 
     def step_uid(self, process_id: str, step_id: str) -> str:
-        return f"{self.source.namespace}/{process_id}/{step_id}"
+        return f"{self.result.namespace}/{process_id}/{step_id}"
 
     # -- nodes ------------------------------------------------------------------------------
     def _node(self, label: str, uid: str, element: object, **props: Any) -> str:
@@ -50,10 +58,10 @@ class FlowchartBuilder:
         if key in self._nodes:
             return uid
         row = {"uid": uid, **{k: v for k, v in props.items() if v not in (None, "")},
-               "source": self.source.ref(element)}
+               "source": self.result.ref(element)}
         self._nodes[key] = row
         self.batch.add_node(label, row)
-        self.source.rows += 1
+        self.result.rows += 1
         return uid
 
     def process(self, process_id: str, name: str | None, element: object,
@@ -63,8 +71,8 @@ class FlowchartBuilder:
         title = (name or process_id).strip()
         # the file that wrote them owns their uids (see erm_graph.ingest.owners)
         self._node("Process", uid, element, name=title, category=category,
-                   source_file=self.source.name)
-        self._node("Map", uid, element, name=f"{title} map", source_file=self.source.name)
+                   source_file=self.result.name)
+        self._node("Map", uid, element, name=f"{title} map", source_file=self.result.name)
         self._rel("DEPICTS", "Map", uid, "Process", uid, element)
         return uid
 
@@ -72,7 +80,7 @@ class FlowchartBuilder:
              element: object, **extra: Any) -> str:
         uid = self.step_uid(process_id, step_id)
         if (("Step", uid)) in self._nodes:
-            self.source.reject("Step", element, "id", "unique within the process", step_id)
+            self.result.reject("Step", element, "id", "unique within the process", step_id)
             return uid
         order = self._order.get(process_id, 0)
         self._order[process_id] = order + 1
@@ -89,11 +97,11 @@ class FlowchartBuilder:
             parent_uid = self.department(parent, element)
             outer = self._outer(parent_uid)
             if uid in outer:
-                self.source.reject("PART_OF", element, "parent",
+                self.result.reject("PART_OF", element, "parent",
                                    "a department that is not inside this one (no cycles)",
                                    parent)
             elif len(outer) >= MAX_NESTING:
-                self.source.reject("PART_OF", element, "parent", f"at most {MAX_NESTING} "
+                self.result.reject("PART_OF", element, "parent", f"at most {MAX_NESTING} "
                                    "departments one inside another", parent)
             else:
                 self._parents[uid] = parent_uid
@@ -140,14 +148,21 @@ class FlowchartBuilder:
         self._rels.add(key)
         self.batch.add_relationship(rel_type, start_label, start, end_label, end,
                                     **{k: v for k, v in props.items() if v not in (None, "")},
-                                    source=self.source.ref(element))
+                                    source=self.result.ref(element))
 
     def flow(self, process_id: str, from_id: str, to_id: str, element: object,
              label: str | None = None, condition: str | None = None) -> None:
         self._rel("NEXT", "Step", self.step_uid(process_id, from_id), "Step",
                   self.step_uid(process_id, to_id), element, label=_clean(label),
                   condition=_clean(condition))
-        self.source.rows += 1
+        self.result.rows += 1
+
+    def link(self, from_uid: str, to_uid: str, element: object,
+             label: str | None = None) -> None:
+        """A NEXT between steps known by uid: a flow that continues in another process (a
+        drawing's page continued on the next through a reference shape)."""
+        self._rel("NEXT", "Step", from_uid, "Step", to_uid, element, label=_clean(label))
+        self.result.rows += 1
 
     def performs(self, department: str, step_uid: str, element: object,
                  role: str | None = None) -> None:
@@ -168,6 +183,9 @@ class FlowchartBuilder:
                      role: str | None = None) -> None:
         label, uid = party
         self._rel("PARTICIPATES_IN", label, uid, "Step", step_uid, element, role=_clean(role))
+
+    def reports_to(self, employee_uid: str, manager_uid: str, element: object) -> None:
+        self._rel("REPORTS_TO", "Employee", employee_uid, "Employee", manager_uid, element)
 
     def subprocess_of(self, child_uid: str, parent_uid: str, element: object) -> None:
         self._rel("SUBPROCESS_OF", "Step", child_uid, "Step", parent_uid, element)

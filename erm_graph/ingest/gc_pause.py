@@ -1,9 +1,10 @@
 """Pause Python's cyclic garbage collector while a load builds and writes its records.
 
 A load allocates millions of small lists and dicts that all live until it ends. The cyclic
-collector walks every live container again and again as they pile up: parsing a 1M-row CSV
-took 3.8 s with it and 1.1 s without. Reference counting still frees whatever a load drops;
-only reference cycles wait, until the collector is back on at the end.
+collector walks every live container again and again as they pile up: parsing a large CSV
+takes about three times as long with it as without (figures: docs/scaling.md). Reference
+counting still frees whatever a load drops; only reference cycles wait, until the collector is
+back on at the end.
 """
 
 from __future__ import annotations

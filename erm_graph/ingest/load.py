@@ -19,20 +19,31 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 from typing import Any, Literal
 
 from erm_graph import model
-from erm_graph.auth.audit import audited
 from erm_graph.errors import ErmError, Problem, ValidationError
+from erm_graph.events import WriteKind, writing
 from erm_graph.ingest import registry
+from erm_graph.ingest.aliases import resolve_aliases
 from erm_graph.ingest.batch import GraphBatch
+from erm_graph.ingest.contract import (
+    SAME_UID,
+    LoadContext,
+    Loader,
+    LoaderResult,
+    LoadOptions,
+    Reject,
+)
 from erm_graph.ingest.gc_pause import without_gc
-from erm_graph.ingest.owners import refuse_taken_maps
-from erm_graph.ingest.source import LoadError, LoadOptions, Reject, Source
+from erm_graph.ingest.journal import begin_load, end_load, unfinished_loads
+from erm_graph.ingest.load_owners import second_owner_rejects
+from erm_graph.ingest.owners import makes_maps, refuse_taken_maps
+from erm_graph.ingest.revisions import MapPlan, apply_plan, plan_map
+from erm_graph.ingest.untrusted import LoadError
 from erm_graph.ingest.worker import read_in_child
 from erm_graph.ingest.writer import LoadReport, dangling_rows, plan, write_batch
-from erm_graph.store import GraphStore, open_store
+from erm_graph.store import GraphReader, GraphStore, open_store
 
 OnError = Literal["stop", "skip"]
 
@@ -54,23 +65,56 @@ class Prepared:
     started: float = field(default_factory=time.perf_counter)
     #: tokens of interrupted loads of these files: their rows were checked in full this time
     settled: list[str] = field(default_factory=list)
+    #: the maps these files define: namespace -> (file names, their records); a map's file
+    #: is the authority for what it holds (:mod:`erm_graph.ingest.revisions`)
+    maps: dict[str, tuple[list[str], GraphBatch]] = field(default_factory=dict)
 
     @property
     def total(self) -> int:
         """Records to write: the total of a progress bar."""
         return len(self.batch)
 
+    @property
+    def rejected_rows(self) -> Counter[str]:
+        """Rejected rows (or elements) per label or type: a row with two bad cells, or two
+        problems, is one rejected row."""
+        return Counter(label for label, _ in
+                       dict.fromkeys((r.label, r.problem.where) for r in self.rejects))
+
     def _write(self, store: GraphStore,
                progress: Callable[[int], None] | None) -> LoadReport:
-        """Write the batch, leaving a PendingLoad mark on the store while it writes: a load
-        cut short (Ctrl-C, a killed server, web or CLI) is listed by `erm status`, and the
-        next load of its files trusts none of their fingerprints (see
-        CypherStore.begin_load)."""
+        """Write the batch and retire what the maps' files no longer have, leaving a
+        PendingLoad mark on the store while it writes: a load cut short (Ctrl-C, a killed
+        server, web or CLI) is listed by `erm status`, and the next load of its files trusts
+        none of their fingerprints (see :mod:`erm_graph.ingest.journal`)."""
         names = [Path(f).name for f in self.files]
-        token = store.begin_load(names)
-        report = write_batch(store, self.batch, check=False, progress=progress)
-        store.end_load(token, names, self.settled)
+        token = begin_load(store, names)
+        # one load at a time from reading the maps' records to recording their versions:
+        # two loads of one map would otherwise diff against the same version
+        with store.load_lock():
+            plans = self._plans(store)  # what the graph holds before the write
+            report = write_batch(store, self.batch, check=False, progress=progress,
+                                 locked=True)
+            for map_plan in plans:
+                apply_plan(store, map_plan)
+        end_load(store, token, names, self.settled)
+        report.maps = [p.as_dict() for p in plans]
         return report
+
+    def _plans(self, store: GraphReader) -> list[MapPlan]:
+        """What each map's files add, change and remove: only the records this load
+        writes (a record rejected with ``on_error="skip"`` is not the file's yet)."""
+        written = {id(row) for rows in (*self.batch.nodes.values(),
+                                        *self.batch.relationships.values()) for row in rows}
+        plans = []
+        for namespace, (files, batch) in sorted(self.maps.items()):
+            kept = GraphBatch()
+            for label, rows in batch.nodes.items():
+                kept.nodes[label] = [r for r in rows if id(r) in written]
+            for group, rows in batch.relationships.items():
+                kept.relationships[group] = [r for r in rows if id(r) in written]
+            plans.append(plan_map(store, namespace, files, kept))
+        return plans
 
     def _count_unchanged(self, report: LoadReport) -> None:
         for label, count in self.unchanged_nodes.items():
@@ -87,18 +131,23 @@ class Prepared:
         if dry_run:
             report = plan(store, self.batch)
             self._count_unchanged(report)
+            report.maps = [p.as_dict(dry_run=True) for p in self._plans(store)]
         else:
-            with audited(store, "load", ", ".join(self.files),
+            with writing(WriteKind.LOAD, ", ".join(self.files), store,
                          detail={"records": self.total, "rows": self.rows}) as done:
                 report = self._write(store, progress)
                 self._count_unchanged(report)
                 done.detail.update({
                     "created": report.total("created"), "updated": report.total("updated"),
-                    "unchanged": report.total("unchanged"), "rejected": len(self.rejects),
+                    "unchanged": report.total("unchanged"),
+                    "rejected": self.rejected_rows.total(),
                     "rows": self.rows})
+                versions = {m["map"]: m["version"] for m in report.maps if m["version"]}
+                if versions:  # the audit trail names the map versions the load wrote
+                    done.detail["map_versions"] = versions
         report.rejected = [r.problem for r in self.rejects] + report.rejected
-        for reject in self.rejects:
-            report.rejected_counts[reject.label] += 1
+        for label, rows in self.rejected_rows.items():
+            report.rejected_counts[label] += rows
         report.notes = self.notes + report.notes
         report.files = self.files
         report.rows = self.rows
@@ -127,18 +176,17 @@ def prepare(store: GraphStore, paths: Sequence[str | Path], *, fmt: str = "auto"
     options = options or LoadOptions()
     if time_limit is not None:
         sources, notes = read_in_child(paths, fmt, options, time_limit)
-        settled, redo = _interrupted(store, {s.path.name for s in sources})
+        settled, redo = _interrupted(store, {s.name for s in sources})
         notes = _redo_notes(redo) + notes
     else:
         notes = []
         found = _sources(paths, fmt, options, notes)
-        settled, redo = _interrupted(store, {s.path.name for s, _ in found})
+        settled, redo = _interrupted(store, {path.name for path, _ in found})
         notes += _redo_notes(redo)
-        for source, module in found:
-            source.stale = None if source.path.name in redo else store.stale_rows
-            source.progress = progress
-            module.load(source)
-        sources = [s for s, _ in found]
+        sources = [loader.read(path, LoadContext.for_source(
+            path, loader, options, progress=progress,
+            stale=None if path.name in redo else store.stale_rows)) for path, loader in found]
+    resolve_aliases(store, sources)  # a uid merged into another lands on the kept record
     rejects: list[Reject] = []
     batch = GraphBatch()
     seen: dict[tuple, dict] = {}
@@ -156,21 +204,30 @@ def prepare(store: GraphStore, paths: Sequence[str | Path], *, fmt: str = "auto"
             batch = source.batch  # one source, no key twice: nothing to merge or compare
         else:
             rejects += _merge(batch, source.batch, seen)
-    refuse_taken_maps(store, sources)
+    refuse_taken_maps(store, sources, options.map_name)
+    maps: dict[str, tuple[list[str], GraphBatch]] = {}
+    for source in sources:
+        if makes_maps(source):
+            files, records = maps.setdefault(source.namespace, ([], GraphBatch()))
+            files.append(source.name)
+            records.extend(source.batch)
     if skipped:
         rejects += _against_stored(store, batch, skipped, unchanged_nodes)
     rejects += _model_rejects(batch)
+    rejects += second_owner_rejects(batch)
     rejects += _dangling_rejects(store, batch)
     _forget_fingerprints(batch, rejects)
-    return Prepared(batch, rejects, notes, [str(s.path) for s in sources],
+    return Prepared(batch, rejects, notes, [str(s.source) for s in sources],
                     sum(s.rows for s in sources), on_error, unchanged_nodes,
-                    unchanged_relationships, started, settled)
+                    unchanged_relationships, started, settled, maps)
 
 
 @without_gc  # between reading and writing too: a collection there walks every record
 def load(store_or_url: GraphStore | str, paths: Sequence[str | Path] | str | Path, *,
          fmt: str = "auto", mapping: str | Path | None = None, map_name: str | None = None,
-         encoding: str | None = None, max_mb: float | None = None, on_error: OnError = "stop",
+         encoding: str | None = None, max_mb: float | None = None,
+         diagram: str | None = None, our_pools: Sequence[str] = (),
+         on_error: OnError = "stop",
          dry_run: bool = False, rejects_file: str | Path | None = None,
          report_file: str | Path | None = None,
          progress: Callable[[int], None] | None = None) -> LoadReport:
@@ -182,8 +239,10 @@ def load(store_or_url: GraphStore | str, paths: Sequence[str | Path] | str | Pat
     """
     if isinstance(paths, str | Path):
         paths = [paths]
+    pools = (our_pools,) if isinstance(our_pools, str) else tuple(our_pools)
     options = LoadOptions(encoding=encoding, mapping=Path(mapping) if mapping else None,
-                          map_name=map_name, max_mb=max_mb)
+                          map_name=map_name, max_mb=max_mb, diagram=diagram,
+                          our_pools=pools)
     store = open_store(store_or_url) if isinstance(store_or_url, str) else store_or_url
     try:
         prepared = prepare(store, paths, fmt=fmt, options=options, on_error=on_error)
@@ -199,21 +258,20 @@ def load(store_or_url: GraphStore | str, paths: Sequence[str | Path] | str | Pat
 
 # -- inputs ---------------------------------------------------------------------------------------
 def read_sources(paths: Sequence[str | Path], fmt: str, options: LoadOptions
-                 ) -> tuple[list[Source], list[str]]:
+                 ) -> tuple[list[LoaderResult], list[str]]:
     """Every path read by its loader with no store at hand (what a worker process does): the
-    sources and the notes of finding them."""
+    loaders' results and the notes of finding them."""
     notes: list[str] = []
     found = _sources(paths, fmt, options, notes)
-    for source, module in found:
-        module.load(source)
-    return [s for s, _ in found], notes
+    return [loader.read(path, LoadContext.for_source(path, loader, options))
+            for path, loader in found], notes
 
 
-def _interrupted(store: GraphStore, names: set[str]) -> tuple[list[str], set[str]]:
+def _interrupted(store: GraphReader, names: set[str]) -> tuple[list[str], set[str]]:
     """The tokens of interrupted loads of files named ``names`` and the names of all their
     files: an interrupted load leaves those files' fingerprints untrustworthy, so their rows
     are checked in full this time, which settles those loads."""
-    pending = store.unfinished_loads()
+    pending = unfinished_loads(store)
     settled = [token for token, files in pending.items() if names & set(files)]
     return settled, names & {name for token in settled for name in pending[token]}
 
@@ -224,32 +282,33 @@ def _redo_notes(redo: set[str]) -> list[str]:
 
 
 def _sources(paths: Iterable[str | Path], fmt: str, options: LoadOptions,
-             notes: list[str]) -> list[tuple[Source, ModuleType]]:
+             notes: list[str]) -> list[tuple[Path, Loader]]:
     """A source and its loader per path; a folder no loader reads whole gives its files."""
     chosen = [Path(p) for p in paths] or ([options.mapping] if options.mapping else [])
-    found = []
+    found: list[tuple[Path, Loader]] = []
+    available: dict[str, Loader] | None = None  # found once, for every path and folder child
     for path in chosen:
         if not path.exists():
             raise LoadError(f"{path}: no such file or folder")
+        available = registry.loaders() if available is None else available
         if fmt != "auto":
-            module = registry.get(fmt)
+            loader = registry.get(fmt, available)
         else:
             try:
-                module = registry.detect(path, options)
+                loader = registry.detect(path, options, available)
             except LoadError:
                 if not path.is_dir():
                     raise
                 for child in sorted(p for p in path.iterdir()
                                     if p.is_file() and not p.name.startswith(".")):
                     try:
-                        inner = registry.detect(child, options)
+                        inner = registry.detect(child, options, available)
                     except LoadError:
                         notes.append(f"{child}: skipped, not a format erm can load")
                         continue
-                    found.append((Source(child, inner.FORMAT, options,
-                                         extensions=inner.EXTENSIONS), inner))
+                    found.append((child, inner))
                 continue
-        found.append((Source(path, module.FORMAT, options, extensions=module.EXTENSIONS), module))
+        found.append((path, loader))
     if not found:
         raise LoadError("nothing to load: name one or more files or folders")
     return found
@@ -271,7 +330,7 @@ def _merge(batch: GraphBatch, part: GraphBatch, seen: dict[tuple, dict]) -> list
             elif _differs(first, row):
                 rejects.append(Reject(label, Problem(
                     _where(row, label), "uid", f"unique in the load: {first.get('source')} "
-                    "has the same uid with other values", row.get("uid")), row))
+                    "has the same uid with other values", row.get("uid"), SAME_UID), row))
     for group, rows in part.relationships.items():
         for row in rows:
             rel = (*group, row.get("start"), row.get("end"))
@@ -301,7 +360,7 @@ def _distinct_pairs(rows: list[dict[str, Any]]) -> bool:
             or len(set(zip(starts, ends, strict=True))) == len(rows))
 
 
-def _against_stored(store: GraphStore, batch: GraphBatch, skipped: dict[str, set[str]],
+def _against_stored(store: GraphReader, batch: GraphBatch, skipped: dict[str, set[str]],
                     unchanged: Counter[str]) -> list[Reject]:
     """Compare with the stored node each record whose uid a row left out as unchanged has
     too (a row of another table or file of this load), as :func:`_merge` compares two rows:
@@ -332,7 +391,7 @@ def _against_stored(store: GraphStore, batch: GraphBatch, skipped: dict[str, set
             if any(first.get(k) != v for k, v in row.items() if k not in _NOT_COMPARED):
                 rejects.append(Reject(label, Problem(
                     _where(row, label), "uid", f"unique in the load: {first.get('source')} "
-                    "has the same uid with other values", row["uid"]), row))
+                    "has the same uid with other values", row["uid"], SAME_UID), row))
             else:
                 unchanged[label] += 1
         batch.nodes[label] = [r for i, r in enumerate(rows) if i not in gone]
@@ -411,7 +470,7 @@ def _model_rejects(batch: GraphBatch) -> list[Reject]:
     return rejects
 
 
-def _dangling_rejects(store: GraphStore, batch: GraphBatch) -> list[Reject]:
+def _dangling_rejects(store: GraphReader, batch: GraphBatch) -> list[Reject]:
     """Remove relationships whose ends are in neither the batch nor the graph; return them."""
     found = dangling_rows(store, batch)
     if not found:

@@ -1,7 +1,7 @@
 """Which file owns a map's uids: two different files never write the same uids unless the
 person loading them says they describe the same thing.
 
-A flowchart's uids start with its namespace (``Source.namespace``: ``--map NAME``, else the
+A flowchart's uids start with its namespace (``LoadContext.namespace``: ``--map NAME``, else the
 file's stem), and its process and map record the file that wrote them (``source_file``).
 Without this check, two files whose names give one namespace (``orders.bpmn`` and
 ``orders.drawio``, ``Order Process.bpmn`` and ``order-process.bpmn``) wrote the same uids, and
@@ -17,8 +17,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from erm_graph.ingest.source import LoadError, Source, slug
-from erm_graph.store import GraphStore
+from erm_graph.ingest.contract import LoaderResult, slug
+from erm_graph.ingest.untrusted import LoadError
+from erm_graph.store import GraphReader
 
 
 class MapTaken(LoadError):
@@ -27,12 +28,13 @@ class MapTaken(LoadError):
     kind = "conflict"
 
 
-def refuse_taken_maps(store: GraphStore, sources: Sequence[Source]) -> None:
+def refuse_taken_maps(store: GraphReader, sources: Sequence[LoaderResult],
+                      map_name: str | None) -> None:
     """Raise :class:`MapTaken` when a source that makes maps, loaded without a map name,
     would write under a namespace that another file of this load or of the graph owns."""
     claims: dict[str, str] = {}
     for source in sources:
-        if source.options.map_name or not _makes_maps(source):
+        if map_name or not makes_maps(source):
             continue
         first = claims.setdefault(source.namespace, source.name)
         if first != source.name:
@@ -48,14 +50,20 @@ def refuse_taken_maps(store: GraphStore, sources: Sequence[Source]) -> None:
             raise _taken(source, others[0])
 
 
-def _makes_maps(source: Source) -> bool:
+def namespace_of(uid: str) -> str:
+    """The namespace of a map, of its process or of one of its steps (the uid up to its first
+    ``/``; a namespace is a :func:`slug` and holds none); a namespace is its own."""
+    return uid.split("/", 1)[0]
+
+
+def makes_maps(source: LoaderResult) -> bool:
     """The source makes maps under its namespace (a flowchart, not a table of exported maps)."""
     prefix = f"{source.namespace}/"
     return any(str(row.get("uid", "")).startswith(prefix)
                for row in source.batch.nodes.get("Map", ()))
 
 
-def _taken(source: Source, owner: str) -> MapTaken:
+def _taken(source: LoaderResult, owner: str) -> MapTaken:
     return MapTaken(
         f"{source.name}: its maps would have the uids of the map '{source.namespace}', which "
         f"{owner} wrote; two different files never share uids. If {source.name} is a new "

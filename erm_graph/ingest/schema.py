@@ -60,5 +60,11 @@ def _expected(error: Any) -> str:
         return "one of the documented forms"
     if error.validator == "type":
         return f"a {error.validator_value}"
+    if error.validator in ("maxProperties", "maxItems"):  # never the whole instance
+        return f"at most {error.validator_value} entries"
+    if error.validator == "pattern":  # a name: what the schema says it is made of
+        said = error.schema.get("description") if isinstance(error.schema, dict) else None
+        return f"{said} (matching {error.validator_value})" if said else \
+            f"text matching {error.validator_value}"
     return error.message
 

@@ -10,9 +10,9 @@ checks and writes the records only once the child has answered (see
 
 The child is a fresh interpreter running :func:`serve_one`, not a fork of the server, whose
 threads and store connections a fork would copy in whatever state they were. It reads a
-pickled request on stdin and writes a pickled answer on stdout: the sources as their loaders
-filled them, or the :class:`~erm_graph.errors.ErmError` that refused one. A fresh interpreter
-costs about 0.2 s a load, small beside an upload.
+pickled request on stdin and writes a pickled answer on stdout: the results its loaders
+returned, or the :class:`~erm_graph.errors.ErmError` that refused one. A fresh interpreter
+costs a fraction of a second a load, small beside an upload.
 """
 
 from __future__ import annotations
@@ -27,8 +27,10 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
+from erm_graph import model
 from erm_graph.errors import ErmError
-from erm_graph.ingest.source import LoadError, LoadOptions, Source
+from erm_graph.ingest.contract import LoaderResult, LoadOptions
+from erm_graph.ingest.untrusted import LoadError
 
 log = logging.getLogger(__name__)
 #: the child's program (``-m`` would import this module twice: as itself and as __main__)
@@ -42,14 +44,15 @@ class LoadTimeout(LoadError):
 
 
 def read_in_child(paths: Sequence[str | Path], fmt: str, options: LoadOptions,
-                  time_limit: float) -> tuple[list[Source], list[str]]:
-    """The sources read from ``paths`` by their loaders and the notes of finding them, read
+                  time_limit: float) -> tuple[list[LoaderResult], list[str]]:
+    """What the loaders read from ``paths`` and the notes of finding them, read
     in a child process that is killed when it runs over ``time_limit`` seconds.
 
     The child reads without the store, so no row is left out as unchanged by its
     fingerprint: every row is compared with the graph when it is written.
     """
-    request = pickle.dumps(([str(p) for p in paths], fmt, options))
+    # the vocabulary in force goes along: the child reads with the library's extension
+    request = pickle.dumps(([str(p) for p in paths], fmt, options, model.current().extension))
     started = time.monotonic()
     child = subprocess.Popen([sys.executable, "-c", CHILD], stdin=subprocess.PIPE,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -91,9 +94,10 @@ def serve_one() -> None:
 
     out = sys.stdout.buffer
     sys.stdout = sys.stderr
-    paths, fmt, options = pickle.loads(sys.stdin.buffer.read())
+    paths, fmt, options, extension = pickle.loads(sys.stdin.buffer.read())
     try:
-        answer: tuple[str, object] = ("ok", read_sources(paths, fmt, options))
+        with model.using(model.extended(extension)):
+            answer: tuple[str, object] = ("ok", read_sources(paths, fmt, options))
     except ErmError as exc:
         answer = ("error", _portable(exc))
     except Exception as exc:  # a loader's bug: the server gets a message, the log the trace

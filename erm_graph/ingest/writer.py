@@ -16,7 +16,9 @@ from erm_graph import model
 from erm_graph.errors import Problem, ValidationError
 from erm_graph.ingest.batch import GraphBatch, RelKey
 from erm_graph.ingest.gc_pause import without_gc
+from erm_graph.ingest.load_owners import OWNS, load_owners, replace_load_owners
 from erm_graph.store.base import (
+    GraphReader,
     GraphStore,
     UpsertCounts,
     batches,
@@ -42,6 +44,9 @@ class LoadReport:
     seconds: float = 0.0
     dry_run: bool = False
     rejects_file: str | None = None
+    #: per map the load (re)wrote: its versions and what it added, changed and removed
+    #: (:meth:`erm_graph.ingest.revisions.MapPlan.as_dict`)
+    maps: list[dict] = field(default_factory=list)
 
     def total(self, what: str) -> int:
         return sum(getattr(c, what) for c in [*self.labels.values(), *self.types.values()])
@@ -58,15 +63,15 @@ class LoadReport:
                 "created": self.total("created"), "updated": self.total("updated"),
                 "unchanged": self.total("unchanged"),
                 "rejected": [p.as_dict() for p in self.rejected],
-                "rejects_file": self.rejects_file, "notes": self.notes}
+                "rejects_file": self.rejects_file, "notes": self.notes, "maps": self.maps}
 
 
-def dangling(store: GraphStore, batch: GraphBatch) -> list[Problem]:
+def dangling(store: GraphReader, batch: GraphBatch) -> list[Problem]:
     """Relationship ends that are neither in the batch nor in the database."""
     return [problem for _, _, problem in dangling_rows(store, batch)]
 
 
-def dangling_rows(store: GraphStore, batch: GraphBatch) -> list[tuple[RelKey, int, Problem]]:
+def dangling_rows(store: GraphReader, batch: GraphBatch) -> list[tuple[RelKey, int, Problem]]:
     """Like :func:`dangling`, with the (type, start, end) group and row index of each."""
     in_batch: dict[str, set[str]] = defaultdict(set)
     for label, rows in batch.nodes.items():
@@ -103,7 +108,7 @@ def dangling_rows(store: GraphStore, batch: GraphBatch) -> list[tuple[RelKey, in
 @without_gc
 def write_batch(store: GraphStore, batch: GraphBatch, *,
                 progress: Callable[[int], None] | None = None,
-                check: bool = True, compact: bool = True) -> LoadReport:
+                check: bool = True, compact: bool = True, locked: bool = False) -> LoadReport:
     """Check ``batch`` whole, then upsert it: nodes by label, then relationships by type.
 
     Raises :class:`ValidationError` (and writes nothing) when any record does not fit the
@@ -111,18 +116,23 @@ def write_batch(store: GraphStore, batch: GraphBatch, *,
     callers that built the batch from the model themselves (the demo generator, whose tests
     check its output); relationship ends that are still missing come back in ``rejected``.
     ``compact=False`` leaves the AOF rewrite to a caller that writes several batches in a row.
+    ``locked=True``: the caller holds the store's load lock (it reads and writes more around
+    the batch, as one load: a map's revision, :mod:`erm_graph.ingest.revisions`).
     """
     problems = batch.problems() + dangling(store, batch) if check else []
     if problems:
         raise ValidationError(problems)
+    if locked:
+        return _write(store, batch, progress, compact)
     with store.load_lock():  # loads that run at once write one after another
         return _write(store, batch, progress, compact)
 
 
 def _write(store: GraphStore, batch: GraphBatch, progress: Callable[[int], None] | None,
            compact: bool) -> LoadReport:
+    owners = load_owners(store, batch)  # one owner per component: checked before any write
     store.ensure_schema()
-    report = LoadReport()
+    report = LoadReport(notes=owners.notes)
     created: dict[str, dict[str, int | None]] = defaultdict(dict)
     for label, rows in batch.nodes.items():
         counts = store.upsert_nodes(label, rows, progress=progress)
@@ -131,7 +141,11 @@ def _write(store: GraphStore, batch: GraphBatch, progress: Callable[[int], None]
         report.labels[label] += counts
     if compact and report.total("created") + report.total("updated") >= COMPACT_AFTER_ROWS:
         store.compact(wait=False)  # the engine rewrites while the relationships load
+    replace_load_owners(store, owners)
+    if owners.kept_by_hand:
+        report.types[OWNS].unchanged += owners.kept_by_hand
     for (rel_type, start, end), rows in batch.relationships.items():
+        rows = owners.rows.get((rel_type, start, end), rows)
         counts = store.upsert_relationships(rel_type, start, end, rows, progress=progress,
                                             new_nodes=created)
         report.rejected += counts.missing
@@ -146,10 +160,14 @@ def _write(store: GraphStore, batch: GraphBatch, progress: Callable[[int], None]
 
 def plan(store: GraphStore, batch: GraphBatch) -> LoadReport:
     """What :func:`write_batch` would do, read from the stored content hashes; writes nothing."""
-    report = LoadReport(dry_run=True)
+    owners = load_owners(store, batch)
+    report = LoadReport(dry_run=True, notes=owners.notes)
+    if owners.kept_by_hand:
+        report.types[OWNS].unchanged += owners.kept_by_hand
     for label, rows in batch.nodes.items():
         report.labels[label] += store.upsert_nodes(label, rows, dry_run=True)
     for (rel_type, start, end), rows in batch.relationships.items():
+        rows = owners.rows.get((rel_type, start, end), rows)
         report.types[rel_type] += store.upsert_relationships(rel_type, start, end, rows,
                                                              dry_run=True)
     return report

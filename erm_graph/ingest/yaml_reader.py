@@ -3,7 +3,7 @@ named-query headers.
 
 ``yaml.safe_load`` builds no objects it should not, but it is not bounded: 506 bytes of
 nested aliases (a "billion laughs") expand to billions of nodes when the schema check or
-``json.dumps`` walks them (2.4 GB, then MemoryError), and a deeply nested document overflows
+``json.dumps`` walks them (until MemoryError), and a deeply nested document overflows
 the composer's recursion (RecursionError). This reader counts while it composes, before any
 object is built, and refuses a document past these limits with the place where it was:
 
@@ -18,12 +18,15 @@ locate the problem.
 from __future__ import annotations
 
 import json
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar
 
 import yaml
+from pydantic import BaseModel
+from pydantic import ValidationError as PydanticError
 
 from erm_graph.errors import shown
-from erm_graph.ingest.source import LoadError
+from erm_graph.ingest.untrusted import LoadError, decode
 
 #: deepest nesting of mappings and lists; the model's documents need fewer than ten levels
 MAX_DEPTH = 64
@@ -50,7 +53,7 @@ class _CountingLoader(yaml.SafeLoader):
 
     def fetch_flow_collection_start(self, token_class: type) -> None:
         # the scanner reads a run of [ or { ahead of the composer, keeping one possible
-        # key per level (quadratic): 100,000 of them took 4.5 s before any depth check
+        # key per level (quadratic), so the depth is checked here, before the scan goes on
         if self.flow_level >= MAX_DEPTH:
             raise _Refused(f"nested deeper than {MAX_DEPTH} levels", self.get_mark())
         super().fetch_flow_collection_start(token_class)
@@ -153,3 +156,38 @@ def _measure(doc: Any) -> tuple[int, int]:
         elif isinstance(value, list):
             stack.extend((v, depth + 1) for v in value)
     return deepest, count
+
+
+# -- the app's own small YAML files: dashboards, watch rules, plans, questionnaires -----------
+Spec = TypeVar("Spec", bound=BaseModel)
+
+
+def read_yaml_file(path: Path, max_bytes: int) -> Any:
+    """The document in the file ``path``, refused past ``max_bytes`` (before it is read) and
+    held to the limits of :func:`load_yaml`; a :class:`LoadError` names the file."""
+    where = str(path)
+    if path.stat().st_size > max_bytes:
+        raise LoadError(f"{where}: larger than {max_bytes} bytes")
+    return load_yaml(decode(path.read_bytes(), where), where)
+
+
+def read_spec(path: Path, schema: type[Spec], max_bytes: int) -> Spec:
+    """The file ``path`` (see :func:`read_yaml_file`) checked against ``schema``; a
+    :class:`LoadError` names the file and each field that is wrong."""
+    raw = read_yaml_file(path, max_bytes)
+    try:
+        return schema.model_validate(raw)
+    except PydanticError as exc:
+        problems = [f"{'.'.join(map(str, e['loc'])) or 'the file'}: {e['msg']}"
+                    for e in exc.errors()]
+        raise LoadError(f"{path}: " + "; ".join(problems)) from None
+
+
+def files_by_name(*folders: Path | None) -> dict[str, Path]:
+    """Name (stem) -> ``NAME.yaml`` of the folders, a later folder's file replacing an
+    earlier one of the same name (the shipped files, then an admin's folder)."""
+    found: dict[str, Path] = {}
+    for folder in folders:
+        if folder is not None and folder.is_dir():
+            found.update({p.stem: p for p in sorted(folder.glob("*.yaml"))})
+    return found

@@ -2,7 +2,7 @@
 
 ``csv.Error`` names neither the file nor the line ("field larger than field limit
 (131072)"); the web answered it as a 500. A field longer than the module's limit
-(:data:`FIELD_LIMIT`, 128 KB, the Python default: it is process-wide and left as it is) is
+(:data:`FIELD_LIMIT`, the Python default: it is process-wide and left as it is) is
 most often a quote left open, which swallows the rest of the file into one field.
 """
 

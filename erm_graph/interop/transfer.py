@@ -17,8 +17,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from erm_graph import model
-from erm_graph.auth.audit import audited
 from erm_graph.errors import ErmError
+from erm_graph.events import Outcome, WriteKind, writing
+from erm_graph.ingest.untrusted import decode, parse_xml
 from erm_graph.interop import graphml, neo4j_csv
 from erm_graph.interop.checksum import Tally, Verification, compare, count_gaps, tally_store
 from erm_graph.interop.stream import GraphWriter, NodeRecord, Record, RelRecord, walk
@@ -64,8 +65,6 @@ def export_graph(store, folder: str | Path, fmt: str = "neo4j-csv", *,
 def _read(path: Path, fmt: str, on_record: Callable[[Record], None]) -> list[str]:
     """Read a folder or file of ``fmt``; returns the problems (rows that could not be read)."""
     if fmt == "graphml":
-        from erm_graph.ingest.source import parse_xml
-
         files = [path] if path.is_file() else sorted(path.glob("*.graphml"))
         problems = []
         for file in files:
@@ -76,9 +75,14 @@ def _read(path: Path, fmt: str, on_record: Callable[[Record], None]) -> list[str
         return problems
     files = neo4j_csv.find_files([path])
     parsed = neo4j_csv.Parsed()
-    neo4j_csv.read([(p, p.read_text(encoding="utf-8")) for p in files], parsed,
+    neo4j_csv.read([(p, decode(p.read_bytes(), p)) for p in files], parsed,
                    lambda r, _: on_record(r), lambda r, _: on_record(r))
     return [str(p) for _, p in parsed.problems]
+
+
+def _manifest(file: Path) -> dict:
+    """A folder's manifest.json, decoded as every file handed in is."""
+    return json.loads(decode(file.read_bytes(), file))
 
 
 def detect_format(path: Path) -> str:
@@ -86,7 +90,7 @@ def detect_format(path: Path) -> str:
         return "graphml" if path.suffix.lower() == ".graphml" else "neo4j-csv"
     manifest = path / MANIFEST
     if manifest.is_file():
-        return json.loads(manifest.read_text()).get("format", "neo4j-csv")
+        return _manifest(manifest).get("format", "neo4j-csv")
     return "graphml" if any(path.glob("*.graphml")) else "neo4j-csv"
 
 
@@ -109,42 +113,61 @@ def import_graph(store, path: str | Path, fmt: str | None = None, *,
     fmt = fmt or detect_format(path)
     if fmt not in FORMATS:
         raise ErmError(f"unknown import format {fmt!r}: use {' or '.join(FORMATS)}")
+    require_empty(store, "an import copies a whole graph")
+    records = read_records(path, fmt)
+    manifest = (path if path.is_dir() else path.parent) / MANIFEST
+    expected = None
+    if manifest.is_file():
+        expected = Tally.from_dict(_manifest(manifest)["tally"])
+    with writing(WriteKind.IMPORT, str(path), store, detail={"format": fmt}) as done:
+        verification = write_records(store, records, expected, f"files in {path}", progress)
+        done.outcome = Outcome.OK if verification.ok else Outcome.MISMATCH
+        done.detail.update(verification.as_dict())
+    return verification
+
+
+def require_empty(store, why: str) -> None:
+    """Refuse a target graph that holds anything: ``why`` says what needs it empty."""
     labels, types = store.counts()
     if sum(labels.values()) or sum(types.values()):
         raise ErmError(f"the target graph ({store.engine} at {store.location}) is not empty: "
-                       "an import copies a whole graph; empty it first with `erm reset --yes`")
+                       f"{why}; empty it first with `erm reset --yes`")
+
+
+def read_records(path: Path, fmt: str) -> list[Record]:
+    """Every record of the files in ``path``, nothing written: refused, naming the rows,
+    when a row cannot be read or a relationship joins nodes that are not in the files."""
     records: list[Record] = []
     problems = _read(path, fmt, records.append)
     if problems:
         raise ErmError(f"{path}: {len(problems)} row(s) cannot be read, nothing written:\n  "
                        + "\n  ".join(problems[:20]))
     _check_ends(path, records)
-    with audited(store, "import", str(path), detail={"format": fmt}) as done:
-        files = Tally()
-        writer = GraphWriter(store, progress)
-        try:
-            rels = []
-            for record in records:
-                record.add_to(files)
-                if isinstance(record, NodeRecord):
-                    writer.add(record)
-                else:
-                    rels.append(record)
-            writer.finish_nodes()
-            for record in rels:
+    return records
+
+
+def write_records(store, records: list[Record], expected: Tally | None, source_name: str,
+                  progress: Progress = None) -> Verification:
+    """Write ``records`` (nodes first) into an empty ``store``, then walk the store and
+    compare it with ``expected`` (by default the records' own tally). Not audited: the
+    caller records the write."""
+    files = Tally()
+    writer = GraphWriter(store, progress)
+    try:
+        rels = []
+        for record in records:
+            record.add_to(files)
+            if isinstance(record, NodeRecord):
                 writer.add(record)
-        finally:
-            writer.close()
-        manifest = (path if path.is_dir() else path.parent) / MANIFEST
-        expected = files
-        if manifest.is_file():
-            expected = Tally.from_dict(json.loads(manifest.read_text())["tally"])
-        target, gaps = tally_store(store)
-        verification = compare(expected, target, f"files in {path}", f"{store.engine} store",
-                               gaps)
-        done.outcome = "ok" if verification.ok else "mismatch"
-        done.detail.update(verification.as_dict())
-    return verification
+            else:
+                rels.append(record)
+        writer.finish_nodes()
+        for record in rels:
+            writer.add(record)
+    finally:
+        writer.close()
+    target, gaps = tally_store(store)
+    return compare(expected or files, target, source_name, f"{store.engine} store", gaps)
 
 
 def _check_ends(path: Path, records: list[Record]) -> None:
@@ -161,13 +184,9 @@ def _check_ends(path: Path, records: list[Record]) -> None:
 
 def copy_graph(source_store, target_store, *, progress: Progress = None) -> Verification:
     """Stream everything in ``source_store`` into an empty ``target_store``, then check it."""
-    labels, types = target_store.counts()
-    if sum(labels.values()) or sum(types.values()):
-        raise ErmError(f"the target graph ({target_store.engine} at {target_store.location}) "
-                       "is not empty: a copy needs an empty graph; empty it first with "
-                       "`erm reset --yes`")
-    with audited(target_store, "copy",
-                 f"from {source_store.engine} at {source_store.location}") as done:
+    require_empty(target_store, "a copy needs an empty graph")
+    with writing(WriteKind.COPY, f"from {source_store.engine} at {source_store.location}",
+                 target_store) as done:
         source, problems = Tally(), list[str]()
         writer = GraphWriter(target_store, progress)
         try:
@@ -184,6 +203,6 @@ def copy_graph(source_store, target_store, *, progress: Progress = None) -> Veri
         target, gaps = tally_store(target_store)
         verification = compare(source, target, f"{source_store.engine} store",
                                f"{target_store.engine} store", problems + gaps)
-        done.outcome = "ok" if verification.ok else "mismatch"
+        done.outcome = Outcome.OK if verification.ok else Outcome.MISMATCH
         done.detail.update(verification.as_dict())
     return verification

@@ -15,11 +15,10 @@ from collections.abc import Iterable, Mapping
 from typing import Any, cast
 
 from erm_graph.errors import Problem, ValidationError
+from erm_graph.model.effective import LABELS, RELATIONSHIPS
 from erm_graph.model.vocabulary import (
     ANNOTATIONS,
     COMMON_PROPS,
-    LABELS,
-    RELATIONSHIPS,
     SYSTEM_PROPS,
     WHERE,
     Kind,
@@ -54,6 +53,15 @@ def relationship(name: str) -> Relationship:
 def is_a(name: str, ancestor: str) -> bool:
     """True when a node labelled ``name`` also counts as ``ancestor`` (Customer is a Party)."""
     return name == ancestor or LABELS[name].parent == ancestor
+
+
+def primary_label(labels: list[str] | tuple[str, ...]) -> str:
+    """The most specific model label of a node: ``Customer`` for ``[Party, Customer]``."""
+    known = [lab for lab in labels if lab in LABELS]
+    for lab in known:
+        if LABELS[lab].parent:
+            return lab
+    return known[0] if known else (labels[0] if labels else "?")
 
 
 def check_value(prop: Prop, value: Any) -> str | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 
 class Kind(StrEnum):
@@ -88,6 +89,13 @@ NAMED = Prop(Kind.STR, required=True, help="display name")
 SOURCE_FILE = Prop(help="name of the file that wrote it: a load of another file into the same "
                         "uids is refused unless it names the map (--map)")
 SENTIMENT = Prop(Kind.FLOAT, minimum=-1, maximum=1, help="-1 (angry) .. 1 (delighted)")
+#: An employee has left once this date has come (the day itself included); none: still with us.
+#: Nobody may be made an owner after it, and the governance view flags what they still own.
+LEFT_ON = Prop(Kind.DATE, help="the day the employee left; from then on they own nothing: "
+                               "`erm owner check` lists what they still own")
+#: an opportunity's stages in the order a sale goes through them (a lead is an opportunity
+#: at stage lead); won and lost end it
+OPPORTUNITY_STAGES = ("lead", "qualified", "proposal", "won", "lost")
 PARTY_KINDS = ("Customer", "Supplier", "Partner", "Financier", "Government")
 PARTY_PROPS = {
     "name": NAMED,
@@ -113,7 +121,8 @@ _labels = [
         "name": NAMED, "title": Prop(), "email": Prop(), "phone": Prop()}),
     Label("Employee", "one of our own staff", {
         "name": NAMED, "title": Prop(), "email": Prop(),
-        "role": Prop(help="e.g. CRO, account manager, engineer")}),
+        "role": Prop(help="e.g. CRO, account manager, engineer"),
+        "left_on": LEFT_ON}),
     Label("Department", "a unit of the enterprise", {"name": NAMED}),
     Label("Process", "a business or relationship process", {
         "name": NAMED, "category": Prop(help="customer, procurement, partner, financing, ..."),
@@ -140,7 +149,8 @@ _labels = [
         "channel": Prop(choices=("phone", "email", "web", "visit", "chat", "event")),
         "amount": Prop(Kind.FLOAT, help="money moved, in the enterprise currency"),
         "sentiment": SENTIMENT,
-        "inbound": Prop(Kind.BOOL, help="true when the party reached out to us")}),
+        "inbound": Prop(Kind.BOOL, help="true when the party reached out to us"),
+        "notes": Prop(help="what was said and agreed, as the employee wrote it")}),
     Label("Case", "a service, warranty or complaint ticket", {
         "kind": Prop(required=True, choices=("service", "warranty", "complaint")),
         "status": Prop(required=True, choices=("open", "in_progress", "resolved", "closed")),
@@ -148,7 +158,8 @@ _labels = [
         "opened_at": Prop(Kind.DATETIME, required=True),
         "closed_at": Prop(Kind.DATETIME),
         "escalated": Prop(Kind.BOOL),
-        "resolution": Prop()}),
+        "resolution": Prop(),
+        "summary": Prop(help="what the customer reported, in a line or two")}),
     Label("Survey", "a customer or employee survey", {
         "name": NAMED, "audience": Prop(choices=("customer", "employee")),
         "sent_at": Prop(Kind.DATE)}),
@@ -160,16 +171,83 @@ _labels = [
         "text": Prop(required=True), "at": Prop(Kind.DATETIME, required=True),
         "score": Prop(Kind.INT, minimum=0, maximum=10)}),
     Label("Opportunity", "a possible sale", {
-        "name": NAMED, "stage": Prop(choices=("lead", "qualified", "proposal", "won", "lost")),
-        "amount": Prop(Kind.FLOAT, minimum=0), "close_date": Prop(Kind.DATE)}),
+        "name": NAMED, "stage": Prop(choices=OPPORTUNITY_STAGES),
+        "amount": Prop(Kind.FLOAT, minimum=0), "close_date": Prop(Kind.DATE),
+        "stage_history": Prop(Kind.STR_LIST, help="each stage it reached, oldest first, as "
+                                                  "`STAGE AT BY` (kept by the app's stage "
+                                                  "changes: `erm_graph.edit.actions`)")}),
     Label("Campaign", "a marketing campaign", {
-        "name": NAMED, "channel": Prop(), "start": Prop(Kind.DATE), "end": Prop(Kind.DATE)}),
+        "name": NAMED, "channel": Prop(), "start": Prop(Kind.DATE), "end": Prop(Kind.DATE),
+        "cost": Prop(Kind.FLOAT, minimum=0, help="what the campaign cost, shared evenly among "
+                                                "the parties it TARGETS as their investment")}),
+    Label("Investment", "what the enterprise put into a relationship: a visit's costs, an "
+                        "event, a gift, a discount, time (see relationship-return)", {
+        "kind": Prop(required=True, choices=("visit", "event", "gift", "discount", "time",
+                                             "other")),
+        "amount": Prop(Kind.FLOAT, minimum=0, help="money, in the enterprise currency"),
+        "hours": Prop(Kind.FLOAT, minimum=0, help="staff time, valued at the query's rate"),
+        "at": Prop(Kind.DATETIME, required=True), "note": Prop()}),
     Label("Contract", "a signed agreement", {
         "name": NAMED, "value": Prop(Kind.FLOAT, minimum=0),
         "start": Prop(Kind.DATE), "end": Prop(Kind.DATE)}),
+    Label("MapRevision", "one version of a map loaded from a file: who wrote it, when, from "
+                         "which file, what changed, and its records for a restore", {
+        "name": NAMED,
+        "map": Prop(required=True, help="the map's namespace: the prefix of its uids"),
+        "version": Prop(Kind.INT, required=True, minimum=1),
+        "at": Prop(Kind.DATETIME, required=True, help="when it was written"),
+        "by": Prop(required=True, help="who wrote it (the audit trail's actor)"),
+        "action": Prop(required=True, choices=("load", "restore")),
+        "source_file": Prop(help="name of the file its records came from"),
+        "restored_from": Prop(Kind.INT, minimum=1, help="the version a restore brought back"),
+        "added": Prop(Kind.INT, minimum=0), "changed": Prop(Kind.INT, minimum=0),
+        "removed": Prop(Kind.INT, minimum=0),
+        "changes": Prop(required=True, help="JSON: the records added, changed and removed, "
+                                            "by name, per label and relationship type"),
+        "records": Prop(required=True, help="JSON: every record the file defined at this "
+                                            "version, which a restore writes back")}),
+    Label("Merge", "bookkeeping: one `erm merge` of duplicate records into one, its aliases "
+                   "and what its undo restores (see One identity across sources)", {
+        "label": Prop(required=True, help="the label of the merged records"),
+        "keep": Prop(required=True, help="uid of the record kept"),
+        "dropped": Prop(Kind.STR_LIST, required=True,
+                        help="uids of the records merged into it: aliases that later loads "
+                             "of their sources land on, while the merge is not undone"),
+        "at": Prop(Kind.DATETIME, required=True),
+        "by": Prop(help="who merged (the audit trail's actor)"),
+        "record": Prop(required=True, help="JSON: the dropped records' properties and "
+                                           "relationships, what the merge changed on the "
+                                           "kept one, the property conflicts"),
+        "undone_at": Prop(Kind.DATETIME, help="set by `erm merge undo`"),
+        "undone_by": Prop()}),
+    Label("Assessment", "bookkeeping: one kept CRM maturity assessment (`erm assess --save`), "
+                        "the trend's points (see docs/strategy.md)", {
+        "name": NAMED,
+        "at": Prop(Kind.DATETIME, required=True),
+        "by": Prop(help="who kept it (the audit trail's actor)"),
+        "overall": Prop(Kind.INT, required=True, minimum=1, maximum=5,
+                        help="the weakest area's level"),
+        "levels": Prop(required=True, help="JSON: area -> level 1-5"),
+        "answers": Prop(required=True, help="JSON: question -> the questionnaire's answer"),
+        "evidence": Prop(required=True, help="JSON: every criterion, met or not, and why")}),
 ]
 
-LABELS: dict[str, Label] = {lab.name: lab for lab in _labels}
+def _by_name(things: list[Any], what: str) -> dict[str, Any]:
+    """Name -> definition; a name declared twice is a mistake (the later one would silently
+    replace the earlier), so the model refuses to build."""
+    named: dict[str, Any] = {}
+    for thing in things:
+        if thing.name in named:
+            raise ValueError(f"the model declares the {what} {thing.name} twice")
+        named[thing.name] = thing
+    return named
+
+
+LABELS: dict[str, Label] = _by_name(_labels, "label")
+#: Labels the app writes for itself, never a loader: the record of each `erm merge` (its undo
+#: and the aliases loads resolve), each map revision and each kept maturity assessment.
+#: Exported, backed up and restored with the graph; not mapped.
+BOOKKEEPING_LABELS: tuple[str, ...] = ("MapRevision", "Merge", "Assessment")
 #: Labels that carry a uid index of their own (key labels); Customer etc. are found via Party.
 KEY_LABELS: tuple[str, ...] = tuple(lab.name for lab in _labels if lab.parent is None)
 
@@ -177,6 +255,8 @@ _PARTY_OR_CONTACT = ("Party", "Contact")
 #: The components of relationship maps: each must have exactly one responsible employee
 #: (RESPONSIBLE_FOR). The governance view, partner scope and the unowned-components query
 #: all read this one list (cypher/unowned-components.cypher spells it too, checked by a test).
+#: Products, contracts and campaigns are not on a map: a contract is answered for by its
+#: party's account owner (MANAGES), so they are left out (docs/data-model.md, "Owners").
 COMPONENT_LABELS: tuple[str, ...] = ("Map", "Process", "Step", "Document", "Department")
 
 _relationships = [
@@ -185,6 +265,8 @@ _relationships = [
                  ("Department",)),
     Relationship("PART_OF", "a department sits inside another", ("Department",),
                  ("Department",)),
+    Relationship("REPORTS_TO", "an employee's line manager (an org chart's lines)",
+                 ("Employee",), ("Employee",)),
     Relationship("HAS_STEP", "a process contains a step", ("Process",), ("Step",),
                  {"order": Prop(Kind.INT, minimum=0)}),
     Relationship("SUBPROCESS_OF", "a flattened sub-process step belongs to its parent step",
@@ -198,7 +280,11 @@ _relationships = [
     Relationship("PARTICIPATES_IN", "an outside party takes part in a step (around the flow)",
                  ("Party",), ("Step",), {"role": Prop()}),
     Relationship("RESPONSIBLE_FOR", "the one owner of a component", ("Employee",),
-                 COMPONENT_LABELS),
+                 COMPONENT_LABELS, {
+                     "set_at": Prop(Kind.DATETIME, help="when the owner was set by hand (erm "
+                                                        "owner set, the web app): a load "
+                                                        "never replaces such an owner"),
+                     "set_by": Prop(help="who set the owner by hand")}),
     Relationship("DEPICTS", "a relationship map shows a process", ("Map",), ("Process",)),
     Relationship("MANAGES", "the account owner of a party", ("Employee",), ("Party",)),
     Relationship("RELATES_TO", "a tie between two parties", ("Party",), ("Party",),
@@ -215,7 +301,9 @@ _relationships = [
                   "Campaign"),
                  ("Product", "Step", "Department")),
     Relationship("RAISED", "a party opened a case", _PARTY_OR_CONTACT, ("Case",)),
-    Relationship("ASSIGNED_TO", "who handles a case", ("Case",), ("Employee", "Department")),
+    Relationship("ASSIGNED_TO", "who handles a case, or works an opportunity or a lead (an "
+                 "opportunity at stage lead)", ("Case", "Opportunity"),
+                 ("Employee", "Department")),
     Relationship("TO", "a response answers a survey", ("Response",), ("Survey",)),
     Relationship("GAVE", "who answered", ("Party", "Contact", "Employee"), ("Response",)),
     Relationship("FROM", "where a piece of feedback came from", ("Feedback",),
@@ -223,6 +311,9 @@ _relationships = [
     Relationship("HOLDS", "a party's opportunities and contracts", ("Party",),
                  ("Opportunity", "Contract")),
     Relationship("TARGETS", "a campaign aims at a party", ("Campaign",), ("Party",)),
+    Relationship("INVESTED_IN", "the relationship an investment went into", ("Investment",),
+                 _PARTY_OR_CONTACT),
+    Relationship("MADE_BY", "who made an investment", ("Investment",), ("Employee",)),
     Relationship("SUPPLIES", "a supplier provides a product or material", ("Party",),
                  ("Product", "Document")),
     Relationship("KNOWS", "derived by analytics: how well an employee knows a party",
@@ -231,4 +322,4 @@ _relationships = [
                   "evidence": Prop(help="the inputs the strength was computed from")}),
 ]
 
-RELATIONSHIPS: dict[str, Relationship] = {rel.name: rel for rel in _relationships}
+RELATIONSHIPS: dict[str, Relationship] = _by_name(_relationships, "relationship type")

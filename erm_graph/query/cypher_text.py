@@ -33,6 +33,12 @@ class CypherSyntaxError(ErmError):
     """Text the lexer cannot read (an unterminated string or comment, a stray character)."""
 
     kind = "syntax"
+    #: where the lexer stopped, as an offset in the statement
+    offset: int | None = None
+
+    def __init__(self, message: str, offset: int | None = None):
+        super().__init__(message)
+        self.offset = offset
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,10 +68,10 @@ def tokens(text: str) -> Iterator[Token]:
     while pos < end:
         match = _TOKEN.match(text, pos)
         if match is None:
-            raise CypherSyntaxError(f"unexpected character {text[pos]!r} at offset {pos}")
+            raise CypherSyntaxError(f"unexpected character {text[pos]!r}", pos)
         kind = match.lastgroup or ""  # every alternative of _TOKEN is a named group
         if kind == "unclosed":
-            raise CypherSyntaxError(f"{match.group()} at offset {pos} is never closed")
+            raise CypherSyntaxError(f"{match.group()[:20]} is never closed", pos)
         if kind not in ("space", "comment"):
             yield Token(kind, match.group(), pos)
         pos = match.end()

@@ -88,6 +88,9 @@ MESSAGES = {
         "MERGE after other clauses runs once per incoming row, and this engine does not "
         "always match what an earlier row of the same query created (the TCK's Match8 [2], "
         "Merge5 [14]): check the counts with a separate read."),
+    "pattern-expression": (
+        "exists(pattern) or CASE WHEN pattern outside a WHERE is true on this engine even "
+        "when nothing matches: write size([(a)-[:R]->(b) | b]) > 0 instead."),
     "nan-order": (
         "NaN sorts between numbers on this engine, not after them as Cypher defines: filter "
         "out NaN (WHERE x = x) before ORDER BY."),
@@ -285,6 +288,8 @@ def _expression_warnings(toks: Sequence[Token]) -> list[str]:
             codes.append("float-to-string")
         elif tok.text == "[" and nxt == "(":
             codes.append("pattern-comprehension")
+        elif tok.is_word("EXISTS", "WHEN") and _pattern_follows(toks, i + 1):
+            codes.append("pattern-expression")
         elif tok.is_word(*TEMPORAL) and nxt in ("(", ".") and _unusual_temporal(toks, i):
             codes.append("temporal")
         elif tok.text == "." and i + 1 < len(toks) and toks[i + 1].is_word(*TEMPORAL_ACCESSORS):
@@ -293,6 +298,24 @@ def _expression_warnings(toks: Sequence[Token]) -> list[str]:
     found += [_warning("long-number", text=t.text) for t in toks
               if t.kind == "number" and _significant_digits(t.text) > 15]
     return found
+
+
+def _pattern_follows(toks: Sequence[Token], i: int) -> bool:
+    """Whether a pattern starts at ``toks[i]`` (``(a)-`` or ``(a)<-``), or inside the call
+    parentheses opening there (``exists((a)-...)``)."""
+    if i < len(toks) and toks[i].text == "(" and i + 1 < len(toks) and toks[i + 1].text == "(":
+        i += 1
+    depth = 0
+    for j in range(i, len(toks)):
+        if toks[j].text == "(":
+            depth += 1
+        elif toks[j].text == ")":
+            depth -= 1
+            if depth == 0:
+                return j + 1 < len(toks) and toks[j + 1].text.startswith(("-", "<"))
+        if depth <= 0:
+            return False
+    return False
 
 
 def _unusual_temporal(toks: Sequence[Token], i: int) -> bool:

@@ -1,27 +1,16 @@
 """Refuse ad hoc Cypher that would hang the engine, before it reaches the engine.
 
 FalkorDB 4.16 parses nested expressions in time that doubles with every level, and spends that
-time before its per-query timeout starts, on the thread that serves every other request.
-Measured on the embedded engine (2 cores), ``RETURN`` of an expression nested N deep:
-
-=========================  =======  ========  ========  ========  ========
-nesting                    N = 10   N = 12    N = 14    N = 16    N = 18
-=========================  =======  ========  ========  ========  ========
-lists ``[[[1]]]``          1.7 ms   6.3 ms    25 ms     0.10 s    0.40 s
-maps ``{a:{a:1}}``                                      0.10 s    0.39 s
-function calls ``abs(``    3.7 ms             44 ms               0.70 s
-``CASE`` in ``CASE``       3.7 ms             48 ms               0.70 s
-``- - -1``, ``NOT NOT``    4.9 ms             67 ms               1.1 s
-=========================  =======  ========  ========  ========  ========
-
-and so on, doubling: lists 19 deep took 0.95 s, 22 minus signs 17.7 s; 40 levels would take
-days (the issue saw the engine busy for over 10 minutes, past its own timeout).
+time before its per-query timeout starts, on the thread that serves every other request. Lists,
+maps, function calls, ``CASE`` in ``CASE`` and prefix operators (``- - -1``, ``NOT NOT``) all
+double, so a few dozen levels would keep the engine busy for days, past its own timeout. The
+timings per kind and depth are in docs/scaling.md.
 
 :func:`check_cypher` counts those levels together, in one pass over the tokens of the project's
 one lexer (:mod:`erm_graph.query.cypher_text`, which skips strings, quoted names and comments),
 and refuses more than :data:`MAX_NESTING` (the deepest query of the library nests 5).
-Parameter values travel apart and are parsed without the slowdown (lists nested 200 deep:
-3 ms), but one nested past Python's recursion limit breaks the client, so
+Parameter values travel apart and are parsed without the slowdown (even lists nested hundreds
+deep), but one nested past Python's recursion limit breaks the client, so
 :func:`check_params` bounds them too. Both are linear in their input.
 """
 
@@ -31,11 +20,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from erm_graph.errors import UnsupportedQuery
-from erm_graph.query.cypher_text import position, tokens
+from erm_graph.query.cypher_text import tokens
 
 #: a single statement of at most this many characters
 MAX_QUERY_CHARS = 20_000
-#: brackets, braces, parentheses, CASE and prefix operators open at once (12: ~6 ms to parse)
+#: brackets, braces, parentheses, CASE and prefix operators open at once (at this depth the
+#: parse still takes milliseconds)
 MAX_NESTING = 12
 #: lists and maps inside one another in a parameter value
 MAX_PARAM_NESTING = 64
@@ -56,12 +46,12 @@ def check_cypher(text: str) -> None:
                                f"{MAX_QUERY_CHARS}")
     where = _too_deep(text)
     if where is not None:
-        line, column = position(text, where)
-        raise UnsupportedQuery(f"the query nests deeper than {MAX_NESTING} levels (brackets, "
-                               f"braces, parentheses, CASE and prefix operators such as - and "
-                               f"NOT together) at line {line}, column {column}: the engine's "
-                               "parser takes twice as long for every level, so such a query is "
-                               "refused")
+        error = UnsupportedQuery(
+            f"the query nests deeper than {MAX_NESTING} levels (brackets, braces, parentheses, "
+            "CASE and prefix operators such as - and NOT together): the engine's parser takes "
+            "twice as long for every level, so such a query is refused")
+        error.offset = where  # run_cypher says where, as a line and column of the query
+        raise error
 
 
 def _too_deep(text: str) -> int | None:

@@ -5,18 +5,27 @@ A file starts with a header of ``//`` comment lines holding YAML, then one Cyphe
     // name: customer-360
     // title: Customer 360
     // description: Everything we know about one party.
-    // roles: [relationship officer, analyst]
+    // access: [officer, sales, cro]
+    // audience: [officer]
     // read_only: true
     // params:
     //   uid: {type: string, required: true, example: cust-000001, help: the party's uid}
     //   limit: {type: integer, default: 25, min: 1}
+    // chart: {kind: bar, x: name, y: [value]}
     MATCH (c:Party {uid: $uid}) ...
+
+``access`` lists the roles (or groups, :data:`erm_graph.auth.roles.ROLE_GROUPS`) that may run
+the query besides those that run every query (``query.named``); ``audience`` names whom it is
+written for, which the queries page and the reference show. Both take only known roles, and
+each role of the audience must be able to run the query.
 
 A file under ``cypher/<engine>/`` (``falkordb`` or ``neo4j``) replaces its twin on that engine
 only; it must declare the same name and parameters. The whole library is checked when it is
 loaded: a header that does not parse, a parameter used in the Cypher but not declared (or the
 reverse), a default of the wrong type, two statements in one file or a variable introduced by
-two pattern comprehensions (an engine trap: :mod:`erm_graph.query.comprehensions`) stop the
+two pattern comprehensions (an engine trap: :mod:`erm_graph.query.comprehensions`), an
+unknown role in ``access``/``audience`` (named with its line), or a ``chart:`` naming a column
+the query does not return (:mod:`erm_graph.query.charts`) stop the
 load with one message that lists every problem.
 """
 
@@ -31,10 +40,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from erm_graph.auth.roles import ROLE_GROUPS, ROLES, may_run_named, role_or_group
 from erm_graph.auth.scope import SCOPE_PARAM
 from erm_graph.errors import ErmError
-from erm_graph.ingest.source import LoadError
+from erm_graph.ingest.untrusted import LoadError, decode
 from erm_graph.ingest.yaml_reader import load_yaml
+from erm_graph.query.charts import Chart, parse_chart, return_columns
 from erm_graph.query.comprehensions import reused_variables
 from erm_graph.resources import shipped_dir
 
@@ -46,7 +57,8 @@ ENGINE_DIRS: dict[str, tuple[str, ...]] = {
 PARAM_TYPES = ("string", "integer", "number", "boolean", "date", "datetime", "list[string]")
 #: keyword arguments of :func:`erm_graph.query`; no query parameter may take these names
 RESERVED_PARAMS = frozenset({"name", "db", "store", "timeout", "write", "library"})
-_HEADER_KEYS = {"name", "title", "description", "roles", "read_only", "params"}
+_HEADER_KEYS = {"name", "title", "description", "access", "audience", "read_only", "params",
+                "chart"}
 _PARAM_KEYS = {"type", "required", "default", "example", "help", "min", "max", "choices"}
 _NAME = re.compile(r"^[a-z][a-z0-9-]*$")
 _PARAM_REF = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
@@ -205,8 +217,13 @@ class NamedQuery:
     cypher: str
     path: Path
     params: dict[str, Param]
-    roles: tuple[str, ...] = ()
+    #: roles or groups that may run it besides the roles that run every query (checked)
+    access: tuple[str, ...] = ()
+    #: the roles it is written for (documentation: the queries page, the reference)
+    audience: tuple[str, ...] = ()
     read_only: bool = True
+    #: how its rows are drawn, when they have a chart's shape (:mod:`erm_graph.query.charts`)
+    chart: Chart | None = None
     #: engine folder name -> (path, cypher) of the override for that engine
     overrides: dict[str, tuple[Path, str]] = field(default_factory=dict)
 
@@ -316,9 +333,9 @@ def split_header(text: str) -> tuple[str, str]:
 def parse_file(path: Path, problems: list[str]) -> NamedQuery | None:
     """One query file, or None after adding what is wrong with it to ``problems``."""
     where = str(path)
-    text = path.read_text(encoding="utf-8")
-    head, body = split_header(text)
     try:
+        text = decode(path.read_bytes(), where)
+        head, body = split_header(text)
         meta = load_yaml(head, f"{where}: the header") or {}
     except LoadError as exc:
         problems.append(str(exc))
@@ -327,7 +344,11 @@ def parse_file(path: Path, problems: list[str]) -> NamedQuery | None:
         problems.append(f"{where}: the header must be `// key: value` lines")
         return None
     before = len(problems)
-    for key in sorted(set(meta) - _HEADER_KEYS):
+    if "roles" in meta:
+        problems.append(f"{where}:{_header_line(text, 'roles')}: `roles:` is replaced by "
+                        f"`access:` (the roles that may run the query, checked) and `audience:` "
+                        f"(whom it is written for); see docs/queries.md")
+    for key in sorted(set(meta) - _HEADER_KEYS - {"roles"}):
         problems.append(f"{where}: unknown header key {key!r} (known: "
                         f"{', '.join(sorted(_HEADER_KEYS))})")
     for key in ("name", "title", "description"):
@@ -357,15 +378,54 @@ def parse_file(path: Path, problems: list[str]) -> NamedQuery | None:
     read_only = meta.get("read_only", True)
     if not isinstance(read_only, bool):
         problems.append(f"{where}: read_only must be true or false")
-    roles = meta.get("roles") or []
-    if isinstance(roles, str):
-        roles = [r.strip() for r in roles.split(",")]
+    access = _role_list(where, text, meta, "access", problems)
+    audience = _role_list(where, text, meta, "audience", problems)
+    for role in audience:
+        if role in ROLES and not may_run_named(role, access):
+            problems.append(f"{where}:{_header_line(text, 'audience')}: the audience names "
+                            f"{role!r}, which may not run the query: add it to `access:`")
+    chart = None
+    if meta.get("chart") is not None:
+        line = next((i for i, ln in enumerate(text.splitlines(), 1)
+                     if re.match(r"//\s*chart:", ln)), 0)
+        chart = parse_chart(f"{where}:{line}" if line else where, meta["chart"],
+                            return_columns(bare), problems)
     if len(problems) > before:
         return None
     return NamedQuery(name=meta["name"], title=meta["title"].strip(),
                       description=" ".join(meta["description"].split()),
                       cypher=body.rstrip().rstrip(";"), path=path, params=params,
-                      roles=tuple(map(str, roles)), read_only=read_only)
+                      access=access, audience=audience, read_only=read_only, chart=chart)
+
+
+def _header_line(text: str, key: str) -> int:
+    """The line of the file where the header's top-level ``key:`` stands."""
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.startswith("//"):
+            continue
+        if line[2:].removeprefix(" ").startswith(f"{key}:"):
+            return number
+    return 1
+
+
+def _role_list(where: str, text: str, meta: dict, key: str,
+               problems: list[str]) -> tuple[str, ...]:
+    """The roles the header's ``key`` lists (``[a, b]`` or ``a, b``); unknown ones are added to
+    ``problems`` with the line they stand on."""
+    raw = meta.get(key) or []
+    if isinstance(raw, str):
+        raw = [r.strip() for r in raw.split(",") if r.strip()]
+    if not isinstance(raw, list):
+        problems.append(f"{where}:{_header_line(text, key)}: `{key}:` must list roles, "
+                        f"e.g. [officer, sales]")
+        return ()
+    names = tuple(str(r) for r in raw)
+    for name in names:
+        if not role_or_group(name):
+            problems.append(
+                f"{where}:{_header_line(text, key)}: unknown role {name!r} in `{key}:`; roles: "
+                f"{', '.join(ROLES)}; groups: {', '.join(sorted(ROLE_GROUPS))}")
+    return names
 
 
 def _parse_params(where: str, raw: Any, problems: list[str]) -> dict[str, Param]:

@@ -1,67 +1,56 @@
-"""Storage: one `GraphStore` protocol, two engines, chosen by URL.
+"""Storage: the `GraphReader` / `GraphWriter` protocols (`GraphStore` is both), two engines,
+chosen by URL.
 
-=========================  ==========================================================
-URL                         engine
-=========================  ==========================================================
-``embedded:``               FalkorDB child server in the default data directory
-``embedded:DIR``            the same, in DIR
-``falkordb://host:port``    a FalkorDB server (password from ``ERM_DB_PASSWORD``)
-``bolt://``, ``neo4j://``,  Neo4j 5 / Aura (``ERM_NEO4J_USER``, ``ERM_NEO4J_PASSWORD``,
-``neo4j+s://``, ...         optional ``ERM_NEO4J_DATABASE``)
-=========================  ==========================================================
+The URL forms are listed in :mod:`erm_graph.database_url`; the credentials, the default data
+directory and the app's read timeout come from :class:`~erm_graph.settings.Settings`.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-from urllib.parse import urlsplit
-
-from erm_graph import settings
-from erm_graph.errors import ConfigError
-from erm_graph.settings import default_data_dir
-from erm_graph.store.base import GraphStore, QueryResult, UpsertCounts
-
-NEO4J_SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
+from erm_graph.database_url import DatabaseURL, redact
+from erm_graph.settings import Settings, current
+from erm_graph.store.base import GraphReader, GraphStore, GraphWriter, QueryResult, UpsertCounts
 
 
-def open_store(url: str = "embedded:") -> GraphStore:
+def open_store(url: str | DatabaseURL = "embedded:", *, read_timeout: float | None = None,
+               settings: Settings | None = None) -> GraphStore:
     """Open the graph named by ``url``; the caller closes it (or uses ``with``-less try/finally).
+
+    ``read_timeout`` (seconds) bounds every read-only statement whose caller names no timeout
+    of its own (:attr:`GraphStore.read_timeout`); None leaves reads to the engine's limit.
+    Passwords and the default data directory come from ``settings`` (default: the
+    environment's, :func:`erm_graph.settings.current`).
 
     >>> store = open_store("embedded:/tmp/erm-doc")   # doctest: +SKIP
     >>> store.run("MATCH (n) RETURN count(n)").rows    # doctest: +SKIP
     [[0]]
     """
-    scheme = url.split(":", 1)[0].lower() if ":" in url else ""
-    if scheme == "embedded":
+    store = _open(DatabaseURL.parse(url) if isinstance(url, str) else url, settings or current())
+    store.read_timeout = read_timeout
+    return store
+
+
+def open_configured(settings: Settings) -> GraphStore:
+    """The store ``settings.db`` names, its reads bounded by ``settings.query_timeout``: the
+    web app's, where every read answers a request."""
+    return open_store(settings.db, read_timeout=settings.query_timeout, settings=settings)
+
+
+def _open(url: DatabaseURL, settings: Settings) -> GraphStore:
+    if url.engine == "embedded":
         from erm_graph.store.falkordb_store import FalkorDBStore
 
-        path = url.split(":", 1)[1]
-        return FalkorDBStore(data_dir=Path(path) if path else default_data_dir())
-    if scheme == "falkordb":
+        return FalkorDBStore(data_dir=url.data_dir(settings.data_dir))
+    if url.engine == "falkordb":
         from erm_graph.store.falkordb_store import FalkorDBStore
 
-        parts = urlsplit(url)
-        graph = parts.path.strip("/") or "erm"
-        return FalkorDBStore(host=parts.hostname or "localhost", port=parts.port or 6379,
-                             password=settings.get("db_password") or None, graph=graph)
-    if scheme in NEO4J_SCHEMES:
-        from erm_graph.store.neo4j_store import Neo4jStore
+        return FalkorDBStore(host=url.host, port=url.port,
+                             password=settings.db_password.reveal() or None, graph=url.graph)
+    from erm_graph.store.neo4j_store import Neo4jStore
 
-        parts = urlsplit(url)
-        if parts.password:
-            raise ConfigError("put the Neo4j password in ERM_NEO4J_PASSWORD, not in the URL")
-        return Neo4jStore(url, settings.get("neo4j_user"), settings.get("neo4j_password"),
-                          settings.get("neo4j_database") or None)
-    raise ConfigError(f"unknown database URL {redact(url)!r}: use embedded:[DIR], "
-                      "falkordb://host:port or bolt:// / neo4j:// / neo4j+s://host:port")
+    return Neo4jStore(url.text, settings.neo4j_user, settings.neo4j_password.reveal(),
+                      settings.neo4j_database)
 
 
-def redact(url: str) -> str:
-    """The URL with any password replaced, for messages and logs."""
-    parts = urlsplit(url)
-    if parts.password:
-        return url.replace(f":{parts.password}@", ":***@")
-    return url
-
-
-__all__ = ["GraphStore", "QueryResult", "UpsertCounts", "open_store", "redact"]
+__all__ = ["GraphReader", "GraphStore", "GraphWriter", "QueryResult", "UpsertCounts",
+           "open_configured", "open_store", "redact"]

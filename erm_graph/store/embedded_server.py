@@ -26,6 +26,7 @@ import shutil
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import redis
@@ -41,15 +42,16 @@ LOG = "server.log"
 AOF_DIR = "appendonlydir"
 #: Longest a write may run; also the default for queries that state no timeout of their own.
 #: ``EFFECTS_THRESHOLD 0`` (below) makes every write go to the AOF as its effects rather than
-#: its query text: replaying query text does not use the uid indexes, so restarting after a
-#: crash in a 20k-node/20k-edge load took 135 s; replaying the effects takes 0.4 s.
+#: its query text: replaying query text does not use the uid indexes, so a restart after a
+#: crash in a load took hundreds of times longer than replaying its effects (docs/scaling.md).
 TIMEOUT_MAX_MS = 600_000
 READY_SECONDS = 2.0
 #: A large AOF can take minutes to replay; the server answers LOADING meanwhile.
 LOADING_SECONDS = 600.0
-#: A starting server that answers nothing at all (not even LOADING) for this long is hung:
-#: once in some 2,000 starts in the crash tests, FalkorDB 4.16 stopped in the middle of
-#: replaying an AOF that the next start loaded in 0.3 s. It is killed and started again, once.
+#: A server that answers nothing at all (not even LOADING) for this long is hung: a starting
+#: one (rarely, FalkorDB 4.16 stops in the middle of replaying an AOF that the next start loads
+#: at once; seen in the crash tests, docs/scaling.md) or a running one found frozen when a
+#: process opens it. It is killed and started again, once.
 SILENT_SECONDS = 30.0
 
 
@@ -204,6 +206,22 @@ class EmbeddedServer:
                     break
         self._remove_stale()
 
+    def repair_aof(self) -> str:
+        """Cut a damaged tail off the append-only file with ``redis-check-aof --fix`` (the
+        server binary doubles as the tool), for a server that no longer starts; returns the
+        tool's report. Writes after the damaged point are lost."""
+        server, _ = _binaries()
+        aof_dir = self.data_dir / AOF_DIR
+        manifests = sorted(aof_dir.glob("*.manifest"))
+        if not manifests:
+            raise StoreError(f"no append-only file to repair in {aof_dir}")
+        done = subprocess.run(["redis-check-aof", "--fix", str(manifests[0])], executable=server,
+                              input="y\n", capture_output=True, text=True, cwd=aof_dir)
+        if done.returncode != 0:
+            raise StoreError(f"redis-check-aof could not repair {aof_dir}:\n{done.stdout}"
+                             f"{done.stderr}")
+        return done.stdout
+
     # -- internals ------------------------------------------------------------------------------
     def _prepare_dir(self) -> None:
         try:
@@ -231,15 +249,34 @@ class EmbeddedServer:
         return b"redis-server" in cmdline and os.fsencode(self.socket) in cmdline
 
     def _alive(self) -> bool:
+        """The server of this directory runs and answers. One that answers nothing at all for
+        SILENT_SECONDS (frozen: SIGSTOP, a hung replay) serves nobody: it is killed, and the
+        caller starts another from the AOF."""
         pid = self._pid()
         if pid and self._is_our_server(pid):
-            if self._wait_ready(pid, LOADING_SECONDS):
+            state = self._await(lambda: self._is_our_server(pid))
+            if state == "ready":
                 return True
-            if self._is_our_server(pid):
+            if state == "hung":
+                self._kill_frozen(pid)
+            elif state == "slow":
                 raise StoreError(f"the embedded server (pid {pid}) runs but does not answer "
                                  f"on {self.socket}; stop it with `kill {pid}` and retry")
         self._remove_stale()
         return False
+
+    def _kill_frozen(self, pid: int) -> None:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            return
+        except PermissionError:
+            raise StoreError(f"the embedded server (pid {pid}) on {self.socket} answers "
+                             f"nothing and belongs to another user: ask them to stop it"
+                             ) from None
+        if not self._wait_shutdown(pid, 5):
+            raise StoreError(f"the embedded server (pid {pid}) answered nothing for "
+                             f"{SILENT_SECONDS:g} s and did not end when killed")
 
     def _remove_stale(self) -> None:
         for name in (SOCKET, PID):
@@ -265,7 +302,9 @@ class EmbeddedServer:
                 args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL, start_new_session=True, cwd=self.data_dir,
                 umask=CHILD_UMASK)
-            outcome = self._await_start(proc)
+            outcome = self._await(lambda: proc.poll() is None)  # noqa: B023 (called now)
+            if outcome == "gone":
+                raise StoreError(self._explain_exit())
             if outcome == "ready":
                 return
             proc.kill()
@@ -275,22 +314,23 @@ class EmbeddedServer:
                 break
         raise StoreError(f"the embedded server did not become ready; see {self.data_dir / LOG}")
 
-    def _await_start(self, proc: subprocess.Popen) -> str:
-        """"ready"; "hung" when it answered nothing at all for SILENT_SECONDS; "slow" when
-        it was still loading after LOADING_SECONDS. Raises if the server exits."""
+    def _await(self, running: Callable[[], bool]) -> str:
+        """Wait for a server to answer: "ready"; "gone" when ``running()`` turns false;
+        "hung" when it answered nothing at all (not even LOADING) for SILENT_SECONDS; "slow"
+        when it was still loading after LOADING_SECONDS."""
         deadline = time.monotonic() + LOADING_SECONDS
         heard = time.monotonic()
         while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                raise StoreError(self._explain_exit())
-            state = self._probe()
+            state = self.probe()
             if state == "ready":
                 return "ready"
+            if not running():
+                return "gone"
             if state == "loading":
                 heard = time.monotonic()
             elif time.monotonic() - heard > SILENT_SECONDS:
                 return "hung"
-            time.sleep(0.01)
+            time.sleep(0.02)
         return "slow"
 
     def _connection(self, timeout: float) -> redis.Redis:
@@ -298,27 +338,15 @@ class EmbeddedServer:
         return redis.Redis(unix_socket_path=str(self.socket), socket_timeout=timeout,
                            retry=Retry(NoBackoff(), 0))
 
-    def _ready(self) -> bool:
-        return self._probe() == "ready"
-
-    def _probe(self) -> str:
+    def probe(self) -> str:
         """"ready", "loading" (it answers, but is still replaying its AOF), or "silent"."""
         try:
-            return "ready" if self._connection(2).ping() else "silent"
+            with self._connection(2) as conn:  # closed: this polls while the server starts
+                return "ready" if conn.ping() else "silent"
         except redis.BusyLoadingError:
             return "loading"
         except (redis.ConnectionError, redis.TimeoutError, OSError):
             return "silent"
-
-    def _wait_ready(self, pid: int, seconds: float) -> bool:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            if self._ready():
-                return True
-            if not self._is_our_server(pid):
-                return False
-            time.sleep(0.05)
-        return False
 
     def _wait_shutdown(self, pid: int, seconds: float) -> bool:
         deadline = time.monotonic() + seconds

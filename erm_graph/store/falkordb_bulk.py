@@ -1,9 +1,9 @@
 """New relationships through FalkorDB's bulk protocol (``GRAPH.BULK``), safely.
 
 Why: creating a relationship with Cypher costs the engine two uid index lookups and an
-edge insert per row; ``GRAPH.BULK`` inserts edges from pairs of node ids, about 0.1 s per
-200k. It is the protocol of falkordb-bulk-loader, and without its ``BEGIN`` token it adds to
-an existing graph.
+edge insert per row; ``GRAPH.BULK`` inserts edges from pairs of node ids, at a small
+fraction of that cost. It is the protocol of falkordb-bulk-loader, and without its ``BEGIN``
+token it adds to an existing graph.
 
 The catch: the protocol trusts the ids it is given. It checks nothing, so an edge sent
 with the id of a node that was deleted meanwhile would join whatever node takes that id
@@ -12,10 +12,10 @@ optimistic transaction: ``WATCH`` the graph key, read the ids (a read does not t
 key), then ``MULTI`` / ``GRAPH.BULK`` / ``EXEC``. Any write to the graph in between, by any
 client, makes ``EXEC`` refuse, and the batch is tried again. So an edge only ever joins the
 nodes whose uids it was asked for, as the Cypher path does. Reading the ids is most of the
-cost that remains (see ``FalkorDBStore._id_reads``): in a 1M-row load, one type of 1M new
-relationships takes about 2.2 s this way (0.9 s of it confirming ids, 0.4 s in GRAPH.BULK),
-against 5.4 to 6.6 s by Cypher. A call costs some 7 ms whatever its size, so the store
-sends chunks of 100k (``BARE_CHUNK``).
+cost that remains (see ``FalkorDBStore._id_reads``); even so, new relationships go in
+between two and three times as fast as by Cypher. Each call has a fixed cost whatever its
+size, so the store sends large chunks (``BARE_CHUNK``). Figures: docs/scaling.md.
+The writer is :class:`BulkEdges`, which the embedded engine's store owns.
 
 Binary format of one relationship token (see FalkorDB's ``src/bulk_insert/bulk_insert.c``):
 the type name NUL-terminated, a 4-byte property count (0 here), then for each edge the
@@ -26,6 +26,7 @@ source and destination node ids as 8-byte unsigned integers, in the server's byt
 from __future__ import annotations
 
 import struct
+import threading
 from array import array
 from collections.abc import Callable, Sequence
 from typing import Any, cast
@@ -49,16 +50,38 @@ def edges_token(rel_type: str, starts: Sequence[int], ends: Sequence[int]) -> by
     return rel_type.encode() + b"\0" + struct.pack("<I", 0) + ids.tobytes()
 
 
-def create_edges(conn: redis.Redis, graph: str, rel_type: str, starts: Sequence[str],
-                 ends: Sequence[str], ids: tuple[Ids, Ids]) -> int | None:
-    """Create a ``rel_type`` edge from ``starts[i]`` to ``ends[i]`` (uids) wherever both ends
-    exist; ``ids`` reads the ids of the start and of the end nodes.
+class BulkEdges:
+    """The embedded engine's bulk edge writer, owned by its store (``FalkorDBStore``): only
+    the embedded server, whose engine version we ship, gets one.
 
-    Returns how many edges were created, or None when other writers kept changing the graph
-    (the caller then uses Cypher).
+    One bulk transaction runs at a time: two would keep making each other's ``EXEC`` refuse.
     """
-    for _ in range(ATTEMPTS):
-        with conn.pipeline(transaction=True) as pipe:
+
+    def __init__(self, conn: redis.Redis, graph: str):
+        self.conn = conn
+        self.graph = graph
+        self._lock = threading.Lock()
+
+    def create(self, rel_type: str, starts: Sequence[str], ends: Sequence[str],
+               ids: tuple[Ids, Ids]) -> int | None:
+        """Create a ``rel_type`` edge from ``starts[i]`` to ``ends[i]`` (uids) wherever both
+        ends exist; ``ids`` reads the ids of the start and of the end nodes.
+
+        Returns how many edges were created, or None when other writers kept changing the
+        graph (the caller then uses Cypher).
+        """
+        with self._lock:
+            for _ in range(ATTEMPTS):
+                made = self._attempt(rel_type, starts, ends, ids)
+                if made is not None:
+                    return made
+        return None
+
+    def _attempt(self, rel_type: str, starts: Sequence[str], ends: Sequence[str],
+                 ids: tuple[Ids, Ids]) -> int | None:
+        """One optimistic transaction; None when another write to the graph made it refuse."""
+        graph = self.graph
+        with self.conn.pipeline(transaction=True) as pipe:
             try:
                 pipe.watch(graph)
                 a, b = list(map(ids[0](pipe).get, starts)), list(map(ids[1](pipe).get, ends))
@@ -75,5 +98,4 @@ def create_edges(conn: redis.Redis, graph: str, rel_type: str, starts: Sequence[
                 pipe.execute()
                 return len(a)
             except redis.WatchError:
-                continue
-    return None
+                return None

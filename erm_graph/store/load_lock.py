@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING
 from erm_graph.errors import StoreError
 
 if TYPE_CHECKING:
-    from erm_graph.store.base import CypherStore
+    from erm_graph.store.cypher_store import CypherStore
 
 #: how long a load waits for the one before it
 WAIT_SECONDS = 600.0
@@ -75,6 +75,23 @@ def file_lock(path: Path) -> Iterator[None]:
         os.close(fd)  # closing the file releases its flock
 
 
+@contextmanager
+def file_lock_if_free(path: Path) -> Iterator[bool]:
+    """Hold the lock of :func:`file_lock` when no load holds it now (yields True), without
+    waiting (yields False): for what must not happen during a load, and need not happen at
+    all (:meth:`FalkorDBStore.stop_read`)."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+    finally:
+        os.close(fd)
+
+
 def _owner() -> str:
     return f"pid {os.getpid()} on {socket.gethostname()}"
 
@@ -95,7 +112,7 @@ def lease_lock(store: CypherStore) -> Iterator[None]:
     store._prepare_load_lock()
     params = {"token": uuid.uuid4().hex, "owner": _owner(), "ms": LEASE_SECONDS * 1000}
     deadline = time.monotonic() + WAIT_SECONDS
-    while not store.run(_TAKE, params, read_only=False).rows[0][0]:
+    while not store.write(_TAKE, params).rows[0][0]:
         if time.monotonic() > deadline:
             rows = store.run(_HOLDER).rows
             raise _waited_too_long(store.location, rows[0][0] if rows else "unknown")
@@ -105,7 +122,7 @@ def lease_lock(store: CypherStore) -> Iterator[None]:
     def renew() -> None:
         while not done.wait(LEASE_SECONDS / 3):
             try:
-                store.run(_RENEW, params, read_only=False)
+                store.write(_RENEW, params)
             except StoreError:
                 pass  # the load's own queries will report a lost server
 
@@ -116,4 +133,4 @@ def lease_lock(store: CypherStore) -> Iterator[None]:
     finally:
         done.set()
         keeper.join()
-        store.run(_RELEASE, params, read_only=False)
+        store.write(_RELEASE, params)

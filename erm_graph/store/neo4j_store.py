@@ -8,7 +8,7 @@
 - **Routing**: with ``neo4j://`` or ``neo4j+s://`` (a cluster, Aura) the driver keeps the
   cluster's routing table; read transactions go to followers and read replicas, write
   transactions to the leader. ``bolt://`` talks to one server directly.
-- **Batching** is the shared :class:`~erm_graph.store.base.CypherStore` logic: one
+- **Batching** is the shared :class:`~erm_graph.store.cypher_store.CypherStore` logic: one
   ``UNWIND $rows`` statement per batch of :data:`~erm_graph.store.base.BATCH_SIZE` rows, each
   its own transaction.
 - **Timeouts**: ``run(..., timeout=s)`` becomes the transaction's server-side timeout; the
@@ -37,8 +37,9 @@ from neo4j.exceptions import (
 from neo4j.graph import Node, Path, Relationship
 
 from erm_graph import model
-from erm_graph.errors import QueryError, QueryTimeout, ReadOnlyError, StoreError
-from erm_graph.store.base import CypherStore, QueryResult
+from erm_graph.errors import QueryError, QueryTimeout, ReadOnlyError, StoreError, UniqueViolation
+from erm_graph.store.base import QueryResult
+from erm_graph.store.cypher_store import CypherStore
 from erm_graph.store.load_lock import LOAD_LOCK
 from erm_graph.store.values import GraphNode, GraphRelationship
 from erm_graph.store.values import GraphPath as StorePath
@@ -103,7 +104,8 @@ LOAD_LOCK_CONSTRAINT = (f"CREATE CONSTRAINT erm_load_lock IF NOT EXISTS FOR (l:{
 
 
 def translate(exc: Neo4jError | DriverError, location: str) -> StoreError:
-    """The project's error for a driver error: read-only, timeout, or the server's message."""
+    """The typed error of :mod:`erm_graph.errors` for a driver error, by its code: the one
+    place Neo4j's errors are read (callers catch the types)."""
     code = getattr(exc, "code", None) or ""
     if isinstance(exc, ServiceUnavailable | SessionExpired):
         return StoreError(f"lost the connection to {location} (retried for {RETRY_SECONDS:.0f} "
@@ -115,6 +117,8 @@ def translate(exc: Neo4jError | DriverError, location: str) -> StoreError:
     if "TransactionTimedOut" in code or ("Terminated" in code and "timeout" in str(exc).lower()):
         return QueryTimeout("the query ran past its timeout and was stopped (set a longer one "
                             "with ERM_QUERY_TIMEOUT or timeout=...)")
+    if isinstance(exc, ClientError) and code == "Neo.ClientError.Schema.ConstraintValidationFailed":
+        return UniqueViolation(f"Neo4j rejected the query: {exc.message}")
     if isinstance(exc, TransientError):
         return StoreError(f"Neo4j kept failing transiently for {RETRY_SECONDS:.0f} s: "
                           f"{exc.message}")
@@ -186,15 +190,15 @@ class Neo4jStore(CypherStore):
         except StoreError:
             found = []  # a user without SHOW rights: keep whatever index there is
         if found and sorted(found[0][0] or []) != wanted:
-            self.run(FULLTEXT_DROP, read_only=False)
+            self.write(FULLTEXT_DROP)
         for statement in statements:
-            self.run(statement, read_only=False)
+            self.write(statement)
         self.run(AWAIT_INDEXES, {"seconds": INDEX_WAIT_SECONDS})
 
     def _prepare_load_lock(self) -> None:
         """MERGE alone may create two lease nodes when two loads take the first lease at
         once; a uniqueness constraint makes it create one."""
-        self.run(LOAD_LOCK_CONSTRAINT, read_only=False)
+        self.write(LOAD_LOCK_CONSTRAINT)
 
     def close(self) -> None:
         self._driver.close()

@@ -2,13 +2,14 @@
 
 FalkorDB stops a query at its timeout, except when it cannot: a text that hangs its parser (see
 :mod:`erm_graph.query.guard`; the parse comes before the timeout starts) or a frozen server.
-The engine still answers PING meanwhile (measured: 10 ms while a query parsed for 41 s), but
-the query holds one of its threads at 100% for as long as it likes. A :class:`Watchdog` calls
+The engine still answers PING meanwhile (at once, while a query parses for many seconds), but
+the query holds one of its threads busy for as long as it likes. A :class:`Watchdog` calls
 its ``on_overdue`` for a call still unanswered :func:`overdue_after` its timeout; the store
 then restarts the embedded engine (the only way to stop the query) or drops its connections
 to a server it does not run, and reports the query as interrupted.
 
-One thread per store watches every call in flight; it sleeps while there is none.
+One thread per store watches every call in flight; it sleeps while there is none, and ends
+when the store is closed.
 """
 
 from __future__ import annotations
@@ -73,9 +74,16 @@ class Watchdog:
             with self._cond:
                 self._watches.discard(watch)
 
+    def stop(self) -> None:
+        """End the watching thread (its store is closed): it would otherwise wait forever,
+        holding ``on_overdue`` and so its store. A later watch starts a new one."""
+        with self._cond:
+            self._thread = None
+            self._cond.notify()
+
     def _run(self) -> None:
         with self._cond:
-            while True:
+            while self._thread is threading.current_thread():
                 now = time.monotonic()
                 overdue = [w for w in self._watches if w.deadline <= now]
                 if overdue:

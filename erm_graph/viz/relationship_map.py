@@ -1,10 +1,16 @@
-"""The relationship map of a process, read from the store and laid out as the seed draws it.
+"""The relationship map of a process: its records (from :mod:`erm_graph.query.maps`), the people
+and parties it draws (owners first, then the busiest; :func:`keep_important`), and a layout.
 
-The picture: the process flow runs left to right through the middle (steps in flow order, the
-branches of a gateway in lanes below the main line); the departments and employees who perform
-each step sit in a band above it, the documents, materials, databases and systems each step uses
-or produces in a band below it, and the outside parties at the left and right sides. Every
-component shows its owner (``RESPONSIBLE_FOR``); one without an owner is flagged.
+Two drawings read this: the web page and its PNG/SVG/PDF exports lay the map out with ELK in
+the browser (``web/static/mapdraw.js``: departments holding their people, sub-process steps
+inside their parent, party links in a channel of their own) and ignore the positions below;
+the offline vis-network page (:func:`erm_graph.viz.map_html`, ``erm viz map -o map.html``,
+notebooks) places its nodes at them. The layout below: the process flow runs left to right
+through the middle (steps in flow order, the branches of a gateway in lanes below the main
+line); the departments and employees who perform each step sit in a band above it, the
+documents, materials, databases and systems each step uses or produces in a band below it, and
+the outside parties at the left and right sides. Every component shows its owner
+(``RESPONSIBLE_FOR``); one without an owner is flagged.
 
 >>> m = relationship_map(store, "proc-customer")     # doctest: +SKIP
 >>> m.positions["step-cr-start"]                     # doctest: +SKIP
@@ -14,26 +20,31 @@ component shows its owner (``RESPONSIBLE_FOR``); one without an owner is flagged
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
+from typing import Any
 
-from erm_graph.auth.scope import within
-from erm_graph.errors import ErmError
+from erm_graph.query.maps import (
+    activity,
+    component_owner_records,
+    departments_of,
+    map_records,
+)
+from erm_graph.query.subgraph import GNode, Subgraph
 from erm_graph.store import GraphStore
-from erm_graph.viz.subgraph import GEdge, GNode, Subgraph, clean_props, find_node
 
-#: Spacing of the layout, in vis-network canvas units.
+#: Spacing of the vis-network layout, in canvas units.
 STEP_DX = 190
 LANE_DY = 120
 BAND_GAP = 190
 ROW_DY = 120
 SIDE_DX = 280
 MIN_GAP = 150
-#: People shown above one step; the rest become one "+N more people" node.
-PEOPLE_PER_STEP = 3
-#: Parties drawn one by one at the sides; beyond this they are grouped by label with counts.
-PARTIES_SHOWN = 12
-#: Components that can carry an owner, in the order they are looked up.
-OWNED_LABELS = ("Process", "Step", "Document", "Department", "Map")
+#: People drawn on a map: the owners of its components always, then the busiest up to this
+#: many; the rest are listed behind one "+N more people" node (a searchable list on the page).
+PEOPLE_SHOWN = 12
+#: Parties drawn on a map, the busiest first; the rest behind one "+N more parties" node.
+PARTIES_SHOWN = 10
 
 Position = tuple[float, float]
 
@@ -47,156 +58,70 @@ class RelationshipMap:
     owners: dict[str, str | None] = field(default_factory=dict)
     #: uid -> band: "flow", "performer", "document", "party", "process"
     bands: dict[str, str] = field(default_factory=dict)
+    #: employee or party uid -> interactions it took part in (what ranks them)
+    activity: dict[str, int] = field(default_factory=dict)
+    #: employee uid -> (uid, name) of the department it is a member of
+    departments: dict[str, tuple[str, str]] = field(default_factory=dict)
+    #: "+N more" node uid -> who it stands for: uid, name, label, activity, steps
+    members: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
 
-def resolve_process(store: GraphStore, uid: str, *, timeout: float | None = None) -> GNode:
-    """The Process ``uid`` names, directly or through the Map that depicts it."""
-    node = find_node(store, uid, timeout=timeout)
-    if node.label == "Process":
-        return node
-    if node.label == "Map":
-        rows = store.run(f"MATCH (:Map {{uid: $uid}})-[:DEPICTS]->(p:Process) "
-                         f"WHERE {within(store, 'p')} RETURN p.uid ORDER BY p.uid LIMIT 1",
-                         {"uid": uid}, timeout=timeout).rows
-        if rows:
-            return find_node(store, rows[0][0], timeout=timeout)
-        raise ErmError(f"map {uid!r} depicts no process; link it with a DEPICTS relationship")
-    raise ErmError(f"{uid!r} is a {node.label}, not a Process or Map; pick a process from "
-                   f"`erm viz map --help` or the explorer's home page")
+def relationship_map(store: GraphStore, uid: str, *, max_steps: int = 2000) -> RelationshipMap:
+    """Read the map of the process (or Map) ``uid`` (:func:`erm_graph.query.maps.map_records`),
+    keep its most important people and parties (:func:`keep_important`) and lay it out."""
+    records = map_records(store, uid, max_steps=max_steps)
+    m = RelationshipMap(records.process, records.graph, bands=records.bands)
+    attached = records.attached
+    owned = component_owner_records(store, m.graph.nodes.values())
+    owners = {o for found in owned.values() for o in found}
+    people = [u for u, b in m.bands.items() if b == "performer"
+              and m.graph.nodes[u].label == "Employee"]
+    parties = [u for u, b in m.bands.items() if b == "party"]
+    m.activity = {**activity(store, "Employee", people), **activity(store, "Party", parties)}
 
+    def rank(u: str) -> tuple[bool, int, int, str]:
+        return (u not in owners, -m.activity.get(u, 0), -len(set(attached[u])),
+                m.graph.nodes[u].name)
 
-def relationship_map(store: GraphStore, uid: str, *, timeout: float | None = None,
-                     max_steps: int = 2000) -> RelationshipMap:
-    """Read the map of the process (or Map) ``uid`` and lay it out."""
-    process = resolve_process(store, uid, timeout=timeout)
-    p = {"uid": process.uid, "limit": max_steps}
-    base = "MATCH (p:Process {uid: $uid})-[h:HAS_STEP]->(s:Step) "
-    sub = Subgraph(title=process.name)
-    sub.add_node(process)
-    m = RelationshipMap(process, sub)
-    m.bands[process.uid] = "process"
-
-    steps = store.run(base + "RETURN s.uid, labels(s), properties(s), h.order "
-                      "ORDER BY coalesce(h.order, s.order, 0), s.uid LIMIT $limit",
-                      p, timeout=timeout).rows
-    order: dict[str, float] = {}
-    for i, (suid, labs, props, h_order) in enumerate(steps):
-        sub.add_node(GNode(suid, list(labs), clean_props(props)))
-        m.bands[suid] = "flow"
-        order[suid] = h_order if h_order is not None else props.get("order", i)
-    flows = store.run(base + "MATCH (s)-[x:NEXT]->(t:Step) RETURN s.uid, t.uid, properties(x)",
-                      p, timeout=timeout).rows
-    next_edges = [(s, t) for s, t, _ in flows if s in order and t in order]
-    for s, t, props in flows:
-        if s in order and t in order:
-            sub.add_edge(GEdge(s, t, "NEXT", clean_props(props)))
-
-    attached: dict[str, list[str]] = defaultdict(list)
-    for query, band in (
-            (base + f"MATCH (d)-[r:PERFORMS]->(s) WHERE {within(store, 'd')} "
-                    f"RETURN d.uid, labels(d), properties(d), s.uid, 'PERFORMS', properties(r)",
-             "performer"),
-            (base + f"MATCH (s)-[r]->(d:Document) WHERE type(r) IN $doc_types "
-                    f"AND {within(store, 'd')} "
-                    f"RETURN d.uid, labels(d), properties(d), s.uid, type(r), properties(r)",
-             "document"),
-            (base + f"MATCH (d:Party)-[r:PARTICIPATES_IN]->(s) WHERE {within(store, 'd')} "
-                    f"RETURN d.uid, labels(d), properties(d), s.uid, 'PARTICIPATES_IN', "
-                    f"properties(r)", "party")):
-        for duid, labs, props, suid, rtype, rprops in store.run(
-                query, {**p, "doc_types": ["USES", "PRODUCES"]}, timeout=timeout).rows:
-            sub.add_node(GNode(duid, list(labs), clean_props(props)))
-            m.bands.setdefault(duid, band)
-            attached[duid].append(suid)
-            start, end = (suid, duid) if band == "document" else (duid, suid)
-            sub.add_edge(GEdge(start, end, rtype, clean_props(rprops)))
-
-    maps = store.run("MATCH (m:Map)-[:DEPICTS]->(:Process {uid: $uid}) "
-                     "RETURN m.uid, labels(m), properties(m)", p, timeout=timeout).rows
-    for muid, labs, props in maps:
-        sub.add_node(GNode(muid, list(labs), clean_props(props)))
-        sub.add_edge(GEdge(muid, process.uid, "DEPICTS"))
-        m.bands[muid] = "process"
-
-    _group_people(m, attached)
-    _group_parties(m, attached)
-    m.owners = _owners(store, sub, timeout)
-    m.positions = layout(sub, order, next_edges, attached, m.bands)
+    keep_important(m, attached, people, PEOPLE_SHOWN, rank, "people", always=owners)
+    keep_important(m, attached, parties, PARTIES_SHOWN, rank, "parties")
+    m.departments = departments_of(store, [u for u in people if u in m.graph.nodes])
+    m.owners = {u: " + ".join(found.values()) or None for u, found in owned.items()}
+    m.positions = layout(m.graph, records.order, records.next_edges, attached, m.bands)
     return m
 
 
-def _group_people(m: RelationshipMap, attached: dict[str, list[str]],
-                  limit: int = PEOPLE_PER_STEP) -> None:
-    """Keep ``limit`` employees above each step; fold the rest into one counted group node."""
-    sub = m.graph
-    by_step: dict[str, list[str]] = defaultdict(list)
-    for uid, band in m.bands.items():
-        if band == "performer" and sub.nodes[uid].label == "Employee":
-            by_step[attached[uid][0]].append(uid)
-    for step, people in by_step.items():
-        if len(people) <= limit:
-            continue
-        people.sort(key=lambda u: sub.nodes[u].name)
-        extra = set(people[limit - 1:])
-        members = ", ".join(sub.nodes[u].name for u in people[limit - 1:][:40])
-        for uid in extra:
-            del sub.nodes[uid], m.bands[uid], attached[uid]
-        sub.edges = {k: e for k, e in sub.edges.items()
-                     if e.start not in extra and e.end not in extra}
-        gid = f"group:{step}:Employee"
-        sub.add_node(GNode(gid, ["Employee"], {"name": f"+{len(extra)} more people",
-                                               "members": members}))
-        sub.add_edge(GEdge(gid, step, "PERFORMS"))
-        sub.groups.append({"of": step, "type": "PERFORMS", "label": "Employee",
-                           "count": len(extra)})
-        m.bands[gid] = "performer"
-        attached[gid] = [step]
-
-
-def _group_parties(m: RelationshipMap, attached: dict[str, list[str]],
-                   limit: int = PARTIES_SHOWN) -> None:
-    """Keep the ``limit`` parties that take part in most steps; group the rest by label."""
-    sub = m.graph
-    parties = [u for u, b in m.bands.items() if b == "party"]
-    if len(parties) <= limit:
+def keep_important(m: RelationshipMap, attached: dict[str, list[str]], uids: list[str],
+                   limit: int, rank: Callable[[str], Any], kind: str,
+                   always: Collection[str] = ()) -> None:
+    """Keep the first ``limit`` of ``uids`` by ``rank``, and every one of ``always`` (the
+    owners of the map's components) however many; the rest leave the picture and are listed,
+    with the steps each is tied to, on one "+N more ``kind``" node with no links of its own
+    (links from one box to every step of a hundred parties would hide the flow)."""
+    extra = sorted(uids, key=rank)[max(limit, len(set(always) & set(uids))):]
+    if not extra:
         return
-    parties.sort(key=lambda u: (-len(set(attached[u])), sub.nodes[u].name))
-    extra = parties[limit:]
-    by_label: dict[str, list[str]] = defaultdict(list)
-    for uid in extra:
-        by_label[sub.nodes[uid].label].append(uid)
+    sub = m.graph
+    gid = f"more:{m.process.uid}:{kind}"
+    labels = {sub.nodes[u].label for u in extra}
+    label = labels.pop() if len(labels) == 1 else "Party"
+    m.members[gid] = [{"uid": u, "name": sub.nodes[u].name, "label": sub.nodes[u].label,
+                       "labels": list(sub.nodes[u].labels),
+                       "activity": m.activity.get(u, 0),
+                       "steps": [sub.nodes[s].name for s in dict.fromkeys(attached[u])]}
+                      for u in extra]
+    band = m.bands[extra[0]]
     gone = set(extra)
-    sub.edges = {k: e for k, e in sub.edges.items() if e.start not in gone}
-    for label, uids in by_label.items():
-        gid = f"group:{m.process.uid}:{label}"
-        steps = sorted({s for u in uids for s in attached[u]})
-        sub.add_node(GNode(gid, list(sub.nodes[uids[0]].labels), {
-            "name": f"+{len(uids)} more {label}", "count": len(uids),
-            "members": ", ".join(sub.nodes[u].name for u in uids[:40])}))
-        for step in steps:
-            sub.add_edge(GEdge(gid, step, "PARTICIPATES_IN"))
-        sub.groups.append({"of": m.process.uid, "type": "PARTICIPATES_IN", "label": label,
-                           "count": len(uids)})
-        m.bands[gid] = "party"
-        attached[gid] = steps
     for uid in extra:
         del sub.nodes[uid], m.bands[uid], attached[uid]
-
-
-def _owners(store: GraphStore, sub: Subgraph, timeout: float | None) -> dict[str, str | None]:
-    owners: dict[str, str | None] = {}
-    for label in OWNED_LABELS:
-        uids = [u for u, n in sub.nodes.items() if n.label == label]
-        if not uids:
-            continue
-        rows = store.run(f"UNWIND $uids AS u MATCH (c:{label} {{uid: u}}) "
-                         f"OPTIONAL MATCH (o:Employee)-[:RESPONSIBLE_FOR]->(c) "
-                         f"WHERE {within(store, 'o')} "
-                         f"RETURN u AS uid, o.name", {"uids": uids}, timeout=timeout).rows
-        for u, name in rows:
-            if owners.get(u) is None:
-                owners[u] = name
-    return owners
+    sub.edges = {k: e for k, e in sub.edges.items()
+                 if e.start not in gone and e.end not in gone}
+    sub.add_node(GNode(gid, [label], {"name": f"+{len(extra)} more {kind}",
+                                      "count": len(extra)}))
+    sub.groups.append({"of": m.process.uid, "type": "PERFORMS" if band == "performer"
+                       else "PARTICIPATES_IN", "label": label, "count": len(extra)})
+    m.bands[gid] = band
+    attached[gid] = []
 
 
 # -- layout ------------------------------------------------------------------------------------

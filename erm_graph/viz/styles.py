@@ -42,6 +42,7 @@ LABEL_STYLES: dict[str, Style] = {
     "Opportunity": Style("#86bcb6", "hexagon", 12),
     "Campaign": Style("#499894", "hexagon", 12),
     "Contract": Style("#79706e", "square", 12),
+    "MapRevision": Style("#9d9d9d", "dot", 8),
 }
 UNKNOWN = Style("#cccccc")
 
@@ -51,19 +52,12 @@ STEP_SHAPES = {"gateway": "diamond", "start": "dot", "end": "dot", "event": "dot
 DOCUMENT_SHAPES = {"database": "database", "system": "hexagon", "material": "triangleDown",
                    "document": "box"}
 
-#: Relationship types drawn dashed (derived or administrative, not flow).
-DASHED_TYPES = frozenset({"RESPONSIBLE_FOR", "KNOWS", "DEPICTS", "MEMBER_OF", "PART_OF"})
+#: Relationship types drawn dashed (derived or administrative, not flow), the organisation's
+#: lines (MEMBER_OF, PART_OF, REPORTS_TO) among them.
+DASHED_TYPES = frozenset({"RESPONSIBLE_FOR", "KNOWS", "DEPICTS", "MEMBER_OF", "PART_OF",
+                          "REPORTS_TO"})
 EDGE_COLORS = {"NEXT": "#333333", "PERFORMS": "#4e79a7", "USES": "#8c8c8c",
                "PRODUCES": "#6b6b6b", "PARTICIPATES_IN": "#f28e2b", "RESPONSIBLE_FOR": "#c0392b"}
-
-
-def primary_label(labels: list[str] | tuple[str, ...]) -> str:
-    """The most specific model label of a node: ``Customer`` for ``[Party, Customer]``."""
-    known = [lab for lab in labels if lab in model.LABELS]
-    for lab in known:
-        if model.LABELS[lab].parent:
-            return lab
-    return known[0] if known else (labels[0] if labels else "?")
 
 
 def style_for(label: str) -> Style:
@@ -71,6 +65,9 @@ def style_for(label: str) -> Style:
 
 
 def legend() -> list[dict[str, object]]:
-    """Every label with its style and help text, for legends."""
+    """Every label with its style and help text, for legends; a model extension's labels
+    last, in the style of a label without one of its own."""
+    extended = [name for name in model.LABELS if name not in model.vocabulary.LABELS]
     return [{"label": name, "help": model.LABELS[name].help, **asdict(style)}
-            for name, style in LABEL_STYLES.items() if name in model.LABELS]
+            for name, style in [*LABEL_STYLES.items(), *((n, UNKNOWN) for n in extended)]
+            if name in model.LABELS]

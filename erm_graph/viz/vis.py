@@ -9,6 +9,7 @@ from __future__ import annotations
 from itertools import islice
 from typing import Any
 
+from erm_graph.query.subgraph import GEdge, GNode, Subgraph
 from erm_graph.viz.relationship_map import RelationshipMap
 from erm_graph.viz.styles import (
     DASHED_TYPES,
@@ -17,7 +18,6 @@ from erm_graph.viz.styles import (
     STEP_SHAPES,
     style_for,
 )
-from erm_graph.viz.subgraph import GEdge, GNode, Subgraph
 
 #: Characters of a node's name shown on the canvas; the tooltip has all of it.
 LABEL_CHARS = 28
@@ -98,7 +98,18 @@ def map_to_vis(m: RelationshipMap) -> dict[str, Any]:
     for node in data["nodes"]:
         uid = node["id"]
         x, y = m.positions.get(uid, (0, 0))
-        node.update(x=x, y=y, physics=False, band=m.bands.get(uid, ""))
+        record = m.graph.nodes[uid]
+        node.update(x=x, y=y, physics=False, band=m.bands.get(uid, ""),
+                    name=record.name)  # in full: the map's list of steps reads it
+        for key in ("kind", "parent"):  # a step's shape; the step a sub-process step is in
+            if key in record.props:
+                node[key] = record.props[key]
+        if uid in m.activity:
+            node["activity"] = m.activity[uid]
+        if uid in m.departments:
+            node["department"], node["department_name"] = m.departments[uid]
+        if uid in m.members:
+            node["members"] = m.members[uid]
         if uid in m.owners:
             owner = m.owners[uid]
             node["owner"] = owner

@@ -16,42 +16,59 @@ from fastapi import Depends, FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
+from erm_graph import model
 from erm_graph.auth.db import users_db_path
 from erm_graph.auth.web import (
     AuthState,
     CsrfCookie,
+    act_for_request,
     authorize,
     is_loopback,
-    trusted_networks,
 )
-from erm_graph.settings import default_data_dir
-from erm_graph.store import GraphStore, open_store
+from erm_graph.settings import Settings, current
+from erm_graph.store import GraphStore, open_configured
 from erm_graph.viz.html import VIS_DIR
 from erm_graph.web import errors
-from erm_graph.web.config import WebSettings
 from erm_graph.web.hosts import HostCheck, allowed_hosts
 from erm_graph.web.limits import BodySizeLimit, LoadSlots, SecurityHeaders
-from erm_graph.web.routers import account, cypher, edit, graph, maps, pages
+from erm_graph.web.routers import (
+    account,
+    actions,
+    alerts,
+    backup,
+    cypher,
+    dashboards,
+    edit,
+    graph,
+    maps,
+    merges,
+    owners,
+    pages,
+    parties,
+    strategy,
+    views,
+)
 
 STATIC = Path(__file__).parent / "static"
 #: Swagger UI 5 (OpenAPI 3.1, which FastAPI writes), as the fastapi-offline package ships it
 SWAGGER_DIR = str(resources.files("fastapi_offline") / "static")
 
 
-def create_app(settings: WebSettings | None = None, *, store: GraphStore | None = None) -> FastAPI:
-    """A new app. It opens (and at shutdown closes) the store named by ``settings.db``, unless
-    a ``store`` is given: then the caller owns it (tests share one store between apps)."""
-    settings = settings or WebSettings()
-    users_db = Path(settings.users_db) if settings.users_db else users_db_path(
-        store if store is not None else settings.db)
-    auth = AuthState(users_db, local_ok=is_loopback(settings.host),
-                     trusted=trusted_networks(settings.trusted_proxies))
-    auth.check_startup(settings.host)
+def create_app(settings: Settings | None = None, *, store: GraphStore | None = None) -> FastAPI:
+    """A new app. It opens (and at shutdown closes) the store named by ``settings.db``, its
+    reads bounded by ``settings.query_timeout``, unless a ``store`` is given: then the caller
+    owns it (tests share one store between apps). ``settings``: the environment's by default."""
+    settings = settings or current()
+    model.activate(settings)  # the library's own vocabulary (its model extension), if any
+    users_db = users_db_path(store if store is not None else settings.db, settings)
+    auth = AuthState(users_db, local_ok=is_loopback(settings.web_host),
+                     trusted=settings.trusted_proxies)
+    auth.check_startup(settings.web_host)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = store is None
-        app.state.store = open_store(settings.db) if owned else store
+        app.state.store = open_configured(settings) if owned else store
         try:
             yield
         finally:
@@ -64,13 +81,15 @@ def create_app(settings: WebSettings | None = None, *, store: GraphStore | None 
     app.state.settings = settings
     app.state.key_labels = {}
     app.state.auth = auth
-    app.state.load_slots = LoadSlots(settings.load_workers)
+    app.state.load_slots = LoadSlots(settings.web_load_workers)
     if store is not None:
         app.state.store = store
-    errors.install(app, data_paths=[users_db.parent, default_data_dir()])
+    errors.install(app, data_paths=[users_db.parent, settings.data_dir])
     errors.document_errors(app)
-    for module in (graph, maps, cypher, edit, account, pages):
-        app.include_router(module.router, dependencies=[Depends(authorize)])
+    for module in (graph, maps, cypher, edit, actions, owners, account, backup, merges,
+                   dashboards, parties, alerts, strategy, views, pages):
+        app.include_router(module.router,
+                           dependencies=[Depends(authorize), Depends(act_for_request)])
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.mount("/vendor/vis", StaticFiles(directory=VIS_DIR), name="vis")
     app.mount("/vendor/swagger", StaticFiles(directory=SWAGGER_DIR), name="swagger")
@@ -81,17 +100,19 @@ def create_app(settings: WebSettings | None = None, *, store: GraphStore | None 
         and under the same CSP as every other page."""
         return FileResponse(STATIC / "api-docs.html")
 
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.web_max_body)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(CsrfCookie)
     # last added runs first: a request naming another host reaches nothing else
-    app.add_middleware(HostCheck, allowed=allowed_hosts(settings.host, settings.allowed_hosts))
+    app.add_middleware(HostCheck, allowed=allowed_hosts(settings.web_host,
+                                                          settings.web_allowed_hosts))
     return app
 
 
 def app_from_env() -> FastAPI:
-    """The app ``erm serve`` runs in each worker: settings from ``ERM_`` variables."""
-    return create_app(WebSettings())
+    """The app ``erm serve`` runs in each worker. Its settings come from the environment,
+    where ``erm serve`` wrote all of them (:meth:`Settings.to_env`, docs/deployment.md)."""
+    return create_app(Settings.from_env())
 
 
-__all__ = ["WebSettings", "app_from_env", "create_app"]
+__all__ = ["app_from_env", "create_app"]

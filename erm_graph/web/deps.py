@@ -6,9 +6,10 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from erm_graph import settings as config
+from erm_graph.query.explore import find_node, key_label
+from erm_graph.query.subgraph import GNode
 from erm_graph.store import GraphStore
-from erm_graph.viz.subgraph import GNode, find_node, key_label
-from erm_graph.web.config import WebSettings
 
 #: uids whose key label the app remembers (a uid keeps its label; properties are always read)
 KEY_LABEL_MEMORY = 50_000
@@ -20,19 +21,18 @@ def get_store(request: Request) -> GraphStore:
     return request.state.store
 
 
-def get_settings(request: Request) -> WebSettings:
+def get_settings(request: Request) -> config.Settings:
     return request.app.state.settings
 
 
 Store = Annotated[GraphStore, Depends(get_store)]
-Settings = Annotated[WebSettings, Depends(get_settings)]
+Settings = Annotated[config.Settings, Depends(get_settings)]
 
 
 def node_of(request: Request, uid: str) -> GNode:
     """The node ``uid``, found with one index seek when its key label is remembered."""
     memory: dict[str, str] = request.app.state.key_labels
-    node = find_node(get_store(request), uid, timeout=get_settings(request).query_timeout,
-                     hint=memory.get(uid))
+    node = find_node(get_store(request), uid, hint=memory.get(uid))
     if len(memory) >= KEY_LABEL_MEMORY:
         memory.clear()
     memory[uid] = key_label(node)

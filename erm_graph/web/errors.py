@@ -19,7 +19,7 @@ from typing import Any, cast
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 from starlette.routing import BaseRoute, Match
 from starlette.types import Scope, Send
@@ -31,7 +31,8 @@ from erm_graph.errors import ErmError
 #: HTTP status per :attr:`ErmError.kind`; anything else a user caused is a 400.
 STATUS = {"not_found": 404, "read_only": 403, "timeout": 504, "store": 503,
           "too_large": 413, "unauthorized": 401, "forbidden": 403, "rate_limited": 429,
-          "conflict": 409, "load_timeout": 422, "busy": 503}
+          "conflict": 409, "load_timeout": 422, "busy": 503, "cancelled": 409,
+          "unavailable": 503}
 #: seconds a client is told to wait before it tries a "busy" request again
 RETRY_AFTER = "5"
 #: what stands in an error message for a folder of the server (install, data, temporary files)
@@ -41,6 +42,9 @@ SERVER_PATH = "<server>"
 class ErrorDetail(BaseModel):
     kind: str
     message: str
+    line: int | None = Field(None, description="where in the query the error is (from 1), "
+                                                "when it is known")
+    column: int | None = Field(None, description="the column on that line (from 1)")
 
 
 class ErrorBody(BaseModel):
@@ -49,8 +53,12 @@ class ErrorBody(BaseModel):
     error: ErrorDetail
 
 
-def error_body(kind: str, message: str) -> dict[str, dict[str, str]]:
-    return {"error": {"kind": kind, "message": message}}
+def error_body(kind: str, message: str,
+               position: tuple[int, int] | None = None) -> dict[str, dict[str, Any]]:
+    detail: dict[str, Any] = {"kind": kind, "message": message}
+    if position is not None:
+        detail["line"], detail["column"] = position
+    return {"error": detail}
 
 
 async def send_error(send: Send, status: int, kind: str, message: str) -> None:
@@ -85,8 +93,8 @@ def install(app: FastAPI, data_paths: Iterable[str | Path] = ()) -> None:
             return RedirectResponse(login_url(request), status_code=303)
         headers = ({"www-authenticate": "Bearer"} if exc.kind == "unauthorized" else
                    {"retry-after": RETRY_AFTER} if exc.kind == "busy" else None)
-        return JSONResponse(error_body(exc.kind, public(str(exc))), STATUS.get(exc.kind, 400),
-                            headers=headers)
+        return JSONResponse(error_body(exc.kind, public(str(exc)), exc.position),
+                            STATUS.get(exc.kind, 400), headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -130,7 +138,8 @@ ERRORS = {400: "a bad value, or a Host name the server does not answer to",
           401: "no valid login or API token",
           403: "the role may not do this, or a cross-site write",
           404: "no such record or query",
-          409: "a conflict with what the library holds (a map another file wrote)",
+          409: "a conflict with what the library holds (a map another file wrote), or a "
+               "console query its user stopped",
           413: "the request body is larger than ERM_WEB_MAX_BODY",
           422: "a parameter or field of the wrong type or shape",
           429: "too many failed logins from this address or for this user",

@@ -43,15 +43,14 @@ def host_name(name: str) -> str:
     return name
 
 
-def allowed_hosts(served_on: str, configured: str) -> frozenset[str] | None:
+def allowed_hosts(served_on: str, configured: tuple[str, ...]) -> frozenset[str] | None:
     """The host names the app answers to; None: any (``configured`` holds ``*``).
 
-    ``configured`` is the ``ERM_WEB_ALLOWED_HOSTS`` text: names separated by commas or spaces.
+    ``configured`` are the names of ``ERM_WEB_ALLOWED_HOSTS`` (Settings.web_allowed_hosts).
     """
-    names = configured.replace(",", " ").split()
-    if "*" in names:
+    if "*" in configured:
         return None
-    return frozenset(host_name(n) for n in (*LOOPBACK_NAMES, served_on, *names) if n)
+    return frozenset(host_name(n) for n in (*LOOPBACK_NAMES, served_on, *configured) if n)
 
 
 def _hostname(host: str) -> str:

@@ -8,6 +8,7 @@ its message.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -15,6 +16,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -24,6 +26,13 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+#: The only hosts a page may reach: the app works offline, so any other request is a defect.
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost"})
+
+
+def is_local(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme in ("data", "blob", "about") or parts.hostname in LOCAL_HOSTS
 
 
 def free_port() -> int:
@@ -32,19 +41,22 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(db: str, port: int, *extra: str) -> subprocess.Popen:
-    """`erm --db DB serve --port PORT` in the background, returned once it answers."""
+def start_server(db: str, port: int, *extra: str,
+                 env: dict[str, str] | None = None) -> subprocess.Popen:
+    """`erm --db DB serve --port PORT` in the background, returned once it answers; ``env``
+    adds to the environment (``ERM_USERS_DB`` for a server with users)."""
     erm = Path(sys.executable).with_name("erm")
     cmd = [str(erm)] if erm.exists() else [sys.executable, "-c",
                                            "from erm_graph.cli import main; main()"]
     proc = subprocess.Popen([*cmd, "--db", db, "serve", "--port", str(port), *extra],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            env={**os.environ, **(env or {})})
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"erm serve exited: {proc.stdout.read().decode()}")
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/api/legend", timeout=1).status_code == 200:
+            if httpx.get(f"http://127.0.0.1:{port}/login", timeout=1).status_code == 200:
                 return proc
         except httpx.HTTPError:
             time.sleep(0.2)
@@ -59,6 +71,25 @@ def stop_server(proc: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+
+
+@contextmanager
+def served_with_users(db: str, users_db: Path, people: dict[str, str],
+                      password: str) -> Iterator[str]:
+    """`erm serve` on ``db`` with a security file at ``users_db`` holding ``people`` (name ->
+    role), each with ``password``; yields the base URL."""
+    from erm_graph.auth import Users
+
+    users = Users.open(users_db)
+    for name, role in people.items():
+        users.add(name, role, password=password)
+    users.close()
+    port = free_port()
+    proc = start_server(db, port, env={"ERM_USERS_DB": str(users_db)})
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop_server(proc)
 
 
 @pytest.fixture(scope="session")
@@ -83,19 +114,63 @@ def browser():
 
 @contextmanager
 def watched_page(browser, base_url: str, name: str, *, http_errors: bool = False,
-                 viewport: tuple[int, int] = (1600, 900)) -> Iterator:
+                 viewport: tuple[int, int] = (1600, 900), allow: str | None = None,
+                 refusals: int = 0,
+                 **context_options) -> Iterator:
     """A fresh page that fails the test on any console error, page error or failed request
-    (and, with ``http_errors``, any 4xx/5xx answer), leaving a screenshot in test-artifacts/."""
+    (and, with ``http_errors``, any 4xx/5xx answer), leaving a screenshot in test-artifacts/.
+
+    Requests to any host but 127.0.0.1/localhost are stopped before they leave (and fail the
+    test): the app must work offline, so a CDN or font it reaches for is a defect even when
+    this machine happens to be online. ``context_options`` go to the browser context
+    (``color_scheme``, ``is_mobile``, ``has_touch``, ...). ``allow``: a pattern of the
+    problems a test causes on purpose (the browser logs each 4xx answer as a console error).
+    ``refusals``: how many 400 answers the test provokes on purpose (a form sent bad input);
+    exactly that many must come."""
     context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]},
-                                  base_url=base_url)
-    pg = context.new_page()
+                                  base_url=base_url, **context_options)
     problems: list[str] = []
+
+    def only_local(route) -> None:
+        if is_local(route.request.url):
+            route.continue_()
+        else:
+            problems.append(f"off-site request: {route.request.url}")
+            route.abort("blockedbyclient")
+
+    context.route("**/*", only_local)
+    pg = context.new_page()
     pg.on("console", lambda m: problems.append(f"console {m.type}: {m.text}")
           if m.type == "error" else None)
     pg.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-    pg.on("requestfailed", lambda r: problems.append(f"request failed: {r.url}"))
-    pg.on("request", lambda r: None if r.url.startswith((base_url, "data:"))
-          else problems.append(f"off-site request: {r.url}"))
+    # Leaving a page aborts what it was loading, and the page keeps asking until the next one
+    # commits: those aborts are the browser's, not the app's.
+    navigation = {"started": 0, "pending": False}
+    asked: dict[object, tuple[int, bool]] = {}  # request -> (navigations started, one pending)
+
+    def request_started(request) -> None:
+        if request.is_navigation_request() and request.frame == pg.main_frame:
+            navigation["started"] += 1
+            navigation["pending"] = True
+            asked[request] = (navigation["started"], False)
+        else:
+            asked[request] = (navigation["started"], navigation["pending"])
+
+    def committed(frame) -> None:
+        if frame == pg.main_frame:
+            navigation["pending"] = False
+
+    def request_failed(request) -> None:
+        started, page_was_left = asked.get(request, (navigation["started"], False))
+        left_behind = "ERR_ABORTED" in (request.failure or "") and (
+            navigation["started"] > started or page_was_left
+            or (navigation["pending"] and not request.is_navigation_request()))
+        if is_local(request.url) and not left_behind:  # off-site ones are counted above
+            problems.append(f"request failed: {request.url} ({request.failure})")
+
+    pg.on("request", request_started)
+    pg.on("framenavigated", committed)
+    pg.on("requestfailed", request_failed)
     if http_errors:
         pg.on("response", lambda r: problems.append(f"{r.status}: {r.url}")
               if r.status >= 400 else None)
@@ -104,7 +179,23 @@ def watched_page(browser, base_url: str, name: str, *, http_errors: bool = False
     ARTIFACTS.mkdir(exist_ok=True)
     pg.screenshot(path=str(ARTIFACTS / f"{name}.png"))
     context.close()
+    problems = [p for p in problems if not (allow and re.search(allow, p))]
+    refused = [p for p in problems if "status of 400 (Bad Request)" in p]
+    assert len(refused) == refusals, (refusals, problems)
+    if refusals:  # with http_errors, each refusal is listed once more, as "400: URL"
+        answered = [p for p in problems if p.startswith("400: ")][:refusals]
+        refused += answered
+    problems = [p for p in problems if p not in refused]
     assert not problems, problems
+
+
+def log_in(page, base_url: str, name: str, password: str) -> None:
+    """Sign in through the login form; back on the home page."""
+    page.goto("/login")
+    page.get_by_label("User name").fill(name)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{base_url}/")
 
 
 @pytest.fixture

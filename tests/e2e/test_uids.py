@@ -59,7 +59,10 @@ def test_a_loaded_map_opens_from_the_home_page(corpus_page, name, uid, step):
     assert unquote(urlsplit(page.url).path) == f"/map/{uid}"
     ids = page.evaluate("window.ermMap.data.nodes.map(n => n.id)")
     assert uid in ids and step in ids
-    page.evaluate("([uid]) => window.ermMap.net.emit('click', {nodes: [uid]})", [step])
+    # the drawn step, found by its uid whatever characters it holds
+    page.evaluate("""([uid]) => [...document.querySelectorAll('#graph .map-node')]
+        .find((g) => g.dataset.uid === uid)
+        .dispatchEvent(new MouseEvent('click', {bubbles: true}))""", [step])
     page.wait_for_selector("#detail h2")
     assert step in page.inner_text("#detail")
 

@@ -1,6 +1,8 @@
 /* The network explorer. Its whole view lives in the URL:
  *   focus=UID depth=N      the neighbourhood loaded first
  *   x=UID (repeated)       each expansion, in order (a uid twice = its second page)
+ *   k=TYPE:LABEL[:UID]     a kind of neighbours loaded from "around the centre" or a detail
+ *                          panel (repeated: each a next page of that kind; no UID: the centre)
  *   hide=LABEL, hidet=TYPE filters;  size=degree|pagerank|strength;  hops=N around sel=UID
  *   path=A,B               the highlighted shortest path;  q=TEXT  the search box
  *   max=N                  most nodes the first neighbourhood loads (the server caps it too)
@@ -18,9 +20,10 @@
 
   const nodes = new vis.DataSet();
   const edges = new vis.DataSet();
-  const state = {focus: null, depth: 1, expanded: [], hide: new Set(), hidet: new Set(),
+  const state = {focus: null, depth: 1, expanded: [], kinds: [], hide: new Set(), hidet: new Set(),
                  size: "", hops: null, sel: null, path: null, q: "", max: null};
   const pages = new Map();       // uid -> neighbours loaded so far
+  let groups = [];               // the centre's neighbours counted by kind (the server's order)
   let pathEdges = new Set();
   let pathNodes = new Set();
   let pathFrom = null;
@@ -46,6 +49,7 @@
     state.focus = p.get("focus");
     state.depth = Number(p.get("depth") || 1);
     state.expanded = p.getAll("x");
+    state.kinds = p.getAll("k");
     state.hide = new Set(p.getAll("hide"));
     state.hidet = new Set(p.getAll("hidet"));
     state.size = p.get("size") || "";
@@ -60,6 +64,7 @@
     if (state.focus) p.set("focus", state.focus);
     if (state.depth !== 1) p.set("depth", state.depth);
     state.expanded.forEach((u) => p.append("x", u));
+    state.kinds.forEach((k) => p.append("k", k));
     state.hide.forEach((l) => p.append("hide", l));
     state.hidet.forEach((t) => p.append("hidet", t));
     if (state.size) p.set("size", state.size);
@@ -77,11 +82,11 @@
     status.textContent = on ? "loading…" : `${nodes.length} nodes · ${edges.length} relationships`;
   }
   function filterQuery() {
+    // the server leaves out what the filters hide, so pages are full and counts count only
+    // what can be seen
     const p = new URLSearchParams();
-    const labels = [...document.querySelectorAll("#label-filters input")].filter((i) => i.checked).map((i) => i.value);
-    const types = [...document.querySelectorAll("#type-filters input")].filter((i) => i.checked).map((i) => i.value);
-    if (state.hide.size) p.set("labels", labels.join(","));
-    if (state.hidet.size) p.set("types", types.join(","));
+    if (state.hide.size) p.set("hide", [...state.hide].join(","));
+    if (state.hidet.size) p.set("hidet", [...state.hidet].join(","));
     return p;
   }
   function add(data) {
@@ -112,10 +117,70 @@
     if (gone.length) { nodes.remove(gone); edges.remove(gone.map((id) => `${id}|more`)); }
     applySize();
   }
-  function showGroups(groups) {
-    const rows = groups.slice().sort((a, b) => b.count - a.count)
-      .map((g) => [g.type, g.label, g.count]);
-    document.getElementById("groups").replaceChildren(erm.table(["relationship", "label", "count"], rows));
+  /* How many neighbours of `uid` of one kind are drawn. */
+  function shownOf(uid, type, label) {
+    const seen = new Set();
+    for (const e of edges.get()) {
+      if (e.type !== type || (e.from !== uid && e.to !== uid)) continue;
+      const other = nodes.get(e.from === uid ? e.to : e.from);
+      if (other && other.category === label) seen.add(other.id);
+    }
+    return seen.size;
+  }
+  /* "Around the centre": every neighbour of the centre by kind, the most important kind
+     first (the server's order), each count a button that loads the next page of its kind. */
+  function showGroups() {
+    const box = document.getElementById("groups");
+    if (!groups.length) { box.replaceChildren(erm.el("p", {class: "muted"}, "No neighbours pass the filters.")); return; }
+    box.replaceChildren(erm.el("table", {class: "grid"},
+      erm.el("thead", {}, erm.el("tr", {}, erm.el("th", {}, "kind"), erm.el("th", {}, "shown"))),
+      erm.el("tbody", {}, ...groups.map((g) => {
+        const shown = shownOf(state.focus, g.type, g.label);
+        const button = erm.el("button", {type: "button", class: "kind", "data-kind": `${g.type}:${g.label}`,
+          title: `load ${Math.min(PAGE, g.count - shown)} more ${g.label} (${g.type})`,
+          onclick: () => loadKind(state.focus, g.type, g.label).catch((e) => erm.showError(e.message))},
+          `${g.count} ${g.label}`, g.open ? ` (${g.open} open)` : "", erm.el("span", {class: "muted small"}, ` ${g.type}`));
+        if (shown >= g.count) button.disabled = true;
+        return erm.el("tr", {}, erm.el("td", {}, button), erm.el("td", {}, `${shown}`));
+      }))));
+  }
+  /* The next page of one kind of `uid`'s neighbours, the most important first. Those drawn
+     came from pages of the same order (the server's), so they are the first of their kind:
+     the next page starts after them. */
+  async function loadKind(uid, type, label, record = true) {
+    const p = filterQuery();
+    p.set("types", type);
+    p.set("labels", label);
+    p.set("limit", PAGE);
+    p.set("offset", shownOf(uid, type, label));
+    busy(true);
+    try {
+      const data = await erm.api(`/api/nodes/${erm.uidPath(uid)}/neighbors?${p}`);
+      delete data.more[uid];   // what is left of this kind, not of all its neighbours
+      add(data);
+      if (uid === state.focus) recount();
+      if (record) { state.kinds.push(uid === state.focus ? `${type}:${label}` : `${type}:${label}:${uid}`); writeState(); }
+      fitSoon();
+    } finally { busy(false); }
+  }
+  /* The centre's "+N more" after loads by kind: all its neighbours less those drawn. */
+  function recount() {
+    const total = groups.reduce((n, g) => n + g.count, 0);
+    const drawn = new Set();
+    for (const e of edges.get()) {
+      if (e.type === "more") continue;
+      if (e.from === state.focus) drawn.add(e.to); else if (e.to === state.focus) drawn.add(e.from);
+    }
+    add({nodes: [], edges: [], more: {[state.focus]: Math.max(0, total - drawn.size)}});
+    showGroups();
+  }
+  let fitting = false;
+  function fitSoon() {
+    // fitted once the layout settles: the whole view on the screen, whatever was added
+    if (fitting) return;
+    fitting = true;
+    net.once("stabilized", () => { fitting = false; net.fit({animation: false}); });
+    setTimeout(() => { if (fitting) { fitting = false; net.fit({animation: false}); } }, 3000);
   }
   function radial(rootId) {
     // rings by hop distance, each node near its parent's angle: instant, readable, no physics
@@ -154,12 +219,15 @@
       const data = await erm.api(`/api/nodes/${erm.uidPath(uid)}/neighbors?${p}`);
       pages.set(uid, data.next_offset);
       add(data);
+      if (uid === state.focus) recount();
       if (record) { state.expanded.push(uid); writeState(); }
+      fitSoon();
     } finally { busy(false); }
   }
   async function focus(uid, record = true) {
     nodes.clear(); edges.clear(); pages.clear(); pathEdges = new Set(); pathNodes = new Set();
-    if (record) { state.focus = uid; state.expanded = []; state.path = null; state.sel = uid; state.q = ""; writeState(); }
+    document.getElementById("path-box").hidden = true;
+    if (record) { state.focus = uid; state.expanded = []; state.kinds = []; state.path = null; state.sel = uid; state.q = ""; writeState(); }
     const p = filterQuery();
     p.set("depth", state.depth);
     p.set("per_node", PAGE);
@@ -171,8 +239,9 @@
       // sample, so their expansion starts again at the first page (duplicates merge)
       pages.set(uid, PAGE);
       add(data);
-      showGroups(data.groups || []);
-      if (nodes.length > BIG) { net.setOptions({physics: {enabled: false}}); radial(uid); net.fit(); }
+      groups = (data.groups || []).filter((g) => g.of === uid);
+      showGroups();
+      if (nodes.length > BIG) { net.setOptions({physics: {enabled: false}}); radial(uid); net.fit(); } else fitSoon();
     } finally { busy(false); }
     if (record) await select(uid);
   }
@@ -184,11 +253,25 @@
       add(data);
       pathEdges = new Set(data.edges.map((e) => e.id));
       pathNodes = new Set(data.nodes.map((n) => n.id));
-      edges.update(data.edges.map((e) => ({id: e.id, color: {color: "#d62728"}, width: 4})));
+      // each hop named along the path, and listed with what it means: why it exists
+      edges.update(data.edges.map((e) => ({id: e.id, color: {color: "#d62728"}, width: 4, label: e.type,
+                                            font: {align: "top", size: 13, strokeWidth: 3}})));
+      showHops(data.hops || []);
       nodes.update(data.nodes.map((n) => ({id: n.id, borderWidth: 4, color: {border: "#d62728", background: nodes.get(n.id).color.background}})));
       if (record) { state.path = [a, b]; writeState(); }
       net.fit({nodes: [...pathNodes], animation: false});
     } finally { busy(false); }
+  }
+
+  function showHops(hops) {
+    const box = document.getElementById("path-box");
+    document.getElementById("path-hops").replaceChildren(...hops.map((h) => erm.el("li", {},
+      erm.link(h.from, nodes.get(h.from) ? nodes.get(h.from).label : h.from, (nodes.get(h.from) || {}).labels),
+      erm.el("strong", {}, h.forward ? ` —${h.type}→ ` : ` ←${h.type}— `),
+      erm.link(h.to, nodes.get(h.to) ? nodes.get(h.to).label : h.to, (nodes.get(h.to) || {}).labels),
+      h.why ? erm.el("span", {class: "muted small"}, `: ${h.why}`) : null)));
+    box.hidden = !hops.length;
+    if (hops.length) box.open = true;
   }
 
   // -- metrics, focus hops ------------------------------------------------------------------
@@ -252,7 +335,8 @@
     net.selectNodes([uid]);
     applyHops();
     const node = nodes.get(uid);
-    await erm.detail(panel, uid, node ? {label: node.label, props: {of: node.of}} : null);
+    await erm.detail(panel, uid, node ? {label: node.label, props: {of: node.of}} : null,
+      {onKind: (type, label) => loadKind(uid, type, label).catch((e) => erm.showError(e.message))});
   }
   net.on("click", (event) => { if (event.nodes.length) select(event.nodes[0]).catch((e) => erm.showError(e.message)); });
   net.on("doubleClick", (event) => {
@@ -269,11 +353,15 @@
     erm.showError("");
     state.q = text;
     const body = await erm.api(`/api/search?q=${encodeURIComponent(text)}`);
+    // each result a button, the first one focused: a keyboard goes on with Tab and Enter
     results.replaceChildren(...body.results.map((r) => erm.el("li", {
       "data-uid": r.uid, onclick: () => { results.hidden = true; focus(r.uid).catch((e) => erm.showError(e.message)); },
-    }, `${r.name} `, erm.el("span", {class: "muted small"}, `${r.label} · ${r.uid}`))));
+    }, erm.el("button", {type: "button"}, `${r.name} `,
+      erm.el("span", {class: "muted small"}, `${r.label} · ${r.uid}`)))));
     if (!body.results.length) results.replaceChildren(erm.el("li", {class: "muted"}, "nothing found"));
     results.hidden = false;
+    const first = results.querySelector("button");
+    if (first) first.focus();
   }
   document.getElementById("size").addEventListener("change", (event) => {
     state.size = event.target.value; writeState(); applySize();
@@ -286,6 +374,8 @@
       const set = input.name === "label" ? state.hide : state.hidet;
       if (input.checked) set.delete(input.value); else set.add(input.value);
       writeState(); nodeView.refresh(); edgeView.refresh();
+      // loaded again with the filters: full pages of what shows, counts of what shows
+      if (state.focus) replay().catch((e) => erm.showError(e.message));
     }));
   document.getElementById("path-from").addEventListener("click", () => {
     pathFrom = state.sel;
@@ -297,6 +387,16 @@
   document.getElementById("clear").addEventListener("click", () => { location.href = "/explore"; });
 
   // -- start: replay the URL ------------------------------------------------------------------
+  async function replay() {
+    await focus(state.focus, false);
+    for (const uid of state.expanded) await expand(uid, false);
+    for (const k of state.kinds) {
+      const [type, label, ...rest] = k.split(":");
+      await loadKind(rest.length ? rest.join(":") : state.focus, type, label, false);
+    }
+    if (state.path) await showPath(state.path[0], state.path[1], false);
+    await select(state.sel || state.focus);  // the centre's details until another is chosen
+  }
   (async () => {
     readState();
     document.getElementById("size").value = state.size;
@@ -305,10 +405,7 @@
     document.querySelectorAll("#type-filters input").forEach((i) => { i.checked = !state.hidet.has(i.value); });
     document.getElementById("q").value = state.q;
     if (state.focus) {
-      await focus(state.focus, false);
-      for (const uid of state.expanded) await expand(uid, false);
-      if (state.path) await showPath(state.path[0], state.path[1], false);
-      if (state.sel) await select(state.sel);
+      await replay();
     } else if (state.q) {
       await runSearch(state.q);
     }

@@ -1,0 +1,57 @@
+"""Loads land on merged records: a uid that ``erm merge`` dropped names the record it was merged
+into (:func:`erm_graph.query.merges.alias_table`), so a later load of either source writes to
+that one record and never brings the duplicate back.
+
+A record whose uid is an alias is not written: the merge decided the kept record's properties
+(the kept values win, as in the merge; ``erm merge list`` shows the conflicts), and writing the
+dropped source's values would turn them back and forth with every load of either source. Its
+relationships are written, to the kept record, so what the source says about the record still
+arrives. The load's notes say how many records landed this way.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+
+from erm_graph import model
+from erm_graph.ingest.contract import LoaderResult
+from erm_graph.query.merges import alias_table
+from erm_graph.store import GraphReader
+
+
+def _key(label: str) -> str:
+    return model.label(label).key_label if label in model.LABELS else label
+
+
+def resolve_aliases(store: GraphReader, sources: Sequence[LoaderResult]) -> None:
+    """Rewrite, in each source's batch, every uid that is an alias to the uid it now names."""
+    table = alias_table(store)
+    if not table:
+        return
+    for source in sources:
+        batch = source.batch
+        landed: Counter[str] = Counter()
+        for label, rows in batch.nodes.items():
+            aliases = table.get(_key(label))
+            if not aliases or not any(row.get("uid") in aliases for row in rows):
+                continue
+            kept = [row for row in rows if row.get("uid") not in aliases]
+            for row in rows:
+                if row.get("uid") in aliases:
+                    landed[f"{row['uid']} -> {aliases[row['uid']]}"] += 1
+            source.unchanged_nodes[label] += len(rows) - len(kept)
+            batch.nodes[label] = kept
+        for (_, start, end), rows in batch.relationships.items():
+            for side, label in (("start", start), ("end", end)):
+                aliases = table.get(_key(label))
+                if not aliases:
+                    continue
+                for row in rows:
+                    if row.get(side) in aliases:
+                        row[side] = aliases[row[side]]
+        if landed:
+            shown = ", ".join(sorted(landed)[:5]) + (", ..." if len(landed) > 5 else "")
+            source.note(f"{sum(landed.values())} record(s) name uids merged into others "
+                        f"({shown}): their relationships were written to the kept records, "
+                        "whose properties the merge decided (`erm merge list`)")

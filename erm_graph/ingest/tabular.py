@@ -1,0 +1,107 @@
+"""Rows of a CSV text and of the sheets of an .xlsx workbook, as loaders read them.
+
+The bytes come decoded and size-checked from :mod:`erm_graph.ingest.untrusted`; what a
+workbook expands to is bounded there too (its decompressed size before it is opened), and
+here as its cells are read. :class:`~erm_graph.ingest.contract.LoadContext` is the way a
+loader reaches these.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from erm_graph.errors import shown
+from erm_graph.ingest import untrusted
+from erm_graph.ingest.untrusted import LoadError
+from erm_graph.interop.csv_errors import csv_problem
+
+Sheets = dict[str, list[tuple[int, dict[str, Any]]]]
+
+
+def csv_table(text: str, path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+    """The trimmed header and (line number, cells) of each data row of a CSV text.
+
+    The delimiter (``,;\\t|``) is sniffed from the first 4 KB. Cells come as lists, padded
+    to the header's width: the form for large files (a dict per row cost more than the
+    parsing). Blank rows are skipped.
+    """
+    try:
+        dialect: Any = csv.Sniffer().sniff(text[:4096], delimiters=",;\t|")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    header = next(reader, None)
+    if header is None:
+        raise LoadError(f"{path}: the file is empty: expected a header row")
+    names = [h.strip() for h in header]
+    width = len(names)
+
+    def rows() -> Iterator[tuple[int, list[str]]]:
+        first = reader.line_num + 1  # where the record being read begins
+        try:
+            for row in reader:
+                if not (row and row[0].strip()) and not "".join(row).strip():  # blank
+                    first = reader.line_num + 1
+                    continue
+                if len(row) < width:
+                    row += [""] * (width - len(row))
+                yield reader.line_num, row
+                first = reader.line_num + 1
+        except csv.Error as exc:
+            raise LoadError(csv_problem(path, text, first, exc, names, dialect.delimiter,
+                                        dialect.quotechar)) from None
+
+    return names, rows()
+
+
+def sheets(data: bytes, path: Path, max_bytes: int) -> Sheets:
+    """Every sheet of an .xlsx workbook as (row number, row) lists, by lower-case name.
+
+    What the workbook expands to is bounded: its decompressed size before it is opened, its
+    cells as they are read. Cells right of the header are not read, and a stated dimension
+    is ignored (it would pad every row).
+    """
+    import openpyxl
+
+    untrusted.check_workbook(data, path, max_bytes)
+    most = untrusted.limit(len(data), max_bytes)
+    result: Sheets = {}
+    cells = 0
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        for sheet in book.worksheets:
+            sheet.reset_dimensions()
+            title = sheet.title.strip().lower()
+            header = next(sheet.iter_rows(max_row=1, values_only=True), None)
+            names = [str(h).strip() if h is not None else "" for h in header or ()]
+            while names and not names[-1]:
+                names.pop()
+            if not names:
+                continue
+            width, found = len(names), []
+            rows = sheet.iter_rows(min_row=2, max_col=width, values_only=True)
+            for number, values in enumerate(rows, start=2):
+                cells += width
+                if cells > most:
+                    raise untrusted.too_many_cells(path, cells, most)
+                if number > untrusted.MAX_SHEET_ROWS:
+                    raise LoadError(f"{path}: sheet {shown(sheet.title)} has more than "
+                                    f"{untrusted.MAX_SHEET_ROWS:,} rows, the most a "
+                                    "worksheet holds")
+                if not values:
+                    continue
+                if all(v is None or str(v).strip() == "" for v in values):
+                    continue
+                found.append((number, dict(zip(names, values, strict=False))))
+            result[title] = found
+        book.close()
+    except LoadError:
+        raise
+    except Exception as exc:  # openpyxl raises many kinds for a damaged workbook
+        raise LoadError(f"{path}: not a readable .xlsx workbook "
+                        f"({shown(exc, 120, quote=False)})") from None
+    return result

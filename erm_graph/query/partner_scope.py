@@ -1,0 +1,97 @@
+"""The uids a partner may see: the scope of its Party, read from the graph.
+
+The scope is defined in :mod:`erm_graph.auth.scope`, which enforces it on every query; the
+statements that read it live here, with the other reads of the app.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from erm_graph import model
+from erm_graph.errors import ErmError
+from erm_graph.events import Finish, WriteEvent
+from erm_graph.store import GraphStore
+
+#: one statement per part of the scope anchored on the Party's uid; each row is one uid
+SCOPE_QUERIES = (
+    "MATCH (p:Party {uid: $party}) RETURN p.uid",
+    "MATCH (p:Party {uid: $party})<-[:WORKS_FOR]-(c:Contact) RETURN c.uid",
+    "MATCH (p:Party {uid: $party})<-[:WORKS_FOR*0..1]-(w)-[:HAD|RAISED|GAVE]->(x) "
+    "RETURN DISTINCT x.uid",
+    "MATCH (p:Party {uid: $party})-[:HOLDS]->(x) RETURN x.uid",
+    "MATCH (p:Party {uid: $party})<-[:WORKS_FOR*0..1]-(w)-[:HAD|RAISED|GAVE]->(x)"
+    "<-[:FROM]-(f:Feedback) RETURN DISTINCT f.uid",
+    "MATCH (p:Party {uid: $party})<-[:WORKS_FOR*0..1]-(w)-[:HAD|RAISED]->(x)-[:ABOUT]->"
+    "(d:Product) RETURN DISTINCT d.uid",
+    "MATCH (p:Party {uid: $party})-[:HOLDS]->(x)-[:ABOUT]->(d:Product) RETURN DISTINCT d.uid",
+    "MATCH (p:Party {uid: $party})<-[:MANAGES]-(e:Employee) RETURN e.uid",
+    "MATCH (p:Party {uid: $party})-[:PARTICIPATES_IN]->(:Step)<-[:HAS_STEP]-(pr:Process) "
+    "RETURN DISTINCT pr.uid",
+)
+#: from the processes in scope to their steps and maps; then from the steps to their
+#: departments and documents. One uid a row: ``[pr.uid] + collect(...)`` gave null on FalkorDB
+#: (see ENGINE-NOTES), which left every process out of a partner's scope.
+PROCESS_QUERIES = (
+    "UNWIND $uids AS u MATCH (:Process {uid: u})-[:HAS_STEP]->(s:Step) RETURN DISTINCT s.uid",
+    "UNWIND $uids AS u MATCH (m:Map)-[:DEPICTS]->(:Process {uid: u}) RETURN DISTINCT m.uid",
+)
+COMPONENT_QUERIES = (
+    "UNWIND $uids AS u MATCH (s:Step {uid: u})<-[:PERFORMS]-(d:Department) "
+    "RETURN DISTINCT d.uid",
+    "UNWIND $uids AS u MATCH (s:Step {uid: u})-[:USES|PRODUCES]->(d:Document) "
+    "RETURN DISTINCT d.uid",
+)
+OWNER_QUERIES = tuple(
+    f"UNWIND $uids AS u MATCH (x:{label} {{uid: u}})<-[:RESPONSIBLE_FOR]-(e:Employee) "
+    f"RETURN DISTINCT e.uid" for label in model.COMPONENT_LABELS)
+#: seconds a computed scope is reused
+SCOPE_TTL = 30.0
+
+
+def partner_scope(store: GraphStore, party: str) -> frozenset[str]:
+    """The uids a partner bound to ``party`` may see (see the module docstring)."""
+    uids: set[str] = set()
+
+    def add(queries: tuple[str, ...], params: dict[str, Any]) -> None:
+        for cypher in queries:
+            uids.update(v for (v,) in store.run(cypher, params).rows if v)
+
+    add(SCOPE_QUERIES, {"party": party})
+    if party not in uids:
+        raise ErmError(f"partner's Party {party!r} is not in the graph; an admin must bind "
+                       f"the user to an existing Party (`erm users add --party`)")
+    # each stage reads from every uid found so far: the label in each pattern picks its own
+    for stage in (PROCESS_QUERIES, COMPONENT_QUERIES, OWNER_QUERIES):
+        add(stage, {"uids": sorted(uids)})
+    return frozenset(uids)
+
+
+_cache: dict[tuple[int, str], tuple[float, frozenset[str]]] = {}
+
+
+def cached_scope(store: GraphStore, party: str) -> frozenset[str]:
+    """:func:`partner_scope`, reused for :data:`SCOPE_TTL` seconds."""
+    key = (id(store), party)
+    hit = _cache.get(key)
+    if hit and time.monotonic() - hit[0] < SCOPE_TTL:
+        return hit[1]
+    scope = partner_scope(store, party)
+    if len(_cache) > 1000:
+        _cache.clear()
+    _cache[key] = (time.monotonic(), scope)
+    return scope
+
+
+def forget_scopes() -> None:
+    """Drop every cached scope (after a write that may change one)."""
+    _cache.clear()
+
+
+def forget_scopes_after(event: WriteEvent) -> Finish:
+    """The scope cache's subscription to write events: any write may change what a partner
+    reaches (an owner set, a merge, a restored map, an edit, a load), whoever makes it, so
+    the cache is dropped when the write ends (not before: a read meanwhile would fill it
+    with the graph as it was)."""
+    return lambda outcome: forget_scopes()

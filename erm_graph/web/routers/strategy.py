@@ -1,0 +1,75 @@
+"""The strategy pages and their API: CRM maturity, the same assessment as `erm assess`
+(staff read it; admins, editors and the CRO answer the questionnaire and keep an assessment,
+an audited write), and the target-relationship gaps of the plan ``ERM_TARGET_PLAN`` names,
+as `erm targets check` (:mod:`erm_graph.strategy`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from pydantic import BaseModel, Field
+
+from erm_graph.query.maturity import assessments
+from erm_graph.strategy import assess, load_maturity_model
+from erm_graph.strategy.maturity import save
+from erm_graph.strategy.targets import GapReport, check_plan, read_plan
+from erm_graph.web.deps import Settings, Store
+from erm_graph.web.routers.pages import page
+
+router = APIRouter()
+
+
+class Answers(BaseModel):
+    answers: dict[str, bool] = Field(description="question id -> yes (true) or no (false); "
+                                                 "questions left out count as unanswered")
+
+
+def _current(store: Store) -> dict[str, Any]:
+    return {**assess(store).as_json(), "history": assessments(store)}
+
+
+@router.get("/maturity", response_class=HTMLResponse, include_in_schema=False)
+def maturity_page(request: Request, store: Store) -> HTMLResponse:
+    found = _current(store)
+    return page(request, "maturity.html", found=found,
+                questions=load_maturity_model().questions, active="maturity")
+
+
+@router.get("/api/maturity", tags=["strategy"],
+            summary="CRM maturity: the level per area with its evidence, and the kept trend")
+def get_maturity(store: Store) -> dict[str, Any]:
+    return _current(store)
+
+
+@router.post("/api/maturity", tags=["strategy"],
+             summary="Answer the questionnaire and keep the assessment (admins, editors, CRO)")
+def post_maturity(request: Request, body: Answers) -> dict[str, Any]:
+    store = request.app.state.store  # a write goes to the app's own store
+    found = assess(store, body.answers)
+    uid = save(store, found)
+    return {**found.as_json(), "kept_as": uid}
+
+
+def _gaps(store: Store, settings: Settings) -> GapReport | None:
+    if settings.target_plan is None:
+        return None
+    return check_plan(store, read_plan(settings.target_plan))
+
+
+@router.get("/targets", response_class=HTMLResponse, include_in_schema=False)
+def targets_page(request: Request, store: Store, settings: Settings) -> HTMLResponse:
+    report = _gaps(store, settings)
+    return page(request, "targets.html", report=report.as_json() if report else None,
+                active="targets")
+
+
+@router.get("/api/targets", tags=["strategy"],
+            summary="The gaps between the target-relationship plan and the library")
+def get_targets(store: Store, settings: Settings) -> dict[str, Any]:
+    report = _gaps(store, settings)
+    if report is None:
+        return {"plan": None, "says": "no plan: set ERM_TARGET_PLAN to a plan file "
+                                      "(docs/strategy.md#target-relationships)"}
+    return report.as_json()

@@ -1,0 +1,333 @@
+"""The rows of a node table: keyed, fingerprinted, left out when stored as they are, typed
+into nodes and the relationships each row names."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Collection
+from concurrent.futures import Future
+from itertools import repeat
+from operator import itemgetter
+from pathlib import Path
+from typing import Any, cast
+
+from erm_graph import model
+from erm_graph.errors import Problem
+from erm_graph.ingest.contract import SAME_UID, LoadContext, LoaderResult, Reject
+from erm_graph.interop.stream import node_label
+
+from .columns import Columns, TypedProperty, typed_columns
+from .document import row_labels
+from .values import normaliser
+
+FORMAT = "mapping"
+
+
+class _Related:
+    """One relationship of a table: which cell names the other end and how to read it."""
+
+    def __init__(self, rel: dict[str, Any], doc: dict[str, Any], columns: Columns):
+        self.type, self.label = rel["type"], rel["label"]
+        self.index = columns.index(rel["column"])
+        self.prefix, self.split = rel.get("prefix", ""), rel.get("split")
+        self.outgoing = rel.get("direction", "out") == "out"
+        self.norm = normaliser(rel.get("normalize", ["trim"]), rel.get("aliases"))
+        self.props = [TypedProperty(name, spec, doc, columns)
+                      for name, spec in rel.get("properties", {}).items()]
+        self.constants: dict[str, Any] = rel.get("set", {})
+
+    @property
+    def indexes(self) -> list[int]:
+        """The columns this relationship reads: the other end's key and its properties."""
+        return [self.index, *(p.index for p in self.props if p.index is not None)]
+
+    def count(self, rows: list[list[str]]) -> int:
+        """How many relationships ``rows`` make (``others`` without making the uids)."""
+        texts = [cells[self.index] for cells in rows]
+        distinct = list(set(texts))
+        made = dict(zip(distinct, map(len, self.others([[t] for t in distinct], 0)),
+                        strict=True))
+        return sum(map(made.__getitem__, texts))
+
+    def others(self, rows: list[list[str]], index: int | None = None) -> list[list[str]]:
+        """Per row, the uids of the nodes at the other end that its cell (at ``index``,
+        by default this relationship's column) names."""
+        found: dict[str, list[str]] = {}
+        at = self.index if index is None else index
+        texts = [cells[at] for cells in rows]
+        for text in set(texts):
+            values = text.split(self.split) if self.split else [text]
+            found[text] = [self.prefix + other for other in map(self.norm, values) if other]
+        return [found[t] for t in texts]
+
+
+class NodeTable:
+    """One table of a mapping, bound to the columns of one file: compiled once for its rows."""
+
+    def __init__(self, doc: dict, table: dict, path: Path, names: list[str],
+                 date_cells: dict[int, set[str]]):
+        self.names, self.label, self.date_cells = names, table["label"], date_cells
+        columns = Columns(path, table, names, "table")
+        key = table["key"]
+        self.key_column, self.key_index = key["column"], columns.index(key["column"])
+        # a key column rarely repeats: each cell is normalised as it is, not through the
+        # distinct-text table of the property columns (a million-entry dict for nothing)
+        self.key_norm = normaliser(key.get("normalize", ["trim"]))
+        self.prefix = key.get("prefix", "")
+        self.props = [TypedProperty(name, spec, doc, columns)
+                      for name, spec in table.get("properties", {}).items()]
+        self.constants = table.get("set", {})
+        self.rels = [_Related(rel, doc, columns) for rel in table.get("relationships", [])]
+        by_column = table.get("label_column")
+        self.label_column = by_column["column"] if by_column else ""
+        self.label_index = columns.index(self.label_column) if by_column else None
+        if by_column:
+            self.label_split = by_column.get("split")
+            self.label_norm = normaliser(by_column.get("normalize", ["trim"]),
+                                         by_column.get("aliases"))
+            allowed = row_labels(self.label)
+            self.label_expected = (f"one of {', '.join(allowed)}: the table's label or one "
+                                   f"of its sub-labels (an empty cell is {self.label})")
+        #: the cells that make a row's node, and those that make its relationships
+        self.node_cells = _cells_of([i for i in (*(p.index for p in self.props),
+                                                 self.label_index) if i is not None])
+        self.rel_cells = _cells_of([i for rel in self.rels for i in rel.indexes])
+        #: uid -> (hash of its node's cells, its place, hash of its relationships' cells):
+        #: the first row of each key
+        self.seen: dict[str, tuple[int, str, int]] = {}
+        #: per key that repeats with other relationship cells, the hashes of those cells
+        self.more_relationships: dict[str, set[int]] = {}
+        # a row's fingerprint covers the mapping that reads it, not only its cells
+        spec = json.dumps([table, doc.get("date_format")], sort_keys=True, default=str)
+        self.digest = hashlib.blake2b(spec.encode(), digest_size=8).hexdigest()
+
+    def fingerprints(self, places: list[str], joined: list[str]) -> list[str]:
+        """What each row's node is made from: this mapping, the row's place and its cells
+        (``joined``)."""
+        digest, blake2b = self.digest, hashlib.blake2b
+        return [blake2b(f"{digest}\x1e{where}\x1e{cells}".encode(), digest_size=8).hexdigest()
+                for where, cells in zip(places, joined, strict=True)]
+
+    def row_labels(self, cells: list[list[str]]) -> list[str | None]:
+        """Per row, its label from the label column (None: not one the table may have);
+        without a label column, the table's label."""
+        index = self.label_index
+        if index is None:
+            return [self.label] * len(cells)
+        found: dict[str, str | None] = {}
+        texts = [c[index] for c in cells]
+        for text in set(texts):
+            parts = text.split(self.label_split) if self.label_split else [text]
+            given = [p for p in map(self.label_norm, parts) if p]
+            try:
+                label = node_label(given) if given else self.label
+            except ValueError:
+                label = None
+            found[text] = label if label and model.is_a(label, self.label) else None
+        return [found[t] for t in texts]
+
+    def label_cell(self, cells: list[str]) -> str | None:
+        """The row's cell in the label column, if the table has one."""
+        return None if self.label_index is None else cells[self.label_index]
+
+    def record(self, cells: list[str]) -> dict[str, str]:
+        """The row as column -> text, for a rejects file."""
+        return dict(zip(self.names, cells, strict=False))
+
+
+def _cells_of(indexes: list[int]) -> Callable[[list[str]], object]:
+    """A row's cells at ``indexes``, as one hashable value."""
+    if len(indexes) > 1:
+        return itemgetter(*indexes)
+    if indexes:
+        return itemgetter(indexes[0])
+    return lambda cells: ()
+
+
+_Keyed = tuple[str, list[str], str, str, str]  # place, cells, uid, fingerprint, label
+_Repeat = tuple[str, list[str], str, str]  # place, cells, uid, label: a row that only relates
+
+
+def key_rows(table: NodeTable, chunk: list[tuple[str, list[str]]]
+             ) -> tuple[list[_Keyed], list[Reject], list[_Repeat]]:
+    """Key, label and fingerprint each row; a row without a key or with a label the table
+    may not have is rejected (the rejects are kept in the order of the rows).
+
+    A key the table has already had is checked here, before any row is skipped as
+    unchanged. A denormalised export repeats a record on many rows (the office and the
+    manager of every sales agent, the account of every deal): a row whose node cells are
+    those of its key's first row is the same record; it adds only the relationships its
+    other cells name (the third list), if those differ from the first row's. A row with
+    other node cells is rejected naming both rows (as two sources that disagree are),
+    whether or not the first one was stored as it is.
+    """
+    index = table.key_index
+    cells_of = [cells for _, cells in chunk]
+    keys = list(map(table.key_norm, [cells[index] for cells in cells_of]))
+    labels = table.row_labels(cells_of)
+    prefix, seen = table.prefix, table.seen
+    node_sigs = list(map(hash, map(table.node_cells, cells_of)))
+    rel_sigs = list(map(hash, map(table.rel_cells, cells_of))) if table.rels else \
+        [0] * len(cells_of)
+    if "" not in keys and None not in labels:  # the common case first, in C
+        uids = [prefix + key for key in keys]
+        if len(set(uids)) == len(uids) and seen.keys().isdisjoint(uids):
+            places = [where for where, _ in chunk]
+            joins = ["\x1f".join(cells) for cells in cells_of]
+            seen.update(zip(uids, zip(node_sigs, places, rel_sigs, strict=True), strict=True))
+            return list(zip(places, cells_of, uids, table.fingerprints(places, joins),
+                            cast(list[str], labels),  # None is not in them: checked above
+                            strict=True)), [], []
+    kept, joins, rejects, repeats = [], [], [], []
+    for (where, cells), key, label, node_sig, rel_sig in zip(chunk, keys, labels, node_sigs,
+                                                             rel_sigs, strict=True):
+        if not key:
+            rejects.append(rejected(table.label, where, table.key_column, "a key value", None,
+                                     table.record(cells)))
+        elif label is None:
+            rejects.append(rejected(table.label, where, table.label_column,
+                                     table.label_expected, table.label_cell(cells),
+                                     table.record(cells)))
+        else:
+            uid = prefix + key
+            first = seen.setdefault(uid, (node_sig, where, rel_sig))
+            if first[1] == where:
+                kept.append((where, cells, uid, label))
+                joins.append("\x1f".join(cells))
+            elif first[0] != node_sig:
+                rejects.append(rejected(table.label, where, "uid", f"unique in the load: "
+                                         f"{FORMAT}:{first[1]} has the same uid with other "
+                                         "values", uid, table.record(cells), SAME_UID))
+            elif rel_sig != first[2]:
+                more = table.more_relationships.setdefault(uid, set())
+                if rel_sig not in more:
+                    more.add(rel_sig)
+                    repeats.append((where, cells, uid, label))
+    prints = table.fingerprints([k[0] for k in kept], joins)
+    rows = [(where, cells, uid, fp, label)
+            for (where, cells, uid, label), fp in zip(kept, prints, strict=True)]
+    return rows, rejects, repeats
+
+
+def stale_rows(ctx: LoadContext, table: NodeTable, rows: list[_Keyed]) -> Collection[int]:
+    """Indexes of the rows the store does not hold as they are. The store finds a node by
+    its key label (a Customer row is a Party): the table's label gives it whatever each
+    row's own label is."""
+    if not rows or not ctx.stale:
+        return range(len(rows))
+    return ctx.stale(table.label, [r[2] for r in rows], [r[3] for r in rows])
+
+
+def finish(result: LoaderResult, table: NodeTable, rows: list[_Keyed], rejects: list[Reject],
+           repeats: list[_Repeat], asked: Future[Collection[int]]) -> None:
+    """Count the rows the store holds as they are; type the others, and the relationships of
+    rows that repeat a record."""
+    result.rejects += rejects
+    if repeats:
+        _relate_repeats(result, table, repeats)
+    stale = asked.result()
+    if len(stale) < len(rows):
+        unchanged = [rows[i] for i in sorted(set(range(len(rows))) - set(stale))]
+        if table.label_index is None:
+            result.unchanged_nodes[table.label] += len(unchanged)
+        else:
+            result.unchanged_nodes.update(r[4] for r in unchanged)
+        for rel in table.rels:
+            result.unchanged_relationships[rel.type] += rel.count([r[1] for r in unchanged])
+        result.skipped_uids[model.label(table.label).key_label].update(r[2] for r in unchanged)
+        rows = [rows[i] for i in stale]
+    if rows:
+        _add(result, table, rows)
+
+
+def _add(result: LoaderResult, table: NodeTable,
+         rows: list[tuple[str, list[str], str, str, str]]) -> None:
+    """Type rows into nodes and their relationships; a row with a cell that does not convert
+    (a property of its node or of one of its relationships) is rejected whole, naming the
+    first such column."""
+    cells = [r[1] for r in rows]
+    failed: dict[int, tuple[str, str, str]] = {}
+    columns = typed_columns(table.props, cells, table.date_cells, failed)
+    rel_columns = [typed_columns(rel.props, cells, table.date_cells, failed) for rel in table.rels]
+    _reject_failed(result, table, [(r[0], r[1]) for r in rows], failed)
+    names = ["uid", "source", model.FINGERPRINT, *(name for name, _ in columns)]
+    origins = [f"{FORMAT}:{where}" for where, _, _, _, _ in rows]
+    records = zip([r[2] for r in rows], origins, [r[3] for r in rows],
+                  *(values for _, values in columns), strict=True)
+    batch = result.batch
+    keep = [i not in failed for i in range(len(rows))]
+    sparse = any(None in values for _, values in columns)  # blank cells: no property
+    mixed = table.label_index is not None  # rows of several labels
+    targets = [batch.nodes[r[4]] for r in rows] if mixed else repeat(batch.nodes[table.label])
+    if failed or sparse or mixed or table.constants:
+        for record, ok, nodes in zip(records, keep, targets, strict=False):  # may repeat
+            if ok:
+                node = dict(zip(names, record, strict=True))
+                if sparse:
+                    node = {k: v for k, v in node.items() if v is not None}
+                nodes.append({**table.constants, **node} if table.constants else node)
+    else:  # the common case, in C: one dict per row and nothing to leave out
+        batch.nodes[table.label].extend(map(dict, map(zip, repeat(names), records)))
+    _relate(result, table, [(r[2], r[4]) for r in rows], cells, origins, keep, rel_columns)
+
+
+def _relate_repeats(result: LoaderResult, table: NodeTable, rows: list[_Repeat]) -> None:
+    """The relationships of rows that repeat their key's record (which the key's first row
+    makes): typed as a row's own are, a row with a cell that does not convert rejected."""
+    cells = [r[1] for r in rows]
+    failed: dict[int, tuple[str, str, str]] = {}
+    rel_columns = [typed_columns(rel.props, cells, table.date_cells, failed) for rel in table.rels]
+    _reject_failed(result, table, [(r[0], r[1]) for r in rows], failed)
+    _relate(result, table, [(r[2], r[3]) for r in rows], cells,
+            [f"{FORMAT}:{r[0]}" for r in rows], [i not in failed for i in range(len(rows))],
+            rel_columns)
+
+
+def _reject_failed(result: LoaderResult, table: NodeTable, rows: list[tuple[str, list[str]]],
+                   failed: dict[int, tuple[str, str, str]]) -> None:
+    for i, (column, why, text) in sorted(failed.items()):
+        result.rejects.append(rejected(table.label, rows[i][0], column, why, text,
+                                       table.record(rows[i][1])))
+
+
+def _relate(result: LoaderResult, table: NodeTable, rows: list[tuple[str, str]],
+            cells: list[list[str]], origins: list[str], keep: list[bool],
+            rel_columns: list[list[tuple[str, list[Any]]]]) -> None:
+    """The relationships of ``rows`` (the uid and label of each row's node, its ``cells``)
+    to the nodes their cells name; rows not to ``keep`` make none."""
+    batch = result.batch
+    mixed = table.label_index is not None
+    labels = {label for _, label in rows} if mixed else (table.label,)
+    everything = all(keep)
+    for rel, props in zip(table.rels, rel_columns, strict=True):
+        outgoing, where, constants = rel.outgoing, model.WHERE, rel.constants
+        groups = {label: batch.relationships[(rel.type, label, rel.label) if outgoing
+                                             else (rel.type, rel.label, label)]
+                  for label in labels}  # per row label, as a Customer row is no Party row
+        ends = rel.others(cells)
+        if not (props or mixed or constants) and everything and set(map(len, ends)) == {1}:
+            # the common case: one other end per row, no properties: a comprehension
+            group, uids = groups[table.label], [uid for uid, _ in rows]
+            group += ([{"start": u, "end": e[0], where: o}
+                       for u, e, o in zip(uids, ends, origins, strict=True)] if outgoing else
+                      [{"start": e[0], "end": u, where: o}
+                       for u, e, o in zip(uids, ends, origins, strict=True)])
+            continue
+        for i, others in enumerate(ends):
+            if not keep[i] or not others:
+                continue
+            uid, found = rows[i][0], groups[rows[i][1]]
+            values = {name: column[i] for name, column in props if column[i] is not None}
+            for other in others:
+                made = {"start": uid, "end": other, where: origins[i]} if outgoing else \
+                    {"start": other, "end": uid, where: origins[i]}
+                made.update(constants)
+                made.update(values)
+                found.append(made)
+
+
+def rejected(label: str, where: str, column: str, expected: str, got: object,
+             row: dict[str, Any], cause: str | None = None) -> Reject:
+    """A row of a table rejected, naming its place (``file#row``) and column."""
+    return Reject(label, Problem(f"{FORMAT}:{where}", column, expected, got, cause), row)
