@@ -324,9 +324,12 @@ def apply_plan(store: GraphStore, plan: MapPlan, *, action: str = "load",
         released[key].append(uid)
     for key, uids in released.items():
         # without its content hash, a later load or restore of the node writes it whole,
-        # its source included, and the file holds it again
-        store.write(f"UNWIND $uids AS u MATCH (n:{_key_label(key)} {{uid: u}}) "
-                    f"SET n.source = null, n.content_hash = null", {"uids": uids})
+        # its source included, and the file holds it again. One property per statement: the
+        # embedded engine, asked to remove two in one, can remove another one instead
+        # (docs/architecture.md, "The embedded engine")
+        for prop in ("source", "content_hash"):
+            store.write(f"UNWIND $uids AS u MATCH (n:{_key_label(key)} {{uid: u}}) "
+                        f"SET n.{prop} = null", {"uids": uids})
     if action == "load" and not plan.revises:
         return None
     plan.version = (plan.previous or 0) + 1
