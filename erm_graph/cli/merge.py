@@ -100,6 +100,8 @@ def apply(
     for name, conflict in done["conflicts"].items():
         others = ", ".join(f"{u}: {v!r}" for u, v in conflict["dropped"].items())
         console.print(f"  {name}: kept {conflict['kept']!r} (dropped {others})")
+    for note in done["notes"]:
+        console.print(f"  {note}", highlight=False, markup=False)
     if not dry_run:
         console.print(f"Merge id {done['id']}: undo it with `erm merge undo {done['id']}`.")
 

@@ -14,6 +14,11 @@ is **one statement**, so one transaction on either engine: it is written whole o
 * **Aliases.** While the merge is not undone, each dropped uid names the kept record: a load
   of a source that still says ``dept-sales`` lands on ``dept:sales``
   (:mod:`erm_graph.ingest.aliases`).
+* **One owner.** A component (:data:`erm_graph.model.COMPONENT_LABELS`) has one owner
+  (``RESPONSIBLE_FOR``): the kept record keeps its own, and a dropped record's other owner is
+  not moved but kept in the merge's record (the answer says whom), so the undo gives it back.
+  A kept record without an owner takes the first dropped record's (docs/data-model.md,
+  "Owners: one responsible person per component").
 * **Undo.** The ``Merge`` node's ``record`` holds the dropped records (labels, properties, every
   relationship) and what the merge changed on the kept one, so :func:`undo_merge` recreates
   them and takes back exactly what the merge added, again in one statement. A merge is undone
@@ -77,6 +82,8 @@ class MergePlan:
     added: dict[str, Any] = field(default_factory=dict)
     #: property -> {"kept": value, "dropped": {uid: value}} where the kept value won
     conflicts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: owners (RESPONSIBLE_FOR) of dropped components not moved, as the kept one has its owner
+    owners_left: list[tuple[str, Relationship]] = field(default_factory=list)
 
     @property
     def key(self) -> str:
@@ -89,7 +96,18 @@ class MergePlan:
                 "relationships": sum(len(d.relationships) for d in self.drops),
                 "moved": dict(sorted(moved.items())), "already_on_kept": len(self.absorbed),
                 "between_merged": len(self.internal), "added": self.added,
-                "conflicts": self.conflicts}
+                "conflicts": self.conflicts,
+                "owners_not_moved": [{"record": uid, "owner": rel.other}
+                                     for uid, rel in self.owners_left],
+                "notes": self.notes()}
+
+    def notes(self) -> list[str]:
+        """What the answer (CLI, web) says beyond the counts: the owners not moved."""
+        owner = next((r.other for r in (*self.keep.relationships, *self.created)
+                      if _is_owner(r)), None)
+        return [f"{self.label} {uid}'s owner {rel.other} was not moved: {self.keep.uid} keeps "
+                f"its one owner {owner}; undoing the merge gives {uid} back with {rel.other}"
+                for uid, rel in self.owners_left]
 
     def record(self, before: dict[str, Any]) -> dict[str, Any]:
         """What the ``Merge`` node keeps for the undo (its ``record`` property, as JSON)."""
@@ -97,7 +115,13 @@ class MergePlan:
                              "relationships": [r.as_dict() for r in d.relationships]}
                             for d in self.drops],
                 "created": [r.as_dict() for r in self.created],
-                "added": self.added, "keep_before": before, "conflicts": self.conflicts}
+                "added": self.added, "keep_before": before, "conflicts": self.conflicts,
+                "owners_not_moved": [{"record": uid, "owner": rel.other}
+                                     for uid, rel in self.owners_left]}
+
+
+def _is_owner(rel: Relationship) -> bool:
+    return rel.type == "RESPONSIBLE_FOR" and rel.direction == "in"
 
 
 # -- planning -------------------------------------------------------------------------------
@@ -147,6 +171,8 @@ def plan_merge(store: GraphStore, keep: str, drops: Sequence[str]) -> MergePlan:
     plan = MergePlan(_new_id(), label, keep_rec, [found[u] for u in drops])
     merged = {keep, *drops}
     have = {r.end for r in keep_rec.relationships}
+    # one owner per component: the kept record's, else the first dropped record's
+    owned = label in model.COMPONENT_LABELS and any(map(_is_owner, keep_rec.relationships))
     for drop in plan.drops:
         for rel in drop.relationships:
             if rel.type not in model.RELATIONSHIPS or not rel.other or \
@@ -159,9 +185,12 @@ def plan_merge(store: GraphStore, keep: str, drops: Sequence[str]) -> MergePlan:
                 plan.internal.append(rel)
             elif rel.end in have:
                 plan.absorbed.append(rel)
+            elif owned and _is_owner(rel):
+                plan.owners_left.append((drop.uid, rel))
             else:
                 have.add(rel.end)
                 plan.created.append(rel)
+                owned = owned or (label in model.COMPONENT_LABELS and _is_owner(rel))
         for name, value in drop.props.items():
             if name in _OWN or value is None:
                 continue

@@ -9,6 +9,8 @@
       const done = await erm.api(path, {method: "POST", headers: {"content-type": "application/json"},
                                         body: JSON.stringify(body || {})});
       result.textContent = JSON.stringify(done);
+      // what the counts do not say (an owner not moved): read before the page reloads
+      if (done.notes && done.notes.length) window.alert(done.notes.join("\n"));
       window.location.reload();
     } catch (error) {
       erm.showError(error.message);
