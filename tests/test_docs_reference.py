@@ -83,13 +83,48 @@ def test_scaling_says_what_changes():
     assert "deployment.md" in text
 
 
-@pytest.mark.parametrize("doc", sorted(p.name for p in DOCS.glob("*.md")))
+def anchors(path: Path) -> set[str]:
+    """The anchors GitHub gives a Markdown file's headings (lower case, punctuation but
+    hyphens dropped, spaces as hyphens, a repeated one numbered -1, -2...), and its own
+    ``<a id=...>`` / ``<a name=...>``."""
+    text = re.sub(r"^```.*?^```", "", path.read_text(encoding="utf-8"), flags=re.S | re.M)
+    found: set[str] = set(re.findall(r"<a (?:id|name)=\"([^\"]+)\"", text))
+    seen: dict[str, int] = {}
+    for heading in re.findall(r"^#{1,6} +(.+?) *#*$", text, re.M):
+        heading = re.sub(r"\[([^]]*)\]\([^)]*\)", r"\1", heading)  # a link: its text
+        slug = re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-")
+        n = seen.get(slug, 0)
+        seen[slug] = n + 1
+        found.add(f"{slug}-{n}" if n else slug)
+    return found
+
+
+def test_anchors_are_made_as_github_makes_them(tmp_path):
+    page = tmp_path / "page.md"
+    page.write_text("# The data model\n## Owners: one responsible person per component\n"
+                    "#### `Party`\n## Why not the `vsdx` library?\n## Notes\n## Notes\n"
+                    "```\n# not a heading\n```\n<a id=\"kept\"></a>\n")
+    assert anchors(page) == {"the-data-model", "owners-one-responsible-person-per-component",
+                             "party", "why-not-the-vsdx-library", "notes", "notes-1", "kept"}
+
+
+MARKDOWN = sorted([*(f"docs/{p.name}" for p in DOCS.glob("*.md")), "README.md"])
+
+
+@pytest.mark.parametrize("doc", MARKDOWN)
 def test_relative_links_resolve(doc):
-    text = read(doc)
-    for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", text):
+    """Every relative link names a file that exists, and an anchor that file (or this one,
+    for ``#anchor``) has."""
+    path = ROOT / doc
+    text = re.sub(r"^```.*?^```", "", path.read_text(encoding="utf-8"), flags=re.S | re.M)
+    for target, anchor in re.findall(r"\]\(([^)#\s]*)(?:#([^)\s]*))?\)", text):
         if "://" in target or target.startswith("mailto:"):
             continue
-        assert (DOCS / target).resolve().exists(), f"{doc} links to missing {target}"
+        linked = (path.parent / target).resolve() if target else path
+        assert linked.exists(), f"{doc} links to missing {target}"
+        if anchor and linked.suffix == ".md":
+            assert anchor in anchors(linked), \
+                f"{doc} links to {target or doc}#{anchor}, a heading it does not have"
 
 
 def test_readme_ends_with_the_documentation_links():
