@@ -112,7 +112,8 @@ def relationship_tables() -> list[dict[str, Any]]:
     tables = []
     for rel in model.RELATIONSHIPS.values():
         pairs = dict.fromkeys((model.LABELS[s].key_label, model.LABELS[e].key_label)
-                              for s in rel.starts for e in rel.ends)
+                              for s in rel.starts for e in rel.ends
+                              if not rel.same_ends or s == e)
         for start, end in pairs:
             table: dict[str, Any] = {
                 "file": f"rels_{rel.name}_{start}_{end}.csv", "type": rel.name,

@@ -72,6 +72,11 @@ def load(
         help="BPMN: a pool (participant) that is your enterprise, by name or id; repeat for "
              "several. Every other pool is an outside party that takes part in the steps its "
              "message flows touch. Default: the pool with the most steps")] = [],  # noqa: B006
+    of: Annotated[str | None, typer.Option(
+        "--of", metavar="PARTY",
+        help="with --as orgchart: the uid of the party (a customer, a supplier...) whose org "
+             "chart it is; its people become that party's contacts, with their reporting "
+             "lines, departments and titles, instead of our employees")] = None,
 ) -> None:
     """Load BPMN, draw.io, Mermaid, relationship-map YAML, flowchart tables, or any CSV/Excel
     file through a --mapping. Everything is checked before anything is written; loading the same
@@ -85,7 +90,7 @@ def load(
     """
     options = LoadOptions(encoding=encoding, mapping=mapping, map_name=map_name, max_mb=max_mb,
                           diagram=diagram.value if diagram else None,
-                          our_pools=tuple(our_pool))
+                          our_pools=tuple(our_pool), party=of)
     # no cyclic collection between reading and writing either: it would walk every record
     with opened_store(ctx) as store, rows_per_second_progress() as bar, paused_gc():
         reading = bar.add_task("read and check", total=None)

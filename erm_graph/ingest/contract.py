@@ -47,6 +47,9 @@ class LoadOptions:
     #: the pools of a BPMN collaboration that are the enterprise (names or ids); every other
     #: pool is an outside party
     our_pools: tuple[str, ...] = ()
+    #: whose org chart a diagram loaded ``--as orgchart`` is (``--of``, a Party's uid): its
+    #: people become that party's Contacts; None: ours (Employees and Departments)
+    party: str | None = None
 
     @property
     def max_bytes(self) -> int:

@@ -139,6 +139,12 @@ class FlowchartBuilder:
             self._rel("MEMBER_OF", "Employee", uid, "Department", dept, element)
         return uid
 
+    def contact(self, uid: str, element: object, name: str, party: str, **props: Any) -> str:
+        """A person at the party ``party`` (a uid), who works for it (``WORKS_FOR``)."""
+        self._node("Contact", uid, element, name=name.strip(), **props)
+        self._rel("WORKS_FOR", "Contact", uid, "Party", party, element)
+        return uid
+
     # -- relationships ----------------------------------------------------------------------
     def _rel(self, rel_type: str, start_label: str, start: str, end_label: str, end: str,
              element: object, **props: Any) -> None:
@@ -184,8 +190,10 @@ class FlowchartBuilder:
         label, uid = party
         self._rel("PARTICIPATES_IN", label, uid, "Step", step_uid, element, role=_clean(role))
 
-    def reports_to(self, employee_uid: str, manager_uid: str, element: object) -> None:
-        self._rel("REPORTS_TO", "Employee", employee_uid, "Employee", manager_uid, element)
+    def reports_to(self, person_uid: str, manager_uid: str, element: object,
+                   label: str = "Employee") -> None:
+        """``label``: Employee (our own org chart) or Contact (a party's): both ends are one."""
+        self._rel("REPORTS_TO", label, person_uid, label, manager_uid, element)
 
     def subprocess_of(self, child_uid: str, parent_uid: str, element: object) -> None:
         self._rel("SUBPROCESS_OF", "Step", child_uid, "Step", parent_uid, element)

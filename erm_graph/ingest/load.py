@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from erm_graph import model
-from erm_graph.errors import ErmError, Problem, ValidationError
+from erm_graph.errors import ErmError, Problem, ValidationError, shown
 from erm_graph.events import WriteKind, writing
 from erm_graph.ingest import registry
 from erm_graph.ingest.aliases import resolve_aliases
@@ -43,6 +43,7 @@ from erm_graph.ingest.revisions import MapPlan, apply_plan, plan_map
 from erm_graph.ingest.untrusted import LoadError
 from erm_graph.ingest.worker import read_in_child
 from erm_graph.ingest.writer import LoadReport, dangling_rows, plan, write_batch
+from erm_graph.query.network import party_exists
 from erm_graph.store import GraphReader, GraphStore, open_store
 
 OnError = Literal["stop", "skip"]
@@ -174,6 +175,7 @@ def prepare(store: GraphStore, paths: Sequence[str | Path], *, fmt: str = "auto"
     if on_error not in ("stop", "skip"):
         raise ErmError(f"on_error must be 'stop' or 'skip', got {on_error!r}")
     options = options or LoadOptions()
+    _check_party(store, options)
     if time_limit is not None:
         sources, notes = read_in_child(paths, fmt, options, time_limit)
         settled, redo = _interrupted(store, {s.name for s in sources})
@@ -222,12 +224,26 @@ def prepare(store: GraphStore, paths: Sequence[str | Path], *, fmt: str = "auto"
                     unchanged_relationships, started, settled, maps)
 
 
+def _check_party(store: GraphStore, options: LoadOptions) -> None:
+    """``--of PARTY`` is for an org chart, and the party must exist: the contacts' WORKS_FOR
+    would otherwise be dropped one by one as ends that are not there."""
+    if options.party is None:
+        return
+    if options.diagram != "orgchart":
+        raise ErmError(f"--of {shown(options.party)} loads an org chart as the contacts of that "
+                       "party: use it with --as orgchart")
+    if not party_exists(store, options.party):
+        raise ErmError(f"--of {shown(options.party)}: no party has that uid. Name a customer, "
+                       "supplier or other party that is in the library by its uid (erm search "
+                       "NAME finds it), or load it first")
+
+
 @without_gc  # between reading and writing too: a collection there walks every record
 def load(store_or_url: GraphStore | str, paths: Sequence[str | Path] | str | Path, *,
          fmt: str = "auto", mapping: str | Path | None = None, map_name: str | None = None,
          encoding: str | None = None, max_mb: float | None = None,
          diagram: str | None = None, our_pools: Sequence[str] = (),
-         on_error: OnError = "stop",
+         of: str | None = None, on_error: OnError = "stop",
          dry_run: bool = False, rejects_file: str | Path | None = None,
          report_file: str | Path | None = None,
          progress: Callable[[int], None] | None = None) -> LoadReport:
@@ -242,7 +258,7 @@ def load(store_or_url: GraphStore | str, paths: Sequence[str | Path] | str | Pat
     pools = (our_pools,) if isinstance(our_pools, str) else tuple(our_pools)
     options = LoadOptions(encoding=encoding, mapping=Path(mapping) if mapping else None,
                           map_name=map_name, max_mb=max_mb, diagram=diagram,
-                          our_pools=pools)
+                          our_pools=pools, party=of)
     store = open_store(store_or_url) if isinstance(store_or_url, str) else store_or_url
     try:
         prepared = prepare(store, paths, fmt=fmt, options=options, on_error=on_error)

@@ -217,6 +217,9 @@ def relationship_problems(type_name: str, start_label: str, end_label: str,
     if not any(is_a(end_label, e) for e in spec.ends):
         problems.append(Problem(f"{type_name} relationships", "end label",
                                 f"one of {', '.join(spec.ends)}", end_label))
+    elif spec.same_ends and label(start_label).key_label != label(end_label).key_label:
+        problems.append(Problem(f"{type_name} relationships", "end label",
+                                f"{label(start_label).key_label}, as the start", end_label))
     rows = list(rows)
     found = _Checker(spec.props, skip=("start", "end")).problems(rows)
     for end in ("end", "start"):  # each put first: start, end, then the properties

@@ -62,6 +62,9 @@ class Relationship:
     starts: tuple[str, ...]
     ends: tuple[str, ...]
     props: dict[str, Prop] = field(default_factory=dict)
+    #: both ends must have one key label (of those allowed): REPORTS_TO joins an employee to
+    #: an employee and a contact to a contact, never one to the other
+    same_ends: bool = False
 
 
 #: Properties every node has; ``uid`` is the stable key, unique per key label.
@@ -118,7 +121,9 @@ _labels = [
     Label("Financier", "a bank or investor", PARTY_PROPS, parent="Party"),
     Label("Government", "an agency or regulator", PARTY_PROPS, parent="Party"),
     Label("Contact", "a person at a party", {
-        "name": NAMED, "title": Prop(), "email": Prop(), "phone": Prop()}),
+        "name": NAMED, "title": Prop(), "email": Prop(), "phone": Prop(),
+        "department": Prop(help="the unit of their party they work in (the party's own org "
+                                "chart: erm load --as orgchart --of PARTY)")}),
     Label("Employee", "one of our own staff", {
         "name": NAMED, "title": Prop(), "email": Prop(),
         "role": Prop(help="e.g. CRO, account manager, engineer"),
@@ -265,8 +270,9 @@ _relationships = [
                  ("Department",)),
     Relationship("PART_OF", "a department sits inside another", ("Department",),
                  ("Department",)),
-    Relationship("REPORTS_TO", "an employee's line manager (an org chart's lines)",
-                 ("Employee",), ("Employee",)),
+    Relationship("REPORTS_TO", "a person's line manager (an org chart's lines): an employee's "
+                 "is an employee, a contact's a contact (their party's org chart)",
+                 ("Employee", "Contact"), ("Employee", "Contact"), same_ends=True),
     Relationship("HAS_STEP", "a process contains a step", ("Process",), ("Step",),
                  {"order": Prop(Kind.INT, minimum=0)}),
     Relationship("SUBPROCESS_OF", "a flattened sub-process step belongs to its parent step",

@@ -5,7 +5,8 @@ Each page is told apart first (:mod:`.kind`): a flowchart loads as a process
 palettes, flows, departments, documents, parties); an org chart, class diagram, table, list or
 concept map is not a process and is refused with what it looks like, unless the person says
 what it is (``--as flowchart`` loads any page as a process, ``--as orgchart`` as people and
-departments with reporting lines: :mod:`.orgchart`). A file with some pages of each loads its
+departments with reporting lines: :mod:`.orgchart`; ``--as orgchart --of PARTY`` as that
+party's contacts). A file with some pages of each loads its
 flowcharts and notes the pages left out. What a page leaves out (text, pictures, icons,
 unlabelled decoration) is summed up by kind in one note.
 """
@@ -55,7 +56,7 @@ class DrawIO:
             if verdict.kind == FLOWCHART:
                 load_process(build, page)
             elif verdict.kind == ORGCHART and stated:
-                load_orgchart(build, page)
+                load_orgchart(build, page, party=ctx.options.party)
             else:
                 refused.append((page, verdict))
                 continue

@@ -16,6 +16,13 @@ Department. Lines join a boss above to a report below: the upper box of the two 
 
 Departments share their uid (``dept:<name>``) with the lanes of the process maps, so an org
 chart gives those lanes their place in the organisation.
+
+**A party's org chart** (``--as orgchart --of PARTY``: a customer's, a supplier's internal
+structure, for contact management): the people are Contacts who work for that party
+(``WORKS_FOR``), uid ``contact:<party>/<name>`` (one party's Ana Lopez is not another's), with
+the same reporting lines (``REPORTS_TO`` joins contact to contact) and the department they are
+in, and their title, as properties: the party's departments are not ours, so no Department is
+made. The party must exist already (the load checks it before reading).
 """
 
 from __future__ import annotations
@@ -30,7 +37,14 @@ from .kind import looks_like_person
 from .page import Page
 
 
-def load_orgchart(build: FlowchartBuilder, page: Page) -> None:
+def contact_uid(party: str, name: str) -> str:
+    """A contact's uid from a party's org chart: the party's uid, then the name as a slug."""
+    return f"contact:{party}/{slug(name)}"
+
+
+def load_orgchart(build: FlowchartBuilder, page: Page, party: str | None = None) -> None:
+    """The page as our own Employees and Departments, or (``party``, a uid) as that party's
+    Contacts."""
     children: set[str] = {p for c in page.vertices if (p := page.parent(c))}
     units = {c for c in page.vertices if c in children and page.text(c)
              and (styles.is_lane(page.styles[c]) or page.styles[c].get("container") == "1"
@@ -61,7 +75,8 @@ def load_orgchart(build: FlowchartBuilder, page: Page) -> None:
         else:
             page.skip("line not joining two boxes", e.id)
     names = {d: page.text(d) for d in departments}
-    uids = {p: f"emp:{slug(page.lines(p)[0])}" for p in people}
+    uids = {p: contact_uid(party, page.lines(p)[0]) if party else f"emp:{slug(page.lines(p)[0])}"
+            for p in people}
 
     found_at: dict[int, dict[str, str | None]] = {id(people): {}, id(departments): {}}
 
@@ -93,20 +108,27 @@ def load_orgchart(build: FlowchartBuilder, page: Page) -> None:
         return parent if parent in units else above(cid, departments)
 
     order = {cid: n for n, cid in enumerate(page.vertices)}
-    for d in sorted(departments, key=order.__getitem__):
-        outer = unit(d)
-        build.department(names[d], d, parent=names[outer] if outer else None)
+    if not party:
+        for d in sorted(departments, key=order.__getitem__):
+            outer = unit(d)
+            build.department(names[d], d, parent=names[outer] if outer else None)
     for p in sorted(people, key=order.__getitem__):
         name, *title = page.lines(p)
         dept = unit(p)
-        build.employee(uids[p], p, name=name, department=names[dept] if dept else None,
-                       title=", ".join(title) or None)
+        if party:
+            build.contact(uids[p], p, name=name, party=party,
+                          department=" ".join(names[dept].split()) if dept else None,
+                          title=", ".join(title) or None)
+        else:
+            build.employee(uids[p], p, name=name, department=names[dept] if dept else None,
+                           title=", ".join(title) or None)
         # drawn inside a department with no line of their own: its boss is theirs
         parent = page.parent(p)
         for boss in bosses.get(p) or ([parent] if parent in units else []):
             manager = at_or_above(boss, people)
             if manager:
-                build.reports_to(uids[p], uids[manager], p)
+                build.reports_to(uids[p], uids[manager], p,
+                                 label="Contact" if party else "Employee")
 
 
 def _tops(page: Page) -> Callable[[str], float]:

@@ -154,6 +154,10 @@ def post_load(request: Request, settings: Settings,
               our_pool: Annotated[list[str] | None, Form(
                   description="BPMN: a pool that is your enterprise, by name or id (as erm "
                               "load --our-pool); repeat for several")] = None,
+              of: Annotated[str | None, Form(
+                  description="with as=orgchart: the uid of the party whose org chart it is "
+                              "(as erm load --of): its people load as that party's "
+                              "contacts")] = None,
               ) -> dict[str, Any]:
     name = file.filename or ""
     if not SAFE_NAME.fullmatch(name) or ".." in name:
@@ -169,7 +173,8 @@ def post_load(request: Request, settings: Settings,
                 prepared = prepare(store, [path], fmt=format,
                                    options=LoadOptions(map_name=map_name or None,
                                                        diagram=diagram,
-                                                       our_pools=tuple(our_pool or ())),
+                                                       our_pools=tuple(our_pool or ()),
+                                                       party=of or None),
                                    time_limit=settings.web_load_timeout)
             prepared.files = [name]  # the audit's target: the file as sent
             report = prepared.write(store, dry_run=dry_run)
