@@ -115,3 +115,14 @@ def test_the_cli_and_the_web_upload_take_of(store, store_url, tmp_path):
                            data={"as": "orgchart", "of": "cust-zenith"})
         assert done.status_code == 200, done.text
     assert lines(store, "cust-zenith") == LINES
+
+
+def test_the_record_forms_offer_reporting_lines_to_the_same_label_only():
+    from erm_graph.web.forms import record_form
+
+    def reports_to(label: str) -> list[tuple[str, list[str]]]:
+        return [(t["direction"], t["labels"]) for t in record_form(label)["relationships"]
+                if t["type"] == "REPORTS_TO"]
+
+    assert reports_to("Contact") == [("out", ["Contact"]), ("in", ["Contact"])]
+    assert reports_to("Employee") == [("out", ["Employee"]), ("in", ["Employee"])]

@@ -103,6 +103,8 @@ def record_form(label: str) -> dict[str, Any]:
         for outgoing, mine, others in ((True, rel.starts, rel.ends), (False, rel.ends,
                                                                        rel.starts)):
             if ancestry & set(mine) and rel.name != "RESPONSIBLE_FOR":
+                if rel.same_ends:  # REPORTS_TO: to its own label only
+                    others = tuple(o for o in others if o in ancestry)
                 ties.append({"type": rel.name, "direction": "out" if outgoing else "in",
                              "labels": list(others), "help": rel.help,
                              "fields": [prop_field(n, p) for n, p in rel.props.items()]})
