@@ -212,8 +212,9 @@ def plan_map(store: GraphReader, namespace: str, files: list[str], batch: GraphB
     itself: :mod:`erm_graph.edit.maps`)."""
     previous = latest_version(store, namespace)
     new = Records.of_batch(batch)
-    if old is None:
-        old = stored_records(store, namespace, {*files, *_map_files(store, namespace)})
+    if old is None:  # what the files wrote, and what edits in the app made of the map
+        old = stored_records(store, namespace, {*files, *_map_files(store, namespace),
+                                                f"{namespace}.edits"})
     last = Records.from_json(revision(store, namespace, previous)["records"]) \
         if previous is not None else None
     plan = MapPlan(namespace, files, new, previous)

@@ -12,6 +12,7 @@ window.ermMapEdit = (() => {
   let on = false;
   let changes = [];         // what the save sends, in order
   let made = 0;             // new steps so far: their ids are new-1, new-2, ...
+  const names = new Map();  // uid -> name of the records picked from a search, for the list
   let form, kindSelect, fields, list, saveButton, result;
 
   const KINDS = {
@@ -117,7 +118,7 @@ window.ermMapEdit = (() => {
   function fill() {
     fields.replaceChildren(...FORMS[kindSelect.value]());
     for (const input of fields.querySelectorAll("input[data-label]")) {
-      erm.typeahead(input, {label: input.dataset.label, onPick: (r) => { input.value = r.uid; }});
+      erm.typeahead(input, {label: input.dataset.label, onPick: (r) => { input.value = r.uid; names.set(r.uid, r.name); }});
     }
     const performerLabel = fields.querySelector("[name=performer_label]");
     if (performerLabel) {
@@ -127,7 +128,7 @@ window.ermMapEdit = (() => {
         fresh.id = input.id;
         input.nextElementSibling && input.nextElementSibling.matches("ul.typeahead") && input.nextElementSibling.remove();
         input.replaceWith(fresh);
-        erm.typeahead(fresh, {label: performerLabel.value, onPick: (r) => { fresh.value = r.uid; }});
+        erm.typeahead(fresh, {label: performerLabel.value, onPick: (r) => { fresh.value = r.uid; names.set(r.uid, r.name); }});
       });
     }
     const step = fields.querySelector("select[name=step]");
@@ -180,6 +181,8 @@ window.ermMapEdit = (() => {
   }
   function describe(c) {
     const s = (id) => `“${stepName(id)}”`;
+    const known = new Map(ctx.data.nodes.map((n) => [n.id, n.name]));
+    const who = (uid) => names.get(uid) || known.get(uid) || uid;
     switch (c.kind) {
       case "add_step": return `add step “${c.name}”` + (c.after ? ` after ${s(c.after)}` : c.before ? ` before ${s(c.before)}` : "");
       case "rename_step": return `rename ${s(c.step)} to “${c.name}”`;
@@ -187,11 +190,11 @@ window.ermMapEdit = (() => {
       case "add_flow": return `add flow ${s(c.from)} → ${s(c.to)}` + (c.label ? ` “${c.label}”` : "");
       case "remove_flow": return `remove flow ${s(c.from)} → ${s(c.to)}`;
       case "rename_flow": return `label flow ${s(c.from)} → ${s(c.to)} “${c.label || ""}”`;
-      case "assign_performer": return `${c.performer} performs ${s(c.step)}` + (c.role ? ` as ${c.role}` : "");
-      case "attach_document": return `${s(c.step)} ${c.how || "uses"} ${c.document || `new “${c.name}”`}`;
-      case "add_party": return `${c.party} takes part in ${s(c.step)}`;
-      case "detach": return `detach ${c.uid} from ${s(c.step)}`;
-      case "set_owner": return `owner of ${c.component}: ${c.owner}`;
+      case "assign_performer": return `${who(c.performer)} performs ${s(c.step)}` + (c.role ? ` as ${c.role}` : "");
+      case "attach_document": return `${s(c.step)} ${c.how || "uses"} ${c.document ? who(c.document) : `new “${c.name}”`}`;
+      case "add_party": return `${who(c.party)} takes part in ${s(c.step)}`;
+      case "detach": return `detach ${who(c.uid)} from ${s(c.step)}`;
+      case "set_owner": return `owner of ${c.component.startsWith("new-") ? stepName(c.component) : who(c.component)}: ${who(c.owner)}`;
       default: return c.kind;
     }
   }
@@ -289,7 +292,7 @@ window.ermMapEdit = (() => {
     if (owner && [...owner.options].some((o) => o.value === node.id)) owner.value = node.id;
     const by = {performer: "performer", document: "document", party: "party"}[node.band];
     const input = by && fields.querySelector(`input[name=${by}]`);
-    if (input) input.value = node.id;
+    if (input) { input.value = node.id; names.set(node.id, node.name); }
   }
 
   return {
