@@ -553,9 +553,9 @@ def _py_writes(store, tmp_path: Path) -> dict[str, Callable[[], Any]]:
     """The announcing functions of the package, each run once (in this order) on ``store``."""
     from erm_graph import analytics, edit
     from erm_graph.demo import load_demo
+    from erm_graph.edit.maps import edit_map
     from erm_graph.identity import merge_nodes, undo_merge
     from erm_graph.ingest.component_owners import clear_owner, set_owner
-    from erm_graph.edit.maps import edit_map
     from erm_graph.ingest.revisions import latest_version, restore_map
     from erm_graph.interop import copy_graph, export_graph, import_graph
     from erm_graph.query.adhoc import run_cypher
