@@ -499,38 +499,43 @@ def _files(store: GraphStore, namespace: str, latest: int | None) -> list[str]:
     return [*[n for n in names if n != edit_file(namespace)], edit_file(namespace)]
 
 
-def _records(store: GraphStore, process: str, marks: list[str], files: list[str]) -> Records:
+def _records(store: GraphStore, process: str, marks: list[str], files: list[str]
+             ) -> tuple[Records, Records]:
     """The map as stored, every record of it marked as the map's (by a file or an edit):
-    an unmarked one (the demo's, one entered by hand) is taken in as an edit's."""
-    own, attached, rels = map_content(store, process)
-    found = Records()
+    an unmarked one (the demo's, one entered by hand) is taken in as an edit's. Also the
+    records taken in, whose new source the save writes."""
+    own, attached, rels = map_content(store, process, marks)
+    found, taken = Records(), Records()
     element = f"edit:{files[-1]}#"
 
-    def mark(props: dict[str, Any], name: str) -> dict[str, Any]:
+    def mark(props: dict[str, Any], name: str, key: Any) -> dict[str, Any]:
         clean = {k: v for k, v in props.items() if v is not None
                  and k not in model.SYSTEM_PROPS and k not in model.ANNOTATIONS}
         if not any(m in str(clean.get("source") or "") for m in marks):
             clean["source"] = f"{element}{name}"
+            if len(key) == 2:
+                taken.nodes[key] = ("", clean)
+            else:
+                taken.rels[key] = clean
         return clean
 
     for labels, props in own:
         label = model.primary_label(labels)
-        found.nodes[(model.label(label).key_label, props["uid"])] = (
-            label, mark(props, props["uid"]))
+        key = (model.label(label).key_label, props["uid"])
+        found.nodes[key] = (label, mark(props, props["uid"], key))
     for labels, props in attached:  # only those the map's files or edits wrote
-        if any(m in str(props.get("source") or "") for m in marks):
-            label = model.primary_label(labels)
-            found.nodes[(model.label(label).key_label, props["uid"])] = (
-                label, mark(props, props["uid"]))
+        label = model.primary_label(labels)
+        key = (model.label(label).key_label, props["uid"])
+        found.nodes[key] = (label, mark(props, props["uid"], key))
     for rel_type, a, start, b, end, props in rels:
         key = (rel_type, model.label(model.primary_label(a)).key_label, start,
                model.label(model.primary_label(b)).key_label, end)
-        found.rels[key] = mark(props, f"{rel_type}:{start}>{end}")
-    return found
+        found.rels[key] = mark(props, f"{rel_type}:{start}>{end}", key)
+    return found, taken
 
 
 def _prepare(store: GraphStore, uid: str, changes: Sequence[Any], based_on: int | None
-             ) -> tuple[Working, Records, str, int | None]:
+             ) -> tuple[Working, Records, Records, str, int | None]:
     process = resolve_process(store, uid).uid
     namespace = namespace_of(process)
     latest = latest_version(store, namespace)
@@ -548,7 +553,7 @@ def _prepare(store: GraphStore, uid: str, changes: Sequence[Any], based_on: int 
                        f"taken: save them in parts")
     files = _files(store, namespace, latest)
     marks = [f":{name}#" for name in files]
-    old = _records(store, process, marks, files)
+    old, taken = _records(store, process, marks, files)
     names = {str(c.get(f)) for c in changes if isinstance(c, Mapping)
              for f in ("performer", "party", "document", "owner") if c.get(f) is not None}
     found = labels_of(store, names)
@@ -566,7 +571,7 @@ def _prepare(store: GraphStore, uid: str, changes: Sequence[Any], based_on: int 
         KINDS[kind](w, where, change)
     if w.problems:
         raise ChangeError(w.problems)
-    return w, old, namespace, latest
+    return w, old, taken, namespace, latest
 
 
 def _check(store: GraphStore, records: Records) -> None:
@@ -587,7 +592,7 @@ def edit_map(store: GraphStore, uid: str, changes: Sequence[Any], *,
     ...          "step": "step-cr-start", "name": "Enquiry in"}], based_on=0)  # doctest: +SKIP
     """
     with store.load_lock():
-        w, old, namespace, latest = _prepare(store, uid, changes, based_on)
+        w, old, taken, namespace, latest = _prepare(store, uid, changes, based_on)
         _check(store, w.records)
         result = MapEdit(namespace, w.process, latest or 0, None, w.summary, w.applied,
                          new_steps=dict(w.refs))
@@ -601,7 +606,7 @@ def edit_map(store: GraphStore, uid: str, changes: Sequence[Any], *,
                 first = MapPlan(namespace, w.files, old, None)
                 apply_plan(store, first, action="edit", based_on=0,
                            summary="the map as it stood before its first edit")
-            _adopt(store, old)
+            _adopt(store, taken)
             _clear_owners(store, w.replaced_owners)
             batch = w.records.batch()
             plan = plan_map(store, namespace, w.files, batch, old=old)
@@ -614,8 +619,8 @@ def edit_map(store: GraphStore, uid: str, changes: Sequence[Any], *,
 
 
 def _adopt(store: GraphStore, records: Records) -> None:
-    """Write the source each record of the map now has as the map's (an unchanged record is
-    not written by the load that follows, so its source is set here)."""
+    """Write the source of the records the map took in (an unchanged record is not written
+    by the load that follows, so its source is set here)."""
     by_key: dict[str, list[dict[str, str]]] = {}
     for (key, uid), (_, props) in records.nodes.items():
         by_key.setdefault(key, []).append({"uid": uid, "source": props["source"]})

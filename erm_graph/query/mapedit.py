@@ -26,11 +26,12 @@ RelRow = tuple[str, list[str], str, list[str], str, dict[str, Any]]
 OWNED_ATTACHED = ("Document", "Department")
 
 
-def map_content(store: GraphReader, process_uid: str
+def map_content(store: GraphReader, process_uid: str, marks: list[str]
                 ) -> tuple[list[Row], list[Row], list[RelRow]]:
     """The map of the process ``process_uid`` as stored: (its own nodes: the process, its
-    maps and steps; the nodes attached to its steps; the relationships), each relationship
-    once."""
+    maps and steps; the attached nodes whose ``source`` holds one of ``marks``, the map's
+    files' or its edits'; the relationships), each relationship once. The many people who
+    perform a step come as uids only."""
     own: list[Row] = []
     for labels, props in store.run(
             "MATCH (n:Process {uid: $uid}) RETURN labels(n) AS labels, properties(n) AS props "
@@ -40,24 +41,32 @@ def map_content(store: GraphReader, process_uid: str
             "RETURN labels(n) AS labels, properties(n) AS props", {"uid": process_uid}).rows:
         own.append((labels, props))
     rels: dict[tuple[str, str, str, str, str], RelRow] = {}
-    attached: dict[tuple[str, str], Row] = {}
+    wanted: dict[str, set[str]] = {}  # key label -> uids of the attached nodes to read
     by_label: dict[str, list[str]] = {}
     for labels, props in own:
         by_label.setdefault(model.primary_label(labels), []).append(props["uid"])
     for label, uids in by_label.items():
-        for rel_type, out, labels, other, props, uid in store.run(
+        for rel_type, out, labels, other, props, uid, source in store.run(
                 f"UNWIND $uids AS u MATCH (n:{label} {{uid: u}})-[x]-(o) "
                 f"WHERE type(x) IN $types "
-                f"RETURN type(x), startNode(x) = n, labels(o), properties(o), properties(x), u",
+                f"RETURN type(x), startNode(x) = n, labels(o), o.uid, properties(x), u, o.source",
                 {"uids": uids, "types": list(TYPES)}).rows:
-            row = ((rel_type, [label], uid, labels, other["uid"], props) if out
-                   else (rel_type, labels, other["uid"], [label], uid, props))
+            row = ((rel_type, [label], uid, labels, other, props) if out
+                   else (rel_type, labels, other, [label], uid, props))
             rels[_key(row)] = row
             o_label = model.primary_label(labels)
-            if o_label not in ("Map", "Process", "Step"):
-                attached[(_key_label(labels), other["uid"])] = (labels, other)
-    owned = sorted(uid for (key, uid), (labels, _) in attached.items()
-                   if model.primary_label(labels) in OWNED_ATTACHED)
+            if o_label not in ("Map", "Process", "Step") and source is not None \
+                    and any(m in str(source) for m in marks):
+                wanted.setdefault(_key_label(labels), set()).add(other)
+    attached: list[Row] = []
+    for key, found in wanted.items():
+        attached += [(labels, props) for labels, props in store.run(
+            f"UNWIND $uids AS u MATCH (n:{model.label(key).key_label} {{uid: u}}) "
+            f"RETURN labels(n), properties(n)", {"uids": sorted(found)}).rows]
+    owned = sorted({r[4] for r in rels.values()
+                    if model.primary_label(r[3]) in OWNED_ATTACHED} | {
+                        r[2] for r in rels.values()
+                        if model.primary_label(r[1]) in OWNED_ATTACHED})
     for label in OWNED_ATTACHED:
         for labels, owner, uid, props in store.run(
                 f"UNWIND $uids AS u MATCH (e:Employee)-[x:RESPONSIBLE_FOR]->(c:{label} "
@@ -65,7 +74,7 @@ def map_content(store: GraphReader, process_uid: str
                 {"uids": owned}).rows:
             row = ("RESPONSIBLE_FOR", labels, owner, [label], uid, props)
             rels[_key(row)] = row
-    return own, list(attached.values()), list(rels.values())
+    return own, attached, list(rels.values())
 
 
 def _key_label(labels: list[str]) -> str:
