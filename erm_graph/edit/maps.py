@@ -528,9 +528,9 @@ def _records(store: GraphStore, process: str, marks: list[str], files: list[str]
         key = (model.label(label).key_label, props["uid"])
         found.nodes[key] = (label, mark(props, props["uid"], key))
     for rel_type, a, start, b, end, props in rels:
-        key = (rel_type, model.label(model.primary_label(a)).key_label, start,
-               model.label(model.primary_label(b)).key_label, end)
-        found.rels[key] = mark(props, f"{rel_type}:{start}>{end}", key)
+        rel: RelKey = (rel_type, model.label(model.primary_label(a)).key_label, start,
+                       model.label(model.primary_label(b)).key_label, end)
+        found.rels[rel] = mark(props, f"{rel_type}:{start}>{end}", rel)
     return found, taken
 
 
