@@ -220,8 +220,11 @@ def test_hostile_change_lists_are_bounded(demo):
             {"kind": "add_party", "step": START, "party": ["cust-000001"]},
             {"kind": "detach", "step": START, "uid": "no-such-uid"},
             {"kind": "set_owner", "component": "step-of-another-map", "owner": "emp-0002"},
+            {"kind": ["add_step"]},
+            {"kind": "add_flow", "from": START, "to": {"uid": CONSULT}},
+            {"kind": "set_owner", "component": [START], "owner": "emp-0002"},
         ], based_on=0)
-    assert len(refused.value.problems) == 6
+    assert len(refused.value.problems) == 9
     with pytest.raises(ErmError, match="not a Process or Map"):
         edit_map(demo, "emp-0002", [{"kind": "rename_step"}], based_on=0)
     assert snapshot(demo) == before

@@ -564,11 +564,14 @@ def _prepare(store: GraphStore, uid: str, changes: Sequence[Any], based_on: int 
         kind = change.get("kind") if isinstance(change, Mapping) else None
         where = f"change {i} ({kind})" if isinstance(kind, str) and len(kind) < 40 \
             else f"change {i}"
-        if kind not in KINDS:
+        if not isinstance(kind, str) or kind not in KINDS:
             w.fault(where, "kind", f"one of {', '.join(KINDS)}", kind)
             continue
         assert isinstance(change, Mapping)
-        KINDS[kind](w, where, change)
+        try:
+            KINDS[kind](w, where, change)
+        except TypeError:  # a field of the wrong shape (a list where a uid goes)
+            w.fault(where, "kind", f"the fields of {kind} (docs/editing.md)", change)
     if w.problems:
         raise ChangeError(w.problems)
     return w, old, taken, namespace, latest
