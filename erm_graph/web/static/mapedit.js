@@ -14,6 +14,9 @@ window.ermMapEdit = (() => {
   let made = 0;             // new steps so far: their ids are new-1, new-2, ...
   const names = new Map();  // uid -> name of the records picked from a search, for the list
   let form, kindSelect, fields, list, saveButton, result;
+  let saved = false;        // the save went through: leaving the page loses nothing
+  // unsaved changes: the browser asks before the page is left
+  addEventListener("beforeunload", (event) => { if (changes.length && !saved) event.preventDefault(); });
 
   const KINDS = {
     add_step: "Add a step", rename_step: "Rename a step", remove_step: "Remove a step",
@@ -199,10 +202,12 @@ window.ermMapEdit = (() => {
     }
   }
   function showList() {
+    list.hidden = !changes.length;
     list.replaceChildren(...changes.map((c, i) => el("li", {"data-kind": c.kind}, describe(c), " ",
       el("button", {type: "button", class: "link", "aria-label": `drop change ${i + 1}: ${describe(c)}`,
         onclick: () => { changes.splice(i, 1); showList(); fill(); }}, "✕"))));
     document.getElementById("edit-count").textContent = String(changes.length);
+    document.getElementById("edit-none").hidden = changes.length > 0;
     saveButton.disabled = !changes.length;
   }
 
@@ -216,6 +221,7 @@ window.ermMapEdit = (() => {
         method: "POST", headers: {"content-type": "application/json"},
         body: JSON.stringify({based_on: Number(ctx.page.dataset.version || 0), changes})});
       result.textContent = `Saved as version ${done.version}.`;
+      saved = true;
       const url = new URL(location.href);
       url.searchParams.delete("select");
       url.hash = "map-history";
@@ -254,14 +260,17 @@ window.ermMapEdit = (() => {
         + "below; nothing is written until you save. A click on the map fills the form."),
       form,
       el("h3", {}, "Changes (", el("span", {id: "edit-count"}, "0"), ")"),
+      el("p", {class: "muted small", id: "edit-none"}, "None yet: add one with the form above."),
       list,
       el("div", {class: "edit-actions"}, saveButton,
         el("button", {type: "button", id: "edit-cancel", onclick: () => toggle(false)}, "Cancel")),
       result);
+    showList();
     fill();
   }
 
   function toggle(want) {
+    if (!want && changes.length && !confirm(`Drop the ${changes.length} change(s) not saved?`)) return;
     on = want;
     ctx.edit.hidden = !on;
     ctx.panel.hidden = on;
