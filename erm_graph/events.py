@@ -64,6 +64,7 @@ class WriteKind(StrEnum):
     RESTORE = "restore"  # a whole library from a backup (`erm restore`)
     MODEL = "model.extend"  # the library's model extension kept with its data (`erm model extend`)
     MAP_RESTORE = "map.restore"  # a previous version of one map (`erm map restore`)
+    MAP_EDIT = "map.edit"  # a map edited in the app, saved as its next version (`erm map edit`)
     MERGE = "merge"  # duplicate records merged into one (`erm merge`)
     MERGE_UNDO = "merge.undo"  # a merge undone (`erm merge undo`)
     ASSESS = "assess"  # a CRM maturity assessment kept (`erm assess --save`, the web app)

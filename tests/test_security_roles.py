@@ -107,6 +107,9 @@ MATRIX = [
     # a partner's scope holds no revision: its history is empty
     ("GET", "/api/maps/{uid:uid}/history", f"/api/maps/{PROC}/history", None, ()),
     ("POST", "/api/maps/{uid:uid}/restore", f"/api/maps/{PROC}/restore", {"version": 1}, ()),
+    # an edit made on a version the map does not have: refused (409) before anything is written
+    ("POST", "/api/maps/{uid:uid}/edit", f"/api/maps/{PROC}/edit",
+     {"based_on": 999, "changes": [{"kind": "rename_step", "step": "x", "name": "y"}]}, ()),
     ("GET", "/merges", "/merges", None, ()),
     ("GET", "/api/merges", "/api/merges", None, ()),
     ("GET", "/api/merges/suggestions", "/api/merges/suggestions?label=Department", None, ()),
@@ -169,6 +172,7 @@ MATRIX = [
 #: refuses
 LIBRARY_REFUSES = {("POST", "/api/nodes/{uid:uid}/owner"),
                    ("POST", "/api/maps/{uid:uid}/restore"),
+                   ("POST", "/api/maps/{uid:uid}/edit"),  # a stale version: a 409
                    ("POST", "/api/merges/{merge_id}/undo"),
                    ("POST", "/api/alerts/{alert_id}/read"),  # no such alert: a 404
                    ("POST", "/api/maturity"),  # no such question: a 400

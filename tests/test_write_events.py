@@ -109,6 +109,8 @@ class Cli:
         (self.library / "tag-customer.cypher").write_text(WRITE_QUERY)
         self.extension = tmp / "our-model.yaml"
         self.extension.write_text("properties:\n  Contact:\n    mobile: text\n")
+        self.changes = tmp / "changes.yaml"
+        self.changes.write_text("- {kind: rename_step, step: intake/flowchart/b, name: Vet}\n")
         self.runner = CliRunner()
 
     def erm(self, db: str, *args: str, stdin: str | None = None) -> str:
@@ -126,6 +128,8 @@ CLI_WRITERS: dict[str, Callable[[Cli], tuple[str, list[str], str]]] = {
                             "owner.set"),
     "owner clear": lambda c: (c.a, ["owner", "clear", "intake/flowchart/a"], "owner.clear"),
     "map restore": lambda c: (c.a, ["map", "restore", "intake", "1"], "map.restore"),
+    "map edit": lambda c: (c.a, ["map", "edit", "intake/flowchart", "--changes",
+                                 str(c.changes)], "map.edit"),
     "cypher": lambda c: (c.a, ["cypher", "--write", "MATCH (c:Customer) WITH c LIMIT 1 "
                                "SET c.segment = 'vip' RETURN c.uid"], "cypher.write"),
     "query run": lambda c: (c.a, ["query", "run", "tag-customer", "-p", "uid=cust-000001",
@@ -291,6 +295,15 @@ def _delete_owner(web: Web) -> Any:
 def _post_restore(web: Web) -> Any:
     return web.client.post("/api/maps/intake/restore", json={"version": 1},
                            headers=web.as_editor())
+def _post_map_edit(web: Web) -> Any:
+    version = web.client.get("/api/maps/intake/history",
+                             headers=web.as_editor()).json()["version"]
+    return web.client.post("/api/maps/intake%2Fflowchart/edit", headers=web.as_editor(),
+                           json={"based_on": version, "changes": [
+                               {"kind": "rename_step", "step": "intake/flowchart/b",
+                                "name": "Vet"}]})
+
+
 def _post_merge(web: Web) -> Any:
     web.store.upsert_nodes("Customer", [{"uid": "c2", "name": "ACME Corp."}])
     return web.client.post("/api/merges", json={"keep": "c1", "drop": ["c2"]},
@@ -360,6 +373,7 @@ WEB_WRITERS: dict[tuple[str, str], tuple[Callable[[Web], Any], str]] = {
     ("POST", "/api/nodes/{uid:uid}/owner"): (_post_owner, "owner.set"),
     ("DELETE", "/api/nodes/{uid:uid}/owner"): (_delete_owner, "owner.clear"),
     ("POST", "/api/maps/{uid:uid}/restore"): (_post_restore, "map.restore"),  # the load's map
+    ("POST", "/api/maps/{uid:uid}/edit"): (_post_map_edit, "map.edit"),
     ("POST", "/api/merges"): (_post_merge, "merge"),
     ("POST", "/api/merges/{merge_id}/undo"): (_post_undo, "merge.undo"),
     ("POST", "/api/maturity"): (_post_maturity, "assess"),
@@ -451,6 +465,8 @@ HELPERS = {
     "interop/backup.py:_write_graph": "restore_library announces the restore (_audit_write)",
     "ingest/load_owners.py:replace_load_owners": "write_batch runs it inside the load or demo "
                                                  "write",
+    "edit/maps.py:_adopt": "edit_map runs it inside the map edit write",
+    "edit/maps.py:_clear_owners": "edit_map runs it inside the map edit write",
     "conformance/runner.py:play": "builds each TCK scenario's graph in the scratch store the "
                                   "conformance report opens for itself",
 }
@@ -537,9 +553,10 @@ def _py_writes(store, tmp_path: Path) -> dict[str, Callable[[], Any]]:
     """The announcing functions of the package, each run once (in this order) on ``store``."""
     from erm_graph import analytics, edit
     from erm_graph.demo import load_demo
+    from erm_graph.edit.maps import edit_map
     from erm_graph.identity import merge_nodes, undo_merge
     from erm_graph.ingest.component_owners import clear_owner, set_owner
-    from erm_graph.ingest.revisions import restore_map
+    from erm_graph.ingest.revisions import latest_version, restore_map
     from erm_graph.interop import copy_graph, export_graph, import_graph
     from erm_graph.query.adhoc import run_cypher
     from erm_graph.query.library import load_library
@@ -574,6 +591,10 @@ def _py_writes(store, tmp_path: Path) -> dict[str, Callable[[], Any]]:
         "ingest/component_owners.py:clear_owner": lambda: clear_owner(
             store, "intake/flowchart/a"),
         "ingest/revisions.py:restore_map": lambda: restore_map(store, "intake", 1),
+        "edit/maps.py:edit_map": lambda: edit_map(
+            store, "intake/flowchart", [{"kind": "rename_step", "step": "intake/flowchart/b",
+                                         "name": "Vet"}],
+            based_on=latest_version(store, "intake")),
         "query/adhoc.py:run_cypher": lambda: run_cypher(
             store, "MATCH (c:Customer) WITH c LIMIT 1 SET c.segment = 'vip'", write=True),
         "query/named.py:run_query": lambda: run_query(
@@ -605,6 +626,7 @@ PY_ACTIONS = {
     "ingest/component_owners.py:set_owner": ["owner.set"],
     "ingest/component_owners.py:clear_owner": ["owner.clear"],
     "ingest/revisions.py:restore_map": ["map.restore"],
+    "edit/maps.py:edit_map": ["map.edit"],
     "query/adhoc.py:run_cypher": ["cypher.write"], "query/named.py:run_query": ["query.write"],
     "analytics/strength.py:write_knows": ["analytics.write"],
     "store/falkordb_store.py:clear": ["import", "reset"],

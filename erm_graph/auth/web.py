@@ -72,6 +72,7 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], str | None] = {
     ("GET", "/api/maps/{uid:uid}/history"): "view",  # a partner's scope holds no revision
     ("GET", "/api/maps/{uid:uid}/export"): "view",
     ("POST", "/api/maps/{uid:uid}/restore"): "load",
+    ("POST", "/api/maps/{uid:uid}/edit"): "records",
     ("GET", "/api/queries"): "query.list",
     ("GET", "/api/queries/{name}"): "query.list",  # and the header's access (run_query)
     ("GET", "/api/dashboards/{name}"): "query.list",

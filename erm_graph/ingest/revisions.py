@@ -173,10 +173,14 @@ def stored_records(store: GraphReader, namespace: str, files: Iterable[str]) -> 
     marks = sorted({f":{name}#" for name in files})
     found = Records()
     for label in OWN_LABELS:
-        for labels, props in store.run(f"MATCH (n:{label}) WHERE n.uid STARTS WITH $prefix "
-                                       f"AND any(m IN $marks WHERE n.source CONTAINS m) "
+        # a map's own records lie under its namespace; those an edit in the app took in (a
+        # map whose uids have no namespace, the demo's) carry the map's own edit mark
+        for labels, props in store.run(f"MATCH (n:{label}) WHERE (n.uid STARTS WITH $prefix "
+                                       f"AND any(m IN $marks WHERE n.source CONTAINS m)) "
+                                       f"OR n.source STARTS WITH $edited "
                                        f"RETURN labels(n), properties(n)",
-                                       {"prefix": f"{namespace}/", "marks": marks}).rows:
+                                       {"prefix": f"{namespace}/", "marks": marks,
+                                        "edited": f"edit:{namespace}.edits#"}).rows:
             found.nodes[(label, props["uid"])] = (model.primary_label(labels), _stored(props))
     for label in SHARED_LABELS:
         for labels, props in store.run(f"MATCH (n:{label}) WHERE any(m IN $marks WHERE "
@@ -200,13 +204,17 @@ def _map_files(store: GraphReader, namespace: str) -> set[str]:
 
 
 # -- planning ------------------------------------------------------------------------------------
-def plan_map(store: GraphReader, namespace: str, files: list[str], batch: GraphBatch
-             ) -> MapPlan:
+def plan_map(store: GraphReader, namespace: str, files: list[str], batch: GraphBatch, *,
+             old: Records | None = None) -> MapPlan:
     """What writing ``batch``, all that the files ``files`` define in the map ``namespace``,
-    would add, change and remove; reads only."""
+    would add, change and remove; reads only. ``old``: what the map holds now, when the
+    caller read it otherwise than by the files' marks (an edit in the app reads the map
+    itself: :mod:`erm_graph.edit.maps`)."""
     previous = latest_version(store, namespace)
     new = Records.of_batch(batch)
-    old = stored_records(store, namespace, {*files, *_map_files(store, namespace)})
+    if old is None:  # what the files wrote, and what edits in the app made of the map
+        old = stored_records(store, namespace, {*files, *_map_files(store, namespace),
+                                                f"{namespace}.edits"})
     last = Records.from_json(revision(store, namespace, previous)["records"]) \
         if previous is not None else None
     plan = MapPlan(namespace, files, new, previous)
@@ -296,7 +304,8 @@ def _rel_name(rel: RelKey, *sides: Records) -> str:
 
 # -- writing -------------------------------------------------------------------------------------
 def apply_plan(store: GraphStore, plan: MapPlan, *, action: str = "load",
-               restored_from: int | None = None) -> int | None:
+               restored_from: int | None = None, based_on: int | None = None,
+               summary: str | None = None) -> int | None:
     """Retire what ``plan`` removes and record the map's revision (its first, one that
     changes it, or a restore); the version written, or None when nothing changed. The
     batch itself was written before, within the same write event (a load or a restore)."""
@@ -337,7 +346,8 @@ def apply_plan(store: GraphStore, plan: MapPlan, *, action: str = "load",
            "name": f"{plan.namespace} version {plan.version}",
            "version": plan.version, "at": now_iso(), "by": current_actor().name,
            "action": action, "source_file": ", ".join(plan.files),
-           "restored_from": restored_from, **plan.counts,
+           "restored_from": restored_from, "based_on": based_on, "summary": summary,
+           **plan.counts,
            "changes": json.dumps(plan.as_dict()["changes"], ensure_ascii=False),
            "records": plan.records.to_json()}
     store.upsert_nodes(REVISION, [{k: v for k, v in row.items() if v is not None}])

@@ -202,9 +202,12 @@ _labels = [
         "version": Prop(Kind.INT, required=True, minimum=1),
         "at": Prop(Kind.DATETIME, required=True, help="when it was written"),
         "by": Prop(required=True, help="who wrote it (the audit trail's actor)"),
-        "action": Prop(required=True, choices=("load", "restore")),
+        "action": Prop(required=True, choices=("load", "restore", "edit")),
         "source_file": Prop(help="name of the file its records came from"),
         "restored_from": Prop(Kind.INT, minimum=1, help="the version a restore brought back"),
+        "based_on": Prop(Kind.INT, minimum=0, help="the version an edit in the app was made "
+                                                   "on (0: the map had no history)"),
+        "summary": Prop(help="an edit's change list in words, one change a line"),
         "added": Prop(Kind.INT, minimum=0), "changed": Prop(Kind.INT, minimum=0),
         "removed": Prop(Kind.INT, minimum=0),
         "changes": Prop(required=True, help="JSON: the records added, changed and removed, "

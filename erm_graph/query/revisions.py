@@ -19,7 +19,7 @@ from erm_graph.store import GraphReader
 
 #: what each version of the history shows
 COLUMNS = ("uid", "version", "at", "by", "action", "source_file", "restored_from", "added",
-           "changed", "removed")
+           "changed", "removed", "based_on", "summary")
 
 
 def map_history(store: GraphReader, uid: str) -> dict[str, Any]:

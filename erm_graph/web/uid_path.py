@@ -3,7 +3,7 @@
 Loaders make uids such as ``camunda-order/Process_Order``, and ``/map/camunda-order/
 Process_Order`` is that map's shared URL. A uid may not end in a segment that names a sub-
 resource (``/neighbors``, ``/neighborhood``, ``/owner``, a map's ``/history``,
-``/restore`` and ``/export``, an account's ``/interactions``, ``/cases`` and
+``/restore``, ``/export`` and ``/edit``, an account's ``/interactions``, ``/cases`` and
 ``/opportunities``): those
 addresses belong to the sub-resource's routes alone, so ``PATCH /api/nodes/x/neighbors`` is a
 405 naming ``GET``, not an edit of a node called ``x/neighbors``.
@@ -15,7 +15,7 @@ from starlette.convertors import Convertor, register_url_convertor
 
 #: the last segments that name a sub-resource of a node or map, never part of a uid
 SUB_RESOURCES = ("neighbors", "neighborhood", "owner", "history", "restore", "export",
-                 "interactions", "cases", "opportunities")
+                 "interactions", "cases", "opportunities", "edit")
 
 
 class UidConvertor(Convertor[str]):

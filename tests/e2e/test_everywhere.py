@@ -18,6 +18,7 @@ PASSWORD = "a long test password"
 PAGES = {
     "home": ("/", "#maps"),
     "map": (f"/map/{GW.process}", "body[data-ready='1']"),
+    "map edit": (f"/map/{GW.process}?edit=1", "#edit-panel #edit-form"),
     "explorer": (f"/explore?focus={KP.customer}", "body[data-loaded='1']"),
     "queries": (f"/queries?name=customer-360&uid={KP.customer}",
                 "main.queries[data-done='1']"),
@@ -40,7 +41,7 @@ PAGES = {
 ROLE_PAGES = {
     "viewer": ["home", "map", "explorer", "query library", "saved views"],
     "analyst": ["home", "queries", "console"],
-    "editor": ["home", "map", "governance", "new record", "edit record"],
+    "editor": ["home", "map", "map edit", "governance", "new record", "edit record"],
     "admin": ["home", "audit"],
 }
 

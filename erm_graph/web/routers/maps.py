@@ -1,5 +1,6 @@
 """Relationship maps: the list of processes, one map's laid-out data and history, restoring a
-previous version of a map, the library summary."""
+previous version of a map, editing a map (a change list saved as its next version), the
+library summary."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
+from erm_graph.edit.maps import MAX_CHANGES, edit_map
 from erm_graph.ingest.revisions import restore_map
 from erm_graph.query.maps import list_maps, summary
 from erm_graph.query.revisions import map_history
@@ -61,3 +63,23 @@ class Restore(BaseModel):
 def post_restore(request: Request, uid: str, body: Restore) -> dict[str, Any]:
     plan = restore_map(request.app.state.store, uid, body.version)
     return plan.as_dict()
+
+
+class MapChanges(BaseModel):
+    based_on: int = Field(ge=0, description="the version the changes were made on (0: the map "
+                                            "had no history); a newer one refuses the save "
+                                            "(409)")
+    changes: list[dict[str, Any]] = Field(
+        min_length=1, max_length=MAX_CHANGES,
+        description="the change list: each a `kind` (add_step, rename_step, remove_step, "
+                    "add_flow, remove_flow, rename_flow, assign_performer, attach_document, "
+                    "add_party, detach, set_owner) and its fields (docs/editing.md)")
+    dry_run: bool = Field(False, description="check and say what would change; write nothing")
+
+
+@router.post("/maps/{uid:uid}/edit", summary="Apply a change list to a map as one save, "
+                                            "its next version (editors)")
+def post_edit(request: Request, uid: str, body: MapChanges) -> dict[str, Any]:
+    done = edit_map(request.app.state.store, uid, body.changes, based_on=body.based_on,
+                    dry_run=body.dry_run)
+    return done.as_dict()

@@ -54,7 +54,8 @@ def map_page(request: Request, store: Store, uid: str) -> HTMLResponse:
     principal = getattr(request.state, "principal", None)
     return page(request, "map.html", uid=uid, process=process, active="maps",
                 history=map_history(store, process.uid),
-                may_restore=principal is not None and allowed(principal.role, "load"))
+                may_restore=principal is not None and allowed(principal.role, "load"),
+                may_edit=principal is not None and allowed(principal.role, "records"))
 
 
 @router.get("/governance", response_class=HTMLResponse)

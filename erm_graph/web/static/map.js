@@ -110,6 +110,7 @@
     const drawn = svg.querySelector(`.map-node[data-uid="${CSS.escape(uid)}"]`);
     if (drawn) drawn.classList.add("selected");
     if (uid.startsWith("more:")) { more(node); return; }
+    if (window.ermMapEdit && ermMapEdit.active()) { ermMapEdit.picked(node); return; }  // edit mode: a click fills the form
     const url = new URL(location.href);
     url.searchParams.set("select", uid);
     history.replaceState(null, "", url);
@@ -197,6 +198,7 @@
     });
   }
   opening();
+  if (window.ermMapEdit) ermMapEdit.start({data, page, panel, select});
   /* What the browser tests (and a console) read: the data, the geometry, the zoom. */
   window.ermMap = {data, geometry: geo, svg, select, zoom, scale: () => scale,
     text: (uid) => { const g = svg.querySelector(`.map-node[data-uid="${CSS.escape(uid)}"]`); return g ? g.textContent : null; }};
