@@ -5,7 +5,7 @@
 //   GENERATED), the opportunities it GENERATED, how many of them were won and their revenue.
 //   return_ratio = (won revenue - cost) / cost; none when the campaign cost nothing (or its
 //   cost is not known), since a return on nothing spent is not a number.
-// access: [marketing, sales, cro]
+// access: [marketing, sales, officer, cro]
 // audience: [marketing]
 // read_only: true
 // params:

@@ -5,7 +5,7 @@
 //   what they are worth. Open stages are lead, qualified and proposal; won and lost are shown
 //   too so a rep's whole pipeline reads in one table. An opportunity worked by two reps counts
 //   for each; one that nobody works is left out (see open-cases for the unassigned).
-// access: [sales, officer, cro]
+// access: [sales, officer, marketing, cro]
 // audience: [sales]
 // read_only: true
 // params:

@@ -4,7 +4,7 @@
 //   Opportunities by the territory whose account holds them (Territory INCLUDES the party
 //   that HOLDS the opportunity) and stage, with the reps who cover the territory. A party in
 //   two territories (a named account inside a region) counts for each.
-// access: [sales, officer, cro]
+// access: [sales, officer, marketing, cro]
 // audience: [sales]
 // read_only: true
 // params:

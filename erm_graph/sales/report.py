@@ -47,6 +47,19 @@ def pipeline(store: GraphStore, by: str = "rep", stages: tuple[str, ...] | None 
                      role=role).records()
 
 
+def by_stage(rows: list[dict[str, Any]], key: str, name: str) -> list[dict[str, Any]]:
+    """Pipeline rows (one per ``key`` and stage) folded into one row per ``key``: its
+    ``name``, ``stages`` (stage -> deals and amount) and totals, in the rows' order."""
+    folded: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        row = folded.setdefault(r[key], {"key": r[key], "name": r[name], "reps": r.get("reps"),
+                                         "stages": {}, "deals": 0, "amount": 0.0})
+        row["stages"][r["stage"]] = {"deals": r["deals"], "amount": r["amount"]}
+        row["deals"] += r["deals"]
+        row["amount"] = round(row["amount"] + (r["amount"] or 0.0), 2)
+    return list(folded.values())
+
+
 def attainment(report: CommissionReport) -> list[dict[str, Any]]:
     """Quota attainment per rep of a commission report: quota, credited, share reached."""
     return [{"rep": r.rep, "name": r.name, "quota": r.quota, "credited": round(r.credited, 2),
@@ -65,7 +78,10 @@ def overview(store: GraphStore, when: str, rules: Path | None, role: str,
                                                       "an employee" if not reps else
                                                       "your own" if len(reps) == 1 else
                                                       "your team's"),
-            "pipeline_by_rep": pipeline(store, "rep"),
-            "pipeline_by_territory": pipeline(store, "territory"),
+            "stages": list(OPEN_STAGES),
+            "pipeline_by_rep": by_stage(pipeline(store, "rep", role=role), "rep_uid", "rep"),
+            "pipeline_by_territory": by_stage(pipeline(store, "territory", role=role),
+                                              "territory_uid", "territory"),
+            "campaigns": run_query(store, "campaign-performance", role=role).records(),
             "territories": reads.territories_of(store),
             "attainment": attainment(report), "commissions": report.as_json()}
