@@ -285,14 +285,14 @@ def compute(deals: list[WonDeal], quotas: list[QuotaRow], rules: CommissionRules
         if not credits:
             unassigned.append(deal.uid)
             continue
-        shares = ([(uid, name, kind) for uid, name, kind in deal.products]
-                  or [(None, None, None)])
+        shares: list[tuple[str | None, str | None]] = (
+            [(uid, kind) for uid, _, kind in deal.products] or [(None, None)])
         for rep, rep_name, role, pct in credits:
             if reps is not None and rep not in reps:
                 continue
             by_rep.setdefault(rep, RepCommission(rep, rep_name,
                                                  quota_for(quotas, rep, wanted)))
-            for product, _, domain in shares:
+            for product, domain in shares:
                 credited = deal.amount / len(shares) * pct / 100
                 pending.setdefault(rep, []).append(
                     (rep, deal, product, domain, role, pct, credited))
