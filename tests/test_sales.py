@@ -21,6 +21,7 @@ from erm_graph.sales.commissions import EXAMPLE_RULES
 from erm_graph.sales.report import visible_reps
 from erm_graph.settings import Settings
 from erm_graph.web import create_app
+from erm_graph.web.dashboard_files import load_dashboard
 
 RULES = """\
 title: Test rules
@@ -303,3 +304,11 @@ def test_web_page_shows_each_their_own_pay(store, tmp_path):
         bad = client.get("/api/sales", params={"period": "next year"},
                          headers={"authorization": f"Bearer {tokens['cro']}"})
         assert bad.status_code == 400 and "2026-Q3" in bad.json()["error"]["message"]
+
+
+def test_the_sales_dashboard_has_the_pipeline_and_campaign_tiles(demo_store):
+    board = load_dashboard("sales", None)
+    assert [t.query for t in board.tiles] == ["pipeline-by-rep", "pipeline-by-territory",
+                                              "campaign-performance"]
+    for tile in board.tiles:
+        assert run_query(demo_store, tile.query, tile.params).rows, tile.query
