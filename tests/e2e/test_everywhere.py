@@ -31,6 +31,7 @@ PAGES = {
     "inbox": ("/inbox", "main.inbox"),
     "maturity": ("/maturity", "#radar[data-ready='1']"),
     "targets": ("/targets", "main.targets"),
+    "sales": ("/sales?period=2026-Q3", "main.sales"),
     "saved views": ("/views", "main.saved-views"),
     "api-docs": ("/api/docs", ".opblock"),
     "new record": ("/new/Case", "#record-fields .field"),
