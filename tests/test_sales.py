@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from erm_graph.auth.users import Users
 from erm_graph.cli import app as cli
 from erm_graph.demo.sales import WON
+from erm_graph.edit import actions
 from erm_graph.errors import ErmError
 from erm_graph.query.named import run_query
 from erm_graph.sales import CommissionRulesError, commissions, period, read_rules
@@ -236,6 +237,21 @@ def test_campaign_performance_and_return_with_zero_cost(store):
                                "return_ratio": 1.5}
     assert (rows["k2"]["won_revenue"], rows["k2"]["return_ratio"]) == (400.0, None)
     assert (rows["k3"]["responses"], rows["k3"]["return_ratio"]) == (0, None)
+
+
+def test_the_quick_actions_link_what_a_campaign_produced(store):
+    store.ensure_schema()
+    store.upsert_nodes("Customer", [{"uid": "c1", "name": "Customer One"}])
+    store.upsert_nodes("Campaign", [{"uid": "k1", "name": "Webinar", "cost": 200.0}])
+    actions.log_interaction(store, "c1", kind="email", campaign="k1")
+    deal = actions.open_opportunity(store, "c1", name="Pilot", amount=1000.0, campaign="k1")
+    actions.advance_opportunity(store, deal.uid, "won")
+    row = run_query(store, "campaign-performance").records()[0]
+    assert (row["responses"], row["opportunities"], row["won_revenue"],
+            row["return_ratio"]) == (1, 1, 1000.0, 4.0)
+    with pytest.raises(ErmError, match="no Campaign has uid 'c1'"):
+        actions.open_opportunity(store, "c1", name="Wrong", campaign="c1")
+    assert store.run("MATCH (o:Opportunity) RETURN count(o)").rows == [[1]]
 
 
 # -- who sees whose pay, the CLI, the web page ---------------------------------------------------

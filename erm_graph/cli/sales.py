@@ -49,6 +49,8 @@ def sales_pipeline(
     """Opportunities by rep (or territory) and stage: how many and what they are worth."""
     if by not in ("rep", "territory"):
         raise typer.BadParameter("--by is rep or territory")
+    if rep and by != "rep":
+        raise typer.BadParameter("--rep goes with --by rep")
     stages = ("lead", "qualified", "proposal", "won", "lost") if all_stages else None
     with opened_store(ctx) as store:
         rows = pipeline(store, by, stages)

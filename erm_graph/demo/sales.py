@@ -31,6 +31,9 @@ WON = (
     ("opp-sales-004", "Solar kits with installation", ("prod-0006", "prod-0007"), 30_000.0,
      "2026-09-22", "emp-0009", 3),
 )
+#: reps covering each region (the first sales reps in roster order); the others sell to the
+#: accounts they own or are given, without a territory
+REPS_PER_REGION = 2
 #: responses (interactions) each campaign generated
 RESPONSES = 3
 
@@ -49,10 +52,11 @@ def build(roster: Roster, source: str) -> GraphBatch:
     b.add_node("Territory", {"uid": KEY_ACCOUNTS[0], "name": KEY_ACCOUNTS[1], "kind": "named",
                              "source": source})
     for n, rep in enumerate(sellers):
-        region = REGIONS[n % len(REGIONS)][0]
         if rep == KEY_ACCOUNT_MANAGER:
-            region = KEY_ACCOUNTS[0]
-        b.add_relationship("COVERS", "Employee", rep, "Territory", region)
+            b.add_relationship("COVERS", "Employee", rep, "Territory", KEY_ACCOUNTS[0])
+        elif n < REPS_PER_REGION * len(REGIONS):
+            b.add_relationship("COVERS", "Employee", rep, "Territory",
+                               REGIONS[n % len(REGIONS)][0])
         for q, period in enumerate(QUARTERS):
             uid = f"quota-{rep}-{period}"
             b.add_node("Quota", {"uid": uid, "name": f"{period} quota of {rep}",

@@ -16,6 +16,9 @@ from erm_graph.store import GraphReader
 
 _WON = """
 MATCH (o:Opportunity) WHERE o.stage = 'won'
+  AND ((o.close_date >= $since AND o.close_date < $until)
+       OR any(h IN coalesce(o.stage_history, []) WHERE h STARTS WITH 'won '
+              AND substring(h, 4, 10) >= $since AND substring(h, 4, 10) < $until))
 RETURN o.uid, o.name, o.amount, o.close_date, o.stage_history,
        [(o)-[:ABOUT]->(p:Product) | [p.uid, p.name, p.kind]],
        [(o)-[:ASSIGNED_TO]->(a:Employee) | [a.uid, a.name]],
@@ -56,11 +59,14 @@ def _people(pairs: list[list[str]]) -> list[tuple[str, str]]:
     return list(dict.fromkeys((uid, name) for uid, name in pairs))
 
 
-def won_deals(store: GraphReader) -> list[WonDeal]:
-    """Every won opportunity, by uid."""
+def won_deals(store: GraphReader, since: str = "0000-01-01",
+              until: str = "9999-12-31") -> list[WonDeal]:
+    """The won opportunities that may have been won from ``since`` up to ``until`` (days,
+    YYYY-MM-DD), by uid: closed then, or with a ``won`` entry then. Their :attr:`won_on`
+    says which day counts (a deal won again later has moved out)."""
     deals = []
-    for uid, name, amount, close, history, products, reps, held, owners, covering in store.run(
-            _WON).rows:
+    rows = store.run(_WON, {"since": since, "until": until}).rows
+    for uid, name, amount, close, history, products, reps, held, owners, covering in rows:
         deals.append(WonDeal(
             uid=uid, name=name or uid, amount=float(amount or 0.0),
             won_on=won_day(history, close), party=tuple(held[0]) if held else None,

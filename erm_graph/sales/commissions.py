@@ -224,14 +224,18 @@ class CommissionReport:
                 "reps": [r.as_json() for r in self.reps], "unassigned": self.unassigned}
 
 
-def quota_for(quotas: list[QuotaRow], rep: str, wanted: Period) -> float | None:
-    """The rep's quota for ``wanted``: the quotas whose periods lie inside it, added up (a
-    year's quota is its quarters' when it has no yearly one); None when none does."""
-    exact = [q.amount for q in quotas if q.rep == rep and q.period == wanted.name]
-    if exact:
-        return sum(exact)
-    found = [q.amount for q in quotas if q.rep == rep and _inside(q.period, wanted)]
-    return sum(found) if found else None
+def period_quotas(quotas: list[QuotaRow], wanted: Period) -> dict[str, float]:
+    """Rep -> their quota for ``wanted``: the quota written for exactly that period, else the
+    quotas whose periods lie inside it, added up (a year's quota is its quarters' when it has
+    no yearly one). A rep with neither has no entry."""
+    exact: dict[str, float] = {}
+    inside: dict[str, float] = {}
+    for q in quotas:
+        if q.period == wanted.name:
+            exact[q.rep] = exact.get(q.rep, 0.0) + q.amount
+        elif _inside(q.period, wanted):
+            inside[q.rep] = inside.get(q.rep, 0.0) + q.amount
+    return {**inside, **exact}
 
 
 def _inside(name: str, wanted: Period) -> bool:
@@ -276,6 +280,7 @@ def compute(deals: list[WonDeal], quotas: list[QuotaRow], rules: CommissionRules
     """The commission report of ``wanted`` from the won ``deals``; only the reps in ``reps``
     when given (a deal's split is still worked out over everyone who shares it)."""
     by_rep: dict[str, RepCommission] = {}
+    quota = period_quotas(quotas, wanted)
     unassigned = []
     pending: dict[str, list[tuple[str, WonDeal, str | None, str | None, str, float, float]]] = {}
     for deal in sorted(deals, key=lambda d: (d.won_on or "", d.uid)):
@@ -290,8 +295,8 @@ def compute(deals: list[WonDeal], quotas: list[QuotaRow], rules: CommissionRules
         for rep, rep_name, role, pct in credits:
             if reps is not None and rep not in reps:
                 continue
-            by_rep.setdefault(rep, RepCommission(rep, rep_name,
-                                                 quota_for(quotas, rep, wanted)))
+            if rep not in by_rep:
+                by_rep[rep] = RepCommission(rep, rep_name, quota.get(rep))
             for product, domain in shares:
                 credited = deal.amount / len(shares) * pct / 100
                 pending.setdefault(rep, []).append(
@@ -307,19 +312,10 @@ def compute(deals: list[WonDeal], quotas: list[QuotaRow], rules: CommissionRules
                                    weighted * rate))
             owed.credited += credited
             owed.commission += weighted * rate
-    for rep in reps or ():
-        if rep not in by_rep:
-            quota = quota_for(quotas, rep, wanted)
-            if quota is not None:
-                by_rep[rep] = RepCommission(rep, _name(quotas, rep), quota)
-    if reps is None:
-        for q in quotas:
-            if q.rep not in by_rep and _inside(q.period, wanted):
-                by_rep[q.rep] = RepCommission(q.rep, q.rep_name, quota_for(quotas, q.rep,
-                                                                          wanted))
+    names = {q.rep: q.rep_name for q in quotas}
+    for rep, amount in quota.items():  # a quota and nothing won: 0 % reached
+        if rep not in by_rep and (reps is None or rep in reps):
+            by_rep[rep] = RepCommission(rep, names[rep], amount)
     ordered = sorted(by_rep.values(), key=lambda r: (-r.commission, r.name, r.rep))
     return CommissionReport(wanted.name, rules.title, rules.currency, ordered, unassigned)
 
-
-def _name(quotas: list[QuotaRow], rep: str) -> str:
-    return next((q.rep_name for q in quotas if q.rep == rep), rep)

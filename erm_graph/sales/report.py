@@ -35,8 +35,8 @@ def commissions(store: GraphStore, when: str | Period, rules: Path | None = None
     """The commission report of the period ``when`` under the rules file ``rules`` (the
     shipped example when None), for ``reps`` only when given."""
     wanted = period(when) if isinstance(when, str) else when
-    return compute(reads.won_deals(store), reads.quotas(store), read_rules(rules), wanted,
-                   reps)
+    return compute(reads.won_deals(store, wanted.since, wanted.until), reads.quotas(store),
+                   read_rules(rules), wanted, reps)
 
 
 def pipeline(store: GraphStore, by: str = "rep", stages: tuple[str, ...] | None = None,
