@@ -282,7 +282,8 @@ def compute(deals: list[WonDeal], quotas: list[QuotaRow], rules: CommissionRules
     by_rep: dict[str, RepCommission] = {}
     quota = period_quotas(quotas, wanted)
     unassigned = []
-    pending: dict[str, list[tuple[str, WonDeal, str | None, str | None, str, float, float]]] = {}
+    # in the order the deals were won: each credit fills the rep's quota from where the
+    # earlier ones left it
     for deal in sorted(deals, key=lambda d: (d.won_on or "", d.uid)):
         if not wanted.holds(deal.won_on):
             continue
@@ -295,23 +296,17 @@ def compute(deals: list[WonDeal], quotas: list[QuotaRow], rules: CommissionRules
         for rep, rep_name, role, pct in credits:
             if reps is not None and rep not in reps:
                 continue
-            if rep not in by_rep:
-                by_rep[rep] = RepCommission(rep, rep_name, quota.get(rep))
+            owed = by_rep.setdefault(rep, RepCommission(rep, rep_name, quota.get(rep)))
             for product, domain in shares:
                 credited = deal.amount / len(shares) * pct / 100
-                pending.setdefault(rep, []).append(
-                    (rep, deal, product, domain, role, pct, credited))
-    for rep, lines in pending.items():
-        owed = by_rep[rep]
-        for _, deal, product, domain, role, pct, credited in lines:
-            rate = rules.rate(domain)
-            weighted = _tiered(owed.credited, credited, owed.quota, rules)
-            multiplier = weighted / credited if credited else rules.tiers[0].multiplier
-            owed.lines.append(Line(deal.uid, deal.name, deal.won_on or "", product, domain,
-                                   role, round(pct, 4), credited, rate, multiplier,
-                                   weighted * rate))
-            owed.credited += credited
-            owed.commission += weighted * rate
+                rate = rules.rate(domain)
+                weighted = _tiered(owed.credited, credited, owed.quota, rules)
+                multiplier = weighted / credited if credited else rules.tiers[0].multiplier
+                owed.lines.append(Line(deal.uid, deal.name, deal.won_on or "", product,
+                                       domain, role, round(pct, 4), credited, rate,
+                                       multiplier, weighted * rate))
+                owed.credited += credited
+                owed.commission += weighted * rate
     names = {q.rep: q.rep_name for q in quotas}
     for rep, amount in quota.items():  # a quota and nothing won: 0 % reached
         if rep not in by_rep and (reps is None or rep in reps):
