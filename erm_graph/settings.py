@@ -238,6 +238,10 @@ class Settings:
         "ERM_TARGET_PLAN", "", _optional_folder,
         "the target-relationship plan (a YAML file) the web app's Targets page checks",
         shown="none", see="[docs/strategy.md](docs/strategy.md#target-relationships)")
+    commission_rules: Path | None = _declare(
+        "ERM_COMMISSION_RULES", "", _optional_folder,
+        "the commission rules (a YAML file) `erm sales commissions` and the Sales page apply",
+        shown="the shipped example", see="[docs/sales.md](docs/sales.md#commission-rules)")
     smtp_host: str | None = _declare(
         "ERM_SMTP_HOST", "", _optional_text,
         "mail server that alerts are sent through; unset: alerts reach the in-app inbox and "

@@ -733,11 +733,68 @@ def relationship_return(g: DemoGraph, a: dict[str, Any]) -> list[Row]:
     return ordered(rows, ORDER["relationship-return"], a["limit"])
 
 
+def _pipeline_rows(cells: dict[tuple, list], extra) -> list[Row]:
+    return [{**extra(key), "stage": stage, "deals": n, "amount": cround(total, 2)}
+            for (key, stage), (n, total) in cells.items()]
+
+
+@expects("pipeline-by-rep", [("rep", False), ("rep_uid", False), ("stage", False)])
+def pipeline_by_rep(g: DemoGraph, a: dict[str, Any]) -> list[Row]:
+    cells: dict[tuple, list] = defaultdict(lambda: [0, 0.0])
+    for o in g.of("Opportunity"):
+        if g.p(o, "stage") not in a["stages"]:
+            continue
+        for e in g.outs(o, "ASSIGNED_TO", label="Employee"):
+            cell = cells[(e, g.p(o, "stage"))]
+            cell[0] += 1
+            cell[1] += g.p(o, "amount") or 0.0
+    rows = _pipeline_rows(cells, lambda e: {"rep_uid": e, "rep": g.p(e, "name")})
+    return ordered(rows, ORDER["pipeline-by-rep"])
+
+
+@expects("pipeline-by-territory", [("territory", False), ("territory_uid", False),
+                                   ("stage", False)])
+def pipeline_by_territory(g: DemoGraph, a: dict[str, Any]) -> list[Row]:
+    cells: dict[tuple, list] = defaultdict(lambda: [0, 0.0])
+    for t in g.of("Territory"):
+        for party in g.outs(t, "INCLUDES", label="Party"):
+            for o in g.outs(party, "HOLDS", label="Opportunity"):
+                if g.p(o, "stage") in a["stages"]:
+                    cell = cells[(t, g.p(o, "stage"))]
+                    cell[0] += 1
+                    cell[1] += g.p(o, "amount") or 0.0
+    rows = _pipeline_rows(cells, lambda t: {
+        "territory_uid": t, "territory": g.p(t, "name"), "kind": g.p(t, "kind"),
+        "reps": [g.p(e, "name") for e in g.ins(t, "COVERS", label="Employee")]})
+    return ordered(rows, ORDER["pipeline-by-territory"])
+
+
+@expects("campaign-performance", [("won_revenue", True), ("uid", False)])
+def campaign_performance(g: DemoGraph, a: dict[str, Any]) -> list[Row]:
+    rows = []
+    for c in g.of("Campaign"):
+        start = g.p(c, "start") or "2000-01-01"
+        if not a["since"] <= start < a["until"]:
+            continue
+        deals = g.outs(c, "GENERATED", label="Opportunity")
+        won = [d for d in deals if g.p(d, "stage") == "won"]
+        revenue = sum(g.p(d, "amount") or 0.0 for d in won)
+        cost = g.p(c, "cost")
+        rows.append({"uid": c, "campaign": g.p(c, "name"), "channel": g.p(c, "channel"),
+                     "start": g.p(c, "start"),
+                     "responses": len(g.outs(c, "GENERATED", label="Interaction")),
+                     "opportunities": len(deals), "won_deals": len(won),
+                     "won_revenue": cround(revenue, 2), "cost": cost,
+                     "return_ratio": cround((revenue - cost) / cost, 2) if cost else None})
+    return ordered(rows, ORDER["campaign-performance"], a["limit"])
+
+
 #: columns whose lists have no order in the query: compared as multisets
 UNORDERED = {
     "customer-360": {"account_owners", "contacts", "interactions", "open_cases", "products",
                      "steps"},
     "open-cases": {"assigned_to"},
+    "pipeline-by-territory": {"reps"},
     "relationship-map": {"maps", "next", "departments", "people", "documents", "parties"},
     "similar-customers": {"shared_products"},
     "supplier-dependency": {"steps"},

@@ -47,6 +47,9 @@ MORE: dict[str, list[dict[str, Any]]] = {
     "cross-sell": [{"uid": facts.KEY_PERSON.customer, "peers": 3}],
     "complaint-spike": [{"until": f"{facts.COMPLAINT_SPIKE.month}-28", "min_complaints": 2}],
     "decaying-relationships": [{"min_per_month": 0.2, "min_drop": 0.3, "limit": 500}],
+    "pipeline-by-rep": [{"stages": ["won"]}],
+    "pipeline-by-territory": [{"stages": ["lead", "proposal"]}],
+    "campaign-performance": [{"since": "2026-01-01", "limit": 3}],
     "relationship-return": [{"by": "owner", "since": "2026-01-01", "until": "2026-07-01"},
                             {"by": "segment", "limit": 500}],
 }

@@ -126,6 +126,8 @@ MATRIX = [
     # keeping an assessment adds a bookkeeping node to the shared demo: the answers name an
     # unknown question, so the allowed roles get the library's 400 and nothing is written
     ("POST", "/api/maturity", "/api/maturity", {"answers": {"no-such-question": True}}, ()),
+    ("GET", "/sales", "/sales?period=2026-Q3", None, ()),
+    ("GET", "/api/sales", "/api/sales?period=2026-Q3", None, ()),
     ("GET", "/targets", "/targets", None, ()),
     ("GET", "/api/targets", "/api/targets", None, ()),
     # saved views: each role saves its own (the module's security file), opens and deletes
@@ -282,7 +284,7 @@ def test_each_named_query_as_each_role(env, name):
 
 
 NAV = {"/console": "query.cypher", "/audit": "audit.read", "/governance": "governance",
-       "/queries": "query.list", "/explore": "view"}
+       "/queries": "query.list", "/explore": "view", "/sales": "sales"}
 
 
 @pytest.mark.parametrize("role", ROLES)

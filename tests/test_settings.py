@@ -104,6 +104,7 @@ def test_to_env_round_trips_every_setting(tmp_path):
         trusted_proxies=(ipaddress.ip_network("10.0.0.0/8"), ipaddress.ip_network("::1")),
         tck_dir=tmp_path / "tck", model_extension=tmp_path / "model.yaml",
         watch_rules=tmp_path / "rules", target_plan=tmp_path / "plan.yaml",
+        commission_rules=tmp_path / "commissions.yaml",
         smtp_host="mail.example", smtp_port=465, smtp_tls="ssl", smtp_user="erm",
         smtp_password=Secret("p3"), smtp_from="a@b.example", chromium=tmp_path / "chromium")
     default = Settings()

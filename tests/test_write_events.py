@@ -92,6 +92,9 @@ CLI_READERS = {
     "watch run": "reads the graph; fires alerts", "watch list": "reads the rules",
     "watch inbox": "reads the alerts",
     "targets check": "reads the graph and a plan file",
+    "sales pipeline": "runs two named read queries", "sales campaigns": "runs a named query",
+    "sales quota": "reads won deals and quotas",
+    "sales commissions": "reads won deals, quotas and a rules file",
     "view list": "reads the saved views",
 }
 

@@ -62,6 +62,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # the quick actions of the people who work accounts: log an interaction, open, assign,
     # escalate and resolve cases, open, assign and advance opportunities
     "work": frozenset({"admin", "editor", "officer", "sales"}),
+    # the Sales page: pipeline, quota attainment, commissions (each sees only its own or its
+    # team's pay: erm_graph.sales.report) and campaign performance
+    "sales": frozenset({"admin", "editor", "analyst", "officer", "sales", "marketing", "cro"}),
     "load": frozenset({"admin", "editor"}),
     # set or clear the owner of a component; a partner edits only its own contact details
     "owners": frozenset({"admin", "editor"}),

@@ -112,6 +112,8 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], str | None] = {
     ("GET", "/maturity"): "governance",
     ("GET", "/api/maturity"): "governance",
     ("POST", "/api/maturity"): "assess",
+    ("GET", "/sales"): "sales",
+    ("GET", "/api/sales"): "sales",
     ("GET", "/targets"): "governance",
     ("GET", "/api/targets"): "governance",
     # saved views: everyone who may view saves; the library lets only the owner delete and

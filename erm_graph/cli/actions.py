@@ -28,6 +28,7 @@ Party = Annotated[str, typer.Argument(help="uid of the party (or contact)")]
 Assignee = Annotated[str, typer.Argument(help="uid of an Employee or a Department")]
 AssigneeOption = Annotated[str | None, typer.Option(help="uid of an Employee or Department")]
 Product = Annotated[str | None, typer.Option(help="uid of the product it is about")]
+Campaign = Annotated[str | None, typer.Option(help="uid of the campaign that produced it")]
 
 
 @command("log")
@@ -45,6 +46,7 @@ def log(
     = None,
     at: Annotated[str | None, typer.Option(help="when (YYYY-MM-DDTHH:MM:SS) [default: now]")]
     = None,
+    campaign: Campaign = None,
     as_json: JsonOption = False,
 ) -> None:
     """Log an interaction PARTY had. Audited as `interaction.log`.
@@ -54,7 +56,7 @@ def log(
     with opened_store(ctx) as store:
         said(actions.log_interaction(store, party, kind=kind, at=at, notes=notes,
                                      sentiment=sentiment, channel=channel, product=product,
-                                     employee=employee), as_json)
+                                     employee=employee, campaign=campaign), as_json)
 
 
 @command("open", group=case_app)
@@ -116,13 +118,14 @@ def opportunity_open(
     close_date: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
     product: Product = None,
     assignee: AssigneeOption = None,
+    campaign: Campaign = None,
     as_json: JsonOption = False,
 ) -> None:
     """Open an opportunity (a lead unless --stage says otherwise) PARTY holds."""
     with opened_store(ctx) as store:
         said(actions.open_opportunity(store, party, name=name, stage=stage, amount=amount,
                                       close_date=close_date, product=product,
-                                      assignee=assignee), as_json)
+                                      assignee=assignee, campaign=campaign), as_json)
 
 
 @command("assign", group=opportunity_app)

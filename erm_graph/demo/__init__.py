@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from random import Random
 
-from erm_graph.demo import activity, campaigns, facts, library, parties, planted
+from erm_graph.demo import activity, campaigns, facts, library, parties, planted, sales
 from erm_graph.demo.roster import Roster
 from erm_graph.demo.sizes import SIZES, plan
 from erm_graph.events import WriteKind, writing
@@ -44,6 +44,7 @@ def generate(size: str | int = "small", seed: int = 7) -> Iterator[GraphBatch]:
     yield from parties.build(roster, source, seed, PART_ROWS)
     yield from activity.build(roster, source, seed, PART_ROWS)
     yield campaigns.build(roster, source, seed)
+    yield sales.build(roster, source)
 
 
 def expected_total(size: str | int = "small") -> int:
@@ -68,7 +69,8 @@ def expected_total(size: str | int = "small") -> int:
     # the campaigns (node, ABOUT, TARGETS) and the planted investments (node, INVESTED_IN,
     # MADE_BY)
     campaign_rows = p.campaigns * (2 + p.targets) + 3 * len(facts.INVESTMENT.investments)
-    return fixed + party_rows + activity_rows + campaign_rows
+    sales_rows = len(sales.build(Roster(p), ""))  # territories, quotas, won deals
+    return fixed + party_rows + activity_rows + campaign_rows + sales_rows
 
 
 @without_gc

@@ -54,6 +54,11 @@ def _optional(store: GraphStore, rel_type: str, uid: str | None,
     return [Tie(rel_type, check(store, uid))] if uid else []
 
 
+def _campaign(store: GraphStore, uid: str | None) -> list[Tie]:
+    """The campaign ``uid`` GENERATED the new record, when one is given."""
+    return [Tie("GENERATED", record(store, uid, "Campaign"), outgoing=False)] if uid else []
+
+
 def _given(**values: Any) -> dict[str, Any]:
     """The values given: a form's empty fields set nothing."""
     return {k: v for k, v in values.items() if v is not None and v != ""}
@@ -64,13 +69,14 @@ def log_interaction(store: GraphStore, party: str, *, kind: str = "call",
                     at: str | None = None, notes: str | None = None,
                     sentiment: float | None = None, channel: str | None = None,
                     product: str | None = None, employee: str | None = None,
-                    inbound: bool | None = None) -> Change:
+                    inbound: bool | None = None, campaign: str | None = None) -> Change:
     """Log an interaction the party (or contact) ``party`` had: with ``employee`` (our side),
-    about ``product``; ``at`` defaults to now. Audited as ``interaction.log``."""
+    about ``product``, a response to ``campaign``; ``at`` defaults to now. Audited as
+    ``interaction.log``."""
     who = _party(store, party)
     ties = [Tie("HAD", who, outgoing=False),
             *_optional(store, "WITH", employee, check=_assignee),
-            *_optional(store, "ABOUT", product)]
+            *_optional(store, "ABOUT", product), *_campaign(store, campaign)]
     props = _given(kind=kind, at=at or now_iso(), notes=notes, sentiment=sentiment,
                    channel=channel, inbound=inbound)
     return save(store, WriteKind.INTERACTION_LOG, "Interaction", new_uid("Interaction"),
@@ -139,14 +145,17 @@ def _stage_entry(stage: str) -> str:
 
 def open_opportunity(store: GraphStore, party: str, *, name: str, stage: str = "lead",
                      amount: float | None = None, close_date: str | None = None,
-                     product: str | None = None, assignee: str | None = None) -> Change:
+                     product: str | None = None, assignee: str | None = None,
+                     campaign: str | None = None) -> Change:
     """Open an opportunity (at stage ``lead`` unless told) that the party ``party`` holds,
-    about ``product``, worked by ``assignee``. Audited as ``opportunity.open``."""
+    about ``product``, worked by ``assignee``, produced by ``campaign``. Audited as
+    ``opportunity.open``."""
     who = _party(store, party)
     if who.label == "Contact":
         raise ErmError(f"{party!r} is a Contact; an opportunity is held by its party")
     ties = [Tie("HOLDS", who, outgoing=False), *_optional(store, "ABOUT", product),
-            *_optional(store, "ASSIGNED_TO", assignee, check=_assignee)]
+            *_optional(store, "ASSIGNED_TO", assignee, check=_assignee),
+            *_campaign(store, campaign)]
     props = _given(name=name, stage=stage, amount=amount, close_date=close_date,
                    stage_history=[_stage_entry(stage)] if stage else None)
     return save(store, WriteKind.OPPORTUNITY_OPEN, "Opportunity", new_uid("Opportunity"),

@@ -195,6 +195,18 @@ _labels = [
     Label("Contract", "a signed agreement", {
         "name": NAMED, "value": Prop(Kind.FLOAT, minimum=0),
         "start": Prop(Kind.DATE), "end": Prop(Kind.DATE)}),
+    Label("Territory", "a sales territory: a region, a segment or a list of named accounts, "
+                       "its accounts joined by INCLUDES and its reps by COVERS "
+                       "(docs/sales.md)", {
+        "name": NAMED,
+        "kind": Prop(required=True, choices=("region", "segment", "named"),
+                     help="how its accounts were chosen: by place, by market segment or "
+                          "one by one")}),
+    Label("Quota", "what a rep is to sell in a period (docs/sales.md)", {
+        "name": NAMED,
+        "period": Prop(required=True, help="YYYY, YYYY-QN or YYYY-MM, e.g. 2026-Q3"),
+        "amount": Prop(Kind.FLOAT, required=True, minimum=0,
+                       help="won revenue credited to the rep, in the enterprise currency")}),
     Label("MapRevision", "one version of a map loaded from a file: who wrote it, when, from "
                          "which file, what changed, and its records for a restore", {
         "name": NAMED,
@@ -325,6 +337,11 @@ _relationships = [
     Relationship("MADE_BY", "who made an investment", ("Investment",), ("Employee",)),
     Relationship("SUPPLIES", "a supplier provides a product or material", ("Party",),
                  ("Product", "Document")),
+    Relationship("COVERS", "a sales rep works a territory", ("Employee",), ("Territory",)),
+    Relationship("INCLUDES", "an account of a territory", ("Territory",), ("Party",)),
+    Relationship("QUOTA_OF", "whose quota it is", ("Quota",), ("Employee",)),
+    Relationship("GENERATED", "a campaign produced an interaction (a response) or an "
+                 "opportunity", ("Campaign",), ("Interaction", "Opportunity")),
     Relationship("KNOWS", "derived by analytics: how well an employee knows a party",
                  ("Employee",), _PARTY_OR_CONTACT,
                  {"strength": Prop(Kind.FLOAT, minimum=0, maximum=1),

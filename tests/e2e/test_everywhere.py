@@ -32,6 +32,7 @@ PAGES = {
     "inbox": ("/inbox", "main.inbox"),
     "maturity": ("/maturity", "#radar[data-ready='1']"),
     "targets": ("/targets", "main.targets"),
+    "sales": ("/sales?period=2026-Q3", "main.sales"),
     "saved views": ("/views", "main.saved-views"),
     "api-docs": ("/api/docs", ".opblock"),
     "new record": ("/new/Case", "#record-fields .field"),
@@ -267,7 +268,7 @@ def test_keyboard_only_finds_and_opens_a_customer_in_the_explorer(page):
 
 
 @pytest.mark.parametrize("name", ["queries", "console", "governance", "audit", "api-docs",
-                                  "new record", "edit record", "dashboard", "account"])
+                                  "new record", "edit record", "dashboard", "account", "sales"])
 def test_the_other_pages_fit_a_phone(browser, base_url, name, request):
     with watched_page(browser, base_url, request.node.name, viewport=PHONE, is_mobile=True,
                       has_touch=True) as page:

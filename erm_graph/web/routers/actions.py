@@ -38,6 +38,8 @@ class Interaction(BaseModel):
                                  description="our side [default: your own Employee record]")
     at: str | None = Field(None, max_length=40, description="when [default: now]")
     inbound: bool | None = None
+    campaign: str | None = Field(None, min_length=1, max_length=1000,
+                                 description="the campaign it responds to (GENERATED)")
 
 
 @router.post("/accounts/{uid:uid}/interactions",
@@ -70,6 +72,8 @@ class NewOpportunity(BaseModel):
     close_date: str | None = Field(None, max_length=10)
     product: str | None = Uid
     assignee: str | None = Uid
+    campaign: str | None = Field(None, min_length=1, max_length=1000,
+                                 description="the campaign that produced it (GENERATED)")
 
 
 @router.post("/accounts/{uid:uid}/opportunities",

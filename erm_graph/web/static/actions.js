@@ -85,13 +85,14 @@
     const name = el("input", {name: "name"});
     const amount = el("input", {name: "amount", type: "number", min: "0", step: "any"});
     const close = el("input", {name: "close_date", type: "date"});
+    const product = el("input", {name: "product"});
     const assignee = el("input", {name: "assignee"});
     const form = el("form", {id: "deal-form"}, field("Name", name), field("Amount", amount), field("Close by", close),
-      field("Assign to", assignee, ""), el("button", {type: "submit"}, "Open the opportunity"));
+      field("Product", product, "Product"), field("Assign to", assignee, ""), el("button", {type: "submit"}, "Open the opportunity"));
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       act(`/api/accounts/${uidPath(uid)}/opportunities`, {name: name.value, amount: amount.value === "" ? null : Number(amount.value),
-        close_date: close.value || null, assignee: picked(assignee)}, (done) => `Opened opportunity ${done.uid} (lead).`);
+        close_date: close.value || null, product: picked(product), assignee: picked(assignee)}, (done) => `Opened opportunity ${done.uid} (lead).`);
     });
     return form;
   }
