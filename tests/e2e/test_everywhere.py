@@ -32,6 +32,7 @@ PAGES = {
     "maturity": ("/maturity", "#radar[data-ready='1']"),
     "targets": ("/targets", "main.targets"),
     "saved views": ("/views", "main.saved-views"),
+    "knowledge base": ("/kb", "main.kb[data-done='1']"),
     "api-docs": ("/api/docs", ".opblock"),
     "new record": ("/new/Case", "#record-fields .field"),
     "edit record": (f"/edit/{KP.customer}", "#record-rels table"),
