@@ -14,6 +14,7 @@ from typing import Any
 
 from erm_graph.auth.scope import within
 from erm_graph.errors import ErmError
+from erm_graph.query.explore import NotFound
 from erm_graph.query.named import run_query
 from erm_graph.store import GraphStore
 
@@ -147,7 +148,7 @@ def article(store: GraphStore, uid: str) -> dict[str, Any]:
         "[(a)-[:SOLVES]->(c) | {uid: c.uid, name: coalesce(c.summary, c.name)}] AS solved",
         {"uid": uid}).records()
     if not rows:
-        raise ErmError(f"no Article has uid {uid!r}; `erm article search WORDS` finds one")
+        raise NotFound(f"no Article has uid {uid!r}; `erm article search WORDS` finds one")
     return rows[0]
 
 
@@ -160,7 +161,7 @@ def suggest_articles(store: GraphStore, case: str, *, limit: int = 5) -> list[di
         "RETURN coalesce(x.summary, '') + ' ' + coalesce(x.name, '') AS text, "
         "[(x)-[:ABOUT]->(t) | t.uid] AS about", {"uid": case}).records()
     if not found:
-        raise ErmError(f"no Case has uid {case!r}")
+        raise NotFound(f"no Case has uid {case!r}")
     text = found[0]["text"][:MAX_TEXT].lower()
     return store.run(
         f"MATCH (a:Article) WHERE {within(store, 'a')} "

@@ -56,6 +56,20 @@ def post_article(request: Request, body: NewArticle) -> dict[str, Any]:
                                     keywords=body.keywords, about=body.about).as_dict()
 
 
+class ArticleLink(BaseModel):
+    to: str = Field(min_length=1, max_length=1000,
+                    description="uid of a Product or Step it applies to, or a Case it solved")
+    remove: bool = False
+
+
+# before the article's own route: a uid path takes the rest of the path
+@router.post("/api/kb/articles/{uid:uid}/links", summary="Link an article to a product, step "
+                                                         "or case (audited as article.link)")
+def post_article_link(request: Request, uid: str, body: ArticleLink) -> dict[str, Any]:
+    return edit_service.link_article(request.app.state.store, uid, body.to,
+                                     unlink=body.remove).as_dict()
+
+
 class ArticleEdit(BaseModel):
     title: str | None = Field(None, max_length=500)
     body: str | None = Field(None, max_length=50_000)
@@ -67,19 +81,6 @@ class ArticleEdit(BaseModel):
 def post_article_edit(request: Request, uid: str, body: ArticleEdit) -> dict[str, Any]:
     return edit_service.edit_article(request.app.state.store, uid, title=body.title,
                                      body=body.body, keywords=body.keywords).as_dict()
-
-
-class ArticleLink(BaseModel):
-    to: str = Field(min_length=1, max_length=1000,
-                    description="uid of a Product or Step it applies to, or a Case it solved")
-    remove: bool = False
-
-
-@router.post("/api/kb/articles/{uid:uid}/links", summary="Link an article to a product, step "
-                                                         "or case (audited as article.link)")
-def post_article_link(request: Request, uid: str, body: ArticleLink) -> dict[str, Any]:
-    return edit_service.link_article(request.app.state.store, uid, body.to,
-                                     unlink=body.remove).as_dict()
 
 
 @router.get("/api/cases/{uid:uid}/suggestions",
