@@ -16,7 +16,7 @@ from erm_graph.edit import service as svc
 from erm_graph.errors import ErmError
 from erm_graph.query import service as reads
 from erm_graph.watch import load_rules
-from erm_graph.watch.escalation import EscalationFile, Escalation, apply_escalation
+from erm_graph.watch.escalation import Escalation, EscalationFile, apply_escalation
 
 OPENED = "2026-03-01T10:00:00"
 
@@ -36,7 +36,8 @@ def desk(store):
         {"uid": "sa-any", "name": "Standard", "response_hours": 24,
          "resolution_hours": 120},
         {"uid": "sa-x", "name": "Special", "response_hours": 0.5, "resolution_hours": 2}])
-    store.upsert_relationships("COVERED_BY", "Party", "ServiceAgreement", [{"start": "cx", "end": "sa-x"}])
+    store.upsert_relationships("COVERED_BY", "Party", "ServiceAgreement",
+                               [{"start": "cx", "end": "sa-x"}])
     store.upsert_nodes("Employee", [{"uid": "e1", "name": "Ann"}, {"uid": "e2", "name": "Bo"},
                                     {"uid": "e3", "name": "Cy"},
                                     {"uid": "e4", "name": "Gone", "left_on": "2020-01-01"},
@@ -44,7 +45,8 @@ def desk(store):
     store.upsert_nodes("Department", [{"uid": "svc", "name": "Service"}])
     store.upsert_relationships("MEMBER_OF", "Employee", "Department", [{"start": e, "end": "svc"}
                                              for e in ("e1", "e2", "e3", "e4")])
-    store.upsert_relationships("RESPONSIBLE_FOR", "Employee", "Department", [{"start": "boss", "end": "svc"}])
+    store.upsert_relationships("RESPONSIBLE_FOR", "Employee", "Department",
+                               [{"start": "boss", "end": "svc"}])
     store.upsert_nodes("Product", [{"uid": "p1", "name": "Widget", "kind": "product"},
                                    {"uid": "p2", "name": "Gadget", "kind": "product"}])
     return store
@@ -132,7 +134,8 @@ def test_the_first_assignment_to_a_person_is_the_first_response(desk):
 def test_dispatch_goes_to_the_least_loaded_member_still_with_us(desk):
     for n, who in enumerate(["e1", "e1", "e2"]):
         _case(desk, f"busy{n}", "c1", 3)
-        desk.upsert_relationships("ASSIGNED_TO", "Case", "Employee", [{"start": f"busy{n}", "end": who}])
+        desk.upsert_relationships("ASSIGNED_TO", "Case", "Employee",
+                                  [{"start": f"busy{n}", "end": who}])
     _case(desk, "new", "c1", 2)
     done = svc.dispatch_case(desk, "new", "svc")
     assert done.linked == [{"type": "ASSIGNED_TO", "direction": "out", "uid": "e3"}]

@@ -57,8 +57,8 @@ def add_article(store: GraphStore, title: str, body: str, *,
     """Write a knowledge-base article; ``about``: uids of the products and steps it applies
     to (and cases it solves). Audited as ``article.add``."""
     title, body = _required("title", title), _required("body", body)
-    props = {"name": title[:200], "title": title, "body": body,
-             "by": current_actor().name}
+    props: dict[str, Any] = {"name": title[:200], "title": title, "body": body,
+                             "by": current_actor().name}
     words = _keywords(keywords)
     if words:
         props["keywords"] = words
