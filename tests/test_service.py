@@ -244,3 +244,40 @@ def test_the_breached_service_target_rule_reads_open_breached_cases(desk):
     rows = run_query(desk, rule.query, rule.params).records()
     assert [r["uid"] for r in rows] == ["k1"]
     assert "k1" not in rule.text_of(rows[0]) and "Gold critical" in rule.text_of(rows[0])
+
+
+def test_erm_watch_run_escalates_only_when_asked(desk, store_url, tmp_path, monkeypatch):
+    import json
+
+    from typer.testing import CliRunner
+
+    from erm_graph.cli import app
+
+    monkeypatch.setenv("ERM_USERS_DB", str(tmp_path / "users.db"))
+    _case(desk, "k1", "c1", 1, opened_at="2020-01-01T00:00:00")
+    desk.upsert_relationships("ASSIGNED_TO", "Case", "Department", [{"start": "k1",
+                                                                     "end": "svc"}])
+    runner = CliRunner()
+    plain = runner.invoke(app, ["--db", store_url, "watch", "run", "-f", "json"])
+    assert plain.exit_code == 0, plain.output
+    assert not any(r["rule"].startswith("escalation:") for r in json.loads(plain.output))
+    assert desk.run("MATCH (x:Case {uid: 'k1'}) RETURN x.escalated").rows == [[None]]
+    done = runner.invoke(app, ["--db", store_url, "watch", "run", "--escalate", "-f", "json"])
+    rows = {r["rule"]: r for r in json.loads(done.output)}
+    assert rows["escalation:critical-unanswered"]["new_alerts"] == 1
+    assert desk.run("MATCH (x:Case {uid: 'k1'})-[:ASSIGNED_TO]->(a) RETURN x.escalated, "
+                    "a.uid").rows == [[True, "boss"]]
+
+
+def test_serve_schedules_escalation_rules_only_when_asked(tmp_path):
+    from erm_graph.settings import Settings
+    from erm_graph.watch.schedule import start
+
+    for escalate in (False, True):
+        scheduler = start(Settings.from_env(watch_rules=tmp_path), tmp_path / "users.db",
+                          escalate=escalate)
+        try:
+            jobs = {job.id for job in scheduler.get_jobs()}
+        finally:
+            scheduler.shutdown(wait=False)
+        assert ("escalation:critical-unanswered" in jobs) is escalate

@@ -89,9 +89,9 @@ CLI_READERS = {
     "merge suggest": "reads names", "merge list": "reads the merges",
     # alerts live in the security file, not the graph; a pass that fires or clears any leaves
     # a watch.fire event (tests/test_watch.py)
-    # its escalation rules escalate cases, each one audited as case.escalate by the
-    # rule's name: a pass may make none or many (tests/test_service.py)
-    "watch run": "reads the graph; fires alerts; escalates cases by rule",
+    # with --escalate its escalation rules escalate cases, each audited as case.escalate
+    # with the rule's name: a pass may make none or many (tests/test_service.py)
+    "watch run": "reads the graph; fires alerts; --escalate escalates cases by rule",
     "watch list": "reads the rules",
     "article search": "reads the knowledge base", "article show": "reads one article",
     "case suggest": "reads articles for a case", "case targets": "reads service targets",

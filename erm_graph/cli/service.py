@@ -50,7 +50,7 @@ def article_add(
 ) -> None:
     """Write an article. Audited as `article.add`.
 
-    Example: `erm article add "Widget will not start" "Hold reset 10 s" --keywords "no power,
+    Example: `erm article add "Widget will not start" "Hold the reset button" --keywords "no power,
     reset" --about prod-0001`
     """
     with opened_store(ctx) as store:

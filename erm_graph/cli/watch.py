@@ -36,15 +36,18 @@ def run(
     only_due: Annotated[bool, typer.Option(
         "--due", help="only the rules whose schedule has come round since their last pass "
                       "(for a cron line that runs every few minutes)")] = False,
+    escalate: Annotated[bool, typer.Option(
+        "--escalate", help="then apply the escalation rules (docs/service.md): they "
+                           "escalate cases, each audited as case.escalate")] = False,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """One pass over the watch rules, then the escalation rules (docs/service.md) when no
-    rule is named. A condition already alerted is not alerted again until
+    """One pass over the watch rules (with --escalate, then the escalation rules). A
+    condition already alerted is not alerted again until
     it has cleared; mail or webhooks that fail are tried again by the next pass. Exits with
     code 2 when a rule failed or a delivery did not get through."""
     settings = settings_of(ctx)
     chosen = load_rules(settings.watch_rules, rules or None)
-    escalations = [] if rules else load_escalations(settings.watch_rules)
+    escalations = load_escalations(settings.watch_rules) if escalate else []
     conn = connect(users_db_path(settings.db, settings))
     try:
         with opened_store(ctx) as store:

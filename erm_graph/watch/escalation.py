@@ -12,7 +12,8 @@ shipped one of the same name, in the ``escalations/`` folder inside ``ERM_WATCH_
     severity_to: 1                     # optional: the severity it is raised to
     schedule: "*/15 * * * *"           # when `erm serve` applies it
 
-`erm watch run` applies every rule after the watch rules; `erm serve` on their schedules. A
+`erm watch run --escalate` applies every rule after the watch rules; `erm serve --escalate` on
+their schedules. A
 case is escalated once (``escalated`` is set), each time audited as ``case.escalate`` with
 the rule's name. See docs/service.md.
 """

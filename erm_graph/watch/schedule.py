@@ -49,15 +49,17 @@ def run_one(settings: Settings, security: Path, rule: Rule) -> None:
         log.warning("watch rule %s: %s", rule.name, problem)
 
 
-def start(settings: Settings, security: Path) -> BackgroundScheduler:
-    """Schedule every watch rule, its alerts kept in the security file ``security``, and start
-    the scheduler's thread; returns it, to shut down."""
+def start(settings: Settings, security: Path, *,
+          escalate: bool = False) -> BackgroundScheduler:
+    """Schedule every watch rule, its alerts kept in the security file ``security`` (with
+    ``escalate``, every escalation rule too), and start the scheduler's thread; returns it,
+    to shut down."""
     scheduler = BackgroundScheduler(daemon=True)
     for rule in load_rules(settings.watch_rules):
         scheduler.add_job(run_one, rule.trigger(), args=[settings, security, rule], id=rule.name,
                           name=rule.title, max_instances=1, coalesce=True,
                           misfire_grace_time=3600)
-    for escalation in load_escalations(settings.watch_rules):
+    for escalation in load_escalations(settings.watch_rules) if escalate else []:
         scheduler.add_job(escalate_one, escalation.trigger(), args=[settings, escalation],
                           id=f"escalation:{escalation.name}", name=escalation.spec.title,
                           max_instances=1, coalesce=True, misfire_grace_time=3600)
