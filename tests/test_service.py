@@ -281,3 +281,45 @@ def test_serve_schedules_escalation_rules_only_when_asked(tmp_path):
         finally:
             scheduler.shutdown(wait=False)
         assert ("escalation:critical-unanswered" in jobs) is escalate
+
+
+def test_a_case_with_no_department_is_marked_escalated_and_the_pass_says_why(desk):
+    _case(desk, "k1", "c1", 1, opened_at="2026-03-01T00:00:00")
+    rule = Escalation("t", EscalationFile(title="t", severity=[1], older_than_hours=1))
+    outcome = apply_escalation(desk, rule, datetime(2026, 3, 2, tzinfo=UTC))
+    assert outcome.escalated == ["k1"]
+    assert "has no head" in outcome.problems[0]
+    assert desk.run("MATCH (x:Case {uid: 'k1'}) RETURN x.escalated").rows == [[True]]
+
+
+def test_the_cli_writes_searches_suggests_and_measures(desk, store_url, tmp_path,
+                                                        monkeypatch):
+    import json
+
+    from typer.testing import CliRunner
+
+    from erm_graph.cli import app
+
+    monkeypatch.setenv("ERM_USERS_DB", str(tmp_path / "users.db"))
+    runner = CliRunner()
+
+    def erm(*args: str) -> str:
+        done = runner.invoke(app, ["--db", store_url, *args])
+        assert done.exit_code == 0, done.output
+        return done.output
+
+    erm("article", "add", "Widget will not power on", "Hold reset", "--keywords",
+        "no power, reset", "--about", "p1")
+    (found,) = json.loads(erm("article", "search", "power", "-f", "json"))
+    assert found["title"] == "Widget will not power on" and found["about"] == "Widget"
+    _case(desk, "k1", "c1", 1)
+    desk.upsert_relationships("ABOUT", "Case", "Product", [{"start": "k1", "end": "p1"}])
+    (offered,) = json.loads(erm("case", "suggest", "k1", "-f", "json"))
+    assert offered["uid"] == found["uid"] and offered["same_topic"] is True
+    (target,) = json.loads(erm("case", "targets", "k1", "--as-of", "2026-03-01T11:00:01",
+                               "-f", "json"))
+    assert target["response_due"] == "2026-03-01T11:00:00" and target["response_breached"]
+    erm("case", "dispatch", "k1", "svc")
+    erm("case", "resolve", "k1", "Reset it", "--article", found["uid"])
+    shown = json.loads(erm("article", "show", found["uid"], "-f", "json"))
+    assert shown[0]["solved"] == "k1"

@@ -34,7 +34,8 @@ def _table(rows: list[dict[str, Any]], columns: list[str], fmt: Format) -> None:
 
 def _cell(value: Any) -> Any:
     if isinstance(value, list):
-        return ", ".join(v["name"] if isinstance(v, dict) else str(v) for v in value)
+        return ", ".join(str(v.get("name") or v.get("uid")) if isinstance(v, dict) else str(v)
+                         for v in value)
     return value
 
 
