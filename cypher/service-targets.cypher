@@ -23,13 +23,15 @@ WITH collect(agreement) AS agreements
 MATCH (x:Case)
 WHERE ($case IS NULL OR x.uid = $case)
   AND (NOT $open_only OR x.status IN ['open', 'in_progress'])
+OPTIONAL MATCH (x)<-[:RAISED]-(raiser)
+OPTIONAL MATCH (raiser)-[:WORKS_FOR]->(employer)
+OPTIONAL MATCH (raiser)-[:COVERED_BY]->(own)
+OPTIONAL MATCH (employer)-[:COVERED_BY]->(employer_own)
 WITH agreements, x,
-     head([(x)<-[:RAISED]-(pp:Party) | pp] +
-          [(x)<-[:RAISED]-(:Contact)-[:WORKS_FOR]->(pc:Party) | pc]) AS party
-WITH agreements, x, party,
-     [(x)<-[:RAISED]-(ppo:Party)-[:COVERED_BY]->(own:ServiceAgreement) | own] +
-     [(x)<-[:RAISED]-(:Contact)-[:WORKS_FOR]->(:Party)-[:COVERED_BY]->(cown:ServiceAgreement)
-       | cown] AS owned
+     head(collect(DISTINCT CASE WHEN raiser:Party THEN raiser END) +
+          collect(DISTINCT CASE WHEN raiser:Contact THEN employer END)) AS party,
+     collect(DISTINCT CASE WHEN raiser:Party THEN own END) +
+     collect(DISTINCT CASE WHEN raiser:Contact THEN employer_own END) AS owned
 WITH x, party,
      CASE WHEN size(owned) > 0 THEN owned
           ELSE [a IN agreements WHERE a.tier IS NULL OR a.tier = party.tier] END AS fit
