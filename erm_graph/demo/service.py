@@ -73,7 +73,8 @@ def build(source: str) -> GraphBatch:
     end = datetime.fromisoformat(f"{facts.PERIOD_END}T17:00:00")
     for uid, title, keywords, about, body in ARTICLES:
         b.add_node("Article", {"uid": uid, "name": title, "title": title, "body": body,
-                               "keywords": list(keywords), "by": "demo", "source": source})
+                               "keywords": ", ".join(keywords), "by": "demo",
+                               "source": source})
         b.add_relationship("APPLIES_TO", "Article", uid,
                            "Step" if about.startswith("step-") else "Product", about)
     # the planted cases: two open past their targets, one resolved in time by the article

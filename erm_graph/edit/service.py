@@ -21,8 +21,9 @@ ARTICLE_LINKS = {"Product": "APPLIES_TO", "Step": "APPLIES_TO", "Case": "SOLVES"
 MAX_KEYWORDS = 50
 
 
-def _keywords(keywords: list[str] | str | None) -> list[str] | None:
-    """Keywords from a list or a comma-separated line, trimmed, lower case, each once."""
+def _keywords(keywords: list[str] | str | None) -> str | None:
+    """Keywords from a list or a comma-separated line, trimmed, lower case, each once, as
+    the comma-separated line the model keeps."""
     if keywords is None:
         return None
     given = keywords.split(",") if isinstance(keywords, str) else keywords
@@ -30,7 +31,7 @@ def _keywords(keywords: list[str] | str | None) -> list[str] | None:
     if len(found) > MAX_KEYWORDS:
         raise ErmError(f"field 'keywords': {len(found)} keywords; keep to {MAX_KEYWORDS} "
                        f"symptom words")
-    return found
+    return ", ".join(k.replace(",", " ") for k in found)
 
 
 def _required(field: str, value: str | None) -> str:

@@ -135,7 +135,8 @@ SERVICE_LABELS = [
     Label("Article", "a solution in the knowledge base: a known problem and how to solve it", {
         "name": NAMED, "title": Prop(required=True),
         "body": Prop(required=True, help="the solution, as the support team wrote it"),
-        "keywords": Prop(Kind.STR_LIST, help="symptom words a case summary would use"),
+        "keywords": Prop(help="symptom words and phrases a case summary would use, "
+                              "comma-separated (text, so every import format carries it)"),
         "by": Prop(help="who wrote it (the audit trail's actor)")}),
 ]
 

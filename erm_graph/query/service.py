@@ -117,8 +117,16 @@ def escalation_candidates(store: GraphStore, *, severities: list[int], statuses:
 # -- knowledge base ----------------------------------------------------------------------------
 _ARTICLE_COLUMNS = (
     "a.uid AS uid, a.title AS title, substring(coalesce(a.body, ''), 0, 240) AS excerpt, "
-    "coalesce(a.keywords, []) AS keywords, a.updated_at AS updated_at, "
+    "coalesce(a.keywords, '') AS keywords, a.updated_at AS updated_at, "
     "[(a)-[:APPLIES_TO]->(t) | {uid: t.uid, name: t.name}] AS about")
+
+
+def _listed(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each row's keywords (kept as one comma-separated text) as a list."""
+    for row in rows:
+        row["keywords"] = [k.strip() for k in (row.get("keywords") or "").split(",")
+                           if k.strip()]
+    return rows
 
 
 def search_articles(store: GraphStore, text: str | None, *,
@@ -127,26 +135,26 @@ def search_articles(store: GraphStore, text: str | None, *,
     first (title hits break ties, then the newest); no words: the newest articles. A
     partner's store sees only the articles in its scope."""
     terms = words(text)
-    return store.run(
+    return _listed(store.run(
         f"MATCH (a:Article) WHERE {within(store, 'a')} "
         "WITH a, toLower(coalesce(a.title, '')) AS title, "
         "toLower(coalesce(a.title, '') + ' ' + coalesce(a.body, '') + ' ' + "
-        "reduce(k = '', w IN coalesce(a.keywords, []) | k + ' ' + w)) AS text "
+        "coalesce(a.keywords, '')) AS text "
         "WITH a, size([t IN $terms WHERE text CONTAINS t]) AS hits, "
         "size([t2 IN $terms WHERE title CONTAINS t2]) AS title_hits "
         "WHERE size($terms) = 0 OR hits > 0 "
         f"RETURN {_ARTICLE_COLUMNS}, hits, title_hits "
         "ORDER BY hits DESC, title_hits DESC, updated_at DESC, uid LIMIT $limit",
-        {"terms": terms, "limit": limit}).records()
+        {"terms": terms, "limit": limit}).records())
 
 
 def article(store: GraphStore, uid: str) -> dict[str, Any]:
     """One article whole: its body, what it applies to and the cases it solved."""
-    rows = store.run(
+    rows = _listed(store.run(
         f"MATCH (a:Article {{uid: $uid}}) WHERE {within(store, 'a')} "
         f"RETURN {_ARTICLE_COLUMNS}, a.body AS body, a.created_at AS created_at, a.by AS by, "
         "[(a)-[:SOLVES]->(c) | {uid: c.uid, name: coalesce(c.summary, c.name)}] AS solved",
-        {"uid": uid}).records()
+        {"uid": uid}).records())
     if not rows:
         raise NotFound(f"no Article has uid {uid!r}; `erm article search WORDS` finds one")
     return rows[0]
@@ -163,10 +171,10 @@ def suggest_articles(store: GraphStore, case: str, *, limit: int = 5) -> list[di
     if not found:
         raise NotFound(f"no Case has uid {case!r}")
     text = found[0]["text"][:MAX_TEXT].lower()
-    return store.run(
+    return _listed(store.run(
         f"MATCH (a:Article) WHERE {within(store, 'a')} "
         "WITH a, size([(a)-[:APPLIES_TO]->(t) WHERE t.uid IN $about | t.uid]) AS on_topic, "
-        "size([k IN coalesce(a.keywords, []) WHERE size(trim(k)) > 1 "
+        "size([k IN split(coalesce(a.keywords, ''), ',') WHERE size(trim(k)) > 1 "
         "AND $text CONTAINS toLower(trim(k))]) AS keyword_hits, "
         "size([w IN $words WHERE toLower(coalesce(a.title, '')) CONTAINS w]) AS title_hits "
         "WITH a, on_topic, keyword_hits, title_hits, "
@@ -175,4 +183,4 @@ def suggest_articles(store: GraphStore, case: str, *, limit: int = 5) -> list[di
         f"RETURN {_ARTICLE_COLUMNS}, score, on_topic > 0 AS same_topic, keyword_hits "
         "ORDER BY score DESC, updated_at DESC, uid LIMIT $limit",
         {"about": found[0]["about"], "text": text, "words": words(text),
-         "limit": limit}).records()
+         "limit": limit}).records())
