@@ -52,6 +52,9 @@ class WriteKind(StrEnum):
     CASE_ASSIGN = "case.assign"
     CASE_ESCALATE = "case.escalate"
     CASE_RESOLVE = "case.resolve"
+    ARTICLE_ADD = "article.add"  # the solutions knowledge base (erm_graph/edit/service.py)
+    ARTICLE_EDIT = "article.edit"
+    ARTICLE_LINK = "article.link"
     OPPORTUNITY_OPEN = "opportunity.open"  # quick actions on an opportunity or lead
     OPPORTUNITY_ASSIGN = "opportunity.assign"
     OPPORTUNITY_ADVANCE = "opportunity.advance"

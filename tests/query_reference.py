@@ -15,7 +15,7 @@ import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from erm_graph import model
@@ -565,6 +565,69 @@ def open_cases(g: DemoGraph, a: dict[str, Any]) -> list[Row]:
                      "kind": g.p(x, "kind"), "status": g.p(x, "status"),
                      "opened_at": g.p(x, "opened_at"), "target_days": target})
     return ordered(rows, ORDER["open-cases"], a["limit"])
+
+
+def _epoch_seconds(text: str | None) -> int | None:
+    if text is None:
+        return None
+    moment = datetime.fromisoformat(text[:19]) if len(text) > 10 else datetime.fromisoformat(
+        text[:10])
+    return int(moment.replace(tzinfo=UTC).timestamp())
+
+
+@expects("service-targets", [("resolution_breached", True), ("response_breached", True),
+                            ("severity", False), ("uid", False)])
+def service_targets(g: DemoGraph, a: dict[str, Any]) -> list[Row]:
+    agreements = g.of("ServiceAgreement")
+    now = _epoch_seconds(a["as_of"]) if a["as_of"] else int(datetime.now(UTC).timestamp())
+    rows = []
+    for x in g.of("Case"):
+        status = g.p(x, "status")
+        if a["case"] is not None and x != a["case"]:
+            continue
+        if a["open_only"] and status not in ("open", "in_progress"):
+            continue
+        raisers = g.ins(x, "RAISED")
+        parties = [r for r in raisers if g.is_a(r, "Party")] + [
+            p for r in raisers if g.is_a(r, "Contact") for p in g.outs(r, "WORKS_FOR")]
+        party = parties[0] if parties else None
+        owned = [s for p in parties for s in g.outs(p, "COVERED_BY")]
+        fit = owned or [s for s in agreements
+                        if g.p(s, "tier") is None or g.p(s, "tier") == g.p(party, "tier")]
+        sev = g.p(x, "severity")
+        ranked = ([f for f in fit if g.p(f, "severity") == sev and g.p(f, "tier") is not None]
+                  + [f for f in fit if g.p(f, "severity") == sev]
+                  + [f for f in fit if g.p(f, "severity") is None
+                     and g.p(f, "tier") is not None]
+                  + [f for f in fit if g.p(f, "severity") is None])
+        if not ranked:
+            continue
+        sa = ranked[0]
+        opened = _epoch_seconds(g.p(x, "opened_at"))
+        responded = _epoch_seconds(g.p(x, "responded_at") or g.p(x, "closed_at"))
+        resolved = (_epoch_seconds(g.p(x, "closed_at")) if status in ("resolved", "closed")
+                    else None)
+        response_due = opened + int(g.p(sa, "response_hours") * 3600)
+        resolution_due = opened + int(g.p(sa, "resolution_hours") * 3600)
+        response_over = (responded if responded is not None else now) - response_due
+        resolution_over = (resolved if resolved is not None else now) - resolution_due
+        response_breached, resolution_breached = response_over > 0, resolution_over > 0
+        if a["breached_only"] and not (response_breached or resolution_breached):
+            continue
+        over = (resolution_over if resolution_breached
+                else response_over if response_breached else None)
+        rows.append({
+            "uid": x, "case": g.p(x, "summary") or g.p(x, "name"), "customer_uid": party,
+            "customer": g.p(party, "name"), "tier": g.p(party, "tier"), "severity": sev,
+            "status": status, "agreement_uid": sa, "agreement": g.p(sa, "name"),
+            "opened_at": g.p(x, "opened_at"), "response_due_s": response_due,
+            "resolution_due_s": resolution_due, "responded": responded is not None,
+            "resolved": resolved is not None, "response_breached": response_breached,
+            "resolution_breached": resolution_breached,
+            "target": ("resolution" if resolution_breached
+                       else "response" if response_breached else None),
+            "over_hours": None if over is None else math.floor(over / 360.0 + 0.5) / 10.0})
+    return ordered(rows, ORDER["service-targets"], a["limit"])
 
 
 @expects("warm-path", [("hops", False), ("strength", True), ("employee_uid", False)])

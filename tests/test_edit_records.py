@@ -172,7 +172,10 @@ def test_a_case_opened_assigned_escalated_and_resolved(office):
     edit.assign_case(office, case, "e1")
     escalated = edit.escalate_case(office, case, to="e2", severity=1)
     assert escalated.unlinked == [{"type": "ASSIGNED_TO", "direction": "out", "uid": "e1"}]
-    assert escalated.before == {"escalated": None, "severity": 3}
+    history = escalated.before.pop("assignment_history")  # the hand-over is kept
+    assert escalated.before == {"escalated": None, "severity": 3}  # responded_at: kept
+    assert [h.split()[0] for h in history] == ["e1"]
+    assert [h.split()[0] for h in escalated.after["assignment_history"]] == ["e1", "e2"]
     edit.assign_case(office, case, "d1")  # reassigned to a department
     resolved = edit.resolve_case(office, case, "Refunded the delivery")
     assert resolved.before["status"] == "in_progress"

@@ -166,6 +166,21 @@ MATRIX = [
      {"assignee": "no-such-employee"}, ()),
     ("POST", "/api/opportunities/{uid:uid}/advance",
      "/api/opportunities/no-such-deal/advance", {"stage": "won"}, ()),
+    # customer service: the knowledge base is read by all (a partner's scope holds no
+    # article, nor another party's case); its writes are sent what the library refuses
+    ("GET", "/kb", "/kb", None, ()),
+    ("GET", "/api/kb/articles", "/api/kb/articles?q=power", None, ()),
+    ("GET", "/api/kb/articles/{uid:uid}", f"/api/kb/articles/{facts.SERVICE.article}", None,
+     OUTSIDE_ITS_SCOPE),
+    ("GET", "/api/cases/{uid:uid}/suggestions",
+     f"/api/cases/{facts.SERVICE.breached[0]}/suggestions", None, OUTSIDE_ITS_SCOPE),
+    ("POST", "/api/kb/articles", "/api/kb/articles", {"title": " ", "body": "x"}, ()),
+    ("POST", "/api/kb/articles/{uid:uid}", "/api/kb/articles/no-such-article",
+     {"body": "x"}, ()),
+    ("POST", "/api/kb/articles/{uid:uid}/links", "/api/kb/articles/no-such-article/links",
+     {"to": "prod-0001"}, ()),
+    ("POST", "/api/cases/{uid:uid}/dispatch", "/api/cases/no-such-case/dispatch",
+     {"department": "no-such-department"}, ()),
 ]
 #: routes whose allowed callers get past the role check to the library's own refusal: the
 #: shared demo graph is read-only, its maps have no history to restore (a 400), it holds
@@ -183,6 +198,9 @@ LIBRARY_REFUSES = {("POST", "/api/nodes/{uid:uid}/owner"),
                    ("DELETE", "/api/views/{view_id}"),
                    ("POST", "/api/records"), ("DELETE", NODE), ("POST", "/api/links"),
                    ("DELETE", "/api/links"),
+                   ("POST", "/api/kb/articles"), ("POST", "/api/kb/articles/{uid:uid}"),
+                   ("POST", "/api/kb/articles/{uid:uid}/links"),
+                   ("POST", "/api/cases/{uid:uid}/dispatch"),
                    *(("POST", f"/api/accounts/{{uid:uid}}/{what}")
                      for what in ("interactions", "cases", "opportunities")),
                    *(("POST", f"/api/cases/{{uid:uid}}/{what}")

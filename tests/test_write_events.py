@@ -89,7 +89,12 @@ CLI_READERS = {
     "merge suggest": "reads names", "merge list": "reads the merges",
     # alerts live in the security file, not the graph; a pass that fires or clears any leaves
     # a watch.fire event (tests/test_watch.py)
-    "watch run": "reads the graph; fires alerts", "watch list": "reads the rules",
+    # with --escalate its escalation rules escalate cases, each audited as case.escalate
+    # with the rule's name: a pass may make none or many (tests/test_service.py)
+    "watch run": "reads the graph; fires alerts; --escalate escalates cases by rule",
+    "watch list": "reads the rules",
+    "article search": "reads the knowledge base", "article show": "reads one article",
+    "case suggest": "reads articles for a case", "case targets": "reads service targets",
     "watch inbox": "reads the alerts",
     "targets check": "reads the graph and a plan file",
     "sales pipeline": "runs two named read queries", "sales campaigns": "runs a named query",
@@ -165,6 +170,18 @@ CLI_WRITERS: dict[str, Callable[[Cli], tuple[str, list[str], str]]] = {
     "log": lambda c: (c.a, ["log", "cust-000001", "--notes", "called"], "interaction.log"),
     "case open": lambda c: (c.a, ["case", "open", "cust-000001", "--kind", "complaint",
                                   "--summary", "from the cli"], "case.open"),
+    "case dispatch": lambda c: (c.a, ["case", "dispatch",
+                                      _made(c, "Case", "summary", "from the cli"),
+                                      "dept-service"], "case.assign"),
+    "article add": lambda c: (c.a, ["article", "add", "CLI article", "Reset it", "--keywords",
+                                    "no power", "--about", "prod-0001"], "article.add"),
+    "article edit": lambda c: (c.a, ["article", "edit", _made(c, "Article", "title",
+                                                              "CLI article"),
+                                     "--body", "Reset it twice"], "article.edit"),
+    "article link": lambda c: (c.a, ["article", "link", _made(c, "Article", "title",
+                                                              "CLI article"),
+                                     _made(c, "Case", "summary", "from the cli")],
+                               "article.link"),
     "case assign": lambda c: (c.a, ["case", "assign", _made(c, "Case", "summary", "from the cli"),
                                     "emp-0001"], "case.assign"),
     "case escalate": lambda c: (c.a, ["case", "escalate",
@@ -358,12 +375,22 @@ WEB_WRITERS: dict[tuple[str, str], tuple[Callable[[Web], Any], str]] = {
         "interaction.log"),
     ("POST", "/api/accounts/{uid:uid}/cases"): (
         _quick("/api/accounts/c1/cases", {"kind": "service"}), "case.open"),
+    ("POST", "/api/cases/{uid:uid}/dispatch"): (
+        _quick("/api/cases/{uid}/dispatch", {"department": "d1"}, "Case"), "case.assign"),
     ("POST", "/api/cases/{uid:uid}/assign"): (
         _quick("/api/cases/{uid}/assign", {"assignee": "e1"}, "Case"), "case.assign"),
     ("POST", "/api/cases/{uid:uid}/escalate"): (
         _quick("/api/cases/{uid}/escalate", {}, "Case"), "case.escalate"),
     ("POST", "/api/cases/{uid:uid}/resolve"): (
         _quick("/api/cases/{uid}/resolve", {"resolution": "done"}, "Case"), "case.resolve"),
+    ("POST", "/api/kb/articles"): (
+        _quick("/api/kb/articles", {"title": "Web article", "body": "Reset it"}),
+        "article.add"),
+    ("POST", "/api/kb/articles/{uid:uid}"): (
+        _quick("/api/kb/articles/{uid}", {"body": "Reset it twice"}, "Article"),
+        "article.edit"),
+    ("POST", "/api/kb/articles/{uid:uid}/links"): (
+        _quick("/api/kb/articles/{uid}/links", {"to": "s1"}, "Article"), "article.link"),
     ("POST", "/api/accounts/{uid:uid}/opportunities"): (
         _quick("/api/accounts/c1/opportunities", {"name": "Deal"}), "opportunity.open"),
     ("POST", "/api/opportunities/{uid:uid}/assign"): (
@@ -410,6 +437,9 @@ def web(store, tmp_path) -> Iterator[Web]:
     store.upsert_nodes("Customer", [{"uid": "c1", "name": "Acme"}])
     store.upsert_nodes("Step", [{"uid": "s1", "name": "Intake"}])
     store.upsert_nodes("Employee", [{"uid": "e1", "name": "Ann"}])
+    store.upsert_nodes("Department", [{"uid": "d1", "name": "Service"}])
+    store.upsert_relationships("MEMBER_OF", "Employee", "Department",
+                               [{"start": "e1", "end": "d1"}])
     path = tmp_path / "app-users.db"
     users = Users.open(path)
     users.add("ed", "editor", password=PASSWORD.strip())

@@ -101,10 +101,13 @@ def case_escalate(
 @command("resolve", group=case_app)
 def case_resolve(ctx: typer.Context, case: str,
                  resolution: Annotated[str, typer.Argument(help="what was done")],
+                 article: Annotated[str | None, typer.Option(
+                     help="uid of the knowledge-base article used (`erm case suggest`)")]
+                 = None,
                  as_json: JsonOption = False) -> None:
     """Resolve CASE (closed now)."""
     with opened_store(ctx) as store:
-        said(actions.resolve_case(store, case, resolution), as_json)
+        said(actions.resolve_case(store, case, resolution, article=article), as_json)
 
 
 @command("open", group=opportunity_app)

@@ -13,6 +13,7 @@ from erm_graph.cli.app import app, command, opened_store, settings_of
 from erm_graph.cli.output import Format, FormatOption, show
 from erm_graph.store import QueryResult
 from erm_graph.watch import load_rules, run_rules
+from erm_graph.watch.escalation import apply_escalations, load_escalations
 from erm_graph.watch.notify import shown
 from erm_graph.watch.runner import due
 
@@ -35,22 +36,30 @@ def run(
     only_due: Annotated[bool, typer.Option(
         "--due", help="only the rules whose schedule has come round since their last pass "
                       "(for a cron line that runs every few minutes)")] = False,
+    escalate: Annotated[bool, typer.Option(
+        "--escalate", help="then apply the escalation rules (docs/service.md): they "
+                           "escalate cases, each audited as case.escalate")] = False,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """One pass over the watch rules. A condition already alerted is not alerted again until
+    """One pass over the watch rules (with --escalate, then the escalation rules). A
+    condition already alerted is not alerted again until
     it has cleared; mail or webhooks that fail are tried again by the next pass. Exits with
     code 2 when a rule failed or a delivery did not get through."""
     settings = settings_of(ctx)
     chosen = load_rules(settings.watch_rules, rules or None)
+    escalations = load_escalations(settings.watch_rules) if escalate else []
     conn = connect(users_db_path(settings.db, settings))
     try:
         with opened_store(ctx) as store:
             outcomes = run_rules(store, chosen, conn, settings=settings, only_due=only_due)
+            escalated = apply_escalations(store, escalations)
     finally:
         conn.close()
     show(QueryResult(["rule", "conditions", "new_alerts", "cleared", "sent", "problems"],
                      [[o.rule, o.conditions, len(o.fired), o.cleared, o.delivered,
-                       o.error or "; ".join(o.failures)] for o in outcomes]), fmt)
+                       o.error or "; ".join(o.failures)] for o in outcomes]
+                     + [[f"escalation:{e.rule}", e.candidates, len(e.escalated), 0, 0,
+                         "; ".join(e.problems)] for e in escalated]), fmt)
     if any(o.error or o.failures for o in outcomes):
         raise typer.Exit(2)
 

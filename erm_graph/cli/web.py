@@ -106,6 +106,9 @@ def serve(
     watch: Annotated[bool, typer.Option(
         help="run the watch rules on their schedules in this process (`erm watch list`); "
              "--no-watch when cron runs `erm watch run` instead")] = True,
+    escalate: Annotated[bool, typer.Option(
+        help="with the watch rules, apply the escalation rules on their schedules: they "
+             "escalate cases (docs/service.md)")] = False,
 ) -> None:
     """Start the web explorer: relationship maps, the network explorer, named queries and a
     read-only Cypher console, with its JSON API under /api (docs at /api/docs)."""
@@ -124,7 +127,8 @@ def serve(
         from erm_graph.auth.db import users_db_path
         from erm_graph.watch.schedule import start
 
-        jobs = start(settings, users_db_path(settings.db, settings)).get_jobs()
+        jobs = start(settings, users_db_path(settings.db, settings),
+                     escalate=escalate).get_jobs()
         console.print(f"Watching {len(jobs)} rule(s) on their schedules (erm watch list)")
     console.print(f"erm-graph explorer on http://{host}:{port}/ (Ctrl+C stops it)")
     # the app itself decides whose X-Forwarded-* to believe (ERM_TRUSTED_PROXIES); uvicorn's

@@ -139,6 +139,8 @@ class _Activity:
         row = {"uid": uid, "name": f"{ckind} {product}", "kind": ckind, "status": status,
                "severity": severity, "opened_at": opened,
                "escalated": severity == 1 or rng.random() < 0.1, "source": self.source}
+        if status != "open":  # first response some hours in: some within target, some not
+            row["responded_at"] = timeline.hours_later(opened, 1 + k % 12)
         if status in ("resolved", "closed"):
             row["closed_at"] = timeline.later(opened, rng.randrange(1, 40))
             row["resolution"] = rng.choice(("fixed on site", "part replaced", "refund",

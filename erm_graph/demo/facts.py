@@ -211,6 +211,25 @@ class GatewayProcess:
         "step-cr-lost")
 
 
+@dataclass(frozen=True)
+class ServiceTargets:
+    """Customer service (docs/service.md): ``customer`` (tier 2) raised three service cases
+    about ``product``, each ASSIGNED_TO the service department: ``breached`` are still open
+    past their tier's targets at the end of the period (the first, severity 1, never
+    responded to), ``solved`` was resolved in time and ``article`` SOLVES it. The top
+    customer is COVERED_BY its own agreement ``own_agreement``. A case opened about
+    ``product`` with "no power" in its summary is offered ``article`` first. Found by
+    service-targets, the breached-service-target watch rule and `erm case suggest`."""
+
+    customer: str = "cust-000006"
+    product: str = "prod-0001"
+    breached: tuple[str, ...] = ("case-svc-001", "case-svc-002")
+    solved: str = "case-svc-003"
+    article: str = "kb-0001"
+    article_title: str = "Smart meter has no power"
+    own_agreement: str = "sla-premium"
+
+
 KEY_PERSON = KeyPersonRisk()
 COMPLAINT_SPIKE = ComplaintSpike()
 UNOWNED = UnownedComponents()
@@ -222,6 +241,7 @@ TOP_CUSTOMER = TopLifetimeValue()
 INVESTMENT = RelationshipInvestment()
 CRO = ChiefRelationshipOfficer()
 GATEWAY = GatewayProcess()
+SERVICE = ServiceTargets()
 
 #: Every planted fact by name, for tests and the demo page.
 FACTS: dict[str, object] = {

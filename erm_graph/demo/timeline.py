@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from random import Random
 
 from erm_graph.demo.facts import PERIOD_END, PERIOD_START
@@ -36,3 +36,9 @@ def later(day_time: str, days: int) -> str:
     """``day_time`` moved ``days`` days on, kept within the period."""
     moved = date.fromisoformat(day_time[:10]) + timedelta(days=days)
     return min(moved, _LAST).isoformat() + day_time[10:]
+
+
+def hours_later(day_time: str, hours: int) -> str:
+    """``day_time`` moved ``hours`` hours on."""
+    moved = datetime.fromisoformat(day_time) + timedelta(hours=hours)
+    return moved.strftime("%Y-%m-%dT%H:%M:%S")

@@ -84,16 +84,31 @@ def log_interaction(store: GraphStore, party: str, *, kind: str = "call",
 
 
 # -- cases -------------------------------------------------------------------------------------
+def _handed(case: GNode | None, to: GNode) -> dict[str, Any]:
+    """What a hand-over of ``case`` to ``to`` adds: an entry in its ``assignment_history``
+    and, the first time a person takes it, ``responded_at`` (the service target's first
+    response, docs/service.md)."""
+    now = now_iso()
+    props = case.props if case is not None else {}
+    changes: dict[str, Any] = {"assignment_history": [
+        *(props.get("assignment_history") or []), f"{to.uid} {now} {current_actor().name}"]}
+    if to.label == "Employee" and not props.get("responded_at"):
+        changes["responded_at"] = now
+    return changes
+
+
 def open_case(store: GraphStore, party: str, *, kind: str, summary: str | None = None,
               severity: int | None = None, product: str | None = None,
               assignee: str | None = None) -> Change:
     """Open a case the party ``party`` raised, about ``product``, assigned to ``assignee``
     when given. Audited as ``case.open``."""
     who = _party(store, party)
+    handler = _assignee(store, assignee) if assignee else None
     ties = [Tie("RAISED", who, outgoing=False), *_optional(store, "ABOUT", product),
-            *_optional(store, "ASSIGNED_TO", assignee, check=_assignee)]
+            *([Tie("ASSIGNED_TO", handler)] if handler else [])]
     props = _given(kind=kind, status="in_progress" if assignee else "open",
-                   opened_at=now_iso(), summary=summary, severity=severity)
+                   opened_at=now_iso(), summary=summary, severity=severity,
+                   **(_handed(None, handler) if handler else {}))
     return save(store, WriteKind.CASE_OPEN, "Case", new_uid("Case"), props, ties=ties,
                 detail={"party": party})
 
@@ -106,36 +121,45 @@ def _case(store: GraphStore, uid: str) -> GNode:
     return node
 
 
-def assign_case(store: GraphStore, uid: str, assignee: str) -> Change:
+def assign_case(store: GraphStore, uid: str, assignee: str, *,
+                detail: dict[str, Any] | None = None) -> Change:
     """Give the case ``uid`` to ``assignee`` (an employee or a department), replacing whoever
-    had it; an open case goes in progress. Audited as ``case.assign``."""
+    had it (kept in its ``assignment_history``); an open case goes in progress. Audited as
+    ``case.assign``."""
     case = _case(store, uid)
+    to = _assignee(store, assignee)
     changes = {"status": "in_progress"} if case.props.get("status") == "open" else {}
-    return save(store, WriteKind.CASE_ASSIGN, "Case", uid, changes, existing=case,
-                ties=[Tie("ASSIGNED_TO", _assignee(store, assignee))],
-                unties=[Untie("ASSIGNED_TO")])
+    return save(store, WriteKind.CASE_ASSIGN, "Case", uid, {**changes, **_handed(case, to)},
+                existing=case, ties=[Tie("ASSIGNED_TO", to)], unties=[Untie("ASSIGNED_TO")],
+                detail=detail)
 
 
 def escalate_case(store: GraphStore, uid: str, *, to: str | None = None,
-                  severity: int | None = None) -> Change:
+                  severity: int | None = None,
+                  detail: dict[str, Any] | None = None) -> Change:
     """Mark the case ``uid`` escalated, raising its ``severity`` (1 = critical) and handing
     it ``to`` someone when given. Audited as ``case.escalate``."""
     case = _case(store, uid)
     changes = _given(escalated=True, severity=severity)
     ties = _optional(store, "ASSIGNED_TO", to, check=_assignee)
+    if ties:
+        changes.update(_handed(case, ties[0].other))
     return save(store, WriteKind.CASE_ESCALATE, "Case", uid, changes, existing=case,
-                ties=ties, unties=[Untie("ASSIGNED_TO")] if ties else [])
+                ties=ties, unties=[Untie("ASSIGNED_TO")] if ties else [], detail=detail)
 
 
-def resolve_case(store: GraphStore, uid: str, resolution: str) -> Change:
-    """Resolve the case ``uid`` with ``resolution`` (what was done), closed now. Audited as
+def resolve_case(store: GraphStore, uid: str, resolution: str, *,
+                 article: str | None = None) -> Change:
+    """Resolve the case ``uid`` with ``resolution`` (what was done), closed now; ``article``:
+    the knowledge-base article used, which then SOLVES the case. Audited as
     ``case.resolve``."""
     if not (resolution or "").strip():
         raise ErmError("field 'resolution': say what was done to resolve the case")
     case = _case(store, uid)
+    ties = [Tie("SOLVES", record(store, article, "Article"), outgoing=False)] if article else []
     return save(store, WriteKind.CASE_RESOLVE, "Case", uid,
                 {"status": "resolved", "resolution": resolution.strip(),
-                 "closed_at": now_iso()}, existing=case)
+                 "closed_at": now_iso()}, existing=case, ties=ties)
 
 
 # -- opportunities -----------------------------------------------------------------------------

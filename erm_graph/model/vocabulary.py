@@ -113,6 +113,36 @@ PARTY_PROPS = {
     "address": Prop(help="postal address"),
 }
 
+#: What customer service keeps on a case (docs/service.md): the first response, which starts
+#: the response target's clock, and every hand-over, so a reassignment keeps its history.
+CASE_SERVICE_PROPS = {
+    "responded_at": Prop(Kind.DATETIME, help="first response: when the case was first "
+                                             "assigned to a person (docs/service.md)"),
+    "assignment_history": Prop(Kind.STR_LIST, help="each assignment, oldest first, as "
+                                                   "`UID AT BY` (kept by the app's case "
+                                                   "actions)"),
+}
+#: Customer service's own labels (docs/service.md): agreements and the solutions knowledge base.
+SERVICE_LABELS = [
+    Label("ServiceAgreement", "response and resolution targets for a customer tier (or for "
+                              "the customers COVERED_BY it), per case severity", {
+        "name": NAMED,
+        "tier": Prop(Kind.INT, minimum=1, maximum=3,
+                     help="the customer tier it covers (Party.tier); none: any tier"),
+        "severity": Prop(Kind.INT, minimum=1, maximum=4,
+                         help="the case severity it covers; none: any severity"),
+        "response_hours": Prop(Kind.FLOAT, required=True, minimum=0,
+                               help="hours from opening to the first response"),
+        "resolution_hours": Prop(Kind.FLOAT, required=True, minimum=0,
+                                 help="hours from opening to resolution")}),
+    Label("Article", "a solution in the knowledge base: a known problem and how to solve it", {
+        "name": NAMED, "title": Prop(required=True),
+        "body": Prop(required=True, help="the solution, as the support team wrote it"),
+        "keywords": Prop(help="symptom words and phrases a case summary would use, "
+                              "comma-separated (text, so every import format carries it)"),
+        "by": Prop(help="who wrote it (the audit trail's actor)")}),
+]
+
 _labels = [
     Label("Party", "an outside counterpart, company or person", PARTY_PROPS),
     Label("Customer", "a party that buys from us", PARTY_PROPS, parent="Party"),
@@ -164,7 +194,8 @@ _labels = [
         "closed_at": Prop(Kind.DATETIME),
         "escalated": Prop(Kind.BOOL),
         "resolution": Prop(),
-        "summary": Prop(help="what the customer reported, in a line or two")}),
+        "summary": Prop(help="what the customer reported, in a line or two"),
+        **CASE_SERVICE_PROPS}),
     Label("Survey", "a customer or employee survey", {
         "name": NAMED, "audience": Prop(choices=("customer", "employee")),
         "sent_at": Prop(Kind.DATE)}),
@@ -250,6 +281,7 @@ _labels = [
         "levels": Prop(required=True, help="JSON: area -> level 1-5"),
         "answers": Prop(required=True, help="JSON: question -> the questionnaire's answer"),
         "evidence": Prop(required=True, help="JSON: every criterion, met or not, and why")}),
+    *SERVICE_LABELS,
 ]
 
 def _by_name(things: list[Any], what: str) -> dict[str, Any]:
@@ -278,6 +310,14 @@ _PARTY_OR_CONTACT = ("Party", "Contact")
 #: Products, contracts and campaigns are not on a map: a contract is answered for by its
 #: party's account owner (MANAGES), so they are left out (docs/data-model.md, "Owners").
 COMPONENT_LABELS: tuple[str, ...] = ("Map", "Process", "Step", "Document", "Department")
+
+SERVICE_RELATIONSHIPS = [
+    Relationship("COVERED_BY", "a customer's own service agreement, ahead of its tier's",
+                 ("Party",), ("ServiceAgreement",)),
+    Relationship("APPLIES_TO", "the product or step a knowledge-base article is about",
+                 ("Article",), ("Product", "Step")),
+    Relationship("SOLVES", "an article used to resolve a case", ("Article",), ("Case",)),
+]
 
 _relationships = [
     Relationship("WORKS_FOR", "a contact works for a party", ("Contact",), ("Party",)),
@@ -346,6 +386,7 @@ _relationships = [
                  ("Employee",), _PARTY_OR_CONTACT,
                  {"strength": Prop(Kind.FLOAT, minimum=0, maximum=1),
                   "evidence": Prop(help="the inputs the strength was computed from")}),
+    *SERVICE_RELATIONSHIPS,
 ]
 
 RELATIONSHIPS: dict[str, Relationship] = _by_name(_relationships, "relationship type")

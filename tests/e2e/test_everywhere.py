@@ -34,6 +34,7 @@ PAGES = {
     "targets": ("/targets", "main.targets"),
     "sales": ("/sales?period=2026-Q3", "main.sales"),
     "saved views": ("/views", "main.saved-views"),
+    "knowledge base": ("/kb", "main.kb[data-done='1']"),
     "api-docs": ("/api/docs", ".opblock"),
     "new record": ("/new/Case", "#record-fields .field"),
     "edit record": (f"/edit/{KP.customer}", "#record-rels table"),

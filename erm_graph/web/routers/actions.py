@@ -109,11 +109,15 @@ def post_case_escalate(request: Request, uid: str, body: Escalation) -> dict[str
 
 class Resolution(BaseModel):
     resolution: str = Field(max_length=5000, description="what was done")
+    article: str | None = Field(None, min_length=1, max_length=1000,
+                                description="the knowledge-base article used (it then "
+                                            "SOLVES the case)")
 
 
 @router.post("/cases/{uid:uid}/resolve", summary="Resolve a case (audited as case.resolve)")
 def post_case_resolve(request: Request, uid: str, body: Resolution) -> dict[str, Any]:
-    return actions.resolve_case(request.app.state.store, uid, body.resolution).as_dict()
+    return actions.resolve_case(request.app.state.store, uid, body.resolution,
+                                article=body.article).as_dict()
 
 
 @router.post("/opportunities/{uid:uid}/assign",

@@ -70,15 +70,28 @@
     const product = el("input", {name: "product"});
     const assignee = el("input", {name: "assignee"});
     const summary = el("textarea", {name: "summary", rows: "2"});
+    const offered = el("div", {id: "case-suggestions", "aria-live": "polite"});
     const form = el("form", {id: "case-form"}, field("Kind", kind), field("Severity", severity), field("Product", product, "Product"),
-      field("Assign to", assignee, ""), field("Summary", summary), el("button", {type: "submit"}, "Open the case"));
+      field("Assign to", assignee, ""), field("Summary", summary), el("button", {type: "submit"}, "Open the case"), offered);
     form.addEventListener("submit", (event) => {
       event.preventDefault();
+      let opened = null;
       act(`/api/accounts/${uidPath(uid)}/cases`, {kind: kind.value, severity: severity.value ? Number(severity.value) : null,
         product: picked(product), assignee: picked(assignee), summary: summary.value || null},
-      (done) => `Opened case ${done.uid}.`);
+      (done) => { opened = done.uid; return `Opened case ${done.uid}.`; })
+        .then((ok) => (ok && opened ? suggestionsFor(opened, offered) : null));
     });
     return form;
+  }
+
+  /* The knowledge base's articles for a newly opened case (same product and symptom first). */
+  async function suggestionsFor(caseUid, where) {
+    const found = await api(`/api/cases/${uidPath(caseUid)}/suggestions`);
+    where.replaceChildren(el("h4", {}, `Suggested articles for ${caseUid}`), found.rows.length
+      ? el("ol", {}, ...found.rows.map((a) => el("li", {"data-article": a.uid},
+        el("a", {href: `/kb?article=${encodeURIComponent(a.uid)}`, target: "_blank"}, a.title),
+        el("span", {class: "muted small"}, ` ${a.same_topic ? "same product; " : ""}score ${a.score}`))))
+      : el("p", {class: "muted"}, "No article matches this case yet."));
   }
 
   function dealForm() {
@@ -111,14 +124,18 @@
 
   function caseRow(c) {
     const base = `/api/cases/${uidPath(c.uid)}`;
+    const article = el("select", {class: "article", "aria-label": `article used for ${c.uid}`}, el("option", {value: ""}, "(no article)"));
+    api(`${base}/suggestions?limit=5`).then((found) => article.append(...found.rows.map((a) => el("option", {value: a.uid}, a.title))))
+      .catch(() => {});
     return el("tr", {"data-case": c.uid}, el("td", {}, link(c.uid, c.name || c.uid, ["Case"])), el("td", {}, c.status),
       el("td", {}, c.kind), el("td", {}, c.severity ?? ""), el("td", {}, c.escalated ? "yes" : ""),
       el("td", {}, (c.assigned_to || []).map((a) => a.name).join(", ")),
       el("td", {},
         inline("Assign", el("input", {class: "assign"}), "", (i) => act(`${base}/assign`, {assignee: picked(i)}, () => `Case ${c.uid} assigned.`)),
         el("button", {type: "button", class: "escalate", onclick: () => act(`${base}/escalate`, {severity: Math.max(1, (c.severity || 2) - 1)}, () => `Case ${c.uid} escalated.`)}, "Escalate"),
+        article,
         inline("Resolve", el("input", {class: "resolution", placeholder: "what was done"}), undefined,
-          (i) => act(`${base}/resolve`, {resolution: i.value}, () => `Case ${c.uid} resolved.`))));
+          (i) => act(`${base}/resolve`, {resolution: i.value, article: article.value || null}, () => `Case ${c.uid} resolved.`))));
   }
 
   function dealRow(d, stages) {
