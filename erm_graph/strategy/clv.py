@@ -120,8 +120,11 @@ def _fit(customers: list[Customer]) -> tuple[Any, Any, float]:
     (the repeat buyers' median spend: amounts near 1 keep its optimiser well conditioned)."""
     # imported here: the library and its numerics load only when a forecast is asked for
     import pandas as pd
-    from lifetimes import BetaGeoFitter, GammaGammaFitter
-    from lifetimes.utils import ConvergenceError
+
+    with warnings.catch_warnings():  # it sets a pandas option that pandas 3 deprecates
+        warnings.simplefilter("ignore")
+        from lifetimes import BetaGeoFitter, GammaGammaFitter
+        from lifetimes.utils import ConvergenceError
 
     repeaters = [c for c in customers if c.frequency > 0]
     if len(repeaters) < MIN_REPEAT_CUSTOMERS:
@@ -218,7 +221,7 @@ def predict(customers: list[Customer], end: str, horizon: float, *,
     lo, hi = INTERVAL
     n_arr = np.array(sims_n) if sims_n else expected[None, :]
     v_arr = np.array(sims_v) if sims_v else (expected * per)[None, :]
-    rows = []
+    rows: list[dict[str, Any]] = []
     for i, c in enumerate(customers):
         rows.append({
             "uid": c.uid, "name": c.name, "purchases": c.purchases, "spent": round(c.spent, 2),

@@ -1,18 +1,19 @@
 """The strategy pages and their API: CRM maturity, the same assessment as `erm assess`
 (staff read it; admins, editors and the CRO answer the questionnaire and keep an assessment,
 an audited write), and the target-relationship gaps of the plan ``ERM_TARGET_PLAN`` names,
-as `erm targets check` (:mod:`erm_graph.strategy`)."""
+as `erm targets check`, and the predicted customer lifetime value of `erm clv`
+(:mod:`erm_graph.strategy`)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
 from erm_graph.query.maturity import assessments
-from erm_graph.strategy import assess, load_maturity_model
+from erm_graph.strategy import assess, clv, load_maturity_model
 from erm_graph.strategy.maturity import save
 from erm_graph.strategy.targets import GapReport, check_plan, read_plan
 from erm_graph.web.deps import Settings, Store
@@ -73,3 +74,25 @@ def get_targets(store: Store, settings: Settings) -> dict[str, Any]:
         return {"plan": None, "says": "no plan: set ERM_TARGET_PLAN to a plan file "
                                       "(docs/strategy.md#target-relationships)"}
     return report.as_json()
+
+
+@router.get("/api/clv", tags=["strategy"],
+            summary="Predicted customer lifetime value (BG/NBD + Gamma-Gamma), best first")
+def get_clv(store: Store, horizon: Annotated[float, Query(gt=0, le=120)] = 12.0,
+            segment: Annotated[str | None, Query(max_length=200)] = None,
+            limit: Annotated[int, Query(ge=1, le=5000)] = 100) -> dict[str, Any]:
+    """Each customer's expected purchases and value over ``horizon`` months, with the
+    interval; the fit is kept while the graph does not change (docs/strategy.md)."""
+    found = clv.forecast(store, horizon=horizon, segment=segment).as_json()
+    return {**found, "rows": found["rows"][:limit]}
+
+
+@router.get("/api/clv/{uid:uid}", tags=["strategy"],
+            summary="One customer's predicted lifetime value, its interval and inputs")
+def get_customer_clv(store: Store, uid: str,
+                     horizon: Annotated[float, Query(gt=0, le=120)] = 12.0) -> dict[str, Any]:
+    row = clv.customer(store, uid, horizon=horizon)
+    if row is None:
+        return {"uid": uid, "horizon": horizon, "predicted_value": None,
+                "says": "no purchases recorded: nothing to predict from"}
+    return row

@@ -77,6 +77,35 @@
     section("value-risk", ...parts);
   }
 
+  // the forecast fits a model on every customer's purchases: asked for apart, once the page is
+  // drawn (the server keeps the fit until the graph changes)
+  async function drawPredicted(a) {
+    if (!a.value) return;
+    const box = el("div", {id: "predicted"}, el("h3", {}, "Predicted value, next 12 months"),
+      el("p", {class: "muted"}, "Fitting the purchase model…"));
+    document.getElementById("value-risk").append(box);
+    let p;
+    try {
+      p = await erm.api(`/api/clv/${erm.uidPath(uid)}?horizon=12`);
+    } catch (e) {
+      box.replaceChildren(el("h3", {}, "Predicted value"), el("p", {class: "muted"}, e.message));
+      document.body.dataset.clv = "1";
+      return;
+    }
+    if (p.predicted_value === null || p.predicted_value === undefined) {
+      box.replaceChildren(el("h3", {}, "Predicted value"), el("p", {class: "muted"}, p.says));
+    } else {
+      box.replaceChildren(el("h3", {}, `Predicted value, next ${p.horizon} months`),
+        el("p", {class: "figure", id: "predicted-value"}, money(p.predicted_value)),
+        reasons([`between ${money(p.value_low)} and ${money(p.value_high)} (90% interval of the model's expectation)`,
+          `${p.expected_purchases} purchase(s) expected (${p.purchases_low} to ${p.purchases_high}) at ${money(p.spend_per_purchase)} each`,
+          `still buying with probability ${Math.round(p.p_alive * 100)} %`,
+          `from ${p.purchases} purchase day(s), ${day(p.first_purchase)} to ${day(p.last_purchase)}; history to ${day(p.end)}`]),
+        el("a", {href: `/api/clv/${erm.uidPath(uid)}`, class: "small"}, "how: BG/NBD + Gamma-Gamma (erm clv)"));
+    }
+    document.body.dataset.clv = "1";
+  }
+
   function drawDeals(a) {
     section("deals", a.deals.rows.length ? table(["", "name", "stage", "amount", "dates", "product"],
       a.deals.rows.map((d) => [d.kind, link(d.uid, d.name, [d.kind]), d.stage || "", money(d.amount),
@@ -174,6 +203,7 @@
       drawTimeline, drawWarm, drawSteps]) draw(a);
     window.ermAccount = a;
     document.body.dataset.ready = "1";
+    drawPredicted(a);
     if (!suggestions) return;
     Object.assign(a, await erm.api(`${path}sections=similar,cross_sell`));
     drawSimilar(a);
