@@ -227,10 +227,10 @@ class RepeatBuyers:
     """
 
     segment: str = "online"
-    customers: int = 150
+    customers: int = 120
     cutoff: str = "2026-03-01"
     r: float = 2.0
-    alpha: float = 4.0
+    alpha: float = 5.0
     a: float = 1.0
     b: float = 6.0
     spend_p: float = 6.0

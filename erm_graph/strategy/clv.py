@@ -214,8 +214,10 @@ def predict(customers: list[Customer], end: str, horizon: float, *,
             if gg[1] <= 1:  # a mean spend needs q > 1
                 continue
             n = purchases(_with_params(bgf, bg))
-            sims_n.append(n)
-            sims_v.append(n * spend(_with_params(ggf, gg)))
+            v = n * spend(_with_params(ggf, gg))
+            if np.all(np.isfinite(n)) and np.all(np.isfinite(v)):  # a draw off the model's
+                sims_n.append(n)  # domain (its functions overflow there) is left out
+                sims_v.append(v)
         _with_params(bgf, bg_fit)
         _with_params(ggf, gg_fit)
     lo, hi = INTERVAL
