@@ -103,3 +103,11 @@ def test_the_watch_rule_flags_a_falling_series_with_the_next_action(fading):
     (row,) = run_query(fading, "decaying-relationships",
                        {**rule.params, "until": "2026-01-01", "min_per_month": 0.5}).records()
     assert rule.text_of(row).startswith("Bob: get back in touch with Pine, through Ann")
+
+
+def test_the_account_page_has_each_team_members_series(fading):
+    from erm_graph.query.account import account
+
+    team = {t["uid"]: t for t in account(fading, "c-p", sections=["people"])["team"]["rows"]}
+    assert [s[:10] for s in team["e-bob"]["strength_series"]] == list(DAYS)
+    assert team["e-bob"]["strength"] == scores(team["e-bob"]["strength_series"])[-1]

@@ -44,8 +44,8 @@
   function drawPeople(a) {
     const owners = a.owners.rows.length ? names(a.owners.rows, ["Employee"]) : el("span", {class: "warning"}, "⚠ no account owner");
     section("people", el("p", {}, "★ Account owner: ", owners),
-      a.team.rows.length ? table(["team member", "interactions", "last"],
-        a.team.rows.map((e) => [link(e.uid, e.name, ["Employee"]), e.interactions, day(e.last)])) : el("p", {class: "muted"}, "No one has met them yet."),
+      a.team.rows.length ? table(["team member", "interactions", "last", "strength over time"],
+        a.team.rows.map((e) => [link(e.uid, e.name, ["Employee"]), e.interactions, day(e.last), sparkline(e)])) : el("p", {class: "muted"}, "No one has met them yet."),
       more(a.team, "people"));
   }
 
@@ -59,6 +59,26 @@
       a.ties.rows.length ? table(["tie", "party", "kind"],
         a.ties.rows.map((t) => [tie(t), link(t.uid, t.name, ["Party"]), t.kinds.join(", ")])) : el("p", {class: "muted"}, "No ties to other parties."),
       more(a.ties, "ties"));
+  }
+
+  // the KNOWS strength series ("YYYY-MM-DD=score", oldest first) as a small line, 0 to 1
+  function sparkline(e) {
+    const points = (e.strength_series || []).map((s) => [s.slice(0, 10), Number(s.slice(11))]);
+    if (!points.length) return e.strength === null || e.strength === undefined ? "" : String(e.strength);
+    const w = 80, h = 18, n = points.length;
+    const xy = points.map(([, v], i) => `${n === 1 ? w / 2 : (i * w / (n - 1)).toFixed(1)},${(h - 1 - v * (h - 2)).toFixed(1)}`);
+    const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+    svg.setAttribute("width", w); svg.setAttribute("height", h); svg.setAttribute("class", "sparkline");
+    svg.setAttribute("role", "img");
+    const first = points[0], last = points[n - 1];
+    svg.setAttribute("aria-label", `strength ${first[1]} on ${first[0]}, ${last[1]} on ${last[0]} (${n} samples)`);
+    const line = document.createElementNS("http://www.w3.org/2000/svg", "polyline");
+    line.setAttribute("points", xy.join(" ")); line.setAttribute("fill", "none");
+    line.setAttribute("stroke", "currentColor"); line.setAttribute("stroke-width", "1.5");
+    const title = document.createElementNS("http://www.w3.org/2000/svg", "title");
+    title.textContent = points.map(([d, v]) => `${d}: ${v}`).join("\n");
+    svg.append(title, line);
+    return el("span", {class: "spark"}, svg, ` ${last[1]}`);
   }
 
   function drawValueRisk(a) {
