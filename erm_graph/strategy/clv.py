@@ -39,8 +39,8 @@ import numpy as np
 
 from erm_graph.errors import ErmError
 from erm_graph.query.clv import observation_end, purchase_days
-from erm_graph.query.result_cache import RESULTS, ResultCache
-from erm_graph.store import GraphStore, QueryResult
+from erm_graph.query.result_cache import RESULTS, ResultCache, kept
+from erm_graph.store import GraphStore
 
 #: the model's time unit, a month, in days
 MONTH_DAYS = 30.4375
@@ -255,20 +255,6 @@ def predict(customers: list[Customer], end: str, horizon: float, *,
                     totals=totals, customers=len(customers), notes=notes)
 
 
-def _cached(store: GraphStore, key: str, params: dict[str, Any], build: Any,
-            cache: ResultCache | None) -> Forecast:
-    if cache is None:
-        return build()  # type: ignore[no-any-return]
-    kept: dict[str, Forecast] = {}
-
-    def read() -> QueryResult:
-        kept["f"] = build()
-        return QueryResult(["forecast"], [[kept["f"]]])
-
-    result = cache.run(store, key, params, read)
-    return result.rows[0][0]  # type: ignore[no-any-return]
-
-
 def forecast(store: GraphStore, *, horizon: float = 12.0, segment: str | None = None,
              end: str | None = None, cache: ResultCache | None = RESULTS) -> Forecast:
     """Every customer's predicted purchases and value over ``horizon`` months after the end
@@ -280,8 +266,9 @@ def forecast(store: GraphStore, *, horizon: float = 12.0, segment: str | None = 
         until, customers = history(store, end=end, segment=segment)
         return predict(customers, until, horizon, segment=segment)
 
-    return _cached(store, "clv:forecast", {"horizon": horizon, "segment": segment, "end": end},
-                   build, cache)
+    found: Forecast = kept(store, "clv.forecast",
+                           {"horizon": horizon, "segment": segment, "end": end}, build, cache)
+    return found
 
 
 def customer(store: GraphStore, uid: str, *, horizon: float = 12.0,

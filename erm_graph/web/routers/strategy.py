@@ -6,6 +6,7 @@ as `erm targets check`, and the predicted customer lifetime value of `erm clv`
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -13,6 +14,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
 from erm_graph.query.maturity import assessments
+from erm_graph.query.result_cache import kept
 from erm_graph.strategy import assess, clv, load_maturity_model
 from erm_graph.strategy.maturity import save
 from erm_graph.strategy.targets import GapReport, check_plan, read_plan
@@ -28,7 +30,11 @@ class Answers(BaseModel):
 
 
 def _current(store: Store) -> dict[str, Any]:
-    return {**assess(store).as_json(), "history": assessments(store)}
+    """The assessment now: many reads of the whole library, so it is kept until the graph
+    changes (keeping an assessment is a write, which drops it)."""
+    found: dict[str, Any] = kept(store, "strategy.maturity", {}, lambda: {
+        **assess(store).as_json(), "history": assessments(store)})
+    return found
 
 
 @router.get("/maturity", response_class=HTMLResponse, include_in_schema=False)
@@ -56,7 +62,12 @@ def post_maturity(request: Request, body: Answers) -> dict[str, Any]:
 def _gaps(store: Store, settings: Settings) -> GapReport | None:
     if settings.target_plan is None:
         return None
-    return check_plan(store, read_plan(settings.target_plan))
+    path = Path(settings.target_plan)
+    # kept until the graph or the plan file changes
+    stamp = path.stat().st_mtime_ns if path.exists() else None
+    report: GapReport = kept(store, "strategy.targets", {"plan": str(path), "stamp": stamp},
+                             lambda: check_plan(store, read_plan(path)))
+    return report
 
 
 @router.get("/targets", response_class=HTMLResponse, include_in_schema=False)
