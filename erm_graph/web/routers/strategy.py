@@ -18,6 +18,7 @@ from erm_graph.query.result_cache import kept
 from erm_graph.strategy import assess, clv, load_maturity_model
 from erm_graph.strategy.maturity import save
 from erm_graph.strategy.targets import GapReport, check_plan, read_plan
+from erm_graph.strategy.tiles import panel_rows
 from erm_graph.web.deps import Settings, Store
 from erm_graph.web.routers.pages import page
 
@@ -107,3 +108,9 @@ def get_customer_clv(store: Store, uid: str,
         return {"uid": uid, "horizon": horizon, "predicted_value": None,
                 "says": "no purchases recorded: nothing to predict from"}
     return row
+
+
+@router.get("/api/strategy/tiles/{name}", tags=["strategy"],
+            summary="A strategy dashboard tile's rows: maturity, maturity-trend, targets, clv")
+def get_strategy_tile(store: Store, settings: Settings, name: str) -> dict[str, Any]:
+    return panel_rows(name, store, settings.target_plan)
