@@ -92,6 +92,7 @@ CLI_READERS = {
     "watch run": "reads the graph; fires alerts", "watch list": "reads the rules",
     "watch inbox": "reads the alerts",
     "targets check": "reads the graph and a plan file",
+    "clv": "reads the purchase history and fits a model",
     "view list": "reads the saved views",
 }
 
