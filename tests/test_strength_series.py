@@ -37,13 +37,20 @@ def scores(series):
 
 def test_each_run_adds_the_days_sample(fading):
     series = knows_series(fading)
-    bob = series[("e-bob", "c-p")]
+    bob = series[("e-bob", "c-p")]["series"]
     assert [s[:10] for s in bob] == list(DAYS)
     # Bob's last call was on 2025-09-15: his strength falls once the calls stop
     assert scores(bob)[2] < scores(bob)[1]
     # computed again for the same day: replaced, not added
     analytics.write_knows(fading, analytics.relationship_strength(fading, as_of=DAYS[-1]))
-    assert knows_series(fading)[("e-bob", "c-p")] == bob
+    assert knows_series(fading)[("e-bob", "c-p")]["series"] == bob
+    # a past day filled in later joins the series and leaves the latest score be
+    latest = knows_series(fading)[("e-bob", "c-p")]
+    analytics.write_knows(fading, analytics.relationship_strength(fading, as_of="2025-03-31"))
+    now = knows_series(fading)[("e-bob", "c-p")]
+    assert [s[:10] for s in now["series"]] == ["2025-03-31", *DAYS]
+    assert (now["strength"], now["evidence"]) == (latest["strength"], latest["evidence"])
+    assert now["strength"] == scores(bob)[-1]
 
 
 def test_a_past_days_strength_counts_only_the_interactions_up_to_it(fading):

@@ -90,10 +90,19 @@ def write_knows(store: GraphStore, strengths: pd.DataFrame) -> int:
     with writing(WriteKind.ANALYTICS, "KNOWS", store,
                  detail={"rows": len(strengths)}) as report:
         kept = knows_series(store) if len(strengths) else {}
-        frame = strengths.assign(strength_series=[
-            _series(kept.get((r.employee, r.party), []), json.loads(r.evidence)["as_of"],
-                    float(r.strength))
-            for r in strengths.itertuples()]) if len(strengths) else strengths
+        frame = strengths.copy()
+        series, latest, evidence = [], [], []
+        for r in strengths.itertuples():
+            before = kept.get((r.employee, r.party), {"series": []})
+            day = json.loads(r.evidence)["as_of"]
+            series.append(_series(before["series"], day, float(r.strength)))
+            newest = max((s[:10] for s in before["series"]), default="")
+            # a past day's sample (--as-of, filling the series) leaves the latest score be
+            older = newest > day and before.get("strength") is not None
+            latest.append(before["strength"] if older else r.strength)
+            evidence.append(before["evidence"] if older else r.evidence)
+        if len(strengths):
+            frame = frame.assign(strength_series=series, strength=latest, evidence=evidence)
         for key_label in ("Party", "Contact"):
             mask = frame["label"] != "Contact" if key_label == "Party" else (
                 frame["label"] == "Contact")

@@ -49,13 +49,16 @@ def interaction_pairs(store: GraphStore, *, timeout: float | None = None,
 
 #: the strength series of every KNOWS relationship that has one
 KNOWS_SERIES = ("MATCH (e:Employee)-[k:KNOWS]->(p) WHERE k.strength_series IS NOT NULL "
-                "RETURN e.uid AS employee, p.uid AS party, k.strength_series AS series")
+                "RETURN e.uid AS employee, p.uid AS party, k.strength_series AS series, "
+                "k.strength AS strength, k.evidence AS evidence")
 
 
-def knows_series(store: GraphStore) -> dict[tuple[str, str], list[str]]:
-    """(employee uid, party or contact uid) -> the KNOWS strength series as stored,
-    ``"YYYY-MM-DD=score"`` oldest first (:func:`erm_graph.analytics.strength.write_knows`)."""
-    return {(r["employee"], r["party"]): list(r["series"] or [])
+def knows_series(store: GraphStore) -> dict[tuple[str, str], dict[str, Any]]:
+    """(employee uid, party or contact uid) -> the KNOWS relationship's ``series`` as stored
+    (``"YYYY-MM-DD=score"`` oldest first, :func:`erm_graph.analytics.strength.write_knows`),
+    its ``strength`` and its ``evidence``."""
+    return {(r["employee"], r["party"]): {"series": list(r["series"] or []),
+                                          "strength": r["strength"], "evidence": r["evidence"]}
             for r in store.run(KNOWS_SERIES).records()}
 
 
