@@ -26,23 +26,31 @@ class Panel:
     rows: Callable[[GraphStore, Path | None], list[list[Any]]]
 
 
-def _maturity(store: GraphStore, plan: Path | None) -> list[list[Any]]:
+def _assessment(store: GraphStore) -> Any:
     from erm_graph.strategy import assess
 
-    found = kept(store, "strategy.maturity.tile", {}, lambda: assess(store))
-    return [[a.title, a.level, " ".join(e.advice for e in a.to_next)] for a in found.areas]
+    return kept(store, "strategy.maturity.tile", {}, lambda: assess(store))
+
+
+def _maturity(store: GraphStore, plan: Path | None) -> list[list[Any]]:
+    return [[a.title, a.level, " ".join(e.advice for e in a.to_next)]
+            for a in _assessment(store).areas]
 
 
 def _maturity_trend(store: GraphStore, plan: Path | None) -> list[list[Any]]:
-    return [[k["at"][:10], k["overall"]] for k in reversed(assessments(store))]
+    """The kept assessments, oldest first, and the assessment now: a trend to today even
+    before any is kept."""
+    now = _assessment(store)
+    return [*([k["at"][:10], k["overall"]] for k in reversed(assessments(store))),
+            [f"{now.at[:10]} (now)", now.overall]]
 
 
 def _targets(store: GraphStore, plan: Path | None) -> list[list[Any]]:
     from erm_graph.strategy.targets import check_plan, read_plan
 
-    if plan is None:
-        raise ErmError("no target-relationship plan: set ERM_TARGET_PLAN to a plan file "
-                       "(docs/strategy.md#target-relationships)")
+    if plan is None:  # a row that says what to do, so the tile is not an error
+        return [["no plan: set ERM_TARGET_PLAN to a plan file (docs/strategy.md)", 0, 0, 0,
+                 ""]]
     stamp = plan.stat().st_mtime_ns if plan.exists() else None
     report = kept(store, "strategy.targets", {"plan": str(plan), "stamp": stamp},
                   lambda: check_plan(store, read_plan(plan)))
