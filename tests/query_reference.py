@@ -745,12 +745,21 @@ def decaying_relationships(g: DemoGraph, a: dict[str, Any]) -> list[Row]:
             if earlier < a["min_per_month"] or earlier <= 0 or 1 - now / earlier < a["min_drop"]:
                 continue
             owners = g.ins(p, "MANAGES", label="Employee")
+            owner = g.p(owners[0], "name") if owners else None
+            # the demo computes no KNOWS strength: no series and no warm path, so the next
+            # action falls back to the account owner (tests/test_strength_series.py has both)
+            door = (f", with {owner} (account owner) opening the door"
+                    if owner is not None and owner != g.p(e, "name") else "")
             rows.append({"uid": p, "party": g.p(p, "name"), "employee_uid": e,
                          "employee": g.p(e, "name"), "earlier_per_month": cround(earlier, 2),
                          "recent_per_month": cround(now, 2), "drop": cround(1 - now / earlier, 2),
                          "last_contact": max(times),
-                         "account_owner": g.p(owners[0], "name") if owners else None,
-                         "period_end": until})
+                         "account_owner": owner,
+                         "period_end": until, "strength_series": [], "strength_first": None,
+                         "strength_now": None, "warm_path_via": None, "warm_path_knows": None,
+                         "warm_path_strength": None,
+                         "next_action": f"{g.p(e, 'name')}: get back in touch with "
+                                        f"{g.p(p, 'name')}{door}"})
     return ordered(rows, ORDER["decaying-relationships"], a["limit"])
 
 

@@ -7,8 +7,9 @@ from collections import Counter, defaultdict
 import pytest
 
 from erm_graph import model
-from erm_graph.demo import SIZES, expected_total, generate, load_demo
+from erm_graph.demo import SIZES, expected_total, generate, load_demo, repeat_buyers
 from erm_graph.demo import facts as F
+from erm_graph.demo.roster import Roster
 from erm_graph.demo.sizes import plan
 
 
@@ -34,7 +35,9 @@ def test_same_seed_same_rows_and_other_seed_other_rows():
 
 def test_sizes_and_expected_total(small_parts):
     nodes = sum(p.node_count for p in small_parts)
-    assert 1_800 <= nodes <= 2_300
+    # the planted web-shop cohort (erm clv's hold-out) is the same at every size: on top
+    cohort = repeat_buyers.build(Roster(plan("small")), "", 7).node_count
+    assert 1_800 <= nodes - cohort <= 2_300 and cohort <= 800
     assert sum(len(p) for p in small_parts) == expected_total("small")
     assert sum(len(p) for p in generate(6_000, seed=3)) == expected_total(6_000)
     assert set(SIZES) == {"small", "medium", "large"}

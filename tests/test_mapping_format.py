@@ -575,7 +575,7 @@ def test_an_alias_to_an_empty_value_is_an_empty_cell_everywhere(store, tmp_path)
         {"type": "KNOWS", "label": "Party", "column": "K",
          "properties": {"strenght": "S"}, "set": {"evidense": "x"}}]}),
      "field 'tables/1/relationships/0/properties/strenght': expected a property of KNOWS "
-     "(did you mean 'strength'? KNOWS has evidence, strength;"),
+     "(did you mean 'strength'? KNOWS has evidence, strength, strength_series;"),
     (lambda d: d["tables"].append({**EMPLOYEES, "relationships": [
         {"type": "KNOWS", "label": "Party", "column": "K", "set": {"evidense": "x"}}]}),
      "field 'tables/1/relationships/0/set/evidense': expected a property of KNOWS (did you "

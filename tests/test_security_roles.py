@@ -130,6 +130,9 @@ MATRIX = [
     ("GET", "/api/sales", "/api/sales?period=2026-Q3", None, ()),
     ("GET", "/targets", "/targets", None, ()),
     ("GET", "/api/targets", "/api/targets", None, ()),
+    ("GET", "/api/clv", "/api/clv?limit=5", None, ()),
+    ("GET", "/api/clv/{uid:uid}", f"/api/clv/{facts.TOP_CUSTOMER.customer}", None, ()),
+    ("GET", "/api/strategy/tiles/{name}", "/api/strategy/tiles/maturity-trend", None, ()),
     # saved views: each role saves its own (the module's security file), opens and deletes
     # only what it may (tests/test_saved_views.py): here a view no one saved
     ("GET", "/views", "/views", None, ()),

@@ -100,6 +100,7 @@ CLI_READERS = {
     "sales pipeline": "runs two named read queries", "sales campaigns": "runs a named query",
     "sales quota": "reads won deals and quotas",
     "sales commissions": "reads won deals, quotas and a rules file",
+    "clv": "reads the purchase history and fits a model",
     "view list": "reads the saved views",
 }
 

@@ -119,8 +119,10 @@ def relationship_tables() -> list[dict[str, Any]]:
                 "file": f"rels_{rel.name}_{start}_{end}.csv", "type": rel.name,
                 "start": {"label": start, "column": f":START_ID({start})", "normalize": []},
                 "end": {"label": end, "column": f":END_ID({end})", "normalize": []}}
-            if rel.props:
-                table["properties"] = {n: column(n, p) for n, p in rel.props.items()}
+            mapped = {n: column(n, p) for n, p in rel.props.items()
+                      if p.kind is not Kind.STR_LIST}  # a list, as for nodes: copied as is
+            if mapped:
+                table["properties"] = mapped
             tables.append(table)
     return tables
 

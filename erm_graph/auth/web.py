@@ -125,6 +125,9 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], str | None] = {
     ("GET", "/api/sales"): "sales",
     ("GET", "/targets"): "governance",
     ("GET", "/api/targets"): "governance",
+    ("GET", "/api/clv"): "governance",
+    ("GET", "/api/clv/{uid:uid}"): "governance",
+    ("GET", "/api/strategy/tiles/{name}"): "governance",
     # saved views: everyone who may view saves; the library lets only the owner delete and
     # shows each user its own and its team's (erm_graph/auth/saved_views.py)
     ("GET", "/views"): "view",

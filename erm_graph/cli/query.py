@@ -103,8 +103,14 @@ def analyze(
         "--label", "-l", help="node labels to project (repeat); default Party, Contact, "
                               "Employee, Department")] = [],  # noqa: B006
     write: Annotated[bool, typer.Option(
-        "--write", help="strength: write KNOWS {strength, evidence} back to the graph")] = False,
+        "--write", help="strength: write KNOWS {strength, evidence} back to the graph and add "
+                        "the day's score to each KNOWS strength_series")] = False,
     target: Annotated[str | None, typer.Option(help="warm-path: the party's uid")] = None,
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", metavar="YYYY-MM-DD",
+        help="strength: the day to compute it for, from the interactions up to it (with "
+             "--write, a past day's sample of each KNOWS series) [default: the latest "
+             "interaction's day]")] = None,
     sample: Annotated[int | None, typer.Option(
         help="read at most this many relationships of each type (for very large graphs)")]
     = None,
@@ -127,7 +133,7 @@ def analyze(
             show(QueryResult(list(found), [list(found.values())]), fmt)
             return
         if algorithm == "strength":
-            frame = analytics.relationship_strength(store)
+            frame = analytics.relationship_strength(store, as_of=as_of)
             if write:
                 written = analytics.write_knows(store, frame)
                 err_console.print(f"Wrote {written:,} KNOWS relationships.")

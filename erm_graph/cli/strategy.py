@@ -1,5 +1,5 @@
-"""`erm assess` (CRM capability maturity) and `erm targets` (the gaps between designed and
-actual relationships): docs/strategy.md."""
+"""`erm assess` (CRM capability maturity), `erm targets` (the gaps between designed and
+actual relationships) and `erm clv` (forward-looking lifetime value): docs/strategy.md."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from erm_graph.cli.output import Format, FormatOption, show
 from erm_graph.query.maturity import assessments
 from erm_graph.store import QueryResult
 from erm_graph.strategy import assess as assess_library
+from erm_graph.strategy import clv as clv_model
 from erm_graph.strategy.maturity import read_answers, save
 from erm_graph.strategy.targets import check_plan, read_plan
 
@@ -101,3 +102,80 @@ def targets_check(
                       for c in report.checks for g in c.gaps]
                      + ([] if gaps_only else [[c.name, c.target, c.owner, "on target", ""]
                                               for c in report.checks if not c.gaps])), fmt)
+
+
+@command()
+def clv(
+    ctx: typer.Context,
+    horizon: Annotated[float, typer.Option(
+        min=0.1, max=120, help="months ahead to predict")] = 12.0,
+    customer: Annotated[str | None, typer.Option(
+        help="only this customer's row (its uid)")] = None,
+    segment: Annotated[str | None, typer.Option(
+        help="fit and predict on the customers of this segment only")] = None,
+    calibrate_at: Annotated[str | None, typer.Option(
+        "--calibrate", metavar="YYYY-MM-DD",
+        help="fit on the history before this day and compare the prediction with what the "
+             "customers did from it to the end of the history (the horizon is that "
+             "hold-out)")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="rows shown")] = 25,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Forward-looking customer lifetime value: fits BG/NBD (repeat purchases) and
+    Gamma-Gamma (spend per purchase) on every customer's purchase days and predicts, per
+    customer, the purchases and value over the next HORIZON months with a 90% interval of
+    the model's uncertainty, and the probability it still buys. What counts as a purchase and
+    how to read the figures: docs/strategy.md#lifetime-value-forward-looking."""
+    with opened_store(ctx) as store:
+        if calibrate_at:
+            found = clv_model.calibrate(store, calibrate_at, segment=segment)
+        else:
+            found = clv_model.forecast(store, horizon=horizon, segment=segment, cache=None)
+    rows = [r for r in found.rows if customer is None or r["uid"] == customer]
+    if customer is not None and not rows:
+        raise typer.BadParameter(f"{customer!r} has no purchases before {found.end}: nothing "
+                                 f"to predict from", param_hint="--customer")
+    if fmt is Format.json:
+        sys.stdout.write(json.dumps({**found.as_json(), "rows": rows[:limit]}, indent=2,
+                                    ensure_ascii=False) + "\n")
+        return
+    columns = ["uid", "name", "purchases", "spent", "p_alive", "expected_purchases",
+               "purchases_low", "purchases_high", "spend_per_purchase", "predicted_value",
+               "value_low", "value_high"]
+    if found.calibration:
+        columns += ["actual_purchases", "naive_purchases"]
+    title = f"Predicted value, {found.horizon:.1f} months from {found.end}"
+    if fmt is Format.table:  # a terminal's width: each interval in one cell
+        narrow = ["uid", "name", "p_alive", "expected_purchases", "predicted_value"]
+        narrow += ["actual_purchases"] if found.calibration else []
+        show(QueryResult(narrow, [[
+            f"{r[c]} ({r['purchases_low']}-{r['purchases_high']})"
+            if c == "expected_purchases" else
+            f"{r[c]:,.0f} ({r['value_low']:,.0f}-{r['value_high']:,.0f})"
+            if c == "predicted_value" else r[c] for c in narrow] for r in rows[:limit]]),
+            fmt, title=title)
+    else:
+        show(QueryResult(columns, [[r[c] for c in columns] for r in rows[:limit]]), fmt,
+             title=title)
+    if fmt is Format.table:
+        t = found.totals
+        console.print(f"All {found.customers} customers: {t['expected_purchases']:,.0f} "
+                      f"purchases expected ({t['purchases_low']:,.0f} to "
+                      f"{t['purchases_high']:,.0f}), value {t['predicted_value']:,.2f} "
+                      f"({t['value_low']:,.2f} to {t['value_high']:,.2f}).")
+        cal = found.calibration
+        if cal:
+            console.print(
+                f"Hold-out {cal['cutoff']} to {cal['end']}: {cal['actual_purchases']} purchases "
+                f"made, {cal['predicted_purchases']:,.1f} predicted (error "
+                f"{_percent(cal['aggregate_error'])}); the naive baseline (the same period "
+                f"before) said {cal['naive_purchases']} (error "
+                f"{_percent(cal['naive_aggregate_error'])}). Mean absolute error per customer "
+                f"{cal['mean_absolute_error']} against {cal['naive_mean_absolute_error']}; "
+                f"the top predicted decile bought {cal['top_decile_actual']} each, the bottom "
+                f"{cal['bottom_decile_actual']}.")
+        console.print("[dim]" + "; ".join(found.notes) + ".[/]")
+
+
+def _percent(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:+.1%}"

@@ -16,7 +16,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from random import Random
 
-from erm_graph.demo import activity, campaigns, facts, library, parties, planted, sales, service
+from erm_graph.demo import (activity, campaigns, facts, library, parties, planted,
+                            repeat_buyers, sales, service)
 from erm_graph.demo.roster import Roster
 from erm_graph.demo.sizes import SIZES, plan
 from erm_graph.events import WriteKind, writing
@@ -41,6 +42,7 @@ def generate(size: str | int = "small", seed: int = 7) -> Iterator[GraphBatch]:
     roster = Roster(counts)
     yield library.build(counts.employees, source, Random(f"{seed}:library"))
     yield planted.build(counts, source, seed)
+    yield repeat_buyers.build(roster, source, seed)
     yield from parties.build(roster, source, seed, PART_ROWS)
     yield from activity.build(roster, source, seed, PART_ROWS)
     yield campaigns.build(roster, source, seed)
@@ -56,6 +58,7 @@ def expected_total(size: str | int = "small") -> int:
     p = plan(size)
     fixed = (len(library.build(p.employees, "", Random(0))) + len(planted.build(p, "", 0))
              + len(service.build("")))
+    fixed += len(repeat_buyers.build(Roster(p), "", 0))
     party_count = p.customers + p.other_parties
     deals = p.opportunities + p.contracts
     party_rows = (party_count * 3  # node, MANAGES, PARTICIPATES_IN

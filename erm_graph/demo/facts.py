@@ -230,6 +230,33 @@ class ServiceTargets:
     own_agreement: str = "sla-premium"
 
 
+@dataclass(frozen=True)
+class RepeatBuyers:
+    """A cohort of web-shop customers whose buying follows a known customer-base model, so a
+    forecast of their future can be checked against what they went on to do.
+
+    ``customers`` Customers of segment ``segment`` (uids ``cust-c00001`` on) each make a first
+    purchase in 2025, then buy again as the BG/NBD model has it (time in months): a customer
+    buys at rate lambda ~ Gamma(shape ``r``, rate ``alpha``) while active, and after each
+    repeat purchase stops for good with probability p ~ Beta(``a``, ``b``). Each purchase's
+    amount follows the Gamma-Gamma model: the customer's nu ~ Gamma(shape ``spend_q``, rate
+    ``spend_gamma``), each amount ~ Gamma(shape ``spend_p``, rate nu). Their purchases after
+    ``cutoff`` are the hold-out: ``erm clv --calibrate`` fits on the history before it and
+    compares. Each purchase is WITH a random sales employee, never the account owner alone.
+    """
+
+    segment: str = "online"
+    customers: int = 120
+    cutoff: str = "2026-03-01"
+    r: float = 2.0
+    alpha: float = 5.0
+    a: float = 1.0
+    b: float = 6.0
+    spend_p: float = 6.0
+    spend_q: float = 4.0
+    spend_gamma: float = 300.0
+
+
 KEY_PERSON = KeyPersonRisk()
 COMPLAINT_SPIKE = ComplaintSpike()
 UNOWNED = UnownedComponents()
@@ -242,6 +269,7 @@ INVESTMENT = RelationshipInvestment()
 CRO = ChiefRelationshipOfficer()
 GATEWAY = GatewayProcess()
 SERVICE = ServiceTargets()
+REPEAT_BUYERS = RepeatBuyers()
 
 #: Every planted fact by name, for tests and the demo page.
 FACTS: dict[str, object] = {
@@ -256,4 +284,5 @@ FACTS: dict[str, object] = {
     "investment": INVESTMENT,
     "cro": CRO,
     "gateway": GATEWAY,
+    "repeat_buyers": REPEAT_BUYERS,
 }

@@ -385,7 +385,10 @@ _relationships = [
     Relationship("KNOWS", "derived by analytics: how well an employee knows a party",
                  ("Employee",), _PARTY_OR_CONTACT,
                  {"strength": Prop(Kind.FLOAT, minimum=0, maximum=1),
-                  "evidence": Prop(help="the inputs the strength was computed from")}),
+                  "evidence": Prop(help="the inputs the strength was computed from"),
+                  "strength_series": Prop(Kind.STR_LIST, help=(
+                      "the strength over time, one \"YYYY-MM-DD=score\" per day it was "
+                      "computed for, oldest first"))}),
     *SERVICE_RELATIONSHIPS,
 ]
 

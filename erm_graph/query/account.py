@@ -86,6 +86,16 @@ def _people(store: GraphStore, p: dict[str, Any]) -> dict[str, Any]:
                  "[l IN labels(o) WHERE l <> 'Party'] AS kinds, r.kind AS kind, "
                  "CASE WHEN startNode(r) = n THEN 'out' ELSE 'in' END AS direction "
                  "ORDER BY kind, name, uid LIMIT $rows", p)
+    # the strength of each team member's KNOWS tie over time (erm analyze strength --write):
+    # our judgement of the party, not shown on a partner's store
+    series = {} if scope_of(store) is not None else {
+        r["uid"]: r for r in _rows(store, HEAD + "MATCH (e:Employee)-[k:KNOWS]->(n) "
+                                   "WHERE e.uid IN $team RETURN e.uid AS uid, "
+                                   "k.strength AS strength, k.strength_series AS series",
+                                   {**p, "team": [t["uid"] for t in team]})}
+    for t in team:
+        tie = series.get(t["uid"]) or {}
+        t["strength"], t["strength_series"] = tie.get("strength"), tie.get("series") or []
     return {
         "owners": {"rows": owners, "count": _count(store, HEAD + "MATCH (e:Employee)-[:MANAGES]"
                                                    f"->(n) WHERE {within(store, 'e')}", "e", p)},

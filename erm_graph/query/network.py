@@ -14,6 +14,7 @@ from erm_graph.store import GraphStore
 #: every employee and party or contact that met, with the inputs of a relationship's strength
 INTERACTION_PAIRS = """
 MATCH (p)-[:HAD]->(i:Interaction)-[:WITH]->(e:Employee)
+WHERE $until IS NULL OR i.at < $until
 RETURN e.uid AS employee, p.uid AS party, last(labels(p)) AS label, count(i) AS interactions,
        sum(CASE WHEN i.inbound THEN 1 ELSE 0 END) AS inbound, max(i.at) AS last,
        avg(i.sentiment) AS sentiment
@@ -38,11 +39,27 @@ WARM_TIES: dict[str, tuple[str, ...]] = {
 }
 
 
-def interaction_pairs(store: GraphStore, *, timeout: float | None = None) -> list[dict[str, Any]]:
+def interaction_pairs(store: GraphStore, *, timeout: float | None = None,
+                      until: str | None = None) -> list[dict[str, Any]]:
     """One record per employee and party (or contact) that met: ``employee``, ``party``,
     ``label``, ``interactions``, ``inbound``, ``last`` (the latest ``at``), ``sentiment``
-    (the average)."""
-    return store.run(INTERACTION_PAIRS, timeout=timeout).records()
+    (the average); only the interactions before ``until`` (a date) when given."""
+    return store.run(INTERACTION_PAIRS, {"until": until}, timeout=timeout).records()
+
+
+#: the strength series of every KNOWS relationship that has one
+KNOWS_SERIES = ("MATCH (e:Employee)-[k:KNOWS]->(p) WHERE k.strength_series IS NOT NULL "
+                "RETURN e.uid AS employee, p.uid AS party, k.strength_series AS series, "
+                "k.strength AS strength, k.evidence AS evidence")
+
+
+def knows_series(store: GraphStore) -> dict[tuple[str, str], dict[str, Any]]:
+    """(employee uid, party or contact uid) -> the KNOWS relationship's ``series`` as stored
+    (``"YYYY-MM-DD=score"`` oldest first, :func:`erm_graph.analytics.strength.write_knows`),
+    its ``strength`` and its ``evidence``."""
+    return {(r["employee"], r["party"]): {"series": list(r["series"] or []),
+                                          "strength": r["strength"], "evidence": r["evidence"]}
+            for r in store.run(KNOWS_SERIES).records()}
 
 
 def party_exists(store: GraphStore, uid: str) -> bool:

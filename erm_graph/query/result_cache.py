@@ -121,3 +121,22 @@ def forget_results_after(event: WriteEvent) -> Finish:
     ends (a read meanwhile would keep the graph as it was), whoever writes."""
     RESULTS.clear()
     return lambda outcome: RESULTS.clear()
+
+
+def kept(store: Any, key: str, params: dict[str, Any], build: Callable[[], Any],
+         cache: ResultCache | None = RESULTS) -> Any:
+    """``build()``'s answer, kept in ``cache`` like a query's rows: for answers computed from
+    several reads (a maturity assessment, a target check, a fitted forecast) that change only
+    when the graph does. ``key`` names the computation (never a Cypher statement) and
+    ``params`` what else it depends on; a partner's store is never cached."""
+    from erm_graph.auth.scope import scope_of
+
+    if cache is None or scope_of(store) is not None:
+        return build()
+    made: list[Any] = []
+
+    def read() -> QueryResult:
+        made.append(build())
+        return QueryResult(["answer"], [[made[0]]])
+
+    return cache.run(store, f"kept:{key}", params, read).rows[0][0]

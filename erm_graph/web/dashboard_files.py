@@ -44,6 +44,7 @@ from erm_graph.ingest.yaml_reader import files_by_name, read_spec
 from erm_graph.query import load_library
 from erm_graph.query.charts import Chart, parse_chart, return_columns
 from erm_graph.query.library import ParameterError, UnknownQuery, strip_literals
+from erm_graph.strategy.tiles import PANELS
 
 SHIPPED = Path(__file__).parent / "dashboards"
 #: a dashboard file larger than this is not a dashboard
@@ -60,7 +61,9 @@ class UnknownDashboard(DashboardError):
 
 class TileFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    query: str
+    query: str | None = None
+    #: a strategy tile instead of a query (erm_graph.strategy.tiles.PANELS)
+    panel: str | None = None
     params: dict[str, Any] = Field(default_factory=dict)
     title: str | None = None
     show: Literal["chart", "table"] | None = None
@@ -88,12 +91,14 @@ class Tile:
     mine: tuple[str, ...] = ()
     #: the columns a table tile shows, in order (all when empty)
     columns: tuple[str, ...] = ()
+    #: a strategy tile's name (its rows from /api/strategy/tiles/NAME), else None
+    panel: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         """The tile as its file says it (``$me`` unresolved)."""
         return {"query": self.query, "title": self.title, "params": self.params,
                 "chart": self.chart.as_json() if self.chart else None, "mine": list(self.mine),
-                "columns": list(self.columns) or None}
+                "columns": list(self.columns) or None, "panel": self.panel}
 
     def for_user(self, employee: str | None, unlinked: str) -> dict[str, Any]:
         """The tile as the page runs it for the user whose Employee uid is ``employee``:
@@ -130,6 +135,26 @@ def load_dashboard(name: str, extra: Path | None) -> Dashboard:
     return read_dashboard(files[name])
 
 
+def _panel_tile(at: str, tile: TileFile, tiles: list[Tile], problems: list[str]) -> None:
+    """A strategy tile: its rows come from the strategy modules, its columns are fixed."""
+    panel = PANELS.get(str(tile.panel))
+    if panel is None:
+        problems.append(f"{at}.panel: no strategy tile {tile.panel!r}; there are: "
+                        f"{', '.join(PANELS)}")
+        return
+    if tile.params:
+        problems.append(f"{at}.params: a panel takes no parameters")
+    returned = list(panel.columns)
+    chart = (parse_chart(f"{at}.chart", tile.chart, returned, problems)
+             if tile.chart is not None and tile.show != "table" else None)
+    unknown = [c for c in tile.columns or () if c not in returned]
+    if unknown:
+        problems.append(f"{at}.columns: {', '.join(map(repr, unknown))} not returned by the "
+                        f"panel {tile.panel!r}; its columns: {', '.join(returned)}")
+    tiles.append(Tile(query="", title=tile.title or panel.title, params={}, chart=chart,
+                      columns=tuple(tile.columns or ()), panel=tile.panel))
+
+
 def read_dashboard(path: Path) -> Dashboard:
     where = str(path)
     try:
@@ -138,12 +163,19 @@ def read_dashboard(path: Path) -> Dashboard:
         raise DashboardError(str(exc)) from None
     library = load_library()
     problems = []
-    tiles = []
+    tiles: list[Tile] = []
     for i, tile in enumerate(spec.tiles):
         at = f"{where}: tiles[{i}]"
+        if (tile.query is None) == (tile.panel is None):
+            problems.append(f"{at}: give either query (a named query) or panel (one of "
+                            f"{', '.join(PANELS)})")
+            continue
+        if tile.panel is not None:
+            _panel_tile(at, tile, tiles, problems)
+            continue
         mine = tuple(k for k, v in tile.params.items() if v == ME)
         try:
-            query = library.get(tile.query)
+            query = library.get(str(tile.query))
             texts = {k: query.params[k].text(v) if k in query.params else str(v)
                      for k, v in tile.params.items()}
             for k in mine:

@@ -22,6 +22,8 @@ from erm_graph.web.deps import Settings, Store
 from erm_graph.web.routers.pages import page
 
 router = APIRouter()
+#: the page a strategy tile's title opens (erm_graph.strategy.tiles)
+PANEL_PAGES = {"maturity": "/maturity", "maturity-trend": "/maturity", "targets": "/targets"}
 
 
 @router.get("/dashboards", response_class=HTMLResponse, include_in_schema=False)
@@ -54,7 +56,8 @@ def dashboard_page(request: Request, settings: Settings, store: Store,
                    name: str) -> HTMLResponse:
     board = load_dashboard(name, settings.web_dashboards)
     return page(request, "dashboard.html", board=board, active="dashboards",
-                mine=any(t.mine for t in board.tiles), **_for_user(request, store, board))
+                mine=any(t.mine for t in board.tiles), panel_pages=PANEL_PAGES,
+                **_for_user(request, store, board))
 
 
 @router.get("/api/dashboards/{name}", tags=["queries"],

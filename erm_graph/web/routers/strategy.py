@@ -1,20 +1,24 @@
 """The strategy pages and their API: CRM maturity, the same assessment as `erm assess`
 (staff read it; admins, editors and the CRO answer the questionnaire and keep an assessment,
 an audited write), and the target-relationship gaps of the plan ``ERM_TARGET_PLAN`` names,
-as `erm targets check` (:mod:`erm_graph.strategy`)."""
+as `erm targets check`, and the predicted customer lifetime value of `erm clv`
+(:mod:`erm_graph.strategy`)."""
 
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
 from erm_graph.query.maturity import assessments
-from erm_graph.strategy import assess, load_maturity_model
+from erm_graph.query.result_cache import kept
+from erm_graph.strategy import assess, clv, load_maturity_model
 from erm_graph.strategy.maturity import save
 from erm_graph.strategy.targets import GapReport, check_plan, read_plan
+from erm_graph.strategy.tiles import panel_rows
 from erm_graph.web.deps import Settings, Store
 from erm_graph.web.routers.pages import page
 
@@ -27,7 +31,11 @@ class Answers(BaseModel):
 
 
 def _current(store: Store) -> dict[str, Any]:
-    return {**assess(store).as_json(), "history": assessments(store)}
+    """The assessment now: many reads of the whole library, so it is kept until the graph
+    changes (keeping an assessment is a write, which drops it)."""
+    found: dict[str, Any] = kept(store, "strategy.maturity", {}, lambda: {
+        **assess(store).as_json(), "history": assessments(store)})
+    return found
 
 
 @router.get("/maturity", response_class=HTMLResponse, include_in_schema=False)
@@ -55,7 +63,12 @@ def post_maturity(request: Request, body: Answers) -> dict[str, Any]:
 def _gaps(store: Store, settings: Settings) -> GapReport | None:
     if settings.target_plan is None:
         return None
-    return check_plan(store, read_plan(settings.target_plan))
+    path = Path(settings.target_plan)
+    # kept until the graph or the plan file changes
+    stamp = path.stat().st_mtime_ns if path.exists() else None
+    report: GapReport = kept(store, "strategy.targets", {"plan": str(path), "stamp": stamp},
+                             lambda: check_plan(store, read_plan(path)))
+    return report
 
 
 @router.get("/targets", response_class=HTMLResponse, include_in_schema=False)
@@ -73,3 +86,31 @@ def get_targets(store: Store, settings: Settings) -> dict[str, Any]:
         return {"plan": None, "says": "no plan: set ERM_TARGET_PLAN to a plan file "
                                       "(docs/strategy.md#target-relationships)"}
     return report.as_json()
+
+
+@router.get("/api/clv", tags=["strategy"],
+            summary="Predicted customer lifetime value (BG/NBD + Gamma-Gamma), best first")
+def get_clv(store: Store, horizon: Annotated[float, Query(gt=0, le=120)] = 12.0,
+            segment: Annotated[str | None, Query(max_length=200)] = None,
+            limit: Annotated[int, Query(ge=1, le=5000)] = 100) -> dict[str, Any]:
+    """Each customer's expected purchases and value over ``horizon`` months, with the
+    interval; the fit is kept while the graph does not change (docs/strategy.md)."""
+    found = clv.forecast(store, horizon=horizon, segment=segment).as_json()
+    return {**found, "rows": found["rows"][:limit]}
+
+
+@router.get("/api/clv/{uid:uid}", tags=["strategy"],
+            summary="One customer's predicted lifetime value, its interval and inputs")
+def get_customer_clv(store: Store, uid: str,
+                     horizon: Annotated[float, Query(gt=0, le=120)] = 12.0) -> dict[str, Any]:
+    row = clv.customer(store, uid, horizon=horizon)
+    if row is None:
+        return {"uid": uid, "horizon": horizon, "predicted_value": None,
+                "says": "no purchases recorded: nothing to predict from"}
+    return row
+
+
+@router.get("/api/strategy/tiles/{name}", tags=["strategy"],
+            summary="A strategy dashboard tile's rows: maturity, maturity-trend, targets, clv")
+def get_strategy_tile(store: Store, settings: Settings, name: str) -> dict[str, Any]:
+    return panel_rows(name, store, settings.target_plan)

@@ -44,8 +44,8 @@
   function drawPeople(a) {
     const owners = a.owners.rows.length ? names(a.owners.rows, ["Employee"]) : el("span", {class: "warning"}, "⚠ no account owner");
     section("people", el("p", {}, "★ Account owner: ", owners),
-      a.team.rows.length ? table(["team member", "interactions", "last"],
-        a.team.rows.map((e) => [link(e.uid, e.name, ["Employee"]), e.interactions, day(e.last)])) : el("p", {class: "muted"}, "No one has met them yet."),
+      a.team.rows.length ? table(["team member", "interactions", "last", "strength over time"],
+        a.team.rows.map((e) => [link(e.uid, e.name, ["Employee"]), e.interactions, day(e.last), sparkline(e)])) : el("p", {class: "muted"}, "No one has met them yet."),
       more(a.team, "people"));
   }
 
@@ -59,6 +59,26 @@
       a.ties.rows.length ? table(["tie", "party", "kind"],
         a.ties.rows.map((t) => [tie(t), link(t.uid, t.name, ["Party"]), t.kinds.join(", ")])) : el("p", {class: "muted"}, "No ties to other parties."),
       more(a.ties, "ties"));
+  }
+
+  // the KNOWS strength series ("YYYY-MM-DD=score", oldest first) as a small line, 0 to 1
+  function sparkline(e) {
+    const points = (e.strength_series || []).map((s) => [s.slice(0, 10), Number(s.slice(11))]);
+    if (!points.length) return e.strength === null || e.strength === undefined ? "" : String(e.strength);
+    const w = 80, h = 18, n = points.length;
+    const xy = points.map(([, v], i) => `${n === 1 ? w / 2 : (i * w / (n - 1)).toFixed(1)},${(h - 1 - v * (h - 2)).toFixed(1)}`);
+    const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+    svg.setAttribute("width", w); svg.setAttribute("height", h); svg.setAttribute("class", "sparkline");
+    svg.setAttribute("role", "img");
+    const first = points[0], last = points[n - 1];
+    svg.setAttribute("aria-label", `strength ${first[1]} on ${first[0]}, ${last[1]} on ${last[0]} (${n} samples)`);
+    const line = document.createElementNS("http://www.w3.org/2000/svg", "polyline");
+    line.setAttribute("points", xy.join(" ")); line.setAttribute("fill", "none");
+    line.setAttribute("stroke", "currentColor"); line.setAttribute("stroke-width", "1.5");
+    const title = document.createElementNS("http://www.w3.org/2000/svg", "title");
+    title.textContent = points.map(([d, v]) => `${d}: ${v}`).join("\n");
+    svg.append(title, line);
+    return el("span", {class: "spark"}, svg, ` ${last[1]}`);
   }
 
   function drawValueRisk(a) {
@@ -75,6 +95,35 @@
         reasons(a.risk.reasons), q(a.risk.query));
     }
     section("value-risk", ...parts);
+  }
+
+  // the forecast fits a model on every customer's purchases: asked for apart, once the page is
+  // drawn (the server keeps the fit until the graph changes)
+  async function drawPredicted(a) {
+    if (!a.value) return;
+    const box = el("div", {id: "predicted"}, el("h3", {}, "Predicted value, next 12 months"),
+      el("p", {class: "muted"}, "Fitting the purchase model…"));
+    document.getElementById("value-risk").append(box);
+    let p;
+    try {
+      p = await erm.api(`/api/clv/${erm.uidPath(uid)}?horizon=12`);
+    } catch (e) {
+      box.replaceChildren(el("h3", {}, "Predicted value"), el("p", {class: "muted"}, e.message));
+      document.body.dataset.clv = "1";
+      return;
+    }
+    if (p.predicted_value === null || p.predicted_value === undefined) {
+      box.replaceChildren(el("h3", {}, "Predicted value"), el("p", {class: "muted"}, p.says));
+    } else {
+      box.replaceChildren(el("h3", {}, `Predicted value, next ${p.horizon} months`),
+        el("p", {class: "figure", id: "predicted-value"}, money(p.predicted_value)),
+        reasons([`between ${money(p.value_low)} and ${money(p.value_high)} (90% interval of the model's expectation)`,
+          `${p.expected_purchases} purchase(s) expected (${p.purchases_low} to ${p.purchases_high}) at ${money(p.spend_per_purchase)} each`,
+          `still buying with probability ${Math.round(p.p_alive * 100)} %`,
+          `from ${p.purchases} purchase day(s), ${day(p.first_purchase)} to ${day(p.last_purchase)}; history to ${day(p.end)}`]),
+        el("a", {href: `/api/clv/${erm.uidPath(uid)}`, class: "small"}, "how: BG/NBD + Gamma-Gamma (erm clv)"));
+    }
+    document.body.dataset.clv = "1";
   }
 
   function drawDeals(a) {
@@ -174,6 +223,7 @@
       drawTimeline, drawWarm, drawSteps]) draw(a);
     window.ermAccount = a;
     document.body.dataset.ready = "1";
+    drawPredicted(a);
     if (!suggestions) return;
     Object.assign(a, await erm.api(`${path}sections=similar,cross_sell`));
     drawSimilar(a);

@@ -17,6 +17,7 @@
 
   function rows(tile) {
     if (tile.unlinked) return null;  // a "my ..." tile for a user linked to no employee
+    if (tile.panel) return erm.api(`/api/strategy/tiles/${encodeURIComponent(tile.panel)}`);
     const params = new URLSearchParams(tile.params);
     params.set("graph", "false");
     return erm.api(`/api/queries/${encodeURIComponent(tile.query)}?${params}`);
