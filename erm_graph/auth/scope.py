@@ -12,7 +12,9 @@ on ``P`` by its uid):
   Documents those steps ``USES`` or ``PRODUCES``;
 * the Products its interactions, cases, opportunities and contracts are ``ABOUT``;
 * our Employees who ``MANAGES`` ``P`` (its account owners) and the owners
-  (``RESPONSIBLE_FOR``) of the process components above.
+  (``RESPONSIBLE_FOR``) of the process components above;
+* the customers, opportunities and cases ``SHARED_WITH`` ``P`` (see docs/partners.md), while
+  the relationship stands: the record only, nothing reached from it.
 
 Nothing else: no other Party, Contact, Interaction or Case, no Employee but those named.
 

@@ -12,6 +12,7 @@ from erm_graph.cli import (
     model,  # noqa: F401  (registers model show, check and extend)
     owner,  # noqa: F401  (registers owner set, clear and check)
     query,  # noqa: F401  (registers commands)
+    sharing,  # noqa: F401  (registers share, unshare and shares list)
     strategy,  # noqa: F401  (registers assess)
     users,  # noqa: F401  (registers users and audit)
     views,  # noqa: F401  (registers view list, save and delete)

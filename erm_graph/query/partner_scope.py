@@ -14,6 +14,11 @@ from erm_graph.errors import ErmError
 from erm_graph.events import Finish, WriteEvent
 from erm_graph.store import GraphStore
 
+#: the customers, opportunities and cases shared with the partner (SHARED_WITH): in its scope
+#: while the relationship exists; nothing reached from them is (their contacts, their other
+#: records stay hidden unless shared too)
+SHARED_QUERY = ("MATCH (p:Party {uid: $party})<-[:SHARED_WITH]-(x) "
+                "RETURN DISTINCT x.uid")
 #: one statement per part of the scope anchored on the Party's uid; each row is one uid
 SCOPE_QUERIES = (
     "MATCH (p:Party {uid: $party}) RETURN p.uid",
@@ -29,6 +34,8 @@ SCOPE_QUERIES = (
     "MATCH (p:Party {uid: $party})<-[:MANAGES]-(e:Employee) RETURN e.uid",
     "MATCH (p:Party {uid: $party})-[:PARTICIPATES_IN]->(:Step)<-[:HAS_STEP]-(pr:Process) "
     "RETURN DISTINCT pr.uid",
+    # what an officer shared with the partner, for as long as the share stands
+    SHARED_QUERY,
 )
 #: from the processes in scope to their steps and maps; then from the steps to their
 #: departments and documents. One uid a row: ``[pr.uid] + collect(...)`` gave null on FalkorDB
@@ -66,6 +73,25 @@ def partner_scope(store: GraphStore, party: str) -> frozenset[str]:
     for stage in (PROCESS_QUERIES, COMPONENT_QUERIES, OWNER_QUERIES):
         add(stage, {"uids": sorted(uids)})
     return frozenset(uids)
+
+
+def partner_tie(store: GraphStore, party: str, node_uid: str, key_label: str) -> str | None:
+    """How the record ``node_uid`` (of ``key_label``) belongs to the partner bound to
+    ``party``: ``own`` (the Party itself, a Contact that works for it), ``shared`` (it is
+    shared with it) or None (anything else it may see: a product, an employee, a case its
+    contacts raised). Which fields it may then edit is :func:`erm_graph.auth.roles.
+    check_partner_edit`'s business."""
+    if key_label == "Party" and node_uid == party:
+        return "own"
+    if key_label == "Contact" and store.run(
+            "MATCH (:Contact {uid: $u})-[:WORKS_FOR]->(:Party {uid: $p}) RETURN 1 LIMIT 1",
+            {"u": node_uid, "p": party}).rows:
+        return "own"
+    if key_label in model.SHAREABLE_LABELS and store.run(
+            f"MATCH (:{key_label} {{uid: $u}})-[:SHARED_WITH]->(:Party {{uid: $p}}) "
+            f"RETURN 1 LIMIT 1", {"u": node_uid, "p": party}).rows:
+        return "shared"
+    return None
 
 
 _cache: dict[tuple[int, str], tuple[float, frozenset[str]]] = {}
