@@ -30,6 +30,7 @@ from erm_graph.query.subgraph import GNode
 from erm_graph.store import GraphStore
 from erm_graph.store.base import content_hash, now_iso
 
+
 def _shareable(store: GraphStore, uid: str, label: str | None) -> GNode:
     node = record(store, uid, label)
     key = key_label(node)
