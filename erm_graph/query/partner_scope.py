@@ -15,10 +15,14 @@ from erm_graph.events import Finish, WriteEvent
 from erm_graph.store import GraphStore
 
 #: the customers, opportunities and cases shared with the partner (SHARED_WITH): in its scope
-#: while the relationship exists; nothing reached from them is (their contacts, their other
-#: records stay hidden unless shared too)
-SHARED_QUERY = ("MATCH (p:Party {uid: $party})<-[:SHARED_WITH]-(x) "
-                "RETURN DISTINCT x.uid")
+#: while the relationship exists, with the products they are about (what the partner works on
+#: with us, as for its own records); nothing else reached from them is (the customer holding a
+#: shared deal, its contacts and other records stay hidden unless shared too)
+SHARED_QUERIES = (
+    "MATCH (p:Party {uid: $party})<-[:SHARED_WITH]-(x) RETURN DISTINCT x.uid",
+    "MATCH (p:Party {uid: $party})<-[:SHARED_WITH]-(x)-[:ABOUT]->(d:Product) "
+    "RETURN DISTINCT d.uid",
+)
 #: one statement per part of the scope anchored on the Party's uid; each row is one uid
 SCOPE_QUERIES = (
     "MATCH (p:Party {uid: $party}) RETURN p.uid",
@@ -35,7 +39,7 @@ SCOPE_QUERIES = (
     "MATCH (p:Party {uid: $party})-[:PARTICIPATES_IN]->(:Step)<-[:HAS_STEP]-(pr:Process) "
     "RETURN DISTINCT pr.uid",
     # what an officer shared with the partner, for as long as the share stands
-    SHARED_QUERY,
+    *SHARED_QUERIES,
 )
 #: from the processes in scope to their steps and maps; then from the steps to their
 #: departments and documents. One uid a row: ``[pr.uid] + collect(...)`` gave null on FalkorDB
