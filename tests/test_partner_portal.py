@@ -118,6 +118,19 @@ def test_a_shared_record_is_seen_in_every_read_and_gone_at_the_next_request_when
     assert counted(client, partner, "Opportunity") == before
 
 
+def test_a_share_revoked_outside_the_app_is_gone_at_the_next_request(world):
+    """`erm unshare` run beside `erm serve` is another process: the app hears no write event
+    of it, and still the partner's next request no longer sees the record (the shared part
+    of a scope is never cached)."""
+    client, h, store, deal = world["client"], world["h"], world["store"], world["deal"]
+    share(store, deal, PARTNER)
+    assert client.get(f"/api/nodes/{deal}", headers=h["bridgeway"]).status_code == 200
+    assert client.get(f"/api/nodes/{PARTNER}", headers=h["bridgeway"]).status_code == 200
+    store.run("MATCH (:Opportunity {uid: $u})-[s:SHARED_WITH]->() DELETE s", {"u": deal},
+              read_only=False)  # no write event: as another process's write is to this one
+    assert client.get(f"/api/nodes/{deal}", headers=h["bridgeway"]).status_code == 404
+
+
 def test_the_demo_shares_records_with_its_partner(world):
     store = world["store"]
     scope = partner_scope(store, PARTNER)

@@ -38,8 +38,6 @@ SCOPE_QUERIES = (
     "MATCH (p:Party {uid: $party})<-[:MANAGES]-(e:Employee) RETURN e.uid",
     "MATCH (p:Party {uid: $party})-[:PARTICIPATES_IN]->(:Step)<-[:HAS_STEP]-(pr:Process) "
     "RETURN DISTINCT pr.uid",
-    # what an officer shared with the partner, for as long as the share stands
-    *SHARED_QUERIES,
 )
 #: from the processes in scope to their steps and maps; then from the steps to their
 #: departments and documents. One uid a row: ``[pr.uid] + collect(...)`` gave null on FalkorDB
@@ -63,6 +61,20 @@ SCOPE_TTL = 30.0
 
 def partner_scope(store: GraphStore, party: str) -> frozenset[str]:
     """The uids a partner bound to ``party`` may see (see the module docstring)."""
+    return own_scope(store, party) | shared_scope(store, party)
+
+
+def shared_scope(store: GraphStore, party: str) -> frozenset[str]:
+    """The part of the scope shared with the partner (:data:`SHARED_QUERIES`). Never cached:
+    a share revoked by another process (`erm unshare` beside `erm serve`) is gone from the
+    partner's next request, not after :data:`SCOPE_TTL`."""
+    return frozenset(v for cypher in SHARED_QUERIES
+                     for (v,) in store.run(cypher, {"party": party}).rows if v)
+
+
+def own_scope(store: GraphStore, party: str) -> frozenset[str]:
+    """The part of the scope that concerns the partner's own Party (:data:`SCOPE_QUERIES`
+    and the stages that follow from it)."""
     uids: set[str] = set()
 
     def add(queries: tuple[str, ...], params: dict[str, Any]) -> None:
@@ -102,16 +114,17 @@ _cache: dict[tuple[int, str], tuple[float, frozenset[str]]] = {}
 
 
 def cached_scope(store: GraphStore, party: str) -> frozenset[str]:
-    """:func:`partner_scope`, reused for :data:`SCOPE_TTL` seconds."""
+    """:func:`partner_scope`, its own part reused for :data:`SCOPE_TTL` seconds, its shared
+    part read afresh (:func:`shared_scope`)."""
     key = (id(store), party)
     hit = _cache.get(key)
     if hit and time.monotonic() - hit[0] < SCOPE_TTL:
-        return hit[1]
-    scope = partner_scope(store, party)
+        return hit[1] | shared_scope(store, party)
+    scope = own_scope(store, party)
     if len(_cache) > 1000:
         _cache.clear()
     _cache[key] = (time.monotonic(), scope)
-    return scope
+    return scope | shared_scope(store, party)
 
 
 def forget_scopes() -> None:
