@@ -196,11 +196,13 @@ def test_a_partner_updates_the_working_fields_of_a_shared_record_and_nothing_els
                      json={"properties": {"status": "in_progress", "summary": "seal ordered"}})
     assert r.status_code == 200, r.text
     # refused: the deal's name, the case's severity, a stage the model does not know, the
-    # shared customer's details (read only), a field with an allowed one (all or nothing)
+    # shared customer's details (read only), a field with an allowed one (all or nothing),
+    # a shared deal that is closed
     for uid, properties, status in (
             (deal, {"name": "Mine now"}, 403), (case, {"severity": 1}, 403),
             (case, {"kind": "warranty"}, 403), (deal, {"stage": "bogus"}, 400),
-            (CUSTOMER, {"phone": "+1 555"}, 403), (deal, {"amount": 1, "name": "x"}, 403)):
+            (CUSTOMER, {"phone": "+1 555"}, 403), (deal, {"amount": 1, "name": "x"}, 403),
+            ("opp-top-001", {"next_step": "again"}, 400)):  # won (the demo's): closed
         r = client.patch(f"/api/nodes/{uid}", headers=partner, json={"properties": properties})
         assert r.status_code == status, (uid, properties, r.text)
     edits = [(e["actor"], e["target"], e["detail"]["before"], e["detail"]["after"])

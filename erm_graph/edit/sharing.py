@@ -30,6 +30,10 @@ from erm_graph.query.subgraph import GNode
 from erm_graph.store import GraphStore
 from erm_graph.store.base import content_hash, now_iso
 
+#: an opportunity at these stages is closed: a partner no longer changes it (as the quick
+#: actions no longer advance it)
+CLOSED_STAGES = ("won", "lost")
+
 
 def _shareable(store: GraphStore, uid: str, label: str | None) -> GNode:
     node = record(store, uid, label)
@@ -109,6 +113,9 @@ def partner_update(store: GraphStore, party: str, node: GNode,
     key = key_label(node)
     check_partner_edit(key, set(props), tie=partner_tie(store, party, node.uid, key))
     check_names(node.label, list(props))
+    if key == "Opportunity" and node.props.get("stage") in CLOSED_STAGES:
+        raise ErmError(f"opportunity {node.uid} is {node.props['stage']}: it is closed, and "
+                       f"changed no more")
     changes = {k: v for k, v in props.items() if node.props.get(k) != v}
     if not changes:
         return Change(WriteKind.EDIT.value, node.label, node.uid, dict(props), dict(props))

@@ -49,8 +49,8 @@
       try {
         await api(`/api/nodes/${uidPath(record.uid)}`, {method: "PATCH", headers: {"content-type": "application/json"},
           body: JSON.stringify({properties: changed})});
+        await draw();  // then say so: the page shows the change by the time it is announced
         status.textContent = `Saved ${record.name}: ${Object.keys(changed).join(", ")}.`;
-        await draw();
       } catch (error) {
         showError(error.message);
       }
@@ -62,13 +62,16 @@
     return el("span", {class: "muted small"}, `shared ${day(record.shared_at)}${record.shared_by ? ` by ${record.shared_by}` : ""}`);
   }
 
+  /* A won or lost deal is closed: the server refuses changes to it, so no form is offered. */
+  const closed = (r) => r.label === "Opportunity" && ["won", "lost"].includes(r.properties.stage);
+
   function cards(records, columns, fields, empty) {
     if (!records.length) return [el("p", {class: "muted"}, empty)];
-    return records.map((r) => el("div", {class: "portal-record", "data-uid": r.uid},
+    return [el("div", {class: "records"}, ...records.map((r) => el("div", {class: "portal-record", "data-uid": r.uid},
       el("h3", {}, link(r.uid, r.name, [r.label]), " ", shared(r)),
       el("table", {class: "fields"}, ...columns.map(([k, title, fmt]) => el("tr", {},
-        el("th", {scope: "row"}, title), el("td", {}, (fmt || String)(r.properties[k] ?? ""))))),
-      editForm(r, fields)));
+        el("th", {scope: "row"}, title), el("td", {}, r.properties[k] === undefined || r.properties[k] === null ? "—" : (fmt || String)(r.properties[k]))))),
+      closed(r) ? el("p", {class: "muted small"}, `Closed (${r.properties.stage}): no longer updated.`) : editForm(r, fields))))];
   }
 
   async function draw() {
@@ -78,7 +81,7 @@
     if (d.party) {
       const p = d.party;
       section("portal-own", el("table", {class: "fields"}, ...["email", "phone", "website", "address"].map((k) =>
-        el("tr", {}, el("th", {scope: "row"}, k), el("td", {}, p.properties[k] ?? ""))), ),
+        el("tr", {}, el("th", {scope: "row"}, k), el("td", {}, p.properties[k] ?? "—")))),
         editForm(p, own.Party));
     }
     section("portal-contacts", ...(d.contacts.length ? d.contacts.map((c) => el("div", {class: "portal-record", "data-uid": c.uid},
