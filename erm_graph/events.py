@@ -58,6 +58,8 @@ class WriteKind(StrEnum):
     OPPORTUNITY_OPEN = "opportunity.open"  # quick actions on an opportunity or lead
     OPPORTUNITY_ASSIGN = "opportunity.assign"
     OPPORTUNITY_ADVANCE = "opportunity.advance"
+    SHARE = "share"  # a record shared with a partner (`erm share`, the Share control)
+    UNSHARE = "unshare"  # a share revoked (`erm unshare`)
     OWNER_SET = "owner.set"  # the one owner of a component (`erm owner set`, the web app)
     OWNER_CLEAR = "owner.clear"  # a component left with no owner
     CYPHER = "cypher.write"  # an ad hoc statement run with write access

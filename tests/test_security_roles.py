@@ -184,6 +184,19 @@ MATRIX = [
      {"to": "prod-0001"}, ()),
     ("POST", "/api/cases/{uid:uid}/dispatch", "/api/cases/no-such-case/dispatch",
      {"department": "no-such-department"}, ()),
+    # the partner portal (a partner's own, bound here to KP.customer) and sharing: officers
+    # and editors share; the shared demo graph stays as it is, so a share names no record
+    # and a revocation one that is not shared (the library's 404)
+    ("GET", "/portal", "/portal", None, ()),
+    ("GET", "/api/portal", "/api/portal", None, ()),
+    ("GET", "/api/shares", "/api/shares?record=opp-top-001", None, ()),
+    ("POST", "/api/shares", "/api/shares", {"record": "no-such-record",
+                                            "partner": facts.WARM_PATH.via}, ()),
+    ("DELETE", "/api/shares", f"/api/shares?record={KP.customer}&partner={facts.WARM_PATH.via}",
+     None, ()),
+    # a record shared with another partner: as missing to this one; staff write what it holds
+    ("PATCH", NODE, "/api/nodes/opp-top-001", {"properties": {"stage": "won"}},
+     OUTSIDE_ITS_SCOPE),
 ]
 #: routes whose allowed callers get past the role check to the library's own refusal: the
 #: shared demo graph is read-only, its maps have no history to restore (a 400), it holds
@@ -209,7 +222,8 @@ LIBRARY_REFUSES = {("POST", "/api/nodes/{uid:uid}/owner"),
                    *(("POST", f"/api/cases/{{uid:uid}}/{what}")
                      for what in ("assign", "escalate", "resolve")),
                    *(("POST", f"/api/opportunities/{{uid:uid}}/{what}")
-                     for what in ("assign", "advance"))}
+                     for what in ("assign", "advance")),
+                   ("POST", "/api/shares"), ("DELETE", "/api/shares")}
 
 
 def may_run(role: str, name: str) -> bool:

@@ -4,7 +4,9 @@ process maps. Real embedded engine, real app, real security file.
 
 The partner is the demo's Bridgeway Consulting (``part-000001``), given a contact and a part
 in the partner-sales process (as an admin's load would) so that every read path has
-something in scope and something next to it outside. The attack figures (requests tried,
+something in scope and something next to it outside; the demo shares a customer, a deal and
+a case with it (SHARED_WITH), around which the attack adds records that are not shared with
+it (tests/test_partner_portal.py: sharing and revoking). The attack figures (requests tried,
 out-of-scope records returned) are printed; run with ``-s`` to see them.
 """
 
@@ -20,6 +22,7 @@ from fastapi.testclient import TestClient
 from erm_graph.auth import Users, audit
 from erm_graph.auth.scope import ScopedStore
 from erm_graph.demo import facts, load_demo
+from erm_graph.demo.planted import SHARED
 from erm_graph.model import LABELS
 from erm_graph.query import run_query
 from erm_graph.query.explore import shortest_path
@@ -72,7 +75,7 @@ def app(library, tmp_path):
 
 def out_of_scope(store, scope: frozenset[str]) -> set[str]:
     every = {u for label in ("Party", "Contact", "Employee", "Interaction", "Case", "Product",
-                             "Process", "Step", "Map", "Document", "Department")
+                             "Process", "Step", "Map", "Document", "Department", "Opportunity")
              for (u,) in store.run(f"MATCH (n:{label}) RETURN n.uid").rows}
     return every - scope
 
@@ -169,16 +172,49 @@ def add_outsiders(store, scope: frozenset[str]) -> int:
         "RETURN c.uid",
         {"p": PARTNER, "e": employee, "d": product, "s": STEP, "rows": rows,
          "cn": CONTACT_NAME[:-1] + "a"}, read_only=False).rows) * 9
+    touched += add_unshared(store, scope)
     return touched
+
+
+#: records the demo shares with the partner (erm_graph/demo/planted.py SHARED)
+SHARED_CUSTOMER, SHARED_DEAL, SHARED_CASE = (uid for _, uid in SHARED)
+
+
+def add_unshared(store, scope: frozenset[str]) -> int:
+    """Around the records shared with the partner: deals and cases the shared customer holds
+    and raised, named like the shared ones and about the same product, shared with other
+    parties (never with the partner), and a second holder of the shared deal."""
+    name, product = store.run(
+        "MATCH (o:Opportunity {uid: $o}) MATCH (:Case {uid: $c})-[:ABOUT]->(d:Product) "
+        "RETURN o.name, d.uid", {"o": SHARED_DEAL, "c": SHARED_CASE}).rows[0]
+    assert product in scope
+    rows = [{"i": i, "name": f"{name[:-1]}a {MARKER} {i}"} for i in range(20)]
+    return len(store.run(
+        "MATCH (sc:Party {uid: $sc}) MATCH (sd:Opportunity {uid: $sd}) "
+        "MATCH (d:Product {uid: $d}) UNWIND $rows AS r "
+        "CREATE (c:Party:Partner {uid: 'part-9' + toString(1000 + r.i), name: 'A ' + r.name}) "
+        "CREATE (o:Opportunity {uid: 'opp-9' + toString(1000 + r.i), name: r.name, "
+        "        stage: 'lead', amount: 1.0}) "
+        "CREATE (x:Case {uid: 'case-8' + toString(1000 + r.i), kind: 'complaint', "
+        "        status: 'open', severity: 1, opened_at: '2099-01-01T00:00:00', "
+        "        name: 'complaint ' + $d}) "
+        "CREATE (sc)-[:HOLDS]->(o), (sc)-[:RAISED]->(x), (o)-[:ABOUT]->(d), (x)-[:ABOUT]->(d), "
+        "       (o)-[:SHARED_WITH]->(c), (x)-[:SHARED_WITH]->(c), (sd)-[:SHARED_WITH]->(c), "
+        "       (sc)-[:SHARED_WITH]->(c), (c)-[:HOLDS]->(sd) "
+        "RETURN o.uid",
+        {"sc": SHARED_CUSTOMER, "sd": SHARED_DEAL, "d": product, "rows": rows},
+        read_only=False).rows) * 3
 
 
 def probe(client, h, scope: frozenset[str]) -> list[tuple[str, int, bytes]]:
     """Every read a partner can make, with many limits and offsets: (request, status, body)."""
     inside = sorted(scope)
     asks: list[tuple[str, dict]] = []
+    deal = "Battery racks for plant 3"  # the shared deal's name (planted)
     for q in (PARTNER_NAME[:3], PARTNER_NAME[:-1], PARTNER_NAME, CONTACT_NAME[:2],
-              CONTACT_NAME, "a", "e", " ", "A", MARKER, PARTNER, "cust-9001000"):
-        for label in ("", "Party", "Contact", "Employee", "Product"):
+              CONTACT_NAME, "a", "e", " ", "A", MARKER, PARTNER, "cust-9001000", deal[:3],
+              deal, "Polar", "complaint"):
+        for label in ("", "Party", "Contact", "Employee", "Product", "Opportunity", "Case"):
             for limit in (1, 2, 3, 20, 100):
                 asks.append(("/api/search", {"q": q, "label": label, "limit": limit}))
     for uid in inside:
@@ -200,7 +236,8 @@ def probe(client, h, scope: frozenset[str]) -> list[tuple[str, int, bytes]]:
                    {"sections": "people,steps"}):
         asks.append((f"/api/accounts/{PARTNER}", params))
     # records outside the scope: existing ones, and ones that exist only after add_outsiders
-    for uid in (facts.AT_RISK.customer, "proc-customer", "cust-9001000", "proc-01000"):
+    for uid in (facts.AT_RISK.customer, "proc-customer", "cust-9001000", "proc-01000",
+                "opp-91000", "case-81000", "part-91000"):
         for path in ("/api/nodes/{}", "/api/nodes/{}/neighbors", "/api/maps/{}",
                      "/api/accounts/{}"):
             asks.append((path.format(uid), {}))
@@ -219,7 +256,8 @@ def probe(client, h, scope: frozenset[str]) -> list[tuple[str, int, bytes]]:
 def test_answers_are_byte_identical_whatever_lies_outside_the_scope(app):
     """Search, node details, neighbour pages (every limit and offset), neighbourhoods,
     paths, maps and counts: the same bytes before and after out-of-scope records are renamed
-    to sort first and match every search, and added around every record of the scope."""
+    to sort first and match every search, and added around every record of the scope, the
+    shared ones included (deals, cases and shares with other partners that are not its)."""
     client, h, store = app["client"], app["h"], app["store"]
     scope = partner_scope(store, PARTNER)
     before = probe(client, h, scope)

@@ -102,6 +102,7 @@ CLI_READERS = {
     "sales commissions": "reads won deals, quotas and a rules file",
     "clv": "reads the purchase history and fits a model",
     "view list": "reads the saved views",
+    "shares list": "reads the shares",
 }
 
 
@@ -199,6 +200,8 @@ CLI_WRITERS: dict[str, Callable[[Cli], tuple[str, list[str], str]]] = {
     "opportunity advance": lambda c: (c.a, ["opportunity", "advance",
                                             _made(c, "Opportunity", "name", "CLI deal"), "won"],
                                       "opportunity.advance"),
+    "share": lambda c: (c.a, ["share", "cust-000001", "--with", "part-000001"], "share"),
+    "unshare": lambda c: (c.a, ["unshare", "cust-000001", "--with", "part-000001"], "unshare"),
 }
 
 
@@ -364,6 +367,16 @@ def _delete_view(web: Web) -> Any:
     return web.client.delete(f"/api/views/{view_id}", headers=web.as_editor())
 
 
+def _post_share(web: Web) -> Any:
+    return web.client.post("/api/shares", json={"record": "c1", "partner": "pt1"},
+                           headers=web.as_editor())
+
+
+def _delete_share(web: Web) -> Any:
+    return web.client.delete("/api/shares", params={"record": "c1", "partner": "pt1"},
+                             headers=web.as_editor())
+
+
 #: route -> (how to call it, the audit action it leaves; ed, an editor, calls each)
 WEB_WRITERS: dict[tuple[str, str], tuple[Callable[[Web], Any], str]] = {
     ("PATCH", "/api/nodes/{uid:uid}"): (_patch_node, "edit"),
@@ -412,6 +425,8 @@ WEB_WRITERS: dict[tuple[str, str], tuple[Callable[[Web], Any], str]] = {
     ("POST", "/logout"): (_logout, "logout"),
     ("POST", "/api/views"): (_post_view, "view.save"),
     ("DELETE", "/api/views/{view_id}"): (_delete_view, "view.delete"),
+    ("POST", "/api/shares"): (_post_share, "share"),
+    ("DELETE", "/api/shares"): (_delete_share, "unshare"),
 }
 #: routes with an unsafe method that write nothing
 WEB_READERS = {("POST", "/api/cypher"): "read-only: the engine refuses a write (checked below)",
@@ -441,6 +456,7 @@ def web(store, tmp_path) -> Iterator[Web]:
     store.upsert_nodes("Department", [{"uid": "d1", "name": "Service"}])
     store.upsert_relationships("MEMBER_OF", "Employee", "Department",
                                [{"start": "e1", "end": "d1"}])
+    store.upsert_nodes("Partner", [{"uid": "pt1", "name": "Bridge"}])
     path = tmp_path / "app-users.db"
     users = Users.open(path)
     users.add("ed", "editor", password=PASSWORD.strip())
@@ -651,6 +667,8 @@ def _py_writes(store, tmp_path: Path) -> dict[str, Callable[[], Any]]:
         "edit/records.py:unlink": lambda: edit.unlink(store, "cust-000001", "SUPPLIES",
                                                       "p-py"),
         "edit/records.py:remove_node": lambda: edit.remove_node(store, "p-py"),
+        "edit/sharing.py:share": lambda: edit.share(store, "cust-000001", "part-000001"),
+        "edit/sharing.py:unshare": lambda: edit.unshare(store, "cust-000001", "part-000001"),
     }
 
 
@@ -670,6 +688,7 @@ PY_ACTIONS = {
     "strategy/maturity.py:save": ["assess"],
     "edit/records.py:save": ["add"], "edit/records.py:link": ["link"],
     "edit/records.py:unlink": ["unlink"], "edit/records.py:remove_node": ["remove"],
+    "edit/sharing.py:share": ["share"], "edit/sharing.py:unshare": ["unshare"],
 }
 #: announcing functions run by the CLI and web tests above, or the same as one run here
 COVERED_ELSEWHERE = {"store/cypher_store.py:clear": "the same announcement, on the Neo4j engine's "

@@ -14,10 +14,12 @@ sales          lists the role or a group holding it; officers and sales also wor
 marketing      with the quick actions (interactions, cases, opportunities). No Cypher console:
 rnd            the business roles work through the queries written for them
 cro            (:data:`BUSINESS_ROLES`)
-partner        what a viewer may, restricted to the subgraph of its own Party (see
-               :mod:`erm_graph.auth.scope`); edit the contact details
-               (:data:`PARTNER_EDITABLE`) of its own Party and Contacts; named queries whose
-               ``access`` lists ``partner`` by name and that filter by ``$scope``
+partner        what a viewer may, restricted to the subgraph of its own Party and the
+               records shared with it (see :mod:`erm_graph.auth.scope`); edit the contact
+               details (:data:`PARTNER_EDITABLE`) of its own Party and Contacts, and the
+               working fields (:data:`PARTNER_SHARED_EDITABLE`) of the customers,
+               opportunities and cases shared with it; named queries whose ``access`` lists
+               ``partner`` by name and that filter by ``$scope``
 =============  =============================================================================
 
 A named query's header says who may run it (``access``, checked here) apart from whom it is
@@ -69,6 +71,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # set or clear the owner of a component; a partner edits only its own contact details
     "owners": frozenset({"admin", "editor"}),
     "merge": frozenset({"admin", "editor"}),  # duplicates merged into one record, undone
+    # share a customer, opportunity or case with a partner, and revoke it (erm_graph/edit/
+    # sharing.py); a partner never shares
+    "share": frozenset({"admin", "editor", "officer"}),
+    # a partner's landing page: its record, contacts and what is shared with it
+    "portal": frozenset({"partner"}),
     # the governance view names who has left the enterprise: for our own staff only
     "governance": STAFF,
     # alerts of watch rules (erm_graph.watch) tell staff roles; a partner has no inbox
@@ -87,6 +94,15 @@ PARTNER_EDITABLE: dict[str, frozenset[str]] = {
     "Party": frozenset({"email", "phone", "website", "address"}),
     "Contact": frozenset({"name", "title", "email", "phone"}),
 }
+#: key label -> the properties a partner may change on a record shared with it (SHARED_WITH):
+#: the working fields of the deal or case it works with us. Who it belongs to, its name, its
+#: kind and severity stay ours; a shared customer is read only (its details are ours to keep).
+PARTNER_SHARED_EDITABLE: dict[str, frozenset[str]] = {
+    "Party": frozenset(),
+    "Opportunity": frozenset({"stage", "amount", "close_date", "next_step"}),
+    "Case": frozenset({"status", "summary"}),
+}
+
 
 class Unauthorized(ErmError):
     """No valid credentials came with the request."""
@@ -111,16 +127,28 @@ def require(role: str, permission: str) -> None:
                         f"for a role that may")
 
 
-def check_partner_edit(key_label: str, properties: list[str] | set[str]) -> None:
-    """Refuse a partner's edit of anything but the contact details of its own records (the
-    caller has checked the record is in its scope)."""
-    editable = PARTNER_EDITABLE.get(key_label)
-    if editable is None:
-        raise Forbidden(f"a partner edits only its own Party and Contacts, not a {key_label}")
+def check_partner_edit(key_label: str, properties: list[str] | set[str], *,
+                       tie: str | None = "own") -> None:
+    """Refuse a partner's edit of anything but the contact details of its own records
+    (``tie`` ``own``) and the working fields of the records shared with it (``shared``); a
+    record it reaches otherwise (``tie`` None: a product, an employee) it does not edit. The
+    caller has checked the record is in its scope and found the tie
+    (:func:`erm_graph.query.partner_scope.partner_tie`)."""
+    if tie == "shared":
+        editable = PARTNER_SHARED_EDITABLE.get(key_label)
+        what = "of a shared"
+        if editable is None or not editable:
+            raise Forbidden(f"a {key_label} shared with a partner is read only to it")
+    else:
+        editable = PARTNER_EDITABLE.get(key_label) if tie == "own" else None
+        what = "of its"
+        if editable is None:
+            raise Forbidden(f"a partner edits only its own Party and Contacts and the "
+                            f"opportunities and cases shared with it, not this {key_label}")
     refused = sorted(set(properties) - editable)
     if refused:
-        raise Forbidden(f"a partner may not change {', '.join(refused)} of its {key_label}; "
-                        f"it may change only its contact details: {', '.join(sorted(editable))}")
+        raise Forbidden(f"a partner may not change {', '.join(refused)} {what} {key_label}; "
+                        f"it may change only: {', '.join(sorted(editable))}")
 
 
 def expand_access(access: tuple[str, ...] | list[str]) -> frozenset[str]:

@@ -12,7 +12,10 @@ on ``P`` by its uid):
   Documents those steps ``USES`` or ``PRODUCES``;
 * the Products its interactions, cases, opportunities and contracts are ``ABOUT``;
 * our Employees who ``MANAGES`` ``P`` (its account owners) and the owners
-  (``RESPONSIBLE_FOR``) of the process components above.
+  (``RESPONSIBLE_FOR``) of the process components above;
+* the customers, opportunities and cases ``SHARED_WITH`` ``P`` (see docs/partners.md), while
+  the relationship stands, and the Products they are ``ABOUT``; nothing else reached from
+  them (the customer holding a shared deal stays hidden unless it is shared too).
 
 Nothing else: no other Party, Contact, Interaction or Case, no Employee but those named.
 

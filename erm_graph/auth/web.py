@@ -133,6 +133,12 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], str | None] = {
     ("GET", "/views"): "view",
     ("GET", "/views/{view_id}"): "view",
     ("GET", "/api/views"): "view",
+    # the partner portal and sharing (erm_graph/web/routers/portal.py)
+    ("GET", "/portal"): "portal",
+    ("GET", "/api/portal"): "portal",
+    ("GET", "/api/shares"): "share",
+    ("POST", "/api/shares"): "share",
+    ("DELETE", "/api/shares"): "share",
     ("GET", "/api/views/{view_id}"): "view",
     ("POST", "/api/views"): "view",
     ("DELETE", "/api/views/{view_id}"): "view",

@@ -14,6 +14,7 @@ from erm_graph.cli import (
     query,  # noqa: F401  (registers commands)
     sales,  # noqa: F401  (registers sales pipeline, quota, commissions, campaigns)
     service,  # noqa: F401  (registers article and case suggest, dispatch, targets)
+    sharing,  # noqa: F401  (registers share, unshare and shares list)
     strategy,  # noqa: F401  (registers assess)
     users,  # noqa: F401  (registers users and audit)
     views,  # noqa: F401  (registers view list, save and delete)

@@ -49,6 +49,10 @@ OTHERS = (
     ("Financier", "fin-000001", "Nordhafen Bank", "emp-0019"),
     ("Government", "gov-000001", "Federal Energy Regulator", "emp-0005"),
 )
+#: (label, uid) of the records shared with the warm path's partner: a customer it co-sells to,
+#: the top customer's deal it helped win, a complaint it services
+SHARED = (("Customer", "cust-000019"), ("Opportunity", "opp-top-001"),
+          ("Case", "case-spike-0001"))
 # uid, name, title, party kind, party
 CONTACTS = (
     ("cont-000001", "Greta Hansen", "Head of Operations", "Customer", KP.customer),
@@ -171,6 +175,10 @@ def build(plan: Plan, source: str, seed: int) -> GraphBatch:
                       step="step-ps-register")
     b.add_relationship("RELATES_TO", "Partner", WARM.via, "Customer", WARM.target,
                        kind="refers")
+    # what the partner works with us, shared with it (its portal: docs/partners.md)
+    for label, uid in SHARED:
+        b.add_relationship("SHARED_WITH", label, uid, "Partner", WARM.via,
+                           at="2026-03-02T09:00:00", by=WARM.employee)
 
     # (5) supplier dependency
     b.add_relationship("SUPPLIES", "Supplier", DEP.supplier, "Product", DEP.product)

@@ -38,6 +38,12 @@ from erm_graph.store.base import content_hash, now_iso
 
 #: written only by `erm owner set` / the owner routes, which keep one owner per component
 OWNER_TYPE = "RESPONSIBLE_FOR"
+#: written only by `erm share` / `erm unshare` (erm_graph/edit/sharing.py), which stamp who
+#: shared a record with a partner and when
+SHARE_TYPE = "SHARED_WITH"
+SHARED_BY_SHARE = ("a record is shared with `erm share RECORD --with PARTNER` and revoked with "
+                   "`erm unshare RECORD --with PARTNER` (or the record page's Share control), "
+                   "which record who shared it and when")
 #: relationships an audit record of a removal lists one by one (a hub's are counted)
 LISTED_TIES = 100
 
@@ -145,6 +151,8 @@ def tie_check(label: str, uid: str, ties: Sequence[Tie]) -> None:
         if tie.type == OWNER_TYPE:
             raise ErmError("an owner is set with `erm owner set COMPONENT EMPLOYEE` (or the "
                            "map's owner marker), which keeps one owner per component")
+        if tie.type == SHARE_TYPE:
+            raise ErmError(SHARED_BY_SHARE)
         start, end = (label, tie.other.label) if tie.outgoing else (tie.other.label, label)
         ends = (uid, tie.other.uid) if tie.outgoing else (tie.other.uid, uid)
         problems += model.relationship_problems(
@@ -319,6 +327,8 @@ def unlink(store: GraphStore, start: str, rel_type: str, end: str, *,
     model.relationship(rel_type)
     if rel_type == OWNER_TYPE:
         raise ErmError("an owner is removed with `erm owner clear COMPONENT`")
+    if rel_type == SHARE_TYPE:
+        raise ErmError(SHARED_BY_SHARE)
     a, b = record(store, start, start_label), record(store, end, end_label)
     before = relationship(store, a, rel_type, b)
     if before is None:

@@ -38,6 +38,7 @@ from erm_graph.model.vocabulary import (
     FINGERPRINT,
     OPPORTUNITY_STAGES,
     PARTY_KINDS,
+    SHAREABLE_LABELS,
     SYSTEM_PROPS,
     WHERE,
     Kind,
@@ -49,7 +50,8 @@ from erm_graph.model.vocabulary import (
 __all__ = [
     "ANNOTATIONS", "BOOKKEEPING_LABELS", "COMMON_PROPS", "COMPONENT_LABELS", "FINGERPRINT",
     "KEY_LABELS", "LABELS", "OPPORTUNITY_STAGES", "PARTY_KINDS", "RELATIONSHIPS",
-    "SYSTEM_PROPS", "WHERE", "Kind", "Label", "Prop", "Relationship", "is_a", "label",
+    "SHAREABLE_LABELS", "SYSTEM_PROPS", "WHERE", "Kind", "Label", "Prop", "Relationship",
+    "is_a", "label",
     "node_problems", "origin", "primary_label", "relationship", "relationship_problems",
     "validate_nodes", "validate_relationships",
     "Extension", "ExtensionError", "Vocabulary", "activate", "built_in", "current", "extended",

@@ -211,7 +211,8 @@ _labels = [
         "amount": Prop(Kind.FLOAT, minimum=0), "close_date": Prop(Kind.DATE),
         "stage_history": Prop(Kind.STR_LIST, help="each stage it reached, oldest first, as "
                                                   "`STAGE AT BY` (kept by the app's stage "
-                                                  "changes: `erm_graph.edit.actions`)")}),
+                                                  "changes: `erm_graph.edit.actions`)"),
+        "next_step": Prop(help="what happens next to move it on, in a line")}),
     Label("Campaign", "a marketing campaign", {
         "name": NAMED, "channel": Prop(), "start": Prop(Kind.DATE), "end": Prop(Kind.DATE),
         "cost": Prop(Kind.FLOAT, minimum=0, help="what the campaign cost, shared evenly among "
@@ -304,6 +305,9 @@ BOOKKEEPING_LABELS: tuple[str, ...] = ("MapRevision", "Merge", "Assessment")
 KEY_LABELS: tuple[str, ...] = tuple(lab.name for lab in _labels if lab.parent is None)
 
 _PARTY_OR_CONTACT = ("Party", "Contact")
+#: what may be shared with a partner (SHARED_WITH): a customer (any party), an opportunity,
+#: a case; see docs/partners.md
+SHAREABLE_LABELS: tuple[str, ...] = ("Party", "Opportunity", "Case")
 #: The components of relationship maps: each must have exactly one responsible employee
 #: (RESPONSIBLE_FOR). The governance view, partner scope and the unowned-components query
 #: all read this one list (cypher/unowned-components.cypher spells it too, checked by a test).
@@ -382,6 +386,11 @@ _relationships = [
     Relationship("QUOTA_OF", "whose quota it is", ("Quota",), ("Employee",)),
     Relationship("GENERATED", "a campaign produced an interaction (a response) or an "
                  "opportunity", ("Campaign",), ("Interaction", "Opportunity")),
+    Relationship("SHARED_WITH", "a customer, opportunity or case shared with a partner, who "
+                 "then sees it in its portal (written by `erm share`, removed by `erm unshare`)",
+                 SHAREABLE_LABELS, ("Party",),
+                 {"at": Prop(Kind.DATETIME, help="when it was shared"),
+                  "by": Prop(help="who shared it (the audit trail's actor)")}),
     Relationship("KNOWS", "derived by analytics: how well an employee knows a party",
                  ("Employee",), _PARTY_OR_CONTACT,
                  {"strength": Prop(Kind.FLOAT, minimum=0, maximum=1),

@@ -14,6 +14,15 @@ from erm_graph.errors import ErmError
 from erm_graph.events import Finish, WriteEvent
 from erm_graph.store import GraphStore
 
+#: the customers, opportunities and cases shared with the partner (SHARED_WITH): in its scope
+#: while the relationship exists, with the products they are about (what the partner works on
+#: with us, as for its own records); nothing else reached from them is (the customer holding a
+#: shared deal, its contacts and other records stay hidden unless shared too)
+SHARED_QUERIES = (
+    "MATCH (p:Party {uid: $party})<-[:SHARED_WITH]-(x) RETURN DISTINCT x.uid",
+    "MATCH (p:Party {uid: $party})<-[:SHARED_WITH]-(x)-[:ABOUT]->(d:Product) "
+    "RETURN DISTINCT d.uid",
+)
 #: one statement per part of the scope anchored on the Party's uid; each row is one uid
 SCOPE_QUERIES = (
     "MATCH (p:Party {uid: $party}) RETURN p.uid",
@@ -52,6 +61,20 @@ SCOPE_TTL = 30.0
 
 def partner_scope(store: GraphStore, party: str) -> frozenset[str]:
     """The uids a partner bound to ``party`` may see (see the module docstring)."""
+    return own_scope(store, party) | shared_scope(store, party)
+
+
+def shared_scope(store: GraphStore, party: str) -> frozenset[str]:
+    """The part of the scope shared with the partner (:data:`SHARED_QUERIES`). Never cached:
+    a share revoked by another process (`erm unshare` beside `erm serve`) is gone from the
+    partner's next request, not after :data:`SCOPE_TTL`."""
+    return frozenset(v for cypher in SHARED_QUERIES
+                     for (v,) in store.run(cypher, {"party": party}).rows if v)
+
+
+def own_scope(store: GraphStore, party: str) -> frozenset[str]:
+    """The part of the scope that concerns the partner's own Party (:data:`SCOPE_QUERIES`
+    and the stages that follow from it)."""
     uids: set[str] = set()
 
     def add(queries: tuple[str, ...], params: dict[str, Any]) -> None:
@@ -68,20 +91,40 @@ def partner_scope(store: GraphStore, party: str) -> frozenset[str]:
     return frozenset(uids)
 
 
+def partner_tie(store: GraphStore, party: str, node_uid: str, key_label: str) -> str | None:
+    """How the record ``node_uid`` (of ``key_label``) belongs to the partner bound to
+    ``party``: ``own`` (the Party itself, a Contact that works for it), ``shared`` (it is
+    shared with it) or None (anything else it may see: a product, an employee, a case its
+    contacts raised). Which fields it may then edit is :func:`erm_graph.auth.roles.
+    check_partner_edit`'s business."""
+    if key_label == "Party" and node_uid == party:
+        return "own"
+    if key_label == "Contact" and store.run(
+            "MATCH (:Contact {uid: $u})-[:WORKS_FOR]->(:Party {uid: $p}) RETURN 1 LIMIT 1",
+            {"u": node_uid, "p": party}).rows:
+        return "own"
+    if key_label in model.SHAREABLE_LABELS and store.run(
+            f"MATCH (:{key_label} {{uid: $u}})-[:SHARED_WITH]->(:Party {{uid: $p}}) "
+            f"RETURN 1 LIMIT 1", {"u": node_uid, "p": party}).rows:
+        return "shared"
+    return None
+
+
 _cache: dict[tuple[int, str], tuple[float, frozenset[str]]] = {}
 
 
 def cached_scope(store: GraphStore, party: str) -> frozenset[str]:
-    """:func:`partner_scope`, reused for :data:`SCOPE_TTL` seconds."""
+    """:func:`partner_scope`, its own part reused for :data:`SCOPE_TTL` seconds, its shared
+    part read afresh (:func:`shared_scope`)."""
     key = (id(store), party)
     hit = _cache.get(key)
     if hit and time.monotonic() - hit[0] < SCOPE_TTL:
-        return hit[1]
-    scope = partner_scope(store, party)
+        return hit[1] | shared_scope(store, party)
+    scope = own_scope(store, party)
     if len(_cache) > 1000:
         _cache.clear()
     _cache[key] = (time.monotonic(), scope)
-    return scope
+    return scope | shared_scope(store, party)
 
 
 def forget_scopes() -> None:

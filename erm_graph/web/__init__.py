@@ -45,6 +45,7 @@ from erm_graph.web.routers import (
     owners,
     pages,
     parties,
+    portal,
     sales,
     service,
     strategy,
@@ -89,7 +90,8 @@ def create_app(settings: Settings | None = None, *, store: GraphStore | None = N
     errors.install(app, data_paths=[users_db.parent, settings.data_dir])
     errors.document_errors(app)
     for module in (graph, maps, cypher, edit, actions, owners, account, backup, merges,
-                   dashboards, parties, alerts, strategy, sales, views, service, pages):
+                   dashboards, parties, alerts, strategy, sales, views, service, portal,
+                   pages):
         app.include_router(module.router,
                            dependencies=[Depends(authorize), Depends(act_for_request)])
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

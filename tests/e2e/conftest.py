@@ -190,12 +190,12 @@ def watched_page(browser, base_url: str, name: str, *, http_errors: bool = False
 
 
 def log_in(page, base_url: str, name: str, password: str) -> None:
-    """Sign in through the login form; back on the home page."""
+    """Sign in through the login form; back on the home page (a partner: on its portal)."""
     page.goto("/login")
     page.get_by_label("User name").fill(name)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{base_url}/")
+    page.wait_for_url(re.compile(re.escape(base_url) + r"/(portal)?$"))
 
 
 @pytest.fixture

@@ -59,7 +59,10 @@ def login(request: Request, username: Annotated[str, Form(max_length=64)],
     state.throttle.succeeded(users.conn, ip, username)
     session = users.new_session(principal.name)
     audit_event(request, "login", principal.name, actor=principal.name)
-    response = RedirectResponse(safe_next(next), status_code=303)
+    target = safe_next(next)
+    if target == "/" and principal.role == "partner":  # a partner lands on its portal
+        target = "/portal"
+    response = RedirectResponse(target, status_code=303)
     response.set_cookie(SESSION_COOKIE, session, max_age=SESSION_SECONDS, httponly=True,
                         samesite="lax", secure=is_https(request), path="/")
     return response

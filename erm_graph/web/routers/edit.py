@@ -4,7 +4,9 @@
 
 Edits and loads go to the app's own store (writes never pass through a partner's scoped
 store); a partner edits only the contact details of its own Party and of the Contacts that
-work for it (:data:`erm_graph.auth.roles.PARTNER_EDITABLE`).
+work for it (:data:`erm_graph.auth.roles.PARTNER_EDITABLE`) and the working fields of the
+records shared with it (:data:`erm_graph.auth.roles.PARTNER_SHARED_EDITABLE`), through
+:func:`erm_graph.edit.sharing.partner_update`.
 """
 
 from __future__ import annotations
@@ -21,7 +23,6 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from pydantic import BaseModel, Field
 
 from erm_graph import model
-from erm_graph.auth.roles import check_partner_edit
 from erm_graph.edit.records import (
     Tie,
     add_node,
@@ -32,6 +33,7 @@ from erm_graph.edit.records import (
     set_properties,
     unlink,
 )
+from erm_graph.edit.sharing import partner_update
 from erm_graph.edit.values import declared, from_form
 from erm_graph.errors import ErmError
 from erm_graph.events import acting_as, current_actor
@@ -56,11 +58,11 @@ class Edit(BaseModel):
                                       "the contact details of their own Party and Contacts)")
 def patch_node(request: Request, uid: str, node: Node, body: Edit) -> dict[str, Any]:
     principal = request.state.principal
-    key = model.label(node.label).key_label if node.label in model.LABELS else node.label
-    if principal.role == "partner":
-        check_partner_edit(key, set(body.properties))
     props = from_form(declared(node.label), body.properties)
-    change = set_properties(request.app.state.store, uid, props, node=node)
+    if principal.role == "partner":  # node: found in its scope; a record outside it is a 404
+        change = partner_update(request.app.state.store, principal.party, node, props)
+    else:
+        change = set_properties(request.app.state.store, uid, props, node=node)
     updated = int(change.before != change.after)
     return {**change.as_dict(), "updated": updated, "unchanged": 1 - updated}
 
