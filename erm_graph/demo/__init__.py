@@ -16,8 +16,17 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from random import Random
 
-from erm_graph.demo import (activity, campaigns, facts, library, parties, planted,
-                            repeat_buyers, sales, service)
+from erm_graph.demo import (
+    activity,
+    campaigns,
+    facts,
+    library,
+    parties,
+    planted,
+    repeat_buyers,
+    sales,
+    service,
+)
 from erm_graph.demo.roster import Roster
 from erm_graph.demo.sizes import SIZES, plan
 from erm_graph.events import WriteKind, writing
