@@ -198,6 +198,16 @@ def log_in(page, base_url: str, name: str, password: str) -> None:
     page.wait_for_url(re.compile(re.escape(base_url) + r"/(portal)?$"))
 
 
+def nav_to(page, text: str) -> None:
+    """Click the nav's link ``text`` as a user does: open the menu that holds it first."""
+    exact = re.compile(f"^{re.escape(text)}$")
+    holder = page.locator("nav details.menu").filter(
+        has=page.locator("a").filter(has_text=exact))
+    if holder.count() and holder.get_attribute("open") is None:
+        holder.locator("summary").click()
+    page.locator("nav a").filter(has_text=exact).click()
+
+
 @pytest.fixture
 def page(browser, base_url, request):
     """A fresh page on the demo server (see :func:`watched_page`)."""

@@ -11,7 +11,7 @@ import pytest
 from erm_graph.auth import Users
 from erm_graph.demo import facts, load_demo
 from erm_graph.store import open_store
-from tests.e2e.conftest import free_port, start_server, stop_server, watched_page
+from tests.e2e.conftest import free_port, nav_to, start_server, stop_server, watched_page
 from tests.e2e.test_account import open_from_nav
 from tests.e2e.test_roles import PASSWORD, log_in
 
@@ -116,7 +116,7 @@ def test_the_new_record_form_names_the_bad_fields_and_writes_nothing(browser, se
     with watched_page(browser, base_url, "actions_new_case", viewport=(1400, 1000),
                       refusals=1) as page:
         log_in(page, base_url, "eddie", PASSWORD)
-        page.get_by_role("link", name="New record").click()  # the nav's
+        nav_to(page, "New record")
         page.get_by_label("kind of record").select_option("Case")
         page.wait_for_url("**/new/Case")
         form = page.locator("#record-form")

@@ -9,7 +9,7 @@ import pytest
 
 from erm_graph import load
 from erm_graph.store import open_store
-from tests.e2e.conftest import free_port, start_server, stop_server, watched_page
+from tests.e2e.conftest import free_port, nav_to, start_server, stop_server, watched_page
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 
@@ -41,7 +41,7 @@ def test_a_suggested_duplicate_is_merged_and_undone_with_the_page_buttons(browse
                       viewport=(1400, 1000)) as page:
         page.on("dialog", lambda dialog: dialog.accept())
         page.goto("/")
-        page.get_by_role("link", name="Duplicates").click()
+        nav_to(page, "Duplicates")
         row = page.locator("table.suggestions tr", has_text="dept-sales")
         assert "Sales Department" in row.inner_text()
         with page.expect_navigation():

@@ -10,7 +10,7 @@ import pytest
 
 from erm_graph import load
 from erm_graph.store import open_store
-from tests.e2e.conftest import ARTIFACTS, free_port, start_server, stop_server, watched_page
+from tests.e2e.conftest import ARTIFACTS, free_port, nav_to, start_server, stop_server, watched_page
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 PROCESS, STEP = "table/complaints", "table/complaints/fix"
@@ -56,7 +56,7 @@ def test_set_an_owner_from_the_map_and_see_the_governance_page(browser, served):
                          "RETURN collect(e.uid)", {"uid": STEP}).rows[0][0] == ["emp-care"]
         page.screenshot(path=str(ARTIFACTS / "owners_map_after.png"))
 
-        page.get_by_role("link", name="Governance").click()
+        nav_to(page, "Governance")
         page.wait_for_url("**/governance")
         page.locator("body[data-ready='1']").wait_for(state="attached")  # forms drawn
         unowned = page.locator("#unowned")

@@ -14,6 +14,7 @@ from tests.e2e.conftest import (
     ARTIFACTS,
     free_port,
     log_in,
+    nav_to,
     start_server,
     stop_server,
     watched_page,
@@ -81,7 +82,7 @@ def test_a_rep_creates_assigns_and_wins_an_opportunity_and_sees_the_commission(b
         page.wait_for_function(f"() => document.getElementById('actions-status').textContent"
                                f" === 'Opportunity {deal} moved to won.'")
 
-        page.get_by_role("link", name="Sales", exact=True).click()
+        nav_to(page, "Sales")
         page.wait_for_url("**/sales")
         mine = page.locator(f'.commissions tr[data-rep="{REP}"]')
         mine.get_by_text("won", exact=False).first.click()  # open the deals' details

@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from erm_graph.demo import facts
-from tests.e2e.conftest import log_in, served_with_users, watched_page
+from tests.e2e.conftest import log_in, nav_to, served_with_users, watched_page
 
 RISK = facts.AT_RISK
 PASSWORD = "correct horse battery"
@@ -54,7 +54,7 @@ def test_save_a_view_and_open_it_as_a_teammate_not_as_another_team(browser, serv
 
     with watched_page(browser, served, f"{request.node.name}-otto") as page:
         log_in(page, served, "otto", PASSWORD)
-        page.get_by_role("link", name="Saved views").click()
+        nav_to(page, "Saved views")
         row = page.locator("table.views tr", has_text="Meridian: calls after the complaints")
         assert "olga" in row.inner_text() and "call before Monday" in row.inner_text()
         assert row.get_by_role("button", name="Delete").count() == 0, "not otto's to delete"

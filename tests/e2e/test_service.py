@@ -11,7 +11,7 @@ import pytest
 from erm_graph.auth import Users
 from erm_graph.demo import facts, load_demo
 from erm_graph.store import open_store
-from tests.e2e.conftest import free_port, start_server, stop_server, watched_page
+from tests.e2e.conftest import free_port, nav_to, start_server, stop_server, watched_page
 from tests.e2e.test_roles import PASSWORD, log_in
 
 SVC = facts.SERVICE
@@ -88,7 +88,7 @@ def test_an_officer_resolves_a_case_with_the_suggested_article(browser, served):
         assert done == [["resolved", True, True, 1, SVC.article]]
 
         # the knowledge base page finds the article and shows the case it solved
-        page.get_by_role("link", name="Knowledge base").click()
+        nav_to(page, "Knowledge base")
         page.locator("main.kb[data-done='1']").wait_for(state="attached")
         page.get_by_label("Search").fill("no power")
         page.get_by_role("button", name="Search").click()

@@ -334,6 +334,17 @@ const erm = (() => {
         menu.setAttribute("aria-expanded", String(nav.classList.toggle("open")));
       });
     }
+    /* the nav's menus: one open at a time; a click elsewhere or Escape closes it */
+    const menus = [...document.querySelectorAll("nav details.menu")];
+    const closeMenus = (except) => menus.forEach((d) => { if (d !== except) d.open = false; });
+    menus.forEach((d) => d.addEventListener("toggle", () => { if (d.open) closeMenus(d); }));
+    document.addEventListener("click", (event) => {
+      if (!event.target.closest("nav details.menu")) closeMenus(null);
+    });
+    document.addEventListener("keydown", (event) => {
+      const open = menus.find((d) => d.open);
+      if (event.key === "Escape" && open) { open.open = false; open.querySelector("summary").focus(); }
+    });
     const toggle = document.getElementById("theme-toggle");
     if (toggle) {
       const root = document.documentElement;
