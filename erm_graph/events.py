@@ -55,6 +55,14 @@ class WriteKind(StrEnum):
     OPPORTUNITY_OPEN = "opportunity.open"  # quick actions on an opportunity or lead
     OPPORTUNITY_ASSIGN = "opportunity.assign"
     OPPORTUNITY_ADVANCE = "opportunity.advance"
+    TASK_ADD = "task.add"  # tasks and appointments (erm_graph/edit/agenda.py)
+    TASK_ASSIGN = "task.assign"
+    TASK_DONE = "task.done"
+    TASK_CANCEL = "task.cancel"
+    APPOINTMENT_BOOK = "appointment.book"
+    APPOINTMENT_MOVE = "appointment.move"
+    APPOINTMENT_CANCEL = "appointment.cancel"
+    APPOINTMENT_IMPORT = "appointment.import"  # one event of an .ics file (`erm calendar import`)
     OWNER_SET = "owner.set"  # the one owner of a component (`erm owner set`, the web app)
     OWNER_CLEAR = "owner.clear"  # a component left with no owner
     CYPHER = "cypher.write"  # an ad hoc statement run with write access
