@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from random import Random
 
-from erm_graph.demo import activity, campaigns, facts, library, parties, planted
+from erm_graph.demo import activity, agenda, campaigns, facts, library, parties, planted
 from erm_graph.demo.roster import Roster
 from erm_graph.demo.sizes import SIZES, plan
 from erm_graph.events import WriteKind, writing
@@ -44,6 +44,7 @@ def generate(size: str | int = "small", seed: int = 7) -> Iterator[GraphBatch]:
     yield from parties.build(roster, source, seed, PART_ROWS)
     yield from activity.build(roster, source, seed, PART_ROWS)
     yield campaigns.build(roster, source, seed)
+    yield agenda.build(roster, source, seed)
 
 
 def expected_total(size: str | int = "small") -> int:
@@ -52,7 +53,8 @@ def expected_total(size: str | int = "small") -> int:
     Exact, for any seed, and cheap: only the small fixed parts are built; the bulk is counted.
     """
     p = plan(size)
-    fixed = len(library.build(p.employees, "", Random(0))) + len(planted.build(p, "", 0))
+    fixed = (len(library.build(p.employees, "", Random(0))) + len(planted.build(p, "", 0))
+             + len(agenda.build(Roster(p), "", 0)))
     party_count = p.customers + p.other_parties
     deals = p.opportunities + p.contracts
     party_rows = (party_count * 3  # node, MANAGES, PARTICIPATES_IN
