@@ -120,6 +120,29 @@ def to_ics(name: str, appointments: Iterable[dict[str, Any]],
     return bytes(cal.to_ical())
 
 
+#: what a subscription serves: from this long ago to this far ahead
+FEED_BEFORE, FEED_AFTER = timedelta(days=90), timedelta(days=365)
+
+
+def feed_window() -> tuple[str, str]:
+    """The times a subscription serves, around today."""
+    today = datetime.combine(date.today(), time())
+    return (agenda.wall_clock(today - FEED_BEFORE), agenda.wall_clock(today + FEED_AFTER))
+
+
+def feed(store: GraphStore, employee: str, start: str, end: str, *,
+         host: str = "erm-graph") -> bytes:
+    """The calendar of the Employee ``employee``: its appointments between ``start`` and
+    ``end`` (cancelled ones too, so a subscribed calendar drops them) and its tasks due from
+    ``start`` on, open or not."""
+    who = reads.employee_name(store, employee)
+    if who is None:
+        raise ErmError(f"no Employee has uid {employee!r}")
+    booked = reads.appointments(store, [employee], start, end, cancelled=True)
+    todo = reads.tasks(store, [employee], status=None, due_from=start)
+    return to_ics(f"{who} (erm-graph)", booked, todo, host=host)
+
+
 # -- in ----------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Occurrence:

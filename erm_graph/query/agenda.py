@@ -63,6 +63,13 @@ def task(store: GraphReader, uid: str) -> dict[str, Any] | None:
     return found[0] if found else None
 
 
+def employee_name(store: GraphReader, uid: str) -> str | None:
+    """The name of the Employee ``uid`` (its uid when it has none), or None."""
+    rows = store.run("MATCH (e:Employee {uid: $uid}) RETURN coalesce(e.name, e.uid)",
+                     {"uid": uid}).rows
+    return str(rows[0][0]) if rows else None
+
+
 def team(store: GraphReader, employee: str) -> list[dict[str, Any]]:
     """``employee`` and their team: the colleagues of their departments and whoever reports
     to them, as ``{uid, name}``, the employee first. People who have left are left out."""
