@@ -36,6 +36,7 @@ from erm_graph.web.routers import (
     actions,
     alerts,
     backup,
+    calendar,
     cypher,
     dashboards,
     edit,
@@ -87,7 +88,7 @@ def create_app(settings: Settings | None = None, *, store: GraphStore | None = N
     errors.install(app, data_paths=[users_db.parent, settings.data_dir])
     errors.document_errors(app)
     for module in (graph, maps, cypher, edit, actions, owners, account, backup, merges,
-                   dashboards, parties, alerts, strategy, views, pages):
+                   dashboards, parties, alerts, strategy, views, calendar, pages):
         app.include_router(module.router,
                            dependencies=[Depends(authorize), Depends(act_for_request)])
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
