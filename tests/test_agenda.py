@@ -145,3 +145,55 @@ def test_working_hours_setting_reads_and_writes_back():
     assert "Friday" in reads.outside_hours("2026-12-04T08:00:00", "2026-12-04T09:00:00", hours)
     with pytest.raises(Exception, match="ERM_WORKING_HOURS"):
         Settings.from_env({"ERM_WORKING_HOURS": "weekdays 9-5"})
+
+
+def test_the_overdue_task_rule_fires_once_and_opens_a_follow_up_for_the_owner(office,
+                                                                              tmp_path):
+    from erm_graph.auth import alerts as inbox
+    from erm_graph.auth.db import connect
+    from erm_graph.watch import load_rules, run_rules
+    from erm_graph.watch.opens import task_uid
+
+    office.upsert_relationships("REPORTS_TO", "Employee", "Employee",
+                                [{"start": "e1", "end": "e3"}])
+    office.upsert_relationships("MANAGES", "Employee", "Party", [{"start": "e2", "end": "c1"}])
+    late = agenda.add_task(office, "Call Acme", due="2020-01-01T09:00", assignee="e1",
+                           about="c1").uid
+    alone = agenda.add_task(office, "Tidy up", due="2020-01-02T09:00", assignee="e1").uid
+    agenda.add_task(office, "Later", due="2099-01-01T09:00", assignee="e1")
+    rules = load_rules(names=["overdue-task"])
+    conn = connect(tmp_path / "watch.db")
+    outcome = run_rules(office, rules, conn)[0]
+    assert outcome.error is None and outcome.conditions == 2 and len(outcome.fired) == 2
+    fired = {a["row"]["uid"]: a for a in inbox.alerts(conn, outcome.fired)}
+    assert set(fired) == {late, alone}
+    # the account owner answers for a task about a party; the manager for the other
+    follow = {uid: reads.task(office, task_uid("overdue-task", fired[uid]["key"]))
+              for uid in fired}
+    assert follow[late] is not None and follow[late]["assignee"] == "e2"
+    assert follow[late]["about"] == "c1" and follow[late]["priority"] == "high"
+    assert follow[late]["title"] == "Follow up: Call Acme (Ann) is overdue"
+    assert follow[alone] is not None and follow[alone]["assignee"] == "e3"
+    assert len(outcome.opened) == 2
+    assert audit_actions(office).count("task.add") == 5
+    # a second pass, and a pass from another security file, open nothing more
+    assert run_rules(office, rules, conn)[0].opened == []
+    other = connect(tmp_path / "other.db")
+    again = run_rules(office, rules, other)[0]
+    assert len(again.fired) == 2 and again.opened == []
+    assert audit_actions(office).count("task.add") == 5
+    # done: the condition clears
+    agenda.complete_task(office, late)
+    assert run_rules(office, rules, conn)[0].cleared == 1
+
+
+def test_a_rule_that_opens_a_task_names_columns_its_query_returns(tmp_path):
+    import json
+
+    from erm_graph.watch.rules import RuleError, read_rule
+    path = tmp_path / "bad.yaml"
+    path.write_text(json.dumps({
+        "title": "x", "query": "overdue-tasks", "key": ["uid"], "message": "{title}",
+        "opens": {"task": {"title": "Chase {title}", "assignee": "boss"}}}))
+    with pytest.raises(RuleError, match="boss"):
+        read_rule(path)

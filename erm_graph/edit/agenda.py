@@ -73,16 +73,17 @@ def _title(title: str) -> str:
 # -- tasks -------------------------------------------------------------------------------------
 def add_task(store: GraphStore, title: str, *, due: str, assignee: str | None = None,
              priority: str | None = None, about: str | None = None,
-             notes: str | None = None) -> Change:
+             notes: str | None = None, uid: str | None = None) -> Change:
     """Add an open task due at ``due``, for ``assignee`` (an Employee), concerning ``about``
-    (a party, contact, case, opportunity, step or product). Audited as ``task.add``."""
+    (a party, contact, case, opportunity, step or product). Audited as ``task.add``.
+    ``uid``: its uid, when the caller makes it (a watch rule's, one per condition)."""
     ties = [*([Tie("ASSIGNED_TO", _employee(store, assignee))] if assignee else []),
             *_about(store, about)]
     text = _title(title)
     props = {"title": text, "name": text, "due": wall_clock(due, "due"), "status": "open",
              **({"priority": priority} if priority else {}),
              **({"notes": notes} if notes else {})}
-    return save(store, WriteKind.TASK_ADD, "Task", new_uid("Task"), props, ties=ties)
+    return save(store, WriteKind.TASK_ADD, "Task", uid or new_uid("Task"), props, ties=ties)
 
 
 def _open_task(store: GraphStore, uid: str) -> GNode:
