@@ -23,7 +23,7 @@ import subprocess
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import icalendar
@@ -202,7 +202,7 @@ def _bound_rules(cal: Any, where: str, window_end: datetime) -> None:
             begins = getattr(event.get("dtstart"), "dt", None)
             until: date | datetime = window_end
             if isinstance(begins, datetime) and begins.tzinfo is not None:
-                until = window_end.astimezone().astimezone(timezone.utc)
+                until = window_end.astimezone().astimezone(UTC)
             elif isinstance(begins, date) and not isinstance(begins, datetime):
                 until = window_end.date()
             if begins is not None and _wall(begins) < window_end - MAX_BACK:

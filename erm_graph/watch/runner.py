@@ -14,11 +14,11 @@ from datetime import datetime
 from typing import Any
 
 from erm_graph.auth import alerts as inbox
+from erm_graph.edit.agenda import now_local
 from erm_graph.errors import ErmError
 from erm_graph.query import run_query
 from erm_graph.settings import Settings, current
 from erm_graph.store import GraphStore
-from erm_graph.edit.agenda import now_local
 from erm_graph.watch import notify
 from erm_graph.watch.opens import open_tasks
 from erm_graph.watch.rules import Rule
