@@ -29,6 +29,7 @@ PAGES = {
     "account": (f"/account/{KP.customer}", "body[data-ready='1']"),
     "audit": ("/audit", "main"),
     "inbox": ("/inbox", "main.inbox"),
+    "calendar": ("/calendar?who=emp-0008&view=week&day=2026-10-29", "main.calendar"),
     "maturity": ("/maturity", "#radar[data-ready='1']"),
     "targets": ("/targets", "main.targets"),
     "saved views": ("/views", "main.saved-views"),
