@@ -60,6 +60,14 @@ class WriteKind(StrEnum):
     OPPORTUNITY_ADVANCE = "opportunity.advance"
     SHARE = "share"  # a record shared with a partner (`erm share`, the Share control)
     UNSHARE = "unshare"  # a share revoked (`erm unshare`)
+    TASK_ADD = "task.add"  # tasks and appointments (erm_graph/edit/agenda.py)
+    TASK_ASSIGN = "task.assign"
+    TASK_DONE = "task.done"
+    TASK_CANCEL = "task.cancel"
+    APPOINTMENT_BOOK = "appointment.book"
+    APPOINTMENT_MOVE = "appointment.move"
+    APPOINTMENT_CANCEL = "appointment.cancel"
+    APPOINTMENT_IMPORT = "appointment.import"  # one event of an .ics file (`erm calendar import`)
     OWNER_SET = "owner.set"  # the one owner of a component (`erm owner set`, the web app)
     OWNER_CLEAR = "owner.clear"  # a component left with no owner
     CYPHER = "cypher.write"  # an ad hoc statement run with write access

@@ -164,6 +164,56 @@ def _networks(text: str) -> tuple[Network, ...]:
     return tuple(found)
 
 
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True)
+class WorkingHours:
+    """The days (0 = Monday) and the hours of the day (``HH:MM``) appointments are expected
+    in; the calendar flags one outside them. Its text is ``Mon-Fri 08:00-18:00``."""
+
+    days: tuple[int, ...] = (0, 1, 2, 3, 4)
+    start: str = "08:00"
+    end: str = "18:00"
+
+    def __str__(self) -> str:
+        runs: list[list[int]] = []
+        for day in self.days:
+            if runs and runs[-1][-1] == day - 1:
+                runs[-1].append(day)
+            else:
+                runs.append([day])
+        names = [_WEEKDAYS[r[0]].title() + (f"-{_WEEKDAYS[r[-1]].title()}" if len(r) > 1 else "")
+                 for r in runs]
+        return f"{','.join(names)} {self.start}-{self.end}"
+
+
+def _clock(text: str) -> str:
+    hours, sep, minutes = text.strip().partition(":")
+    if not (sep and hours.isdigit() and minutes.isdigit() and int(hours) <= 24
+            and int(minutes) < 60 and len(minutes) == 2):
+        raise ValueError(f"{text!r} is not a time of day (HH:MM)")
+    return f"{int(hours):02d}:{minutes}"
+
+
+def _working_hours(text: str) -> WorkingHours:
+    days_text, _, hours_text = text.strip().rpartition(" ")
+    begin, dash, finish = hours_text.partition("-")
+    if not dash or not days_text.strip():
+        raise ValueError(f"{text!r} is not of the form `Mon-Fri 08:00-18:00`")
+    days: list[int] = []
+    for part in days_text.replace(" ", "").lower().split(","):
+        first, _, last = part.partition("-")
+        if first[:3] not in _WEEKDAYS or (last and last[:3] not in _WEEKDAYS):
+            raise ValueError(f"{part!r} is not a weekday or a run of them (Mon-Fri, Sat)")
+        a, b = _WEEKDAYS.index(first[:3]), _WEEKDAYS.index((last or first)[:3])
+        days += range(a, b + 1) if a <= b else [*range(a, 7), *range(0, b + 1)]
+    start, end = _clock(begin), _clock(finish)
+    if end <= start:
+        raise ValueError(f"{text!r}: the working day ends before it starts")
+    return WorkingHours(tuple(sorted(set(days))), start, end)
+
+
 @dataclass(frozen=True)
 class Settings:
     """Every setting of erm-graph, typed. ``Settings()`` holds the defaults;
@@ -272,6 +322,10 @@ class Settings:
         "reverse proxies (addresses or networks, comma-separated) whose `X-Forwarded-For` and "
         "`X-Forwarded-Proto` the web app believes; empty: nobody's",
         see="[docs/security.md](docs/security.md#logins-throttling-and-proxies)")
+    working_hours: WorkingHours = _declare(
+        "ERM_WORKING_HOURS", "Mon-Fri 08:00-18:00", _working_hours,
+        "the days and hours appointments are expected in: the calendar flags one outside them "
+        "(e.g. `Mon-Thu,Sat 07:30-16:00`)", see="[docs/calendar.md](docs/calendar.md)")
     chromium: Path | None = _declare(
         "ERM_CHROMIUM", "", _optional_folder,
         "the Chromium (or Chrome) program that renders a relationship map to PNG, SVG or PDF "

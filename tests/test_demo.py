@@ -274,3 +274,20 @@ def test_gateway_process(demo_store):
         MATCH (:Process {uid: $p})-[h:HAS_STEP]->(s:Step) RETURN s.uid ORDER BY h.order""",
         p=gw.process)
     assert steps == list(gw.steps)
+
+
+def test_agenda_overdue_tasks_and_one_double_booking(demo_store):
+    from erm_graph.query import agenda as reads
+    from erm_graph.settings import WorkingHours
+    planted = F.AGENDA
+    late = reads.overdue(demo_store, planted.now)
+    assert sorted(t["uid"] for t in late) == sorted(planted.overdue)
+    assert {t["assignee"] for t in late} == {planted.employee}
+    assert len(reads.tasks(demo_store, None, status=None)) > len(planted.overdue)
+    staff = one_column(demo_store, "MATCH (e:Employee) RETURN e.uid")
+    booked = reads.appointments(demo_store, staff, "2026-10-01T00:00:00", "2027-01-01T00:00:00")
+    assert len(booked) > 10
+    assert any(a["label"] == "Contact" for b in booked for a in b["attendees"])
+    clashes = [c for c in reads.conflicts(booked, WorkingHours()) if c.kind == "double-booked"]
+    assert [(c.person, c.appointments) for c in clashes] == [
+        (planted.employee, planted.double_booked)]

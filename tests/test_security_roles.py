@@ -197,6 +197,26 @@ MATRIX = [
     # a record shared with another partner: as missing to this one; staff write what it holds
     ("PATCH", NODE, "/api/nodes/opp-top-001", {"properties": {"stage": "won"}},
      OUTSIDE_ITS_SCOPE),
+    # time management: an Employee's calendar by uid (staff); bad input for the writes
+    ("GET", "/calendar", f"/calendar?who={KP.employee}", None, ()),
+    ("GET", "/api/calendar", f"/api/calendar?who={KP.employee}&view=month&day=2026-10-01",
+     None, ()),
+    ("GET", "/api/tasks", f"/api/tasks?who={KP.employee}", None, ()),
+    ("POST", "/api/tasks", "/api/tasks", {"title": "x", "due": "someday"}, ()),
+    ("POST", "/api/tasks/{uid:uid}/assign", "/api/tasks/no-such-task/assign",
+     {"assignee": "no-such-employee"}, ()),
+    ("POST", "/api/tasks/{uid:uid}/done", "/api/tasks/no-such-task/done", None, ()),
+    ("POST", "/api/tasks/{uid:uid}/cancel", "/api/tasks/no-such-task/cancel", None, ()),
+    ("POST", "/api/appointments", "/api/appointments",
+     {"title": "x", "start": "2026-12-01T10:00", "end": "2026-12-01T09:00"}, ()),
+    ("POST", "/api/appointments/{uid:uid}/move", "/api/appointments/no-such/move",
+     {"start": "2026-12-01T10:00"}, ()),
+    ("POST", "/api/appointments/{uid:uid}/cancel", "/api/appointments/no-such/cancel",
+     None, ()),
+    ("POST", "/api/calendar/import", "/api/calendar/import", "ics", ()),
+    # the subscription address: made and revoked for each staff user's own name
+    ("POST", "/api/calendar/subscription", "/api/calendar/subscription", None, ()),
+    ("DELETE", "/api/calendar/subscription", "/api/calendar/subscription", None, ()),
 ]
 #: routes whose allowed callers get past the role check to the library's own refusal: the
 #: shared demo graph is read-only, its maps have no history to restore (a 400), it holds
@@ -223,7 +243,13 @@ LIBRARY_REFUSES = {("POST", "/api/nodes/{uid:uid}/owner"),
                      for what in ("assign", "escalate", "resolve")),
                    *(("POST", f"/api/opportunities/{{uid:uid}}/{what}")
                      for what in ("assign", "advance")),
-                   ("POST", "/api/shares"), ("DELETE", "/api/shares")}
+                   ("POST", "/api/shares"), ("DELETE", "/api/shares"),
+                   ("POST", "/api/tasks"), ("POST", "/api/appointments"),
+                   ("POST", "/api/calendar/import"),
+                   *(("POST", f"/api/tasks/{{uid:uid}}/{what}")
+                     for what in ("assign", "done", "cancel")),
+                   *(("POST", f"/api/appointments/{{uid:uid}}/{what}")
+                     for what in ("move", "cancel"))}
 
 
 def may_run(role: str, name: str) -> bool:
@@ -256,7 +282,10 @@ def test_role_matrix(env, role, method, route, path, body, refused):
     client = env["client"]
     path = path.replace("{contact}", env["contact"])
     kwargs = {"headers": _as(env, role), "follow_redirects": False}
-    if body == "upload":
+    if body == "ics":  # a file the reader refuses: nothing is written to the shared graph
+        kwargs |= {"files": {"file": ("bad.ics", b"not a calendar", "text/calendar")},
+                   "data": {"employee": KP.employee}}
+    elif body == "upload":
         kwargs |= {"files": {"file": ("security-check.mmd", UPLOAD, "text/plain")},
                    "data": {"dry_run": "true"}}
     elif body is not None:

@@ -15,7 +15,15 @@ from fastapi.testclient import TestClient
 
 from erm_graph.database_url import DatabaseURL
 from erm_graph.errors import ConfigError
-from erm_graph.settings import SETTINGS, Secret, Settings, current, declaration, default_hint
+from erm_graph.settings import (
+    SETTINGS,
+    Secret,
+    Settings,
+    WorkingHours,
+    current,
+    declaration,
+    default_hint,
+)
 from erm_graph.web import create_app
 
 PACKAGE = Path(__file__).resolve().parent.parent / "erm_graph"
@@ -106,7 +114,8 @@ def test_to_env_round_trips_every_setting(tmp_path):
         watch_rules=tmp_path / "rules", target_plan=tmp_path / "plan.yaml",
         commission_rules=tmp_path / "commissions.yaml",
         smtp_host="mail.example", smtp_port=465, smtp_tls="ssl", smtp_user="erm",
-        smtp_password=Secret("p3"), smtp_from="a@b.example", chromium=tmp_path / "chromium")
+        smtp_password=Secret("p3"), smtp_from="a@b.example", chromium=tmp_path / "chromium",
+        working_hours=WorkingHours((0, 1, 2, 3, 5), "07:30", "16:00"))
     default = Settings()
     unchanged = [f.name for f in dataclasses.fields(Settings)
                  if getattr(changed, f.name) == getattr(default, f.name)]

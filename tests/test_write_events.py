@@ -103,6 +103,8 @@ CLI_READERS = {
     "clv": "reads the purchase history and fits a model",
     "view list": "reads the saved views",
     "shares list": "reads the shares",
+    "task list": "reads tasks", "appointment list": "reads appointments",
+    "calendar show": "reads a calendar", "calendar export": "writes an .ics file",
 }
 
 
@@ -155,6 +157,8 @@ CLI_WRITERS: dict[str, Callable[[Cli], tuple[str, list[str], str]]] = {
                                   "--password-stdin"], "user.add"),
     "users token": lambda c: (c.a, ["users", "token", "zed"], "token.add"),
     "users link": lambda c: (c.a, ["users", "link", "zed", "emp-0001"], "user.link"),
+    "calendar subscribe": lambda c: (c.a, ["calendar", "subscribe", "zed"],
+                                     "calendar.subscribe"),
     "users remove": lambda c: (c.a, ["users", "remove", "zed"], "user.remove"),
     "model extend": lambda c: (c.a, ["model", "extend", str(c.extension)], "model.extend"),
     # the short form `erm merge KEEP DROP` runs `erm merge apply`
@@ -202,7 +206,35 @@ CLI_WRITERS: dict[str, Callable[[Cli], tuple[str, list[str], str]]] = {
                                       "opportunity.advance"),
     "share": lambda c: (c.a, ["share", "cust-000001", "--with", "part-000001"], "share"),
     "unshare": lambda c: (c.a, ["unshare", "cust-000001", "--with", "part-000001"], "unshare"),
+    "task add": lambda c: (c.a, ["task", "add", "CLI task", "--due", "2026-12-01T10:00",
+                                 "--for", "emp-0001"], "task.add"),
+    "task assign": lambda c: (c.a, ["task", "assign", _made(c, "Task", "title", "CLI task"),
+                                    "emp-0002"], "task.assign"),
+    "task done": lambda c: (c.a, ["task", "done", _made(c, "Task", "title", "CLI task")],
+                            "task.done"),
+    "task cancel": lambda c: (c.a, ["task", "cancel", "task-000001"], "task.cancel"),
+    "appointment book": lambda c: (c.a, ["appointment", "book", "CLI meeting", "--start",
+                                         "2026-12-01T10:00", "--end", "2026-12-01T11:00",
+                                         "--with", "emp-0001"], "appointment.book"),
+    "appointment move": lambda c: (c.a, ["appointment", "move",
+                                         _made(c, "Appointment", "title", "CLI meeting"),
+                                         "2026-12-01T12:00"], "appointment.move"),
+    "appointment cancel": lambda c: (c.a, ["appointment", "cancel",
+                                           _made(c, "Appointment", "title", "CLI meeting")],
+                                     "appointment.cancel"),
+    "calendar import": lambda c: (c.a, ["calendar", "import", _ics(c), "--for", "emp-0001",
+                                        "--from", "2026-01-01", "--to", "2027-01-01"],
+                                  "appointment.import"),
 }
+
+
+def _ics(cli: Cli) -> str:
+    """A calendar file of one event."""
+    path = cli.tmp / "one.ics"
+    path.write_text("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\n"
+                    "UID:cli-1\r\nSUMMARY:Imported\r\nDTSTART:20261202T100000\r\n"
+                    "DTEND:20261202T110000\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+    return str(path)
 
 
 def _made(cli: Cli, label: str, key: str, value: str) -> str:
@@ -375,6 +407,25 @@ def _post_share(web: Web) -> Any:
 def _delete_share(web: Web) -> Any:
     return web.client.delete("/api/shares", params={"record": "c1", "partner": "pt1"},
                              headers=web.as_editor())
+def _fresh_task(web: Web) -> Any:
+    web.store.upsert_nodes("Task", [{"uid": "t-cancel", "title": "To cancel", "status": "open",
+                                     "due": "2026-12-01T10:00:00"}])
+    return web.client.post("/api/tasks/t-cancel/cancel", headers=web.as_editor())
+
+
+def _post_ics(web: Web) -> Any:
+    data = (b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\nUID:w-1\r\n"
+            b"SUMMARY:Imported\r\nDTSTART:20261202T100000\r\nDTEND:20261202T110000\r\n"
+            b"END:VEVENT\r\nEND:VCALENDAR\r\n")
+    return web.client.post("/api/calendar/import", files={"file": ("one.ics", data)},
+                           data={"employee": "e1"}, headers=web.as_editor())
+
+
+def _subscription(method: str) -> Callable[[Web], Any]:
+    def call(web: Web) -> Any:
+        return web.client.request(method, "/api/calendar/subscription",
+                                  headers=web.as_editor())
+    return call
 
 
 #: route -> (how to call it, the audit action it leaves; ed, an editor, calls each)
@@ -413,6 +464,26 @@ WEB_WRITERS: dict[tuple[str, str], tuple[Callable[[Web], Any], str]] = {
     ("POST", "/api/opportunities/{uid:uid}/advance"): (
         _quick("/api/opportunities/{uid}/advance", {"stage": "won"}, "Opportunity"),
         "opportunity.advance"),
+    ("POST", "/api/tasks"): (
+        _quick("/api/tasks", {"title": "T", "due": "2026-12-01T10:00", "assignee": "e1"}),
+        "task.add"),
+    ("POST", "/api/tasks/{uid:uid}/assign"): (
+        _quick("/api/tasks/{uid}/assign", {"assignee": "e1"}, "Task"), "task.assign"),
+    ("POST", "/api/tasks/{uid:uid}/done"): (_quick("/api/tasks/{uid}/done", {}, "Task"),
+                                            "task.done"),
+    ("POST", "/api/tasks/{uid:uid}/cancel"): (_fresh_task, "task.cancel"),
+    ("POST", "/api/appointments"): (
+        _quick("/api/appointments", {"title": "A", "start": "2026-12-01T10:00",
+                                     "end": "2026-12-01T11:00", "attendees": ["e1"]}),
+        "appointment.book"),
+    ("POST", "/api/appointments/{uid:uid}/move"): (
+        _quick("/api/appointments/{uid}/move", {"start": "2026-12-01T12:00"}, "Appointment"),
+        "appointment.move"),
+    ("POST", "/api/appointments/{uid:uid}/cancel"): (
+        _quick("/api/appointments/{uid}/cancel", {}, "Appointment"), "appointment.cancel"),
+    ("POST", "/api/calendar/import"): (_post_ics, "appointment.import"),
+    ("POST", "/api/calendar/subscription"): (_subscription("POST"), "calendar.subscribe"),
+    ("DELETE", "/api/calendar/subscription"): (_subscription("DELETE"), "calendar.revoke"),
     ("POST", "/api/load"): (_post_load, "load"),
     ("POST", "/api/nodes/{uid:uid}/owner"): (_post_owner, "owner.set"),
     ("DELETE", "/api/nodes/{uid:uid}/owner"): (_delete_owner, "owner.clear"),

@@ -61,6 +61,11 @@ CREATE TABLE IF NOT EXISTS watch_reads (
     user TEXT NOT NULL, at TEXT NOT NULL, PRIMARY KEY (alert, user));
 CREATE TABLE IF NOT EXISTS watch_runs (
     rule TEXT PRIMARY KEY, ran_at TEXT NOT NULL, outcome TEXT NOT NULL);
+-- calendar subscriptions: one secret feed address per user, its token kept as a digest only
+-- (erm_graph/auth/calendar_feeds.py)
+CREATE TABLE IF NOT EXISTS calendar_feeds (
+    user TEXT PRIMARY KEY REFERENCES users(name) ON DELETE CASCADE,
+    token_hash TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL);
 CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
     BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit

@@ -80,6 +80,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "governance": STAFF,
     # alerts of watch rules (erm_graph.watch) tell staff roles; a partner has no inbox
     "inbox": STAFF,
+    # calendars and task lists of our own staff (tasks and appointments are booked with "work")
+    "calendar": STAFF,
     # the CRM maturity assessment: staff read it; these answer its questionnaire and keep it
     "assess": frozenset({"admin", "editor", "cro"}),
     "audit.read": frozenset({"admin"}),

@@ -142,6 +142,22 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], str | None] = {
     ("GET", "/api/views/{view_id}"): "view",
     ("POST", "/api/views"): "view",
     ("DELETE", "/api/views/{view_id}"): "view",
+    # time management: staff read calendars; those who work accounts book and plan
+    # (erm_graph/web/routers/calendar.py); the feed's secret address is its own credential
+    ("GET", "/calendar"): "calendar",
+    ("GET", "/api/calendar"): "calendar",
+    ("GET", "/api/tasks"): "calendar",
+    ("POST", "/api/tasks"): "work",
+    ("POST", "/api/tasks/{uid:uid}/assign"): "work",
+    ("POST", "/api/tasks/{uid:uid}/done"): "work",
+    ("POST", "/api/tasks/{uid:uid}/cancel"): "work",
+    ("POST", "/api/appointments"): "work",
+    ("POST", "/api/appointments/{uid:uid}/move"): "work",
+    ("POST", "/api/appointments/{uid:uid}/cancel"): "work",
+    ("POST", "/api/calendar/import"): "work",
+    ("POST", "/api/calendar/subscription"): "calendar",
+    ("DELETE", "/api/calendar/subscription"): "calendar",
+    ("GET", "/calendar/feed/{name}"): None,
 }
 
 

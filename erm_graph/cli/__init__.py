@@ -2,6 +2,7 @@
 
 from erm_graph.cli import (
     actions,  # noqa: F401  (registers log, case and opportunity)
+    agenda,  # noqa: F401  (registers task, appointment and calendar)
     backup,  # noqa: F401  (registers backup and restore)
     core,  # noqa: F401  (registers commands)
     edit,  # noqa: F401  (registers add, set, link, unlink and remove)

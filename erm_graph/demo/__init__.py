@@ -18,6 +18,7 @@ from random import Random
 
 from erm_graph.demo import (
     activity,
+    agenda,
     campaigns,
     facts,
     library,
@@ -57,6 +58,7 @@ def generate(size: str | int = "small", seed: int = 7) -> Iterator[GraphBatch]:
     yield campaigns.build(roster, source, seed)
     yield sales.build(roster, source)
     yield service.build(source)
+    yield agenda.build(roster, source, seed)
 
 
 def expected_total(size: str | int = "small") -> int:
@@ -66,7 +68,7 @@ def expected_total(size: str | int = "small") -> int:
     """
     p = plan(size)
     fixed = (len(library.build(p.employees, "", Random(0))) + len(planted.build(p, "", 0))
-             + len(service.build("")))
+             + len(service.build("")) + len(agenda.build(Roster(p), "", 0)))
     fixed += len(repeat_buyers.build(Roster(p), "", 0))
     party_count = p.customers + p.other_parties
     deals = p.opportunities + p.contracts

@@ -257,6 +257,25 @@ class RepeatBuyers:
     spend_gamma: float = 300.0
 
 
+@dataclass(frozen=True)
+class Agenda:
+    """Tasks and appointments, with an overdue list and one double booking.
+
+    ``employee`` (a key account manager) is booked into both ``double_booked`` appointments,
+    which overlap on ``day``; no other two demo appointments overlap. The ``overdue`` tasks
+    are open and due before ``now`` (the demo's "now": its period's last evening), assigned to
+    ``employee``. Found by the overdue-tasks query with ``now`` and by the calendar's conflicts
+    (:mod:`erm_graph.query.agenda`).
+    """
+
+    employee: str = "emp-0008"
+    employee_name: str = "Claire Fontaine"
+    double_booked: tuple[str, str] = ("appt-000001", "appt-000002")
+    day: str = "2026-10-29"
+    overdue: tuple[str, ...] = ("task-000001", "task-000002", "task-000003")
+    now: str = "2026-10-31T18:00:00"
+
+
 KEY_PERSON = KeyPersonRisk()
 COMPLAINT_SPIKE = ComplaintSpike()
 UNOWNED = UnownedComponents()
@@ -270,6 +289,7 @@ CRO = ChiefRelationshipOfficer()
 GATEWAY = GatewayProcess()
 SERVICE = ServiceTargets()
 REPEAT_BUYERS = RepeatBuyers()
+AGENDA = Agenda()
 
 #: Every planted fact by name, for tests and the demo page.
 FACTS: dict[str, object] = {
@@ -285,4 +305,5 @@ FACTS: dict[str, object] = {
     "cro": CRO,
     "gateway": GATEWAY,
     "repeat_buyers": REPEAT_BUYERS,
+    "agenda": AGENDA,
 }

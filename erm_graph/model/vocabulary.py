@@ -99,6 +99,10 @@ LEFT_ON = Prop(Kind.DATE, help="the day the employee left; from then on they own
 #: an opportunity's stages in the order a sale goes through them (a lead is an opportunity
 #: at stage lead); won and lost end it
 OPPORTUNITY_STAGES = ("lead", "qualified", "proposal", "won", "lost")
+#: a task's life: open until done or cancelled; an appointment is cancelled, never deleted
+TASK_STATUSES = ("open", "done", "cancelled")
+TASK_PRIORITIES = ("low", "normal", "high", "urgent")
+APPOINTMENT_STATUSES = ("confirmed", "cancelled")
 PARTY_KINDS = ("Customer", "Supplier", "Partner", "Financier", "Government")
 PARTY_PROPS = {
     "name": NAMED,
@@ -239,6 +243,23 @@ _labels = [
         "period": Prop(required=True, help="YYYY, YYYY-QN or YYYY-MM, e.g. 2026-Q3"),
         "amount": Prop(Kind.FLOAT, required=True, minimum=0,
                        help="won revenue credited to the rep, in the enterprise currency")}),
+    Label("Task", "a piece of work with a due time, for one employee (erm task)", {
+        "title": Prop(required=True, help="what is to be done, in a line"),
+        "due": Prop(Kind.DATETIME, required=True, help="when it must be done by"),
+        "status": Prop(required=True, choices=TASK_STATUSES),
+        "priority": Prop(choices=TASK_PRIORITIES),
+        "done_at": Prop(Kind.DATETIME, help="when it was marked done or cancelled"),
+        "notes": Prop()}),
+    Label("Appointment", "a meeting in people's calendars, from start to end (erm "
+                         "appointment)", {
+        "title": Prop(required=True, help="what it is, in a line"),
+        "start": Prop(Kind.DATETIME, required=True),
+        "end": Prop(Kind.DATETIME, required=True),
+        "place": Prop(help="a room, an address, a call link"),
+        "status": Prop(choices=APPOINTMENT_STATUSES, help="cancelled ones stay, for the record"),
+        "ical_uid": Prop(help="the UID (and recurrence date) of the .ics event it was imported "
+                              "from: importing the file again adds nothing"),
+        "notes": Prop()}),
     Label("MapRevision", "one version of a map loaded from a file: who wrote it, when, from "
                          "which file, what changed, and its records for a restore", {
         "name": NAMED,
@@ -367,7 +388,7 @@ _relationships = [
                  ("Product", "Step", "Department")),
     Relationship("RAISED", "a party opened a case", _PARTY_OR_CONTACT, ("Case",)),
     Relationship("ASSIGNED_TO", "who handles a case, or works an opportunity or a lead (an "
-                 "opportunity at stage lead)", ("Case", "Opportunity"),
+                 "opportunity at stage lead), or does a task", ("Case", "Opportunity", "Task"),
                  ("Employee", "Department")),
     Relationship("TO", "a response answers a survey", ("Response",), ("Survey",)),
     Relationship("GAVE", "who answered", ("Party", "Contact", "Employee"), ("Response",)),
@@ -391,6 +412,12 @@ _relationships = [
                  SHAREABLE_LABELS, ("Party",),
                  {"at": Prop(Kind.DATETIME, help="when it was shared"),
                   "by": Prop(help="who shared it (the audit trail's actor)")}),
+    Relationship("CONCERNS", "what a task or appointment is about: a party, contact, case, "
+                 "opportunity, step or product", ("Task", "Appointment"),
+                 ("Party", "Contact", "Case", "Opportunity", "Step", "Product")),
+    Relationship("ATTENDS", "an employee or contact in an appointment",
+                 ("Employee", "Contact"), ("Appointment",),
+                 {"role": Prop(choices=("organiser", "attendee"))}),
     Relationship("KNOWS", "derived by analytics: how well an employee knows a party",
                  ("Employee",), _PARTY_OR_CONTACT,
                  {"strength": Prop(Kind.FLOAT, minimum=0, maximum=1),

@@ -18,11 +18,14 @@ names, with no code::
       users: [ana]                     # named users' inboxes
       emails: [cro@example.com]        # mail over SMTP (ERM_SMTP_* settings)
       webhooks: [https://hooks.example.com/erm]   # a JSON POST per firing
+    opens:                             # optional: each firing opens a task (once)
+      task: {title: "Call {name}", due_in_days: 2, assignee: owner, about: uid}
 
 Every row the query returns is one condition, so the threshold lives in the query's own
 parameters (``min_risk`` above). Files are checked when read: a query that does not exist, a
 parameter it does not take, a key or message column it does not return, a bad schedule or an
-unknown role, all naming the file.
+unknown role, all naming the file. A query parameter named ``now`` that the rule leaves unset
+is the time of the pass (wall clock, as tasks keep it), for queries of what is overdue.
 """
 
 from __future__ import annotations
@@ -68,6 +71,24 @@ class NotifyFile(BaseModel):
     webhooks: list[HttpUrl] = Field(default_factory=list, max_length=10)
 
 
+class OpenTask(BaseModel):
+    """``opens: {task: ...}``: each firing opens one task (see :mod:`erm_graph.watch.opens`)."""
+
+    model_config = ConfigDict(extra="forbid")
+    title: str = Field(min_length=1, max_length=500)
+    due_in_days: int = Field(3, ge=0, le=365)
+    assignee: str = Field("owner", min_length=1, max_length=100,
+                          description="the column holding the Employee uid to assign")
+    about: str | None = Field(None, max_length=100,
+                              description="the column holding the record it concerns")
+    priority: str | None = Field(None, pattern="^(low|normal|high|urgent)$")
+
+
+class OpensFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    task: OpenTask
+
+
 class RuleFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
     title: str = Field(min_length=1, max_length=200)
@@ -78,6 +99,7 @@ class RuleFile(BaseModel):
     message: str = Field(min_length=1, max_length=500)
     schedule: str = "0 * * * *"
     notify: NotifyFile = Field(default_factory=NotifyFile)
+    opens: OpensFile | None = None
 
 
 @dataclass(frozen=True)
@@ -97,6 +119,8 @@ class Rule:
     emails: tuple[str, ...]
     webhooks: tuple[str, ...]
     path: Path
+    #: the task each firing opens, if the rule says so (``opens: {task: ...}``)
+    opens: OpenTask | None = None
 
     def trigger(self) -> CronTrigger:
         return CronTrigger.from_crontab(self.schedule)
@@ -108,12 +132,17 @@ class Rule:
     def text_of(self, row: dict[str, Any]) -> str:
         """The message for one row. A value that does not fit its format (a null risk under
         ``{risk:.0%}``) shows as it is rather than failing the whole pass."""
+        return self.text_of_template(self.message, row)
+
+    @staticmethod
+    def text_of_template(template: str, row: dict[str, Any]) -> str:
+        """``template`` filled from one row, as :meth:`text_of` fills the message."""
         values = _Shown(row)
         try:
-            return self.message.format_map(values)
+            return template.format_map(values)
         except (ValueError, TypeError):
             plain = "".join(text + ("{" + field + "}" if field is not None else "")
-                            for text, field, _, _ in string.Formatter().parse(self.message))
+                            for text, field, _, _ in string.Formatter().parse(template))
             return plain.format_map(values)
 
     def as_json(self) -> dict[str, Any]:
@@ -164,10 +193,14 @@ def read_rule(path: Path) -> Rule:
     columns = return_columns(strip_literals(query.cypher))
     wanted = set(spec.key) | {f for _, f, _, _ in string.Formatter().parse(spec.message)
                               if f}
+    if spec.opens is not None:
+        task = spec.opens.task
+        wanted |= {task.assignee, *([task.about] if task.about else []),
+                   *(f for _, f, _, _ in string.Formatter().parse(task.title) if f)}
     missing = sorted(c.split(".")[0].split("[")[0] for c in wanted
                      if c.split(".")[0].split("[")[0] not in columns)
     if columns and missing:
-        problems.append(f"key/message name {', '.join(missing)}, which query "
+        problems.append(f"key/message/opens name {', '.join(missing)}, which query "
                         f"{spec.query!r} does not return (it returns {', '.join(columns)})")
     try:
         CronTrigger.from_crontab(spec.schedule)
@@ -183,4 +216,5 @@ def read_rule(path: Path) -> Rule:
                 query=spec.query, params=params, key=tuple(spec.key), message=spec.message,
                 schedule=spec.schedule, roles=tuple(spec.notify.roles),
                 users=tuple(spec.notify.users), emails=tuple(spec.notify.emails),
-                webhooks=tuple(str(u) for u in spec.notify.webhooks), path=path)
+                webhooks=tuple(str(u) for u in spec.notify.webhooks), path=path,
+                opens=spec.opens.task if spec.opens else None)

@@ -14,11 +14,13 @@ from datetime import datetime
 from typing import Any
 
 from erm_graph.auth import alerts as inbox
+from erm_graph.edit.agenda import now_local
 from erm_graph.errors import ErmError
 from erm_graph.query import run_query
 from erm_graph.settings import Settings, current
 from erm_graph.store import GraphStore
 from erm_graph.watch import notify
+from erm_graph.watch.opens import open_tasks
 from erm_graph.watch.rules import Rule
 
 
@@ -29,6 +31,8 @@ class RuleOutcome:
     rule: str
     conditions: int = 0
     fired: list[int] = field(default_factory=list)
+    #: the tasks this pass's firings opened (a rule with ``opens``)
+    opened: list[str] = field(default_factory=list)
     cleared: int = 0
     delivered: int = 0
     failures: list[str] = field(default_factory=list)
@@ -37,6 +41,7 @@ class RuleOutcome:
     def as_json(self) -> dict[str, Any]:
         return {"rule": self.rule, "conditions": self.conditions, "fired": len(self.fired),
                 "cleared": self.cleared, "delivered": self.delivered,
+                "opened": len(self.opened),
                 "failures": self.failures, "error": self.error}
 
 
@@ -69,7 +74,10 @@ def run_rule(store: GraphStore, rule: Rule, conn: sqlite3.Connection,
     outcome = RuleOutcome(rule.name)
     at = inbox.now_text()
     try:
-        rows = run_query(store, rule.query, rule.params).records()
+        params = dict(rule.params)
+        if "now" in params and params["now"] is None:  # what is overdue: overdue now
+            params["now"] = now_local()
+        rows = run_query(store, rule.query, params).records()
     except ErmError as exc:
         outcome.error = str(exc)
         inbox.record_failure(conn, rule.name, at, str(exc))
@@ -82,6 +90,9 @@ def run_rule(store: GraphStore, rule: Rule, conn: sqlite3.Connection,
     outcome.fired, outcome.cleared = inbox.record_pass(
         conn, rule.name, rule.title, list(firings.values()), roles=rule.roles,
         users=rule.users, targets=[*rule.emails, *rule.webhooks], at=at)
+    if rule.opens is not None and outcome.fired:
+        outcome.opened, problems = open_tasks(store, rule, inbox.alerts(conn, outcome.fired))
+        outcome.failures += problems
     _deliver(conn, rule, settings, outcome)
     return outcome
 

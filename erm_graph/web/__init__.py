@@ -36,6 +36,7 @@ from erm_graph.web.routers import (
     actions,
     alerts,
     backup,
+    calendar,
     cypher,
     dashboards,
     edit,
@@ -91,7 +92,7 @@ def create_app(settings: Settings | None = None, *, store: GraphStore | None = N
     errors.document_errors(app)
     for module in (graph, maps, cypher, edit, actions, owners, account, backup, merges,
                    dashboards, parties, alerts, strategy, sales, views, service, portal,
-                   pages):
+                   calendar, pages):
         app.include_router(module.router,
                            dependencies=[Depends(authorize), Depends(act_for_request)])
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -30,6 +30,7 @@ PAGES = {
     "account": (f"/account/{KP.customer}", "body[data-ready='1']"),
     "audit": ("/audit", "main"),
     "inbox": ("/inbox", "main.inbox"),
+    "calendar": ("/calendar?who=emp-0008&view=week&day=2026-10-29", "main.calendar"),
     "maturity": ("/maturity", "#radar[data-ready='1']"),
     "targets": ("/targets", "main.targets"),
     "sales": ("/sales?period=2026-Q3", "main.sales"),
