@@ -12,7 +12,7 @@ import pytest
 from erm_graph.auth import Users
 from erm_graph.demo import facts, load_demo
 from erm_graph.store import open_store
-from tests.e2e.conftest import nav_to, free_port, start_server, stop_server, watched_page
+from tests.e2e.conftest import free_port, nav_to, start_server, stop_server, watched_page
 from tests.e2e.test_roles import PASSWORD, log_in
 
 #: the officer signs in under her Employee uid: "my calendar" is hers
