@@ -164,7 +164,7 @@ class Payload:
         """The rows of nodes that each carry their loader's fingerprint and every column
         (a loader's batch, most of a load), made in C by one getter; None for any other
         batch, which takes the general way."""
-        getter = itemgetter(*keys, model.FINGERPRINT, *columns)
+        getter = itemgetter(*(*keys, model.FINGERPRINT, *columns))
         try:
             rows = list(map(list, map(getter, batch)))
         except KeyError:  # a row without a column, or without a fingerprint

@@ -54,7 +54,7 @@ class ColumnConverter:
         typed: dict[str, Any] = {} if memo is None else memo
         dated = date_cells if self.from_date_cell else ()
         distinct = set(texts)
-        todo = distinct if memo is None else distinct.difference(memo)
+        todo: Collection[str] = distinct if memo is None else distinct.difference(memo)
         if self.kind and len(todo) >= columnar.VECTOR_MIN:
             todo = self._vectorised(todo, typed)
         for text in todo:
@@ -78,7 +78,7 @@ class ColumnConverter:
         return values, errors
 
 
-    def _vectorised(self, texts: set[str], typed: dict[str, Any]) -> Collection[str]:
+    def _vectorised(self, texts: Collection[str], typed: dict[str, Any]) -> Collection[str]:
         """Type the texts in the strict common form of this column's type in C into
         ``typed``; the others (blanks, looser forms, errors) are left for ``convert``."""
         todo = [t for t in texts if t and not t.isspace()]
