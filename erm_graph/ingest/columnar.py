@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import csv
 import io
+from array import array
 from collections.abc import Iterator
 from functools import cache
 from importlib.util import find_spec
+from itertools import accumulate, compress
 from typing import Any
 
 #: Off: every table goes through the csv module and per-text typing (the benchmark's
@@ -139,28 +141,42 @@ _TRUE = ["true", "yes", "y", "1", "t", "x", "on"]
 _FALSE = ["false", "no", "n", "0", "f", "off"]
 
 
-def typed(kind: str, texts: list[str]) -> tuple[list[Any], list[bool]] | None:
-    """``texts`` (none blank) typed as ``kind`` in C: the values and, per text, whether it
-    was in the strict form (those it was not are None, for the Python converter). None when
-    this kind or this column is not worth vectorising."""
+def typed(kind: str, texts: list[str]) -> tuple[list[str], list[Any]] | None:
+    """The texts of ``texts`` (none blank) in the strict common form of ``kind``, and their
+    values, typed in C; the other texts are left for the Python converter. None when this
+    kind or this column is not worth vectorising."""
     if not available() or len(texts) < VECTOR_MIN or kind not in ("float", "int", "money",
                                                                      "bool"):
         return None
     pa, pc, _ = _arrow()
-    column = pa.array(texts, pa.string())
+    column = _strings(pa, texts)
+    if column is None:
+        return None
+    # no Python scalar reaches pyarrow: converting one imports pandas, a second's start-up
     if kind == "bool":
         lowered = pc.utf8_lower(pc.utf8_trim(column, " \t"))
-        yes = pc.is_in(lowered, value_set=pa.array(_TRUE))
-        no = pc.is_in(lowered, value_set=pa.array(_FALSE))
-        ok = pc.or_(yes, no)
-        return ([v if k else None for v, k in zip(yes.to_pylist(), ok.to_pylist(),
-                                                     strict=True)], ok.to_pylist())
+        yes = pc.is_in(lowered, value_set=_strings(pa, _TRUE))
+        ok = pc.or_(yes, pc.is_in(lowered, value_set=_strings(pa, _FALSE)))
+        return (list(compress(texts, ok.to_pylist())),
+                pc.filter(yes, ok).to_pylist())
     form = {"float": _FLOAT, "int": _INT, "money": _MONEY}[kind]
     longest = 18 if kind == "int" else _LONGEST  # an int64 holds any 18 digits
     ok = pc.and_(pc.match_substring_regex(column, form),
-                 pc.less_equal(pc.utf8_length(column), longest))
-    cleaned = pc.replace_substring_regex(column, r"[\s,$_]" if kind != "float" else r"[\s,]",
-                                         "")
-    cleaned = pc.if_else(ok, cleaned, pa.scalar(None, pa.string()))
+                 pc.match_substring_regex(column, f"^.{{0,{longest}}}$"))
+    cleaned = pc.replace_substring_regex(pc.filter(column, ok),
+                                         r"[\s,$_]" if kind != "float" else r"[\s,]", "")
     values = pc.cast(cleaned, pa.int64() if kind == "int" else pa.float64(), safe=True)
-    return values.to_pylist(), ok.to_pylist()
+    return list(compress(texts, ok.to_pylist())), values.to_pylist()
+
+
+def _strings(pa: Any, texts: list[str]) -> Any:
+    """``texts`` as an arrow string array built from its buffers (``pa.array`` would import
+    pandas to look at a list), or None when a text cannot be UTF-8 (a lone surrogate)."""
+    try:
+        encoded = list(map(str.encode, texts))
+    except UnicodeEncodeError:
+        return None
+    offsets = array("q", [0])
+    offsets.extend(accumulate(map(len, encoded)))
+    return pa.LargeStringArray.from_buffers(len(texts), pa.py_buffer(offsets),
+                                            pa.py_buffer(b"".join(encoded)))

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 from datetime import datetime, timedelta
-from itertools import compress
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -85,8 +84,7 @@ class ColumnConverter:
         found = columnar.typed(self.kind, todo)
         if found is None:
             return texts
-        values, ok = found
-        typed.update(compress(zip(todo, values, strict=True), ok))
+        typed.update(zip(*found, strict=True))
         return [t for t in texts if t not in typed]
 
 
