@@ -29,7 +29,7 @@ from typing import Any
 #: baseline, and a way out should a file read differently)
 ENABLED = True
 #: Texts shorter than this are read by the csv module: pyarrow is imported (a start-up cost
-#: and tens of MB) only for a file where its speed pays
+#: and memory) only for a file where its speed pays
 MIN_CHARS = 1 << 20
 #: Rows handed on at a time: one chunk of cells is Python objects at once, not the file
 CHUNK_ROWS = 20_000
@@ -152,7 +152,7 @@ def typed(kind: str, texts: list[str]) -> tuple[list[str], list[Any]] | None:
     column = _strings(pa, texts)
     if column is None:
         return None
-    # no Python scalar reaches pyarrow: converting one imports pandas, a second's start-up
+    # no Python scalar reaches pyarrow: converting one imports pandas, a slow start-up
     if kind == "bool":
         lowered = pc.utf8_lower(pc.utf8_trim(column, " \t"))
         yes = pc.is_in(lowered, value_set=_strings(pa, _TRUE))
