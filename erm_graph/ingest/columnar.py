@@ -17,7 +17,6 @@ their places (``file#line``), values, rejects and fingerprints are the same eith
 from __future__ import annotations
 
 import csv
-import io
 from array import array
 from collections.abc import Iterator
 from functools import cache
@@ -33,6 +32,8 @@ ENABLED = True
 MIN_CHARS = 1 << 20
 #: Rows handed on at a time: one chunk of cells is Python objects at once, not the file
 CHUNK_ROWS = 20_000
+#: Bytes of the file parsed at once: the parser holds about this much, whatever the file's size
+BLOCK_BYTES = 1 << 22
 #: Fewer distinct texts than this are typed by the Python converters (vectorising has a fixed
 #: cost per call, and a column of few texts is typed once per text anyway)
 VECTOR_MIN = 2_000
@@ -76,8 +77,8 @@ def _line_count(text: str) -> int:
 
 def csv_rows(text: str, dialect: Any, width: int, header_lines: int
              ) -> Iterator[tuple[int, list[str]]] | None:
-    """(line number, cells) of each data row of ``text``, parsed by pyarrow on every core,
-    or None when the csv module must read it (see the module docstring).
+    """(line number, cells) of each data row of ``text``, parsed by pyarrow a block at a
+    time, or None when the csv module must read it (see the module docstring).
 
     ``width``: the header's cells; ``header_lines``: the lines the header takes.
     """
@@ -86,42 +87,50 @@ def csv_rows(text: str, dialect: Any, width: int, header_lines: int
     pa, pc, pacsv = _arrow()
     data = text.encode("utf-8", "surrogatepass")
     names = [f"c{i}" for i in range(width)]
+    read = pacsv.ReadOptions(column_names=names, skip_rows=1, use_threads=True,
+                             block_size=BLOCK_BYTES)
+    parse = pacsv.ParseOptions(delimiter=dialect.delimiter, quote_char='"', double_quote=True,
+                               newlines_in_values=False, ignore_empty_lines=True)
+    convert = pacsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()),
+                                   strings_can_be_null=False, quoted_strings_can_be_null=False)
+
+    def batches() -> Any:
+        """The file in record batches of about BLOCK_BYTES: one block in memory at a time."""
+        return pacsv.open_csv(pa.py_buffer(data), read_options=read, parse_options=parse,
+                              convert_options=convert)
+
+    # a first pass only checks, holding one block at a time: rows are handed on only once
+    # the whole file is known to read as the csv module reads it
+    rows = 0
     try:
-        table = pacsv.read_csv(
-            io.BytesIO(data),
-            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, use_threads=True,
-                                           block_size=1 << 22),
-            parse_options=pacsv.ParseOptions(delimiter=dialect.delimiter, quote_char='"',
-                                             double_quote=True, newlines_in_values=False,
-                                             ignore_empty_lines=True),
-            convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False,
-                quoted_strings_can_be_null=False))
+        for batch in batches():
+            if batch.num_rows and _maybe_blank_rows(pc, batch):
+                return None
+            rows += batch.num_rows
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeError):
         return None  # ragged rows, a stray quote...: the csv module names the place
-    rows = table.num_rows
     # one record per line and no blank line: a row's line number is its index's
     if _line_count(text) != header_lines + rows:
         return None
-    if rows and _maybe_blank_rows(pc, table):
-        return None
 
     def chunks() -> Iterator[tuple[int, list[str]]]:
-        first = header_lines + 1
-        for start in range(0, rows, CHUNK_ROWS):
-            part = table.slice(start, CHUNK_ROWS)
-            columns = [part.column(i).to_pylist() for i in range(width)]
-            yield from zip(range(first + start, first + start + part.num_rows),
-                           map(list, zip(*columns, strict=True)), strict=True)
+        line = header_lines + 1
+        for batch in batches():
+            for start in range(0, batch.num_rows, CHUNK_ROWS):
+                part = batch.slice(start, CHUNK_ROWS)
+                columns = [part.column(i).to_pylist() for i in range(width)]
+                yield from zip(range(line, line + part.num_rows),
+                               map(list, zip(*columns, strict=True)), strict=True)
+                line += part.num_rows
 
     return chunks()
 
 
-def _maybe_blank_rows(pc: Any, table: Any) -> bool:
+def _maybe_blank_rows(pc: Any, batch: Any) -> bool:
     """Whether a row may be all blank cells (the csv module's reader skips it): any row whose
     every cell lacks a visible ASCII character, a test that errs towards "maybe"."""
     blank = None
-    for column in table.columns:
+    for column in batch.columns:
         empty = pc.match_substring_regex(column, r"^[^!-~]*$")
         blank = empty if blank is None else pc.and_(blank, empty)
         if not pc.any(blank).as_py():
