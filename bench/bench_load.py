@@ -155,6 +155,9 @@ def main() -> None:
     parser.add_argument("--baseline-ref", metavar="COMMIT",
                         help="the baseline is the code of this commit (git archive), not "
                              "this code with the columnar reader off")
+    parser.add_argument("--skip-off", action="store_true",
+                        help="with --baseline-ref: leave out this code with the columnar "
+                             "reader off")
     parser.add_argument("--child", nargs=2, metavar=("MODE", "FOLDER"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -171,7 +174,8 @@ def main() -> None:
             code = export_package(args.baseline_ref, folder / "baseline-code")
             runs["baseline"] = run_mode(folder, "baseline", code)
             assert runs["baseline"]["code"].startswith(str(code)), runs["baseline"]
-            runs["columnar off"] = run_mode(folder, "off")
+            if not args.skip_off:
+                runs["columnar off"] = run_mode(folder, "off")
         else:
             runs["baseline"] = run_mode(folder, "off")
         runs["columnar"] = run_mode(folder, "columnar")
