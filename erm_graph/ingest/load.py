@@ -105,6 +105,8 @@ class Prepared:
     def _plans(self, store: GraphReader) -> list[MapPlan]:
         """What each map's files add, change and remove: only the records this load
         writes (a record rejected with ``on_error="skip"`` is not the file's yet)."""
+        if not self.maps:  # a plain import defines no map: no set of every record's id
+            return []
         written = {id(row) for rows in (*self.batch.nodes.values(),
                                         *self.batch.relationships.values()) for row in rows}
         plans = []

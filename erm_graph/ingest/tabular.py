@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from erm_graph.errors import shown
-from erm_graph.ingest import untrusted
+from erm_graph.ingest import columnar, untrusted
 from erm_graph.ingest.untrusted import LoadError
 from erm_graph.interop.csv_errors import csv_problem
 
@@ -39,6 +39,9 @@ def csv_table(text: str, path: Path) -> tuple[list[str], Iterator[tuple[int, lis
         raise LoadError(f"{path}: the file is empty: expected a header row")
     names = [h.strip() for h in header]
     width = len(names)
+    fast = columnar.csv_rows(text, dialect, width, reader.line_num)
+    if fast is not None:
+        return names, fast
 
     def rows() -> Iterator[tuple[int, list[str]]]:
         first = reader.line_num + 1  # where the record being read begins

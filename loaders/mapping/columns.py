@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from erm_graph.errors import listed, shown
+from erm_graph.ingest import columnar
 from erm_graph.ingest.untrusted import LoadError
 
 from .values import CONVERTERS, date_parser, normaliser
@@ -35,9 +36,12 @@ class ColumnConverter:
     file, so ``default`` and ``date_cells`` are the same on every call."""
 
     def __init__(self, convert: Callable[[str], Any],
-                 from_date_cell: Callable[[str], Any] | None = None):
+                 from_date_cell: Callable[[str], Any] | None = None, kind: str = ""):
         self.convert = convert
         self.from_date_cell = from_date_cell
+        #: the type whose strict common form pyarrow may read (``columnar.typed``); "" for
+        #: none: the texts go through ``convert`` as they are (after a normaliser, say)
+        self.kind = kind
         self._memo: dict[str, Any] | None = {}
         self._errors: dict[str, str] = {}
 
@@ -49,7 +53,10 @@ class ColumnConverter:
         typed: dict[str, Any] = {} if memo is None else memo
         dated = date_cells if self.from_date_cell else ()
         distinct = set(texts)
-        for text in distinct if memo is None else distinct.difference(memo):
+        todo: Collection[str] = distinct if memo is None else distinct.difference(memo)
+        if self.kind and len(todo) >= columnar.VECTOR_MIN:
+            todo = self._vectorised(todo, typed)
+        for text in todo:
             if not text or text.isspace():
                 typed[text] = default
                 continue
@@ -70,6 +77,17 @@ class ColumnConverter:
         return values, errors
 
 
+    def _vectorised(self, texts: Collection[str], typed: dict[str, Any]) -> Collection[str]:
+        """Type the texts in the strict common form of this column's type in C into
+        ``typed``; the others (blanks, looser forms, errors) are left for ``convert``."""
+        todo = [t for t in texts if t and not t.isspace()]
+        found = columnar.typed(self.kind, todo)
+        if found is None:
+            return texts
+        typed.update(zip(*found, strict=True))
+        return [t for t in texts if t not in typed]
+
+
 def column_converter(spec: dict, doc: dict) -> ColumnConverter:
     kind = spec.get("type", "string")
     from_date_cell = None
@@ -84,7 +102,7 @@ def column_converter(spec: dict, doc: dict) -> ColumnConverter:
         steps = []  # the converters of the other types ignore surrounding blanks themselves
     norm = normaliser(steps, spec.get("aliases")) if steps or spec.get("aliases") else None
     if norm is None:
-        return ColumnConverter(convert, from_date_cell)
+        return ColumnConverter(convert, from_date_cell, kind if kind != "string" else "")
 
     def read(text: str) -> Any:
         value = norm(text)

@@ -1,0 +1,191 @@
+"""Columnar reading and typing of tables with pyarrow: the CSV parser and the typing of
+large columns run in C, on every core, instead of cell by cell in Python.
+
+Why pyarrow rather than polars: its CSV reader is multi-threaded and quotes as the csv module
+does, its compute kernels (regex matches, casts, set membership) are what typing a column
+needs, and a column converts to Python objects in one call; polars would add a second
+columnar runtime and a query planner that a loader never uses. pyarrow is optional: without
+it (or with :data:`ENABLED` off) every table takes the csv module and per-text typing.
+
+The contract does not move: a file the columnar reader might read differently from the csv
+module (records over several lines, blank rows, ragged rows, a sniffed dialect other than
+plain quoting) is read by the csv module, and a cell the vectorised typing does not recognise
+in its strict common form is typed by the Python converter that names the error. So rows,
+their places (``file#line``), values, rejects and fingerprints are the same either way.
+"""
+
+from __future__ import annotations
+
+import csv
+from array import array
+from collections.abc import Iterator
+from functools import cache
+from importlib.util import find_spec
+from itertools import accumulate, compress
+from typing import Any
+
+#: Off: every table goes through the csv module and per-text typing (the benchmark's
+#: baseline, and a way out should a file read differently)
+ENABLED = True
+#: Texts shorter than this are read by the csv module: pyarrow is imported (a start-up cost
+#: and memory) only for a file where its speed pays
+MIN_CHARS = 1 << 20
+#: Rows handed on at a time: one chunk of cells is Python objects at once, not the file
+CHUNK_ROWS = 20_000
+#: Bytes of the file parsed at once: the parser holds about this much, whatever the file's size
+BLOCK_BYTES = 1 << 22
+#: Fewer distinct texts than this are typed by the Python converters (vectorising has a fixed
+#: cost per call, and a column of few texts is typed once per text anyway)
+VECTOR_MIN = 2_000
+
+
+def available() -> bool:
+    return ENABLED and _installed()
+
+
+@cache
+def _installed() -> bool:
+    return find_spec("pyarrow") is not None
+
+
+@cache
+def _arrow() -> tuple[Any, Any, Any]:
+    """pyarrow, its compute kernels and its CSV reader, imported on first use."""
+    import pyarrow
+    import pyarrow.compute
+    import pyarrow.csv
+
+    return pyarrow, pyarrow.compute, pyarrow.csv
+
+
+def _plain(dialect: Any, text: str) -> bool:
+    """Whether the csv module reads ``text`` with ``dialect`` as pyarrow's parser does: the
+    sniffer says no doubled quotes when the first lines have none, and then a doubled quote
+    further down reads otherwise."""
+    return (getattr(dialect, "quotechar", '"') == '"'
+            and (getattr(dialect, "doublequote", True) or '""' not in text)
+            and getattr(dialect, "escapechar", None) is None
+            and not getattr(dialect, "skipinitialspace", False)
+            and getattr(dialect, "quoting", csv.QUOTE_MINIMAL) == csv.QUOTE_MINIMAL)
+
+
+def _line_count(text: str) -> int:
+    """Physical lines as the csv module counts them (``\\n``, ``\\r\\n`` or ``\\r``)."""
+    breaks = text.count("\n") + text.count("\r") - text.count("\r\n")
+    return breaks + (0 if not text or text[-1] in "\r\n" else 1)
+
+
+def csv_rows(text: str, dialect: Any, width: int, header_lines: int
+             ) -> Iterator[tuple[int, list[str]]] | None:
+    """(line number, cells) of each data row of ``text``, parsed by pyarrow a block at a
+    time, or None when the csv module must read it (see the module docstring).
+
+    ``width``: the header's cells; ``header_lines``: the lines the header takes.
+    """
+    if len(text) < MIN_CHARS or not available() or not _plain(dialect, text) or width == 0:
+        return None
+    pa, pc, pacsv = _arrow()
+    data = text.encode("utf-8", "surrogatepass")
+    names = [f"c{i}" for i in range(width)]
+    read = pacsv.ReadOptions(column_names=names, skip_rows=1, use_threads=True,
+                             block_size=BLOCK_BYTES)
+    parse = pacsv.ParseOptions(delimiter=dialect.delimiter, quote_char='"', double_quote=True,
+                               newlines_in_values=False, ignore_empty_lines=True)
+    convert = pacsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()),
+                                   strings_can_be_null=False, quoted_strings_can_be_null=False)
+
+    def batches() -> Any:
+        """The file in record batches of about BLOCK_BYTES: one block in memory at a time."""
+        return pacsv.open_csv(pa.py_buffer(data), read_options=read, parse_options=parse,
+                              convert_options=convert)
+
+    # a first pass only checks, holding one block at a time: rows are handed on only once
+    # the whole file is known to read as the csv module reads it
+    rows = 0
+    try:
+        for batch in batches():
+            if batch.num_rows and _maybe_blank_rows(pc, batch):
+                return None
+            rows += batch.num_rows
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeError):
+        return None  # ragged rows, a stray quote...: the csv module names the place
+    # one record per line and no blank line: a row's line number is its index's
+    if _line_count(text) != header_lines + rows:
+        return None
+
+    def chunks() -> Iterator[tuple[int, list[str]]]:
+        line = header_lines + 1
+        for batch in batches():
+            for start in range(0, batch.num_rows, CHUNK_ROWS):
+                part = batch.slice(start, CHUNK_ROWS)
+                columns = [part.column(i).to_pylist() for i in range(width)]
+                yield from zip(range(line, line + part.num_rows),
+                               map(list, zip(*columns, strict=True)), strict=True)
+                line += part.num_rows
+
+    return chunks()
+
+
+def _maybe_blank_rows(pc: Any, batch: Any) -> bool:
+    """Whether a row may be all blank cells (the csv module's reader skips it): any row whose
+    every cell lacks a visible ASCII character, a test that errs towards "maybe"."""
+    blank = None
+    for column in batch.columns:
+        empty = pc.match_substring_regex(column, r"^[^!-~]*$")
+        blank = empty if blank is None else pc.and_(blank, empty)
+        if not pc.any(blank).as_py():
+            return False
+    return True
+
+
+# -- typing ---------------------------------------------------------------------------------------
+#: Strict forms read by pyarrow's cast; any other text goes to the Python converter, which
+#: accepts the looser forms and names the error. RE2's ``\s`` is narrower than Python's
+#: ``str.strip``, so an exotic blank takes the Python way too.
+_FLOAT = r"^\s*-?[0-9,]*\.?[0-9]+\s*$"
+_INT = r"^\s*-?[0-9,_]*[0-9]\s*$"
+_MONEY = r"^\s*\$?-?[0-9,]*\.?[0-9]+\s*$"
+_LONGEST = 60  # below the money converter's own limit: the Python way refuses longer ones
+_TRUE = ["true", "yes", "y", "1", "t", "x", "on"]
+_FALSE = ["false", "no", "n", "0", "f", "off"]
+
+
+def typed(kind: str, texts: list[str]) -> tuple[list[str], list[Any]] | None:
+    """The texts of ``texts`` (none blank) in the strict common form of ``kind``, and their
+    values, typed in C; the other texts are left for the Python converter. None when this
+    kind or this column is not worth vectorising."""
+    if not available() or len(texts) < VECTOR_MIN or kind not in ("float", "int", "money",
+                                                                     "bool"):
+        return None
+    pa, pc, _ = _arrow()
+    column = _strings(pa, texts)
+    if column is None:
+        return None
+    # no Python scalar reaches pyarrow: converting one imports pandas, a slow start-up
+    if kind == "bool":
+        lowered = pc.utf8_lower(pc.utf8_trim(column, " \t"))
+        yes = pc.is_in(lowered, value_set=_strings(pa, _TRUE))
+        ok = pc.or_(yes, pc.is_in(lowered, value_set=_strings(pa, _FALSE)))
+        return (list(compress(texts, ok.to_pylist())),
+                pc.filter(yes, ok).to_pylist())
+    form = {"float": _FLOAT, "int": _INT, "money": _MONEY}[kind]
+    longest = 18 if kind == "int" else _LONGEST  # an int64 holds any 18 digits
+    ok = pc.and_(pc.match_substring_regex(column, form),
+                 pc.match_substring_regex(column, f"^.{{0,{longest}}}$"))
+    cleaned = pc.replace_substring_regex(pc.filter(column, ok),
+                                         r"[\s,$_]" if kind != "float" else r"[\s,]", "")
+    values = pc.cast(cleaned, pa.int64() if kind == "int" else pa.float64(), safe=True)
+    return list(compress(texts, ok.to_pylist())), values.to_pylist()
+
+
+def _strings(pa: Any, texts: list[str]) -> Any:
+    """``texts`` as an arrow string array built from its buffers (``pa.array`` would import
+    pandas to look at a list), or None when a text cannot be UTF-8 (a lone surrogate)."""
+    try:
+        encoded = list(map(str.encode, texts))
+    except UnicodeEncodeError:
+        return None
+    offsets = array("q", [0])
+    offsets.extend(accumulate(map(len, encoded)))
+    return pa.LargeStringArray.from_buffers(len(texts), pa.py_buffer(offsets),
+                                            pa.py_buffer(b"".join(encoded)))

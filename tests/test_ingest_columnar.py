@@ -1,0 +1,153 @@
+"""The columnar reader and typing (erm_graph.ingest.columnar) read what the csv module and the
+Python converters read: the same rows, places, values, rejects and reports."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from erm_graph import load
+from erm_graph.errors import ValidationError
+from erm_graph.ingest import columnar, tabular
+from erm_graph.loaders.mapping.values import CONVERTERS
+
+TEXTS = {
+    "plain": "a,b,c\n1,2,3\n4,5,6\n",
+    "crlf": 'a,b,c\r\n1,2,3\r\n4,"5,5",6\r\n',
+    "no final newline": "a,b\n1,2\n3,4",
+    "blank line": "a,b\n1,2\n\n3,4\n",
+    "row of commas": "a,b\n1,2\n,\n3,4\n",
+    "row of blanks": "a,b\n1,2\n  ,  \n3,4\n",
+    "record over two lines": 'a,b\n"x\ny",2\n3,4\n',
+    "short row": "a,b,c\n1,2\n3,4,5\n",
+    "long row": "a,b\n1,2,3\n3,4\n",
+    "doubled quotes": 'a,b\n"x""y",2\n"",4\n',
+    "semicolons": 'a;b\n1;2\n3;"4;4"\n',
+    "quote inside a cell": 'a,b\nab"c,2\n"ab"c,3\n',
+    "non-breaking blanks": "a,b\nÉé,ü\n\u00a0,\u2003\n",
+    "header over two lines": '"a\nx",b\n1,2\n',
+    "stray quote": 'a,b\n"1,2\n3,4\n',
+}
+
+
+def rows_of(text: str, enabled: bool, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(columnar, "ENABLED", enabled)
+    monkeypatch.setattr(columnar, "MIN_CHARS", 0)  # the tiny texts here take it too
+    try:
+        names, rows = tabular.csv_table(text, Path("f.csv"))
+        return names, list(rows)
+    except Exception as exc:  # the same error either way
+        return type(exc).__name__, str(exc)
+
+
+@pytest.mark.parametrize("name", TEXTS)
+def test_columnar_reader_reads_what_the_csv_module_reads(name, monkeypatch):
+    text = TEXTS[name]
+    assert rows_of(text, True, monkeypatch) == rows_of(text, False, monkeypatch)
+
+
+def test_columnar_reader_is_used_for_plain_files_only(monkeypatch):
+    monkeypatch.setattr(columnar, "MIN_CHARS", 0)
+    used = {name: columnar.csv_rows(text, csv.excel, 2, 1) is not None
+            for name, text in TEXTS.items() if name in ("plain", "blank line", "short row",
+                                                        "record over two lines")}
+    if not columnar.available():
+        pytest.skip("pyarrow is not installed")
+    assert used == {"plain": False, "blank line": False, "short row": False,
+                    "record over two lines": False}  # plain has 3 columns, not 2
+    assert columnar.csv_rows(TEXTS["plain"], csv.excel, 3, 1) is not None
+
+
+ODD = ["$1,100.04", " $5 ", "-5", "$-3.50", "(12.00)", "1 100,04 EUR", ".5", "5.", "-0", "1e5",
+       "nan", "1_000", "١٢٣", "  7.25\t", "$", "abc", "12345678901234567890", "+5", "1,,2",
+       "yes", "No", " TRUE ", "off", "0", "1", "t ", "\u00a05", "$" + "1" * 70]
+
+
+@pytest.mark.parametrize("kind", ["money", "float", "int", "bool"])
+def test_vectorised_typing_gives_the_python_converters_values(kind):
+    if not columnar.available():
+        pytest.skip("pyarrow is not installed")
+    texts = ODD + [f"${i * 7:,}.{i % 100:02d}" for i in range(1500)] + \
+        [f"{i * 0.37 - 200:.3f}" for i in range(1500)] + [str(i * 7919) for i in range(1500)]
+    found = columnar.typed(kind, texts)
+    assert found is not None
+    got, values = found
+    assert got, "some texts were typed in C"
+    for text, value in zip(got, values, strict=True):
+        want = CONVERTERS[kind](text)  # a text typed in C is one Python reads too
+        assert (type(value), repr(value)) == (type(want), repr(want)), text
+    assert "(12.00)" not in got and "1e5" not in got  # left to the Python converter
+
+
+MAPPING = """\
+tables:
+  - file: sales.csv
+    label: Interaction
+    key: {column: id, prefix: "ix-"}
+    properties:
+      kind: {column: kind}
+      at: {column: at, type: datetime, format: "dd/mm/yyyy HH:MM"}
+      amount: {column: amount, type: money}
+      sentiment: {column: sentiment, type: float}
+"""
+
+
+def write_sales(folder: Path, rows: int) -> Path:
+    with (folder / "sales.csv").open("w") as fh:
+        fh.write("id,kind,at,amount,sentiment\n")
+        for i in range(rows):
+            amount = "lots" if i == 1234 else f'"${i * 13:,}.{i % 100:02d} "'
+            sentiment = "(0.5)" if i == 2345 else f"{(i % 200) / 100 - 1:.2f}"
+            fh.write(f"{i},call,{i % 28 + 1:02d}/03/2024 10:{i % 60:02d},{amount},{sentiment}\n")
+    (folder / "sales.yaml").write_text(MAPPING)
+    return folder / "sales.csv"
+
+
+@pytest.mark.parametrize("on_error", ["skip", "stop"])
+def test_a_large_file_loads_the_same_either_way(store, tmp_path, monkeypatch, on_error):
+    """A file of 3,000 rows (past the size where columns are typed in C, with the reader's
+    size threshold lowered): the same report, rejects naming file, row and column, and the
+    same stored values, with the columnar reader on and off."""
+    csv_path = write_sales(tmp_path, 3000)
+    monkeypatch.setattr(columnar, "MIN_CHARS", 0)
+    used: list[str] = []  # the columnar ways did run, when on
+
+    def spy(func):
+        def wrapped(*args):
+            found = func(*args)
+            if found is not None:
+                used.append(func.__name__)
+            return found
+        return wrapped
+
+    monkeypatch.setattr(columnar, "csv_rows", spy(columnar.csv_rows))
+    monkeypatch.setattr(columnar, "typed", spy(columnar.typed))
+    results = []
+    for enabled in (False, True):
+        monkeypatch.setattr(columnar, "ENABLED", enabled)
+        store.clear()
+        try:
+            report = load(store, csv_path, mapping=tmp_path / "sales.yaml", on_error=on_error)
+        except ValidationError as exc:  # on_error="stop": the same error, nothing written
+            results.append(([p.as_dict() for p in exc.problems], store.run(
+                "MATCH (n:Interaction) RETURN count(n)").rows))
+            continue
+        stored = store.run("MATCH (n:Interaction) RETURN n.uid, n.amount, n.sentiment, "
+                           "n.content_hash ORDER BY n.uid").rows
+        results.append(({k: v for k, v in report.as_dict().items() if k != "seconds"},
+                        stored))
+    assert results[0] == results[1]
+    if columnar.available():
+        assert sorted(set(used)) == ["csv_rows", "typed"]
+    if on_error == "skip":
+        rejected = results[1][0]["rejected"]
+        assert [(r["where"], r["field"], r["got"]) for r in rejected] == [
+            ("mapping:sales.csv#1236", "amount", "'lots'"),
+            ("mapping:sales.csv#2347", "sentiment", "'(0.5)'")]
+        assert len(results[1][1]) == 2998
+        assert results[1][1][0][1:3] == [0.0, -1.0]
+    else:
+        assert len(results[1][0]) == 2
+        assert results[1][1] == [[0]]
