@@ -126,6 +126,8 @@ MATRIX = [
     # keeping an assessment adds a bookkeeping node to the shared demo: the answers name an
     # unknown question, so the allowed roles get the library's 400 and nothing is written
     ("POST", "/api/maturity", "/api/maturity", {"answers": {"no-such-question": True}}, ()),
+    # the demo app has no target plan: the allowed roles get the library's 400, nothing opened
+    ("POST", "/api/targets/tasks", "/api/targets/tasks", {}, ()),
     ("GET", "/sales", "/sales?period=2026-Q3", None, ()),
     ("GET", "/api/sales", "/api/sales?period=2026-Q3", None, ()),
     ("GET", "/targets", "/targets", None, ()),
@@ -229,6 +231,7 @@ LIBRARY_REFUSES = {("POST", "/api/nodes/{uid:uid}/owner"),
                    ("POST", "/api/merges/{merge_id}/undo"),
                    ("POST", "/api/alerts/{alert_id}/read"),  # no such alert: a 404
                    ("POST", "/api/maturity"),  # no such question: a 400
+                   ("POST", "/api/targets/tasks"),  # no target plan: a 400
                    ("POST", "/api/cypher/runs/{run_id}/cancel"),  # no such run: a 404
                    ("GET", "/views/{view_id}"), ("GET", "/api/views/{view_id}"),
                    ("DELETE", "/api/views/{view_id}"),

@@ -189,3 +189,54 @@ def test_the_cli_prints_the_gaps_and_the_web_app_shows_them(planted, store_url, 
             assert answer["says"].startswith(says) and "No plan yet" in page.text
         else:
             assert answer == found and "Egon Ng: contact Late Co" in page.text
+
+
+def test_the_gaps_become_one_task_per_short_party_for_its_owner_once(planted):
+    from erm_graph.strategy.gap_tasks import open_gap_tasks
+    store, plan = planted
+    report = check_plan(store, read_plan(plan))
+    first = open_gap_tasks(store, report, due_in_days=7, limit=1)
+    assert len(first.opened) == 1 and first.left == 1 and first.problems == []
+    assert sorted(first.no_owner) == ["Lone Co", "Nordwind AG"], "for the CRO, not a task"
+    done = open_gap_tasks(store, report, due_in_days=7)
+    assert len(done.opened) == 1 and done.already == 1 and done.left == 0
+    again = open_gap_tasks(store, report)
+    assert again.opened == [] and again.already == 2, "once for the same gaps"
+    tasks = store.run(
+        "MATCH (t:Task)-[:ASSIGNED_TO]->(e:Employee), (t)-[:CONCERNS]->(p:Party) "
+        "RETURN p.name, e.uid, t.status, t.title, t.notes, t.due ORDER BY p.name").rows
+    assert [(p, e, s) for p, e, s, *_ in tasks] == [("Bridge Partners", "e-am", "open"),
+                                                   ("Late Co", "e-eng", "open")]
+    _, late = gaps_of(report, "Late Co")
+    title, notes, due = tasks[1][3:]
+    assert title.startswith("Relationship plan: Late Co falls short on ")
+    for gap in late.gaps:  # every proposed action is in the task, with its figure
+        assert gap.criterion in title and f"{gap.says}: {gap.action}" in notes
+    days = (dt.datetime.fromisoformat(due) - dt.datetime.now()).total_seconds() / 86400
+    assert 6.9 < days <= 7.0
+    # new gaps, a new task: Late Co is no longer short on its products
+    store.run("MATCH (l:Party {uid: 'c-late'}), (p:Product {uid: 'p-1'}) "
+              "CREATE (l)-[:HAD]->(:Interaction {uid: 'i-l2', kind: 'purchase', "
+              "at: '2026-03-02T10:00:00'})-[:ABOUT]->(p)", read_only=False)
+    changed = open_gap_tasks(store, check_plan(store, read_plan(plan)))
+    assert len(changed.opened) == 1 and changed.already == 1
+
+
+def test_the_cli_and_the_web_app_open_the_tasks(planted, store_url, tmp_path):
+    store, plan = planted
+    done = CliRunner().invoke(cli, ["--db", store_url, "targets", "check", str(plan),
+                                    "--open-tasks", "--due-in-days", "3", "-f", "json"])
+    assert done.exit_code == 0, done.output
+    tasks = json.loads(done.stdout)["tasks"]
+    assert len(tasks["opened"]) == 2 and tasks["says"].startswith("opened 2 tasks for owners")
+    settings = Settings.from_env(users_db=tmp_path / "u.db", target_plan=plan)
+    with TestClient(create_app(settings, store=store), base_url="http://127.0.0.1") as client:
+        answer = client.post("/api/targets/tasks", json={"due_in_days": 3})
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["opened"] == [] and answer.json()["already"] == 2
+        assert client.post("/api/targets/tasks", json={"due_in_days": 999}).status_code == 422
+        assert 'id="gap-tasks"' in client.get("/targets").text
+    no_plan = Settings.from_env(users_db=tmp_path / "u2.db")
+    with TestClient(create_app(no_plan, store=store), base_url="http://127.0.0.1") as client:
+        refused = client.post("/api/targets/tasks", json={})
+        assert refused.status_code == 400 and "ERM_TARGET_PLAN" in refused.text

@@ -84,6 +84,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "calendar": STAFF,
     # the CRM maturity assessment: staff read it; these answer its questionnaire and keep it
     "assess": frozenset({"admin", "editor", "cro"}),
+    # the target plan's gaps turned into tasks for the account owners (erm targets check
+    # --open-tasks)
+    "targets.tasks": frozenset({"admin", "editor", "cro"}),
     "audit.read": frozenset({"admin"}),
     "users.manage": frozenset({"admin"}),
     "backup": frozenset({"admin"}),  # the backup holds every password hash and token digest

@@ -125,6 +125,7 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], str | None] = {
     ("GET", "/api/sales"): "sales",
     ("GET", "/targets"): "governance",
     ("GET", "/api/targets"): "governance",
+    ("POST", "/api/targets/tasks"): "targets.tasks",
     ("GET", "/api/clv"): "governance",
     ("GET", "/api/clv/{uid:uid}"): "governance",
     ("GET", "/api/strategy/tiles/{name}"): "governance",

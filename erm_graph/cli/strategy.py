@@ -10,12 +10,13 @@ from typing import Annotated
 
 import typer
 
-from erm_graph.cli.app import app, command, console, opened_store, settings_of
+from erm_graph.cli.app import app, command, console, err_console, opened_store, settings_of
 from erm_graph.cli.output import Format, FormatOption, show
 from erm_graph.query.maturity import assessments
 from erm_graph.store import QueryResult
 from erm_graph.strategy import assess as assess_library
 from erm_graph.strategy import clv as clv_model
+from erm_graph.strategy.gap_tasks import DEFAULT_LIMIT, open_gap_tasks
 from erm_graph.strategy.maturity import read_answers, save
 from erm_graph.strategy.targets import check_plan, read_plan
 
@@ -77,21 +78,42 @@ def targets_check(
         show_default=False)] = None,
     gaps_only: Annotated[bool, typer.Option(
         "--gaps", help="only the parties that fall short")] = False,
+    open_tasks: Annotated[bool, typer.Option(
+        "--open-tasks", help="also open a task for each short party's account owner, listing "
+                             "the proposed actions (once for the same gaps; audited)")] = False,
+    due_in_days: Annotated[int, typer.Option(
+        "--due-in-days", min=0, max=365, help="the opened tasks are due this many days from "
+                                              "now")] = 14,
+    limit: Annotated[int, typer.Option(
+        "--limit", min=1, help="most tasks one run opens")] = DEFAULT_LIMIT,
     fmt: FormatOption = Format.table,
 ) -> None:
     """The gap analysis: for each target segment and account, its parties, those on target
     and what the others fall short on; then each party's gaps with the proposed action.
     A named account not in the library shows as "no relationship yet"; one that is not a
-    customer yet, with its warm path (who of us can introduce it)."""
+    customer yet, with its warm path (who of us can introduce it).
+
+    With --open-tasks the gaps become work: each party that falls short gets one task for its
+    account owner (see `erm task list`), e.g.
+    `erm targets check plan.yaml --gaps --open-tasks --due-in-days 7`."""
     path = plan or settings_of(ctx).target_plan
     if path is None:
         raise typer.BadParameter("give the plan file, or set ERM_TARGET_PLAN")
     spec = read_plan(path)
     with opened_store(ctx) as store:
         report = check_plan(store, spec)
+        opened = (open_gap_tasks(store, report, due_in_days=due_in_days, limit=limit)
+                  if open_tasks else None)
     if fmt is Format.json:
-        sys.stdout.write(json.dumps(report.as_json(), indent=2, ensure_ascii=False) + "\n")
+        found = report.as_json()
+        if opened is not None:
+            found["tasks"] = opened.as_json()
+        sys.stdout.write(json.dumps(found, indent=2, ensure_ascii=False) + "\n")
         return
+    if opened is not None:
+        err_console.print(f"Tasks: {opened.says()}")
+        for problem in opened.problems:
+            err_console.print(f"  not opened: {problem}")
     if fmt is Format.table:  # CSV: the one table of gaps, for a spreadsheet
         show(QueryResult(["target", "parties", "on_target", "short_on"],
                          [[t["target"], t["parties"], t["on_target"],

@@ -136,11 +136,13 @@ class TargetCheck:
     met: list[str] = field(default_factory=list)
     gaps: list[Gap] = field(default_factory=list)
     warm_path: dict[str, Any] | None = None
+    #: the account owner's Employee uid, who is given the task of closing the gaps
+    owner_uid: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {"target": self.target, "uid": self.uid, "name": self.name,
-                "owner": self.owner, "met": self.met, "gaps": [g.as_json() for g in self.gaps],
-                "warm_path": self.warm_path}
+                "owner": self.owner, "owner_uid": self.owner_uid, "met": self.met,
+                "gaps": [g.as_json() for g in self.gaps], "warm_path": self.warm_path}
 
 
 @dataclass
@@ -176,7 +178,8 @@ def _days_since(at: str | None, end: str) -> int | None:
 def _check(target: str, facts: PartyFacts, want: Want, end: str) -> TargetCheck:
     owner = facts.owners[0] if facts.owners else None
     who = owner["name"] if owner else "CRO"
-    found = TargetCheck(target, facts.uid, facts.name, owner["name"] if owner else None)
+    found = TargetCheck(target, facts.uid, facts.name, owner["name"] if owner else None,
+                        owner_uid=owner["uid"] if owner else None)
 
     def judge(criterion: str, ok: bool, says: str, action: str) -> None:
         if ok:

@@ -13,9 +13,11 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
+from erm_graph.errors import ErmError
 from erm_graph.query.maturity import assessments
 from erm_graph.query.result_cache import kept
 from erm_graph.strategy import assess, clv, load_maturity_model
+from erm_graph.strategy.gap_tasks import DEFAULT_LIMIT, open_gap_tasks
 from erm_graph.strategy.maturity import save
 from erm_graph.strategy.targets import GapReport, check_plan, read_plan
 from erm_graph.strategy.tiles import panel_rows
@@ -23,6 +25,12 @@ from erm_graph.web.deps import Settings, Store
 from erm_graph.web.routers.pages import page
 
 router = APIRouter()
+
+
+class GapTasks(BaseModel):
+    due_in_days: int = Field(14, ge=0, le=365, description="the tasks are due this many days "
+                                                          "from now")
+    limit: int = Field(DEFAULT_LIMIT, ge=1, le=5000, description="most tasks opened at once")
 
 
 class Answers(BaseModel):
@@ -86,6 +94,21 @@ def get_targets(store: Store, settings: Settings) -> dict[str, Any]:
         return {"plan": None, "says": "no plan: set ERM_TARGET_PLAN to a plan file "
                                       "(docs/strategy.md#target-relationships)"}
     return report.as_json()
+
+
+@router.post("/api/targets/tasks", tags=["strategy"],
+             summary="Open a task for the account owner of each party short of its target "
+                     "(admins, editors, CRO)")
+def post_target_tasks(request: Request, settings: Settings, body: GapTasks) -> dict[str, Any]:
+    """The gaps turned into work, as `erm targets check --open-tasks`: one task per short
+    party, once for the same gaps, each audited as ``task.add``."""
+    store = request.app.state.store  # a write goes to the app's own store
+    if settings.target_plan is None:
+        raise ErmError("no plan: set ERM_TARGET_PLAN to a plan file "
+                       "(docs/strategy.md#target-relationships)")
+    report = check_plan(store, read_plan(Path(settings.target_plan)))
+    return open_gap_tasks(store, report, due_in_days=body.due_in_days,
+                          limit=body.limit).as_json()
 
 
 @router.get("/api/clv", tags=["strategy"],
