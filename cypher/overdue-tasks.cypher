@@ -6,7 +6,7 @@
 //   else the account owner of the party it concerns (MANAGES), else the assignee's line manager
 //   (REPORTS_TO). The overdue-task watch rule opens a follow-up task for that owner. `now` is
 //   the time to compare with (YYYY-MM-DDTHH:MM:SS, wall clock); a watch pass gives its own
-//   time; left out, nothing is overdue.
+//   time; left out, the engine's clock now.
 // access: [staff]
 // audience: [officer, sales, cro]
 // read_only: true
@@ -15,7 +15,7 @@
 //   assignee: {type: string, help: only the tasks of this employee}
 //   limit: {type: integer, default: 500, min: 1}
 MATCH (t:Task)
-WHERE t.status = 'open' AND t.due < $now
+WHERE t.status = 'open' AND t.due < coalesce($now, toString(localdatetime()))
 OPTIONAL MATCH (t)-[:ASSIGNED_TO]->(e:Employee)
 WITH t, e WHERE $assignee IS NULL OR e.uid = $assignee
 OPTIONAL MATCH (t)-[:CONCERNS]->(x)

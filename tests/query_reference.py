@@ -534,6 +534,30 @@ def unowned_components(g: DemoGraph, a: dict[str, Any]) -> list[Row]:
     return ordered(rows, ORDER["unowned-components"])
 
 
+@expects("overdue-tasks", [("due", False), ("uid", False)])
+def overdue_tasks(g: DemoGraph, a: dict[str, Any]) -> list[Row]:
+    now = a["now"] or datetime.now().replace(microsecond=0).isoformat()
+    rows = []
+    for t in g.of("Task"):
+        if g.p(t, "status") != "open" or not g.p(t, "due") < now:
+            continue
+        assignees = g.outs(t, "ASSIGNED_TO", label="Employee")
+        e = assignees[0] if assignees else None
+        if a["assignee"] is not None and e != a["assignee"]:
+            continue
+        for x in g.outs(t, "CONCERNS") or [None]:
+            owners = ((g.ins(x, "RESPONSIBLE_FOR", label="Employee") if x else [])
+                      or (g.ins(x, "MANAGES", label="Employee") if x else [])
+                      or (g.outs(e, "REPORTS_TO", label="Employee") if e else []))
+            owner = owners[0] if owners else None
+            rows.append({"uid": t, "title": g.p(t, "title"), "due": g.p(t, "due"),
+                         "priority": g.p(t, "priority"), "assignee": e,
+                         "assignee_name": g.p(e, "name") if e else None, "about": x,
+                         "about_name": (g.p(x, "name") or g.p(x, "summary") or x) if x else None,
+                         "owner": owner, "owner_name": g.p(owner, "name") if owner else None})
+    return ordered(rows, ORDER["overdue-tasks"])[:a["limit"]]
+
+
 @expects("open-cases", [("past_target", True), ("severity", False), ("age_days", True),
                        ("uid", False)])
 def open_cases(g: DemoGraph, a: dict[str, Any]) -> list[Row]:

@@ -169,7 +169,7 @@ CLI_WRITERS: dict[str, Callable[[Cli], tuple[str, list[str], str]]] = {
     "merge undo": lambda c: (c.a, ["merge", "undo", _last_merge(c)], "merge.undo"),
     "assess": lambda c: (c.a, ["assess", "--save"], "assess"),
     "view save": lambda c: (c.a, ["view", "save", "Intake", "/map/intake"], "view.save"),
-    "view delete": lambda c: (c.a, ["view", "delete", _last_view(c)], "view.delete"),
+    "view delete": lambda c: (c.a, ["view", "delete", "--", _last_view(c)], "view.delete"),
     "add": lambda c: (c.a, ["add", "Product", "--uid", "p-cli", "-s", "name=Gadget", "-s",
                             "kind=product"], "add"),
     "set": lambda c: (c.a, ["set", "p-cli", "price=9.5"], "edit"),

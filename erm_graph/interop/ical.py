@@ -33,6 +33,7 @@ from erm_graph.edit import agenda
 from erm_graph.edit.records import Change
 from erm_graph.errors import ErmError
 from erm_graph.events import WriteKind
+from erm_graph.ingest.untrusted import decode
 from erm_graph.query import agenda as reads
 from erm_graph.store import GraphStore
 
@@ -282,7 +283,7 @@ def read_ics_bounded(data: bytes, where: str, start: datetime, end: datetime, *,
                                 f"recurrence rule whose parts never meet?); nothing was "
                                 f"imported") from None
     if done.returncode != 0:
-        lines = done.stderr.decode(errors="replace").strip().splitlines() or ["it stopped"]
+        lines = decode(done.stderr, where).strip().splitlines() or ["it stopped"]
         raise CalendarFileError(f"{where}: could not be read ({lines[-1]})")
     # the child is this program's own, started just now: its answer is trusted
     answer = pickle.loads(done.stdout)  # noqa: S301

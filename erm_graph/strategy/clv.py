@@ -230,20 +230,20 @@ def predict(customers: list[Customer], end: str, horizon: float, *,
             "first_purchase": c.first, "last_purchase": c.last,
             "p_alive": round(float(alive[i]), 3),
             "expected_purchases": round(float(expected[i]), 3),
-            "purchases_low": round(float(np.percentile(n_arr[:, i], lo)), 3),
-            "purchases_high": round(float(np.percentile(n_arr[:, i], hi)), 3),
+            "purchases_low": _bound(n_arr[:, i], lo, expected[i], min, 3),
+            "purchases_high": _bound(n_arr[:, i], hi, expected[i], max, 3),
             "spend_per_purchase": round(float(per[i]), 2),
             "predicted_value": round(float(expected[i] * per[i]), 2),
-            "value_low": round(float(np.percentile(v_arr[:, i], lo)), 2),
-            "value_high": round(float(np.percentile(v_arr[:, i], hi)), 2)})
+            "value_low": _bound(v_arr[:, i], lo, expected[i] * per[i], min, 2),
+            "value_high": _bound(v_arr[:, i], hi, expected[i] * per[i], max, 2)})
     rows.sort(key=lambda row: (-row["predicted_value"], row["uid"]))
     totals_n, totals_v = n_arr.sum(axis=1), v_arr.sum(axis=1)
     totals = {"expected_purchases": round(float(expected.sum()), 2),
-              "purchases_low": round(float(np.percentile(totals_n, lo)), 2),
-              "purchases_high": round(float(np.percentile(totals_n, hi)), 2),
+              "purchases_low": _bound(totals_n, lo, expected.sum(), min, 2),
+              "purchases_high": _bound(totals_n, hi, expected.sum(), max, 2),
               "predicted_value": round(float((expected * per).sum()), 2),
-              "value_low": round(float(np.percentile(totals_v, lo)), 2),
-              "value_high": round(float(np.percentile(totals_v, hi)), 2)}
+              "value_low": _bound(totals_v, lo, (expected * per).sum(), min, 2),
+              "value_high": _bound(totals_v, hi, (expected * per).sum(), max, 2)}
     params = {**{f"bgnbd_{k}": round(float(v), 4) for k, v in bgf.params_.items()},
               **{f"gamma_gamma_{k}": round(float(v) * (unit if k == "v" else 1.0), 4)
                  for k, v in ggf.params_.items()}}
@@ -253,6 +253,12 @@ def predict(customers: list[Customer], end: str, horizon: float, *,
              f"fitted parameters (the model's uncertainty about its expectation)"]
     return Forecast(end=end, horizon=horizon, segment=segment, params=params, rows=rows,
                     totals=totals, customers=len(customers), notes=notes)
+
+
+def _bound(draws: Any, percent: float, point: float, pick: Any, digits: int) -> float:
+    """One end of an interval over the parameter draws, widened to hold the point estimate:
+    with few draws kept (those that overflow are dropped) the draws alone may miss it."""
+    return round(float(pick(np.percentile(draws, percent), point)), digits)
 
 
 def forecast(store: GraphStore, *, horizon: float = 12.0, segment: str | None = None,

@@ -15,7 +15,8 @@ from starlette.convertors import Convertor, register_url_convertor
 
 #: the last segments that name a sub-resource of a node or map, never part of a uid
 SUB_RESOURCES = ("neighbors", "neighborhood", "owner", "history", "restore", "export",
-                 "interactions", "cases", "opportunities", "edit")
+                 "interactions", "cases", "opportunities", "edit", "links", "suggestions",
+                 "dispatch")
 
 
 class UidConvertor(Convertor[str]):

@@ -182,15 +182,15 @@ const erm = (() => {
       parts.push(ownerForm(d.uid, d.label, d.owners, () => (options && options.onOwner ? options.onOwner(d.uid)
         : detail(panel, uid, fallback, options))));
     }
-    if (erm.share && ["Opportunity", "Case", "Party"].some((l) => d.labels.includes(l))) {
-      const box = el("div", {class: "share-box"});  // the Share control (share.js), filled below
-      parts.push(box);
-      erm.share(box, d.uid).catch((error) => showError(error.message));
-    }
     if (d.open_cases.length) {
       parts.push(el("h3", {}, `Open cases (${d.open_cases.length})`), table(["case", "status", "sev.", "escalated"],
         d.open_cases.map((c) => [link(c.uid, `${c.kind} ${String(c.opened_at || "").slice(0, 10)}`, ["Case"]),
           c.status, c.severity, c.escalated ? "yes" : ""])));
+    }
+    if (erm.share && ["Opportunity", "Case", "Party"].some((l) => d.labels.includes(l))) {
+      const box = el("div", {class: "share-box"});  // the Share control (share.js), filled below
+      parts.push(box);
+      erm.share(box, d.uid).catch((error) => showError(error.message));
     }
     if (d.fields.length) {
       parts.push(el("h3", {}, "Details"), rows(d.fields.map((f) => [f.title, f.key === "email" ? el("a", {href: `mailto:${f.value}`}, f.value) : cell(f.value)])));
