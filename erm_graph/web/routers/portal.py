@@ -65,7 +65,9 @@ def get_shares(store: Store, record: str | None = None,
             "partners": partners(store)}
 
 
-@router.post("/api/shares", summary="Share a customer, opportunity or case with a partner "
+@router.post("/api/shares",
+             responses={404: {"description": "the record or partner does not exist"}},
+             summary="Share a customer, opportunity or case with a partner "
                                     "(officers, editors); audited as share")
 def post_share(request: Request, body: Share) -> dict[str, Any]:
     return share(request.app.state.store, body.record, body.partner).as_dict()

@@ -50,7 +50,9 @@ class NewArticle(BaseModel):
                              description="uids of the Products and Steps it applies to")
 
 
-@router.post("/api/kb/articles", summary="Write an article (audited as article.add)")
+@router.post("/api/kb/articles",
+             responses={404: {"description": "a record it names does not exist"}},
+             summary="Write an article (audited as article.add)")
 def post_article(request: Request, body: NewArticle) -> dict[str, Any]:
     return edit_service.add_article(request.app.state.store, body.title, body.body,
                                     keywords=body.keywords, about=body.about).as_dict()
