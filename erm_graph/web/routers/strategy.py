@@ -103,10 +103,10 @@ def post_target_tasks(request: Request, settings: Settings, body: GapTasks) -> d
     """The gaps turned into work, as `erm targets check --open-tasks`: one task per short
     party, once for the same gaps, each audited as ``task.add``."""
     store = request.app.state.store  # a write goes to the app's own store
-    if settings.target_plan is None:
+    report = _gaps(store, settings)  # the report the page showed, kept until the graph changes
+    if report is None:
         raise ErmError("no plan: set ERM_TARGET_PLAN to a plan file "
                        "(docs/strategy.md#target-relationships)")
-    report = check_plan(store, read_plan(Path(settings.target_plan)))
     return open_gap_tasks(store, report, due_in_days=body.due_in_days,
                           limit=body.limit).as_json()
 
