@@ -17,6 +17,7 @@ from erm_graph.auth.roles import PARTNER_EDITABLE, PARTNER_SHARED_EDITABLE
 from erm_graph.edit.sharing import share, unshare
 from erm_graph.query.shares import partners, portal, shares
 from erm_graph.web.deps import Store
+from erm_graph.web.errors import ErrorBody
 from erm_graph.web.routers.pages import page
 
 router = APIRouter(tags=["partners"])
@@ -66,7 +67,8 @@ def get_shares(store: Store, record: str | None = None,
 
 
 @router.post("/api/shares",
-             responses={404: {"description": "the record or partner does not exist"}},
+             responses={404: {"model": ErrorBody,
+                                  "description": "the record or partner does not exist"}},
              summary="Share a customer, opportunity or case with a partner "
                                     "(officers, editors); audited as share")
 def post_share(request: Request, body: Share) -> dict[str, Any]:

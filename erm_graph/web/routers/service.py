@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from erm_graph.edit import service as edit_service
 from erm_graph.query import service as reads
 from erm_graph.web.deps import Store
+from erm_graph.web.errors import ErrorBody
 from erm_graph.web.routers.pages import page
 
 router = APIRouter(tags=["service"])
@@ -51,7 +52,8 @@ class NewArticle(BaseModel):
 
 
 @router.post("/api/kb/articles",
-             responses={404: {"description": "a record it names does not exist"}},
+             responses={404: {"model": ErrorBody,
+                                  "description": "a record it names does not exist"}},
              summary="Write an article (audited as article.add)")
 def post_article(request: Request, body: NewArticle) -> dict[str, Any]:
     return edit_service.add_article(request.app.state.store, body.title, body.body,
