@@ -187,10 +187,13 @@ def test_export_parses_back_and_import_expands_a_recurrence_with_an_exdate(web):
     ("junk.ics", b"hello", "not an iCalendar file"),
 ])
 def test_hostile_files_are_refused_in_time_naming_file_and_event(name, data, message):
+    # only the rule whose parts never meet needs the clock; the others are refused by their
+    # caps, which a loaded machine must not turn into a time-out
+    seconds = 5 if message == "took more than" else 30
     began = time.monotonic()
     with pytest.raises(ical.CalendarFileError) as refused:
-        ical.read_ics_bounded(data, name, *WINDOW, seconds=5)
-    assert time.monotonic() - began < 15
+        ical.read_ics_bounded(data, name, *WINDOW, seconds=seconds)
+    assert time.monotonic() - began < seconds + 10
     assert message in str(refused.value) and name in str(refused.value)
     if "recurs" in message or "appointments" in message:
         assert "'a'" in str(refused.value)  # the event, by its UID
