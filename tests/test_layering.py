@@ -386,3 +386,58 @@ def test_the_check_finds_each_kind_of_read(tmp_path):
     assert [r.split(": ", 1)[1].split(" ")[0] for r in reads] == [
         "imports", "imports", "store.run(...)", "self._store.run(...)"]
     assert module_reads(module, "auth/scope.py")[-1].startswith("auth/scope.py:6")
+
+
+WRITER = '''\
+from erm_graph.store import GraphReader, GraphStore
+
+LINKED = "MATCH (a:Party {uid: $a}) MATCH (b:Party {uid: $b}) MERGE (a)-[:KNOWS]->(b)"
+
+def _link_statement(rel_type):
+    parts = ["MATCH (a:Party {uid: $a})"]
+    parts.append(f"MATCH (b:Party {{uid: $b}}) CREATE (a)-[:{rel_type}]->(b)")
+    return " ".join(parts), {"a": 1, "b": 2}
+
+def _owners_statement(label):
+    return f"MATCH (c:{label})<-[:RESPONSIBLE_FOR]-(e) RETURN e.uid"
+
+def link(g: GraphStore, rel_type):
+    cypher, params = _link_statement(rel_type)
+    g.run(cypher, params, read_only=False)
+    g.write(LINKED, params)
+
+def owners(g: GraphReader, label):
+    return g.run(_owners_statement(label)).rows
+
+def hidden(store, label):
+    keep(store, f"MATCH (n:{label}) RETURN n.uid")
+    store.write("MATCH (n) RETURN count(n)")
+
+def later():
+    return "MATCH (n) RETURN n"
+'''
+
+
+def test_the_check_follows_statements_in_a_writer_module(tmp_path):
+    """In a module that writes, the writes are not found, MATCH clauses and all: a statement
+    sent with ``read_only=False`` or by ``write``, built in place, by a builder whose result
+    goes on to the write, or in a constant. A read is found wherever its statement is built:
+    sent to a store the module knows only by its type, handed to another function, sent as a
+    write with no writing clause, returned to no one in the module, imported by another
+    module."""
+    package = tmp_path / "erm_graph"
+    (package / "edit").mkdir(parents=True)
+    (package / "viz").mkdir()
+    (package / "edit" / "sample.py").write_text(WRITER)
+    (package / "viz" / "sample.py").write_text(
+        "from erm_graph.edit.sample import LINKED, link\n")
+    reads = graph_reads(package)
+    assert [r.split(": ", 1)[0] for r in reads] == [
+        "edit/sample.py:19", "edit/sample.py:22", "edit/sample.py:23", "edit/sample.py:26",
+        "viz/sample.py:1"], reads
+    assert "g.run(...) reads the graph" in reads[0]
+    assert "reaches no write" in reads[1]
+    assert "sends a read as a write" in reads[2]
+    assert "returned by later(), which nothing in its module calls" in reads[3]
+    assert "imports LINKED, a statement erm_graph.edit.sample builds" in reads[4]
+    assert len(reads) == 5  # not the function link, which is no statement
