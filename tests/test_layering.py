@@ -17,9 +17,9 @@ sends a statement to the graph:
   ``" ".join(parts)``; a module constant) and through the function that returns it (a
   *statement builder*: every call of it must then go on to a write, and it must be called);
   it must not leave its module (no other module imports a constant or a builder that holds
-  one). Anywhere else (a read, another function's argument, a test, a message) it is a read
-  built for later, and is found. A docstring is never a statement.
-* **a read sent as a write**: a write whose statement, as far as the module spells it, has no
+  one). Anywhere else (a read, another function's argument, a condition, a message) it is a
+  read built for later, and is found. A docstring is never a statement.
+* **a read sent as a write**: a write whose statement is spelled out in the call and has no
   writing clause (``CREATE``, ``MERGE``, ``SET``, ``DELETE``, ``REMOVE``).
 * **a driver import** (``falkordb``, ``neo4j``, ``redis``), which would read around the store.
 
@@ -366,7 +366,7 @@ def test_no_module_reads_the_graph_outside_the_read_layer():
 
 
 def test_the_check_finds_each_kind_of_read(tmp_path):
-    """A read by a store call, by a Cypher string built for later and by a driver import is
+    """A read by a store call (its statement found with it, once) and by a driver import is
     each found; a write, a docstring and a store class of its own are not."""
     module = tmp_path / "viz" / "sample.py"
     module.parent.mkdir()
