@@ -19,7 +19,7 @@ import pytest
 
 from erm_graph import load
 from erm_graph.ingest import GraphBatch, write_batch
-from erm_graph.ingest.journal import unfinished_loads
+from erm_graph.query.loads import unfinished_loads
 from erm_graph.store import open_store
 
 MAPPING = """\

@@ -691,11 +691,12 @@ def _py_writes(store, tmp_path: Path) -> dict[str, Callable[[], Any]]:
     from erm_graph.edit.maps import edit_map
     from erm_graph.identity import merge_nodes, undo_merge
     from erm_graph.ingest.component_owners import clear_owner, set_owner
-    from erm_graph.ingest.revisions import latest_version, restore_map
+    from erm_graph.ingest.revisions import restore_map
     from erm_graph.interop import copy_graph, export_graph, import_graph
     from erm_graph.query.adhoc import run_cypher
     from erm_graph.query.library import load_library
     from erm_graph.query.named import run_query
+    from erm_graph.query.revisions import latest_version
     from erm_graph.strategy import assess
     from erm_graph.strategy.maturity import save as save_assessment
 

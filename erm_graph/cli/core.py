@@ -37,8 +37,8 @@ from erm_graph.cli.output import (
     show,
 )
 from erm_graph.errors import ErmError
-from erm_graph.ingest.journal import unfinished_loads
 from erm_graph.query import run_cypher
+from erm_graph.query.loads import unfinished_loads
 
 
 @command()

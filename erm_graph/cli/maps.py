@@ -15,9 +15,9 @@ from erm_graph.cli.app import app, command, console, opened_store
 from erm_graph.cli.output import Format, FormatOption, show
 from erm_graph.edit.maps import edit_map, read_changes
 from erm_graph.ingest.owners import namespace_of
-from erm_graph.ingest.revisions import latest_version, restore_map
+from erm_graph.ingest.revisions import restore_map
 from erm_graph.query.maps import resolve_process
-from erm_graph.query.revisions import map_history
+from erm_graph.query.revisions import latest_version, map_history
 from erm_graph.store import QueryResult
 
 map_app = typer.Typer(help="The history of a map loaded from a file: every load that changed "

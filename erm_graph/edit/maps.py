@@ -45,14 +45,13 @@ from erm_graph.ingest.revisions import (
     Records,
     RelKey,
     apply_plan,
-    latest_version,
     plan_map,
-    revision,
 )
 from erm_graph.ingest.writer import dangling, write_batch
 from erm_graph.query.governance import has_left
 from erm_graph.query.mapedit import labels_of, map_content
 from erm_graph.query.maps import resolve_process
+from erm_graph.query.revisions import latest_version, revision
 from erm_graph.store import GraphStore
 
 #: changes one save takes at most: a change list is typed by a person, and the whole list is

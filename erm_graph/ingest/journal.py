@@ -7,8 +7,9 @@ relationships that were never written. A load therefore leaves a ``PendingLoad``
 writes (:func:`begin_load`); the next load of one of its files trusts no fingerprint of that
 file (it compares every row with the graph and writes what is missing), then takes the file off
 the mark (:func:`end_load`). ``erm status`` lists the files of the marks left
-(:func:`unfinished_loads`). Marks are tiny and not part of the model; they are written and read
-with the store's plain statements, the same on every engine.
+(:func:`erm_graph.query.loads.unfinished_loads`, the read of them). Marks are tiny and not part
+of the model; they are written and read with the store's plain statements, the same on every
+engine.
 """
 
 from __future__ import annotations
@@ -16,16 +17,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from erm_graph.store.base import GraphReader, GraphWriter, now_iso
+from erm_graph.store.base import GraphWriter, now_iso
 
 #: The label of the mark a load leaves while it writes
 PENDING_LOAD = "PendingLoad"
-
-
-def unfinished_loads(store: GraphReader) -> dict[str, list[str]]:
-    """Loads begun and never ended (interrupted, or still writing): token -> names of the
-    files they read."""
-    return dict(store.run(f"MATCH (m:{PENDING_LOAD}) RETURN m.token, m.files").rows)
 
 
 def begin_load(store: GraphWriter, files: Sequence[str]) -> str:

@@ -36,13 +36,14 @@ from erm_graph.ingest.contract import (
     Reject,
 )
 from erm_graph.ingest.gc_pause import without_gc
-from erm_graph.ingest.journal import begin_load, end_load, unfinished_loads
+from erm_graph.ingest.journal import begin_load, end_load
 from erm_graph.ingest.load_owners import second_owner_rejects
 from erm_graph.ingest.owners import makes_maps, refuse_taken_maps
 from erm_graph.ingest.revisions import MapPlan, apply_plan, plan_map
 from erm_graph.ingest.untrusted import LoadError
 from erm_graph.ingest.worker import read_in_child
 from erm_graph.ingest.writer import LoadReport, dangling_rows, plan, write_batch
+from erm_graph.query.loads import unfinished_loads
 from erm_graph.query.network import party_exists
 from erm_graph.store import GraphReader, GraphStore, open_store
 

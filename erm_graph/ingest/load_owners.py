@@ -19,6 +19,7 @@ from erm_graph import model
 from erm_graph.errors import Problem, ValidationError
 from erm_graph.ingest.batch import GraphBatch, RelKey
 from erm_graph.ingest.contract import Reject
+from erm_graph.query.owners import stored_owners
 from erm_graph.store.base import GraphReader, GraphStore, batches
 
 OWNS = "RESPONSIBLE_FOR"
@@ -41,7 +42,8 @@ class LoadOwners:
 
 def load_owners(store: GraphReader, batch: GraphBatch) -> LoadOwners:
     """Hold a load's ``RESPONSIBLE_FOR`` rows to the one-owner rule (see the module's
-    docstring); reads only. :class:`ValidationError` when the load itself gives a component
+    docstring); reads only, through :func:`~erm_graph.query.owners.stored_owners`.
+    :class:`ValidationError` when the load itself gives a component
     two owners."""
     found = LoadOwners()
     two = _two_owners(batch)
@@ -52,12 +54,9 @@ def load_owners(store: GraphReader, batch: GraphBatch) -> LoadOwners:
         if rel_type != OWNS or not rows:
             continue
         stored: dict[str, list[tuple[str, str | None, str | None]]] = defaultdict(list)
-        for chunk in batches(sorted({row["end"] for row in rows})):
-            for uid, owner, set_at, set_by in store.run(
-                    f"UNWIND $uids AS u MATCH (c:{label} {{uid: u}})"
-                    f"<-[r:RESPONSIBLE_FOR]-(e:Employee) "
-                    f"RETURN u, e.uid, r.set_at, r.set_by", {"uids": list(chunk)}).rows:
-                stored[uid].append((owner, set_at, set_by))
+        for uid, owner, set_at, set_by in stored_owners(store, label,
+                                                        (row["end"] for row in rows)):
+            stored[uid].append((owner, set_at, set_by))
         kept = []
         for row in rows:
             uid, owner = row["end"], row["start"]

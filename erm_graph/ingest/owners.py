@@ -19,6 +19,7 @@ from collections.abc import Sequence
 
 from erm_graph.ingest.contract import LoaderResult, slug
 from erm_graph.ingest.untrusted import LoadError
+from erm_graph.query.owners import map_files
 from erm_graph.store import GraphReader
 
 
@@ -42,10 +43,8 @@ def refuse_taken_maps(store: GraphReader, sources: Sequence[LoaderResult],
     for source in sources:
         if claims.get(source.namespace) != source.name:
             continue
-        owners = store.run("MATCH (m:Map) WHERE m.uid STARTS WITH $prefix "
-                           "RETURN DISTINCT m.source_file",
-                           {"prefix": f"{source.namespace}/"}).rows
-        others = sorted(str(o) for (o,) in owners if o is not None and o != source.name)
+        others = sorted(str(o) for o in map_files(store, source.namespace)
+                        if o is not None and o != source.name)
         if others:
             raise _taken(source, others[0])
 

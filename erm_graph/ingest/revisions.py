@@ -15,8 +15,9 @@ and later loads leave it alone); the diff says so, and a restore puts it back on
 Every load that changes a map, and its first, records a ``MapRevision`` node in the graph
 itself (so backups, exports and copies carry the history): its version, when, by whom, from
 which file, what changed (names per label and type) and every record the file defined, which
-:func:`restore_map` writes back as a new version. The reads for the app are in
-:mod:`erm_graph.query.revisions`.
+:func:`restore_map` writes back as a new version. What it reads (the versions, what the
+files wrote, what still holds a record) is read by :mod:`erm_graph.query.revisions`, with the
+map's history the app shows.
 
 Each step is one statement, atomic on its own; a load cut short between writing and retiring
 leaves the old records beside the new ones, and loading the file again completes it.
@@ -34,13 +35,21 @@ from erm_graph import model
 from erm_graph.errors import ErmError
 from erm_graph.events import WriteKind, current_actor, writing
 from erm_graph.ingest.batch import GraphBatch
-from erm_graph.ingest.flowchart import OWN_LABELS, SHARED_LABELS, TYPES
+from erm_graph.ingest.flowchart import OWN_LABELS
 from erm_graph.ingest.owners import namespace_of
 from erm_graph.ingest.writer import write_batch
+from erm_graph.query.owners import map_files
+from erm_graph.query.revisions import (
+    REVISION,
+    latest_version,
+    revision,
+    ties,
+    written_nodes,
+    written_relationships,
+)
 from erm_graph.store import GraphReader, GraphStore
 from erm_graph.store.base import now_iso
 
-REVISION = "MapRevision"
 NodeKey = tuple[str, str]  # (key label, uid)
 RelKey = tuple[str, str, str, str, str]  # (type, start key label, start uid, end key, end uid)
 #: what a record's comparison leaves out: where it came from, and what the store keeps itself
@@ -144,63 +153,22 @@ class MapPlan:
 
 
 # -- reading what the file wrote -----------------------------------------------------------------
-def latest_version(store: GraphReader, namespace: str) -> int | None:
-    rows = store.run(f"MATCH (r:{REVISION}) WHERE r.map = $map RETURN max(r.version)",
-                     {"map": namespace}).rows
-    return rows[0][0] if rows and rows[0][0] is not None else None
-
-
-def revision(store: GraphReader, namespace: str, version: int) -> dict[str, Any]:
-    """The revision ``version`` of the map ``namespace``, with its records; an error names
-    the versions there are."""
-    rows = store.run(f"MATCH (r:{REVISION}) WHERE r.map = $map AND r.version = $version "
-                     f"RETURN properties(r)", {"map": namespace, "version": version}).rows
-    if not rows:
-        known = [v for (v,) in store.run(f"MATCH (r:{REVISION}) WHERE r.map = $map "
-                                         f"RETURN r.version ORDER BY r.version",
-                                         {"map": namespace}).rows]
-        raise ErmError(f"map {namespace!r} has no version {version}; "
-                       + (f"its versions: {', '.join(map(str, known))} (erm map history "
-                          f"{namespace})" if known else "it has no history: load its file"))
-    props: dict[str, Any] = rows[0][0]
-    return props
-
-
 def stored_records(store: GraphReader, namespace: str, files: Iterable[str]) -> Records:
     """What the files ``files`` wrote into the map ``namespace``, as the graph holds it now:
     the nodes under the namespace, and the shared nodes and relationships whose ``source``
     names one of the files."""
     marks = sorted({f":{name}#" for name in files})
     found = Records()
-    for label in OWN_LABELS:
-        # a map's own records lie under its namespace; those an edit in the app took in (a
-        # map whose uids have no namespace, the demo's) carry the map's own edit mark
-        for labels, props in store.run(f"MATCH (n:{label}) WHERE (n.uid STARTS WITH $prefix "
-                                       f"AND any(m IN $marks WHERE n.source CONTAINS m)) "
-                                       f"OR n.source STARTS WITH $edited "
-                                       f"RETURN labels(n), properties(n)",
-                                       {"prefix": f"{namespace}/", "marks": marks,
-                                        "edited": f"edit:{namespace}.edits#"}).rows:
-            found.nodes[(label, props["uid"])] = (model.primary_label(labels), _stored(props))
-    for label in SHARED_LABELS:
-        for labels, props in store.run(f"MATCH (n:{label}) WHERE any(m IN $marks WHERE "
-                                       f"n.source CONTAINS m) RETURN labels(n), properties(n)",
-                                       {"marks": marks}).rows:
-            found.nodes[(label, props["uid"])] = (model.primary_label(labels), _stored(props))
-    for rel_type in TYPES:
-        for a, start, b, end, props in store.run(
-                f"MATCH (a)-[x:{rel_type}]->(b) WHERE any(m IN $marks WHERE x.source "
-                f"CONTAINS m) RETURN labels(a), a.uid, labels(b), b.uid, properties(x)",
-                {"marks": marks}).rows:
-            found.rels[(rel_type, _key_of(a), start, _key_of(b), end)] = _stored(props)
+    for label, labels, props in written_nodes(store, namespace, marks):
+        found.nodes[(label, props["uid"])] = (model.primary_label(labels), _stored(props))
+    for rel_type, a, start, b, end, props in written_relationships(store, marks):
+        found.rels[(rel_type, _key_of(a), start, _key_of(b), end)] = _stored(props)
     return found
 
 
 def _map_files(store: GraphReader, namespace: str) -> set[str]:
     """The files the map's processes and maps record as their source."""
-    return {f for (f,) in store.run(
-        "MATCH (m:Map) WHERE m.uid STARTS WITH $prefix RETURN DISTINCT m.source_file",
-        {"prefix": f"{namespace}/"}).rows if f}
+    return {f for f in map_files(store, namespace) if f}
 
 
 # -- planning ------------------------------------------------------------------------------------
@@ -270,10 +238,7 @@ def _held(store: GraphReader, keys: list[NodeKey], leaving: set[RelKey]
         by_label[label].append(uid)
     held: dict[NodeKey, list[tuple[str, str]]] = defaultdict(list)
     for label, uids in by_label.items():
-        for uid, rel_type, out, labels, other, name in store.run(
-                f"UNWIND $uids AS u MATCH (n:{_key_label(label)} {{uid: u}})-[x]-(o) "
-                f"RETURN u, type(x), startNode(x) = n, labels(o), o.uid, o.name",
-                {"uids": uids}).rows:
+        for uid, rel_type, out, labels, other, name in ties(store, _key_label(label), uids):
             o_key = _key_of(labels)
             rel = ((rel_type, label, uid, o_key, other) if out
                    else (rel_type, o_key, other, label, uid))
