@@ -194,8 +194,7 @@ def main() -> None:
         else:
             runs["baseline"] = run_child(folder, "off")
         runs["columnar"] = run_child(folder, "columnar")
-        if not args.skip_raw:
-            raw = run_child(folder, "raw")
+        raw = None if args.skip_raw else run_child(folder, "raw")
         bulk = None if args.skip_bulk else bulk_load(typed, folder / "bulk")
         missing = ladybug_missing()
         ladybug = None if args.skip_ladybug or missing else run_child(folder, "ladybug")
