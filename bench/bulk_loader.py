@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import os
 import random
 import re
 import subprocess
@@ -50,6 +49,17 @@ GRAPH = "bulk"
 #: Mirrors embedded_server.py (TIMEOUT_MAX_MS, EFFECTS_THRESHOLD); copied rather than imported
 #: so this yardstick does not move when the store module is refactored.
 MODULE_ARGS = ["TIMEOUT_MAX", "600000", "TIMEOUT_DEFAULT", "600000", "EFFECTS_THRESHOLD", "0"]
+#: ``python -m falkordb_bulk_loader.bulk_insert`` that says its peak RSS as it exits (VmHWM:
+#: the ``ru_maxrss`` of a child inherits its parent's, which holds every row here)
+TOOL = """\
+import atexit, runpy, sys
+def peak():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            print("peak-rss-kb", line.split()[1], file=sys.stderr)
+atexit.register(peak)
+runpy.run_module("falkordb_bulk_loader.bulk_insert", run_name="__main__", alter_sys=True)
+"""
 KINDS = ("consultation", "purchase", "service", "support", "call", "email")  # as bench_load
 CHANNELS = ("phone", "email", "web", "visit", "chat")
 
@@ -151,9 +161,9 @@ def bulk_load(rows: Sequence[Mapping], workdir: Path) -> BulkTimes:
     """Load typed interaction rows with ``falkordb-bulk-insert`` into a fresh server in
     ``workdir`` (a new or empty folder, short path), check what it built, return the times.
 
-    The tool runs as a subprocess (``python -m falkordb_bulk_loader.bulk_insert``) because it
-    resets the root logger, prints progress bars and calls ``sys.exit``; its own reported
-    time is used so interpreter start-up is not counted as loading.
+    The tool runs as a subprocess (``python -m falkordb_bulk_loader.bulk_insert``, see TOOL)
+    because it resets the root logger, prints progress bars and calls ``sys.exit``; its own
+    reported time is used so interpreter start-up is not counted as loading.
     """
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
@@ -162,20 +172,16 @@ def bulk_load(rows: Sequence[Mapping], workdir: Path) -> BulkTimes:
     csv_seconds = time.perf_counter() - started
     customers, employees, n = 1000, 100, len(rows)
     with falkordb_server(workdir / "server") as url:
-        with tempfile.TemporaryFile("w+") as out:
-            started = time.perf_counter()
-            tool = subprocess.Popen(
-                [sys.executable, "-m", "falkordb_bulk_loader.bulk_insert", GRAPH, "-u", url,
-                 *args], stdout=out, stderr=subprocess.STDOUT, text=True)
-            _, status, usage = os.wait4(tool.pid, 0)  # wait4: the tool's own peak RSS
-            wall = time.perf_counter() - started
-            tool.returncode = os.waitstatus_to_exitcode(status)
-            out.seek(0)
-            said = out.read()
+        started = time.perf_counter()
+        done = subprocess.run([sys.executable, "-c", TOOL, GRAPH, "-u", url, *args],
+                              capture_output=True, text=True)
+        wall = time.perf_counter() - started
+        said = done.stdout + done.stderr
+        tool_rss = re.search(r"^peak-rss-kb (\d+)$", done.stderr, re.MULTILINE)
         found = re.search(r"complete: (\d+) nodes created, (\d+) relations created in "
                           r"([\d.]+) seconds", said)
-        if tool.returncode or not found:
-            raise RuntimeError(f"falkordb-bulk-insert failed ({tool.returncode}):\n"
+        if done.returncode or not found or not tool_rss:
+            raise RuntimeError(f"falkordb-bulk-insert failed ({done.returncode}):\n"
                                f"{said[-4000:]}")
         db = falkordb.FalkorDB.from_url(url)
         engine_rss = peak_rss_mb(db.connection.info("server")["process_id"])
@@ -208,7 +214,7 @@ def bulk_load(rows: Sequence[Mapping], workdir: Path) -> BulkTimes:
             time.sleep(0.01)
         index = time.perf_counter() - started
     return BulkTimes(csv=csv_seconds, load=float(found[3]), wall=wall, server=server,
-                     index=index, rss_mb=usage.ru_maxrss / 1024, engine_rss_mb=engine_rss)
+                     index=index, rss_mb=int(tool_rss[1]) / 1024, engine_rss_mb=engine_rss)
 
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import argparse
 import gc
-import resource
+import os
 import shutil
 import sys
 import tempfile
@@ -44,7 +44,9 @@ def peak_rss_mb(pid: int) -> float:
 
 
 def own_peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """Peak resident memory of this process, in MB: VmHWM, which starts again at exec, not
+    ``ru_maxrss``, which a child process started by a big parent inherits from it."""
+    return peak_rss_mb(os.getpid())
 
 
 def raw_load(parts, data_dir: Path) -> float:
