@@ -65,6 +65,7 @@ test-fast: lint
 bench: $(VENV)/.installed-bench
 	$(BIN)/python bench/run.py --size $(or $(SIZE),medium)
 	$(BIN)/python bench/bench_load.py --rows $(or $(ROWS),1000000)
+	$(BIN)/python bench/bench_startup.py
 
 lint: dev
 	$(BIN)/ruff check erm_graph loaders tests bench tools

@@ -15,8 +15,18 @@ reader, against the raw engine and falkordb-bulk-loader, on the same rows, in on
    CREATE`` in batches of 5,000, into a graph of its own (no uid index on Interaction, no
    provenance: the least an engine can be asked to do);
 4. falkordb-bulk-insert of the same rows into a new graph of its own server (see
-   bulk_loader.py: it cannot add to an existing graph).
-rows/s counts input rows (each one node and two relationships).
+   bulk_loader.py: it cannot add to an existing graph);
+5. LadybugDB (the maintained Kuzu fork, an embedded graph database a user could pick instead)
+   ``COPY FROM`` the same CSV into a new database, the money, time and key columns turned
+   into the same values by the ``LOAD FROM`` subquery each COPY reads (pip install
+   '.[bench]'; skipped, with the reason, when the package is absent);
+6. the naive loader: one ``MERGE`` statement per row through the falkordb client (node, then
+   its two relationships), as a first hand-written import would be, on the first
+   ``--naive-rows`` rows only and extrapolated to N (printed as extrapolated).
+Each of 3-6 runs in a process of its own too. rows/s counts input rows (each one node and two
+relationships); "x erm" is a method's rows/s over erm_graph.load's (columnar) of the same run;
+peak RSS is the loading process's and the engine's (one process for LadybugDB: it is
+embedded in the loader).
 """
 
 from __future__ import annotations
@@ -34,6 +44,7 @@ import time
 from pathlib import Path
 
 from bulk_loader import bulk_load, typed_rows  # bench/ is on sys.path when run from it
+from rival_loaders import ladybug_copy, ladybug_missing, naive_merge, raw_unwind
 from run import own_peak_rss_mb, server_peak_rss_mb
 
 from erm_graph import load
@@ -118,7 +129,7 @@ def load_once(folder: Path, mode: str) -> dict:
             "reimport": reimport, "rss_mb": rss, "engine_rss_mb": engine}
 
 
-def run_mode(folder: Path, mode: str, code: Path | None = None) -> dict:
+def run_child(folder: Path, mode: str, code: Path | None = None) -> dict:
     """``mode`` run by a child process; ``code``: a folder holding another version of the
     erm_graph package, imported instead of this one."""
     env = dict(os.environ)
@@ -158,37 +169,40 @@ def main() -> None:
     parser.add_argument("--skip-off", action="store_true",
                         help="with --baseline-ref: leave out this code with the columnar "
                              "reader off")
+    parser.add_argument("--skip-ladybug", action="store_true",
+                        help="leave out LadybugDB COPY FROM (pip install '.[bench]')")
+    parser.add_argument("--naive-rows", type=int, default=5000, metavar="N",
+                        help="rows the naive per-row MERGE loader is timed on, then "
+                             "extrapolated (0 leaves it out)")
     parser.add_argument("--child", nargs=2, metavar=("MODE", "FOLDER"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(load_once(Path(args.child[1]), args.child[0])))
+        print(json.dumps(child(args.child[0], Path(args.child[1]))))
         return
     n = args.rows
     typed = typed_rows(n)
-    raw = None
     with tempfile.TemporaryDirectory(prefix="erm-bench-") as tmp:
         folder = Path(tmp)
         write_inputs(folder, n)
         runs = {}
         if args.baseline_ref:
             code = export_package(args.baseline_ref, folder / "baseline-code")
-            runs["baseline"] = run_mode(folder, "baseline", code)
+            runs["baseline"] = run_child(folder, "baseline", code)
             assert runs["baseline"]["code"].startswith(str(code)), runs["baseline"]
             if not args.skip_off:
-                runs["columnar off"] = run_mode(folder, "off")
+                runs["columnar off"] = run_child(folder, "off")
         else:
-            runs["baseline"] = run_mode(folder, "off")
-        runs["columnar"] = run_mode(folder, "columnar")
-        if not args.skip_raw:
-            store = open_store(f"embedded:{folder / 'db-raw'}")
-            try:
-                with paused_gc():  # as erm_graph.load runs: the baseline gets the same help
-                    raw = raw_baseline(store._db, typed)
-            finally:
-                store.close()
+            runs["baseline"] = run_child(folder, "off")
+        runs["columnar"] = run_child(folder, "columnar")
+        raw = None if args.skip_raw else run_child(folder, "raw")
         bulk = None if args.skip_bulk else bulk_load(typed, folder / "bulk")
+        missing = ladybug_missing()
+        ladybug = None if args.skip_ladybug or missing else run_child(folder, "ladybug")
+        naive = (None if args.naive_rows <= 0
+                 else run_child(folder, f"naive:{min(args.naive_rows, n)}"))
     base = runs["baseline"]
-    print(f"rows: {n:,} interactions (1 node + 2 relationships each), 2 cores, one run")
+    print(f"rows: {n:,} interactions (1 node + 2 relationships each), {os.cpu_count()} cores, "
+          "one run")
     if args.baseline_ref:
         print(f"baseline: the code of commit {args.baseline_ref}; 'columnar off' is this "
               "code with the columnar reader off")
@@ -202,37 +216,55 @@ def main() -> None:
         print(f"re-import unchanged, {mode:12s} : {s:7.2f} s  {n / s:>9,.0f} rows/s"
               f"  ({base['reimport'] / s:4.2f}x baseline)")
     ours = runs["columnar"]["seconds"]
+    table = [("erm_graph.load (columnar)", ours, runs["columnar"]["rss_mb"],
+              f"{runs['columnar']['engine_rss_mb']:,.0f} MB")]
     if raw:
-        print(f"raw UNWIND ... CREATE           : {raw:7.2f} s  {n / raw:>9,.0f} rows/s")
-        print(f"  ratio load / raw              : {raw / ours:7.2f}x")
+        table.append(("raw UNWIND ... CREATE", raw["seconds"], raw["rss_mb"],
+                      f"{raw['engine_rss_mb']:,.0f} MB"))
     if bulk:
-        print(f"falkordb-bulk-insert (own timer): {bulk.load:7.2f} s  {n / bulk.load:>9,.0f} "
-              f"rows/s (+{bulk.index:.2f} s for its uid indexes afterwards)")
-        print(f"  ratio load / bulk loader      : {bulk.load / ours:7.2f}x")
+        table.append(("falkordb-bulk-insert (own timer)", bulk.load, bulk.rss_mb,
+                      f"{bulk.engine_rss_mb:,.0f} MB"))
+    if ladybug:
+        table.append(("LadybugDB COPY FROM", ladybug["seconds"], ladybug["rss_mb"],
+                      "(in the loader)"))
+    if naive:
+        table.append((f"naive per-row MERGE, EXTRAPOLATED from {naive['rows']:,} rows",
+                       naive["seconds"] * n / naive["rows"], naive["rss_mb"],
+                       f"{naive['engine_rss_mb']:,.0f} MB"))
+    print(f"\n{'side by side, same rows':48s} {'seconds':>9s} {'rows/s':>10s} {'x erm':>7s}"
+          f" {'peak RSS':>9s}  engine")
+    for name, seconds, rss, engine in table:
+        print(f"{name:48s} {seconds:9.2f} {n / seconds:>10,.0f} {ours / seconds:7.2f}"
+              f" {rss:>6,.0f} MB  {engine}")
+    if bulk:
+        print(f"falkordb-bulk-insert: +{bulk.index:.2f} s for its uid indexes afterwards")
+    if missing and not args.skip_ladybug:
+        print(f"LadybugDB COPY FROM: skipped, {missing}")
 
 
-def raw_baseline(db, rows: list[dict]) -> float:
-    """Seconds for the raw engine to take ``rows`` into a graph of its own, same server."""
-    graph = db.select_graph("bench_raw")
-    graph.query("CREATE INDEX FOR (n:Party) ON (n.uid)")
-    graph.query("CREATE INDEX FOR (n:Employee) ON (n.uid)")
-    graph.query("UNWIND range(0, 999) AS i CREATE (:Party:Customer {uid: 'cust-' + "
-                "substring('000' + toString(i), size(toString(i)) - 1, 4)})")
-    graph.query("UNWIND range(0, 99) AS i CREATE (:Employee {uid: 'emp-' + "
-                "substring('00' + toString(i), size(toString(i)) - 1, 3)})")
-    started = time.perf_counter()
-    for i in range(0, len(rows), 5000):
-        graph.query("UNWIND $rows AS r MATCH (c:Party {uid: r.customer}) "
-                    "MATCH (e:Employee {uid: r.employee}) "
-                    "CREATE (c)-[:HAD]->(x:Interaction {uid: r.uid, kind: r.kind, "
-                    "at: r.at, channel: r.channel, amount: r.amount, "
-                    "sentiment: r.sentiment})-[:WITH]->(e)",
-                    {"rows": rows[i:i + 5000]})
-    seconds = time.perf_counter() - started
-    made = graph.query("MATCH (x:Interaction) RETURN count(x)").result_set[0][0]
-    assert made == len(rows), made
-    graph.delete()
-    return seconds
+def child(mode: str, folder: Path) -> dict:
+    """One measurement in this (child) process, so that its peak RSS is its own."""
+    if mode in ("baseline", "off", "columnar"):
+        return load_once(folder, mode)
+    csv_path = folder / "interactions.csv"
+    n = sum(1 for _ in csv_path.open()) - 1
+    if mode == "ladybug":
+        seconds = ladybug_copy(csv_path, folder, n)
+        return {"seconds": seconds, "rss_mb": own_peak_rss_mb()}
+    data = folder / f"db-{mode.partition(':')[0]}"
+    store = open_store(f"embedded:{data}")
+    try:
+        if mode == "raw":
+            typed = typed_rows(n)
+            with paused_gc():  # as erm_graph.load runs: the baseline gets the same help
+                found = {"seconds": raw_unwind(store._db, typed)}
+        else:  # naive:ROWS
+            rows = int(mode.partition(":")[2])
+            found = {"seconds": naive_merge(store._db, csv_path, rows), "rows": rows}
+        found.update(rss_mb=own_peak_rss_mb(), engine_rss_mb=server_peak_rss_mb(data))
+    finally:
+        store.close()
+    return found
 
 
 if __name__ == "__main__":

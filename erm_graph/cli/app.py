@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Annotated, Any
 
@@ -101,6 +102,25 @@ def opened_store(ctx: typer.Context) -> Iterator[GraphStore]:
         yield store
     finally:
         store.close()
+
+
+@contextmanager
+def store_opening(ctx: typer.Context) -> Iterator[Callable[[], GraphStore]]:
+    """:func:`opened_store` begun on a thread, for a command with work of its own to do
+    before its first statement: calling what it yields waits for the store. An embedded
+    server replays its data meanwhile on the other core, which makes most of a fresh
+    process's wait for its first answer (docs/scaling.md). Closed afterwards, also when the
+    command fails before it asked for the store."""
+    settings = settings_of(ctx)  # here: the vocabulary is activated on this thread
+    with ThreadPoolExecutor(1, thread_name_prefix="erm-open-store") as pool:
+        opening = pool.submit(open_store, settings.db, settings=settings)
+        try:
+            yield opening.result
+        finally:
+            # an error opening it is the command's when the command asked for the store;
+            # when the command failed first, its own error is the one to show
+            if opening.exception() is None:
+                opening.result().close()
 
 
 def describe(store: GraphReader) -> str:

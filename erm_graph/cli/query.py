@@ -10,7 +10,14 @@ from rich.syntax import Syntax
 from rich.table import Table
 
 from erm_graph.auth.roles import PERMISSIONS
-from erm_graph.cli.app import app, command, console, err_console, opened_store
+from erm_graph.cli.app import (
+    app,
+    command,
+    console,
+    err_console,
+    opened_store,
+    store_opening,
+)
 from erm_graph.cli.output import (
     Format,
     FormatOption,
@@ -85,9 +92,9 @@ def run_named(
 
     Example: `erm query run customer-360 -p uid=cust-000001 --format json`
     """
-    with opened_store(ctx) as store:
+    with store_opening(ctx) as store:  # the library is read while the engine starts
         params = load_library().get(name).parse(split_params(param))
-        result = run_query(store, name, params, timeout=timeout, write=write)
+        result = run_query(store(), name, params, timeout=timeout, write=write)
     for warning in result.warnings:  # on stderr: the rows on stdout stay machine-readable
         err_console.print(f"[yellow]warning: {escape(warning)}[/]", highlight=False)
     show(result, fmt, title=name if fmt is Format.table else None)

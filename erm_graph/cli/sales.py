@@ -13,9 +13,6 @@ import typer
 from erm_graph.cli.app import app, command, opened_store, settings_of
 from erm_graph.cli.output import Format, FormatOption, show
 from erm_graph.query.named import run_query
-from erm_graph.sales import commissions as commission_report
-from erm_graph.sales import current_quarter, pipeline
-from erm_graph.sales.report import attainment
 from erm_graph.store import QueryResult
 
 sales_app = typer.Typer(
@@ -47,6 +44,8 @@ def sales_pipeline(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Opportunities by rep (or territory) and stage: how many and what they are worth."""
+    from erm_graph.sales import pipeline  # the rules' pydantic models: sales commands only
+
     if by not in ("rep", "territory"):
         raise typer.BadParameter("--by is rep or territory")
     if rep and by != "rep":
@@ -66,6 +65,10 @@ def sales_quota(ctx: typer.Context, period: PeriodOption = None, rep: RepOption 
                 rules: RulesOption = None, fmt: FormatOption = Format.table) -> None:
     """Quota attainment per rep in the period: the quota, the won revenue credited to the
     rep (their split of each deal) and the share of the quota reached."""
+    from erm_graph.sales import commissions as commission_report
+    from erm_graph.sales import current_quarter
+    from erm_graph.sales.report import attainment
+
     when = period or current_quarter()
     with opened_store(ctx) as store:
         report = commission_report(store, when, rules or settings_of(ctx).commission_rules,
@@ -88,6 +91,9 @@ def sales_commissions(
 
     Example: `erm sales commissions --period 2026-Q3 --rep emp-0008 --lines`
     """
+    from erm_graph.sales import commissions as commission_report
+    from erm_graph.sales import current_quarter
+
     when = period or current_quarter()
     with opened_store(ctx) as store:
         report = commission_report(store, when, rules or settings_of(ctx).commission_rules,

@@ -15,7 +15,6 @@ from erm_graph.cli.output import Format, FormatOption, show
 from erm_graph.query.maturity import assessments
 from erm_graph.store import QueryResult
 from erm_graph.strategy import assess as assess_library
-from erm_graph.strategy import clv as clv_model
 from erm_graph.strategy.gap_tasks import DEFAULT_LIMIT, open_gap_tasks
 from erm_graph.strategy.maturity import read_answers, save
 from erm_graph.strategy.targets import check_plan, read_plan
@@ -148,6 +147,8 @@ def clv(
     customer, the purchases and value over the next HORIZON months with a 90% interval of
     the model's uncertainty, and the probability it still buys. What counts as a purchase and
     how to read the figures: docs/strategy.md#lifetime-value-forward-looking."""
+    from erm_graph.strategy import clv as clv_model  # numpy loads for this command only
+
     with opened_store(ctx) as store:
         if calibrate_at:
             found = clv_model.calibrate(store, calibrate_at, segment=segment)

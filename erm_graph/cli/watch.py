@@ -12,10 +12,6 @@ from erm_graph.auth.db import connect, users_db_path
 from erm_graph.cli.app import app, command, opened_store, settings_of
 from erm_graph.cli.output import Format, FormatOption, show
 from erm_graph.store import QueryResult
-from erm_graph.watch import load_rules, run_rules
-from erm_graph.watch.escalation import apply_escalations, load_escalations
-from erm_graph.watch.notify import shown
-from erm_graph.watch.runner import due
 
 watch_app = typer.Typer(
     help="Watch rules: named queries run on a schedule; each new row is an alert in the "
@@ -45,6 +41,10 @@ def run(
     condition already alerted is not alerted again until
     it has cleared; mail or webhooks that fail are tried again by the next pass. Exits with
     code 2 when a rule failed or a delivery did not get through."""
+    # the rules' cron triggers (apscheduler) and pydantic models: watch commands only
+    from erm_graph.watch import load_rules, run_rules
+    from erm_graph.watch.escalation import apply_escalations, load_escalations
+
     settings = settings_of(ctx)
     chosen = load_rules(settings.watch_rules, rules or None)
     escalations = load_escalations(settings.watch_rules) if escalate else []
@@ -68,6 +68,10 @@ def run(
 def list_(ctx: typer.Context, fmt: FormatOption = Format.table) -> None:
     """The watch rules (shipped and ERM_WATCH_RULES'), their schedules, whom they tell, and
     their last pass."""
+    from erm_graph.watch import load_rules
+    from erm_graph.watch.notify import shown
+    from erm_graph.watch.runner import due
+
     settings = settings_of(ctx)
     rules = load_rules(settings.watch_rules)
     conn = connect(users_db_path(settings.db, settings))

@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from itertools import combinations
 from typing import Any
 
-import numpy
 from rapidfuzz import fuzz, process
 
 from erm_graph import model
@@ -119,6 +118,8 @@ def _candidates(records: list[dict[str, Any]], min_score: int) -> set[tuple[int,
     """Pairs (i < j) worth scoring: inside a name-word block, those whose names score
     ``min_score`` or more (compared in C, a block at a time: a block of people who share a
     first name holds thousands of pairs); inside the other blocks, all."""
+    import numpy  # here, not at the top: every `erm` command imports this module
+
     found: set[tuple[int, int]] = set()
     for kind, members in _blocks(records):
         if kind != "word":

@@ -53,6 +53,9 @@ LOADING_SECONDS = 600.0
 #: at once; seen in the crash tests, docs/scaling.md) or a running one found frozen when a
 #: process opens it. It is killed and started again, once.
 SILENT_SECONDS = 30.0
+#: How often a starting or stopping server is asked about: a command waits for the server
+#: before its first answer and again, to stop it, before it exits (docs/scaling.md).
+POLL_SECONDS = 0.005
 
 
 def _binaries() -> tuple[str, str]:
@@ -330,7 +333,7 @@ class EmbeddedServer:
                 heard = time.monotonic()
             elif time.monotonic() - heard > SILENT_SECONDS:
                 return "hung"
-            time.sleep(0.02)
+            time.sleep(POLL_SECONDS)
         return "slow"
 
     def _connection(self, timeout: float) -> redis.Redis:
@@ -355,7 +358,7 @@ class EmbeddedServer:
                 self._proc.poll()  # reap our own child so it does not linger as a zombie
             if not _running(pid) or not (self.data_dir / PID).exists():
                 return True
-            time.sleep(0.02)
+            time.sleep(POLL_SECONDS)
         return False
 
     def log_tail(self, lines: int = 8) -> str:

@@ -1,0 +1,63 @@
+"""The command line imports what a command needs, not what every command could: the heavy
+libraries load in the commands that use them (docs/scaling.md, "Start-up").
+
+Each check is a fresh interpreter reporting its own ``sys.modules``, so the answer does not
+depend on what this test process imported before, nor on the machine's speed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+#: Heavy at import and needed by a few commands only: analytics (pandas, networkx), lifetime
+#: value (numpy, lifetimes), the web app (fastapi, starlette, uvicorn), pictures (pyvis,
+#: jinja2), calendars (icalendar), watch schedules (apscheduler), columnar reading (pyarrow).
+HEAVY = ("pandas", "networkx", "numpy", "scipy", "pyarrow", "polars", "lifetimes", "fastapi",
+         "starlette", "uvicorn", "pyvis", "jinja2", "icalendar", "recurring_ical_events",
+         "apscheduler")
+
+
+def heavy_after(script: str, env: dict[str, str] | None = None) -> list[str]:
+    """The HEAVY modules a fresh interpreter holds after running ``script``."""
+    probe = (f"{script}\nimport json, sys\n"
+             f"print(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          env=env, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_the_probe_sees_a_heavy_import() -> None:
+    """The probe itself: a script that imports the analytics does report pandas."""
+    assert "pandas" in heavy_after("import erm_graph.analytics.algorithms")
+
+
+def test_importing_the_cli_loads_no_heavy_library() -> None:
+    assert heavy_after("import erm_graph.cli") == []
+
+
+def test_the_package_api_loads_no_heavy_library() -> None:
+    assert heavy_after("import erm_graph") == []
+
+
+@pytest.mark.parametrize("command", [["--help"], ["query", "show", "customer-360"]])
+def test_commands_without_the_engine_load_no_heavy_library(command: list[str]) -> None:
+    """Typer builds every command's options to run one: their types must stay light too."""
+    script = ("from erm_graph.cli import app\n"
+              f"try:\n    app({command!r}, standalone_mode=False)\n"
+              "except SystemExit:\n    pass")
+    assert heavy_after(script) == []
+
+
+def test_a_named_query_on_the_embedded_engine_loads_no_heavy_library(tmp_path) -> None:
+    """The first answer the start-up figure is about: ``erm query run`` on an embedded store
+    (empty here: the imports do not depend on the data)."""
+    env = {**os.environ, "ERM_DB": f"embedded:{tmp_path / 'db'}"}
+    script = ("from erm_graph.cli import app\n"
+              "app(['query', 'run', 'customer-360', '-p', 'uid=cust-000001', '--format', "
+              "'json'], standalone_mode=False)")
+    assert heavy_after(script, env) == []
