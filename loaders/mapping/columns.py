@@ -84,7 +84,10 @@ class ColumnConverter:
         found = columnar.typed(self.kind, todo)
         if found is None:
             return texts
-        typed.update(zip(*found, strict=True))
+        done, values = found
+        typed.update(zip(done, values, strict=True))
+        if len(done) == len(todo):  # every text read: only the blanks are left
+            return [t for t in texts if not t or t.isspace()] if len(todo) < len(texts) else []
         return [t for t in texts if t not in typed]
 
 
