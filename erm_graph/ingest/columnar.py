@@ -76,7 +76,7 @@ def _line_count(text: str) -> int:
 
 
 def csv_rows(text: str, dialect: Any, width: int, header_lines: int
-             ) -> Iterator[tuple[int, list[str]]] | None:
+             ) -> Iterator[tuple[int, tuple[str, ...]]] | None:
     """(line number, cells) of each data row of ``text``, parsed by pyarrow a block at a
     time, or None when the csv module must read it (see the module docstring).
 
@@ -113,14 +113,14 @@ def csv_rows(text: str, dialect: Any, width: int, header_lines: int
     if _line_count(text) != header_lines + rows:
         return None
 
-    def chunks() -> Iterator[tuple[int, list[str]]]:
+    def chunks() -> Iterator[tuple[int, tuple[str, ...]]]:
         line = header_lines + 1
         for batch in batches():
             for start in range(0, batch.num_rows, CHUNK_ROWS):
                 part = batch.slice(start, CHUNK_ROWS)
                 columns = [part.column(i).to_pylist() for i in range(width)]
                 yield from zip(range(line, line + part.num_rows),
-                               map(list, zip(*columns, strict=True)), strict=True)
+                               zip(*columns, strict=True), strict=True)
                 line += part.num_rows
 
     return chunks()
