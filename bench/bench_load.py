@@ -88,7 +88,7 @@ def load_once(folder: Path, mode: str) -> dict:
     the peak RSS of this process and of its engine."""
     try:
         from erm_graph.ingest import columnar
-        columnar.ENABLED = mode == "columnar" and columnar.available()
+        columnar.ENABLED = mode.endswith("columnar") and columnar.available()
     except ImportError:  # the code of a --baseline-ref commit from before it
         pass
     csv_path, mapping = folder / "interactions.csv", folder / "interactions.yaml"
@@ -158,6 +158,9 @@ def main() -> None:
     parser.add_argument("--skip-off", action="store_true",
                         help="with --baseline-ref: leave out this code with the columnar "
                              "reader off")
+    parser.add_argument("--baseline-columnar", action="store_true",
+                        help="with --baseline-ref: that commit runs with its columnar reader "
+                             "on (compares two versions of the columnar import)")
     parser.add_argument("--child", nargs=2, metavar=("MODE", "FOLDER"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -172,7 +175,8 @@ def main() -> None:
         runs = {}
         if args.baseline_ref:
             code = export_package(args.baseline_ref, folder / "baseline-code")
-            runs["baseline"] = run_mode(folder, "baseline", code)
+            runs["baseline"] = run_mode(
+                folder, "baseline-columnar" if args.baseline_columnar else "baseline", code)
             assert runs["baseline"]["code"].startswith(str(code)), runs["baseline"]
             if not args.skip_off:
                 runs["columnar off"] = run_mode(folder, "off")
@@ -190,8 +194,9 @@ def main() -> None:
     base = runs["baseline"]
     print(f"rows: {n:,} interactions (1 node + 2 relationships each), 2 cores, one run")
     if args.baseline_ref:
-        print(f"baseline: the code of commit {args.baseline_ref}; 'columnar off' is this "
-              "code with the columnar reader off")
+        print(f"baseline: the code of commit {args.baseline_ref}, columnar reader "
+              f"{'on' if args.baseline_columnar else 'off'}; 'columnar off' is this code with "
+              "the columnar reader off")
     for mode, run in runs.items():
         s = run["seconds"]
         print(f"erm_graph.load, {mode:12s}       : {s:7.2f} s  {n / s:>9,.0f} rows/s"
