@@ -99,7 +99,7 @@ def load_once(folder: Path, mode: str) -> dict:
     the peak RSS of this process and of its engine."""
     try:
         from erm_graph.ingest import columnar
-        columnar.ENABLED = mode == "columnar" and columnar.available()
+        columnar.ENABLED = mode.endswith("columnar") and columnar.available()
     except ImportError:  # the code of a --baseline-ref commit from before it
         pass
     csv_path, mapping = folder / "interactions.csv", folder / "interactions.yaml"
@@ -174,6 +174,9 @@ def main() -> None:
     parser.add_argument("--naive-rows", type=int, default=5000, metavar="N",
                         help="rows the naive per-row MERGE loader is timed on, then "
                              "extrapolated (0 leaves it out)")
+    parser.add_argument("--baseline-columnar", action="store_true",
+                        help="with --baseline-ref: that commit runs with its columnar reader "
+                             "on (compares two versions of the columnar import)")
     parser.add_argument("--child", nargs=2, metavar=("MODE", "FOLDER"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -187,7 +190,8 @@ def main() -> None:
         runs = {}
         if args.baseline_ref:
             code = export_package(args.baseline_ref, folder / "baseline-code")
-            runs["baseline"] = run_child(folder, "baseline", code)
+            runs["baseline"] = run_child(
+                folder, "baseline-columnar" if args.baseline_columnar else "baseline", code)
             assert runs["baseline"]["code"].startswith(str(code)), runs["baseline"]
             if not args.skip_off:
                 runs["columnar off"] = run_child(folder, "off")
@@ -204,8 +208,9 @@ def main() -> None:
     print(f"rows: {n:,} interactions (1 node + 2 relationships each), {os.cpu_count()} cores, "
           "one run")
     if args.baseline_ref:
-        print(f"baseline: the code of commit {args.baseline_ref}; 'columnar off' is this "
-              "code with the columnar reader off")
+        print(f"baseline: the code of commit {args.baseline_ref}, columnar reader "
+              f"{'on' if args.baseline_columnar else 'off'}; 'columnar off' is this code with "
+              "the columnar reader off")
     for mode, run in runs.items():
         s = run["seconds"]
         print(f"erm_graph.load, {mode:12s}       : {s:7.2f} s  {n / s:>9,.0f} rows/s"
@@ -244,7 +249,7 @@ def main() -> None:
 
 def child(mode: str, folder: Path) -> dict:
     """One measurement in this (child) process, so that its peak RSS is its own."""
-    if mode in ("baseline", "off", "columnar"):
+    if mode in ("baseline", "baseline-columnar", "off", "columnar"):
         return load_once(folder, mode)
     csv_path = folder / "interactions.csv"
     n = sum(1 for _ in csv_path.open()) - 1

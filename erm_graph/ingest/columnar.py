@@ -76,7 +76,7 @@ def _line_count(text: str) -> int:
 
 
 def csv_rows(text: str, dialect: Any, width: int, header_lines: int
-             ) -> Iterator[tuple[int, list[str]]] | None:
+             ) -> Iterator[tuple[int, tuple[str, ...]]] | None:
     """(line number, cells) of each data row of ``text``, parsed by pyarrow a block at a
     time, or None when the csv module must read it (see the module docstring).
 
@@ -113,14 +113,14 @@ def csv_rows(text: str, dialect: Any, width: int, header_lines: int
     if _line_count(text) != header_lines + rows:
         return None
 
-    def chunks() -> Iterator[tuple[int, list[str]]]:
+    def chunks() -> Iterator[tuple[int, tuple[str, ...]]]:
         line = header_lines + 1
         for batch in batches():
             for start in range(0, batch.num_rows, CHUNK_ROWS):
                 part = batch.slice(start, CHUNK_ROWS)
                 columns = [part.column(i).to_pylist() for i in range(width)]
                 yield from zip(range(line, line + part.num_rows),
-                               map(list, zip(*columns, strict=True)), strict=True)
+                               zip(*columns, strict=True), strict=True)
                 line += part.num_rows
 
     return chunks()
@@ -145,6 +145,10 @@ def _maybe_blank_rows(pc: Any, batch: Any) -> bool:
 _FLOAT = r"^\s*-?[0-9,]*\.?[0-9]+\s*$"
 _INT = r"^\s*-?[0-9,_]*[0-9]\s*$"
 _MONEY = r"^\s*\$?-?[0-9,]*\.?[0-9]+\s*$"
+#: the characters of RE2's ``\s``, which the forms allow around a number
+_BLANKS = " \t\n\f\r"
+#: what each form allows between the digits, left out before the cast
+_MARKS = {"float": (",",), "int": (",", "_"), "money": (",", "$")}
 _LONGEST = 60  # below the money converter's own limit: the Python way refuses longer ones
 _TRUE = ["true", "yes", "y", "1", "t", "x", "on"]
 _FALSE = ["false", "no", "n", "0", "f", "off"]
@@ -172,8 +176,11 @@ def typed(kind: str, texts: list[str]) -> tuple[list[str], list[Any]] | None:
     longest = 18 if kind == "int" else _LONGEST  # an int64 holds any 18 digits
     ok = pc.and_(pc.match_substring_regex(column, form),
                  pc.match_substring_regex(column, f"^.{{0,{longest}}}$"))
-    cleaned = pc.replace_substring_regex(pc.filter(column, ok),
-                                         r"[\s,$_]" if kind != "float" else r"[\s,]", "")
+    # the form puts blanks only at the ends: a trim and plain replacements clean it, far
+    # cheaper than a regex replacement run on every text
+    cleaned = pc.utf8_trim(pc.filter(column, ok), _BLANKS)
+    for mark in _MARKS[kind]:
+        cleaned = pc.replace_substring(cleaned, mark, "")
     values = pc.cast(cleaned, pa.int64() if kind == "int" else pa.float64(), safe=True)
     return list(compress(texts, ok.to_pylist())), values.to_pylist()
 

@@ -165,7 +165,7 @@ class LoadContext:
         data = self.read_bytes(path) if data is None else data
         return untrusted.parse_xml(data, str(path), self.options.encoding)
 
-    def csv_table(self, path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+    def csv_table(self, path: Path) -> tuple[list[str], Iterator[tuple[int, tabular.Cells]]]:
         """The trimmed header and (line number, cells) of each data row of a CSV file."""
         return tabular.csv_table(self.text(path), path)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +20,12 @@ from erm_graph.ingest.untrusted import LoadError
 from erm_graph.interop.csv_errors import csv_problem
 
 Sheets = dict[str, list[tuple[int, dict[str, Any]]]]
+#: a row's cells: a list from the csv module, a tuple from the columnar reader (a list
+#: per row cost that reader as much as the rest of making the row)
+Cells = Sequence[str]
 
 
-def csv_table(text: str, path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+def csv_table(text: str, path: Path) -> tuple[list[str], Iterator[tuple[int, Cells]]]:
     """The trimmed header and (line number, cells) of each data row of a CSV text.
 
     The delimiter (``,;\\t|``) is sniffed from the first 4 KB. Cells come as lists, padded
@@ -43,7 +46,7 @@ def csv_table(text: str, path: Path) -> tuple[list[str], Iterator[tuple[int, lis
     if fast is not None:
         return names, fast
 
-    def rows() -> Iterator[tuple[int, list[str]]]:
+    def rows() -> Iterator[tuple[int, Cells]]:
         first = reader.line_num + 1  # where the record being read begins
         try:
             for row in reader:

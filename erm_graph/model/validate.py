@@ -157,6 +157,8 @@ class _Checker:
         prop = self.declared.get(name)
         if prop is None:
             return types <= {str, int, float, bool}
+        if prop.choices and prop.kind is Kind.STR and types == {str}:
+            return set(values).issubset(prop.choices)  # a kind, a channel: a few texts
         if prop.choices or not values:
             return not values
         if prop.kind is Kind.STR:

@@ -15,6 +15,7 @@ from typing import Any
 
 from erm_graph.errors import listed, shown
 from erm_graph.ingest import columnar
+from erm_graph.ingest.tabular import Cells
 from erm_graph.ingest.untrusted import LoadError
 
 from .values import CONVERTERS, date_parser, normaliser
@@ -84,7 +85,10 @@ class ColumnConverter:
         found = columnar.typed(self.kind, todo)
         if found is None:
             return texts
-        typed.update(zip(*found, strict=True))
+        done, values = found
+        typed.update(zip(done, values, strict=True))
+        if len(done) == len(todo):  # every text read: only the blanks are left
+            return [t for t in texts if not t or t.isspace()] if len(todo) < len(texts) else []
         return [t for t in texts if t not in typed]
 
 
@@ -138,7 +142,7 @@ class TypedProperty:
         self.convert = column_converter(spec, doc)
         self.default = spec.get("default")
 
-    def values(self, cells: list[list[str]], date_cells: dict[int, set[str]]
+    def values(self, cells: list[Cells], date_cells: dict[int, set[str]]
                ) -> tuple[list[Any], dict[str, str]]:
         if self.index is None:
             return [self.default] * len(cells), {}
@@ -169,7 +173,7 @@ class Columns:
         return self.where.get(name)
 
 
-def typed_columns(props: list[TypedProperty], cells: list[list[str]],
+def typed_columns(props: list[TypedProperty], cells: list[Cells],
                   date_cells: dict[int, set[str]], failed: dict[int, tuple[str, str, str]]
                   ) -> list[tuple[str, list[Any]]]:
     """Each property's typed column; the first column that does not convert, per row, goes

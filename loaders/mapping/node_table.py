@@ -15,6 +15,7 @@ from typing import Any, cast
 from erm_graph import model
 from erm_graph.errors import Problem
 from erm_graph.ingest.contract import SAME_UID, LoadContext, LoaderResult, Reject
+from erm_graph.ingest.tabular import Cells
 from erm_graph.interop.stream import node_label
 
 from .columns import Columns, TypedProperty, typed_columns
@@ -42,15 +43,15 @@ class _Related:
         """The columns this relationship reads: the other end's key and its properties."""
         return [self.index, *(p.index for p in self.props if p.index is not None)]
 
-    def count(self, rows: list[list[str]]) -> int:
+    def count(self, rows: list[Cells]) -> int:
         """How many relationships ``rows`` make (``others`` without making the uids)."""
-        texts = [cells[self.index] for cells in rows]
+        texts = list(map(itemgetter(self.index), rows))
         distinct = list(set(texts))
         made = dict(zip(distinct, map(len, self.others([[t] for t in distinct], 0)),
                         strict=True))
         return sum(map(made.__getitem__, texts))
 
-    def others(self, rows: list[list[str]], index: int | None = None) -> list[list[str]]:
+    def others(self, rows: list[Cells], index: int | None = None) -> list[list[str]]:
         """Per row, the uids of the nodes at the other end that its cell (at ``index``,
         by default this relationship's column) names."""
         found: dict[str, list[str]] = {}
@@ -109,7 +110,7 @@ class NodeTable:
         return [blake2b(f"{digest}\x1e{where}\x1e{cells}".encode(), digest_size=8).hexdigest()
                 for where, cells in zip(places, joined, strict=True)]
 
-    def row_labels(self, cells: list[list[str]]) -> list[str | None]:
+    def row_labels(self, cells: list[Cells]) -> list[str | None]:
         """Per row, its label from the label column (None: not one the table may have);
         without a label column, the table's label."""
         index = self.label_index
@@ -127,16 +128,16 @@ class NodeTable:
             found[text] = label if label and model.is_a(label, self.label) else None
         return [found[t] for t in texts]
 
-    def label_cell(self, cells: list[str]) -> str | None:
+    def label_cell(self, cells: Cells) -> str | None:
         """The row's cell in the label column, if the table has one."""
         return None if self.label_index is None else cells[self.label_index]
 
-    def record(self, cells: list[str]) -> dict[str, str]:
+    def record(self, cells: Cells) -> dict[str, str]:
         """The row as column -> text, for a rejects file."""
         return dict(zip(self.names, cells, strict=False))
 
 
-def _cells_of(indexes: list[int]) -> Callable[[list[str]], object]:
+def _cells_of(indexes: list[int]) -> Callable[[Cells], object]:
     """A row's cells at ``indexes``, as one hashable value."""
     if len(indexes) > 1:
         return itemgetter(*indexes)
@@ -145,11 +146,11 @@ def _cells_of(indexes: list[int]) -> Callable[[list[str]], object]:
     return lambda cells: ()
 
 
-_Keyed = tuple[str, list[str], str, str, str]  # place, cells, uid, fingerprint, label
-_Repeat = tuple[str, list[str], str, str]  # place, cells, uid, label: a row that only relates
+_Keyed = tuple[str, Cells, str, str, str]  # place, cells, uid, fingerprint, label
+_Repeat = tuple[str, Cells, str, str]  # place, cells, uid, label: a row that only relates
 
 
-def key_rows(table: NodeTable, chunk: list[tuple[str, list[str]]]
+def key_rows(table: NodeTable, chunk: list[tuple[str, Cells]]
              ) -> tuple[list[_Keyed], list[Reject], list[_Repeat]]:
     """Key, label and fingerprint each row; a row without a key or with a label the table
     may not have is rejected (the rejects are kept in the order of the rows).
@@ -228,21 +229,25 @@ def finish(result: LoaderResult, table: NodeTable, rows: list[_Keyed], rejects: 
         _relate_repeats(result, table, repeats)
     stale = asked.result()
     if len(stale) < len(rows):
-        unchanged = [rows[i] for i in sorted(set(range(len(rows))) - set(stale))]
+        # none stale (an unchanged file read again): every row, without sets of indexes
+        unchanged = [rows[i] for i in sorted(set(range(len(rows))) - set(stale))] \
+            if stale else rows
         if table.label_index is None:
             result.unchanged_nodes[table.label] += len(unchanged)
         else:
-            result.unchanged_nodes.update(r[4] for r in unchanged)
+            result.unchanged_nodes.update(map(itemgetter(4), unchanged))
+        cells = list(map(itemgetter(1), unchanged)) if table.rels else []
         for rel in table.rels:
-            result.unchanged_relationships[rel.type] += rel.count([r[1] for r in unchanged])
-        result.skipped_uids[model.label(table.label).key_label].update(r[2] for r in unchanged)
+            result.unchanged_relationships[rel.type] += rel.count(cells)
+        result.skipped_uids[model.label(table.label).key_label].update(
+            map(itemgetter(2), unchanged))
         rows = [rows[i] for i in stale]
     if rows:
         _add(result, table, rows)
 
 
 def _add(result: LoaderResult, table: NodeTable,
-         rows: list[tuple[str, list[str], str, str, str]]) -> None:
+         rows: list[tuple[str, Cells, str, str, str]]) -> None:
     """Type rows into nodes and their relationships; a row with a cell that does not convert
     (a property of its node or of one of its relationships) is rejected whole, naming the
     first such column."""
@@ -284,7 +289,7 @@ def _relate_repeats(result: LoaderResult, table: NodeTable, rows: list[_Repeat])
             rel_columns)
 
 
-def _reject_failed(result: LoaderResult, table: NodeTable, rows: list[tuple[str, list[str]]],
+def _reject_failed(result: LoaderResult, table: NodeTable, rows: list[tuple[str, Cells]],
                    failed: dict[int, tuple[str, str, str]]) -> None:
     for i, (column, why, text) in sorted(failed.items()):
         result.rejects.append(rejected(table.label, rows[i][0], column, why, text,
@@ -292,7 +297,7 @@ def _reject_failed(result: LoaderResult, table: NodeTable, rows: list[tuple[str,
 
 
 def _relate(result: LoaderResult, table: NodeTable, rows: list[tuple[str, str]],
-            cells: list[list[str]], origins: list[str], keep: list[bool],
+            cells: list[Cells], origins: list[str], keep: list[bool],
             rel_columns: list[list[tuple[str, list[Any]]]]) -> None:
     """The relationships of ``rows`` (the uid and label of each row's node, its ``cells``)
     to the nodes their cells name; rows not to ``keep`` make none."""

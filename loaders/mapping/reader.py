@@ -11,6 +11,7 @@ from typing import Any
 
 from erm_graph.errors import listed, shown
 from erm_graph.ingest.contract import LoadContext, LoaderResult
+from erm_graph.ingest.tabular import Cells
 from erm_graph.ingest.untrusted import LoadError
 
 from .node_table import NodeTable, finish, key_rows, stale_rows
@@ -49,8 +50,8 @@ def read_file(result: LoaderResult, ctx: LoadContext, doc: dict[str, Any], table
             finish(result, nodes, *pending)
 
 
-def _chunks(rows: tuple[str, Iterator[tuple[int, list[str]]]]
-            ) -> Iterator[list[tuple[str, list[str]]]]:
+def _chunks(rows: tuple[str, Iterator[tuple[int, Cells]]]
+            ) -> Iterator[list[tuple[str, Cells]]]:
     """(place, cells) of CHUNK_ROWS rows at a time; ``rows`` is the prefix of each row's
     place and (number, cells) of each row."""
     prefix, numbered = rows
@@ -59,7 +60,7 @@ def _chunks(rows: tuple[str, Iterator[tuple[int, list[str]]]]
 
 
 def _rows(ctx: LoadContext, table: dict[str, Any], path: Path
-          ) -> tuple[list[str], tuple[str, Iterator[tuple[int, list[str]]]],
+          ) -> tuple[list[str], tuple[str, Iterator[tuple[int, Cells]]],
                      dict[int, set[str]]]:
     """The column names; the prefix of each row's place and (number, cells) of each row of
     a CSV file or a workbook sheet; per column of a workbook the texts of its date cells.

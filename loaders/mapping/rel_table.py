@@ -7,6 +7,7 @@ from typing import Any
 
 from erm_graph import model
 from erm_graph.ingest.contract import LoaderResult
+from erm_graph.ingest.tabular import Cells
 
 from .columns import ColumnConverter, Columns, TypedProperty, typed_columns
 from .node_table import FORMAT, rejected
@@ -24,7 +25,7 @@ class _End:
                                                 spec.get("aliases")))
         self.expected = f"the key of the {side} node ({self.label})"
 
-    def uids(self, cells: list[list[str]]) -> list[str | None]:
+    def uids(self, cells: list[Cells]) -> list[str | None]:
         keys, _ = self.norm.apply([c[self.index] for c in cells])
         prefix = self.prefix
         return [prefix + key if key else None for key in keys]
@@ -49,12 +50,12 @@ class RelTable:
                       for name, spec in table.get("properties", {}).items()]
         self.constants: dict[str, Any] = table.get("set", {})
 
-    def record(self, cells: list[str]) -> dict[str, str]:
+    def record(self, cells: Cells) -> dict[str, str]:
         return dict(zip(self.names, cells, strict=False))
 
 
 def add_relationships(result: LoaderResult, table: RelTable,
-                      chunk: list[tuple[str, list[str]]]) -> None:
+                      chunk: list[tuple[str, Cells]]) -> None:
     """Make one relationship per row; a row without both keys, or with a property that does
     not convert, is rejected naming the column."""
     cells = [c for _, c in chunk]
