@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from erm_graph import load
+from erm_graph import load, model
 from erm_graph.auth.scope import ScopedStore
 from erm_graph.cli import app
 from erm_graph.demo import facts
@@ -66,6 +66,11 @@ def test_map_marks_owners_and_unowned(demo_store):
     assert by_id["step-cr-start"]["x"] < by_id["step-cr-end"]["x"]
     via_map = map_to_vis(relationship_map(demo_store, "map-customer"))
     assert via_map["process"]["uid"] == "proc-customer", "a Map uid resolves to its process"
+    # the map editor offers owners for the model's components, marked by the server
+    kinds = {n["category"]: n["component"] for n in data["nodes"]}
+    assert kinds["Step"] and kinds["Department"] and kinds["Document"]
+    assert not kinds["Employee"] and not any(kinds.get(p) for p in ("Customer", "Supplier"))
+    assert {c for c, owned in kinds.items() if owned} <= set(model.COMPONENT_LABELS)
 
 
 def test_unowned_components_are_flagged(demo_store):

@@ -9,6 +9,7 @@ from __future__ import annotations
 from itertools import islice
 from typing import Any
 
+from erm_graph import model
 from erm_graph.query.subgraph import GEdge, GNode, Subgraph
 from erm_graph.viz.relationship_map import RelationshipMap
 from erm_graph.viz.styles import (
@@ -100,7 +101,8 @@ def map_to_vis(m: RelationshipMap) -> dict[str, Any]:
         x, y = m.positions.get(uid, (0, 0))
         record = m.graph.nodes[uid]
         node.update(x=x, y=y, physics=False, band=m.bands.get(uid, ""),
-                    name=record.name)  # in full: the map's list of steps reads it
+                    name=record.name,  # in full: the map's list of steps reads it
+                    component=record.label in model.COMPONENT_LABELS)  # owners are set on these
         for key in ("kind", "parent"):  # a step's shape; the step a sub-process step is in
             if key in record.props:
                 node[key] = record.props[key]

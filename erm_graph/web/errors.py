@@ -147,9 +147,10 @@ ERRORS = {400: "a bad value, or a Host name the server does not answer to",
           503: "the graph engine cannot be reached",
           504: "the query ran past ERM_QUERY_TIMEOUT"}
 ANY_ROUTE = (400, 401, 403, 413, 429, 500, 503, 504)
-#: a route with a body also answers 422, and 409 when it conflicts with what the library holds
-#: (a map another file owns); one with parameters (which name records) 404 and 422
-WITH_BODY = (409, 422)
+#: a route with a body also answers 422, 404 when a record it names does not exist, and 409 when
+#: it conflicts with what the library holds (a map another file owns); one with parameters
+#: (which name records) 404 and 422
+WITH_BODY = (404, 409, 422)
 WITH_PARAMETERS = (404, 422)
 
 

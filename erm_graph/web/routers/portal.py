@@ -17,7 +17,6 @@ from erm_graph.auth.roles import PARTNER_EDITABLE, PARTNER_SHARED_EDITABLE
 from erm_graph.edit.sharing import share, unshare
 from erm_graph.query.shares import partners, portal, shares
 from erm_graph.web.deps import Store
-from erm_graph.web.errors import ErrorBody
 from erm_graph.web.routers.pages import page
 
 router = APIRouter(tags=["partners"])
@@ -66,10 +65,7 @@ def get_shares(store: Store, record: str | None = None,
             "partners": partners(store)}
 
 
-@router.post("/api/shares",
-             responses={404: {"model": ErrorBody,
-                                  "description": "the record or partner does not exist"}},
-             summary="Share a customer, opportunity or case with a partner "
+@router.post("/api/shares", summary="Share a customer, opportunity or case with a partner "
                                     "(officers, editors); audited as share")
 def post_share(request: Request, body: Share) -> dict[str, Any]:
     return share(request.app.state.store, body.record, body.partner).as_dict()

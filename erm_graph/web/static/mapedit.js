@@ -41,7 +41,7 @@ window.ermMapEdit = (() => {
   }
   function components() {
     const shown = ctx.data.nodes.filter((n) => ["process", "flow", "document", "performer"].includes(n.band)
-      && ["Map", "Process", "Step", "Document", "Department"].includes(n.category));
+      && n.component);
     return [...shown.map((n) => ({id: n.id, name: `${n.name} (${n.category})`})),
       ...changes.filter((c) => c.kind === "add_step").map((c) => ({id: c.id, name: `${c.name} (new step)`}))];
   }
