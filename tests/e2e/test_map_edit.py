@@ -68,6 +68,11 @@ def test_an_editor_edits_a_map_and_sees_the_new_version(browser, site, request):
         add(page, "assign_performer", step="new-1", performer="emp-0002", role="lead")
         items = panel.locator("#edit-changes li")
         assert items.count() == 3
+        # an owner is set on the model's components only, as the server marks them
+        panel.locator("#edit-kind").select_option("set_owner")
+        offered = panel.locator("#edit-fields [name=component] option").all_inner_texts()
+        assert "Enquiry in (Step)" in offered and "Qualify the lead (new step)" in offered
+        assert not [o for o in offered if o.endswith(("(Employee)", "(Customer)"))], offered
         assert "add step “Qualify the lead” after “Enquiry in”" in items.nth(0).inner_text()
         assert "“Qualify the lead (new)” → “Purchase”" in items.nth(1).inner_text()
         ARTIFACTS.mkdir(exist_ok=True)
