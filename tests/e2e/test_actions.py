@@ -117,6 +117,8 @@ def test_the_new_record_form_names_the_bad_fields_and_writes_nothing(browser, se
                       refusals=1) as page:
         log_in(page, base_url, "eddie", PASSWORD)
         nav_to(page, "New record")
+        # the chooser navigates once record.js has started: its first form is drawn by then
+        page.locator("#record-fields label").first.wait_for()
         page.get_by_label("kind of record").select_option("Case")
         page.wait_for_url("**/new/Case")
         form = page.locator("#record-form")
