@@ -9,7 +9,9 @@ so that a busy machine slows every figure alike), the median of ``--runs`` round
 
 - ``python -c pass``: the interpreter alone;
 - ``python -c "import redis"``: the least a client of the engine imports;
-- ``python -c "import erm_graph.cli"``: the CLI's imports, no command;
+- ``python -c "import erm_graph"``: the package's own imports, which the console script makes
+  before it starts the engine;
+- ``python -c "from erm_graph.cli import app"``: the CLI's imports, every command registered;
 - the bare server: the embedded engine's binary (redis-server + falkordb.so, the arguments of
   ``erm_graph.store.embedded_server``) started on the same data until it answers PING, then
   stopped, timed from a process that imports nothing of ours: the floor of any first answer
@@ -17,7 +19,8 @@ so that a busy machine slows every figure alike), the median of ``--runs`` round
 - ``erm query run customer-360 -p uid=cust-000001 --format json``: the first answer, engine
   started and stopped by the command as a user's would be;
 - with ``--baseline-ref``, the same command run by that commit's code (git archive, first on
-  PYTHONPATH), so before and after come from the same run.
+  PYTHONPATH) through that commit's own console-script entry point (its pyproject.toml: the
+  entry point moved), so before and after come from the same run.
 
 The package is byte-compiled first (``compileall``), as an installed wheel is: with
 ``PYTHONDONTWRITEBYTECODE`` set and no ``__pycache__``, every run would compile the sources.
@@ -33,6 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tomllib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -41,6 +45,9 @@ import redis
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
+#: where the timed commands run: not the checkout, whose erm_graph/ would shadow the baseline's
+#: on ``python -c``'s path
+ELSEWHERE = tempfile.gettempdir()
 ERM = [str(Path(PYTHON).parent / "erm")]  # the console script a user runs
 QUERY = ["query", "run", "customer-360", "-p", "uid=cust-000001", "--format", "json"]
 #: Mirrors embedded_server.py's server arguments; copied rather than imported so the floor
@@ -53,7 +60,7 @@ MODULE_ARGS = ["TIMEOUT_MAX", "600000", "TIMEOUT_DEFAULT", "600000", "EFFECTS_TH
 
 def timed(command: list[str], env: dict[str, str] | None = None) -> float:
     started = time.perf_counter()
-    done = subprocess.run(command, env=env, capture_output=True)
+    done = subprocess.run(command, env=env, capture_output=True, cwd=ELSEWHERE)
     seconds = time.perf_counter() - started
     if done.returncode:
         raise RuntimeError(f"{' '.join(command)} failed:\n{done.stderr.decode()[-2000:]}")
@@ -94,6 +101,15 @@ def medium_demo(data: Path) -> None:
                    env={**os.environ, "ERM_DATA_DIR": str(data)})
 
 
+def console_script(ref: str) -> list[str]:
+    """What the ``erm`` console script of commit ``ref`` runs, as a ``python -c`` command."""
+    pyproject = subprocess.run(["git", "show", f"{ref}:pyproject.toml"], cwd=ROOT, check=True,
+                               capture_output=True, text=True).stdout
+    module, function = tomllib.loads(pyproject)["project"]["scripts"]["erm"].split(":")
+    return [PYTHON, "-c", f"import sys; from {module} import {function}; "
+                          f"sys.argv[0] = 'erm'; sys.exit({function}())"]
+
+
 def baseline_code(ref: str, into: Path) -> Path:
     from bench_load import export_package  # bench/ is on sys.path when run from it
 
@@ -131,7 +147,9 @@ def main() -> None:
         cases: dict[str, Callable[[], float]] = {
             "python -c pass": lambda: timed([PYTHON, "-c", "pass"]),
             "python -c 'import redis'": lambda: timed([PYTHON, "-c", "import redis"]),
-            "import erm_graph.cli": lambda: timed([PYTHON, "-c", "import erm_graph.cli"]),
+            "import erm_graph": lambda: timed([PYTHON, "-c", "import erm_graph"]),
+            "from erm_graph.cli import app": lambda: timed(
+                [PYTHON, "-c", "from erm_graph.cli import app"]),
             "bare server start": lambda: bare_server(data),
             "erm query run (this code)": lambda: timed([*ERM, *QUERY], env),
         }
@@ -140,9 +158,11 @@ def main() -> None:
             old = {**env, "PYTHONPATH": os.pathsep.join(filter(None, [
                 str(code), env.get("PYTHONPATH")]))}
             found = subprocess.run([PYTHON, "-c", "import erm_graph; print(erm_graph.__file__)"],
-                                   env=old, check=True, capture_output=True, text=True).stdout
+                                   env=old, check=True, capture_output=True, text=True,
+                                   cwd=ELSEWHERE).stdout
             assert found.startswith(str(code)), found  # the old code, not this checkout's
-            cases[f"erm query run ({args.baseline_ref})"] = lambda: timed([*ERM, *QUERY], old)
+            erm = console_script(args.baseline_ref)
+            cases[f"erm query run ({args.baseline_ref})"] = lambda: timed([*erm, *QUERY], old)
         seconds = measure(cases, args.runs)
     median = {name: statistics.median(s) for name, s in seconds.items()}
     python, server = median["python -c pass"], median["bare server start"]

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import getpass
+import importlib
 import os
 import sys
 from collections.abc import Callable, Iterator, Mapping
@@ -197,6 +198,19 @@ def set_actor(actor: Actor) -> None:
     """Name the actor for the rest of the current context, where no block can enclose the
     work: a web request's dependency, whose context ends with its request."""
     _actor.set(actor)
+
+
+def subscriber_in(module: str, name: str) -> Subscriber:
+    """The subscriber ``name`` of ``module``, imported when the first write is announced:
+    ``import erm_graph`` subscribes the package's own without importing the packages they live
+    in, so that a fresh ``erm`` process can start the engine first (docs/scaling.md)."""
+
+    def hear(event: WriteEvent) -> Finish:
+        subscriber: Subscriber = getattr(importlib.import_module(module), name)
+        return subscriber(event)
+
+    hear.__qualname__ = f"{module}.{name}"
+    return hear
 
 
 class WriteEvents:

@@ -61,3 +61,43 @@ def test_a_named_query_on_the_embedded_engine_loads_no_heavy_library(tmp_path) -
               "app(['query', 'run', 'customer-360', '-p', 'uid=cust-000001', '--format', "
               "'json'], standalone_mode=False)")
     assert heavy_after(script, env) == []
+
+
+#: What the `erm` console script must not have imported when it starts the embedded server:
+#: the command line and what it stands on take as long to import as the server takes to load
+#: the graph, and they are imported meanwhile (erm_graph/console_script.py).
+BEFORE_THE_SERVER = ("erm_graph.cli", "erm_graph.query", "erm_graph.store.falkordb_store",
+                     "typer", "rich", "pydantic", "yaml", "redis", "falkordb")
+
+
+def test_the_package_itself_is_light() -> None:
+    """``import erm_graph`` comes before the server's start: its API loads on first use."""
+    probe = ("import erm_graph, json, sys\n"
+             f"print(json.dumps([m for m in {BEFORE_THE_SERVER!r} if m in sys.modules]))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          check=True)
+    assert json.loads(done.stdout) == []
+
+
+def test_the_console_script_starts_the_server_before_the_command_line(tmp_path) -> None:
+    """`erm query run` in a fresh interpreter: when redis-server is launched, none of
+    BEFORE_THE_SERVER is imported yet; the command then answers as before."""
+    env = {**os.environ, "ERM_DB": f"embedded:{tmp_path / 'db'}"}
+    script = (
+        "import json, subprocess, sys\n"
+        "launched = []\n"
+        "class Seen(subprocess.Popen):\n"
+        "    def __init__(self, args, *a, **kw):\n"
+        "        if 'redis-server' in str(args[0]):\n"
+        f"            launched.append([m for m in {BEFORE_THE_SERVER!r} if m in sys.modules])\n"
+        "        super().__init__(args, *a, **kw)\n"
+        "subprocess.Popen = Seen\n"
+        "sys.argv = ['erm', 'query', 'run', 'customer-360', '-p', 'uid=c', '--format', 'json']\n"
+        "from erm_graph.console_script import main\n"
+        "try:\n    main()\nexcept SystemExit as exc:\n    assert not exc.code, exc.code\n"
+        "print(json.dumps(launched))")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          env=env, check=True)
+    answer, launched = done.stdout.strip().rsplit("\n", 1)
+    assert json.loads(answer) == []  # the (empty) graph's answer
+    assert json.loads(launched) == [[]]  # one server, launched before any of them

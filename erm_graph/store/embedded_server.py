@@ -15,6 +15,10 @@ Everything in it is private to its owner (0700 folders, 0600 files: see :mod:`pr
 
 flocks are released by the kernel when a process dies, so a crashed client never keeps the
 server alive forever and a crashed server is found by its dead pid and restarted.
+
+The client library (redis) is imported where the server is first spoken to, after a server
+that was not running has been started: a fresh ``erm`` process starts it while it imports the
+rest (:mod:`erm_graph.store.head_start`), and the import would delay the start.
 """
 
 from __future__ import annotations
@@ -28,13 +32,13 @@ import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
-
-import redis
-from redis.backoff import NoBackoff
-from redis.retry import Retry
+from typing import TYPE_CHECKING
 
 from erm_graph.errors import StoreError
 from erm_graph.store.private_dir import CHILD_UMASK, make_private
+
+if TYPE_CHECKING:
+    import redis
 
 SOCKET = "falkordb.sock"
 PID = "server.pid"
@@ -109,8 +113,10 @@ class EmbeddedServer:
         return fd
 
     # -- public ---------------------------------------------------------------------------------
-    def acquire(self) -> None:
-        """Make sure the server runs and register this process as one of its users."""
+    def acquire(self, launched: Callable[[], None] | None = None) -> None:
+        """Make sure the server runs and register this process as one of its users.
+        ``launched`` is called when this process has started a server, before it is ready:
+        from then on the server loads the graph whatever this process does."""
         self._prepare_dir()
         fd = self._start_lock()
         try:
@@ -118,7 +124,7 @@ class EmbeddedServer:
             unused = self._nobody_uses(self._clients_fd)
             fcntl.flock(self._clients_fd, fcntl.LOCK_SH)
             if not self._alive():
-                self._start()
+                self._start(launched)
             elif unused:
                 self.left_running = self._pid()
         except BaseException:
@@ -194,6 +200,8 @@ class EmbeddedServer:
         Redis removes its pid file once its data is safe; unloading the graph module after that
         takes seconds, so we wait for the pid file, not for the process to end.
         """
+        import redis
+
         pid = self._pid()
         try:
             self._connection(0.5).shutdown()
@@ -285,7 +293,7 @@ class EmbeddedServer:
         for name in (SOCKET, PID):
             (self.data_dir / name).unlink(missing_ok=True)
 
-    def _start(self) -> None:
+    def _start(self, launched: Callable[[], None] | None = None) -> None:
         server, module = _binaries()
         if shutil.disk_usage(self.data_dir).free < 16 * 2**20:
             raise StoreError(f"the disk holding {self.data_dir} is full: free some space, the "
@@ -305,6 +313,9 @@ class EmbeddedServer:
                 args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL, start_new_session=True, cwd=self.data_dir,
                 umask=CHILD_UMASK)
+            if launched is not None:
+                launched()
+                launched = None  # once: a second start follows a hung one
             outcome = self._await(lambda: proc.poll() is None)  # noqa: B023 (called now)
             if outcome == "gone":
                 raise StoreError(self._explain_exit())
@@ -338,11 +349,17 @@ class EmbeddedServer:
 
     def _connection(self, timeout: float) -> redis.Redis:
         """A plain connection that fails at once: redis-py's default retries take seconds."""
+        import redis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
+
         return redis.Redis(unix_socket_path=str(self.socket), socket_timeout=timeout,
                            retry=Retry(NoBackoff(), 0))
 
     def probe(self) -> str:
         """"ready", "loading" (it answers, but is still replaying its AOF), or "silent"."""
+        import redis
+
         try:
             with self._connection(2) as conn:  # closed: this polls while the server starts
                 return "ready" if conn.ping() else "silent"

@@ -38,6 +38,7 @@ from erm_graph.errors import (
     UniqueViolation,
 )
 from erm_graph.events import WriteKind, announced
+from erm_graph.store import head_start
 from erm_graph.store.base import RUN_TAG, QueryResult
 from erm_graph.store.cypher_store import CypherStore
 from erm_graph.store.embedded_server import TIMEOUT_MAX_MS, EmbeddedServer
@@ -242,8 +243,7 @@ class FalkorDBStore(CypherStore):
         connect: Callable[[], falkordb.FalkorDB]
         if data_dir is not None:
             self.engine = "embedded"
-            server = self._server = EmbeddedServer(data_dir)
-            server.acquire()
+            server = self._server = head_start.claim(data_dir)  # acquired
             self.server_left_running = server.left_running
             self.location = str(server.data_dir)
             connect = lambda: falkordb.FalkorDB(unix_socket_path=str(server.socket))  # noqa: E731

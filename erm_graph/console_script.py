@@ -1,0 +1,60 @@
+"""The ``erm`` console script: the embedded engine's server started before the command line.
+
+A command is a fresh process, and its first answer waited for the command line's imports and
+then for the server to load the graph (docs/scaling.md, "Start-up"). For the commands that go to
+the store at once, this module, which imports only light modules, reads the database from the
+arguments and the environment as the command will, starts that server on a thread
+(:mod:`erm_graph.store.head_start`), and only then imports the command line: the server loads
+the graph on the other core meanwhile, and the command's store takes it over.
+
+Whatever it cannot read cheaply (another option before the command, a bad setting, ``--help``)
+gets no head start: the command starts its server itself and reports the error as always.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from erm_graph.database_url import DatabaseURL
+from erm_graph.errors import ErmError
+from erm_graph.settings import Settings, declaration
+
+#: The commands that open the store before anything else that takes time: a head start for
+#: another command would start the server for nothing when the command fails first, or not
+#: need it at all (``erm query show``).
+HEAD_START_COMMANDS = (("query", "run"), ("cypher",), ("status",))
+
+
+def embedded_data_dir(args: Sequence[str], environ: Mapping[str, str]) -> Path | None:
+    """The data directory the command ``args`` will open, when it is one of
+    :data:`HEAD_START_COMMANDS` on the embedded engine; else None."""
+    rest = list(args)
+    db = None
+    if rest and rest[0] == "--db" and len(rest) > 1:
+        db, rest = rest[1], rest[2:]
+    elif rest and rest[0].startswith("--db="):
+        db, rest = rest[0].removeprefix("--db="), rest[1:]
+    if "--help" in rest or not any(tuple(rest[:len(c)]) == c for c in HEAD_START_COMMANDS):
+        return None
+    setting = declaration("db")  # read as the global --db option reads it (erm_graph/cli/app.py)
+    try:
+        url = DatabaseURL.parse(db or environ.get(setting.env) or setting.default)
+        settings = Settings.from_env(environ, db=url)
+        return url.data_dir(settings.data_dir) if url.engine == "embedded" else None
+    except ErmError:
+        return None
+
+
+def main() -> None:
+    """Run ``erm``, its embedded server started first when the command will need it."""
+    data_dir = embedded_data_dir(sys.argv[1:], os.environ)
+    if data_dir is not None:
+        from erm_graph.store import head_start
+
+        head_start.begin(data_dir)
+    from erm_graph.cli import main as run
+
+    run()
