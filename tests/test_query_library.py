@@ -8,7 +8,7 @@ import pytest
 
 from erm_graph.query import load_library
 from erm_graph.query.comprehensions import reused_variables
-from erm_graph.query.library import ParameterError, QueryLibraryError
+from erm_graph.query.library import ParameterError, QueryLibraryError, UnknownQuery, load_query
 
 GOOD = """// name: by-uid
 // title: A party by uid
@@ -112,6 +112,33 @@ def test_an_override_must_keep_the_parameters_and_have_a_twin(tmp_path):
         load_library(tmp_path)
     assert "must declare the same params" in str(caught.value)
     assert "has no file in" in str(caught.value)
+
+
+def test_one_query_loads_as_the_whole_library_has_it():
+    """`erm query run` reads its query's files only: each shipped query, overrides included,
+    is the same as in the whole library."""
+    library = load_library()
+    for query in library:
+        assert load_query(query.name).queries == {query.name: query}
+
+
+def test_one_query_is_checked_and_the_other_files_are_not_read(tmp_path):
+    write(tmp_path, "by-uid", GOOD)
+    write(tmp_path / "neo4j", "by-uid", GOOD.replace("RETURN c.uid", "RETURN c.uid AS uid"))
+    write(tmp_path, "broken", "// name: broken\n")
+    assert "AS uid" in load_query("by-uid", tmp_path).get("by-uid").cypher_for("neo4j")
+    with pytest.raises(QueryLibraryError, match="broken.cypher: the header needs `title:`"):
+        load_query("broken", tmp_path)
+    write(tmp_path / "falkordb", "by-uid", GOOD.replace("LIMIT $limit", "LIMIT 5").replace(
+        "//   limit: {type: integer, default: 5, min: 1}\n", ""))
+    with pytest.raises(QueryLibraryError, match="must declare the same params"):
+        load_query("by-uid", tmp_path)
+
+
+@pytest.mark.parametrize("name", ["customer", "../cypher/customer-360", "customer-360.cypher"])
+def test_one_query_without_a_file_is_looked_up_in_the_whole_library(name):
+    with pytest.raises(UnknownQuery, match="did you mean .*customer-360"):
+        load_query(name).get(name)
 
 
 def test_unknown_query_names_the_close_ones():

@@ -28,6 +28,7 @@ from erm_graph.cli.output import (
 )
 from erm_graph.errors import ErmError
 from erm_graph.query import load_library, run_query
+from erm_graph.query.library import load_query
 from erm_graph.store import QueryResult
 
 query_app = typer.Typer(help="The named query library (cypher/): list, show and run queries.",
@@ -92,9 +93,10 @@ def run_named(
 
     Example: `erm query run customer-360 -p uid=cust-000001 --format json`
     """
-    with store_opening(ctx) as store:  # the library is read while the engine starts
-        params = load_library().get(name).parse(split_params(param))
-        result = run_query(store(), name, params, timeout=timeout, write=write)
+    with store_opening(ctx) as store:  # the query is read while the engine starts
+        library = load_query(name)
+        params = library.get(name).parse(split_params(param))
+        result = run_query(store(), name, params, timeout=timeout, write=write, library=library)
     for warning in result.warnings:  # on stderr: the rows on stdout stay machine-readable
         err_console.print(f"[yellow]warning: {escape(warning)}[/]", highlight=False)
     show(result, fmt, title=name if fmt is Format.table else None)

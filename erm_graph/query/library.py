@@ -492,6 +492,32 @@ def _load(root: Path) -> Library:
             continue
         for file in sorted(folder.glob("*.cypher")):
             _add_override(queries, folder.name, file, problems)
+    return _checked(root, queries, problems)
+
+
+def load_query(name: str, path: Path | str | None = None) -> Library:
+    """The library under ``path`` reduced to the query ``name`` and its engine overrides,
+    each file checked as :func:`load_library` checks it; the other files are not read.
+
+    For a command that runs one query in a fresh process (`erm query run`), whose first
+    answer waited for every file of the library to be parsed (docs/scaling.md, "Start-up");
+    a problem in another file is `erm query list`'s to report. A name with no file of its
+    own is looked up in the whole library, whose error suggests the names it holds.
+    """
+    root = (Path(path) if path is not None else default_library_dir()).resolve()
+    file = root / f"{name}.cypher"
+    if not _NAME.match(name) or not file.is_file():
+        return load_library(root)
+    problems: list[str] = []
+    query = parse_file(file, problems)
+    queries = {} if query is None else {query.name: query}
+    for engine in ENGINE_DIRS:
+        if (root / engine / file.name).is_file():
+            _add_override(queries, engine, root / engine / file.name, problems)
+    return _checked(root, queries, problems)
+
+
+def _checked(root: Path, queries: dict[str, NamedQuery], problems: list[str]) -> Library:
     if problems:
         raise QueryLibraryError(f"the query library in {root} has {len(problems)} problem(s):\n"
                                 + "\n".join(f"  - {p}" for p in problems))
