@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from erm_graph.console_script import embedded_data_dir
+from erm_graph.console_script import HEAD_START_COMMANDS, embedded_data_dir
 from erm_graph.errors import StoreError
 from erm_graph.store import head_start
 from erm_graph.store.embedded_server import PID, EmbeddedServer
@@ -98,3 +98,15 @@ def test_the_folder_read_is_the_commands_own() -> None:
     from erm_graph.settings import Settings
 
     assert embedded_data_dir(["status"], {}) == Settings.from_env({}).data_dir
+
+
+@pytest.mark.parametrize("command", HEAD_START_COMMANDS)
+def test_the_head_started_commands_are_commands_of_the_cli(command: tuple[str, ...]) -> None:
+    """A command renamed or moved would silently lose its head start."""
+    from typer.testing import CliRunner
+
+    from erm_graph.cli import app
+
+    done = CliRunner().invoke(app, [*command, "--help"])
+    assert done.exit_code == 0, done.output
+    assert f"erm {' '.join(command)}" in " ".join(done.output.split())
