@@ -5,8 +5,11 @@ only the commands that open the embedded store at once get one. Real engines, re
 
 from __future__ import annotations
 
+import fcntl
+import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -44,6 +47,28 @@ def test_a_head_start_is_claimed_once(tmp_path) -> None:
     finally:
         second.release()
         first.release()
+    assert not (data / PID).exists()
+
+
+def test_a_start_lock_held_elsewhere_does_not_hold_up_the_process(tmp_path) -> None:
+    """Another process starting or stopping the server holds the start lock: begin() returns
+    after LAUNCH_SECONDS, and the store gets the server once the lock is free."""
+    data = tmp_path / "db"
+    data.mkdir()
+    holder = os.open(data / "start.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(holder, fcntl.LOCK_EX)  # another open file: it excludes this process's too
+    try:
+        began = time.monotonic()
+        head_start.begin(data)
+        assert time.monotonic() - began < head_start.LAUNCH_SECONDS + 1
+        assert not (data / "server.log").exists()  # not launched while the lock is held
+    finally:
+        os.close(holder)
+    server = head_start.claim(data)
+    try:
+        assert server.probe() == "ready"
+    finally:
+        server.release()
     assert not (data / PID).exists()
 
 

@@ -21,6 +21,11 @@ from pathlib import Path
 
 from erm_graph.store.embedded_server import EmbeddedServer
 
+#: The longest :func:`begin` waits for the server process to be launched. It takes a few
+#: milliseconds, unless another process holds the folder's start lock (it starts or stops the
+#: server): then the launch, if any, waits for that process, and this one imports meanwhile.
+LAUNCH_SECONDS = 0.25
+
 _begun: dict[Path, Future[EmbeddedServer]] = {}
 _lock = threading.Lock()
 
@@ -52,7 +57,7 @@ def begin(data_dir: Path) -> None:
     # The few milliseconds until the server process runs are waited for here: run beside the
     # imports, they took hundreds, each system call of the thread then waiting for the
     # interpreter lock that the importing thread holds.
-    launched.wait()
+    launched.wait(LAUNCH_SECONDS)
     # The thread speaks to the server through redis, which must be imported before this process
     # can end: imported by a thread after the main one has finished, it fails (it registers an
     # exit hook of concurrent.futures), and the server would be left running.
