@@ -122,7 +122,7 @@ def test_a_large_file_loads_the_same_either_way(store, tmp_path, monkeypatch, on
             return found
         return wrapped
 
-    monkeypatch.setattr(columnar, "csv_rows", spy(columnar.csv_rows))
+    monkeypatch.setattr(columnar, "csv_chunks", spy(columnar.csv_chunks))
     monkeypatch.setattr(columnar, "typed", spy(columnar.typed))
     results = []
     for enabled in (False, True):
@@ -140,7 +140,7 @@ def test_a_large_file_loads_the_same_either_way(store, tmp_path, monkeypatch, on
                         stored))
     assert results[0] == results[1]
     if columnar.available():
-        assert sorted(set(used)) == ["csv_rows", "typed"]
+        assert sorted(set(used)) == ["csv_chunks", "typed"]
     if on_error == "skip":
         rejected = results[1][0]["rejected"]
         assert [(r["where"], r["field"], r["got"]) for r in rejected] == [

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import csv
 from array import array
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from functools import cache
 from importlib.util import find_spec
 from itertools import accumulate, compress
@@ -76,12 +76,23 @@ def _line_count(text: str) -> int:
 
 
 def csv_rows(text: str, dialect: Any, width: int, header_lines: int
-             ) -> Iterator[tuple[int, tuple[str, ...]]] | None:
+             ) -> Iterator[tuple[int, Sequence[str]]] | None:
     """(line number, cells) of each data row of ``text``, parsed by pyarrow a block at a
     time, or None when the csv module must read it (see the module docstring).
 
     ``width``: the header's cells; ``header_lines``: the lines the header takes.
     """
+    chunks = csv_chunks(text, dialect, width, header_lines, CHUNK_ROWS)
+    if chunks is None:
+        return None
+    return (row for lines, rows in chunks for row in zip(lines, rows, strict=True))
+
+
+def csv_chunks(text: str, dialect: Any, width: int, header_lines: int, size: int
+               ) -> Iterator[tuple[Sequence[int], list[Sequence[str]]]] | None:
+    """The data rows of ``text`` ``size`` at a time, as (their line numbers, their cells),
+    or None when the csv module must read it: :func:`csv_rows` without a tuple per row for
+    its number (a loader that reads in chunks numbers a chunk's rows at once)."""
     if len(text) < MIN_CHARS or not available() or not _plain(dialect, text) or width == 0:
         return None
     pa, pc, pacsv = _arrow()
@@ -113,14 +124,13 @@ def csv_rows(text: str, dialect: Any, width: int, header_lines: int
     if _line_count(text) != header_lines + rows:
         return None
 
-    def chunks() -> Iterator[tuple[int, tuple[str, ...]]]:
+    def chunks() -> Iterator[tuple[Sequence[int], list[Sequence[str]]]]:
         line = header_lines + 1
         for batch in batches():
-            for start in range(0, batch.num_rows, CHUNK_ROWS):
-                part = batch.slice(start, CHUNK_ROWS)
+            for start in range(0, batch.num_rows, size):
+                part = batch.slice(start, size)
                 columns = [part.column(i).to_pylist() for i in range(width)]
-                yield from zip(range(line, line + part.num_rows),
-                               zip(*columns, strict=True), strict=True)
+                yield range(line, line + part.num_rows), list(zip(*columns, strict=True))
                 line += part.num_rows
 
     return chunks()
