@@ -75,24 +75,14 @@ def _line_count(text: str) -> int:
     return breaks + (0 if not text or text[-1] in "\r\n" else 1)
 
 
-def csv_rows(text: str, dialect: Any, width: int, header_lines: int
-             ) -> Iterator[tuple[int, Sequence[str]]] | None:
-    """(line number, cells) of each data row of ``text``, parsed by pyarrow a block at a
-    time, or None when the csv module must read it (see the module docstring).
+def csv_chunks(text: str, dialect: Any, width: int, header_lines: int, size: int
+               ) -> Iterator[tuple[Sequence[int], list[Sequence[str]]]] | None:
+    """The data rows of ``text``, parsed by pyarrow a block at a time and handed on ``size``
+    at a time as (their line numbers, their cells), or None when the csv module must read it
+    (see the module docstring).
 
     ``width``: the header's cells; ``header_lines``: the lines the header takes.
     """
-    chunks = csv_chunks(text, dialect, width, header_lines, CHUNK_ROWS)
-    if chunks is None:
-        return None
-    return (row for lines, rows in chunks for row in zip(lines, rows, strict=True))
-
-
-def csv_chunks(text: str, dialect: Any, width: int, header_lines: int, size: int
-               ) -> Iterator[tuple[Sequence[int], list[Sequence[str]]]] | None:
-    """The data rows of ``text`` ``size`` at a time, as (their line numbers, their cells),
-    or None when the csv module must read it: :func:`csv_rows` without a tuple per row for
-    its number (a loader that reads in chunks numbers a chunk's rows at once)."""
     if len(text) < MIN_CHARS or not available() or not _plain(dialect, text) or width == 0:
         return None
     pa, pc, pacsv = _arrow()
