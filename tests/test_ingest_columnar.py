@@ -48,16 +48,40 @@ def test_columnar_reader_reads_what_the_csv_module_reads(name, monkeypatch):
     assert rows_of(text, True, monkeypatch) == rows_of(text, False, monkeypatch)
 
 
+def chunks_of(text: str, enabled: bool, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(columnar, "ENABLED", enabled)
+    monkeypatch.setattr(columnar, "MIN_CHARS", 0)
+    try:
+        names, chunks = tabular.csv_chunks(text, Path("f.csv"), 2)
+        return names, [(list(lines), [list(cells) for cells in rows]) for lines, rows in chunks]
+    except Exception as exc:
+        return type(exc).__name__, str(exc)
+
+
+@pytest.mark.parametrize("name", TEXTS)
+def test_chunks_of_rows_are_the_same_either_way(name, monkeypatch):
+    """Two rows at a time, each chunk its rows' line numbers and cells: the csv module's
+    chunks and the columnar reader's agree, and hold the rows :func:`csv_table` gives."""
+    text = TEXTS[name]
+    found = chunks_of(text, True, monkeypatch)
+    assert found == chunks_of(text, False, monkeypatch)
+    names, rows = rows_of(text, False, monkeypatch)
+    if isinstance(found[1], list):
+        assert all(0 < len(cells) <= 2 for _, cells in found[1])
+        assert [(line, cells) for lines, chunk in found[1]
+                for line, cells in zip(lines, chunk, strict=True)] == rows
+
+
 def test_columnar_reader_is_used_for_plain_files_only(monkeypatch):
     monkeypatch.setattr(columnar, "MIN_CHARS", 0)
-    used = {name: columnar.csv_rows(text, csv.excel, 2, 1) is not None
+    used = {name: columnar.csv_chunks(text, csv.excel, 2, 1, 10) is not None
             for name, text in TEXTS.items() if name in ("plain", "blank line", "short row",
                                                         "record over two lines")}
     if not columnar.available():
         pytest.skip("pyarrow is not installed")
     assert used == {"plain": False, "blank line": False, "short row": False,
                     "record over two lines": False}  # plain has 3 columns, not 2
-    assert columnar.csv_rows(TEXTS["plain"], csv.excel, 3, 1) is not None
+    assert columnar.csv_chunks(TEXTS["plain"], csv.excel, 3, 1, 10) is not None
 
 
 ODD = ["$1,100.04", " $5 ", "-5", "$-3.50", "(12.00)", "1 100,04 EUR", ".5", "5.", "-0", "1e5",
@@ -122,7 +146,7 @@ def test_a_large_file_loads_the_same_either_way(store, tmp_path, monkeypatch, on
             return found
         return wrapped
 
-    monkeypatch.setattr(columnar, "csv_rows", spy(columnar.csv_rows))
+    monkeypatch.setattr(columnar, "csv_chunks", spy(columnar.csv_chunks))
     monkeypatch.setattr(columnar, "typed", spy(columnar.typed))
     results = []
     for enabled in (False, True):
@@ -140,7 +164,7 @@ def test_a_large_file_loads_the_same_either_way(store, tmp_path, monkeypatch, on
                         stored))
     assert results[0] == results[1]
     if columnar.available():
-        assert sorted(set(used)) == ["csv_rows", "typed"]
+        assert sorted(set(used)) == ["csv_chunks", "typed"]
     if on_error == "skip":
         rejected = results[1][0]["rejected"]
         assert [(r["where"], r["field"], r["got"]) for r in rejected] == [

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import csv
 from array import array
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from functools import cache
 from importlib.util import find_spec
 from itertools import accumulate, compress
@@ -75,10 +75,11 @@ def _line_count(text: str) -> int:
     return breaks + (0 if not text or text[-1] in "\r\n" else 1)
 
 
-def csv_rows(text: str, dialect: Any, width: int, header_lines: int
-             ) -> Iterator[tuple[int, tuple[str, ...]]] | None:
-    """(line number, cells) of each data row of ``text``, parsed by pyarrow a block at a
-    time, or None when the csv module must read it (see the module docstring).
+def csv_chunks(text: str, dialect: Any, width: int, header_lines: int, size: int
+               ) -> Iterator[tuple[Sequence[int], list[Sequence[str]]]] | None:
+    """The data rows of ``text``, parsed by pyarrow a block at a time and handed on ``size``
+    at a time as (their line numbers, their cells), or None when the csv module must read it
+    (see the module docstring).
 
     ``width``: the header's cells; ``header_lines``: the lines the header takes.
     """
@@ -113,14 +114,13 @@ def csv_rows(text: str, dialect: Any, width: int, header_lines: int
     if _line_count(text) != header_lines + rows:
         return None
 
-    def chunks() -> Iterator[tuple[int, tuple[str, ...]]]:
+    def chunks() -> Iterator[tuple[Sequence[int], list[Sequence[str]]]]:
         line = header_lines + 1
         for batch in batches():
-            for start in range(0, batch.num_rows, CHUNK_ROWS):
-                part = batch.slice(start, CHUNK_ROWS)
+            for start in range(0, batch.num_rows, size):
+                part = batch.slice(start, size)
                 columns = [part.column(i).to_pylist() for i in range(width)]
-                yield from zip(range(line, line + part.num_rows),
-                               zip(*columns, strict=True), strict=True)
+                yield range(line, line + part.num_rows), list(zip(*columns, strict=True))
                 line += part.num_rows
 
     return chunks()

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -168,6 +168,12 @@ class LoadContext:
     def csv_table(self, path: Path) -> tuple[list[str], Iterator[tuple[int, tabular.Cells]]]:
         """The trimmed header and (line number, cells) of each data row of a CSV file."""
         return tabular.csv_table(self.text(path), path)
+
+    def csv_chunks(self, path: Path, size: int
+                   ) -> tuple[list[str], Iterator[tuple[Sequence[int], list[tabular.Cells]]]]:
+        """The trimmed header and the data rows of a CSV file ``size`` at a time, as (their
+        line numbers, their cells)."""
+        return tabular.csv_chunks(self.text(path), path, size)
 
     def csv_rows(self, path: Path) -> Iterator[tuple[int, dict[str, str]]]:
         """(line number, row) for each data row of a CSV file, headers trimmed."""

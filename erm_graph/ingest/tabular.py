@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator, Sequence
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,14 @@ def csv_table(text: str, path: Path) -> tuple[list[str], Iterator[tuple[int, Cel
     to the header's width: the form for large files (a dict per row cost more than the
     parsing). Blank rows are skipped.
     """
+    names, chunks = csv_chunks(text, path, columnar.CHUNK_ROWS)
+    return names, (row for lines, rows in chunks for row in zip(lines, rows, strict=True))
+
+
+def csv_chunks(text: str, path: Path, size: int
+               ) -> tuple[list[str], Iterator[tuple[Sequence[int], list[Cells]]]]:
+    """The trimmed header and the data rows of a CSV text ``size`` at a time, as (their line
+    numbers, their cells): :func:`csv_table` for a loader that takes rows in chunks."""
     try:
         dialect: Any = csv.Sniffer().sniff(text[:4096], delimiters=",;\t|")
     except csv.Error:
@@ -42,7 +51,7 @@ def csv_table(text: str, path: Path) -> tuple[list[str], Iterator[tuple[int, Cel
         raise LoadError(f"{path}: the file is empty: expected a header row")
     names = [h.strip() for h in header]
     width = len(names)
-    fast = columnar.csv_rows(text, dialect, width, reader.line_num)
+    fast = columnar.csv_chunks(text, dialect, width, reader.line_num, size)
     if fast is not None:
         return names, fast
 
@@ -61,7 +70,13 @@ def csv_table(text: str, path: Path) -> tuple[list[str], Iterator[tuple[int, Cel
             raise LoadError(csv_problem(path, text, first, exc, names, dialect.delimiter,
                                         dialect.quotechar)) from None
 
-    return names, rows()
+    def chunks() -> Iterator[tuple[Sequence[int], list[Cells]]]:
+        numbered = rows()
+        while chunk := list(islice(numbered, size)):
+            lines, cells = zip(*chunk, strict=True)
+            yield lines, list(cells)
+
+    return names, chunks()
 
 
 def sheets(data: bytes, path: Path, max_bytes: int) -> Sheets:

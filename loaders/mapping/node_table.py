@@ -94,21 +94,34 @@ class NodeTable:
         self.node_cells = _cells_of([i for i in (*(p.index for p in self.props),
                                                  self.label_index) if i is not None])
         self.rel_cells = _cells_of([i for rel in self.rels for i in rel.indexes])
-        #: uid -> (hash of its node's cells, its place, hash of its relationships' cells):
-        #: the first row of each key
-        self.seen: dict[str, tuple[int, str, int]] = {}
+        #: uid -> the index of its first row in ``firsts``: a key seen in an earlier chunk
+        self.seen: dict[str, int] = {}
+        #: the first row of each key: (hash of its node's cells, its place, hash of its
+        #: relationships' cells); three lists extended a chunk at a time, not a tuple per row
+        self.firsts: tuple[list[int], list[str], list[int]] = ([], [], [])
         #: per key that repeats with other relationship cells, the hashes of those cells
         self.more_relationships: dict[str, set[int]] = {}
         # a row's fingerprint covers the mapping that reads it, not only its cells
         spec = json.dumps([table, doc.get("date_format")], sort_keys=True, default=str)
         self.digest = hashlib.blake2b(spec.encode(), digest_size=8).hexdigest()
+        #: the hash of what every row's fingerprint begins with, copied per row: a copy
+        #: costs less than a new hash, which parses its arguments and starts afresh
+        self.hasher = hashlib.blake2b(f"{self.digest}\x1e".encode(), digest_size=8)
 
-    def fingerprints(self, places: list[str], joined: list[str]) -> list[str]:
-        """What each row's node is made from: this mapping, the row's place and its cells
-        (``joined``)."""
-        digest, blake2b = self.digest, hashlib.blake2b
-        return [blake2b(f"{digest}\x1e{where}\x1e{cells}".encode(), digest_size=8).hexdigest()
-                for where, cells in zip(places, joined, strict=True)]
+    def fingerprints(self, places: list[str], cells: list[Cells]) -> list[str]:
+        """What each row's node is made from: this mapping, the row's place and its cells.
+
+        The bytes hashed are ``digest \\x1e place \\x1e cells joined by \\x1f``: stored
+        fingerprints depend on them, so a store loaded before finds its rows unchanged.
+        """
+        copy, found = self.hasher.copy, cast(list[str], [])
+        add = found.append
+        rows = zip(places, map("\x1f".join, cells), strict=True)
+        for data in map(str.encode, map("\x1e".join, rows)):
+            hasher = copy()
+            hasher.update(data)
+            add(hasher.hexdigest())
+        return found
 
     def row_labels(self, cells: list[Cells]) -> list[str | None]:
         """Per row, its label from the label column (None: not one the table may have);
@@ -146,14 +159,41 @@ def _cells_of(indexes: list[int]) -> Callable[[Cells], object]:
     return lambda cells: ()
 
 
-_Keyed = tuple[str, Cells, str, str, str]  # place, cells, uid, fingerprint, label
+class Keyed:
+    """The rows of a chunk that make their key's node, a list per field rather than a tuple
+    per row: the store is asked about ``uids`` and ``prints`` as they are, and an unchanged
+    row is counted without being taken apart."""
+
+    __slots__ = ("cells", "labels", "places", "prints", "uids")
+
+    def __init__(self, places: list[str], cells: list[Cells], uids: list[str],
+                 prints: list[str], labels: list[str]):
+        self.places, self.cells, self.uids = places, cells, uids
+        self.prints, self.labels = prints, labels
+
+    def __len__(self) -> int:
+        return len(self.uids)
+
+    def pick(self, indexes: Collection[int]) -> Keyed:
+        """The rows at ``indexes``, in their order."""
+        if not indexes:
+            return Keyed([], [], [], [], [])
+        get = itemgetter(*indexes)
+        fields = [get(f) for f in (self.places, self.cells, self.uids, self.prints,
+                                   self.labels)]
+        if len(indexes) == 1:  # itemgetter of one index gives the item, not a tuple
+            return Keyed(*([f] for f in fields))
+        return Keyed(*map(list, fields))
+
+
 _Repeat = tuple[str, Cells, str, str]  # place, cells, uid, label: a row that only relates
 
 
-def key_rows(table: NodeTable, chunk: list[tuple[str, Cells]]
-             ) -> tuple[list[_Keyed], list[Reject], list[_Repeat]]:
-    """Key, label and fingerprint each row; a row without a key or with a label the table
-    may not have is rejected (the rejects are kept in the order of the rows).
+def key_rows(table: NodeTable, places: list[str], cells: list[Cells]
+             ) -> tuple[Keyed, list[Reject], list[_Repeat]]:
+    """Key, label and fingerprint each row (``places`` and ``cells`` of each); a row without
+    a key or with a label the table may not have is rejected (the rejects are kept in the
+    order of the rows).
 
     A key the table has already had is checked here, before any row is skipped as
     unchanged. A denormalised export repeats a record on many rows (the office and the
@@ -163,64 +203,71 @@ def key_rows(table: NodeTable, chunk: list[tuple[str, Cells]]
     other node cells is rejected naming both rows (as two sources that disagree are),
     whether or not the first one was stored as it is.
     """
-    index = table.key_index
-    cells_of = [cells for _, cells in chunk]
-    keys = list(map(table.key_norm, [cells[index] for cells in cells_of]))
-    labels = table.row_labels(cells_of)
-    prefix, seen = table.prefix, table.seen
-    node_sigs = list(map(hash, map(table.node_cells, cells_of)))
-    rel_sigs = list(map(hash, map(table.rel_cells, cells_of))) if table.rels else \
-        [0] * len(cells_of)
+    keys = list(map(table.key_norm, map(itemgetter(table.key_index), cells)))
+    labels = table.row_labels(cells)
+    prefix, seen, firsts = table.prefix, table.seen, table.firsts
+    node_sigs = list(map(hash, map(table.node_cells, cells)))
+    rel_sigs = list(map(hash, map(table.rel_cells, cells))) if table.rels else \
+        [0] * len(cells)
     if "" not in keys and None not in labels:  # the common case first, in C
-        uids = [prefix + key for key in keys]
-        if len(set(uids)) == len(uids) and seen.keys().isdisjoint(uids):
-            places = [where for where, _ in chunk]
-            joins = ["\x1f".join(cells) for cells in cells_of]
-            seen.update(zip(uids, zip(node_sigs, places, rel_sigs, strict=True), strict=True))
-            return list(zip(places, cells_of, uids, table.fingerprints(places, joins),
-                            cast(list[str], labels),  # None is not in them: checked above
-                            strict=True)), [], []
-    kept, joins, rejects, repeats = [], [], [], []
-    for (where, cells), key, label, node_sig, rel_sig in zip(chunk, keys, labels, node_sigs,
-                                                             rel_sigs, strict=True):
+        uids = list(map(prefix.__add__, keys)) if prefix else keys
+        if seen.keys().isdisjoint(uids):
+            # all new: one insert per uid, and the size says whether the chunk repeats one
+            before, base = len(seen), len(firsts[0])
+            seen.update(zip(uids, range(base, base + len(uids)), strict=True))
+            if len(seen) - before == len(uids):
+                firsts[0].extend(node_sigs)
+                firsts[1].extend(places)
+                firsts[2].extend(rel_sigs)
+                return Keyed(places, cells, uids, table.fingerprints(places, cells),
+                             cast(list[str], labels)), [], []  # None is not in them
+            for uid in uids:  # a key twice in the chunk: row by row below
+                seen.pop(uid, None)
+    kept: list[tuple[str, Cells, str, str]] = []
+    rejects, repeats = [], []
+    for where, row, key, label, node_sig, rel_sig in zip(places, cells, keys, labels,
+                                                          node_sigs, rel_sigs, strict=True):
         if not key:
             rejects.append(rejected(table.label, where, table.key_column, "a key value", None,
-                                     table.record(cells)))
+                                     table.record(row)))
         elif label is None:
             rejects.append(rejected(table.label, where, table.label_column,
-                                     table.label_expected, table.label_cell(cells),
-                                     table.record(cells)))
+                                     table.label_expected, table.label_cell(row),
+                                     table.record(row)))
         else:
             uid = prefix + key
-            first = seen.setdefault(uid, (node_sig, where, rel_sig))
-            if first[1] == where:
-                kept.append((where, cells, uid, label))
-                joins.append("\x1f".join(cells))
-            elif first[0] != node_sig:
+            at = seen.setdefault(uid, len(firsts[0]))
+            if at == len(firsts[0]):  # its first row
+                firsts[0].append(node_sig)
+                firsts[1].append(where)
+                firsts[2].append(rel_sig)
+                kept.append((where, row, uid, label))
+            elif firsts[0][at] != node_sig:
                 rejects.append(rejected(table.label, where, "uid", f"unique in the load: "
-                                         f"{FORMAT}:{first[1]} has the same uid with other "
-                                         "values", uid, table.record(cells), SAME_UID))
-            elif rel_sig != first[2]:
+                                         f"{FORMAT}:{firsts[1][at]} has the same uid with "
+                                         "other values", uid, table.record(row), SAME_UID))
+            elif rel_sig != firsts[2][at]:
                 more = table.more_relationships.setdefault(uid, set())
                 if rel_sig not in more:
                     more.add(rel_sig)
-                    repeats.append((where, cells, uid, label))
-    prints = table.fingerprints([k[0] for k in kept], joins)
-    rows = [(where, cells, uid, fp, label)
-            for (where, cells, uid, label), fp in zip(kept, prints, strict=True)]
-    return rows, rejects, repeats
+                    repeats.append((where, row, uid, label))
+    kept_places = [k[0] for k in kept]
+    kept_cells = [k[1] for k in kept]
+    return Keyed(kept_places, kept_cells, [k[2] for k in kept],
+                 table.fingerprints(kept_places, kept_cells), [k[3] for k in kept]), \
+        rejects, repeats
 
 
-def stale_rows(ctx: LoadContext, table: NodeTable, rows: list[_Keyed]) -> Collection[int]:
+def stale_rows(ctx: LoadContext, table: NodeTable, rows: Keyed) -> Collection[int]:
     """Indexes of the rows the store does not hold as they are. The store finds a node by
     its key label (a Customer row is a Party): the table's label gives it whatever each
     row's own label is."""
     if not rows or not ctx.stale:
         return range(len(rows))
-    return ctx.stale(table.label, [r[2] for r in rows], [r[3] for r in rows])
+    return ctx.stale(table.label, rows.uids, rows.prints)
 
 
-def finish(result: LoaderResult, table: NodeTable, rows: list[_Keyed], rejects: list[Reject],
+def finish(result: LoaderResult, table: NodeTable, rows: Keyed, rejects: list[Reject],
            repeats: list[_Repeat], asked: Future[Collection[int]]) -> None:
     """Count the rows the store holds as they are; type the others, and the relationships of
     rows that repeat a record."""
@@ -230,41 +277,38 @@ def finish(result: LoaderResult, table: NodeTable, rows: list[_Keyed], rejects: 
     stale = asked.result()
     if len(stale) < len(rows):
         # none stale (an unchanged file read again): every row, without sets of indexes
-        unchanged = [rows[i] for i in sorted(set(range(len(rows))) - set(stale))] \
-            if stale else rows
+        unchanged = rows.pick(sorted(set(range(len(rows))) - set(stale))) if stale else rows
         if table.label_index is None:
             result.unchanged_nodes[table.label] += len(unchanged)
         else:
-            result.unchanged_nodes.update(map(itemgetter(4), unchanged))
-        cells = list(map(itemgetter(1), unchanged)) if table.rels else []
+            result.unchanged_nodes.update(unchanged.labels)
         for rel in table.rels:
-            result.unchanged_relationships[rel.type] += rel.count(cells)
-        result.skipped_uids[model.label(table.label).key_label].update(
-            map(itemgetter(2), unchanged))
-        rows = [rows[i] for i in stale]
+            result.unchanged_relationships[rel.type] += rel.count(unchanged.cells)
+        result.skipped_uids[model.label(table.label).key_label].update(unchanged.uids)
+        rows = rows.pick(stale)
     if rows:
         _add(result, table, rows)
 
 
-def _add(result: LoaderResult, table: NodeTable,
-         rows: list[tuple[str, Cells, str, str, str]]) -> None:
+def _add(result: LoaderResult, table: NodeTable, rows: Keyed) -> None:
     """Type rows into nodes and their relationships; a row with a cell that does not convert
     (a property of its node or of one of its relationships) is rejected whole, naming the
     first such column."""
-    cells = [r[1] for r in rows]
+    cells = rows.cells
     failed: dict[int, tuple[str, str, str]] = {}
     columns = typed_columns(table.props, cells, table.date_cells, failed)
     rel_columns = [typed_columns(rel.props, cells, table.date_cells, failed) for rel in table.rels]
-    _reject_failed(result, table, [(r[0], r[1]) for r in rows], failed)
+    _reject_failed(result, table, rows.places, cells, failed)
     names = ["uid", "source", model.FINGERPRINT, *(name for name, _ in columns)]
-    origins = [f"{FORMAT}:{where}" for where, _, _, _, _ in rows]
-    records = zip([r[2] for r in rows], origins, [r[3] for r in rows],
-                  *(values for _, values in columns), strict=True)
+    origins = list(map(f"{FORMAT}:".__add__, rows.places))
+    records = zip(rows.uids, origins, rows.prints, *(values for _, values in columns),
+                  strict=True)
     batch = result.batch
     keep = [i not in failed for i in range(len(rows))]
     sparse = any(None in values for _, values in columns)  # blank cells: no property
     mixed = table.label_index is not None  # rows of several labels
-    targets = [batch.nodes[r[4]] for r in rows] if mixed else repeat(batch.nodes[table.label])
+    targets = [batch.nodes[label] for label in rows.labels] if mixed else \
+        repeat(batch.nodes[table.label])
     if failed or sparse or mixed or table.constants:
         for record, ok, nodes in zip(records, keep, targets, strict=False):  # may repeat
             if ok:
@@ -274,7 +318,8 @@ def _add(result: LoaderResult, table: NodeTable,
                 nodes.append({**table.constants, **node} if table.constants else node)
     else:  # the common case, in C: one dict per row and nothing to leave out
         batch.nodes[table.label].extend(map(dict, map(zip, repeat(names), records)))
-    _relate(result, table, [(r[2], r[4]) for r in rows], cells, origins, keep, rel_columns)
+    _relate(result, table, list(zip(rows.uids, rows.labels, strict=True)), cells, origins,
+            keep, rel_columns)
 
 
 def _relate_repeats(result: LoaderResult, table: NodeTable, rows: list[_Repeat]) -> None:
@@ -283,17 +328,17 @@ def _relate_repeats(result: LoaderResult, table: NodeTable, rows: list[_Repeat])
     cells = [r[1] for r in rows]
     failed: dict[int, tuple[str, str, str]] = {}
     rel_columns = [typed_columns(rel.props, cells, table.date_cells, failed) for rel in table.rels]
-    _reject_failed(result, table, [(r[0], r[1]) for r in rows], failed)
+    _reject_failed(result, table, [r[0] for r in rows], cells, failed)
     _relate(result, table, [(r[2], r[3]) for r in rows], cells,
             [f"{FORMAT}:{r[0]}" for r in rows], [i not in failed for i in range(len(rows))],
             rel_columns)
 
 
-def _reject_failed(result: LoaderResult, table: NodeTable, rows: list[tuple[str, Cells]],
-                   failed: dict[int, tuple[str, str, str]]) -> None:
+def _reject_failed(result: LoaderResult, table: NodeTable, places: list[str],
+                   cells: list[Cells], failed: dict[int, tuple[str, str, str]]) -> None:
     for i, (column, why, text) in sorted(failed.items()):
-        result.rejects.append(rejected(table.label, rows[i][0], column, why, text,
-                                       table.record(rows[i][1])))
+        result.rejects.append(rejected(table.label, places[i], column, why, text,
+                                       table.record(cells[i])))
 
 
 def _relate(result: LoaderResult, table: NodeTable, rows: list[tuple[str, str]],

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
-from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -29,19 +28,19 @@ def read_file(result: LoaderResult, ctx: LoadContext, doc: dict[str, Any], table
     awaited while the next chunk is read and keyed: the engine's index lookups and Python's
     parsing overlap, which makes re-importing an unchanged file faster on two cores.
     """
-    names, rows, date_cells = _rows(ctx, table, path)
+    names, chunks, date_cells = _rows(ctx, table, path)
     if "label" not in table:
         relationships = RelTable(doc, table, path, names, date_cells)
-        for chunk in _chunks(rows):
-            ctx.advance(result, len(chunk))
-            add_relationships(result, relationships, chunk)
+        for places, cells in chunks:
+            ctx.advance(result, len(cells))
+            add_relationships(result, relationships, places, cells)
         return
     nodes = NodeTable(doc, table, path, names, date_cells)
     with ThreadPoolExecutor(max_workers=1) as pool:
         pending = None
-        for chunk in _chunks(rows):
-            ctx.advance(result, len(chunk))
-            keyed, rejects, repeats = key_rows(nodes, chunk)
+        for places, cells in chunks:
+            ctx.advance(result, len(cells))
+            keyed, rejects, repeats = key_rows(nodes, places, cells)
             asked = pool.submit(stale_rows, ctx, nodes, keyed)
             if pending:
                 finish(result, nodes, *pending)
@@ -50,20 +49,15 @@ def read_file(result: LoaderResult, ctx: LoadContext, doc: dict[str, Any], table
             finish(result, nodes, *pending)
 
 
-def _chunks(rows: tuple[str, Iterator[tuple[int, Cells]]]
-            ) -> Iterator[list[tuple[str, Cells]]]:
-    """(place, cells) of CHUNK_ROWS rows at a time; ``rows`` is the prefix of each row's
-    place and (number, cells) of each row."""
-    prefix, numbered = rows
-    while chunk := list(islice(numbered, CHUNK_ROWS)):
-        yield [(f"{prefix}{number}", cells) for number, cells in chunk]
+def _places(prefix: str, lines: Sequence[int]) -> list[str]:
+    """Each row's place: ``prefix`` and its line number."""
+    return list(map(prefix.__add__, map(str, lines)))
 
 
 def _rows(ctx: LoadContext, table: dict[str, Any], path: Path
-          ) -> tuple[list[str], tuple[str, Iterator[tuple[int, Cells]]],
-                     dict[int, set[str]]]:
-    """The column names; the prefix of each row's place and (number, cells) of each row of
-    a CSV file or a workbook sheet; per column of a workbook the texts of its date cells.
+          ) -> tuple[list[str], Iterator[tuple[list[str], list[Cells]]], dict[int, set[str]]]:
+    """The column names; the rows of a CSV file or a workbook sheet CHUNK_ROWS at a time, as
+    (their places, their cells); per column of a workbook the texts of its date cells.
 
     A workbook's date or date-time cell is a ``datetime``; its text is ``str(value)``
     (``2024-03-02 10:05:00``), and a ``date``/``datetime`` property reads the texts listed
@@ -73,8 +67,8 @@ def _rows(ctx: LoadContext, table: dict[str, Any], path: Path
     """
     file = path.name
     if path.suffix.lower() != ".xlsx":
-        names, csv_rows = ctx.csv_table(path)
-        return names, (f"{file}#", csv_rows), {}
+        names, csv_chunks = ctx.csv_chunks(path, CHUNK_ROWS)
+        return names, ((_places(f"{file}#", lines), cells) for lines, cells in csv_chunks), {}
     sheets = ctx.sheets(path)
     name = (table.get("sheet") or next(iter(sheets), "")).lower()
     if name not in sheets:
@@ -93,5 +87,10 @@ def _rows(ctx: LoadContext, table: dict[str, Any], path: Path
                 dates.setdefault(i, set()).add(text)
             cells.append(text)
         read.append((number, cells))
-    return names, (f"{file}#{name}!", iter(read)), dates
+    prefix = f"{file}#{name}!"
+    return names, ((_places(prefix, [n for n, _ in part]), [c for _, c in part])
+                   for part in _batched(read, CHUNK_ROWS)), dates
 
+
+def _batched(items: list[Any], size: int) -> Iterator[list[Any]]:
+    return (items[start:start + size] for start in range(0, len(items), size))

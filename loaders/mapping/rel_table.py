@@ -54,11 +54,10 @@ class RelTable:
         return dict(zip(self.names, cells, strict=False))
 
 
-def add_relationships(result: LoaderResult, table: RelTable,
-                      chunk: list[tuple[str, Cells]]) -> None:
-    """Make one relationship per row; a row without both keys, or with a property that does
-    not convert, is rejected naming the column."""
-    cells = [c for _, c in chunk]
+def add_relationships(result: LoaderResult, table: RelTable, places: list[str],
+                      cells: list[Cells]) -> None:
+    """Make one relationship per row (``places`` and ``cells`` of each); a row without both
+    keys, or with a property that does not convert, is rejected naming the column."""
     failed: dict[int, tuple[str, str, str]] = {}
     ends = []
     for end in (table.start, table.end):
@@ -69,10 +68,10 @@ def add_relationships(result: LoaderResult, table: RelTable,
         ends.append(uids)
     columns = typed_columns(table.props, cells, table.date_cells, failed)
     for i, (column, why, text) in sorted(failed.items()):
-        result.rejects.append(rejected(table.type, chunk[i][0], column, why, text,
+        result.rejects.append(rejected(table.type, places[i], column, why, text,
                                        table.record(cells[i])))
     found = result.batch.relationships[table.key]
-    for i, (where, _) in enumerate(chunk):
+    for i, where in enumerate(places):
         if i in failed:
             continue
         record = {"start": ends[0][i], "end": ends[1][i], model.WHERE: f"{FORMAT}:{where}",
