@@ -18,6 +18,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from erm_graph.cli import global_db
 from erm_graph.database_url import DatabaseURL
 from erm_graph.errors import ErmError
 from erm_graph.settings import Settings, declaration
@@ -31,15 +32,10 @@ HEAD_START_COMMANDS = (("query", "run"), ("cypher",), ("status",))
 def embedded_data_dir(args: Sequence[str], environ: Mapping[str, str]) -> Path | None:
     """The data directory the command ``args`` will open, when it is one of
     :data:`HEAD_START_COMMANDS` on the embedded engine; else None."""
-    rest = list(args)
-    db = None
-    if rest and rest[0] == "--db" and len(rest) > 1:
-        db, rest = rest[1], rest[2:]
-    elif rest and rest[0].startswith("--db="):
-        db, rest = rest[0].removeprefix("--db="), rest[1:]
+    db, rest = global_db(args)
     if "--help" in rest or not any(tuple(rest[:len(c)]) == c for c in HEAD_START_COMMANDS):
         return None
-    setting = declaration("db")  # read as the global --db option reads it (erm_graph/cli/app.py)
+    setting = declaration("db")  # read as the global --db option reads it (erm_graph/cli/root.py)
     try:
         url = DatabaseURL.parse(db or environ.get(setting.env) or setting.default)
         settings = Settings.from_env(environ, db=url)

@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
-from erm_graph.cli.app import app, command, opened_store
 from erm_graph.cli.edit import JsonOption, said
+from erm_graph.cli.root import app, command, opened_store
 from erm_graph.edit import actions
 
 case_app = typer.Typer(

@@ -12,9 +12,9 @@ from typing import Annotated, Any
 import typer
 
 from erm_graph.auth import calendar_feeds
-from erm_graph.cli.app import app, command, console, err_console, opened_store, settings_of
 from erm_graph.cli.edit import JsonOption, said
 from erm_graph.cli.output import Format, FormatOption, show
+from erm_graph.cli.root import app, command, console, err_console, opened_store, settings_of
 from erm_graph.cli.users import _users
 from erm_graph.edit import agenda
 from erm_graph.errors import ErmError

@@ -7,9 +7,9 @@ from typing import Annotated
 
 import typer
 
-from erm_graph.cli.app import command, console, describe, opened_store
 from erm_graph.cli.core import rows_per_second_progress
 from erm_graph.cli.interop import show_verification
+from erm_graph.cli.root import command, console, describe, opened_store
 from erm_graph.interop.backup import backup_library, restore_library
 
 

@@ -20,14 +20,6 @@ from rich.table import Table
 from rich.text import Text
 
 from erm_graph.auth import audit
-from erm_graph.cli.app import (
-    command,
-    console,
-    describe,
-    err_console,
-    opened_store,
-    settings_of,
-)
 from erm_graph.cli.output import (
     Format,
     FormatOption,
@@ -35,6 +27,14 @@ from erm_graph.cli.output import (
     TimeoutOption,
     parse_params,
     show,
+)
+from erm_graph.cli.root import (
+    command,
+    console,
+    describe,
+    err_console,
+    opened_store,
+    settings_of,
 )
 from erm_graph.errors import ErmError
 from erm_graph.query import run_cypher

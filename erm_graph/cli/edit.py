@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from erm_graph import model
-from erm_graph.cli.app import command, console, opened_store
+from erm_graph.cli.root import command, console, opened_store
 from erm_graph.edit import records
 from erm_graph.edit.records import Change
 from erm_graph.edit.values import declared, pairs, typed_all

@@ -14,8 +14,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from erm_graph.cli.app import command, console, describe, err_console, opened_store, settings_of
 from erm_graph.cli.core import rows_per_second_progress
+from erm_graph.cli.root import command, console, describe, err_console, opened_store, settings_of
 from erm_graph.interop import Verification, copy_graph, export_graph, import_graph
 from erm_graph.store import open_store
 

@@ -10,9 +10,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from erm_graph.cli.app import command, console, describe, err_console, opened_store
 from erm_graph.cli.core import rows_per_second_progress
 from erm_graph.cli.maps import show_changes
+from erm_graph.cli.root import command, console, describe, err_console, opened_store
 from erm_graph.errors import by_cause
 from erm_graph.ingest.contract import LoadOptions
 from erm_graph.ingest.gc_pause import paused_gc

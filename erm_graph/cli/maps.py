@@ -11,8 +11,8 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from erm_graph.cli.app import app, command, console, opened_store
 from erm_graph.cli.output import Format, FormatOption, show
+from erm_graph.cli.root import app, command, console, opened_store
 from erm_graph.edit.maps import edit_map, read_changes
 from erm_graph.ingest.owners import namespace_of
 from erm_graph.ingest.revisions import restore_map

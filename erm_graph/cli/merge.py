@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 from typer.core import TyperGroup
 
-from erm_graph.cli.app import app, command, console, describe, opened_store
+from erm_graph.cli.root import app, command, console, describe, opened_store
 from erm_graph.identity import list_merges, merge_nodes, suggest_duplicates, undo_merge
 
 

@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from erm_graph import model
-from erm_graph.cli.app import app, command, console, settings_of
+from erm_graph.cli.root import app, command, console, settings_of
 from erm_graph.model.effective import keep
 from erm_graph.model.reference import data_model_tables
 

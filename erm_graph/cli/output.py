@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from erm_graph.cli.app import console
+from erm_graph.cli.root import console
 from erm_graph.settings import default_hint
 from erm_graph.store import QueryResult
 

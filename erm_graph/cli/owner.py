@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from erm_graph import model
-from erm_graph.cli.app import app, command, console, opened_store
+from erm_graph.cli.root import app, command, console, opened_store
 from erm_graph.ingest.component_owners import OwnerChange, clear_owner, set_owner
 from erm_graph.query.governance import governance
 

@@ -10,14 +10,6 @@ from rich.syntax import Syntax
 from rich.table import Table
 
 from erm_graph.auth.roles import PERMISSIONS
-from erm_graph.cli.app import (
-    app,
-    command,
-    console,
-    err_console,
-    opened_store,
-    store_opening,
-)
 from erm_graph.cli.output import (
     Format,
     FormatOption,
@@ -25,6 +17,14 @@ from erm_graph.cli.output import (
     TimeoutOption,
     show,
     split_params,
+)
+from erm_graph.cli.root import (
+    app,
+    command,
+    console,
+    err_console,
+    opened_store,
+    store_opening,
 )
 from erm_graph.errors import ErmError
 from erm_graph.query import load_library, run_query

@@ -10,8 +10,8 @@ from typing import Annotated
 
 import typer
 
-from erm_graph.cli.app import app, command, opened_store, settings_of
 from erm_graph.cli.output import Format, FormatOption, show
+from erm_graph.cli.root import app, command, opened_store, settings_of
 from erm_graph.query.named import run_query
 from erm_graph.store import QueryResult
 

@@ -9,9 +9,9 @@ from typing import Annotated, Any
 import typer
 
 from erm_graph.cli.actions import case_app
-from erm_graph.cli.app import app, command, opened_store
 from erm_graph.cli.edit import JsonOption, said
 from erm_graph.cli.output import Format, FormatOption, show
+from erm_graph.cli.root import app, command, opened_store
 from erm_graph.edit import service as edit_service
 from erm_graph.query import service as reads
 from erm_graph.store import QueryResult

@@ -9,8 +9,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from erm_graph.cli.app import app, command, console, opened_store
 from erm_graph.cli.edit import JsonOption, said
+from erm_graph.cli.root import app, command, console, opened_store
 from erm_graph.edit import sharing
 from erm_graph.query.shares import shares
 

@@ -10,8 +10,8 @@ from typing import Annotated
 
 import typer
 
-from erm_graph.cli.app import app, command, console, err_console, opened_store, settings_of
 from erm_graph.cli.output import Format, FormatOption, show
+from erm_graph.cli.root import app, command, console, err_console, opened_store, settings_of
 from erm_graph.query.maturity import assessments
 from erm_graph.store import QueryResult
 from erm_graph.strategy import assess as assess_library

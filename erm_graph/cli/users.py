@@ -19,7 +19,7 @@ from erm_graph.auth.me import check_employee
 from erm_graph.auth.roles import ROLE_TITLES, ROLES
 from erm_graph.auth.throttle import LoginThrottle
 from erm_graph.auth.users import Users
-from erm_graph.cli.app import app, command, console, err_console, opened_store, settings_of
+from erm_graph.cli.root import app, command, console, err_console, opened_store, settings_of
 from erm_graph.errors import ErmError
 
 users_app = typer.Typer(help="Users of the web app, their API tokens and the employee each "

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from erm_graph.auth.saved_views import SavedViews
 from erm_graph.auth.users import LOCAL_ADMIN, Principal, Users
-from erm_graph.cli.app import app, command, console
+from erm_graph.cli.root import app, command, console
 from erm_graph.cli.users import _users_path
 from erm_graph.errors import ErmError
 

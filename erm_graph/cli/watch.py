@@ -9,8 +9,8 @@ import typer
 
 from erm_graph.auth import alerts as inbox
 from erm_graph.auth.db import connect, users_db_path
-from erm_graph.cli.app import app, command, opened_store, settings_of
 from erm_graph.cli.output import Format, FormatOption, show
+from erm_graph.cli.root import app, command, opened_store, settings_of
 from erm_graph.store import QueryResult
 
 watch_app = typer.Typer(

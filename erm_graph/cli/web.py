@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from erm_graph.cli.app import app, command, console, opened_store, settings_of
 from erm_graph.cli.output import split_params
+from erm_graph.cli.root import app, command, console, opened_store, settings_of
 from erm_graph.errors import ErmError
 
 viz_app = typer.Typer(help="Write one picture of the graph: a self-contained HTML page "
