@@ -173,7 +173,10 @@ def bulk_load(rows: Sequence[Mapping], workdir: Path) -> BulkTimes:
     customers, employees, n = 1000, 100, len(rows)
     with falkordb_server(workdir / "server") as url:
         started = time.perf_counter()
-        done = subprocess.run([sys.executable, "-c", TOOL, GRAPH, "-u", url, *args],
+        # redis-py 8 gives a client a 5 s socket timeout unless the URL says otherwise, and the
+        # tool's last batches wait longer than that for the server: it failed at 1M rows
+        patient = f"{url}{'&' if '?' in url else '?'}socket_timeout=600"
+        done = subprocess.run([sys.executable, "-c", TOOL, GRAPH, "-u", patient, *args],
                               capture_output=True, text=True)
         wall = time.perf_counter() - started
         said = done.stdout + done.stderr
