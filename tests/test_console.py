@@ -114,6 +114,21 @@ def _running(store) -> list:
         conn.close()
 
 
+def _reached(store, tag: str) -> bool:
+    """Whether the read tagged ``tag`` has reached the engine, within 10 s: another query
+    running (the store's own checks) is not it, and a loaded machine starts a thread late."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        conn = redis.Redis(unix_socket_path=str(store._server.socket))
+        try:
+            if tag in str(conn.execute_command("GRAPH.INFO")):
+                return True
+        finally:
+            conn.close()
+        time.sleep(0.05)
+    return False
+
+
 @pytest.fixture
 def own_engine(tmp_path):
     """An engine of this test's own: stopping a query restarts it."""
@@ -136,10 +151,7 @@ def test_a_stopped_read_frees_the_engine_at_once(own_engine):
 
     worker = threading.Thread(target=long_read)
     worker.start()
-    deadline = time.monotonic() + 10
-    while not _running(own_engine) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert _running(own_engine), "the long read never reached the engine"
+    assert _reached(own_engine, "test-run-1"), "the long read never reached the engine"
     assert own_engine.stop_read("another-run") is False  # only the tagged query is stopped
     assert own_engine.stop_read("test-run-1") is True
     worker.join(20)
@@ -154,9 +166,7 @@ def test_a_stopped_read_frees_the_engine_at_once(own_engine):
     # a second stop so soon would restart the engine again: that read ends at its timeout
     again, outcome = _in_thread(lambda: run_cypher(own_engine, LONG, timeout=3,
                                                    run_id="test-run-2"))
-    deadline = time.monotonic() + 10
-    while not _running(own_engine) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    assert _reached(own_engine, "test-run-2")
     assert own_engine.stop_read("test-run-2") is False
     again.join(20)
     assert type(outcome["error"]).__name__ == "QueryTimeout"
@@ -172,9 +182,7 @@ def test_the_console_route_stops_only_its_users_run(own_engine):
 
         worker = threading.Thread(target=long_read)
         worker.start()
-        deadline = time.monotonic() + 10
-        while not _running(own_engine) and time.monotonic() < deadline:
-            time.sleep(0.05)
+        assert _reached(own_engine, "page-run-0001")
         # a JSON body, as the page sends: an unsafe request with a cookie needs one or a token
         mine = client.post("/api/cypher/runs/not-this-one/cancel", json={})
         stopped = client.post("/api/cypher/runs/page-run-0001/cancel", json={})
@@ -230,9 +238,8 @@ def test_no_restart_while_a_load_or_a_write_is_under_way(own_engine):
     timeout, as it would have."""
     read, read_out = _in_thread(lambda: run_cypher(own_engine, LONG, timeout=4,
                                                    run_id="read-under-load"))
+    assert _reached(own_engine, "read-under-load")
     deadline = time.monotonic() + 10
-    while not _running(own_engine) and time.monotonic() < deadline:
-        time.sleep(0.05)
     with own_engine.load_lock():
         assert own_engine.stop_read("read-under-load") is False
     slow_write = ("UNWIND range(1, 3000) AS a UNWIND range(1, 3000) AS b "

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -62,8 +63,9 @@ def _freeze_after_start(monkeypatch, times: int) -> list[int]:
     frozen: list[int] = []
     start = EmbeddedServer._start
 
-    def start_then_freeze(self: EmbeddedServer) -> None:
-        start(self)
+    def start_then_freeze(self: EmbeddedServer,
+                          launched: Callable[[], None] | None = None) -> None:
+        start(self, launched)
         if len(frozen) < times:
             frozen.append(_pid(self.data_dir))
             os.kill(frozen[-1], signal.SIGSTOP)
