@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from erm_graph import lazy_names
 from erm_graph.events import WRITES, subscriber_in
 
 if TYPE_CHECKING:
@@ -24,11 +25,9 @@ WRITES.subscribe(subscriber_in("erm_graph.query.result_cache", "forget_results_a
 
 def __getattr__(name: str) -> Any:
     """``erm_graph.load`` and ``erm_graph.query``, imported on first use."""
-    if name == "load":
-        return importlib.import_module("erm_graph.ingest.load").load
-    if name == "query":
+    if name == "query":  # the subpackage itself: once imported, it is the attribute
         return importlib.import_module("erm_graph.query")
-    raise AttributeError(f"module 'erm_graph' has no attribute {name!r}")
+    return lazy_names.attribute(__name__, {"load": "erm_graph.ingest.load"}, name)
 
 
 __all__ = ["load", "query"]

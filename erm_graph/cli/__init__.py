@@ -17,11 +17,6 @@ from collections.abc import Iterable, Sequence
 from importlib import import_module
 from typing import Any
 
-#: The modules of the CLI, in the order their commands are listed by ``erm --help``
-MODULES = ("actions", "agenda", "backup", "core", "edit", "interop", "load", "maps", "merge",
-           "model", "owner", "query", "sales", "service", "sharing", "strategy", "users",
-           "views", "watch", "web")
-
 #: Each top-level command (or group) and the modules that register it or its subcommands;
 #: tests/test_cli_lazy.py holds it to what the modules register
 COMMANDS: dict[str, tuple[str, ...]] = {
@@ -39,6 +34,8 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "unshare": ("sharing",), "users": ("users",), "view": ("views",), "viz": ("web",),
     "watch": ("watch",),
 }
+#: The modules of the CLI, imported in this order: ``erm --help`` lists their commands so
+MODULES = tuple(sorted({module for modules in COMMANDS.values() for module in modules}))
 
 
 def global_db(args: Sequence[str]) -> tuple[str | None, list[str]]:

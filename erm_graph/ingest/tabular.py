@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -70,13 +70,16 @@ def csv_chunks(text: str, path: Path, size: int
             raise LoadError(csv_problem(path, text, first, exc, names, dialect.delimiter,
                                         dialect.quotechar)) from None
 
-    def chunks() -> Iterator[tuple[Sequence[int], list[Cells]]]:
-        numbered = rows()
-        while chunk := list(islice(numbered, size)):
-            lines, cells = zip(*chunk, strict=True)
-            yield lines, list(cells)
+    return names, in_chunks(rows(), size)
 
-    return names, chunks()
+
+def in_chunks(numbered: Iterable[tuple[int, Cells]], size: int
+              ) -> Iterator[tuple[Sequence[int], list[Cells]]]:
+    """(line number, cells) rows ``size`` at a time, as (their line numbers, their cells)."""
+    rows = iter(numbered)
+    while chunk := list(islice(rows, size)):
+        lines, cells = zip(*chunk, strict=True)
+        yield lines, list(cells)
 
 
 def sheets(data: bytes, path: Path, max_bytes: int) -> Sheets:

@@ -114,8 +114,8 @@ class NodeTable:
         The bytes hashed are ``digest \\x1e place \\x1e cells joined by \\x1f``: stored
         fingerprints depend on them, so a store loaded before finds its rows unchanged.
         """
-        copy, found = self.hasher.copy, cast(list[str], [])
-        add = found.append
+        found: list[str] = []
+        copy, add = self.hasher.copy, found.append
         rows = zip(places, map("\x1f".join, cells), strict=True)
         for data in map(str.encode, map("\x1e".join, rows)):
             hasher = copy()
@@ -176,14 +176,9 @@ class Keyed:
 
     def pick(self, indexes: Collection[int]) -> Keyed:
         """The rows at ``indexes``, in their order."""
-        if not indexes:
-            return Keyed([], [], [], [], [])
-        get = itemgetter(*indexes)
-        fields = [get(f) for f in (self.places, self.cells, self.uids, self.prints,
-                                   self.labels)]
-        if len(indexes) == 1:  # itemgetter of one index gives the item, not a tuple
-            return Keyed(*([f] for f in fields))
-        return Keyed(*map(list, fields))
+        return Keyed([self.places[i] for i in indexes], [self.cells[i] for i in indexes],
+                     [self.uids[i] for i in indexes], [self.prints[i] for i in indexes],
+                     [self.labels[i] for i in indexes])
 
 
 _Repeat = tuple[str, Cells, str, str]  # place, cells, uid, label: a row that only relates

@@ -10,7 +10,7 @@ from typing import Any
 
 from erm_graph.errors import listed, shown
 from erm_graph.ingest.contract import LoadContext, LoaderResult
-from erm_graph.ingest.tabular import Cells
+from erm_graph.ingest.tabular import Cells, in_chunks
 from erm_graph.ingest.untrusted import LoadError
 
 from .node_table import NodeTable, finish, key_rows, stale_rows
@@ -88,9 +88,5 @@ def _rows(ctx: LoadContext, table: dict[str, Any], path: Path
             cells.append(text)
         read.append((number, cells))
     prefix = f"{file}#{name}!"
-    return names, ((_places(prefix, [n for n, _ in part]), [c for _, c in part])
-                   for part in _batched(read, CHUNK_ROWS)), dates
-
-
-def _batched(items: list[Any], size: int) -> Iterator[list[Any]]:
-    return (items[start:start + size] for start in range(0, len(items), size))
+    return names, ((_places(prefix, lines), cells)
+                   for lines, cells in in_chunks(read, CHUNK_ROWS)), dates
