@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from erm_graph import model
 from erm_graph.ingest.contract import LoaderResult
 from erm_graph.query.merges import alias_table
+from erm_graph.records import assign, column
 from erm_graph.store import GraphReader
 
 
@@ -34,12 +35,13 @@ def resolve_aliases(store: GraphReader, sources: Sequence[LoaderResult]) -> None
         landed: Counter[str] = Counter()
         for label, rows in batch.nodes.items():
             aliases = table.get(_key(label))
-            if not aliases or not any(row.get("uid") in aliases for row in rows):
+            uids = column(rows, "uid") if aliases else []
+            if not aliases or aliases.keys().isdisjoint(uids):
                 continue
-            kept = [row for row in rows if row.get("uid") not in aliases]
-            for row in rows:
-                if row.get("uid") in aliases:
-                    landed[f"{row['uid']} -> {aliases[row['uid']]}"] += 1
+            kept = [row for row, uid in zip(rows, uids, strict=True) if uid not in aliases]
+            for uid in uids:
+                if uid in aliases:
+                    landed[f"{uid} -> {aliases[uid]}"] += 1
             source.unchanged_nodes[label] += len(rows) - len(kept)
             batch.nodes[label] = kept
         for (_, start, end), rows in batch.relationships.items():
@@ -47,9 +49,9 @@ def resolve_aliases(store: GraphReader, sources: Sequence[LoaderResult]) -> None
                 aliases = table.get(_key(label))
                 if not aliases:
                     continue
-                for row in rows:
-                    if row.get(side) in aliases:
-                        row[side] = aliases[row[side]]
+                for i, uid in enumerate(column(rows, side)):
+                    if uid in aliases:
+                        assign(rows, i, side, aliases[uid])
         if landed:
             shown = ", ".join(sorted(landed)[:5]) + (", ..." if len(landed) > 5 else "")
             source.note(f"{sum(landed.values())} record(s) name uids merged into others "

@@ -14,15 +14,17 @@ from typing import Any
 
 from erm_graph import model
 from erm_graph.errors import Problem
+from erm_graph.records import Records
 
 RelKey = tuple[str, str, str]  # (type, start label, end label)
+#: the records of one label or type: dicts, or columns (a table's, :mod:`erm_graph.records`)
+Rows = list[dict[str, Any]] | Records
 
 
 @dataclass
 class GraphBatch:
-    nodes: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
-    relationships: dict[RelKey, list[dict[str, Any]]] = field(
-        default_factory=lambda: defaultdict(list))
+    nodes: dict[str, Rows] = field(default_factory=lambda: defaultdict(list))
+    relationships: dict[RelKey, Rows] = field(default_factory=lambda: defaultdict(list))
 
     def add_node(self, label: str, row: Mapping[str, Any]) -> None:
         self.nodes[label].append(dict(row))
@@ -31,6 +33,28 @@ class GraphBatch:
                          end: str, **props: Any) -> None:
         self.relationships[(rel_type, start_label, end_label)].append(
             {"start": start, "end": end, **props})
+
+    def node_records(self, label: str) -> Records:
+        """The nodes of ``label`` as columns, to add a table's rows to."""
+        rows = self.nodes.get(label)
+        if not isinstance(rows, Records):
+            rows = self.nodes[label] = Records.of(rows or [])
+        return rows
+
+    def relationship_records(self, key: RelKey) -> Records:
+        """The relationships of ``key`` as columns, to add a table's rows to."""
+        rows = self.relationships.get(key)
+        if not isinstance(rows, Records):
+            rows = self.relationships[key] = Records.of(rows or [])
+        return rows
+
+    def as_dicts(self) -> None:
+        """Hold every label's and type's records as a list of dicts, each dict made once:
+        for code that keeps a record by its identity (a map's revision)."""
+        for label, rows in self.nodes.items():
+            self.nodes[label] = list(rows)
+        for key, rows in self.relationships.items():
+            self.relationships[key] = list(rows)
 
     def extend(self, other: GraphBatch) -> None:
         for label, rows in other.nodes.items():

@@ -18,7 +18,6 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from operator import itemgetter
 from pathlib import Path
 from typing import Any, Literal
 
@@ -27,7 +26,7 @@ from erm_graph.errors import ErmError, Problem, ValidationError, shown
 from erm_graph.events import WriteKind, writing
 from erm_graph.ingest import registry
 from erm_graph.ingest.aliases import resolve_aliases
-from erm_graph.ingest.batch import GraphBatch
+from erm_graph.ingest.batch import GraphBatch, Rows
 from erm_graph.ingest.contract import (
     SAME_UID,
     LoadContext,
@@ -46,6 +45,7 @@ from erm_graph.ingest.worker import read_in_child
 from erm_graph.ingest.writer import LoadReport, dangling_rows, plan, write_batch
 from erm_graph.query.loads import unfinished_loads
 from erm_graph.query.network import party_exists
+from erm_graph.records import assign, column
 from erm_graph.store import GraphReader, GraphStore, open_store
 
 OnError = Literal["stop", "skip"]
@@ -192,6 +192,9 @@ def prepare(store: GraphStore, paths: Sequence[str | Path], *, fmt: str = "auto"
         sources = [loader.read(path, LoadContext.for_source(
             path, loader, options, progress=progress,
             stale=None if path.name in redo else store.stale_rows)) for path, loader in found]
+    for source in sources:
+        if makes_maps(source):  # a map's revision keeps its records by identity: dicts
+            source.batch.as_dicts()
     resolve_aliases(store, sources)  # a uid merged into another lands on the kept record
     rejects: list[Reject] = []
     batch = GraphBatch()
@@ -366,29 +369,21 @@ def _distinct(batch: GraphBatch) -> bool:
     keys: dict[str, list] = {}
     for label, rows in batch.nodes.items():
         key = model.label(label).key_label if label in model.LABELS else label
-        keys.setdefault(key, []).extend(_column(rows, "uid"))
+        keys.setdefault(key, []).extend(column(rows, "uid"))
     return (all(len(set(uids)) == len(uids) for uids in keys.values())
             and all(map(_distinct_pairs, batch.relationships.values())))
 
 
-def _distinct_pairs(rows: list[dict[str, Any]]) -> bool:
+def _distinct_pairs(rows: Rows) -> bool:
     """No (start, end) twice in ``rows``; when one side has no uid twice (an Interaction's
     own relationships), a set of strings says so for a third of the cost of a set of pairs,
     and the other side is not even read."""
-    ends = _column(rows, "end")
+    ends = column(rows, "end")
     if len(set(ends)) == len(rows):
         return True
-    starts = _column(rows, "start")
+    starts = column(rows, "start")
     return (len(set(starts)) == len(rows)
             or len(set(zip(starts, ends, strict=True))) == len(rows))
-
-
-def _column(rows: list[dict[str, Any]], name: str) -> list[Any]:
-    """Each row's ``name`` (None where a row lacks it)."""
-    try:
-        return list(map(itemgetter(name), rows))
-    except KeyError:
-        return [row.get(name) for row in rows]
 
 
 def _against_stored(store: GraphReader, batch: GraphBatch, skipped: dict[str, set[str]],
@@ -447,9 +442,9 @@ def _forget_fingerprints(batch: GraphBatch, rejects: list[Reject]) -> None:
     if not origins:
         return
     for rows in batch.nodes.values():
-        for row in rows:
-            if row.get("source") in origins:
-                row.pop(model.FINGERPRINT, None)
+        for i, origin in enumerate(column(rows, "source")):
+            if origin in origins:
+                assign(rows, i, model.FINGERPRINT, None)
 
 
 # -- checks ---------------------------------------------------------------------------------------

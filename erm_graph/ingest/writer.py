@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from operator import itemgetter
 
 from erm_graph import model
 from erm_graph.errors import Problem, ValidationError
 from erm_graph.ingest.batch import GraphBatch, RelKey
 from erm_graph.ingest.gc_pause import without_gc
 from erm_graph.ingest.load_owners import OWNS, load_owners, replace_load_owners
+from erm_graph.records import column
 from erm_graph.store.base import (
     GraphReader,
     GraphStore,
@@ -76,12 +76,12 @@ def dangling_rows(store: GraphReader, batch: GraphBatch) -> list[tuple[RelKey, i
     in_batch: dict[str, set[str]] = defaultdict(set)
     for label, rows in batch.nodes.items():
         key = model.label(label).key_label
-        in_batch[key].update(map(itemgetter("uid"), rows))
+        in_batch[key].update(column(rows, "uid"))
     wanted: dict[str, set[str]] = defaultdict(set)
     for (_, start, end), rows in batch.relationships.items():
         for side, lab in (("start", start), ("end", end)):
             key = model.label(lab).key_label
-            wanted[key] |= set(map(itemgetter(side), rows)) - in_batch[key]
+            wanted[key] |= set(column(rows, side)) - in_batch[key]
     absent: dict[str, set[str]] = {}
     for key, uids in wanted.items():
         found: set[str] = set()
@@ -96,12 +96,14 @@ def dangling_rows(store: GraphReader, batch: GraphBatch) -> list[tuple[RelKey, i
     for group, rows in batch.relationships.items():
         rel_type, start, end = group
         s_key, e_key = model.label(start).key_label, model.label(end).key_label
-        for i, row in enumerate(rows):
-            for side, key, lab in (("start", s_key, start), ("end", e_key, end)):
-                if row[side] in absent.get(key, ()):
+        starts, ends = column(rows, "start"), column(rows, "end")
+        for i, ends_of_row in enumerate(zip(starts, ends, strict=True)):
+            for uid, side, key, lab in zip(ends_of_row, ("start", "end"), (s_key, e_key),
+                                           (start, end), strict=True):
+                if uid in absent.get(key, ()):
                     problems.append((group, i, Problem(
-                        model.origin(row) or f"{rel_type} record {i + 1}", side,
-                        f"the uid of a {lab} in this load or in the database", row[side])))
+                        model.origin(rows[i]) or f"{rel_type} record {i + 1}", side,
+                        f"the uid of a {lab} in this load or in the database", uid)))
     return problems
 
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 import math
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, cast
 
+from erm_graph import records
 from erm_graph.errors import Problem, ValidationError
 from erm_graph.model.effective import LABELS, RELATIONSHIPS
 from erm_graph.model.vocabulary import (
@@ -111,14 +112,15 @@ class _Checker:
         self.declared = declared
         self.skip = frozenset(skip) | frozenset(ANNOTATIONS)
 
-    def problems(self, rows: list[Mapping[str, Any]]) -> dict[int, list[tuple[str, str, Any]]]:
+    def problems(self, rows: Sequence[Mapping[str, Any]]
+                 ) -> dict[int, list[tuple[str, str, Any]]]:
         """Row index -> (field, expected, got) of each problem; rows without any are absent."""
         found: dict[int, list[tuple[str, str, Any]]] = defaultdict(list)
         columns: dict[str, list[Any]] = {}
 
         def column_of(name: str) -> list[Any]:
             if name not in columns:
-                columns[name] = [r.get(name) for r in rows]
+                columns[name] = records.column(rows, name)
             return columns[name]
 
         for name, prop in self.declared.items():
@@ -127,7 +129,7 @@ class _Checker:
                 if None in column or "" in column:  # a scan in C; rows are found only then
                     for i in [i for i, v in enumerate(column) if v is None or v == ""]:
                         found[i].append((name, f"a value ({prop.kind.value})", None))
-        for name in set().union(*rows) - self.skip:
+        for name in records.names(rows) - self.skip:
             column = column_of(name)
             if self._column_fits(name, column):
                 continue
@@ -187,9 +189,9 @@ def node_problems(label_name: str, rows: Iterable[Mapping[str, Any]],
                   where: str = "record") -> list[Problem]:
     """Every problem in ``rows`` as nodes of ``label_name``; duplicate uids are problems too."""
     spec = label(label_name)
-    rows = list(rows)
+    rows = rows if isinstance(rows, Sequence) else list(rows)
     found = _Checker({**COMMON_PROPS, **spec.props}, skip=("uid",)).problems(rows)
-    uids = [r.get("uid") for r in rows]
+    uids = records.column(rows, "uid")
     # in C: rows only when one is wrong (the cast: all are str by then)
     if not (set(map(type, uids)) <= {str} and "" not in uids
             and not any(map(str.isspace, cast("list[str]", uids)))):
@@ -222,14 +224,14 @@ def relationship_problems(type_name: str, start_label: str, end_label: str,
     elif spec.same_ends and label(start_label).key_label != label(end_label).key_label:
         problems.append(Problem(f"{type_name} relationships", "end label",
                                 f"{label(start_label).key_label}, as the start", end_label))
-    rows = list(rows)
+    rows = rows if isinstance(rows, Sequence) else list(rows)
     found = _Checker(spec.props, skip=("start", "end")).problems(rows)
     for end in ("end", "start"):  # each put first: start, end, then the properties
-        column = [r.get(end) for r in rows]
-        if set(map(type, column)) <= {str} and "" not in column:  # in C: rows only if not
+        uids = records.column(rows, end)
+        if set(map(type, uids)) <= {str} and "" not in uids:  # in C: rows only if not
             continue
-        for i in [i for i, v in enumerate(column) if not isinstance(v, str) or not v]:
-            found[i].insert(0, (end, "the uid of an existing node", column[i]))
+        for i in [i for i, v in enumerate(uids) if not isinstance(v, str) or not v]:
+            found[i].insert(0, (end, "the uid of an existing node", uids[i]))
     return problems + [
         Problem(f"{where} {i + 1} ({type_name} {rows[i].get('start')!r}->"
                 f"{rows[i].get('end')!r})", *problem)

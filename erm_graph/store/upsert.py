@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from erm_graph import model
 from erm_graph.errors import UniqueViolation
+from erm_graph.records import Records, column, names
 from erm_graph.store.base import BATCH_SIZE, Progress, UpsertCounts, batches, content_hash, now_iso
 
 if TYPE_CHECKING:
@@ -75,7 +76,7 @@ class Pipeline:
 
 def property_names(rows: Sequence[Mapping[str, Any]]) -> set[str]:
     """The property names of ``rows``: every key but the annotations."""
-    return set().union(*rows) - set(model.ANNOTATIONS)
+    return names(rows) - set(model.ANNOTATIONS)
 
 
 def cannot_exist(rows: Sequence[Mapping[str, Any]], fresh: bool,
@@ -83,15 +84,16 @@ def cannot_exist(rows: Sequence[Mapping[str, Any]], fresh: bool,
                   ) -> tuple[list[tuple[str, str]], list[Mapping[str, Any]]]:
     """The distinct (start, end) pairs of the relationship ``rows`` that cannot exist yet (the
     type has none, or an end is a node this load created), and the other rows."""
-    rest: list[Mapping[str, Any]] = []
+    pairs = zip(column(rows, "start"), column(rows, "end"), strict=True)
     if fresh:
-        sure = rows
-    else:
-        sure = []
-        for row in rows:
-            (sure if row["start"] in new_starts or row["end"] in new_ends else rest).append(row)
-    return list(dict.fromkeys(zip(map(itemgetter("start"), sure),
-                                  map(itemgetter("end"), sure), strict=True))), rest
+        return list(dict.fromkeys(pairs)), []
+    sure, rest = [], []
+    for i, (start, end) in enumerate(pairs):
+        if start in new_starts or end in new_ends:
+            sure.append((start, end))
+        else:
+            rest.append(rows[i])
+    return list(dict.fromkeys(sure)), rest
 
 
 def match_ends(start: str, end: str) -> str:
@@ -131,11 +133,11 @@ class Payload:
         Supplier has changed). A relationship without properties has no hash (None), as
         stored."""
         nodes = label is not None
-        names = set().union(*batch) - set(keys) - set(model.ANNOTATIONS)
-        if not names and not nodes:  # bare relationships, most of a load: ends only, in C
-            ends = dict.fromkeys(zip(*(map(itemgetter(k), batch) for k in keys), strict=True))
+        found_names = names(batch) - set(keys) - set(model.ANNOTATIONS)
+        if not found_names and not nodes:  # bare relationships, most of a load: ends only
+            ends = dict.fromkeys(zip(*(column(batch, k) for k in keys), strict=True))
             return cls([[*key, None] for key in ends], len(keys), [], False)
-        columns, others = sorted(names & set(declared)), sorted(names - set(declared))
+        columns, others = sorted(found_names & set(declared)), sorted(found_names - set(declared))
         if nodes and not others:
             fast = cls._fingerprinted(batch, keys, columns)
             if fast is not None:
@@ -145,9 +147,9 @@ class Payload:
         for row in batch:
             values = [row[k] for k in keys]
             digest = row.get(model.FINGERPRINT) if nodes else None
-            if digest is None and (names or nodes):
+            if digest is None and (found_names or nodes):
                 props = {k: v for k, v in row.items()
-                         if v is not None and k not in skip} if names else {}
+                         if v is not None and k not in skip} if found_names else {}
                 digest = (content_hash({"label": label, "properties": props}) if nodes
                           else content_hash(props) if props else None)
             values.append(digest)
@@ -164,11 +166,15 @@ class Payload:
         """The rows of nodes that each carry their loader's fingerprint and every column
         (a loader's batch, most of a load), made in C by one getter; None for any other
         batch, which takes the general way."""
-        getter = itemgetter(*(*keys, model.FINGERPRINT, *columns))
-        try:
-            rows = list(map(list, map(getter, batch)))
-        except KeyError:  # a row without a column, or without a fingerprint
-            return None
+        if isinstance(batch, Records):  # a table's: its columns side by side (None: unset)
+            fields = (*keys, model.FINGERPRINT, *columns)
+            rows = list(map(list, zip(*map(batch.column, fields), strict=True)))
+        else:
+            getter = itemgetter(*(*keys, model.FINGERPRINT, *columns))
+            try:
+                rows = list(map(list, map(getter, batch)))
+            except KeyError:  # a row without a column, or without a fingerprint
+                return None
         width = len(keys)
         if None in map(itemgetter(width), rows):
             return None

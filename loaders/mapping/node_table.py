@@ -7,7 +7,6 @@ import hashlib
 import json
 from collections.abc import Callable, Collection
 from concurrent.futures import Future
-from itertools import repeat
 from operator import itemgetter
 from pathlib import Path
 from typing import Any, cast
@@ -288,33 +287,35 @@ def finish(result: LoaderResult, table: NodeTable, rows: Keyed, rejects: list[Re
 def _add(result: LoaderResult, table: NodeTable, rows: Keyed) -> None:
     """Type rows into nodes and their relationships; a row with a cell that does not convert
     (a property of its node or of one of its relationships) is rejected whole, naming the
-    first such column."""
+    first such column. The nodes are added as columns (a blank cell is a None: no property)."""
     cells = rows.cells
     failed: dict[int, tuple[str, str, str]] = {}
     columns = typed_columns(table.props, cells, table.date_cells, failed)
     rel_columns = [typed_columns(rel.props, cells, table.date_cells, failed) for rel in table.rels]
     _reject_failed(result, table, rows.places, cells, failed)
-    names = ["uid", "source", model.FINGERPRINT, *(name for name, _ in columns)]
     origins = list(map(f"{FORMAT}:".__add__, rows.places))
-    records = zip(rows.uids, origins, rows.prints, *(values for _, values in columns),
-                  strict=True)
-    batch = result.batch
-    keep = [i not in failed for i in range(len(rows))]
-    sparse = any(None in values for _, values in columns)  # blank cells: no property
-    mixed = table.label_index is not None  # rows of several labels
-    targets = [batch.nodes[label] for label in rows.labels] if mixed else \
-        repeat(batch.nodes[table.label])
-    if failed or sparse or mixed or table.constants:
-        for record, ok, nodes in zip(records, keep, targets, strict=False):  # may repeat
-            if ok:
-                node = dict(zip(names, record, strict=True))
-                if sparse:
-                    node = {k: v for k, v in node.items() if v is not None}
-                nodes.append({**table.constants, **node} if table.constants else node)
-    else:  # the common case, in C: one dict per row and nothing to leave out
-        batch.nodes[table.label].extend(map(dict, map(zip, repeat(names), records)))
+    made: dict[str, list[Any]] = {
+        name: [value] * len(rows) for name, value in table.constants.items()}
+    for name, values in columns:
+        value = table.constants.get(name)  # a blank cell keeps the table's constant
+        made[name] = values if value is None else [value if v is None else v for v in values]
+    made |= {"uid": rows.uids, "source": origins, model.FINGERPRINT: rows.prints}
+    by_label: dict[str, list[int]] = {}
+    if table.label_index is None:  # one label: every row that converted
+        by_label[table.label] = [i for i in range(len(rows)) if i not in failed]
+    else:  # rows of several labels
+        for i, label in enumerate(rows.labels):
+            if i not in failed:
+                by_label.setdefault(label, []).append(i)
+    for label, indexes in by_label.items():
+        if len(indexes) == len(rows):  # the common case: the columns as they are
+            result.batch.node_records(label).extend_columns(made, len(rows))
+        elif indexes:
+            result.batch.node_records(label).extend_columns(
+                {name: [values[i] for i in indexes] for name, values in made.items()},
+                len(indexes))
     _relate(result, table, list(zip(rows.uids, rows.labels, strict=True)), cells, origins,
-            keep, rel_columns)
+            [i not in failed for i in range(len(rows))], rel_columns)
 
 
 def _relate_repeats(result: LoaderResult, table: NodeTable, rows: list[_Repeat]) -> None:
@@ -347,17 +348,16 @@ def _relate(result: LoaderResult, table: NodeTable, rows: list[tuple[str, str]],
     everything = all(keep)
     for rel, props in zip(table.rels, rel_columns, strict=True):
         outgoing, where, constants = rel.outgoing, model.WHERE, rel.constants
-        groups = {label: batch.relationships[(rel.type, label, rel.label) if outgoing
-                                             else (rel.type, rel.label, label)]
+        groups = {label: batch.relationship_records((rel.type, label, rel.label) if outgoing
+                                                    else (rel.type, rel.label, label))
                   for label in labels}  # per row label, as a Customer row is no Party row
         ends = rel.others(cells)
         if not (props or mixed or constants) and everything and set(map(len, ends)) == {1}:
-            # the common case: one other end per row, no properties: a comprehension
-            group, uids = groups[table.label], [uid for uid, _ in rows]
-            group += ([{"start": u, "end": e[0], where: o}
-                       for u, e, o in zip(uids, ends, origins, strict=True)] if outgoing else
-                      [{"start": e[0], "end": u, where: o}
-                       for u, e, o in zip(uids, ends, origins, strict=True)])
+            # the common case: one other end per row, no properties: three columns
+            uids, others = [uid for uid, _ in rows], [e[0] for e in ends]
+            groups[table.label].extend_columns(
+                {"start": uids if outgoing else others, "end": others if outgoing else uids,
+                 where: origins}, len(rows))
             continue
         for i, others in enumerate(ends):
             if not keep[i] or not others:

@@ -70,15 +70,12 @@ def add_relationships(result: LoaderResult, table: RelTable, places: list[str],
     for i, (column, why, text) in sorted(failed.items()):
         result.rejects.append(rejected(table.type, places[i], column, why, text,
                                        table.record(cells[i])))
-    found = result.batch.relationships[table.key]
-    for i, where in enumerate(places):
-        if i in failed:
-            continue
-        record = {"start": ends[0][i], "end": ends[1][i], model.WHERE: f"{FORMAT}:{where}",
-                  **table.constants}
-        for name, values in columns:
-            if values[i] is not None:
-                record[name] = values[i]
-        found.append(record)
-
-
+    kept = [i for i in range(len(places)) if i not in failed]
+    made: dict[str, list[Any]] = {
+        name: [value] * len(kept) for name, value in table.constants.items()}
+    made |= {"start": [ends[0][i] for i in kept], "end": [ends[1][i] for i in kept],
+             model.WHERE: [f"{FORMAT}:{places[i]}" for i in kept]}
+    for name, values in columns:  # a blank cell keeps the table's constant
+        made[name] = [values[i] if values[i] is not None else table.constants.get(name)
+                      for i in kept]
+    result.batch.relationship_records(table.key).extend_columns(made, len(kept))

@@ -1,0 +1,157 @@
+"""Records (rows held as columns) must be indistinguishable from the lists of dicts they
+replace, for every piece of the load that reads them: the checks, the dangling-end check,
+the writer's payloads, and the code that changes records in place."""
+
+from __future__ import annotations
+
+import pickle
+import random
+from datetime import date
+
+import pytest
+
+from erm_graph import model
+from erm_graph.ingest.batch import GraphBatch
+from erm_graph.ingest.load import prepare
+from erm_graph.ingest.writer import dangling_rows
+from erm_graph.records import Records, assign, column, names
+from erm_graph.store.upsert import Payload, cannot_exist, property_names
+
+
+def shown(problems: list) -> list[dict]:
+    return [p.as_dict() for p in problems]
+
+
+def sparse_rows(n: int, seed: int) -> list[dict]:
+    """Customer rows with blank (absent) values here and there, and a bad value or two."""
+    rng = random.Random(seed)
+    rows = []
+    for i in range(n):
+        row = {"uid": f"c-{i % (n - 2) if i > n - 3 else i}", "source": f"t.csv#{i + 2}",
+               model.FINGERPRINT: f"{i:016x}"}
+        if rng.random() < 0.7:
+            row["name"] = rng.choice(["Acme", "Globex", "", "Initech"])
+        if rng.random() < 0.5:
+            row["segment"] = rng.choice(["enterprise", "smb", "nonsense"])
+        if rng.random() < 0.3:
+            row["since"] = date(2020, 1, 1 + i % 28)
+        if rng.random() < 0.1:
+            row["annual_revenue"] = rng.choice([1.5, -3, "lots"])
+        rows.append(row)
+    return rows
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_every_reader_sees_records_as_the_dicts_they_hold(seed):
+    rows = sparse_rows(40, seed)
+    records = Records.of(rows)
+    assert len(records) == len(rows) and list(records) == rows and records == rows
+    assert [records[i] for i in range(len(rows))] == rows and records[-1] == rows[-1]
+    assert list(records[5:17:3]) == rows[5:17:3] and len(records[5:17:3]) == 4
+    assert names(records) == names(rows) == set().union(*rows)
+    for name in ("uid", "name", "since", "nowhere"):
+        assert column(records, name) == column(rows, name)
+    found = shown(model.node_problems("Customer", records))
+    assert found == shown(model.node_problems("Customer", rows))
+    assert any("unique" in p["expected"] for p in found)  # the uid that comes twice
+    assert property_names(records) == property_names(rows)
+    declared = {**model.COMMON_PROPS, **model.label("Customer").props}
+    for part in (slice(0, 40), slice(3, 11)):
+        assert Payload.of(records[part], ("uid",), declared, label="Customer") == \
+            Payload.of(rows[part], ("uid",), declared, label="Customer")
+
+
+def test_relationship_records_read_as_their_dicts():
+    rows = [{"start": f"ix-{i}", "end": f"c-{i % 3}", model.WHERE: f"t.csv#{i}"}
+            for i in range(12)] + [{"start": "ix-0", "end": "c-0", model.WHERE: "t.csv#99"}]
+    records = Records.of(rows)
+    rows[4]["end"] = ""  # no end: a problem
+    records = Records.of(rows)
+    found = shown(model.relationship_problems("HAD", "Customer", "Interaction", records))
+    assert found == shown(model.relationship_problems("HAD", "Customer", "Interaction", rows))
+    assert [p["field"] for p in found] == ["end"]
+    assert Payload.of(records, ("start", "end"), {}) == Payload.of(rows, ("start", "end"), {})
+    for fresh in (True, False):
+        pairs, rest = cannot_exist(records, fresh, {"ix-1": 5}, {})
+        assert (pairs, rest) == cannot_exist(rows, fresh, {"ix-1": 5}, {})
+
+
+def test_changes_in_place_reach_records_and_dicts_alike():
+    rows = sparse_rows(10, 1)
+    records = Records.of([dict(r) for r in rows])
+    for target in (rows, records):
+        assign(target, 2, "name", "Renamed")
+        assign(target, 3, model.FINGERPRINT, None)  # None removes the property
+        assign(target, 4, "brand_new", 7)
+    assert list(records) == rows
+    assert model.FINGERPRINT not in records[3] and records[2]["name"] == "Renamed"
+    changed = records[0]
+    changed["name"] = "lost"  # a dict read from records is a copy
+    assert records[0] != changed
+
+
+def test_records_grow_from_dicts_columns_and_records_with_names_missing_on_either_side():
+    grown = Records()
+    grown.append({"uid": "a", "x": 1})
+    grown.extend_columns({"uid": ["b", "c"], "y": [None, 2]}, 2)
+    grown.extend([{"uid": "d"}, {}])
+    grown.extend(Records.of([{"uid": "e", "z": "z"}]))
+    assert list(grown) == [{"uid": "a", "x": 1}, {"uid": "b"}, {"uid": "c", "y": 2},
+                           {"uid": "d"}, {}, {"uid": "e", "z": "z"}]
+    assert {len(values) for values in grown.columns.values()} == {len(grown)}
+    assert list(Records.of([{}, {}])) == [{}, {}]
+    assert pickle.loads(pickle.dumps(grown)) == grown  # a worker process sends them back
+    with pytest.raises(IndexError):
+        grown[6]
+
+
+def test_a_batch_of_records_finds_dangling_ends_as_one_of_dicts(store):
+    def batch(as_records: bool) -> GraphBatch:
+        made = GraphBatch()
+        made.add_node("Customer", {"uid": "c-1", "name": "Acme"})
+        nodes = [{"uid": f"ix-rec-{i}", "source": f"t#{i}"} for i in range(5)]
+        rels = [{"start": "cust-nowhere" if i == 3 else "c-1", "end": f"ix-rec-{i}",
+                 model.WHERE: f"t#{i}"} for i in range(5)]
+        made.nodes["Interaction"] = Records.of(nodes) if as_records else nodes
+        key = ("HAD", "Customer", "Interaction")
+        made.relationships[key] = Records.of(rels) if as_records else rels
+        return made
+
+    found = dangling_rows(store, batch(True))
+    assert [(index, problem.got) for _, index, problem in found] == [(3, "cust-nowhere")]
+    as_dicts = dangling_rows(store, batch(False))
+    assert shown([p for *_, p in found]) == shown([p for *_, p in as_dicts])
+
+
+def test_a_table_with_blank_cells_constants_and_bad_rows_loads_as_rows_did(store, tmp_path):
+    """The mapping loader's columns, against what its rows say: each node's properties
+    are those of its row's filled cells, a blank cell keeps the table's constant, and a
+    row whose cell does not convert is left out of the nodes and rejected."""
+    (tmp_path / "people.csv").write_text(
+        "id,name,segment,since\n"
+        "1,Ann,smb,2021-01-02\n"
+        "2,Bo,,\n"
+        "3,Cy,enterprise,not a date\n"
+        "4,Di,,2022-03-04\n")
+    (tmp_path / "people.yaml").write_text(
+        "tables:\n"
+        "  - file: people.csv\n"
+        "    label: Customer\n"
+        "    key: {column: id, prefix: rec-}\n"
+        "    set: {segment: smb, country: NZ}\n"
+        "    properties:\n"
+        "      name: {column: name}\n"
+        "      segment: {column: segment}\n"
+        "      since: {column: since, type: date}\n")
+    prepared = prepare(store, [tmp_path / "people.yaml"], on_error="skip")
+    nodes = prepared.batch.nodes["Customer"]
+    assert isinstance(nodes, Records)
+    props = {row["uid"]: {k: v for k, v in row.items() if k in ("name", "segment", "since",
+                                                                 "country")}
+             for row in nodes}
+    assert props == {
+        "rec-1": {"name": "Ann", "segment": "smb", "since": "2021-01-02", "country": "NZ"},
+        "rec-2": {"name": "Bo", "segment": "smb", "country": "NZ"},
+        "rec-4": {"name": "Di", "segment": "smb", "since": "2022-03-04", "country": "NZ"}}
+    assert [(r.problem.where.rsplit("#")[-1], r.problem.field) for r in prepared.rejects] == \
+        [("4", "since")]
