@@ -153,15 +153,19 @@ def test_a_uid_seen_again_in_a_later_batch_is_updated_not_duplicated(embedded):
                         {"i": counts.created_ids["x9999"]}).rows == [["x9999"]]
 
 
-def around_ready(monkeypatch, meanwhile) -> list[int]:
-    """Run ``meanwhile(n)`` after the reads of the n-th bulk node transaction (from 1), before
-    its ``MULTI``; the list of those n."""
+def around_ready(monkeypatch, after=None, before=None) -> list[int]:
+    """Run ``before(n, uids)`` / ``after(n, uids)`` around the reads of the n-th bulk node
+    transaction (from 1; ``uids``: its batch's), which come before its ``MULTI``; the list of
+    those n."""
     real, calls = falkordb_store._NewNodes.__call__, []
 
     def hooked(self, conn):
-        read = real(self, conn)
         calls.append(len(calls) + 1)
-        meanwhile(len(calls))
+        if before:
+            before(len(calls), self.uids)
+        read = real(self, conn)
+        if after:
+            after(len(calls), self.uids)
         return read
 
     monkeypatch.setattr(falkordb_store._NewNodes, "__call__", hooked)
@@ -176,7 +180,7 @@ def test_a_uid_created_by_another_writer_during_the_transaction_is_not_created_t
         embedded, monkeypatch):
     other = other_client(embedded)
 
-    def meanwhile(n):  # after this load read that x1 is not stored, before its EXEC
+    def meanwhile(n, uids):  # after this load read that x1 is not stored, before its EXEC
         if n == 1:
             other.query("CREATE (:Interaction {uid: 'x1', kind: 'theirs'})")
 
@@ -190,10 +194,28 @@ def test_a_uid_created_by_another_writer_during_the_transaction_is_not_created_t
     assert set(counts.created_ids) == {"x0", "x2"}
 
 
+def test_a_uid_created_by_another_writer_between_two_batches_is_not_created_twice(
+        embedded, monkeypatch):
+    """A load into an empty label knows every uid it holds while the server writes nothing
+    else; a write by anyone in between must end that."""
+    other = other_client(embedded)
+
+    def between(n, uids):  # after the first batch, before the next one's reads
+        if n == 2:
+            other.query("CREATE (:Interaction {uid: $u, kind: 'theirs'})", {"u": uids[0]})
+
+    around_ready(monkeypatch, before=between)
+    counts = embedded.upsert_nodes("Interaction", [{"uid": f"x{i}", "kind": "ours"}
+                                                   for i in range(10_000)])
+    assert (counts.created, counts.updated) == (9_999, 1)
+    assert embedded.run("MATCH (n:Interaction) RETURN count(n), count(DISTINCT n.uid), "
+                        "collect(DISTINCT n.kind)").rows == [[10_000, 10_000, ["ours"]]]
+
+
 def test_other_writers_that_never_stop_leave_it_to_cypher(embedded, monkeypatch):
     other = other_client(embedded)
     embedded.upsert_nodes("Interaction", [{"uid": "first"}])  # its property keys declared
-    calls = around_ready(monkeypatch, lambda n: other.query(
+    calls = around_ready(monkeypatch, lambda n, uids: other.query(
         "CREATE (:Interaction {uid: 'n' + toString(rand())})"))
     before = bulk_calls(embedded)
     counts = embedded.upsert_nodes("Interaction", [{"uid": f"x{i}"} for i in range(3)])

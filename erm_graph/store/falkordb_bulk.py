@@ -59,7 +59,7 @@ import threading
 from array import array
 from collections.abc import Callable, Mapping, Sequence
 from itertools import chain, repeat
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import redis
 
@@ -73,8 +73,9 @@ Ids = Callable[[Any], dict[str, int]]
 
 #: ``ready(conn)``: on the watched connection ``conn``, whether the nodes of a batch may be
 #: created (it raises ``UniqueViolation`` when one of their uids is stored): None if not, else
-#: the read-only command to run right after them, in the same transaction
-Ready = Callable[[Any], "list[Any] | None"]
+#: the read-only commands to run right after them, in the same transaction
+Ready = Callable[[Any], "list[list[Any]] | None"]
+T = TypeVar("T")
 
 _NULL, _BOOL, _DOUBLE, _STRING, _LONG, _ARRAY = (bytes([code]) for code in range(6))
 _COUNT, _I64, _F64 = struct.Struct("=I").pack, struct.Struct("=q").pack, struct.Struct("=d").pack
@@ -212,25 +213,28 @@ class BulkWriter:
             except redis.WatchError:
                 return None
 
-    def create_nodes(self, token: bytes, count: int, ready: Ready) -> Any | None:
+    def create_nodes(self, token: bytes, count: int, ready: Ready,
+                     done: Callable[[list[Any]], T]) -> T | None:
         """Create the ``count`` nodes of ``token`` if ``ready`` says they may be, and run the
-        read it gives in the same transaction.
+        reads it gives in the same transaction.
 
-        Returns the reply to that read; None when ``ready`` said no or other writers kept
-        changing the graph (the caller then uses Cypher).
+        Returns what ``done`` makes of their replies (it runs before the next transaction
+        may begin); None when ``ready`` said no or other writers kept changing the graph (the
+        caller then uses Cypher).
         """
         with self._lock:
             for _ in range(ATTEMPTS):
                 with self.conn.pipeline(transaction=True) as pipe:
                     try:
                         pipe.watch(self.graph)
-                        read = ready(pipe)
-                        if read is None:
+                        reads = ready(pipe)
+                        if reads is None:
                             return None
                         pipe.multi()
                         pipe.execute_command("GRAPH.BULK", self.graph, count, 0, 1, 0, token)
-                        pipe.execute_command(*read)
-                        return pipe.execute()[1]
+                        for read in reads:
+                            pipe.execute_command(*read)
+                        return done(pipe.execute()[1:])
                     except redis.WatchError:
                         continue
         return None

@@ -15,6 +15,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
@@ -217,12 +218,39 @@ def _plain_syntax(what: str) -> str:
     return f"found {read} where {expected} was expected" if expected else found
 
 
+def _mark(info: Mapping[str, Any]) -> tuple[Any, ...]:
+    """What changes whenever the server writes anything: its run's id (a restart) and its
+    count of writes since its last save, which every write moves (checked in
+    tests/test_bulk_nodes.py)."""
+    return info["run_id"], info["rdb_changes_since_last_save"], info["rdb_last_save_time"]
+
+
+#: the sections of ``INFO`` that :func:`_mark` reads
+_MARKED = ("server", "persistence")
+
+
+@dataclass
+class _KnownUids:
+    """Every uid of the ``key`` nodes, as the bulk node writer left the graph at ``mark``: a
+    load of new nodes into an empty label knows all of them, as long as nothing else wrote."""
+
+    mark: tuple[Any, ...]
+    key: str
+    uids: set[str]
+
+
 class _NewNodes:
     """The reads around a bulk creation of nodes with ``uids`` (one batch, by
     :meth:`FalkorDBStore._create_nodes`): called on the watched connection, whether they may
     be created (their labels and property keys are declared, see the bulk module, and no
-    ``key`` node holds one of the uids) and the read of their ids to run right after them;
-    then, from its reply, their ids.
+    ``key`` node holds one of the uids) and the reads to run right after them, in the same
+    transaction; then, from their replies, the nodes' ids.
+
+    Whether a uid is stored is known without reading when the label is empty, and, batch
+    after batch, as long as the server has written nothing since this writer's last batch
+    (:func:`_mark`, read inside that batch's transaction and again under ``WATCH``): then the
+    label holds exactly the uids this writer has sent since it was empty (``_KnownUids``).
+    Otherwise the uids are looked up.
 
     The ids are foretold rather than looked up by uid, which costs a third as much: with no
     deleted node's id free for reuse, the engine numbers new nodes on from the count of
@@ -235,35 +263,56 @@ class _NewNodes:
         self.store, self.key, self.labels, self.names, self.uids = store, key, labels, names, uids
         # the query texts with their parameters, encoded now rather than inside the transaction
         self.header = params_header({"uids": uids})
-        self.first: int | None = None  # the id foretold for the first node
+        self.first = 0  # the id foretold for the first node
+        self.known: set[str] | None = None  # every uid of the label before this batch
         #: some property keys are not declared yet (the store declares them, then tries again)
         self.undeclared = False
 
-    def __call__(self, conn: Any) -> list[Any] | None:
-        read, key = self.store._read_on, self.key
-        if read(conn, "CALL db.labels() YIELD label WHERE label IN $labels RETURN count(label)",
-                {"labels": self.labels}) < len(self.labels):
-            return None  # Cypher will declare them
-        self.undeclared = read(conn, "CALL db.propertyKeys() YIELD propertyKey WHERE "
-                               "propertyKey IN $names RETURN count(propertyKey)",
-                               {"names": self.names}) < len(self.names)
+    def __call__(self, conn: Any) -> list[list[Any]] | None:
+        key = self.key
+        # one round trip: how many of the names are declared, how many nodes each label has
+        # (-1: not declared), how many nodes there are (the counts are the engine's own)
+        declared, counts, self.first = self.store._once(
+            "CALL db.propertyKeys() YIELD propertyKey WHERE propertyKey IN $names "
+            "WITH count(propertyKey) AS keys CALL db.meta.stats() YIELD labels, nodeCount "
+            "RETURN keys, [l IN $labels | coalesce(labels[l], -1)], nodeCount",
+            {"names": self.names, "labels": [key, *self.labels]}, True, None, conn).rows[0]
+        if -1 in counts:
+            return None  # Cypher will declare the labels
+        self.undeclared = declared < len(self.names)
         if self.undeclared:
             return None
-        if read(conn, f"MATCH (n:{key}) RETURN count(n)", {}) and read(
-                conn, self.header + f"UNWIND $uids AS u MATCH (n:{key} {{uid: u}}) "
-                "RETURN count(n)", {}):
+        last = self.store._known_uids
+        if last is not None and last.key == key and last.mark == _mark(conn.info(*_MARKED)):
+            self.known = last.uids
+            stored = not self.known.isdisjoint(self.uids)
+        elif counts[0] == 0:
+            self.known, stored = set(), False
+        else:
+            self.known = None
+            stored = self.store._read_on(conn, self.header + f"UNWIND $uids AS u MATCH (n:{key} "
+                                         f"{{uid: u}}) RETURN count(n)", {}) > 0
+        if stored:
             raise UniqueViolation(f"a {key} with one of these uids exists already")
-        self.first = read(conn, "MATCH (n) RETURN count(n)", {})
-        return ["GRAPH.RO_QUERY", self.store._graph_name, self.header + (
+        return [["GRAPH.RO_QUERY", self.store._graph_name, self.header + (
             f"UNWIND range(0, size($uids) - 1) AS k WITH {self.first} + k AS i, $uids[k] AS u "
-            f"MATCH (n) WHERE id(n) = i AND n.uid = u RETURN count(n)"), "--compact"]
+            f"MATCH (n) WHERE id(n) = i AND n.uid = u RETURN count(n)"), "--compact"],
+            ["INFO", *_MARKED]]
 
-    def ids(self, reply: Any) -> list[int | None]:
-        """The ids of the new nodes, in row order, from the reply to the read."""
-        first, count = self.first, len(self.uids)
-        if first is not None and QueryResultParser(
-                self.store._graph, reply).result_set[0][0] == count:
-            return list(range(first, first + count))
+    def done(self, replies: list[Any]) -> Callable[[], list[int | None]]:
+        """After the transaction, still alone: note what the graph now holds; how to get the
+        new nodes' ids (once the transaction is let go)."""
+        confirmed, info = replies
+        if self.known is None:
+            self.store._known_uids = None
+        else:
+            self.known.update(self.uids)
+            self.store._known_uids = _KnownUids(_mark(info), self.key, self.known)
+        if QueryResultParser(self.store._graph, confirmed).result_set[0][0] == len(self.uids):
+            return lambda: list(range(self.first, self.first + len(self.uids)))
+        return self.looked_up
+
+    def looked_up(self) -> list[int | None]:
         found = self.store.run(f"UNWIND $uids AS u OPTIONAL MATCH (n:{self.key} {{uid: u}}) "
                                f"RETURN collect(coalesce(id(n), -1))", {"uids": self.uids})
         return [i if i >= 0 else None for i in found.rows[0][0]]
@@ -286,6 +335,8 @@ class FalkorDBStore(CypherStore):
         #: new nodes and bare relationships by the bulk protocol: the embedded server only (set
         #: once the engine answers, in :meth:`_open`)
         self._bulk: BulkWriter | None = None
+        #: what the bulk node writer knows of the graph (only under its lock)
+        self._known_uids: _KnownUids | None = None
         self._watchdog = Watchdog(self._overdue)
         #: tags of reads :meth:`stop_read` ended by restarting the server: not sent again
         self._stopped: set[str] = set()
@@ -567,12 +618,12 @@ class FalkorDBStore(CypherStore):
             uids = [r[0] for r in rows]
             ready = _NewNodes(self, nodes.key, labels, names, uids)
             try:
-                reply = self._bulk.create_nodes(token, len(rows), ready)
-                if reply is None and ready.undeclared:
+                ids = self._bulk.create_nodes(token, len(rows), ready, ready.done)
+                if ids is None and ready.undeclared:
                     self._declare(set(names))
-                    reply = self._bulk.create_nodes(token, len(rows), ready)
-                if reply is not None:
-                    return dict(zip(uids, ready.ids(reply), strict=True))
+                    ids = self._bulk.create_nodes(token, len(rows), ready, ready.done)
+                if ids is not None:
+                    return dict(zip(uids, ids(), strict=True))
             except redis.ConnectionError:
                 self._recover(read_only=False)  # raises: a write is never retried blindly
             except redis.ResponseError as exc:
