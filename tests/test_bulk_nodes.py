@@ -9,13 +9,16 @@ engine from what it persisted.
 from __future__ import annotations
 
 import math
+import os
+import signal
 
 import falkordb
 import pytest
 
-from erm_graph.errors import ErmError, QueryError, UniqueViolation
+from erm_graph.errors import ErmError, QueryError, StoreError, UniqueViolation
 from erm_graph.ingest import GraphBatch, write_batch
 from erm_graph.store import falkordb_bulk, falkordb_store, open_store
+from erm_graph.store.embedded_server import PID
 from erm_graph.store.upsert import NodeUpsert, Payload
 
 from .test_bulk_relationships import CALL, bulk_calls
@@ -271,3 +274,17 @@ def test_a_restart_keeps_the_nodes_their_index_and_their_uniqueness(tmp_path):
         assert write_batch(store, batch).total("created") == 0
     finally:
         store.close()
+
+
+def test_a_server_killed_during_the_transaction_is_restarted_and_the_write_reported(
+        embedded, monkeypatch):
+    embedded.upsert_nodes("Interaction", [{"uid": "first", **CALL}])
+    pid = int((embedded._server.data_dir / PID).read_text())
+    around_ready(monkeypatch, before=lambda n, uids: n == 1 and os.kill(pid, signal.SIGKILL))
+    with pytest.raises(StoreError, match="stopped during a write and was restarted"):
+        embedded.upsert_nodes("Interaction", [{"uid": f"x{i}", **CALL} for i in range(3)])
+    monkeypatch.undo()
+    counts = embedded.upsert_nodes("Interaction", [{"uid": f"x{i}", **CALL} for i in range(3)])
+    assert counts.created == 3
+    assert embedded.run("MATCH (n:Interaction) RETURN count(n), count(DISTINCT n.uid)"
+                        ).rows == [[4, 4]]

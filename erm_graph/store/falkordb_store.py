@@ -231,11 +231,11 @@ _MARKED = ("server", "persistence")
 
 @dataclass
 class _KnownUids:
-    """Every uid of the ``key`` nodes, as the bulk node writer left the graph at ``mark``: a
-    load of new nodes into an empty label knows all of them, as long as nothing else wrote."""
+    """Every uid of a key label's nodes, as one upsert's bulk batches left the graph at
+    ``mark``: an upsert of new nodes into an empty label knows all of them, as long as
+    nothing else wrote."""
 
     mark: tuple[Any, ...]
-    key: str
     uids: set[str]
 
 
@@ -249,7 +249,8 @@ class _NewNodes:
     Whether a uid is stored is known without reading when the label is empty, and, batch
     after batch, as long as the server has written nothing since this writer's last batch
     (:func:`_mark`, read inside that batch's transaction and again under ``WATCH``): then the
-    label holds exactly the uids this writer has sent since it was empty (``_KnownUids``).
+    label holds exactly the uids this upsert has sent since it was empty (``_KnownUids``, kept
+    by the upsert: ``NodeUpsert.engine_state``).
     Otherwise the uids are looked up.
 
     The ids are foretold rather than looked up by uid, which costs a third as much: with no
@@ -258,9 +259,10 @@ class _NewNodes:
     and when it fails (ids of deleted nodes were reused) the ids are looked up instead.
     """
 
-    def __init__(self, store: FalkorDBStore, key: str, labels: list[str], names: list[str],
+    def __init__(self, store: FalkorDBStore, nodes: NodeUpsert, names: list[str],
                  uids: list[str]):
-        self.store, self.key, self.labels, self.names, self.uids = store, key, labels, names, uids
+        self.store, self.nodes, self.names, self.uids = store, nodes, names, uids
+        self.key, self.labels = nodes.key, nodes.labels.split(":")
         # the query texts with their parameters, encoded now rather than inside the transaction
         self.header = params_header({"uids": uids})
         self.first = 0  # the id foretold for the first node
@@ -282,8 +284,8 @@ class _NewNodes:
         self.undeclared = declared < len(self.names)
         if self.undeclared:
             return None
-        last = self.store._known_uids
-        if last is not None and last.key == key and last.mark == _mark(conn.info(*_MARKED)):
+        last = self.nodes.engine_state
+        if isinstance(last, _KnownUids) and last.mark == _mark(conn.info(*_MARKED)):
             self.known = last.uids
             stored = not self.known.isdisjoint(self.uids)
         elif counts[0] == 0:
@@ -304,10 +306,10 @@ class _NewNodes:
         new nodes' ids (once the transaction is let go)."""
         confirmed, info = replies
         if self.known is None:
-            self.store._known_uids = None
+            self.nodes.engine_state = None
         else:
             self.known.update(self.uids)
-            self.store._known_uids = _KnownUids(_mark(info), self.key, self.known)
+            self.nodes.engine_state = _KnownUids(_mark(info), self.known)
         if QueryResultParser(self.store._graph, confirmed).result_set[0][0] == len(self.uids):
             return lambda: list(range(self.first, self.first + len(self.uids)))
         return self.looked_up
@@ -335,8 +337,6 @@ class FalkorDBStore(CypherStore):
         #: new nodes and bare relationships by the bulk protocol: the embedded server only (set
         #: once the engine answers, in :meth:`_open`)
         self._bulk: BulkWriter | None = None
-        #: what the bulk node writer knows of the graph (only under its lock)
-        self._known_uids: _KnownUids | None = None
         self._watchdog = Watchdog(self._overdue)
         #: tags of reads :meth:`stop_read` ended by restarting the server: not sent again
         self._stopped: set[str] = set()
@@ -616,7 +616,7 @@ class FalkorDBStore(CypherStore):
             except NotCarried:
                 return super()._create_nodes(nodes, payload, rows)
             uids = [r[0] for r in rows]
-            ready = _NewNodes(self, nodes.key, labels, names, uids)
+            ready = _NewNodes(self, nodes, names, uids)
             try:
                 ids = self._bulk.create_nodes(token, len(rows), ready, ready.done)
                 if ids is None and ready.undeclared:

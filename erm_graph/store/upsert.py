@@ -233,6 +233,9 @@ class NodeUpsert:
                      f"RETURN n.uid, n.content_hash")
         self.optimistic = store._label_is_empty(self.key) and not dry_run
         self.enforced = store._uid_is_enforced(self.key)
+        #: what an engine's own way of creating nodes keeps between the batches of this call
+        #: (``CypherStore._create_nodes``); it lives as long as the call
+        self.engine_state: Any = None
 
     def create_statement(self, payload: Payload) -> str:
         props = payload.created("uid: r[0], created_at: $now, updated_at: $now, "
