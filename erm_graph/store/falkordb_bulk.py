@@ -1,4 +1,4 @@
-"""New relationships through FalkorDB's bulk protocol (``GRAPH.BULK``), safely.
+"""New relationships and nodes through FalkorDB's bulk protocol (``GRAPH.BULK``), safely.
 
 Why: creating a relationship with Cypher costs the engine two uid index lookups and an
 edge insert per row; ``GRAPH.BULK`` inserts edges from pairs of node ids, at a small
@@ -17,17 +17,20 @@ between two and three times as fast as by Cypher. Each call has a fixed cost wha
 size, so the store sends large chunks (``BARE_CHUNK``). Figures: docs/scaling.md.
 The writer is :class:`BulkWriter`, which the embedded engine's store owns.
 
-New nodes go the same way (:meth:`BulkWriter.create_nodes`). ``GRAPH.BULK`` adds them to the
-uid index but does not enforce the unique uid constraint, and it reports no ids. So, on the
-watched connection, the writer first checks that none of the batch's uids is stored (the
-uid index; no read at all while the key label is empty) and only then sends ``MULTI`` /
-``GRAPH.BULK`` / a read of the new nodes' ids / ``EXEC``. Inside ``MULTI`` the engine runs
-graph commands one after another, so the read sees the nodes just created, and no other
-write can come between. A batch holding a stored uid is not sent: it fails as the
-constraint would fail a ``CREATE`` (``UniqueViolation``), and the upsert takes its read
-path. What the engine saves is parsing the rows as Cypher parameters; it still pays the
-index updates and the two reads, so nodes go in faster by a smaller factor than edges do
-(figures: docs/scaling.md).
+New nodes go the same way (:meth:`BulkWriter.create_nodes`), labels and all (the token
+names several, ``Party:Customer``). ``GRAPH.BULK`` adds them to the uid indexes but does not
+enforce the unique uid constraint, and it reports no ids. So, on the watched connection, the
+store first makes sure that none of the batch's uids is stored (``_NewNodes`` in
+``falkordb_store.py``: a uid lookup each, unless the upsert knows every uid of the label)
+and only then sends ``MULTI`` / ``GRAPH.BULK`` / a read that confirms the ids it foretold /
+``EXEC``. Inside ``MULTI`` the engine runs graph commands one after another, so the read
+sees the nodes just created, and no other write can come between. A batch holding a stored
+uid is not sent: it fails as the constraint would fail a ``CREATE`` (``UniqueViolation``),
+and the upsert takes its read path. The engine saves reading the rows as Cypher parameters
+and checking the constraint; it still pays the index updates, which are most of a node's
+cost, so nodes go in faster by a smaller factor than edges do (figures: docs/scaling.md).
+Once created, the nodes are the engine's own: the AOF replays the command, the index finds
+them and the constraint refuses their uids to later writes (tests/test_bulk_nodes.py).
 
 The protocol must store exactly what Cypher stores. It carries strings, booleans, 64-bit
 integers, doubles and lists of those; a null leaves the property unset, as in a ``CREATE``.

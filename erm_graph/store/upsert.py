@@ -212,7 +212,8 @@ class NodeUpsert:
     (:attr:`optimistic`): the unique uid constraint makes a batch that holds a known uid fail
     whole (``UniqueViolation``), and then it takes the read path. A bulk of new rows thus loads
     at CREATE speed, and a re-import pays one failed attempt at most. The two batches in flight
-    share that flag; either may clear it.
+    share that flag; either may clear it. The new rows are created by the store's
+    ``_create_nodes``: Cypher, or an engine's faster way that fails the same way.
     """
 
     def __init__(self, store: CypherStore, label: str, *, dry_run: bool = False):
