@@ -74,10 +74,13 @@ ATTEMPTS = 5
 Ids = Callable[[Any], dict[str, int]]
 
 
-#: ``ready(conn)``: on the watched connection ``conn``, whether the nodes of a batch may be
-#: created (it raises ``UniqueViolation`` when one of their uids is stored): None if not, else
-#: the read-only commands to run right after them, in the same transaction
-Ready = Callable[[Any], "list[list[Any]] | None"]
+#: ``send(*commands)``: their replies, the commands sent in one round trip on the watched
+#: connection (an error reply raises)
+Send = Callable[..., list[Any]]
+#: ``ready(send)``: whether the nodes of a batch may be created, read through ``send`` (it
+#: raises ``UniqueViolation`` when one of their uids is stored): None if not, else the
+#: read-only commands to run right after them, in the same transaction
+Ready = Callable[[Send], "list[list[Any]] | None"]
 T = TypeVar("T")
 
 _NULL, _BOOL, _DOUBLE, _STRING, _LONG, _ARRAY = (bytes([code]) for code in range(6))
@@ -224,20 +227,64 @@ class BulkWriter:
         Returns what ``done`` makes of their replies (it runs before the next transaction
         may begin); None when ``ready`` said no or other writers kept changing the graph (the
         caller then uses Cypher).
+
+        The commands go straight down one connection of the pool, several to a round trip
+        (``WATCH`` with the first reads; ``MULTI`` to ``EXEC`` in one): each round trip made
+        while the other batch in flight builds its rows waits for Python's lock, and with
+        one command each they took most of what the engine saves (docs/scaling.md).
         """
+        pool = self.conn.connection_pool
         with self._lock:
-            for _ in range(ATTEMPTS):
-                with self.conn.pipeline(transaction=True) as pipe:
-                    try:
-                        pipe.watch(self.graph)
-                        reads = ready(pipe)
-                        if reads is None:
-                            return None
-                        pipe.multi()
-                        pipe.execute_command("GRAPH.BULK", self.graph, count, 0, 1, 0, token)
-                        for read in reads:
-                            pipe.execute_command(*read)
-                        return done(pipe.execute()[1:])
-                    except redis.WatchError:
+            conn = pool.get_connection()
+            try:
+                for _ in range(ATTEMPTS):
+                    reads = ready(_Watched(conn, self.graph).send)
+                    if reads is None:
+                        _round_trip(conn, [("UNWATCH",)])
+                        return None
+                    replies = _round_trip(conn, [("MULTI",), (
+                        "GRAPH.BULK", self.graph, count, 0, 1, 0, token), *reads, ("EXEC",)])[-1]
+                    if replies is None:  # another write since WATCH: the transaction refused
                         continue
+                    for reply in replies:
+                        if isinstance(reply, Exception):
+                            raise reply
+                    return done(replies[1:])
+            except BaseException:
+                conn.disconnect()  # replies may be left unread, or a WATCH in force
+                raise
+            finally:
+                pool.release(conn)
         return None
+
+
+class _Watched:
+    """Sends commands on ``conn``, the first ones with the ``WATCH`` of ``graph``."""
+
+    def __init__(self, conn: Any, graph: str):
+        self.conn = conn
+        self.watch: list[tuple[str, str]] = [("WATCH", graph)]
+
+    def send(self, *commands: Sequence[Any]) -> list[Any]:
+        replies = _round_trip(self.conn, [*self.watch, *commands])[len(self.watch):]
+        self.watch = []
+        return replies
+
+
+def _round_trip(conn: Any, commands: Sequence[Sequence[Any]]) -> list[Any]:
+    """The replies to ``commands``, sent on ``conn`` in one write (an error reply raises,
+    once all are read)."""
+    conn.send_packed_command(conn.pack_commands(commands))
+    replies = [_reply(conn) for _ in commands]
+    for reply in replies:
+        if isinstance(reply, Exception):
+            raise reply
+    return replies
+
+
+def _reply(conn: Any) -> Any:
+    """The next reply on ``conn``; an error reply as its exception, not raised."""
+    try:
+        return conn.read_response()
+    except redis.ResponseError as exc:
+        return exc

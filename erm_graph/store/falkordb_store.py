@@ -42,7 +42,7 @@ from erm_graph.events import WriteKind, announced
 from erm_graph.store.base import RUN_TAG, QueryResult, now_iso
 from erm_graph.store.cypher_store import CypherStore
 from erm_graph.store.embedded_server import TIMEOUT_MAX_MS, EmbeddedServer
-from erm_graph.store.falkordb_bulk import BulkWriter, NotCarried, nodes_token
+from erm_graph.store.falkordb_bulk import BulkWriter, NotCarried, Send, nodes_token
 from erm_graph.store.load_lock import file_lock, file_lock_if_free
 from erm_graph.store.upsert import NodeUpsert, Payload
 from erm_graph.store.values import GraphNode, GraphRelationship
@@ -218,11 +218,12 @@ def _plain_syntax(what: str) -> str:
     return f"found {read} where {expected} was expected" if expected else found
 
 
-def _mark(info: Mapping[str, Any]) -> tuple[Any, ...]:
-    """What changes whenever the server writes anything: its run's id (a restart) and its
-    count of writes since its last save, which every write moves (checked in
-    tests/test_bulk_nodes.py)."""
-    return info["run_id"], info["rdb_changes_since_last_save"], info["rdb_last_save_time"]
+def _mark(info: str) -> tuple[str, ...]:
+    """What changes whenever the server writes anything, from its ``INFO`` text: its run's id
+    (a restart) and its count of writes since its last save, which every write moves
+    (tests/test_bulk_nodes.py writes between two batches)."""
+    fields = dict(line.split(":", 1) for line in info.splitlines() if ":" in line)
+    return fields["run_id"], fields["rdb_changes_since_last_save"], fields["rdb_last_save_time"]
 
 
 #: the sections of ``INFO`` that :func:`_mark` reads
@@ -235,7 +236,7 @@ class _KnownUids:
     ``mark``: an upsert of new nodes into an empty label knows all of them, as long as
     nothing else wrote."""
 
-    mark: tuple[Any, ...]
+    mark: tuple[str, ...]
     uids: set[str]
 
 
@@ -270,36 +271,47 @@ class _NewNodes:
         #: some property keys are not declared yet (the store declares them, then tries again)
         self.undeclared = False
 
-    def __call__(self, conn: Any) -> list[list[Any]] | None:
+    def read(self, text: str) -> list[Any]:
+        """The command of a read-only query (``text``, parameters included)."""
+        return ["GRAPH.RO_QUERY", self.store._graph_name, text, "--compact"]
+
+    def row(self, reply: Any) -> list[Any]:
+        """The one row of a read's reply."""
+        row: list[Any] = QueryResultParser(self.store._graph, reply).result_set[0]
+        return row
+
+    def __call__(self, send: Send) -> list[list[Any]] | None:
         key = self.key
-        # one round trip: how many of the names are declared, how many nodes each label has
-        # (-1: not declared), how many nodes there are (the counts are the engine's own)
-        declared, counts, self.first = self.store._once(
+        # how many of the names are declared, how many nodes each label has (-1: not
+        # declared), how many nodes there are (the counts are the engine's own); the mark
+        stats, info = send(self.read(params_header(
+            {"names": self.names, "labels": [key, *self.labels]}) + (
             "CALL db.propertyKeys() YIELD propertyKey WHERE propertyKey IN $names "
             "WITH count(propertyKey) AS keys CALL db.meta.stats() YIELD labels, nodeCount "
-            "RETURN keys, [l IN $labels | coalesce(labels[l], -1)], nodeCount",
-            {"names": self.names, "labels": [key, *self.labels]}, True, None, conn).rows[0]
+            "RETURN keys, [l IN $labels | coalesce(labels[l], -1)], nodeCount")),
+            ["INFO", *_MARKED])
+        declared, counts, self.first = self.row(stats)
         if -1 in counts:
             return None  # Cypher will declare the labels
         self.undeclared = declared < len(self.names)
         if self.undeclared:
             return None
         last = self.nodes.engine_state
-        if isinstance(last, _KnownUids) and last.mark == _mark(conn.info(*_MARKED)):
+        if isinstance(last, _KnownUids) and last.mark == _mark(info):
             self.known = last.uids
             stored = not self.known.isdisjoint(self.uids)
         elif counts[0] == 0:
             self.known, stored = set(), False
         else:
             self.known = None
-            stored = self.store._read_on(conn, self.header + f"UNWIND $uids AS u MATCH (n:{key} "
-                                         f"{{uid: u}}) RETURN count(n)", {}) > 0
+            (found,) = send(self.read(self.header + f"UNWIND $uids AS u MATCH (n:{key} "
+                                      f"{{uid: u}}) RETURN count(n)"))
+            stored = self.row(found)[0] > 0
         if stored:
             raise UniqueViolation(f"a {key} with one of these uids exists already")
-        return [["GRAPH.RO_QUERY", self.store._graph_name, self.header + (
+        return [self.read(self.header + (
             f"UNWIND range(0, size($uids) - 1) AS k WITH {self.first} + k AS i, $uids[k] AS u "
-            f"MATCH (n) WHERE id(n) = i AND n.uid = u RETURN count(n)"), "--compact"],
-            ["INFO", *_MARKED]]
+            f"MATCH (n) WHERE id(n) = i AND n.uid = u RETURN count(n)")), ["INFO", *_MARKED]]
 
     def done(self, replies: list[Any]) -> Callable[[], list[int | None]]:
         """After the transaction, still alone: note what the graph now holds; how to get the
@@ -310,7 +322,7 @@ class _NewNodes:
         else:
             self.known.update(self.uids)
             self.nodes.engine_state = _KnownUids(_mark(info), self.known)
-        if QueryResultParser(self.store._graph, confirmed).result_set[0][0] == len(self.uids):
+        if self.row(confirmed)[0] == len(self.uids):
             return lambda: list(range(self.first, self.first + len(self.uids)))
         return self.looked_up
 
