@@ -27,8 +27,9 @@ and only then sends ``MULTI`` / ``GRAPH.BULK`` / a read that confirms the ids it
 sees the nodes just created, and no other write can come between. A batch holding a stored
 uid is not sent: it fails as the constraint would fail a ``CREATE`` (``UniqueViolation``),
 and the upsert takes its read path. The engine saves reading the rows as Cypher parameters
-and checking the constraint; it still pays the index updates, which are most of a node's
-cost, so nodes go in faster by a smaller factor than edges do (figures: docs/scaling.md).
+and checking the constraint, about a third of its work on new nodes; it still pays the index
+updates, which are most of a node's cost, and the client's work is about the same, so a
+load's wall time gains much less than the engine does (figures: docs/scaling.md).
 Once created, the nodes are the engine's own: the AOF replays the command, the index finds
 them and the constraint refuses their uids to later writes (tests/test_bulk_nodes.py).
 
