@@ -45,15 +45,16 @@ def csv_chunks(text: str, path: Path, size: int
         dialect: Any = csv.Sniffer().sniff(text[:4096], delimiters=",;\t|")
     except csv.Error:
         dialect = csv.excel
-    reader = csv.reader(io.StringIO(text, newline=""), dialect)
-    header = next(reader, None)
+    header, header_lines = _header(text, dialect)
     if header is None:
         raise LoadError(f"{path}: the file is empty: expected a header row")
     names = [h.strip() for h in header]
     width = len(names)
-    fast = columnar.csv_chunks(text, dialect, width, reader.line_num, size)
+    fast = columnar.csv_chunks(text, dialect, width, header_lines, size)
     if fast is not None:
         return names, fast
+    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    next(reader)
 
     def rows() -> Iterator[tuple[int, Cells]]:
         first = reader.line_num + 1  # where the record being read begins
@@ -71,6 +72,28 @@ def csv_chunks(text: str, path: Path, size: int
                                         dialect.quotechar)) from None
 
     return names, in_chunks(rows(), size)
+
+
+def _header(text: str, dialect: Any) -> tuple[list[str] | None, int]:
+    """The header record of a CSV text and the lines it takes, read from the text's start:
+    a reader over the whole text holds a copy at four bytes a character (300 MB for a 70 MB
+    file) that the columnar reader never needs."""
+    size = 1 << 16
+    while True:
+        part = io.StringIO(text[:size], newline="")
+        reader = csv.reader(part, dialect)
+        try:
+            header = next(reader, None)
+        except csv.Error:  # a quoted header cut short by the part's end
+            header = None
+            if size < len(text):
+                size *= 4
+                continue
+            raise
+        # whole unless its last line ran to the part's end, short of the text's
+        if size >= len(text) or part.tell() < size:
+            return header, reader.line_num
+        size *= 4
 
 
 def in_chunks(numbered: Iterable[tuple[int, Cells]], size: int
