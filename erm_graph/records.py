@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import repeat
+from operator import itemgetter
 from typing import Any, cast, overload
 
 
@@ -82,8 +83,8 @@ class Records(Sequence[dict[str, Any]]):
 
     def names(self) -> set[str]:
         """The names some record has a value for: what ``set().union(*rows)`` gives of dicts."""
-        return {name for name, values in self.columns.items()
-                if values.count(None) < self.length}
+        return {name for name, values in self.columns.items()  # most columns: a look
+                if self.length and (values[0] is not None or values.count(None) < self.length)}
 
     # -- building and changing --------------------------------------------------------------
     def extend_columns(self, columns: Mapping[str, list[Any]], length: int) -> None:
@@ -125,7 +126,10 @@ def column(rows: Sequence[Mapping[str, Any]], name: str) -> list[Any]:
     """Each row's ``name`` (None where a row has none): the column itself for records."""
     if isinstance(rows, Records):
         return rows.column(name)
-    return [row.get(name) for row in rows]
+    try:
+        return list(map(itemgetter(name), rows))  # in C, when every row has it
+    except KeyError:
+        return [row.get(name) for row in rows]
 
 
 def names(rows: Sequence[Mapping[str, Any]]) -> set[str]:

@@ -15,7 +15,7 @@ from erm_graph.ingest.batch import GraphBatch
 from erm_graph.ingest.load import prepare
 from erm_graph.ingest.writer import dangling_rows
 from erm_graph.records import Records, assign, column, names
-from erm_graph.store.upsert import Payload, cannot_exist, property_names
+from erm_graph.store.upsert import Pairs, Payload, cannot_exist, distinct_pairs, property_names
 
 
 def shown(problems: list) -> list[dict]:
@@ -73,7 +73,9 @@ def test_relationship_records_read_as_their_dicts():
     assert Payload.of(records, ("start", "end"), {}) == Payload.of(rows, ("start", "end"), {})
     for fresh in (True, False):
         pairs, rest = cannot_exist(records, fresh, {"ix-1": 5}, {})
-        assert (pairs, rest) == cannot_exist(rows, fresh, {"ix-1": 5}, {})
+        as_dicts = cannot_exist(rows, fresh, {"ix-1": 5}, {})
+        assert (list(pairs), rest) == (list(as_dicts[0]), as_dicts[1])
+        assert len(pairs) == len(set(pairs)) == (12 if fresh else 1)  # ix-0 -> c-0 once
 
 
 def test_changes_in_place_reach_records_and_dicts_alike():
@@ -155,3 +157,17 @@ def test_a_table_with_blank_cells_constants_and_bad_rows_loads_as_rows_did(store
         "rec-4": {"name": "Di", "segment": "smb", "since": "2022-03-04", "country": "NZ"}}
     assert [(r.problem.where.rsplit("#")[-1], r.problem.field) for r in prepared.rejects] == \
         [("4", "since")]
+
+
+@pytest.mark.parametrize("unique_side", ["start", "end", "neither"])
+def test_distinct_pairs_read_from_columns_are_those_a_set_finds(unique_side):
+    n = 50
+    many = [f"u-{i}" for i in range(n)]
+    few = [f"f-{i % 7}" for i in range(n)]
+    starts, ends = (many, few) if unique_side == "start" else (few, many) \
+        if unique_side == "end" else (few, [f"g-{i % 3}" for i in range(n)])
+    pairs = distinct_pairs(starts, ends)
+    expected = list(dict.fromkeys(zip(starts, ends, strict=True)))
+    assert list(pairs) == expected and len(pairs) == len(expected)
+    assert [p for i in range(0, len(pairs), 8) for p in pairs[i:i + 8]] == expected
+    assert isinstance(pairs, Pairs) == (unique_side != "neither")
