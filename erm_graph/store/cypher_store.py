@@ -4,7 +4,7 @@ An engine module supplies how a statement is executed (:meth:`CypherStore._execu
 also turns the engine's refusals into the typed errors of :mod:`erm_graph.errors`) and how the
 schema is created; the upserts (:mod:`erm_graph.store.upsert`), counts and clearing live here
 once. An engine with a faster way to do one step of an upsert overrides that step's hook
-(``_create_bare``, ``_declare``, ``_uid_is_enforced``).
+(``_create_nodes``, ``_create_bare``, ``_declare``, ``_uid_is_enforced``).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from erm_graph.errors import Problem
 from erm_graph.events import WriteKind, announced
 from erm_graph.store.base import BATCH_SIZE, Progress, QueryResult, UpsertCounts, batches
 from erm_graph.store.load_lock import lease_lock
-from erm_graph.store.upsert import NodeUpsert, RelationshipUpsert, match_ends
+from erm_graph.store.upsert import NodeUpsert, Payload, RelationshipUpsert, match_ends
 
 
 class CypherStore:
@@ -106,6 +106,14 @@ class CypherStore:
         """
         return RelationshipUpsert(self, rel_type, start_label, end_label, dry_run=dry_run,
                                   new_nodes=new_nodes).run(rows, progress)
+
+    def _create_nodes(self, nodes: NodeUpsert, payload: Payload, rows: list[list[Any]]
+                      ) -> dict[str, int | None]:
+        """Create the new ``rows`` of one batch of ``nodes`` (positional, as ``payload``
+        holds them); {uid: node id} of the new nodes (None where the engine does not report
+        ids). Raises ``UniqueViolation`` when one of their uids is stored already. An engine
+        with a faster way overrides it."""
+        return nodes.create_by_cypher(payload, rows)
 
     def _create_bare(self, rel_type: str, start: str, end: str,
                      pairs: Sequence[Sequence[str]],

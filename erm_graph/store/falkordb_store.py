@@ -15,6 +15,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
@@ -39,11 +40,12 @@ from erm_graph.errors import (
 )
 from erm_graph.events import WriteKind, announced
 from erm_graph.store import head_start
-from erm_graph.store.base import RUN_TAG, QueryResult
+from erm_graph.store.base import RUN_TAG, QueryResult, now_iso
 from erm_graph.store.cypher_store import CypherStore
 from erm_graph.store.embedded_server import TIMEOUT_MAX_MS, EmbeddedServer
-from erm_graph.store.falkordb_bulk import BulkEdges
+from erm_graph.store.falkordb_bulk import BulkWriter, NotCarried, Send, nodes_token
 from erm_graph.store.load_lock import file_lock, file_lock_if_free
+from erm_graph.store.upsert import NodeUpsert, Payload
 from erm_graph.store.values import GraphNode, GraphRelationship
 from erm_graph.store.values import GraphPath as StorePath
 from erm_graph.store.watchdog import Watchdog, overdue_after
@@ -217,6 +219,120 @@ def _plain_syntax(what: str) -> str:
     return f"found {read} where {expected} was expected" if expected else found
 
 
+def _mark(info: str) -> tuple[str, ...]:
+    """What changes whenever the server writes anything, from its ``INFO`` text: its run's id
+    (a restart) and its count of writes since its last save, which every write moves
+    (tests/test_bulk_nodes.py writes between two batches)."""
+    fields = dict(line.split(":", 1) for line in info.splitlines() if ":" in line)
+    return fields["run_id"], fields["rdb_changes_since_last_save"], fields["rdb_last_save_time"]
+
+
+#: the sections of ``INFO`` that :func:`_mark` reads
+_MARKED = ("server", "persistence")
+
+
+@dataclass
+class _KnownUids:
+    """Every uid of a key label's nodes, as one upsert's bulk batches left the graph at
+    ``mark``: an upsert of new nodes into an empty label knows all of them, as long as
+    nothing else wrote."""
+
+    mark: tuple[str, ...]
+    uids: set[str]
+
+
+class _NewNodes:
+    """The reads around a bulk creation of nodes with ``uids`` (one batch, by
+    :meth:`FalkorDBStore._create_nodes`): called on the watched connection, whether they may
+    be created (their labels and property keys are declared, see the bulk module, and no
+    ``key`` node holds one of the uids) and the reads to run right after them, in the same
+    transaction; then, from their replies, the nodes' ids.
+
+    Whether a uid is stored is known without reading when the label is empty, and, batch
+    after batch, as long as the server has written nothing since this writer's last batch
+    (:func:`_mark`, read inside that batch's transaction and again under ``WATCH``): then the
+    label holds exactly the uids this upsert has sent since it was empty (``_KnownUids``, kept
+    by the upsert: ``NodeUpsert.engine_state``).
+    Otherwise the uids are looked up.
+
+    The ids are foretold rather than looked up by uid, which costs a third as much: with no
+    deleted node's id free for reuse, the engine numbers new nodes on from the count of
+    nodes, in row order. The read after them confirms that guess by id seek, uid compared,
+    and when it fails (ids of deleted nodes were reused) the ids are looked up instead.
+    """
+
+    def __init__(self, store: FalkorDBStore, nodes: NodeUpsert, names: list[str],
+                 uids: list[str]):
+        self.store, self.nodes, self.names, self.uids = store, nodes, names, uids
+        self.key, self.labels = nodes.key, nodes.labels.split(":")
+        # the query texts with their parameters, encoded now rather than inside the transaction
+        self.header = params_header({"uids": uids})
+        self.first = 0  # the id foretold for the first node
+        self.known: set[str] | None = None  # every uid of the label before this batch
+        #: some property keys are not declared yet (the store declares them, then tries again)
+        self.undeclared = False
+
+    def read(self, text: str) -> list[Any]:
+        """The command of a read-only query (``text``, parameters included)."""
+        return ["GRAPH.RO_QUERY", self.store._graph_name, text, "--compact"]
+
+    def row(self, reply: Any) -> list[Any]:
+        """The one row of a read's reply."""
+        row: list[Any] = QueryResultParser(self.store._graph, reply).result_set[0]
+        return row
+
+    def __call__(self, send: Send) -> list[list[Any]] | None:
+        key = self.key
+        # how many of the names are declared, how many nodes each label has (-1: not
+        # declared), how many nodes there are (the counts are the engine's own); the mark
+        stats, info = send(self.read(params_header(
+            {"names": self.names, "labels": [key, *self.labels]}) + (
+            "CALL db.propertyKeys() YIELD propertyKey WHERE propertyKey IN $names "
+            "WITH count(propertyKey) AS keys CALL db.meta.stats() YIELD labels, nodeCount "
+            "RETURN keys, [l IN $labels | coalesce(labels[l], -1)], nodeCount")),
+            ["INFO", *_MARKED])
+        declared, counts, self.first = self.row(stats)
+        if -1 in counts:
+            return None  # Cypher will declare the labels
+        self.undeclared = declared < len(self.names)
+        if self.undeclared:
+            return None
+        last = self.nodes.engine_state
+        if isinstance(last, _KnownUids) and last.mark == _mark(info):
+            self.known = last.uids
+            stored = not self.known.isdisjoint(self.uids)
+        elif counts[0] == 0:
+            self.known, stored = set(), False
+        else:
+            self.known = None
+            (found,) = send(self.read(self.header + f"UNWIND $uids AS u MATCH (n:{key} "
+                                      f"{{uid: u}}) RETURN count(n)"))
+            stored = self.row(found)[0] > 0
+        if stored:
+            raise UniqueViolation(f"a {key} with one of these uids exists already")
+        return [self.read(self.header + (
+            f"UNWIND range(0, size($uids) - 1) AS k WITH {self.first} + k AS i, $uids[k] AS u "
+            f"MATCH (n) WHERE id(n) = i AND n.uid = u RETURN count(n)")), ["INFO", *_MARKED]]
+
+    def done(self, replies: list[Any]) -> Callable[[], list[int | None]]:
+        """After the transaction, still alone: note what the graph now holds; how to get the
+        new nodes' ids (once the transaction is let go)."""
+        confirmed, info = replies
+        if self.known is None:
+            self.nodes.engine_state = None
+        else:
+            self.known.update(self.uids)
+            self.nodes.engine_state = _KnownUids(_mark(info), self.known)
+        if self.row(confirmed)[0] == len(self.uids):
+            return lambda: list(range(self.first, self.first + len(self.uids)))
+        return self.looked_up
+
+    def looked_up(self) -> list[int | None]:
+        found = self.store.run(f"UNWIND $uids AS u OPTIONAL MATCH (n:{self.key} {{uid: u}}) "
+                               f"RETURN collect(coalesce(id(n), -1))", {"uids": self.uids})
+        return [i if i >= 0 else None for i in found.rows[0][0]]
+
+
 class FalkorDBStore(CypherStore):
     """A :class:`GraphStore` on FalkorDB."""
 
@@ -231,9 +347,9 @@ class FalkorDBStore(CypherStore):
         #: what Cypher has changed since the last AOF rewrite this store began (see compact)
         self._changes = 0
         self._rewrite_begun = False
-        #: new bare relationships by the bulk protocol: the embedded server only (set once the
-        #: engine answers, in :meth:`_open`)
-        self._bulk: BulkEdges | None = None
+        #: new nodes and bare relationships by the bulk protocol: the embedded server only (set
+        #: once the engine answers, in :meth:`_open`)
+        self._bulk: BulkWriter | None = None
         self._watchdog = Watchdog(self._overdue)
         #: tags of reads :meth:`stop_read` ended by restarting the server: not sent again
         self._stopped: set[str] = set()
@@ -269,7 +385,7 @@ class FalkorDBStore(CypherStore):
                     self._graph = self._db.select_graph(self._graph_name)
                     self._create_graph()
                     if self._server is not None:
-                        self._bulk = BulkEdges(self._db.connection, self._graph_name)
+                        self._bulk = BulkWriter(self._db.connection, self._graph_name)
                     return
                 except redis.ConnectionError as exc:
                     if not watch.fired:
@@ -492,15 +608,64 @@ class FalkorDBStore(CypherStore):
         if rel_type and [rel_type] not in self.run("CALL db.relationshipTypes()").rows:
             self.write(f"CREATE (a)-[r:{rel_type}]->(b) DELETE r, a, b")
 
-    # -- bulk relationships ------------------------------------------------------------------------
+    # -- bulk nodes and relationships -------------------------------------------------------------
     _ids_of_created = " RETURN collect(id(n))"
+
+    def _create_nodes(self, nodes: NodeUpsert, payload: Payload, rows: list[list[Any]]
+                      ) -> dict[str, int | None]:
+        """New nodes through ``GRAPH.BULK`` by the embedded server's
+        :class:`~erm_graph.store.falkordb_bulk.BulkWriter` (its module says why it is safe and
+        what it cannot carry), which spares the engine reading the rows as Cypher parameters
+        (figures: docs/scaling.md).
+
+        Only on the embedded server; on any other server, for values the protocol cannot
+        carry, or when other writers keep changing the graph, the portable Cypher does it.
+        """
+        if self._bulk is not None and rows:
+            labels = nodes.labels.split(":")
+            try:
+                token, names = self._nodes_token(labels, payload, rows, now_iso())
+            except NotCarried:
+                return super()._create_nodes(nodes, payload, rows)
+            uids = [r[0] for r in rows]
+            ready = _NewNodes(self, nodes, names, uids)
+            try:
+                ids = self._bulk.create_nodes(token, len(rows), ready, ready.done)
+                if ids is None and ready.undeclared:
+                    self._declare(set(names))
+                    ids = self._bulk.create_nodes(token, len(rows), ready, ready.done)
+                if ids is not None:
+                    return dict(zip(uids, ids(), strict=True))
+            except redis.ConnectionError:
+                self._recover(read_only=False)  # raises: a write is never retried blindly
+            except redis.ResponseError as exc:
+                raise _translate(exc, False) from None
+        return super()._create_nodes(nodes, payload, rows)
+
+    @staticmethod
+    def _nodes_token(labels: list[str], payload: Payload, rows: list[list[Any]], now: str
+                     ) -> tuple[bytes, list[str]]:
+        """The ``GRAPH.BULK`` token of ``rows`` (``payload``'s layout) and the names of the
+        properties it writes: those a Cypher ``CREATE`` of :class:`NodeUpsert` writes, the
+        ``others`` map flattened. Raises :class:`NotCarried`."""
+        columns: list[Sequence[Any]] = list(zip(*rows, strict=True))
+        names = ["uid", "content_hash", *payload.columns]
+        if payload.others:
+            maps = columns.pop()
+            others = sorted(set().union(*maps))
+            if not all(_IDENTIFIER.fullmatch(k) for k in others):
+                raise NotCarried("a property name is not a plain identifier")
+            names += others
+            columns += [[m.get(k) for m in maps] for k in others]
+        same = {"created_at": now, "updated_at": now}
+        return nodes_token(labels, same, names, columns), [*same, *names]
 
     def _create_bare(self, rel_type: str, start: str, end: str,
                      pairs: Sequence[Sequence[str]],
                      new_ids: tuple[Mapping[str, int | None], Mapping[str, int | None]],
                      ) -> int:
         """New relationships without properties through ``GRAPH.BULK`` by the embedded
-        server's :class:`~erm_graph.store.falkordb_bulk.BulkEdges` (its module says why it is
+        server's :class:`~erm_graph.store.falkordb_bulk.BulkWriter` (its module says why it is
         safe): with the reads of node ids it needs, it creates them between two and three
         times as fast as Cypher does (figures: docs/scaling.md).
 
@@ -513,7 +678,7 @@ class FalkorDBStore(CypherStore):
             reads = (self._id_reads(start, starts, new_ids[0]),
                      self._id_reads(end, ends, new_ids[1]))
             try:
-                made = self._bulk.create(rel_type, starts, ends, reads)
+                made = self._bulk.create_edges(rel_type, starts, ends, reads)
             except redis.ConnectionError:
                 self._recover(read_only=False)  # raises: a write is never retried blindly
             except redis.ResponseError as exc:

@@ -4,8 +4,8 @@
 state its batches share (for nodes, whether the next batch may be CREATEd without a read);
 :class:`Pipeline` runs their ``write`` over the batches with two in flight. The engine is
 reached only through the hooks of :class:`~erm_graph.store.cypher_store.CypherStore`
-(``run``/``write``, ``_create_bare``, ``_missing_ends``, ``_declare``...), so an engine with a
-faster way to do one step overrides that hook, not the algorithm.
+(``run``/``write``, ``_create_nodes``, ``_create_bare``, ``_missing_ends``, ``_declare``...), so
+an engine with a faster way to do one step overrides that hook, not the algorithm.
 
 Change detection: every node and relationship written through the store carries a
 ``content_hash`` of its properties. A batch first reads the hashes of the keys it holds, then
@@ -250,7 +250,8 @@ class NodeUpsert:
     (:attr:`optimistic`): the unique uid constraint makes a batch that holds a known uid fail
     whole (``UniqueViolation``), and then it takes the read path. A bulk of new rows thus loads
     at CREATE speed, and a re-import pays one failed attempt at most. The two batches in flight
-    share that flag; either may clear it.
+    share that flag; either may clear it. The new rows are created by the store's
+    ``_create_nodes``: Cypher, or an engine's faster way that fails the same way.
     """
 
     def __init__(self, store: CypherStore, label: str, *, dry_run: bool = False):
@@ -271,6 +272,9 @@ class NodeUpsert:
                      f"RETURN n.uid, n.content_hash")
         self.optimistic = store._label_is_empty(self.key) and not dry_run
         self.enforced = store._uid_is_enforced(self.key)
+        #: what an engine's own way of creating nodes keeps between the batches of this call
+        #: (``CypherStore._create_nodes``); it lives as long as the call
+        self.engine_state: Any = None
 
     def create_statement(self, payload: Payload) -> str:
         props = payload.created("uid: r[0], created_at: $now, updated_at: $now, "
@@ -285,7 +289,13 @@ class NodeUpsert:
         return f"UNWIND $rows AS r MATCH (n:{self.key} {{uid: r[0]}}) SET {sets}{self.relabel}"
 
     def create(self, payload: Payload, rows: list[list[Any]]) -> dict[str, int | None]:
-        """Create ``rows`` of ``payload``; {uid: node id} of the new nodes."""
+        """Create ``rows`` of ``payload``; {uid: node id} of the new nodes. Raises
+        ``UniqueViolation`` when one of their uids is stored already."""
+        return self.store._create_nodes(self, payload, rows)
+
+    def create_by_cypher(self, payload: Payload, rows: list[list[Any]]
+                         ) -> dict[str, int | None]:
+        """:meth:`create` in portable Cypher."""
         result = self.store.write(self.create_statement(payload),
                                   {"rows": rows, "now": now_iso()})
         ids = result.rows[0][0] if self.store._ids_of_created else [None] * len(rows)
