@@ -9,8 +9,10 @@ when read.
 
 A row's dict leaves out its None values, as a loader's dict leaves out a blank cell. The
 dicts are made afresh at each read, so a change to one is lost: code that changes records
-in place goes through :meth:`assign`. The mapping loader builds its batches as records; the
-other loaders' batches, a few thousand rows at most, stay lists of dicts.
+in place goes through :meth:`assign`. The mapping loader builds its batches as records, a
+table's columns at a time, and the interchange loaders (Neo4j admin-import CSV, GraphML) a
+record at a time; the flowchart loaders' batches, a few thousand rows at most, stay lists of
+dicts.
 """
 
 from __future__ import annotations
@@ -99,14 +101,17 @@ class Records(Sequence[dict[str, Any]]):
                 values.extend(repeat(None, self.length - len(values)))
 
     def append(self, row: Mapping[str, Any]) -> None:
+        columns = self.columns
         for name, value in row.items():
-            if name not in self.columns:
-                self.columns[name] = [None] * self.length
-            self.columns[name].append(value)
+            found = columns.get(name)
+            if found is None:
+                found = columns[name] = [None] * self.length
+            found.append(value)
         self.length += 1
-        for values in self.columns.values():
-            if len(values) < self.length:
-                values.append(None)
+        if len(row) < len(columns):  # names the row lacks: None
+            for values in columns.values():
+                if len(values) < self.length:
+                    values.append(None)
 
     def extend(self, rows: Iterable[Mapping[str, Any]]) -> None:
         if isinstance(rows, Records):

@@ -1,4 +1,5 @@
-"""`RecordSink`: the interop loaders' records (nodes, relationships) into a loader result.
+"""`RecordSink`: the interop loaders' records (nodes, relationships) into a loader result, as
+columns (:mod:`erm_graph.records`: an export of a whole graph is large).
 
 The properties the store maintains itself (created_at, updated_at, content_hash) are left out
 and named in a note: a load sets its own; `erm import` is the route that keeps them.
@@ -25,12 +26,12 @@ class RecordSink:
         return {**{k: v for k, v in props.items() if k not in SYSTEM_PROPS}, "source": where}
 
     def node(self, record: NodeRecord, where: str) -> None:
-        self.result.batch.add_node(record.label, self._keep(record.props, where))
+        self.result.batch.node_records(record.label).append(self._keep(record.props, where))
 
     def relationship(self, record: RelRecord, where: str) -> None:
-        self.result.batch.add_relationship(record.type, record.start_label, record.start,
-                                           record.end_label, record.end,
-                                           **self._keep(record.props, where))
+        key = (record.type, record.start_label, record.end_label)
+        self.result.batch.relationship_records(key).append(
+            {"start": record.start, "end": record.end, **self._keep(record.props, where)})
 
     def close(self) -> None:
         if self.dropped:

@@ -81,9 +81,11 @@ def property_names(rows: Sequence[Mapping[str, Any]]) -> set[str]:
 
 def cannot_exist(rows: Sequence[Mapping[str, Any]], fresh: bool,
                   new_starts: Mapping[str, Any], new_ends: Mapping[str, Any]
-                  ) -> tuple[Sequence[tuple[str, str]], list[Mapping[str, Any]]]:
+                  ) -> tuple[Sequence[tuple[str, str]], Sequence[Mapping[str, Any]]]:
     """The distinct (start, end) pairs of the relationship ``rows`` that cannot exist yet (the
     type has none, or an end is a node this load created), and the other rows."""
+    if not (fresh or new_starts or new_ends):  # a load that created no node: a re-load
+        return [], rows
     starts, ends = column(rows, "start"), column(rows, "end")
     if fresh:
         return distinct_pairs(starts, ends), []
