@@ -14,8 +14,8 @@ from erm_graph import model
 from erm_graph.ingest.batch import GraphBatch
 from erm_graph.ingest.load import prepare
 from erm_graph.ingest.writer import dangling_rows
-from erm_graph.records import Records, assign, column, names
-from erm_graph.store.upsert import Pairs, Payload, cannot_exist, distinct_pairs, property_names
+from erm_graph.records import Pairs, Records, assign, column, distinct_pairs, names
+from erm_graph.store.upsert import Payload, cannot_exist, property_names
 
 
 def shown(problems: list) -> list[dict]:

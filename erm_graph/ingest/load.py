@@ -45,7 +45,7 @@ from erm_graph.ingest.worker import read_in_child
 from erm_graph.ingest.writer import LoadReport, dangling_rows, plan, write_batch
 from erm_graph.query.loads import unfinished_loads
 from erm_graph.query.network import party_exists
-from erm_graph.records import assign, column
+from erm_graph.records import assign, column, distinct_pairs
 from erm_graph.store import GraphReader, GraphStore, open_store
 
 OnError = Literal["stop", "skip"]
@@ -375,15 +375,9 @@ def _distinct(batch: GraphBatch) -> bool:
 
 
 def _distinct_pairs(rows: Rows) -> bool:
-    """No (start, end) twice in ``rows``; when one side has no uid twice (an Interaction's
-    own relationships), a set of strings says so for a third of the cost of a set of pairs,
-    and the other side is not even read."""
-    ends = column(rows, "end")
-    if len(set(ends)) == len(rows):
-        return True
-    starts = column(rows, "start")
-    return (len(set(starts)) == len(rows)
-            or len(set(zip(starts, ends, strict=True))) == len(rows))
+    """No (start, end) twice in ``rows`` (told from one side alone when it has no uid
+    twice, :func:`erm_graph.records.distinct_pairs`)."""
+    return len(distinct_pairs(column(rows, "start"), column(rows, "end"))) == len(rows)
 
 
 def _against_stored(store: GraphReader, batch: GraphBatch, skipped: dict[str, set[str]],

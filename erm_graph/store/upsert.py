@@ -20,11 +20,11 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from operator import itemgetter
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any
 
 from erm_graph import model
 from erm_graph.errors import UniqueViolation
-from erm_graph.records import Records, column, names
+from erm_graph.records import Records, column, distinct_pairs, names
 from erm_graph.store.base import BATCH_SIZE, Progress, UpsertCounts, batches, content_hash, now_iso
 
 if TYPE_CHECKING:
@@ -97,37 +97,6 @@ def cannot_exist(rows: Sequence[Mapping[str, Any]], fresh: bool,
         else:
             rest.append(rows[i])
     return distinct_pairs(sure_starts, sure_ends), rest
-
-
-class Pairs(Sequence[tuple[str, str]]):
-    """(start, end) pairs read from two columns, made a slice at a time: a million pairs
-    as tuples, and the dict that found them distinct, cost a load 100 MB at its peak."""
-
-    def __init__(self, starts: Sequence[str], ends: Sequence[str]):
-        self.starts, self.ends = starts, ends
-
-    def __len__(self) -> int:
-        return len(self.starts)
-
-    @overload
-    def __getitem__(self, index: int) -> tuple[str, str]: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[tuple[str, str]]: ...
-
-    def __getitem__(self, index: int | slice) -> tuple[str, str] | list[tuple[str, str]]:
-        if isinstance(index, slice):
-            return list(zip(self.starts[index], self.ends[index], strict=True))
-        return self.starts[index], self.ends[index]
-
-
-def distinct_pairs(starts: Sequence[str], ends: Sequence[str]) -> Sequence[tuple[str, str]]:
-    """The distinct (start, end) pairs of two columns, in their order. When one side has no
-    uid twice (an interaction's own relationships) no pair can repeat: the columns are read
-    as they are, a slice at a time."""
-    if len(set(ends)) == len(ends) or len(set(starts)) == len(starts):
-        return Pairs(starts, ends)
-    return list(dict.fromkeys(zip(starts, ends, strict=True)))
 
 
 def match_ends(start: str, end: str) -> str:
