@@ -328,9 +328,13 @@ class _NewNodes:
         return self.looked_up
 
     def looked_up(self) -> list[int | None]:
-        found = self.store.run(f"UNWIND $uids AS u OPTIONAL MATCH (n:{self.key} {{uid: u}}) "
-                               f"RETURN collect(coalesce(id(n), -1))", {"uids": self.uids})
-        return [i if i >= 0 else None for i in found.rows[0][0]]
+        """The new nodes' ids read by uid. Sent as the bulk writer's other reads are, not
+        through :meth:`FalkorDBStore.run`: ``id()`` is this engine's, which the portable
+        statements never use."""
+        reply = self.store._db.connection.execute_command(*self.read(
+            self.header + f"UNWIND $uids AS u OPTIONAL MATCH (n:{self.key} {{uid: u}}) "
+            "RETURN collect(coalesce(id(n), -1))"))
+        return [i if i >= 0 else None for i in self.row(reply)[0]]
 
 
 class FalkorDBStore(CypherStore):

@@ -98,8 +98,8 @@ class NodeTable:
         self.seen: dict[str, int] = {}
         #: the first row of each key: (hash of its node's cells, its node's origin, hash of
         #: its relationships' cells); extended a chunk at a time, not a tuple per row, the
-        #: hashes as machine integers and the origin the very string its node holds (a
-        #: million rows' firsts took 160 MB as objects, now 16 MB and a pointer)
+        #: hashes as machine integers and the origin the very string its node holds: kept
+        #: for every row of a large file (docs/loaders.md, "Speed and memory")
         self.firsts: tuple[array[int], list[str], array[int]] = (array("q"), [], array("q"))
         #: per key that repeats with other relationship cells, the hashes of those cells
         self.more_relationships: dict[str, set[int]] = {}
