@@ -158,8 +158,8 @@ def assign(rows: Sequence[Mapping[str, Any]], index: int, name: str, value: Any)
 
 
 class Pairs(Sequence[tuple[str, str]]):
-    """(start, end) pairs read from two columns, made a slice at a time: all of a large
-    load's pairs as tuples, and the dict that found them distinct, were its peak memory."""
+    """(start, end) pairs read from two columns, made a slice at a time: a large load need
+    not hold all its pairs as tuples, nor the dict that found them distinct."""
 
     def __init__(self, starts: Sequence[str], ends: Sequence[str]):
         self.starts, self.ends = starts, ends
