@@ -85,8 +85,10 @@ class Records(Sequence[dict[str, Any]]):
 
     def names(self) -> set[str]:
         """The names some record has a value for: what ``set().union(*rows)`` gives of dicts."""
+        if not self.length:
+            return set()
         return {name for name, values in self.columns.items()  # most columns: a look
-                if self.length and (values[0] is not None or values.count(None) < self.length)}
+                if values[0] is not None or values.count(None) < self.length}
 
     # -- building and changing --------------------------------------------------------------
     def extend_columns(self, columns: Mapping[str, list[Any]], length: int) -> None:

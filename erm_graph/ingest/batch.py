@@ -36,17 +36,11 @@ class GraphBatch:
 
     def node_records(self, label: str) -> Records:
         """The nodes of ``label`` as columns, to add a table's rows to."""
-        rows = self.nodes.get(label)
-        if not isinstance(rows, Records):
-            rows = self.nodes[label] = Records.of(rows or [])
-        return rows
+        return _as_records(self.nodes, label)
 
     def relationship_records(self, key: RelKey) -> Records:
         """The relationships of ``key`` as columns, to add a table's rows to."""
-        rows = self.relationships.get(key)
-        if not isinstance(rows, Records):
-            rows = self.relationships[key] = Records.of(rows or [])
-        return rows
+        return _as_records(self.relationships, key)
 
     def as_dicts(self) -> None:
         """Hold every label's and type's records as a list of dicts, each dict made once:
@@ -81,3 +75,11 @@ class GraphBatch:
         for (rel_type, start, end), rows in self.relationships.items():
             found += model.relationship_problems(rel_type, start, end, rows)
         return found
+
+
+def _as_records(groups: dict[Any, Rows], key: Any) -> Records:
+    """``groups[key]`` as records, made so (and kept) if it was a list."""
+    rows = groups.get(key)
+    if not isinstance(rows, Records):
+        rows = groups[key] = Records.of(rows or [])
+    return rows

@@ -82,14 +82,7 @@ def _header(text: str, dialect: Any) -> tuple[list[str] | None, int]:
     while True:
         part = io.StringIO(text[:size], newline="")
         reader = csv.reader(part, dialect)
-        try:
-            header = next(reader, None)
-        except csv.Error:  # a quoted header cut short by the part's end
-            header = None
-            if size < len(text):
-                size *= 4
-                continue
-            raise
+        header = next(reader, None)
         # whole unless its last line ran to the part's end, short of the text's
         if size >= len(text) or part.tell() < size:
             return header, reader.line_num

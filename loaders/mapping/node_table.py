@@ -298,11 +298,7 @@ def _add(result: LoaderResult, table: NodeTable, rows: Keyed) -> None:
     rel_columns = [typed_columns(rel.props, cells, table.date_cells, failed) for rel in table.rels]
     _reject_failed(result, table, rows.places, cells, failed)
     origins = rows.origins
-    made: dict[str, list[Any]] = {
-        name: [value] * len(rows) for name, value in table.constants.items()}
-    for name, values in columns:
-        value = table.constants.get(name)  # a blank cell keeps the table's constant
-        made[name] = values if value is None else [value if v is None else v for v in values]
+    made = property_columns(table.constants, columns, len(rows))
     made |= {"uid": rows.uids, "source": origins, model.FINGERPRINT: rows.prints}
     by_label: dict[str, list[int]] = {}
     if table.label_index is None:  # one label: every row that converted
@@ -315,11 +311,26 @@ def _add(result: LoaderResult, table: NodeTable, rows: Keyed) -> None:
         if len(indexes) == len(rows):  # the common case: the columns as they are
             result.batch.node_records(label).extend_columns(made, len(rows))
         elif indexes:
-            result.batch.node_records(label).extend_columns(
-                {name: [values[i] for i in indexes] for name, values in made.items()},
-                len(indexes))
+            result.batch.node_records(label).extend_columns(picked(made, indexes),
+                                                            len(indexes))
     _relate(result, table, list(zip(rows.uids, rows.labels, strict=True)), cells, origins,
             [i not in failed for i in range(len(rows))], rel_columns)
+
+
+def property_columns(constants: dict[str, Any], columns: list[tuple[str, list[Any]]],
+                     length: int) -> dict[str, list[Any]]:
+    """A table's property columns for ``length`` rows: its constants on every row, then each
+    typed column, where a blank cell (None) keeps the table's constant."""
+    made = {name: [value] * length for name, value in constants.items()}
+    for name, values in columns:
+        value = constants.get(name)
+        made[name] = values if value is None else [value if v is None else v for v in values]
+    return made
+
+
+def picked(columns: dict[str, list[Any]], indexes: list[int]) -> dict[str, list[Any]]:
+    """The rows at ``indexes`` of ``columns``, in their order."""
+    return {name: [values[i] for i in indexes] for name, values in columns.items()}
 
 
 def _relate_repeats(result: LoaderResult, table: NodeTable, rows: list[_Repeat]) -> None:

@@ -10,7 +10,7 @@ from erm_graph.ingest.contract import LoaderResult
 from erm_graph.ingest.tabular import Cells
 
 from .columns import ColumnConverter, Columns, TypedProperty, typed_columns
-from .node_table import FORMAT, rejected
+from .node_table import FORMAT, picked, property_columns, rejected
 from .values import normaliser
 
 
@@ -70,12 +70,9 @@ def add_relationships(result: LoaderResult, table: RelTable, places: list[str],
     for i, (column, why, text) in sorted(failed.items()):
         result.rejects.append(rejected(table.type, places[i], column, why, text,
                                        table.record(cells[i])))
+    made = property_columns(table.constants, columns, len(places))
+    made |= {"start": ends[0], "end": ends[1],
+             model.WHERE: list(map(f"{FORMAT}:".__add__, places))}
     kept = [i for i in range(len(places)) if i not in failed]
-    made: dict[str, list[Any]] = {
-        name: [value] * len(kept) for name, value in table.constants.items()}
-    made |= {"start": [ends[0][i] for i in kept], "end": [ends[1][i] for i in kept],
-             model.WHERE: [f"{FORMAT}:{places[i]}" for i in kept]}
-    for name, values in columns:  # a blank cell keeps the table's constant
-        made[name] = [values[i] if values[i] is not None else table.constants.get(name)
-                      for i in kept]
-    result.batch.relationship_records(table.key).extend_columns(made, len(kept))
+    result.batch.relationship_records(table.key).extend_columns(
+        picked(made, kept) if failed else made, len(kept))
