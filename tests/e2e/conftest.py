@@ -199,13 +199,19 @@ def log_in(page, base_url: str, name: str, password: str) -> None:
 
 
 def nav_to(page, text: str) -> None:
-    """Click the nav's link ``text`` as a user does: open the menu that holds it first."""
+    """Click the nav's link ``text`` as a user does: open the menu that holds it first.
+
+    Returns once the new page has loaded, its scripts included: its table can be parsed before
+    the script that gives the table's buttons their handlers has run, and a click in between does
+    nothing (a busy CI box lost a merge test to that).
+    """
     exact = re.compile(f"^{re.escape(text)}$")
     holder = page.locator("nav details.menu").filter(
         has=page.locator("a").filter(has_text=exact))
     if holder.count() and holder.get_attribute("open") is None:
         holder.locator("summary").click()
-    page.locator("nav a").filter(has_text=exact).click()
+    with page.expect_navigation(wait_until="load"):
+        page.locator("nav a").filter(has_text=exact).click()
 
 
 @pytest.fixture
