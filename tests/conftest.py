@@ -8,13 +8,15 @@ graph is wiped, so never point it at real data).
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
 from erm_graph import model
 from erm_graph.auth.audit import recording_to
-from erm_graph.store import open_store
+from erm_graph.store import GraphStore, open_store
 
 NEO4J_URL = os.environ.get("ERM_TEST_NEO4J_URL")
 
@@ -138,6 +140,25 @@ def demo_store(tmp_path_factory):
     load_demo(s, "small", seed=7)
     yield s
     s.close()
+
+
+@pytest.fixture(scope="session")
+def small_demo_copy(tmp_path_factory) -> Callable[[Path], GraphStore]:
+    """``small_demo_copy(folder)`` opens a store of its own in ``folder`` holding the small
+    demo (seed 7), for a test that writes to it: the demo is loaded once per worker into a
+    closed store, and each test gets a copy of its files, a fraction of a load's time."""
+    from erm_graph.demo import load_demo
+
+    template = tmp_path_factory.mktemp("small-demo") / "db"
+    s = open_store(f"embedded:{template}")
+    load_demo(s, "small", seed=7)
+    s.close()
+
+    def copy(folder: Path) -> GraphStore:
+        shutil.copytree(template, folder)
+        return open_store(f"embedded:{folder}")
+
+    return copy
 
 
 @pytest.fixture(scope="module")

@@ -628,3 +628,27 @@ def test_a_stopped_load_groups_its_problems_by_cause_and_counts_rows(store, tmp_
     report = load(store, mapping, on_error="skip")
     assert report.rejected_counts == {"Opportunity": 26, "HOLDS": 2}  # X2: one row
     assert len(report.rejected) == 29
+
+
+# -- read once per load --------------------------------------------------------------------------
+def test_a_load_of_many_files_reads_their_mapping_once_and_a_changed_one_again(
+        store, folder, monkeypatch):
+    """``--mapping`` over a folder: each of its files is a source, and each used to read and
+    check the mapping again (the demo export's 94 files spent most of their load in YAML).
+    The same options read a mapping again once the file changes."""
+    from erm_graph.ingest import LoadOptions, prepare
+    from erm_graph.loaders.mapping import document
+
+    parsed = []
+    real = document.load_yaml
+    monkeypatch.setattr(document, "load_yaml", lambda *a: parsed.append(a) or real(*a))
+    mapping = write_mapping(folder, {"tables": [PARTIES, EMPLOYEES]})
+    options = LoadOptions(mapping=mapping)
+    files = [folder / "parties.csv", folder / "employees.csv"]
+    first = prepare(store, files, options=options)
+    assert len(parsed) == 1 and first.rejects == []
+    write_mapping(folder, {"tables": [PARTIES, {
+        **EMPLOYEES, "key": {"column": "ID", "prefix": "emp-"}}]})
+    again = prepare(store, files, options=options)
+    assert len(parsed) == 2
+    assert sorted(r["uid"] for r in again.batch.nodes["Employee"]) == ["emp-E1", "emp-E2"]

@@ -20,7 +20,7 @@ from erm_graph.auth import Users, audit
 from erm_graph.auth.roles import PARTNER_SHARED_EDITABLE, Forbidden
 from erm_graph.auth.scope import ScopedStore
 from erm_graph.cli import app as cli_app
-from erm_graph.demo import facts, load_demo
+from erm_graph.demo import facts
 from erm_graph.demo.planted import SHARED
 from erm_graph.edit import actions, link, partner_update, share, unshare
 from erm_graph.errors import ErmError
@@ -31,7 +31,6 @@ from erm_graph.query.library import load_library
 from erm_graph.query.partner_scope import forget_scopes, partner_scope
 from erm_graph.query.shares import shares
 from erm_graph.settings import Settings
-from erm_graph.store import open_store
 from erm_graph.web import create_app
 
 PARTNER = facts.WARM_PATH.via
@@ -40,9 +39,8 @@ PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
-def world(tmp_path):
-    store = open_store(f"embedded:{tmp_path / 'db'}")
-    load_demo(store, "small", seed=7)
+def world(tmp_path, small_demo_copy):
+    store = small_demo_copy(tmp_path / "db")
     deal = actions.open_opportunity(store, CUSTOMER, name="Cold room retrofit",
                                     stage="qualified", amount=50_000.0).uid
     hidden = actions.open_opportunity(store, CUSTOMER, name="Cold room sensors",
@@ -292,10 +290,9 @@ def test_sharing_is_checked_and_audited_with_who_and_when(world):
 
 
 # -- 5. the command line and the portal page --------------------------------------------------
-def test_erm_share_unshare_and_shares_list(tmp_path):
+def test_erm_share_unshare_and_shares_list(tmp_path, small_demo_copy):
     db = f"embedded:{tmp_path / 'cli'}"
-    store = open_store(db)
-    load_demo(store, "small", seed=7)
+    store = small_demo_copy(tmp_path / "cli")
     deal = actions.open_opportunity(store, CUSTOMER, name="Cold room retrofit").uid
     store.close()  # the CLI opens the library itself
     runner = CliRunner()

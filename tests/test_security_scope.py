@@ -21,7 +21,7 @@ from fastapi.testclient import TestClient
 
 from erm_graph.auth import Users, audit
 from erm_graph.auth.scope import ScopedStore
-from erm_graph.demo import facts, load_demo
+from erm_graph.demo import facts
 from erm_graph.demo.planted import SHARED
 from erm_graph.model import LABELS
 from erm_graph.query import run_query
@@ -29,7 +29,6 @@ from erm_graph.query.explore import shortest_path
 from erm_graph.query.library import load_library
 from erm_graph.query.partner_scope import forget_scopes, partner_scope
 from erm_graph.settings import Settings
-from erm_graph.store import open_store
 from erm_graph.web import create_app
 
 PARTNER = facts.WARM_PATH.via
@@ -43,10 +42,9 @@ UID = re.compile(r"\b[a-z]+(?:-[a-z0-9]+)+\b")
 
 
 @pytest.fixture
-def library(tmp_path):
+def library(tmp_path, small_demo_copy):
     """A fresh small demo with Bridgeway's contact and its part in the partner process."""
-    store = open_store(f"embedded:{tmp_path / 'db'}")
-    load_demo(store, "small", seed=7)
+    store = small_demo_copy(tmp_path / "db")
     store.upsert_nodes("Contact", [{"uid": CONTACT, "name": CONTACT_NAME,
                                     "email": "nadia@bridgeway.example"}])
     store.upsert_relationships("WORKS_FOR", "Contact", "Party",

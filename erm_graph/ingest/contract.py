@@ -50,6 +50,10 @@ class LoadOptions:
     #: whose org chart a diagram loaded ``--as orgchart`` is (``--of``, a Party's uid): its
     #: people become that party's Contacts; None: ours (Employees and Departments)
     party: str | None = None
+    #: files every source of the load reads, kept checked by the first source that read them
+    #: (``--mapping`` over a folder of exports: one mapping, read once, not once per file)
+    read_once: dict[tuple[Any, ...], Any] = field(default_factory=dict, compare=False,
+                                                  repr=False)
 
     @property
     def max_bytes(self) -> int:

@@ -22,8 +22,21 @@ FILE_PATTERN = ("a file name or glob pattern inside the mapping's folder (no '..
 
 
 def read_mapping(path: Path, options: LoadOptions | None = None) -> dict[str, Any]:
-    """The checked mapping in ``path``, read within the load's size limit (``options``)."""
-    data = read_limited(path, (options or LoadOptions()).max_bytes)
+    """The checked mapping in ``path``, read within the load's size limit (``options``), once
+    per load while the file stays as it is (``LoadOptions.read_once``)."""
+    options = options or LoadOptions()
+    try:
+        stat = path.stat()
+    except OSError:
+        return _checked(path, options.max_bytes)  # names the file as every read does
+    key = ("mapping", str(path.resolve()), stat.st_mtime_ns, stat.st_size, options.max_bytes)
+    if key not in options.read_once:
+        options.read_once[key] = _checked(path, options.max_bytes)
+    return options.read_once[key]  # type: ignore[no-any-return]
+
+
+def _checked(path: Path, max_bytes: int) -> dict[str, Any]:
+    data = read_limited(path, max_bytes)
     doc = load_yaml(decode(data, path), f"{path}: the mapping file")
     where = f"mapping {path}"
     problems = schema_problems(doc, SCHEMA, where)

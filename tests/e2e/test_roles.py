@@ -103,8 +103,18 @@ def test_a_business_role_sees_its_nav_and_runs_its_query_without_the_console(bro
         assert page.request.get(f"{served}/api/queries/{NOT_FOR_IT}").status == 403
 
 
+def form_runs(role: str, mine: list) -> list:
+    """The queries ``role`` runs through the form: each query of the library once, by the
+    first role of :data:`LIMITED` that may run it, and each role at least one of its own.
+    Every query as every role, with the rows compared, is the API's test
+    (``tests/test_security_roles.py``); this one is that the form runs each of them."""
+    earlier = LIMITED[:LIMITED.index(role)]
+    first = [q for q in mine if not any(may_run_named(r, q.access) for r in earlier)]
+    return first or mine[:1]
+
+
 @pytest.mark.parametrize("role", LIMITED)
-def test_each_role_runs_each_query_it_may_through_the_form(browser, served, role):
+def test_each_role_lists_its_queries_and_runs_them_through_the_form(browser, served, role):
     library = sorted((q for q in load_library() if q.read_only), key=lambda q: q.name)
     mine = [q for q in library if may_run_named(role, q.access)]
     assert role == "partner" or mine, "every role of our staff has queries of its own"
@@ -118,7 +128,7 @@ def test_each_role_runs_each_query_it_may_through_the_form(browser, served, role
         page.goto("/queries")
         listed = page.locator("aside.library li a").all_inner_texts()
         assert listed == [q.title for q in mine]
-        for query in mine:
+        for query in form_runs(role, mine):
             page.goto(f"/queries?name={query.name}")
             page.wait_for_function(
                 "() => document.querySelector('main.queries')?.dataset.done === '1'",
