@@ -122,6 +122,9 @@ def csv_chunks(text: str, dialect: Any, width: int, header_lines: int, size: int
                 columns = [part.column(i).to_pylist() for i in range(width)]
                 yield range(line, line + part.num_rows), list(zip(*columns, strict=True))
                 line += part.num_rows
+        # the parser's blocks go back to the system: its allocator keeps freed memory for
+        # later, and a load's records grow for as long as it runs
+        pa.default_memory_pool().release_unused()
 
     return chunks()
 
