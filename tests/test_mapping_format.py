@@ -506,15 +506,18 @@ def test_repeats_in_later_chunks_are_the_same_record(store, tmp_path, monkeypatc
     assert report.rejected == [] and report.labels["Department"].created == 2
 
 
-@pytest.mark.parametrize("key_hash", [hash, len, lambda uid: 0],
-                         ids=["python", "by-length", "all-one"])
-def test_keys_of_earlier_chunks_are_found_exactly(store, tmp_path, monkeypatch, key_hash):
-    """A key is found again by its hash, and told from another key of the same hash by its
-    text: with hashes that collide for many or all keys, every distinct key makes its node,
-    a repeat in a later chunk is the same record or rejected naming its first row, and one
-    within a chunk too."""
+@pytest.mark.parametrize(("key_hash", "array_keys"), [(hash, 50_000), (hash, 0), (len, 0),
+                                                     (lambda uid: 0, 0), (hash, 4)],
+                         ids=["dict", "arrays", "by-length", "all-one", "dict-then-arrays"])
+def test_keys_of_earlier_chunks_are_found_exactly(store, tmp_path, monkeypatch, key_hash,
+                                                 array_keys):
+    """A key is found again, in the dict of a few keys or by its hash in the arrays of many
+    (told from another key of the same hash by its text): with hashes that collide for many
+    or all keys, every distinct key makes its node, a repeat in a later chunk is the same
+    record or rejected naming its first row, and one within a chunk too."""
     monkeypatch.setattr("erm_graph.loaders.mapping.reader.CHUNK_ROWS", 3)
     monkeypatch.setattr("erm_graph.loaders.mapping.node_table.KEY_HASH", key_hash)
+    monkeypatch.setattr("erm_graph.loaders.mapping.node_table.ARRAY_KEYS", array_keys)
     rows = [["E1", "Jane"], ["E2", "Raj"], ["E3", "Mo"],  # chunk 1
             ["E4", "Li"], ["E2", "Raj"], ["E12", "Ann"],  # E2 again, the same: one record
             ["E3", "Max"], ["E5", "Ute"], ["E5", "Ute"],  # E3 with another name; E5 twice

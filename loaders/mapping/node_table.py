@@ -162,35 +162,32 @@ def _cells_of(indexes: list[int]) -> Callable[[Cells], object]:
 
 
 class SeenKeys:
-    """The keys a table has had, each to the index of its first row: 64-bit hashes in
-    sorted numpy arrays and a pointer to each key's string (which its node or the unchanged
-    rows hold anyway), rather than a dict entry and an int object per key, which were most
-    of what a file's keys cost while it was read (docs/loaders.md, "Speed and memory").
+    """The keys a table has had, each to the index of its first row.
 
-    Two keys with one hash are told apart by their strings: :meth:`find` is exact.
+    Up to :data:`ARRAY_KEYS` keys, a dict. Past it, 64-bit hashes in sorted numpy arrays and
+    a pointer to each key's string (which its node or the unchanged rows hold anyway), rather
+    than a dict entry and an int object per key, which were most of what a large file's keys
+    cost while it was read (docs/loaders.md, "Speed and memory"); numpy is imported then, not
+    for a small file. Two keys with one hash are told apart by their strings: :meth:`find`
+    is exact.
     """
 
     def __init__(self) -> None:
-        import numpy  # here: a small mapping never needs it, and the CLI starts without it
-
-        self._np = numpy
-        self.hashes = numpy.empty(0, numpy.int64)  # sorted
-        self.at = numpy.empty(0, numpy.int64)  # per hash, the index of its key's first row
+        self.few: dict[str, int] | None = {}  # None once the keys are in the arrays
+        self.hashes: Any = None  # sorted
+        self.at: Any = None  # per hash, the index of its key's first row
         self.uids: list[str] = []  # per first row, its key
 
-    def __len__(self) -> int:
-        return len(self.hashes)
+    def find(self, uids: list[str]) -> list[int] | None:
+        """Per key of ``uids``, the index of its first row, -1 for a key not seen; None when
+        none of them was seen (the common case, in C)."""
+        if self.few is not None:
+            if self.few.keys().isdisjoint(uids):
+                return None
+            return list(map(self.few.get, uids, [-1] * len(uids)))
+        import numpy as np
 
-    def digests(self, uids: list[str]) -> Any:
-        """The hash of each of ``uids``, as the arrays hold them."""
-        return self._np.fromiter(map(KEY_HASH, uids), self._np.int64, len(uids))
-
-    def find(self, uids: list[str], digests: Any) -> list[int] | None:
-        """Per key of ``uids`` (``digests`` their hashes), the index of its first row, -1 for
-        a key not seen; None when none of them was seen (the common case, in C)."""
-        np, hashes = self._np, self.hashes
-        if not len(hashes):
-            return None
+        hashes, digests = self.hashes, _digests(uids)
         pos = np.searchsorted(hashes, digests)
         hit = hashes[np.minimum(pos, len(hashes) - 1)] == digests
         if not hit.any():
@@ -205,17 +202,37 @@ class SeenKeys:
                 p += 1
         return found
 
-    def add(self, uids: list[str], digests: Any, first: int) -> None:
+    def add(self, uids: list[str], first: int) -> None:
         """Keys seen for the first time, their first rows at ``first``, ``first + 1``..."""
-        np = self._np
+        if self.few is not None:
+            self.few.update(zip(uids, range(first, first + len(uids)), strict=True))
+            if len(self.few) < ARRAY_KEYS:
+                return
+            # the dict's keys are every first row's, in their order: from 0 on
+            uids, first, self.few = list(self.few), 0, None
+        import numpy as np
+
+        digests = _digests(uids)
         order = np.argsort(digests, kind="stable")
         digests = digests[order]
-        where = np.searchsorted(self.hashes, digests, side="right")
-        self.hashes = np.insert(self.hashes, where, digests)
-        self.at = np.insert(self.at, where, order + first)
+        if self.hashes is None:
+            self.hashes, self.at = digests, order + first
+        else:
+            where = np.searchsorted(self.hashes, digests, side="right")
+            self.hashes = np.insert(self.hashes, where, digests)
+            self.at = np.insert(self.at, where, order + first)
         self.uids.extend(uids)
 
 
+def _digests(uids: list[str]) -> Any:
+    """The hash of each of ``uids``, as :class:`SeenKeys` keeps them."""
+    import numpy as np
+
+    return np.fromiter(map(KEY_HASH, uids), np.int64, len(uids))
+
+
+#: keys a table keeps in a dict before it moves them to arrays (a test lowers it)
+ARRAY_KEYS = 50_000
 #: a key's hash in :class:`SeenKeys` (a test swaps in one that collides)
 KEY_HASH: Callable[[str], int] = hash
 
@@ -268,11 +285,10 @@ def key_rows(table: NodeTable, places: list[str], cells: list[Cells]
     rel_sigs = list(map(hash, map(table.rel_cells, cells))) if table.rels else \
         [0] * len(cells)
     uids = list(map(prefix.__add__, keys)) if prefix else keys
-    digests = seen.digests(uids)
-    earlier = seen.find(uids, digests)
+    earlier = seen.find(uids)
     if earlier is None and "" not in keys and None not in labels \
             and len(set(uids)) == len(uids):  # the common case first, in C: all new
-        seen.add(uids, digests, len(firsts[0]))
+        seen.add(uids, len(firsts[0]))
         firsts[0].extend(node_sigs)
         firsts[1].extend(origins)
         firsts[2].extend(rel_sigs)
@@ -311,8 +327,7 @@ def key_rows(table: NodeTable, places: list[str], cells: list[Cells]
                     more.add(rel_sig)
                     repeats.append((where, row, uid, label))
     if new:  # in the order of their first rows, as ``firsts`` has them
-        added = list(new)
-        seen.add(added, seen.digests(added), base)
+        seen.add(list(new), base)
     kept_places, kept_cells = [k[0] for k in kept], [k[2] for k in kept]
     return Keyed(kept_places, [k[1] for k in kept], kept_cells, [k[3] for k in kept],
                  table.fingerprints(kept_places, kept_cells), [k[4] for k in kept]), \
