@@ -506,6 +506,37 @@ def test_repeats_in_later_chunks_are_the_same_record(store, tmp_path, monkeypatc
     assert report.rejected == [] and report.labels["Department"].created == 2
 
 
+@pytest.mark.parametrize(("key_hash", "array_keys"), [(hash, 50_000), (hash, 0), (len, 0),
+                                                     (lambda uid: 0, 0), (hash, 4)],
+                         ids=["dict", "arrays", "by-length", "all-one", "dict-then-arrays"])
+def test_keys_of_earlier_chunks_are_found_exactly(store, tmp_path, monkeypatch, key_hash,
+                                                 array_keys):
+    """A key is found again, in the dict of a few keys or by its hash in the arrays of many
+    (told from another key of the same hash by its text): with hashes that collide for many
+    or all keys, every distinct key makes its node, a repeat in a later chunk is the same
+    record or rejected naming its first row, and one within a chunk too."""
+    monkeypatch.setattr("erm_graph.loaders.mapping.reader.CHUNK_ROWS", 3)
+    monkeypatch.setattr("erm_graph.loaders.mapping.node_table.KEY_HASH", key_hash)
+    monkeypatch.setattr("erm_graph.loaders.mapping.node_table.ARRAY_KEYS", array_keys)
+    rows = [["E1", "Jane"], ["E2", "Raj"], ["E3", "Mo"],  # chunk 1
+            ["E4", "Li"], ["E2", "Raj"], ["E12", "Ann"],  # E2 again, the same: one record
+            ["E3", "Max"], ["E5", "Ute"], ["E5", "Ute"],  # E3 with another name; E5 twice
+            ["E12", "Ann"], ["E6", "Kim"], ["E6", "Kai"]]  # E6 twice, differing, in a chunk
+    write_csv(tmp_path, "employees.csv", [["ID", "Name"], *rows])
+    mapping = write_mapping(tmp_path, {"tables": [EMPLOYEES]})
+    report = load(store, mapping, on_error="skip")
+    assert [(p.where, p.got, p.expected) for p in report.rejected] == [
+        ("mapping:employees.csv#8", "e-E3", "unique in the load: mapping:employees.csv#4 "
+         "has the same uid with other values"),
+        ("mapping:employees.csv#13", "e-E6", "unique in the load: mapping:employees.csv#12 "
+         "has the same uid with other values")]
+    assert value(store, "MATCH (e:Employee) RETURN e.uid, e.name, e.source ORDER BY e.uid") == [
+        ["e-E1", "Jane", "mapping:employees.csv#2"], ["e-E12", "Ann", "mapping:employees.csv#7"],
+        ["e-E2", "Raj", "mapping:employees.csv#3"], ["e-E3", "Mo", "mapping:employees.csv#4"],
+        ["e-E4", "Li", "mapping:employees.csv#5"], ["e-E5", "Ute", "mapping:employees.csv#9"],
+        ["e-E6", "Kim", "mapping:employees.csv#12"]]
+
+
 # -- constants on relationships, aliases to an empty value -------------------------------------
 def test_relationships_take_constant_properties(store, folder):
     write_csv(folder, "parents.csv", [["ID", "Parent"], ["P2", "P1"]])

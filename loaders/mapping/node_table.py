@@ -94,8 +94,8 @@ class NodeTable:
         self.node_cells = _cells_of([i for i in (*(p.index for p in self.props),
                                                  self.label_index) if i is not None])
         self.rel_cells = _cells_of([i for rel in self.rels for i in rel.indexes])
-        #: uid -> the index of its first row in ``firsts``: a key seen in an earlier chunk
-        self.seen: dict[str, int] = {}
+        #: the keys of earlier chunks, each to the index of its first row in ``firsts``
+        self.seen = SeenKeys()
         #: the first row of each key: (hash of its node's cells, its node's origin, hash of
         #: its relationships' cells); extended a chunk at a time, not a tuple per row, the
         #: hashes as machine integers and the origin the very string its node holds: kept
@@ -161,6 +161,82 @@ def _cells_of(indexes: list[int]) -> Callable[[Cells], object]:
     return lambda cells: ()
 
 
+class SeenKeys:
+    """The keys a table has had, each to the index of its first row.
+
+    Up to :data:`ARRAY_KEYS` keys, a dict. Past it, 64-bit hashes in sorted numpy arrays and
+    a pointer to each key's string (which its node or the unchanged rows hold anyway), rather
+    than a dict entry and an int object per key, which were most of what a large file's keys
+    cost while it was read (docs/loaders.md, "Speed and memory"); numpy is imported then, not
+    for a small file. Two keys with one hash are told apart by their strings: :meth:`find`
+    is exact.
+    """
+
+    def __init__(self) -> None:
+        self.few: dict[str, int] | None = {}  # None once the keys are in the arrays
+        self.hashes: Any = None  # sorted
+        self.at: Any = None  # per hash, the index of its key's first row
+        self.uids: list[str] = []  # per first row, its key
+
+    def find(self, uids: list[str]) -> list[int] | None:
+        """Per key of ``uids``, the index of its first row, -1 for a key not seen; None when
+        none of them was seen (the common case, in C)."""
+        if self.few is not None:
+            if self.few.keys().isdisjoint(uids):
+                return None
+            return list(map(self.few.get, uids, [-1] * len(uids)))
+        import numpy as np
+
+        hashes, digests = self.hashes, _digests(uids)
+        pos = np.searchsorted(hashes, digests)
+        hit = hashes[np.minimum(pos, len(hashes) - 1)] == digests
+        if not hit.any():
+            return None
+        found = [-1] * len(uids)
+        for i in np.flatnonzero(hit).tolist():
+            p, digest = int(pos[i]), hashes[pos[i]]
+            while p < len(hashes) and hashes[p] == digest:  # one per key with this hash
+                if self.uids[int(self.at[p])] == uids[i]:
+                    found[i] = int(self.at[p])
+                    break
+                p += 1
+        return found
+
+    def add(self, uids: list[str], first: int) -> None:
+        """Keys seen for the first time, their first rows at ``first``, ``first + 1``..."""
+        if self.few is not None:
+            self.few.update(zip(uids, range(first, first + len(uids)), strict=True))
+            if len(self.few) < ARRAY_KEYS:
+                return
+            # the dict's keys are every first row's, in their order: from 0 on
+            uids, first, self.few = list(self.few), 0, None
+        import numpy as np
+
+        digests = _digests(uids)
+        order = np.argsort(digests, kind="stable")
+        digests = digests[order]
+        if self.hashes is None:
+            self.hashes, self.at = digests, order + first
+        else:
+            where = np.searchsorted(self.hashes, digests, side="right")
+            self.hashes = np.insert(self.hashes, where, digests)
+            self.at = np.insert(self.at, where, order + first)
+        self.uids.extend(uids)
+
+
+def _digests(uids: list[str]) -> Any:
+    """The hash of each of ``uids``, as :class:`SeenKeys` keeps them."""
+    import numpy as np
+
+    return np.fromiter(map(KEY_HASH, uids), np.int64, len(uids))
+
+
+#: keys a table keeps in a dict before it moves them to arrays (a test lowers it)
+ARRAY_KEYS = 50_000
+#: a key's hash in :class:`SeenKeys` (a test swaps in one that collides)
+KEY_HASH: Callable[[str], int] = hash
+
+
 class Keyed:
     """The rows of a chunk that make their key's node, a list per field rather than a tuple
     per row: the store is asked about ``uids`` and ``prints`` as they are, and an unchanged
@@ -208,24 +284,23 @@ def key_rows(table: NodeTable, places: list[str], cells: list[Cells]
     node_sigs = list(map(hash, map(table.node_cells, cells)))
     rel_sigs = list(map(hash, map(table.rel_cells, cells))) if table.rels else \
         [0] * len(cells)
-    if "" not in keys and None not in labels:  # the common case first, in C
-        uids = list(map(prefix.__add__, keys)) if prefix else keys
-        if seen.keys().isdisjoint(uids):
-            # all new: one insert per uid, and the size says whether the chunk repeats one
-            before, base = len(seen), len(firsts[0])
-            seen.update(zip(uids, range(base, base + len(uids)), strict=True))
-            if len(seen) - before == len(uids):
-                firsts[0].extend(node_sigs)
-                firsts[1].extend(origins)
-                firsts[2].extend(rel_sigs)
-                return Keyed(places, origins, cells, uids, table.fingerprints(places, cells),
-                             cast(list[str], labels)), [], []  # None is not in them
-            for uid in uids:  # a key twice in the chunk: row by row below
-                seen.pop(uid, None)
+    uids = list(map(prefix.__add__, keys)) if prefix else keys
+    earlier = seen.find(uids)
+    if earlier is None and "" not in keys and None not in labels \
+            and len(set(uids)) == len(uids):  # the common case first, in C: all new
+        seen.add(uids, len(firsts[0]))
+        firsts[0].extend(node_sigs)
+        firsts[1].extend(origins)
+        firsts[2].extend(rel_sigs)
+        return Keyed(places, origins, cells, uids, table.fingerprints(places, cells),
+                     cast(list[str], labels)), [], []  # None is not in them
+    # row by row: keys of earlier chunks found above, this chunk's new ones in a dict
+    base = len(firsts[0])
+    new: dict[str, int] = {}
     kept: list[tuple[str, str, Cells, str, str]] = []
     rejects, repeats = [], []
-    for where, origin, row, key, label, node_sig, rel_sig in zip(
-            places, origins, cells, keys, labels, node_sigs, rel_sigs, strict=True):
+    for i, (where, origin, row, key, label, node_sig, rel_sig) in enumerate(zip(
+            places, origins, cells, keys, labels, node_sigs, rel_sigs, strict=True)):
         if not key:
             rejects.append(rejected(table.label, where, table.key_column, "a key value", None,
                                      table.record(row)))
@@ -234,8 +309,9 @@ def key_rows(table: NodeTable, places: list[str], cells: list[Cells]
                                      table.label_expected, table.label_cell(row),
                                      table.record(row)))
         else:
-            uid = prefix + key
-            at = seen.setdefault(uid, len(firsts[0]))
+            uid = uids[i]
+            at = earlier[i] if earlier is not None and earlier[i] >= 0 else \
+                new.setdefault(uid, len(firsts[0]))
             if at == len(firsts[0]):  # its first row
                 firsts[0].append(node_sig)
                 firsts[1].append(origin)
@@ -250,6 +326,8 @@ def key_rows(table: NodeTable, places: list[str], cells: list[Cells]
                 if rel_sig not in more:
                     more.add(rel_sig)
                     repeats.append((where, row, uid, label))
+    if new:  # in the order of their first rows, as ``firsts`` has them
+        seen.add(list(new), base)
     kept_places, kept_cells = [k[0] for k in kept], [k[2] for k in kept]
     return Keyed(kept_places, [k[1] for k in kept], kept_cells, [k[3] for k in kept],
                  table.fingerprints(kept_places, kept_cells), [k[4] for k in kept]), \
