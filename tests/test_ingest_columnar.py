@@ -84,40 +84,6 @@ def test_columnar_reader_is_used_for_plain_files_only(monkeypatch):
     assert columnar.csv_chunks(TEXTS["plain"], csv.excel, 3, 1, 10) is not None
 
 
-@pytest.mark.parametrize("block", [64, 100, 1 << 22])
-def test_a_file_of_many_blocks_reads_the_same(block, monkeypatch):
-    """The text goes to the parser a block at a time, each block encoded on its own: a
-    character of several bytes at a block's edge, or a row across two blocks, reads as the
-    csv module reads it, and the reading pass lets each block go."""
-    monkeypatch.setattr(columnar, "BLOCK_BYTES", block)
-    lines = ["id,name,note"] + [f"{i},{'é€😀'[i % 3] * (i % 5)}x{i},n{'ü' * (i % 7)}"
-                                for i in range(400)]
-    text = "\n".join(lines) + "\n"
-    if not columnar.available():
-        pytest.skip("pyarrow is not installed")
-    monkeypatch.setattr(columnar, "MIN_CHARS", 0)
-    fast = columnar.csv_chunks(text, csv.excel, 3, 1, 50)
-    assert fast is not None  # the columnar reader took it
-    found = [(line, list(cells)) for lines, rows in fast
-             for line, cells in zip(lines, rows, strict=True)]
-    assert found == rows_of(text, False, monkeypatch)[1]
-    assert [cells[1] for _, cells in found[1:4]] == ["€x1", "😀😀x2", "éééx3"]
-    # a record over two lines at a block's edge: the csv module reads the file
-    quoted = text[:block - 3] + '"a\nb"' + text[block - 3:]
-    assert columnar.csv_chunks(quoted, csv.excel, 3, 1, 50) is None
-
-
-def test_blocks_are_let_go_once_read():
-    pieces: list[bytes | None] = [b"ab", b"", b"cde"]
-    stream = columnar._Pieces(pieces, drop=False)
-    assert stream.read() == b"abcde" and pieces == [b"ab", b"", b"cde"]
-    dropping = columnar._Pieces(pieces, drop=True)
-    assert dropping.read(3) == b"ab"
-    assert pieces[0] is not None  # not yet: the stream has not passed it
-    assert dropping.read(3) == b"cde" and pieces[:2] == [None, None]
-    assert dropping.read(3) == b"" and pieces == [None, None, None]
-
-
 ODD = ["$1,100.04", " $5 ", "-5", "$-3.50", "(12.00)", "1 100,04 EUR", ".5", "5.", "-0", "1e5",
        "nan", "1_000", "١٢٣", "  7.25\t", "$", "abc", "12345678901234567890", "+5", "1,,2",
        "yes", "No", " TRUE ", "off", "0", "1", "t ", "\u00a05", "$" + "1" * 70]
@@ -211,12 +177,12 @@ def test_a_large_file_loads_the_same_either_way(store, tmp_path, monkeypatch, on
         assert results[1][1] == [[0]]
 
 
-def test_a_load_has_large_blocks_mapped_on_glibc():
-    """glibc takes the fixed threshold (elsewhere the call is absent or ignored)."""
+def test_a_batch_gives_back_what_it_freed_on_glibc():
+    """glibc trims its heap (elsewhere only pyarrow's pool is released)."""
     import platform
 
-    from erm_graph.ingest.memory import large_blocks_mapped
+    from erm_graph.ingest.memory import give_back
 
     if platform.libc_ver()[0] != "glibc":
         pytest.skip("not glibc")
-    assert large_blocks_mapped() is True
+    assert give_back() is True

@@ -17,13 +17,14 @@ their places (``file#line``), values, rejects and fingerprints are the same eith
 from __future__ import annotations
 
 import csv
-import io
 from array import array
 from collections.abc import Iterator, Sequence
 from functools import cache
 from importlib.util import find_spec
 from itertools import accumulate, compress
 from typing import Any
+
+from erm_graph.ingest.memory import give_back
 
 #: Off: every table goes through the csv module and per-text typing (the benchmark's
 #: baseline, and a way out should a file read differently)
@@ -87,10 +88,7 @@ def csv_chunks(text: str, dialect: Any, width: int, header_lines: int, size: int
     if len(text) < MIN_CHARS or not available() or not _plain(dialect, text) or width == 0:
         return None
     pa, pc, pacsv = _arrow()
-    # encoded a block at a time: the reading pass lets each block go once parsed, so the
-    # file's bytes shrink as its rows pile up (a slice of a str never cuts a character)
-    pieces: list[bytes | None] = [text[i:i + BLOCK_BYTES].encode("utf-8", "surrogatepass")
-                                  for i in range(0, len(text), BLOCK_BYTES)]
+    data = text.encode("utf-8", "surrogatepass")
     names = [f"c{i}" for i in range(width)]
     read = pacsv.ReadOptions(column_names=names, skip_rows=1, use_threads=True,
                              block_size=BLOCK_BYTES)
@@ -99,10 +97,9 @@ def csv_chunks(text: str, dialect: Any, width: int, header_lines: int, size: int
     convert = pacsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()),
                                    strings_can_be_null=False, quoted_strings_can_be_null=False)
 
-    def batches(drop: bool = False) -> Any:
-        """The file in record batches of about BLOCK_BYTES: one block parsed at a time."""
-        stream = io.BufferedReader(_Pieces(pieces, drop), BLOCK_BYTES)
-        return pacsv.open_csv(stream, read_options=read, parse_options=parse,
+    def batches() -> Any:
+        """The file in record batches of about BLOCK_BYTES: one block in memory at a time."""
+        return pacsv.open_csv(pa.py_buffer(data), read_options=read, parse_options=parse,
                               convert_options=convert)
 
     # a first pass only checks, holding one block at a time: rows are handed on only once
@@ -121,42 +118,15 @@ def csv_chunks(text: str, dialect: Any, width: int, header_lines: int, size: int
 
     def chunks() -> Iterator[tuple[Sequence[int], list[Sequence[str]]]]:
         line = header_lines + 1
-        for batch in batches(drop=True):
+        for batch in batches():
             for start in range(0, batch.num_rows, size):
                 part = batch.slice(start, size)
                 columns = [part.column(i).to_pylist() for i in range(width)]
                 yield range(line, line + part.num_rows), list(zip(*columns, strict=True))
                 line += part.num_rows
-            # the parser's blocks go back to the system: its allocator keeps freed memory
-            # for later, while a load's records grow for as long as it reads
-            pa.default_memory_pool().release_unused()
+            give_back(pa)  # what the batch freed, before the load grows by the next
 
     return chunks()
-
-
-class _Pieces(io.RawIOBase):
-    """Blocks of bytes read as one stream; with ``drop``, each block is let go (its place in
-    ``pieces`` emptied) once it has been read."""
-
-    def __init__(self, pieces: list[bytes | None], drop: bool):
-        super().__init__()
-        self.pieces, self.drop, self.at, self.offset = pieces, drop, 0, 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        while self.at < len(self.pieces):
-            piece = self.pieces[self.at]
-            if piece is not None and self.offset < len(piece):
-                size = min(len(buffer), len(piece) - self.offset)
-                buffer[:size] = memoryview(piece)[self.offset:self.offset + size]
-                self.offset += size
-                return size
-            if self.drop:
-                self.pieces[self.at] = None
-            self.at, self.offset = self.at + 1, 0
-        return 0
 
 
 def _maybe_blank_rows(pc: Any, batch: Any) -> bool:

@@ -38,7 +38,6 @@ from erm_graph.ingest.contract import (
 from erm_graph.ingest.gc_pause import without_gc
 from erm_graph.ingest.journal import begin_load, end_load
 from erm_graph.ingest.load_owners import second_owner_rejects
-from erm_graph.ingest.memory import large_blocks_mapped
 from erm_graph.ingest.owners import makes_maps, refuse_taken_maps
 from erm_graph.ingest.revisions import MapPlan, apply_plan, plan_map
 from erm_graph.ingest.untrusted import LoadError
@@ -181,7 +180,6 @@ def prepare(store: GraphStore, paths: Sequence[str | Path], *, fmt: str = "auto"
         raise ErmError(f"on_error must be 'stop' or 'skip', got {on_error!r}")
     options = options or LoadOptions()
     _check_party(store, options)
-    large_blocks_mapped()  # what the load frees goes back to the system as it runs
     if time_limit is not None:
         sources, notes = read_in_child(paths, fmt, options, time_limit)
         settled, redo = _interrupted(store, {s.name for s in sources})
@@ -288,7 +286,6 @@ def read_sources(paths: Sequence[str | Path], fmt: str, options: LoadOptions
     loaders' results and the notes of finding them."""
     notes: list[str] = []
     found = _sources(paths, fmt, options, notes)
-    large_blocks_mapped()
     return [loader.read(path, LoadContext.for_source(path, loader, options))
             for path, loader in found], notes
 

@@ -1,32 +1,41 @@
-"""Have the C allocator give large blocks back to the system as soon as they are freed.
+"""Give the memory a load has freed back to the system while the load still grows.
 
-A load builds a column per property for all of a file's rows, a chunk at a time: each list grows by
-reallocation, and each chunk makes and drops lists of its rows. glibc's allocator serves a
-block below its mmap threshold from its heap, and raises that threshold each time a large
-mapped block is freed (up to its own ceiling), after which nearly every list of a load lives
-in the heap: a list that grows is copied and leaves a hole, and a hole in the middle of the heap
-stays resident. A fixed threshold, glibc's own starting value, stops the rise: each large
-block is mapped on its own, grows in place (``mremap``, no copy) and is unmapped when freed,
-so what a load holds resident is about what it uses (docs/loaders.md, "Speed and memory").
+A load reads a file a batch at a time and keeps every row's values until it writes. What a
+batch freed (pyarrow's parsed block, the rows of its chunks) is held by the allocators for
+later: pyarrow's pool keeps its pages, and glibc's heap keeps every freed page below the
+highest block still in use, which a load's growing columns always are. Both are handed back
+after each batch, so the peak is what the load holds, not what it once held (figures:
+docs/loaders.md, "Speed and memory").
 
-Other C libraries have no such call or ignore it: there this does nothing.
+Fixing glibc's mmap threshold (``mallopt``) kept the heap smaller still, but it holds for the
+rest of the process (a web server's too) and cost each load a fifth more CPU in page faults;
+trimming costs the load nothing measurable. Other C libraries have no ``malloc_trim``: there
+only pyarrow's pool is released.
 """
 
 from __future__ import annotations
 
 import ctypes
+from collections.abc import Callable
 from functools import cache
-
-#: glibc's ``mallopt`` parameter and its default starting threshold
-_M_MMAP_THRESHOLD = -3
-_THRESHOLD = 128 * 1024
+from typing import Any
 
 
 @cache
-def large_blocks_mapped() -> bool:
-    """Fix the allocator's mmap threshold for this process (once); whether it took."""
+def _malloc_trim() -> Callable[[int], int] | None:
     try:  # the C library's symbols are the process's own (no search for its file)
-        mallopt = ctypes.CDLL(None).mallopt
+        return ctypes.CDLL(None).malloc_trim  # type: ignore[no-any-return]
     except (OSError, AttributeError, TypeError):
+        return None
+
+
+def give_back(arrow: Any = None) -> bool:
+    """Release ``arrow``'s (the pyarrow module's) unused pool and trim the C heap; whether
+    the C library could trim."""
+    if arrow is not None:
+        arrow.default_memory_pool().release_unused()
+    trim = _malloc_trim()
+    if trim is None:
         return False
-    return bool(mallopt(_M_MMAP_THRESHOLD, _THRESHOLD) == 1)
+    trim(0)
+    return True
