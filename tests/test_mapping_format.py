@@ -537,6 +537,30 @@ def test_keys_of_earlier_chunks_are_found_exactly(store, tmp_path, monkeypatch, 
         ["e-E6", "Kim", "mapping:employees.csv#12"]]
 
 
+def test_seen_keys_stay_in_few_runs_and_find_every_key_exactly(monkeypatch):
+    """Many chunks of keys: each key is found at its first row and an unseen one is not,
+    while the sorted runs stay as few as a binary counter's digits (a run per chunk, or one
+    array re-sorted per chunk, would cost the square of the file's chunks)."""
+    import random
+
+    from erm_graph.loaders.mapping import node_table
+
+    monkeypatch.setattr(node_table, "ARRAY_KEYS", 0)
+    monkeypatch.setattr(node_table, "KEY_HASH", lambda uid: hash(uid) % 1000)  # collisions
+    rng = random.Random(5)
+    seen, first, expected = node_table.SeenKeys(), 0, {}
+    for chunk in range(1000):
+        uids = [f"k{chunk}-{i}" for i in range(rng.randint(1, 9))]
+        seen.add(uids, first)
+        expected.update(zip(uids, range(first, first + len(uids)), strict=True))
+        first += len(uids)
+        assert len(seen.runs) <= (chunk + 1).bit_length() + 1, chunk
+    sample = rng.sample(sorted(expected), 300)
+    assert seen.find(sample) == [expected[u] for u in sample]
+    found = seen.find(["k0-0", "nowhere", "k999-0"])
+    assert found is not None and found[1] == -1 and found[0] == 0
+
+
 # -- constants on relationships, aliases to an empty value -------------------------------------
 def test_relationships_take_constant_properties(store, folder):
     write_csv(folder, "parents.csv", [["ID", "Parent"], ["P2", "P1"]])

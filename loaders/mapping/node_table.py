@@ -170,36 +170,42 @@ class SeenKeys:
     cost while it was read (docs/loaders.md, "Speed and memory"); numpy is imported then, not
     for a small file. Two keys with one hash are told apart by their strings: :meth:`find`
     is exact.
+
+    The arrays are sorted runs, each chunk's keys a new run merged into the one before while
+    it is at least half that one's size (as a binary counter carries): a key is merged a
+    logarithmic number of times and a chunk searches a logarithmic number of runs, where one
+    array kept sorted by insertion would copy every key already seen for every chunk, a cost
+    that grows with the square of the file.
     """
 
     def __init__(self) -> None:
         self.few: dict[str, int] | None = {}  # None once the keys are in the arrays
-        self.hashes: Any = None  # sorted
-        self.at: Any = None  # per hash, the index of its key's first row
+        #: (sorted hashes, per hash the index of its key's first row), largest run first
+        self.runs: list[tuple[Any, Any]] = []
         self.uids: list[str] = []  # per first row, its key
 
     def find(self, uids: list[str]) -> list[int] | None:
         """Per key of ``uids``, the index of its first row, -1 for a key not seen; None when
-        none of them was seen (the common case, in C)."""
+        no hash of them was seen (the common case, in C)."""
         if self.few is not None:
             if self.few.keys().isdisjoint(uids):
                 return None
             return list(map(self.few.get, uids, [-1] * len(uids)))
         import numpy as np
 
-        hashes, digests = self.hashes, _digests(uids)
-        pos = np.searchsorted(hashes, digests)
-        hit = hashes[np.minimum(pos, len(hashes) - 1)] == digests
-        if not hit.any():
-            return None
-        found = [-1] * len(uids)
-        for i in np.flatnonzero(hit).tolist():
-            p, digest = int(pos[i]), hashes[pos[i]]
-            while p < len(hashes) and hashes[p] == digest:  # one per key with this hash
-                if self.uids[int(self.at[p])] == uids[i]:
-                    found[i] = int(self.at[p])
-                    break
-                p += 1
+        digests, found = _digests(uids), None
+        for hashes, at in self.runs:
+            pos = np.searchsorted(hashes, digests)
+            hit = hashes[np.minimum(pos, len(hashes) - 1)] == digests
+            if not hit.any():
+                continue
+            found = found or [-1] * len(uids)
+            for i in np.flatnonzero(hit).tolist():
+                p, digest = int(pos[i]), hashes[pos[i]]
+                while found[i] < 0 and p < len(hashes) and hashes[p] == digest:
+                    if self.uids[int(at[p])] == uids[i]:  # one per key with this hash
+                        found[i] = int(at[p])
+                    p += 1
         return found
 
     def add(self, uids: list[str], first: int) -> None:
@@ -214,13 +220,12 @@ class SeenKeys:
 
         digests = _digests(uids)
         order = np.argsort(digests, kind="stable")
-        digests = digests[order]
-        if self.hashes is None:
-            self.hashes, self.at = digests, order + first
-        else:
-            where = np.searchsorted(self.hashes, digests, side="right")
-            self.hashes = np.insert(self.hashes, where, digests)
-            self.at = np.insert(self.at, where, order + first)
+        self.runs.append((digests[order], order + first))
+        while len(self.runs) > 1 and 2 * len(self.runs[-1][0]) >= len(self.runs[-2][0]):
+            (hashes, at), (more, more_at) = self.runs[-2], self.runs.pop()
+            hashes, at = np.concatenate((hashes, more)), np.concatenate((at, more_at))
+            order = np.argsort(hashes, kind="stable")
+            self.runs[-1] = (hashes[order], at[order])
         self.uids.extend(uids)
 
 
