@@ -184,16 +184,58 @@ class SeenKeys:
         self.runs: list[tuple[Any, Any]] = []
         self.uids: list[str] = []  # per first row, its key
 
-    def find(self, uids: list[str]) -> list[int] | None:
-        """Per key of ``uids``, the index of its first row, -1 for a key not seen; None when
-        no hash of them was seen (the common case, in C)."""
+    def find(self, uids: list[str]) -> list[int]:
+        """Per key of ``uids``, the index of its first row, -1 for a key not seen."""
         if self.few is not None:
-            if self.few.keys().isdisjoint(uids):
-                return None
             return list(map(self.few.get, uids, [-1] * len(uids)))
+        return self._found(uids, _digests(uids)) or [-1] * len(uids)
+
+    def add_new(self, uids: list[str], first: int) -> list[int] | None:
+        """Add ``uids``, their first rows at ``first``, ``first + 1``..., if none was seen
+        before and none is among them twice (the common case, in C): None. Else add
+        nothing and return :meth:`find`'s answer."""
+        if self.few is not None:
+            few, before = self.few, len(self.few)
+            if not few.keys().isdisjoint(uids):
+                return self.find(uids)
+            few.update(zip(uids, range(first, first + len(uids)), strict=True))
+            if len(few) - before < len(uids):  # one of them twice: none was seen before
+                for uid in uids:
+                    few.pop(uid, None)
+                return [-1] * len(uids)
+            self._outgrow()
+            return None
         import numpy as np
 
-        digests, found = _digests(uids), None
+        digests = _digests(uids)
+        found = self._found(uids, digests)
+        if found is not None:
+            return found
+        order = np.argsort(digests, kind="stable")
+        ordered = digests[order]
+        # a hash twice is a key twice, or two keys with one hash: the strings tell
+        if (ordered[1:] == ordered[:-1]).any() and len(set(uids)) < len(uids):
+            return [-1] * len(uids)
+        self._add_run(ordered, order + first, uids)
+        return None
+
+    def add(self, uids: list[str], first: int) -> None:
+        """Keys seen for the first time, their first rows at ``first``, ``first + 1``..."""
+        if self.few is not None:
+            self.few.update(zip(uids, range(first, first + len(uids)), strict=True))
+            self._outgrow()
+            return
+        import numpy as np
+
+        digests = _digests(uids)
+        order = np.argsort(digests, kind="stable")
+        self._add_run(digests[order], order + first, uids)
+
+    def _found(self, uids: list[str], digests: Any) -> list[int] | None:
+        """:meth:`find` in the arrays; None when no run holds a hash of ``digests``."""
+        import numpy as np
+
+        found = None
         for hashes, at in self.runs:
             pos = np.searchsorted(hashes, digests)
             hit = hashes[np.minimum(pos, len(hashes) - 1)] == digests
@@ -208,19 +250,19 @@ class SeenKeys:
                     p += 1
         return found
 
-    def add(self, uids: list[str], first: int) -> None:
-        """Keys seen for the first time, their first rows at ``first``, ``first + 1``..."""
-        if self.few is not None:
-            self.few.update(zip(uids, range(first, first + len(uids)), strict=True))
-            if len(self.few) < ARRAY_KEYS:
-                return
-            # the dict's keys are every first row's, in their order: from 0 on
-            uids, first, self.few = list(self.few), 0, None
+    def _outgrow(self) -> None:
+        """Move the dict's keys to the arrays once there are :data:`ARRAY_KEYS` of them."""
+        if self.few is None or len(self.few) < ARRAY_KEYS:
+            return
+        uids, self.few = list(self.few), None  # every first row's key, in order: from 0 on
+        self.add(uids, 0)
+
+    def _add_run(self, hashes: Any, at: Any, uids: list[str]) -> None:
+        """A run of sorted ``hashes`` (their rows' indexes ``at``), merged into the one
+        before while it is at least half that one's size."""
         import numpy as np
 
-        digests = _digests(uids)
-        order = np.argsort(digests, kind="stable")
-        self.runs.append((digests[order], order + first))
+        self.runs.append((hashes, at))
         while len(self.runs) > 1 and 2 * len(self.runs[-1][0]) >= len(self.runs[-2][0]):
             (hashes, at), (more, more_at) = self.runs[-2], self.runs.pop()
             hashes, at = np.concatenate((hashes, more)), np.concatenate((at, more_at))
@@ -290,10 +332,9 @@ def key_rows(table: NodeTable, places: list[str], cells: list[Cells]
     rel_sigs = list(map(hash, map(table.rel_cells, cells))) if table.rels else \
         [0] * len(cells)
     uids = list(map(prefix.__add__, keys)) if prefix else keys
-    earlier = seen.find(uids)
-    if earlier is None and "" not in keys and None not in labels \
-            and len(set(uids)) == len(uids):  # the common case first, in C: all new
-        seen.add(uids, len(firsts[0]))
+    earlier = seen.find(uids) if "" in keys or None in labels else \
+        seen.add_new(uids, len(firsts[0]))
+    if earlier is None:  # every key new and once: added (the common case, in C)
         firsts[0].extend(node_sigs)
         firsts[1].extend(origins)
         firsts[2].extend(rel_sigs)
@@ -315,8 +356,7 @@ def key_rows(table: NodeTable, places: list[str], cells: list[Cells]
                                      table.record(row)))
         else:
             uid = uids[i]
-            at = earlier[i] if earlier is not None and earlier[i] >= 0 else \
-                new.setdefault(uid, len(firsts[0]))
+            at = earlier[i] if earlier[i] >= 0 else new.setdefault(uid, len(firsts[0]))
             if at == len(firsts[0]):  # its first row
                 firsts[0].append(node_sig)
                 firsts[1].append(origin)
