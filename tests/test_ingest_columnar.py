@@ -181,8 +181,8 @@ def test_a_batch_gives_back_what_it_freed_on_glibc():
     """glibc trims its heap (elsewhere only pyarrow's pool is released)."""
     import platform
 
-    from erm_graph.ingest.memory import give_back
+    from erm_graph.ingest.memory import trim_heap
 
     if platform.libc_ver()[0] != "glibc":
         pytest.skip("not glibc")
-    assert give_back() is True
+    assert trim_heap() is True

@@ -24,7 +24,7 @@ from importlib.util import find_spec
 from itertools import accumulate, compress
 from typing import Any
 
-from erm_graph.ingest.memory import give_back
+from erm_graph.ingest.memory import trim_heap
 
 #: Off: every table goes through the csv module and per-text typing (the benchmark's
 #: baseline, and a way out should a file read differently)
@@ -124,7 +124,9 @@ def csv_chunks(text: str, dialect: Any, width: int, header_lines: int, size: int
                 columns = [part.column(i).to_pylist() for i in range(width)]
                 yield range(line, line + part.num_rows), list(zip(*columns, strict=True))
                 line += part.num_rows
-            give_back(pa)  # what the batch freed, before the load grows by the next
+            # what the batch freed, before the load grows by the next (ingest/memory.py)
+            pa.default_memory_pool().release_unused()
+            trim_heap()
 
     return chunks()
 

@@ -3,9 +3,9 @@
 A load reads a file a batch at a time and keeps every row's values until it writes. What a
 batch freed (pyarrow's parsed block, the rows of its chunks) is held by the allocators for
 later: pyarrow's pool keeps its pages, and glibc's heap keeps every freed page below the
-highest block still in use, which a load's growing columns always are. Both are handed back
-after each batch, so the peak is what the load holds, not what it once held (figures:
-docs/loaders.md, "Speed and memory").
+highest block still in use, which a load's growing columns always are. The columnar reader
+hands both back after each batch (``columnar.csv_chunks``), so the peak is what the load
+holds, not what it once held (figures: docs/loaders.md, "Speed and memory").
 
 Fixing glibc's mmap threshold (``mallopt``) kept the heap smaller still, but it holds for the
 rest of the process (a web server's too) and cost each load a fifth more CPU in page faults;
@@ -18,7 +18,6 @@ from __future__ import annotations
 import ctypes
 from collections.abc import Callable
 from functools import cache
-from typing import Any
 
 
 @cache
@@ -29,11 +28,8 @@ def _malloc_trim() -> Callable[[int], int] | None:
         return None
 
 
-def give_back(arrow: Any = None) -> bool:
-    """Release ``arrow``'s (the pyarrow module's) unused pool and trim the C heap; whether
-    the C library could trim."""
-    if arrow is not None:
-        arrow.default_memory_pool().release_unused()
+def trim_heap() -> bool:
+    """Hand the C heap's free pages back to the system; whether the C library could."""
     trim = _malloc_trim()
     if trim is None:
         return False

@@ -29,7 +29,7 @@ def read_mapping(path: Path, options: LoadOptions | None = None) -> dict[str, An
         stat = path.stat()
     except OSError:
         return _checked(path, options.max_bytes)  # names the file as every read does
-    key = ("mapping", str(path.resolve()), stat.st_mtime_ns, stat.st_size, options.max_bytes)
+    key = ("mapping", str(path.resolve()), stat.st_mtime_ns, stat.st_size)
     if key not in options.read_once:
         options.read_once[key] = _checked(path, options.max_bytes)
     return options.read_once[key]  # type: ignore[no-any-return]
