@@ -127,19 +127,6 @@ def store(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_p
     s.close()
 
 
-@pytest.fixture(scope="session")
-def demo_store(tmp_path_factory):
-    """The small demo enterprise (seed 7) loaded once per session into an embedded store.
-
-    Shared by every test that asks for it: use it read-only. The planted facts it holds are in
-    :mod:`erm_graph.demo.facts`.
-    """
-    from erm_graph.demo import load_demo
-
-    s = open_store(f"embedded:{tmp_path_factory.mktemp('demo') / 'db'}")
-    load_demo(s, "small", seed=7)
-    yield s
-    s.close()
 
 
 @pytest.fixture(scope="session")
@@ -159,6 +146,18 @@ def small_demo_copy(tmp_path_factory) -> Callable[[Path], GraphStore]:
         return open_store(f"embedded:{folder}")
 
     return copy
+
+
+@pytest.fixture(scope="session")
+def demo_store(tmp_path_factory, small_demo_copy):
+    """The small demo enterprise (seed 7) in an embedded store, once per session.
+
+    Shared by every test that asks for it: use it read-only. The planted facts it holds are in
+    :mod:`erm_graph.demo.facts`.
+    """
+    s = small_demo_copy(tmp_path_factory.mktemp("demo") / "db")
+    yield s
+    s.close()
 
 
 @pytest.fixture(scope="module")
