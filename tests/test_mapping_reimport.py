@@ -18,6 +18,7 @@ from erm_graph.ingest import columnar
 from erm_graph.ingest.contract import LoadOptions
 from erm_graph.loaders.mapping.document import read_mapping
 from erm_graph.loaders.mapping.node_table import NodeTable, key_rows
+from erm_graph.records import Numbered
 
 OFFICES = ["Central", "East", "North"]
 
@@ -85,8 +86,9 @@ def test_a_rows_fingerprint_is_the_hash_of_the_mapping_its_place_and_its_cells(t
     mapping = write_team(tmp_path)
     doc = read_mapping(mapping, LoadOptions())
     table = NodeTable(doc, doc["tables"][1], tmp_path / "team.csv",
-                      ["agent", "office", "grade"], {})
-    places = ["team.csv#2", "team.csv#3", "team.csv#4", "team.csv#5"]
+                      ["agent", "office", "grade"], {}, "team.csv#")
+    places = Numbered("team.csv#", [2, 3, 4, 5])
+    assert list(places) == ["team.csv#2", "team.csv#3", "team.csv#4", "team.csv#5"]
     cells = [("Agent 0", "Central", "0"), ("Zoë", "Zürich", ""), ("", "", ""),
              ("a\x1fb", "c\x1ed", "€ 5")]
 

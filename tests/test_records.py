@@ -14,7 +14,17 @@ from erm_graph import model
 from erm_graph.ingest.batch import GraphBatch
 from erm_graph.ingest.load import prepare
 from erm_graph.ingest.writer import dangling_rows
-from erm_graph.records import Pairs, Records, assign, column, distinct_pairs, names
+from erm_graph.records import (
+    Hex64,
+    Numbered,
+    Pairs,
+    Records,
+    assign,
+    column,
+    distinct_pairs,
+    names,
+    pick,
+)
 from erm_graph.store.upsert import Payload, cannot_exist, property_names
 
 
@@ -41,10 +51,80 @@ def sparse_rows(n: int, seed: int) -> list[dict]:
     return rows
 
 
+def compact_records(rows: list[dict], chunk: int) -> Records:
+    """``sparse_rows`` as the mapping loader holds them: added ``chunk`` rows at a time, the
+    origins and fingerprints as compact columns, the other properties as lists."""
+    made = Records()
+    for first in range(0, len(rows), chunk):
+        part = rows[first:first + chunk]
+        columns: dict = {name: [row.get(name) for row in part]
+                         for name in set().union(*part) - {"source", model.FINGERPRINT}}
+        columns["source"] = Numbered("t.csv#", [int(r["source"].split("#")[1]) for r in part])
+        columns[model.FINGERPRINT] = Hex64([int(r[model.FINGERPRINT], 16) for r in part])
+        made.extend_columns(columns, len(part))
+    return made
+
+
+def test_compact_columns_read_as_the_texts_they_stand_for():
+    texts = ["t.csv#2", "t.csv#3", "t.csv#10", "t.csv#3"]
+    places = Numbered("t.csv#", [2, 3, 10, 3])
+    prints = Hex64([0, 0xFFFF_FFFF_FFFF_FFFF, 0xAB, 2**63])
+    hexes = ["0" * 16, "f" * 16, "00000000000000ab", "8" + "0" * 15]
+    for compact, plain in ((places, texts), (prints, hexes)):
+        assert len(compact) == len(plain) and list(compact) == plain and compact == plain
+        assert [compact[i] for i in range(-4, 4)] == [plain[i] for i in range(-4, 4)]
+        assert list(compact[1:3]) == plain[1:3] and type(compact[::2]) is type(compact)
+        assert list(compact.pick([3, 0])) == list(pick(plain, [3, 0])) == [plain[3], plain[0]]
+        assert pickle.loads(pickle.dumps(compact)) == compact  # a worker sends them back
+        copy = compact.copy()
+        copy.numbers.append(1)
+        assert len(compact) == 4  # a copy is its own
+        for value in (*plain, None, "", 3, "t.csv#4", "x" * 16):
+            assert (value in compact) == (value in plain)
+            assert compact.count(value) == plain.count(value)
+    # texts the column would not make from a number are not in it
+    for other in ("t.csv#03", "t.csv#+3", "t.csv#٣", "t.csv# 3", "u.csv#3"):
+        assert other not in places and places.count(other) == 0
+    for other in ("F" * 16, "0x000000000000ab", "0000_00000000_ab", " 00000000000000ab"):
+        assert other not in prints and prints.count(other) == 0
+    assert list(places.prefixed("mapping:")) == [f"mapping:{t}" for t in texts]
+    assert places != Numbered("u.csv#", [2, 3, 10, 3]) and places != prints
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 40])
+def test_records_with_compact_columns_are_the_dicts_they_stand_for(chunk):
+    rows = sparse_rows(40, chunk)
+    records = compact_records(rows, chunk)
+    assert type(records.columns["source"]) is Numbered  # kept compact as chunks were added
+    assert type(records.columns[model.FINGERPRINT]) is Hex64
+    assert_read_as(records, rows)
+    records.extend_columns({"uid": ["c-x"], "source": ["elsewhere#1"]}, 1)  # another kind
+    rows.append({"uid": "c-x", "source": "elsewhere#1"})
+    assert type(records.columns["source"]) is list and type(
+        records.columns[model.FINGERPRINT]) is list  # a None added to it
+    assert list(records) == rows
+    fresh = sparse_rows(9, 3)
+    more = compact_records(fresh, 4)
+    for target in (fresh, more):
+        assign(target, 1, model.FINGERPRINT, None)
+        assign(target, 2, "source", "moved#1")
+    assert type(more.columns["source"]) is list and list(more) == fresh
+    records.extend(more)
+    rows.extend(fresh)
+    assert list(records) == rows and records == rows
+    single = compact_records(sparse_rows(5, 2), 5)
+    single.append({"uid": "c-y", "source": "t.csv#99"})
+    assert single[-1] == {"uid": "c-y", "source": "t.csv#99"} and len(single) == 6
+
+
 @pytest.mark.parametrize("seed", range(6))
 def test_every_reader_sees_records_as_the_dicts_they_hold(seed):
     rows = sparse_rows(40, seed)
-    records = Records.of(rows)
+    assert_read_as(Records.of(rows), rows)
+
+
+def assert_read_as(records: Records, rows: list[dict]) -> None:
+    """Every reader of a load's records finds in ``records`` what it finds in ``rows``."""
     assert len(records) == len(rows) and list(records) == rows and records == rows
     assert [records[i] for i in range(len(rows))] == rows and records[-1] == rows[-1]
     assert list(records[5:17:3]) == rows[5:17:3] and len(records[5:17:3]) == 4
@@ -157,6 +237,10 @@ def test_a_table_with_blank_cells_constants_and_bad_rows_loads_as_rows_did(store
         "rec-4": {"name": "Di", "segment": "smb", "since": "2022-03-04", "country": "NZ"}}
     assert [(r.problem.where.rsplit("#")[-1], r.problem.field) for r in prepared.rejects] == \
         [("4", "since")]
+    # what a large table holds per row as numbers: each origin's line, each fingerprint
+    assert type(nodes.column("source")) is Numbered and type(
+        nodes.column(model.FINGERPRINT)) is Hex64
+    assert list(nodes.column("source")) == [f"mapping:people.csv#{n}" for n in (2, 3, 5)]
 
 
 @pytest.mark.parametrize("unique_side", ["start", "end", "neither"])

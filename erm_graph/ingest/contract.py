@@ -28,7 +28,7 @@ from erm_graph.settings import current
 
 #: ``stale(label, uids, fingerprints)``: indexes of the rows whose node is missing or was made
 #: from something else (the store's ``stale_rows``)
-Stale = Callable[[str, list[str], list[str]], Collection[int]]
+Stale = Callable[[str, list[str], Sequence[str]], Collection[int]]
 #: told the input rows a loader has read, as it reads them (a progress bar for large files)
 Progress = Callable[[int], None]
 

@@ -116,9 +116,9 @@ class _Checker:
                  ) -> dict[int, list[tuple[str, str, Any]]]:
         """Row index -> (field, expected, got) of each problem; rows without any are absent."""
         found: dict[int, list[tuple[str, str, Any]]] = defaultdict(list)
-        columns: dict[str, list[Any]] = {}
+        columns: dict[str, Sequence[Any]] = {}
 
-        def column_of(name: str) -> list[Any]:
+        def column_of(name: str) -> Sequence[Any]:
             if name not in columns:
                 columns[name] = records.column(rows, name)
             return columns[name]
@@ -147,13 +147,14 @@ class _Checker:
                 found[i].append((name, why, column[i]))
         return found
 
-    def _column_fits(self, name: str, column: list[Any]) -> bool:
+    def _column_fits(self, name: str, column: Sequence[Any]) -> bool:
         """True when the whole column surely fits, told from its types and extremes alone:
         a column of 200k distinct amounts or provenance strings is not judged value by value.
         False means only "look closer"."""
         if name in SYSTEM_PROPS:
             return False
-        present = set(map(type, column))
+        # a compact column (each row's origin, a large table's) is texts, none missing
+        present = {str} if isinstance(column, records.Compact) else set(map(type, column))
         types = present - {type(None)}
         values = column if types == present else [v for v in column if v is not None]
         prop = self.declared.get(name)

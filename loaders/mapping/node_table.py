@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 from array import array
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import Future
 from operator import itemgetter
 from pathlib import Path
@@ -17,6 +18,7 @@ from erm_graph.errors import Problem
 from erm_graph.ingest.contract import SAME_UID, LoadContext, LoaderResult, Reject
 from erm_graph.ingest.tabular import Cells
 from erm_graph.interop.stream import node_label
+from erm_graph.records import Hex64, Numbered, pick
 
 from .columns import Columns, TypedProperty, typed_columns
 from .document import row_labels
@@ -67,7 +69,7 @@ class NodeTable:
     """One table of a mapping, bound to the columns of one file: compiled once for its rows."""
 
     def __init__(self, doc: dict, table: dict, path: Path, names: list[str],
-                 date_cells: dict[int, set[str]]):
+                 date_cells: dict[int, set[str]], place: str):
         self.names, self.label, self.date_cells = names, table["label"], date_cells
         columns = Columns(path, table, names, "table")
         key = table["key"]
@@ -98,9 +100,12 @@ class NodeTable:
         self.seen = SeenKeys()
         #: the first row of each key: (hash of its node's cells, its node's origin, hash of
         #: its relationships' cells); extended a chunk at a time, not a tuple per row, the
-        #: hashes as machine integers and the origin the very string its node holds: kept
-        #: for every row of a large file (docs/loaders.md, "Speed and memory")
-        self.firsts: tuple[array[int], list[str], array[int]] = (array("q"), [], array("q"))
+        #: hashes and the origin's line as machine integers: kept for every row of a large
+        #: file (docs/loaders.md, "Speed and memory"); ``place`` is what the rows' places
+        #: begin with (``file#``)
+        self.firsts: tuple[array[int], Numbered, array[int]] = (
+            array("q"), Numbered(f"{FORMAT}:{place}"), array("q"))
+        self.place = place
         #: per key that repeats with other relationship cells, the hashes of those cells
         self.more_relationships: dict[str, set[int]] = {}
         # a row's fingerprint covers the mapping that reads it, not only its cells
@@ -110,20 +115,29 @@ class NodeTable:
         #: costs less than a new hash, which parses its arguments and starts afresh
         self.hasher = hashlib.blake2b(f"{self.digest}\x1e".encode(), digest_size=8)
 
-    def fingerprints(self, places: list[str], cells: list[Cells]) -> list[str]:
+    def fingerprints(self, places: Numbered, cells: list[Cells]) -> Hex64:
         """What each row's node is made from: this mapping, the row's place and its cells.
 
         The bytes hashed are ``digest \\x1e place \\x1e cells joined by \\x1f``: stored
-        fingerprints depend on them, so a store loaded before finds its rows unchanged.
+        fingerprints depend on them, so a store loaded before finds its rows unchanged. Each
+        is stored as its hex digest; the column holds the digests as integers.
         """
-        found: list[str] = []
+        found: list[bytes] = []
         copy, add = self.hasher.copy, found.append
         rows = zip(places, map("\x1f".join, cells), strict=True)
         for data in map(str.encode, map("\x1e".join, rows)):
             hasher = copy()
             hasher.update(data)
-            add(hasher.hexdigest())
-        return found
+            add(hasher.digest())
+        numbers = array("Q")
+        numbers.frombytes(b"".join(found))
+        if sys.byteorder == "little":  # a hex digest reads the bytes as a big-endian number
+            numbers.byteswap()
+        return Hex64(numbers)
+
+    def places(self, lines: list[int]) -> Numbered:
+        """The places of this table's rows at ``lines``."""
+        return Numbered(self.place, lines)
 
     def row_labels(self, cells: list[Cells]) -> list[str | None]:
         """Per row, its label from the label column (None: not one the table may have);
@@ -291,8 +305,8 @@ class Keyed:
 
     __slots__ = ("cells", "labels", "origins", "places", "prints", "uids")
 
-    def __init__(self, places: list[str], origins: list[str], cells: list[Cells],
-                 uids: list[str], prints: list[str], labels: list[str]):
+    def __init__(self, places: Numbered, origins: Numbered, cells: list[Cells],
+                 uids: list[str], prints: Hex64, labels: list[str]):
         self.places, self.origins, self.cells, self.uids = places, origins, cells, uids
         self.prints, self.labels = prints, labels
 
@@ -301,16 +315,16 @@ class Keyed:
 
     def pick(self, indexes: Collection[int]) -> Keyed:
         """The rows at ``indexes``, in their order."""
-        return Keyed([self.places[i] for i in indexes], [self.origins[i] for i in indexes],
+        return Keyed(self.places.pick(indexes), self.origins.pick(indexes),
                      [self.cells[i] for i in indexes],
-                     [self.uids[i] for i in indexes], [self.prints[i] for i in indexes],
+                     [self.uids[i] for i in indexes], self.prints.pick(indexes),
                      [self.labels[i] for i in indexes])
 
 
-_Repeat = tuple[str, Cells, str, str]  # place, cells, uid, label: a row that only relates
+_Repeat = tuple[int, Cells, str, str]  # line, cells, uid, label: a row that only relates
 
 
-def key_rows(table: NodeTable, places: list[str], cells: list[Cells]
+def key_rows(table: NodeTable, places: Numbered, cells: list[Cells]
              ) -> tuple[Keyed, list[Reject], list[_Repeat]]:
     """Key, label and fingerprint each row (``places`` and ``cells`` of each); a row without
     a key or with a label the table may not have is rejected (the rejects are kept in the
@@ -325,7 +339,7 @@ def key_rows(table: NodeTable, places: list[str], cells: list[Cells]
     whether or not the first one was stored as it is.
     """
     keys = list(map(table.key_norm, map(itemgetter(table.key_index), cells)))
-    origins = list(map(f"{FORMAT}:".__add__, places))
+    origins = places.prefixed(f"{FORMAT}:")
     labels = table.row_labels(cells)
     prefix, seen, firsts = table.prefix, table.seen, table.firsts
     node_sigs = list(map(hash, map(table.node_cells, cells)))
@@ -336,17 +350,17 @@ def key_rows(table: NodeTable, places: list[str], cells: list[Cells]
         seen.add_new(uids, len(firsts[0]))
     if earlier is None:  # every key new and once: added (the common case, in C)
         firsts[0].extend(node_sigs)
-        firsts[1].extend(origins)
+        firsts[1].numbers.extend(origins.numbers)
         firsts[2].extend(rel_sigs)
         return Keyed(places, origins, cells, uids, table.fingerprints(places, cells),
                      cast(list[str], labels)), [], []  # None is not in them
     # row by row: keys of earlier chunks found above, this chunk's new ones in a dict
     base = len(firsts[0])
     new: dict[str, int] = {}
-    kept: list[tuple[str, str, Cells, str, str]] = []
+    kept: list[int] = []
     rejects, repeats = [], []
-    for i, (where, origin, row, key, label, node_sig, rel_sig) in enumerate(zip(
-            places, origins, cells, keys, labels, node_sigs, rel_sigs, strict=True)):
+    for i, (where, row, key, label, node_sig, rel_sig) in enumerate(zip(
+            places, cells, keys, labels, node_sigs, rel_sigs, strict=True)):
         if not key:
             rejects.append(rejected(table.label, where, table.key_column, "a key value", None,
                                      table.record(row)))
@@ -359,9 +373,9 @@ def key_rows(table: NodeTable, places: list[str], cells: list[Cells]
             at = earlier[i] if earlier[i] >= 0 else new.setdefault(uid, len(firsts[0]))
             if at == len(firsts[0]):  # its first row
                 firsts[0].append(node_sig)
-                firsts[1].append(origin)
+                firsts[1].numbers.append(places.numbers[i])
                 firsts[2].append(rel_sig)
-                kept.append((where, origin, row, uid, label))
+                kept.append(i)
             elif firsts[0][at] != node_sig:
                 rejects.append(rejected(table.label, where, "uid", f"unique in the load: "
                                          f"{firsts[1][at]} has the same uid with "
@@ -370,13 +384,13 @@ def key_rows(table: NodeTable, places: list[str], cells: list[Cells]
                 more = table.more_relationships.setdefault(uid, set())
                 if rel_sig not in more:
                     more.add(rel_sig)
-                    repeats.append((where, row, uid, label))
+                    repeats.append((places.numbers[i], row, uid, label))
     if new:  # in the order of their first rows, as ``firsts`` has them
         seen.add(list(new), base)
-    kept_places, kept_cells = [k[0] for k in kept], [k[2] for k in kept]
-    return Keyed(kept_places, [k[1] for k in kept], kept_cells, [k[3] for k in kept],
-                 table.fingerprints(kept_places, kept_cells), [k[4] for k in kept]), \
-        rejects, repeats
+    kept_places, kept_cells = places.pick(kept), [cells[i] for i in kept]
+    return Keyed(kept_places, origins.pick(kept), kept_cells, [uids[i] for i in kept],
+                 table.fingerprints(kept_places, kept_cells),
+                 cast(list[str], [labels[i] for i in kept])), rejects, repeats
 
 
 def stale_rows(ctx: LoadContext, table: NodeTable, rows: Keyed) -> Collection[int]:
@@ -441,19 +455,21 @@ def _add(result: LoaderResult, table: NodeTable, rows: Keyed) -> None:
 
 
 def property_columns(constants: dict[str, Any], columns: list[tuple[str, list[Any]]],
-                     length: int) -> dict[str, list[Any]]:
+                     length: int) -> dict[str, Sequence[Any]]:
     """A table's property columns for ``length`` rows: its constants on every row, then each
     typed column, where a blank cell (None) keeps the table's constant."""
-    made = {name: [value] * length for name, value in constants.items()}
+    made: dict[str, Sequence[Any]] = {name: [value] * length
+                                       for name, value in constants.items()}
     for name, values in columns:
         value = constants.get(name)
         made[name] = values if value is None else [value if v is None else v for v in values]
     return made
 
 
-def picked(columns: dict[str, list[Any]], indexes: list[int]) -> dict[str, list[Any]]:
+def picked(columns: Mapping[str, Sequence[Any]], indexes: list[int]
+           ) -> dict[str, Sequence[Any]]:
     """The rows at ``indexes`` of ``columns``, in their order."""
-    return {name: [values[i] for i in indexes] for name, values in columns.items()}
+    return {name: pick(values, indexes) for name, values in columns.items()}
 
 
 def _relate_repeats(result: LoaderResult, table: NodeTable, rows: list[_Repeat]) -> None:
@@ -462,13 +478,13 @@ def _relate_repeats(result: LoaderResult, table: NodeTable, rows: list[_Repeat])
     cells = [r[1] for r in rows]
     failed: dict[int, tuple[str, str, str]] = {}
     rel_columns = [typed_columns(rel.props, cells, table.date_cells, failed) for rel in table.rels]
-    _reject_failed(result, table, [r[0] for r in rows], cells, failed)
-    _relate(result, table, [(r[2], r[3]) for r in rows], cells,
-            [f"{FORMAT}:{r[0]}" for r in rows], [i not in failed for i in range(len(rows))],
-            rel_columns)
+    places = table.places([r[0] for r in rows])
+    _reject_failed(result, table, places, cells, failed)
+    _relate(result, table, [(r[2], r[3]) for r in rows], cells, places.prefixed(f"{FORMAT}:"),
+            [i not in failed for i in range(len(rows))], rel_columns)
 
 
-def _reject_failed(result: LoaderResult, table: NodeTable, places: list[str],
+def _reject_failed(result: LoaderResult, table: NodeTable, places: Sequence[str],
                    cells: list[Cells], failed: dict[int, tuple[str, str, str]]) -> None:
     for i, (column, why, text) in sorted(failed.items()):
         result.rejects.append(rejected(table.label, places[i], column, why, text,
@@ -476,7 +492,7 @@ def _reject_failed(result: LoaderResult, table: NodeTable, places: list[str],
 
 
 def _relate(result: LoaderResult, table: NodeTable, rows: list[tuple[str, str]],
-            cells: list[Cells], origins: list[str], keep: list[bool],
+            cells: list[Cells], origins: Sequence[str], keep: list[bool],
             rel_columns: list[list[tuple[str, list[Any]]]]) -> None:
     """The relationships of ``rows`` (the uid and label of each row's node, its ``cells``)
     to the nodes their cells name; rows not to ``keep`` make none."""

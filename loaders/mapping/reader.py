@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
@@ -12,6 +12,7 @@ from erm_graph.errors import listed, shown
 from erm_graph.ingest.contract import LoadContext, LoaderResult
 from erm_graph.ingest.tabular import Cells, in_chunks
 from erm_graph.ingest.untrusted import LoadError
+from erm_graph.records import Numbered
 
 from .node_table import NodeTable, finish, key_rows, stale_rows
 from .rel_table import RelTable, add_relationships
@@ -28,14 +29,14 @@ def read_file(result: LoaderResult, ctx: LoadContext, doc: dict[str, Any], table
     awaited while the next chunk is read and keyed: the engine's index lookups and Python's
     parsing overlap, which makes re-importing an unchanged file faster on two cores.
     """
-    names, chunks, date_cells = _rows(ctx, table, path)
+    names, prefix, chunks, date_cells = _rows(ctx, table, path)
     if "label" not in table:
         relationships = RelTable(doc, table, path, names, date_cells)
         for places, cells in chunks:
             ctx.advance(result, len(cells))
             add_relationships(result, relationships, places, cells)
         return
-    nodes = NodeTable(doc, table, path, names, date_cells)
+    nodes = NodeTable(doc, table, path, names, date_cells, prefix)
     with ThreadPoolExecutor(max_workers=1) as pool:
         pending = None
         for places, cells in chunks:
@@ -49,15 +50,12 @@ def read_file(result: LoaderResult, ctx: LoadContext, doc: dict[str, Any], table
             finish(result, nodes, *pending)
 
 
-def _places(prefix: str, lines: Sequence[int]) -> list[str]:
-    """Each row's place: ``prefix`` and its line number."""
-    return list(map(prefix.__add__, map(str, lines)))
-
-
 def _rows(ctx: LoadContext, table: dict[str, Any], path: Path
-          ) -> tuple[list[str], Iterator[tuple[list[str], list[Cells]]], dict[int, set[str]]]:
-    """The column names; the rows of a CSV file or a workbook sheet CHUNK_ROWS at a time, as
-    (their places, their cells); per column of a workbook the texts of its date cells.
+          ) -> tuple[list[str], str, Iterator[tuple[Numbered, list[Cells]]],
+                     dict[int, set[str]]]:
+    """The column names; what each row's place begins with (``file#``); the rows of a CSV
+    file or a workbook sheet CHUNK_ROWS at a time, as (their places, their cells); per column
+    of a workbook the texts of its date cells.
 
     A workbook's date or date-time cell is a ``datetime``; its text is ``str(value)``
     (``2024-03-02 10:05:00``), and a ``date``/``datetime`` property reads the texts listed
@@ -68,7 +66,9 @@ def _rows(ctx: LoadContext, table: dict[str, Any], path: Path
     file = path.name
     if path.suffix.lower() != ".xlsx":
         names, csv_chunks = ctx.csv_chunks(path, CHUNK_ROWS)
-        return names, ((_places(f"{file}#", lines), cells) for lines, cells in csv_chunks), {}
+        prefix = f"{file}#"
+        return names, prefix, ((Numbered(prefix, lines), cells)
+                               for lines, cells in csv_chunks), {}
     sheets = ctx.sheets(path)
     name = (table.get("sheet") or next(iter(sheets), "")).lower()
     if name not in sheets:
@@ -88,5 +88,5 @@ def _rows(ctx: LoadContext, table: dict[str, Any], path: Path
             cells.append(text)
         read.append((number, cells))
     prefix = f"{file}#{name}!"
-    return names, ((_places(prefix, lines), cells)
-                   for lines, cells in in_chunks(read, CHUNK_ROWS)), dates
+    return names, prefix, ((Numbered(prefix, lines), cells)
+                           for lines, cells in in_chunks(read, CHUNK_ROWS)), dates

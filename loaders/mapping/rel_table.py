@@ -8,6 +8,7 @@ from typing import Any
 from erm_graph import model
 from erm_graph.ingest.contract import LoaderResult
 from erm_graph.ingest.tabular import Cells
+from erm_graph.records import Numbered
 
 from .columns import ColumnConverter, Columns, TypedProperty, typed_columns
 from .node_table import FORMAT, picked, property_columns, rejected
@@ -54,7 +55,7 @@ class RelTable:
         return dict(zip(self.names, cells, strict=False))
 
 
-def add_relationships(result: LoaderResult, table: RelTable, places: list[str],
+def add_relationships(result: LoaderResult, table: RelTable, places: Numbered,
                       cells: list[Cells]) -> None:
     """Make one relationship per row (``places`` and ``cells`` of each); a row without both
     keys, or with a property that does not convert, is rejected naming the column."""
@@ -72,7 +73,7 @@ def add_relationships(result: LoaderResult, table: RelTable, places: list[str],
                                        table.record(cells[i])))
     made = property_columns(table.constants, columns, len(places))
     made |= {"start": ends[0], "end": ends[1],
-             model.WHERE: list(map(f"{FORMAT}:".__add__, places))}
+             model.WHERE: places.prefixed(f"{FORMAT}:")}
     kept = [i for i in range(len(places)) if i not in failed]
     result.batch.relationship_records(table.key).extend_columns(
         picked(made, kept) if failed else made, len(kept))
