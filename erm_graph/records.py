@@ -67,7 +67,7 @@ class Compact(Sequence[str]):
         return self.text(self.numbers[index])
 
     def __iter__(self) -> Iterator[str]:
-        return map(self.text, self.numbers)
+        return map(self.text, self.numbers)  # the kinds below make their texts in C
 
     def __contains__(self, value: object) -> bool:
         number = self.number(value) if isinstance(value, str) else None
@@ -113,6 +113,9 @@ class Numbered(Compact):
     def text(self, number: int) -> str:
         return self.prefix + str(number)
 
+    def __iter__(self) -> Iterator[str]:
+        return map(self.prefix.__add__, map(str, self.numbers))
+
     def number(self, text: str) -> int | None:
         digits = text[len(self.prefix):] if text.startswith(self.prefix) else ""
         # only the text this column would make of the number: not "+7", "07" or "٧"
@@ -140,6 +143,9 @@ class Hex64(Compact):
 
     def text(self, number: int) -> str:
         return f"{number:016x}"
+
+    def __iter__(self) -> Iterator[str]:
+        return map("{:016x}".format, self.numbers)
 
     def number(self, text: str) -> int | None:
         # int() would take "0x…", "_" and upper case too: texts this column never makes
