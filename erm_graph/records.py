@@ -31,6 +31,8 @@ from itertools import repeat
 from operator import itemgetter
 from typing import Any, Self, cast, overload
 
+from erm_graph.seen_keys import all_distinct
+
 
 class Compact(Sequence[str]):
     """A column of texts each made from one integer of an array: read as a sequence of
@@ -345,6 +347,6 @@ def distinct_pairs(starts: Sequence[str], ends: Sequence[str]) -> Sequence[tuple
     """The distinct (start, end) pairs of two columns, in their order. When one side has no
     uid twice (an interaction's own relationships) no pair can repeat: the columns are read
     as they are, a slice at a time."""
-    if len(set(ends)) == len(ends) or len(set(starts)) == len(starts):
+    if all_distinct(ends) or all_distinct(starts):
         return Pairs(starts, ends)
     return list(dict.fromkeys(zip(starts, ends, strict=True)))

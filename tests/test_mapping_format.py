@@ -516,8 +516,8 @@ def test_keys_of_earlier_chunks_are_found_exactly(store, tmp_path, monkeypatch, 
     or all keys, every distinct key makes its node, a repeat in a later chunk is the same
     record or rejected naming its first row, and one within a chunk too."""
     monkeypatch.setattr("erm_graph.loaders.mapping.reader.CHUNK_ROWS", 3)
-    monkeypatch.setattr("erm_graph.loaders.mapping.node_table.KEY_HASH", key_hash)
-    monkeypatch.setattr("erm_graph.loaders.mapping.node_table.ARRAY_KEYS", array_keys)
+    monkeypatch.setattr("erm_graph.seen_keys.KEY_HASH", key_hash)
+    monkeypatch.setattr("erm_graph.seen_keys.ARRAY_KEYS", array_keys)
     rows = [["E1", "Jane"], ["E2", "Raj"], ["E3", "Mo"],  # chunk 1
             ["E4", "Li"], ["E2", "Raj"], ["E12", "Ann"],  # E2 again, the same: one record
             ["E3", "Max"], ["E5", "Ute"], ["E5", "Ute"],  # E3 with another name; E5 twice
@@ -543,12 +543,12 @@ def test_seen_keys_stay_in_few_runs_and_find_every_key_exactly(monkeypatch):
     array re-sorted per chunk, would cost the square of the file's chunks)."""
     import random
 
-    from erm_graph.loaders.mapping import node_table
+    from erm_graph import seen_keys
 
-    monkeypatch.setattr(node_table, "ARRAY_KEYS", 0)
-    monkeypatch.setattr(node_table, "KEY_HASH", lambda uid: hash(uid) % 1000)  # collisions
+    monkeypatch.setattr(seen_keys, "ARRAY_KEYS", 0)
+    monkeypatch.setattr(seen_keys, "KEY_HASH", lambda uid: hash(uid) % 1000)  # collisions
     rng = random.Random(5)
-    seen, first, expected = node_table.SeenKeys(), 0, {}
+    seen, first, expected = seen_keys.SeenKeys(), 0, {}
     for chunk in range(1000):
         uids = [f"k{chunk}-{i}" for i in range(rng.randint(1, 9))]
         seen.add(uids, first)

@@ -23,6 +23,7 @@ from erm_graph.store.base import (
     UpsertCounts,
     batches,
 )
+from erm_graph.store.node_ids import NodeIds
 
 #: A batch larger than this is followed by an AOF rewrite, so the next start is quick.
 COMPACT_AFTER_ROWS = 50_000
@@ -135,11 +136,15 @@ def _write(store: GraphStore, batch: GraphBatch, progress: Callable[[int], None]
     owners = load_owners(store, batch)  # one owner per component: checked before any write
     store.ensure_schema()
     report = LoadReport(notes=owners.notes)
-    created: dict[str, dict[str, int | None]] = defaultdict(dict)
+    created: dict[str, NodeIds] = {}
     for label, rows in batch.nodes.items():
         counts = store.upsert_nodes(label, rows, progress=progress)
-        created[model.label(label).key_label] |= counts.created_ids
-        counts.created_ids = {}
+        key = model.label(label).key_label
+        if key in created:  # a sub-label of a key label already written (a Customer's Party)
+            created[key].update(counts.created_ids)
+        else:
+            created[key] = counts.created_ids
+        counts.created_ids = NodeIds()
         report.labels[label] += counts
     if compact and report.total("created") + report.total("updated") >= COMPACT_AFTER_ROWS:
         store.compact(wait=False)  # the engine rewrites while the relationships load

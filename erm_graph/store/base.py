@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from erm_graph.errors import Problem
+from erm_graph.store.node_ids import NodeIds
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -63,7 +64,7 @@ class UpsertCounts:
     missing: list[Problem] = field(default_factory=list)
     #: the nodes this upsert created, uid -> engine node id (None where the engine does not
     #: report ids): a relationship to one of them cannot exist yet
-    created_ids: dict[str, int | None] = field(default_factory=dict)
+    created_ids: NodeIds = field(default_factory=NodeIds)
     #: copies of a relationship found and deleted (one of each pair of ends is kept)
     removed: int = 0
 
@@ -73,7 +74,7 @@ class UpsertCounts:
         self.updated += other.updated
         self.unchanged += other.unchanged
         self.missing += other.missing
-        self.created_ids |= other.created_ids
+        self.created_ids.update(other.created_ids)
         return self
 
 

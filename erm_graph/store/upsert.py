@@ -19,13 +19,14 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from operator import itemgetter
+from operator import itemgetter, or_
 from typing import TYPE_CHECKING, Any
 
 from erm_graph import model
 from erm_graph.errors import UniqueViolation
 from erm_graph.records import Records, column, distinct_pairs, names
 from erm_graph.store.base import BATCH_SIZE, Progress, UpsertCounts, batches, content_hash, now_iso
+from erm_graph.store.node_ids import NodeIds, among
 
 if TYPE_CHECKING:
     from erm_graph.store.cypher_store import CypherStore
@@ -90,8 +91,10 @@ def cannot_exist(rows: Sequence[Mapping[str, Any]], fresh: bool,
     if fresh:
         return distinct_pairs(starts, ends), []
     sure_starts, sure_ends, rest = [], [], []
-    for i, (start, end) in enumerate(zip(starts, ends, strict=True)):
-        if start in new_starts or end in new_ends:
+    for i, (start, end, new) in enumerate(zip(starts, ends, map(or_, among(new_starts, starts),
+                                                                 among(new_ends, ends)),
+                                              strict=True)):
+        if new:
             sure_starts.append(start)
             sure_ends.append(end)
         else:
@@ -279,7 +282,7 @@ class NodeUpsert:
         if self.optimistic and self.enforced:
             try:
                 return UpsertCounts(len(rows), 0, len(batch) - len(rows),
-                                    created_ids=self.create(payload, rows))
+                                    created_ids=NodeIds(self.create(payload, rows)))
             except UniqueViolation:
                 self.optimistic = False
         known = dict(self.store.run(self.read, {"uids": [r[0] for r in rows]}).rows)
@@ -291,7 +294,7 @@ class NodeUpsert:
         if changed and not self.dry_run:
             self.store.write(self.update_statement(payload), {"rows": changed, "now": now_iso()})
         return UpsertCounts(len(new), len(changed), len(batch) - len(new) - len(changed),
-                            created_ids=ids)
+                            created_ids=NodeIds(ids))
 
     def run(self, rows: Sequence[Mapping[str, Any]], progress: Progress | None) -> UpsertCounts:
         if not self.dry_run and len(rows) > BATCH_SIZE:  # batches will run two at a time
@@ -355,8 +358,10 @@ class RelationshipUpsert:
         payload = Payload.of(batch, ("start", "end"), self.declared)
         rows = payload.rows
         side = expand_from(rows)
-        ask = [] if self.fresh else [r[:2] for r in rows
-                                     if r[0] not in self.new_starts and r[1] not in self.new_ends]
+        ask = [] if self.fresh else [
+            r[:2] for r, start, end in zip(rows, among(self.new_starts, [r[0] for r in rows]),
+                                           among(self.new_ends, [r[1] for r in rows]),
+                                           strict=True) if not (start or end)]
         read = finds[side] + "RETURN r[0], r[1], x.content_hash"
         found = store.run(read, {"rows": ask}).rows if ask else []
         known = {(s, e): h for s, e, h in found}

@@ -19,6 +19,7 @@ from erm_graph.ingest.contract import SAME_UID, LoadContext, LoaderResult, Rejec
 from erm_graph.ingest.tabular import Cells
 from erm_graph.interop.stream import node_label
 from erm_graph.records import Hex64, Numbered, pick
+from erm_graph.seen_keys import SeenKeys
 
 from .columns import Columns, TypedProperty, typed_columns
 from .document import row_labels
@@ -173,129 +174,6 @@ def _cells_of(indexes: list[int]) -> Callable[[Cells], object]:
     if indexes:
         return itemgetter(indexes[0])
     return lambda cells: ()
-
-
-class SeenKeys:
-    """The keys a table has had, each to the index of its first row.
-
-    Up to :data:`ARRAY_KEYS` keys, a dict. Past it, 64-bit hashes in sorted numpy arrays and
-    a pointer to each key's string (which its node or the unchanged rows hold anyway), rather
-    than a dict entry and an int object per key, which were most of what a large file's keys
-    cost while it was read (docs/loaders.md, "Speed and memory"); numpy is imported then, not
-    for a small file. Two keys with one hash are told apart by their strings: :meth:`find`
-    is exact.
-
-    The arrays are sorted runs, each chunk's keys a new run merged into the one before while
-    it is at least half that one's size (as a binary counter carries): a key is merged a
-    logarithmic number of times and a chunk searches a logarithmic number of runs, where one
-    array kept sorted by insertion would copy every key already seen for every chunk, a cost
-    that grows with the square of the file.
-    """
-
-    def __init__(self) -> None:
-        self.few: dict[str, int] | None = {}  # None once the keys are in the arrays
-        #: (sorted hashes, per hash the index of its key's first row), largest run first
-        self.runs: list[tuple[Any, Any]] = []
-        self.uids: list[str] = []  # per first row, its key
-
-    def find(self, uids: list[str]) -> list[int]:
-        """Per key of ``uids``, the index of its first row, -1 for a key not seen."""
-        if self.few is not None:
-            return list(map(self.few.get, uids, [-1] * len(uids)))
-        return self._found(uids, _digests(uids)) or [-1] * len(uids)
-
-    def add_new(self, uids: list[str], first: int) -> list[int] | None:
-        """Add ``uids``, their first rows at ``first``, ``first + 1``..., if none was seen
-        before and none is among them twice (the common case, in C): None. Else add
-        nothing and return :meth:`find`'s answer."""
-        if self.few is not None:
-            few, before = self.few, len(self.few)
-            if not few.keys().isdisjoint(uids):
-                return self.find(uids)
-            few.update(zip(uids, range(first, first + len(uids)), strict=True))
-            if len(few) - before < len(uids):  # one of them twice: none was seen before
-                for uid in uids:
-                    few.pop(uid, None)
-                return [-1] * len(uids)
-            self._outgrow()
-            return None
-        import numpy as np
-
-        digests = _digests(uids)
-        found = self._found(uids, digests)
-        if found is not None:
-            return found
-        order = np.argsort(digests, kind="stable")
-        ordered = digests[order]
-        # a hash twice is a key twice, or two keys with one hash: the strings tell
-        if (ordered[1:] == ordered[:-1]).any() and len(set(uids)) < len(uids):
-            return [-1] * len(uids)
-        self._add_run(ordered, order + first, uids)
-        return None
-
-    def add(self, uids: list[str], first: int) -> None:
-        """Keys seen for the first time, their first rows at ``first``, ``first + 1``..."""
-        if self.few is not None:
-            self.few.update(zip(uids, range(first, first + len(uids)), strict=True))
-            self._outgrow()
-            return
-        import numpy as np
-
-        digests = _digests(uids)
-        order = np.argsort(digests, kind="stable")
-        self._add_run(digests[order], order + first, uids)
-
-    def _found(self, uids: list[str], digests: Any) -> list[int] | None:
-        """:meth:`find` in the arrays; None when no run holds a hash of ``digests``."""
-        import numpy as np
-
-        found = None
-        for hashes, at in self.runs:
-            pos = np.searchsorted(hashes, digests)
-            hit = hashes[np.minimum(pos, len(hashes) - 1)] == digests
-            if not hit.any():
-                continue
-            found = found or [-1] * len(uids)
-            for i in np.flatnonzero(hit).tolist():
-                p, digest = int(pos[i]), hashes[pos[i]]
-                while found[i] < 0 and p < len(hashes) and hashes[p] == digest:
-                    if self.uids[int(at[p])] == uids[i]:  # one per key with this hash
-                        found[i] = int(at[p])
-                    p += 1
-        return found
-
-    def _outgrow(self) -> None:
-        """Move the dict's keys to the arrays once there are :data:`ARRAY_KEYS` of them."""
-        if self.few is None or len(self.few) < ARRAY_KEYS:
-            return
-        uids, self.few = list(self.few), None  # every first row's key, in order: from 0 on
-        self.add(uids, 0)
-
-    def _add_run(self, hashes: Any, at: Any, uids: list[str]) -> None:
-        """A run of sorted ``hashes`` (their rows' indexes ``at``), merged into the one
-        before while it is at least half that one's size."""
-        import numpy as np
-
-        self.runs.append((hashes, at))
-        while len(self.runs) > 1 and 2 * len(self.runs[-1][0]) >= len(self.runs[-2][0]):
-            (hashes, at), (more, more_at) = self.runs[-2], self.runs.pop()
-            hashes, at = np.concatenate((hashes, more)), np.concatenate((at, more_at))
-            order = np.argsort(hashes, kind="stable")
-            self.runs[-1] = (hashes[order], at[order])
-        self.uids.extend(uids)
-
-
-def _digests(uids: list[str]) -> Any:
-    """The hash of each of ``uids``, as :class:`SeenKeys` keeps them."""
-    import numpy as np
-
-    return np.fromiter(map(KEY_HASH, uids), np.int64, len(uids))
-
-
-#: keys a table keeps in a dict before it moves them to arrays (a test lowers it)
-ARRAY_KEYS = 50_000
-#: a key's hash in :class:`SeenKeys` (a test swaps in one that collides)
-KEY_HASH: Callable[[str], int] = hash
 
 
 class Keyed:

@@ -1,0 +1,175 @@
+"""Keys (uids) found by a 64-bit hash: an exact set of many strings, each to an index, in a
+fraction of what a dict of them costs (docs/loaders.md, "Speed and memory")."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from operator import eq
+from typing import Any
+
+
+class SeenKeys:
+    """The keys seen so far, each to an index: of its first row for the mapping loader's
+    table (:mod:`erm_graph.loaders.mapping.node_table`), of its node's id for the nodes a load
+    created (:class:`erm_graph.store.node_ids.NodeIds`).
+
+    Up to :data:`ARRAY_KEYS` keys, a dict. Past it, 64-bit hashes in sorted numpy arrays and
+    a pointer to each key's string (which its node or the unchanged rows hold anyway), rather
+    than a dict entry and an int object per key, which were most of what a large file's keys
+    cost while it was read (docs/loaders.md, "Speed and memory"); numpy is imported then, not
+    for a small file. Two keys with one hash are told apart by their strings: :meth:`find`
+    is exact.
+
+    The arrays are sorted runs, each chunk's keys a new run merged into the one before while
+    it is at least half that one's size (as a binary counter carries): a key is merged a
+    logarithmic number of times and a chunk searches a logarithmic number of runs, where one
+    array kept sorted by insertion would copy every key already seen for every chunk, a cost
+    that grows with the square of the file.
+    """
+
+    def __init__(self) -> None:
+        self.few: dict[str, int] | None = {}  # None once the keys are in the arrays
+        #: (sorted hashes, per hash its key's index), largest run first
+        self.runs: list[tuple[Any, Any]] = []
+        self.uids: list[str] = []  # per index, its key
+
+    def __len__(self) -> int:
+        return len(self.few) if self.few is not None else len(self.uids)
+
+    def __iter__(self) -> Iterator[str]:
+        """The keys in the order of their indexes."""
+        return iter(self.few if self.few is not None else self.uids)
+
+    def find(self, uids: list[str]) -> list[int]:
+        """Per key of ``uids``, its index, -1 for a key not seen."""
+        if self.few is not None:
+            return list(map(self.few.get, uids, [-1] * len(uids)))
+        return self._found(uids, _digests(uids)) or [-1] * len(uids)
+
+    def add_new(self, uids: list[str], first: int) -> list[int] | None:
+        """Add ``uids``, at indexes ``first``, ``first + 1``..., if none was seen
+        before and none is among them twice (the common case, in C): None. Else add
+        nothing and return :meth:`find`'s answer."""
+        if not uids:
+            return None
+        if self.few is not None:
+            few, before = self.few, len(self.few)
+            if not few.keys().isdisjoint(uids):
+                return self.find(uids)
+            few.update(zip(uids, range(first, first + len(uids)), strict=True))
+            if len(few) - before < len(uids):  # one of them twice: none was seen before
+                for uid in uids:
+                    few.pop(uid, None)
+                return [-1] * len(uids)
+            self._outgrow()
+            return None
+        import numpy as np
+
+        digests = _digests(uids)
+        found = self._found(uids, digests)
+        if found is not None:
+            return found
+        order = np.argsort(digests, kind="stable")
+        ordered = digests[order]
+        # a hash twice is a key twice, or two keys with one hash: the strings tell
+        if (ordered[1:] == ordered[:-1]).any() and len(set(uids)) < len(uids):
+            return [-1] * len(uids)
+        self._add_run(ordered, order + first, uids)
+        return None
+
+    def add(self, uids: list[str], first: int) -> None:
+        """Keys seen for the first time, at indexes ``first``, ``first + 1``..."""
+        if not uids:  # no empty run: a search of one has nothing to compare with
+            return
+        if self.few is not None:
+            self.few.update(zip(uids, range(first, first + len(uids)), strict=True))
+            self._outgrow()
+            return
+        import numpy as np
+
+        digests = _digests(uids)
+        order = np.argsort(digests, kind="stable")
+        self._add_run(digests[order], order + first, uids)
+
+    def _found(self, uids: list[str], digests: Any) -> list[int] | None:
+        """:meth:`find` in the arrays; None when no run holds a hash of ``digests``.
+
+        A hit is checked against the first key of its hash in the run, all hits of a run in
+        one pass (where most keys are found, as a load's relationship ends are among the
+        nodes it created); a key of a hash another key has too is looked for further along.
+        """
+        import numpy as np
+
+        found = None
+        for hashes, at in self.runs:
+            pos = np.minimum(np.searchsorted(hashes, digests), len(hashes) - 1)
+            hit = hashes[pos] == digests
+            if not hit.any():
+                continue
+            found = found or [-1] * len(uids)
+            rows = np.flatnonzero(hit)
+            places = pos[rows].tolist()
+            rows_, firsts = rows.tolist(), at[pos[rows]].tolist()
+            held, keys = self.uids, [uids[i] for i in rows_]
+            for i, place, first, same in zip(rows_, places, firsts,
+                                             map(eq, [held[j] for j in firsts], keys),
+                                             strict=True):
+                if same:
+                    found[i] = first
+                elif found[i] < 0:
+                    found[i] = self._further(hashes, at, place + 1, uids[i])
+        return found
+
+    def _further(self, hashes: Any, at: Any, place: int, uid: str) -> int:
+        """The index of ``uid`` among the keys of its hash from ``place`` on in a run, -1
+        when none is it."""
+        digest = hashes[place - 1]
+        while place < len(hashes) and hashes[place] == digest:
+            if self.uids[int(at[place])] == uid:  # one per key with this hash
+                return int(at[place])
+            place += 1
+        return -1
+
+    def _outgrow(self) -> None:
+        """Move the dict's keys to the arrays once there are :data:`ARRAY_KEYS` of them."""
+        if self.few is None or len(self.few) < ARRAY_KEYS:
+            return
+        uids, self.few = list(self.few), None  # every key, in the order of its index: from 0 on
+        self.add(uids, 0)
+
+    def _add_run(self, hashes: Any, at: Any, uids: list[str]) -> None:
+        """A run of sorted ``hashes`` (their rows' indexes ``at``), merged into the one
+        before while it is at least half that one's size."""
+        import numpy as np
+
+        self.runs.append((hashes, at))
+        while len(self.runs) > 1 and 2 * len(self.runs[-1][0]) >= len(self.runs[-2][0]):
+            (hashes, at), (more, more_at) = self.runs[-2], self.runs.pop()
+            hashes, at = np.concatenate((hashes, more)), np.concatenate((at, more_at))
+            order = np.argsort(hashes, kind="stable")
+            self.runs[-1] = (hashes[order], at[order])
+        self.uids.extend(uids)
+
+
+def _digests(uids: Sequence[str]) -> Any:
+    """The hash of each of ``uids``, as :class:`SeenKeys` keeps them."""
+    import numpy as np
+
+    return np.fromiter(map(KEY_HASH, uids), np.int64, len(uids))
+
+
+#: keys a table keeps in a dict before it moves them to arrays (a test lowers it)
+ARRAY_KEYS = 50_000
+#: a key's hash in :class:`SeenKeys` (a test swaps in one that collides)
+KEY_HASH: Callable[[str], int] = hash
+
+
+def all_distinct(values: Sequence[str]) -> bool:
+    """Whether no value comes twice in ``values``. Many values are told by their sorted 64-bit
+    hashes when no hash repeats (distinct hashes are distinct values), without the set of
+    them that costs four times as much; by a set when a hash repeats, or for few values."""
+    if len(values) < ARRAY_KEYS:
+        return len(set(values)) == len(values)
+    digests = _digests(values)
+    digests.sort()
+    return not (digests[1:] == digests[:-1]).any() or len(set(values)) == len(values)

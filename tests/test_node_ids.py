@@ -1,0 +1,59 @@
+"""The nodes a load created (uid -> id), held hashed, must answer as the dict they replace:
+for the writer's relationship step, an end taken for a new node that is not one would create
+a relationship without reading whether it exists, and a wrong id would be sent to the engine."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from erm_graph import seen_keys
+from erm_graph.store.node_ids import NodeIds, among, ids_of
+
+
+@pytest.mark.parametrize(("key_hash", "array_keys"), [(hash, 50_000), (hash, 0),
+                                                      (lambda uid: hash(uid) % 7, 0),
+                                                      (lambda uid: 0, 0), (hash, 40)],
+                         ids=["dict", "arrays", "few-hashes", "one-hash", "dict-then-arrays"])
+def test_node_ids_answer_as_the_dict_of_the_same_batches(monkeypatch, key_hash, array_keys):
+    monkeypatch.setattr(seen_keys, "KEY_HASH", key_hash)
+    monkeypatch.setattr(seen_keys, "ARRAY_KEYS", array_keys)
+    rng = random.Random(11)
+    held, expected = NodeIds(), {}
+    for batch in range(30):
+        size = rng.randint(0, 9)
+        # mostly new uids; now and then one of an earlier batch (its id replaced) or one
+        # given twice in a batch (the last one wins), and ids the engine did not report
+        uids = [f"n-{batch}-{i}" for i in range(size)]
+        if expected and rng.random() < 0.3:
+            uids.append(rng.choice(sorted(expected)))
+        if uids and rng.random() < 0.2:
+            uids.append(uids[0])
+        part = {uid: (None if rng.random() < 0.1 else rng.randrange(10**9)) for uid in uids}
+        given = part if rng.random() < 0.5 else NodeIds(part)
+        held.update(given)
+        expected.update(part)
+        assert len(held) == len(expected) and dict(held) == expected and held == expected
+    asked = [*expected, "nowhere", "", "n-0-0 ", *rng.sample(sorted(expected), 10)]
+    assert among(held, asked) == among(expected, asked) == [u in expected for u in asked]
+    assert ids_of(held, asked) == ids_of(expected, asked) == [expected.get(u) for u in asked]
+    assert [u in held for u in asked] == [u in expected for u in asked]
+    assert list(held) == list(expected)  # in the order the nodes were first created
+    with pytest.raises(KeyError):
+        held["nowhere"]
+    assert 5 not in held and not NodeIds() and among(NodeIds(), ["a"]) == [False]
+
+
+@pytest.mark.parametrize("key_hash", [hash, lambda uid: hash(uid) % 5, lambda uid: 0],
+                         ids=["hash", "few-hashes", "one-hash"])
+def test_all_distinct_is_exact_whatever_the_hashes(monkeypatch, key_hash):
+    """A million-row load is told free of repeated uids by their hashes; a hash that repeats
+    must not make distinct uids look repeated, nor hide a uid that is."""
+    monkeypatch.setattr(seen_keys, "KEY_HASH", key_hash)
+    monkeypatch.setattr(seen_keys, "ARRAY_KEYS", 10)  # the hashed way from 10 values on
+    for size in (0, 3, 10, 500):
+        uids = [f"ix-{i}" for i in range(size)]
+        assert seen_keys.all_distinct(uids)
+        if size:
+            assert not seen_keys.all_distinct([*uids, uids[size // 2]])
