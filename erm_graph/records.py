@@ -120,9 +120,10 @@ class Numbered(Compact):
 
     def number(self, text: str) -> int | None:
         digits = text[len(self.prefix):] if text.startswith(self.prefix) else ""
-        # only the text this column would make of the number: not "+7", "07" or "٧"
-        return int(digits) if digits.isascii() and digits.isdigit() and \
-            str(int(digits)) == digits else None
+        # only the text this column would make of a 64-bit number: not "+7", "07" or "٧"
+        if not (digits.isascii() and digits.isdigit() and len(digits) <= 19):
+            return None
+        return int(digits) if str(int(digits)) == digits else None
 
     def like(self, numbers: array[int]) -> Numbered:
         return Numbered(self.prefix, numbers)
