@@ -7,9 +7,10 @@ import hashlib
 import json
 import sys
 from array import array
+from collections import Counter
 from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import Future
-from operator import itemgetter
+from operator import itemgetter, mul
 from pathlib import Path
 from typing import Any, cast
 
@@ -48,11 +49,9 @@ class _Related:
 
     def count(self, rows: list[Cells]) -> int:
         """How many relationships ``rows`` make (``others`` without making the uids)."""
-        texts = list(map(itemgetter(self.index), rows))
-        distinct = list(set(texts))
-        made = dict(zip(distinct, map(len, self.others([[t] for t in distinct], 0)),
-                        strict=True))
-        return sum(map(made.__getitem__, texts))
+        counts = Counter(map(itemgetter(self.index), rows))
+        made = map(len, self.others([[t] for t in counts], 0))
+        return sum(map(mul, made, counts.values()))
 
     def others(self, rows: list[Cells], index: int | None = None) -> list[list[str]]:
         """Per row, the uids of the nodes at the other end that its cell (at ``index``,
