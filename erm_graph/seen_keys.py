@@ -44,7 +44,7 @@ class SeenKeys:
         """Per key of ``uids``, its index, -1 for a key not seen."""
         if self.few is not None:
             return list(map(self.few.get, uids, [-1] * len(uids)))
-        return self._found(uids, _digests(uids)) or [-1] * len(uids)
+        return self._found(uids, *_sorted(_digests(uids))) or [-1] * len(uids)
 
     def add_new(self, uids: list[str], first: int) -> list[int] | None:
         """Add ``uids``, at indexes ``first``, ``first + 1``..., if none was seen
@@ -63,14 +63,10 @@ class SeenKeys:
                 return [-1] * len(uids)
             self._outgrow()
             return None
-        import numpy as np
-
-        digests = _digests(uids)
-        found = self._found(uids, digests)
+        ordered, order = _sorted(_digests(uids))
+        found = self._found(uids, ordered, order)
         if found is not None:
             return found
-        order = np.argsort(digests, kind="stable")
-        ordered = digests[order]
         # a hash twice is a key twice, or two keys with one hash: the strings tell
         if (ordered[1:] == ordered[:-1]).any() and len(set(uids)) < len(uids):
             return [-1] * len(uids)
@@ -85,31 +81,31 @@ class SeenKeys:
             self.few.update(zip(uids, range(first, first + len(uids)), strict=True))
             self._outgrow()
             return
-        import numpy as np
+        ordered, order = _sorted(_digests(uids))
+        self._add_run(ordered, order + first, uids)
 
-        digests = _digests(uids)
-        order = np.argsort(digests, kind="stable")
-        self._add_run(digests[order], order + first, uids)
+    def _found(self, uids: list[str], ordered: Any, order: Any) -> list[int] | None:
+        """:meth:`find` in the arrays, given the hashes of ``uids`` sorted (``ordered``, the
+        index in ``uids`` of each in ``order``); None when no run holds one of them.
 
-    def _found(self, uids: list[str], digests: Any) -> list[int] | None:
-        """:meth:`find` in the arrays; None when no run holds a hash of ``digests``.
-
-        A hit is checked against the first key of its hash in the run, all hits of a run in
-        one pass (where most keys are found, as a load's relationship ends are among the
-        nodes it created); a key of a hash another key has too is looked for further along.
+        Sorted, each search starts where the one before ended: a pass along a run rather
+        than a jump into it per key. A hit is checked against the first key of its hash in
+        the run, all hits of a run in one pass (where most keys are found, as a load's
+        relationship ends are among the nodes it created); a key of a hash another key has
+        too is looked for further along.
         """
         import numpy as np
 
         found = None
         for hashes, at in self.runs:
-            pos = np.minimum(np.searchsorted(hashes, digests), len(hashes) - 1)
-            hit = hashes[pos] == digests
+            pos = np.minimum(np.searchsorted(hashes, ordered), len(hashes) - 1)
+            hit = hashes[pos] == ordered
             if not hit.any():
                 continue
             found = found or [-1] * len(uids)
-            rows = np.flatnonzero(hit)
-            places = pos[rows].tolist()
-            rows_, firsts = rows.tolist(), at[pos[rows]].tolist()
+            hits = np.flatnonzero(hit)
+            places = pos[hits].tolist()
+            rows_, firsts = order[hits].tolist(), at[pos[hits]].tolist()
             held, keys = self.uids, [uids[i] for i in rows_]
             for i, place, first, same in zip(rows_, places, firsts,
                                              map(eq, [held[j] for j in firsts], keys),
@@ -156,6 +152,14 @@ def _digests(uids: Sequence[str]) -> Any:
     import numpy as np
 
     return np.fromiter(map(KEY_HASH, uids), np.int64, len(uids))
+
+
+def _sorted(digests: Any) -> tuple[Any, Any]:
+    """``digests`` sorted, and the index of each in ``digests``."""
+    import numpy as np
+
+    order = np.argsort(digests, kind="stable")
+    return digests[order], order
 
 
 #: keys a table keeps in a dict before it moves them to arrays (a test lowers it)
