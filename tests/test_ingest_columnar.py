@@ -72,6 +72,25 @@ def test_chunks_of_rows_are_the_same_either_way(name, monkeypatch):
                 for line, cells in zip(lines, chunk, strict=True)] == rows
 
 
+def test_a_column_of_few_texts_is_one_string_per_text(monkeypatch):
+    """A column of few distinct texts is read through its dictionary: the cells the csv
+    module reads, each text one string however many cells of a chunk hold it. A column that
+    turns out to hold mostly distinct texts (the notes from the third chunk on) is read cell
+    by cell from then on, with the same cells."""
+    text = "id,kind,note\n" + "".join(
+        f"{i},{('call', 'visit')[i % 2]},n{i % 3 if i < 40 else i}\n" for i in range(80))
+    assert chunks_of(text, True, monkeypatch) == chunks_of(text, False, monkeypatch)
+    monkeypatch.setattr(columnar, "ENABLED", True)
+    if not columnar.available():
+        pytest.skip("pyarrow is not installed")
+    _, chunks = tabular.csv_chunks(text, Path("f.csv"), 20)
+    found = [rows for _, rows in chunks]
+    for rows in found:
+        assert len({id(cells[1]) for cells in rows}) == 2  # call, visit
+    assert [len({id(cells[2]) for cells in rows}) for rows in found[:2]] == [3, 3]
+    assert [len({cells[2] for cells in rows}) for rows in found[2:]] == [20, 20]
+
+
 def test_columnar_reader_is_used_for_plain_files_only(monkeypatch):
     monkeypatch.setattr(columnar, "MIN_CHARS", 0)
     used = {name: columnar.csv_chunks(text, csv.excel, 2, 1, 10) is not None

@@ -36,6 +36,8 @@ MIN_CHARS = 1 << 20
 CHUNK_ROWS = 20_000
 #: Bytes of the file parsed at once: the parser holds about this much, whatever the file's size
 BLOCK_BYTES = 1 << 22
+#: A column read through its dictionary has at most one distinct text in this many cells
+SHARED_TEXTS = 4
 #: Fewer distinct texts than this are typed by the Python converters (vectorising has a fixed
 #: cost per call, and a column of few texts is typed once per text anyway)
 VECTOR_MIN = 2_000
@@ -73,7 +75,10 @@ def _plain(dialect: Any, text: str) -> bool:
 
 def _line_count(text: str) -> int:
     """Physical lines as the csv module counts them (``\\n``, ``\\r\\n`` or ``\\r``)."""
-    breaks = text.count("\n") + text.count("\r") - text.count("\r\n")
+    breaks = text.count("\n")
+    # whether there is a "\r" at all stops at the first one, far cheaper than counting
+    if "\r" in text:
+        breaks += text.count("\r") - text.count("\r\n")
     return breaks + (0 if not text or text[-1] in "\r\n" else 1)
 
 
@@ -118,10 +123,11 @@ def csv_chunks(text: str, dialect: Any, width: int, header_lines: int, size: int
 
     def chunks() -> Iterator[tuple[Sequence[int], list[Sequence[str]]]]:
         line = header_lines + 1
+        distinct: set[int] = set()  # the columns found to hold mostly distinct texts
         for batch in batches():
             for start in range(0, batch.num_rows, size):
                 part = batch.slice(start, size)
-                columns = [part.column(i).to_pylist() for i in range(width)]
+                columns = [_texts(pc, part.column(i), i, distinct) for i in range(width)]
                 yield range(line, line + part.num_rows), list(zip(*columns, strict=True))
                 line += part.num_rows
             # what the batch freed, before the load grows by the next (ingest/memory.py)
@@ -129,6 +135,24 @@ def csv_chunks(text: str, dialect: Any, width: int, header_lines: int, size: int
             trim_heap()
 
     return chunks()
+
+
+def _texts(pc: Any, column: Any, index: int, distinct: set[int]) -> list[str]:
+    """A column's cells as Python strings. A column of few distinct texts (a kind, a
+    channel, the customer a row names) goes through its dictionary: one string per text,
+    shared by every cell that holds it, so fewer objects are made and freed, and a string
+    hashed once (as keys, signatures and counts of the rows do) keeps its hash. A column
+    found to hold mostly distinct texts (an id, an amount) is put in ``distinct`` and
+    converted cell by cell from then on, which is cheaper for it."""
+    if index not in distinct:
+        encoded = pc.dictionary_encode(column)
+        if len(encoded.dictionary) * SHARED_TEXTS <= len(column):
+            # not through numpy's object arrays: no faster here, and they raised the peak RSS
+            # of a first import (docs/loaders.md, "Speed and memory")
+            texts = encoded.dictionary.to_pylist()
+            return list(map(texts.__getitem__, encoded.indices.to_pylist()))
+        distinct.add(index)
+    return column.to_pylist()
 
 
 def _maybe_blank_rows(pc: Any, batch: Any) -> bool:
