@@ -98,6 +98,9 @@ def test_a_rows_fingerprint_is_the_hash_of_the_mapping_its_place_and_its_cells(t
 
     assert table.fingerprints(places, cells) == [expected(*pair) for pair in
                                                  zip(places, cells, strict=True)]
+    elsewhere = Numbered("other.csv#", [7, 8, 9, 10])  # not the table's own prefix
+    assert table.fingerprints(elsewhere, cells) == [expected(*pair) for pair in
+                                                    zip(elsewhere, cells, strict=True)]
     keyed, rejects, _ = key_rows(table, places, cells)
     assert keyed.uids == ["e-Agent 0", "e-Zoë", "e-a\x1fb"]  # the row without a key is out
     assert keyed.prints == [expected(places[i], cells[i]) for i in (0, 1, 3)]

@@ -111,9 +111,10 @@ class NodeTable:
         # a row's fingerprint covers the mapping that reads it, not only its cells
         spec = json.dumps([table, doc.get("date_format")], sort_keys=True, default=str)
         self.digest = hashlib.blake2b(spec.encode(), digest_size=8).hexdigest()
-        #: the hash of what every row's fingerprint begins with, copied per row: a copy
-        #: costs less than a new hash, which parses its arguments and starts afresh
-        self.hasher = hashlib.blake2b(f"{self.digest}\x1e".encode(), digest_size=8)
+        #: the hash of what every row's fingerprint begins with (the digest and what the
+        #: rows' places begin with), copied per row: a copy costs less than a new hash, which
+        #: parses its arguments and starts afresh
+        self.hasher = self._hasher(place)
 
     def fingerprints(self, places: Numbered, cells: list[Cells]) -> Hex64:
         """What each row's node is made from: this mapping, the row's place and its cells.
@@ -121,10 +122,14 @@ class NodeTable:
         The bytes hashed are ``digest \\x1e place \\x1e cells joined by \\x1f``: stored
         fingerprints depend on them, so a store loaded before finds its rows unchanged. Each
         is stored as its hex digest; the column holds the digests as integers.
+
+        A place is its prefix and its line: the hash copied per row was fed the prefix, so
+        a row adds only its line and its cells, and no place is made as a text.
         """
         found: list[bytes] = []
-        copy, add = self.hasher.copy, found.append
-        rows = zip(places, map("\x1f".join, cells), strict=True)
+        start = self.hasher if places.prefix == self.place else self._hasher(places.prefix)
+        copy, add = start.copy, found.append
+        rows = zip(map(str, places.numbers), map("\x1f".join, cells), strict=True)
         for data in map(str.encode, map("\x1e".join, rows)):
             hasher = copy()
             hasher.update(data)
@@ -134,6 +139,11 @@ class NodeTable:
         if sys.byteorder == "little":  # a hex digest reads the bytes as a big-endian number
             numbers.byteswap()
         return Hex64(numbers)
+
+    def _hasher(self, place: str) -> Any:
+        """A hash fed what fingerprints of rows whose places begin with ``place`` begin
+        with."""
+        return hashlib.blake2b(f"{self.digest}\x1e{place}".encode(), digest_size=8)
 
     def places(self, lines: list[int]) -> Numbered:
         """The places of this table's rows at ``lines``."""
