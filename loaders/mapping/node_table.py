@@ -236,9 +236,10 @@ def key_rows(table: NodeTable, places: Numbered, cells: list[Cells]
     earlier = seen.find(uids) if "" in keys or None in labels else \
         seen.add_new(uids, len(firsts[0]))
     if earlier is None:  # every key new and once: added (the common case, in C)
-        firsts[0].extend(node_sigs)
+        # fromlist converts each number directly, where extend parses each as an argument
+        firsts[0].fromlist(node_sigs)
         firsts[1].numbers.extend(origins.numbers)
-        firsts[2].extend(rel_sigs)
+        firsts[2].fromlist(rel_sigs)
         return Keyed(places, origins, cells, uids, table.fingerprints(places, cells),
                      cast(list[str], labels)), [], []  # None is not in them
     # row by row: keys of earlier chunks found above, this chunk's new ones in a dict
