@@ -8,8 +8,13 @@ reader, against the raw engine and falkordb-bulk-loader, on the same rows, in on
 2. per mode, in a process of its own (so its peak RSS is its own) and a fresh embedded
    store: loads 1,000 customers and 100 employees, then ``erm_graph.load`` of the CSV
    (parse, type, validate, dangling check, upsert of N Interaction nodes + N HAD + N WITH
-   relationships, AOF rewrite), then re-imports the unchanged file. ``baseline``: the csv
-   module and per-text typing; ``columnar``: pyarrow's reader and vectorised typing
+   relationships, AOF rewrite), then re-imports the unchanged file. With ``--reimports N``,
+   N more re-imports per mode follow once every mode has loaded, each in a process of its
+   own on that mode's store after one untimed (which makes the process's imports and
+   caches), the modes alternating round by round so that a shared machine's other loads
+   fall on both; their median is printed, with the loading process's CPU (the reader's
+   side, which other loads delay but do not add to). ``baseline``: the csv module and
+   per-text typing; ``columnar``: pyarrow's reader and vectorised typing
    (erm_graph.ingest.columnar). Ratios are against the baseline of the same run;
 3. the raw baseline: the same typed rows through the falkordb client, ``UNWIND $rows ...
    CREATE`` in batches of 5,000, into a graph of its own (no uid index on Interaction, no
@@ -36,6 +41,7 @@ import io
 import json
 import os
 import random
+import statistics
 import subprocess
 import sys
 import tarfile
@@ -97,11 +103,7 @@ def seed_parties(store) -> None:
 def load_once(folder: Path, mode: str) -> dict:
     """One mode's import and re-import into a fresh store, in this process: seconds, and
     the peak RSS of this process and of its engine."""
-    try:
-        from erm_graph.ingest import columnar
-        columnar.ENABLED = mode.endswith("columnar") and columnar.available()
-    except ImportError:  # the code of a --baseline-ref commit from before it
-        pass
+    _columnar_as(mode)
     csv_path, mapping = folder / "interactions.csv", folder / "interactions.yaml"
     n = sum(1 for _ in csv_path.open()) - 1
     data = folder / f"db-{mode}"
@@ -115,18 +117,33 @@ def load_once(folder: Path, mode: str) -> dict:
         assert report.types["HAD"].created == report.types["WITH"].created == n
         assert not report.rejected
         rss = own_peak_rss_mb()
-        started = time.perf_counter()
-        again = load(store, csv_path, mapping=mapping)
-        reimport = time.perf_counter() - started
-        assert again.total("created") == again.total("updated") == 0, again.as_dict()
-        assert again.labels["Interaction"].unchanged == n
+        again = reimport(store, csv_path, mapping, n)
         engine = server_peak_rss_mb(data)
     finally:
         store.close()
     import erm_graph
 
     return {"mode": mode, "code": erm_graph.__file__, "seconds": seconds,
-            "reimport": reimport, "rss_mb": rss, "engine_rss_mb": engine}
+            "rss_mb": rss, "engine_rss_mb": engine} | again
+
+
+def _columnar_as(mode: str) -> None:
+    """The columnar reader on for the columnar modes, off for the others."""
+    try:
+        from erm_graph.ingest import columnar
+        columnar.ENABLED = mode.endswith("columnar") and columnar.available()
+    except ImportError:  # the code of a --baseline-ref commit from before it
+        pass
+
+
+def reimport(store, csv_path: Path, mapping: Path, n: int) -> dict:
+    """One re-import of the unchanged file: its seconds, and its CPU in this process."""
+    started, cpu = time.perf_counter(), time.process_time()
+    again = load(store, csv_path, mapping=mapping)
+    found = {"reimport": time.perf_counter() - started, "reimport_cpu": time.process_time() - cpu}
+    assert again.total("created") == again.total("updated") == 0, again.as_dict()
+    assert again.labels["Interaction"].unchanged == n
+    return found
 
 
 def run_child(folder: Path, mode: str, code: Path | None = None) -> dict:
@@ -177,6 +194,9 @@ def main() -> None:
     parser.add_argument("--baseline-columnar", action="store_true",
                         help="with --baseline-ref: that commit runs with its columnar reader "
                              "on (compares two versions of the columnar import)")
+    parser.add_argument("--reimports", type=int, default=0, metavar="N",
+                        help="N more re-imports per mode, the modes alternating, each in a "
+                             "process of its own: their median is printed (a shared machine)")
     parser.add_argument("--child", nargs=2, metavar=("MODE", "FOLDER"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -198,6 +218,8 @@ def main() -> None:
         else:
             runs["baseline"] = run_child(folder, "off")
         runs["columnar"] = run_child(folder, "columnar")
+        _reimport_rounds(folder, runs, args.reimports,
+                         code if args.baseline_ref else None)
         raw = None if args.skip_raw else run_child(folder, "raw")
         bulk, bulk_failed = None, ""
         if not args.skip_bulk:
@@ -223,10 +245,12 @@ def main() -> None:
         print(f"erm_graph.load, {mode:12s}       : {s:7.2f} s  {n / s:>9,.0f} rows/s"
               f"  ({base['seconds'] / s:4.2f}x baseline)  peak RSS {run['rss_mb']:,.0f} MB"
               f" ({run['rss_mb'] / base['rss_mb']:4.2f}x), engine {run['engine_rss_mb']:,.0f} MB")
+    told = f"median of {args.reimports} alternated" if args.reimports else "one"
     for mode, run in runs.items():
-        s = run["reimport"]
+        s, cpu = run["reimport"], run["reimport_cpu"]
         print(f"re-import unchanged, {mode:12s} : {s:7.2f} s  {n / s:>9,.0f} rows/s"
-              f"  ({base['reimport'] / s:4.2f}x baseline)")
+              f"  ({base['reimport'] / s:4.2f}x baseline), {told}; CPU of the loading "
+              f"process {cpu:.2f} s ({base['reimport_cpu'] / cpu:4.2f}x)")
     ours = runs["columnar"]["seconds"]
     table = [("erm_graph.load (columnar)", ours, runs["columnar"]["rss_mb"],
               f"{runs['columnar']['engine_rss_mb']:,.0f} MB")]
@@ -256,12 +280,37 @@ def main() -> None:
         print(f"LadybugDB COPY FROM: skipped, {missing}")
 
 
+def _reimport_rounds(folder: Path, runs: dict[str, dict], rounds: int,
+                     code: Path | None) -> None:
+    """``rounds`` re-imports per run of ``runs``, the runs alternating, each in a child on
+    the store its first import left; each run's re-import figures become their medians."""
+    if rounds <= 0:
+        return
+    found: dict[str, list[dict]] = {name: [] for name in runs}
+    for _ in range(rounds):
+        for name, run in runs.items():
+            found[name].append(run_child(folder, f"reimport:{run['mode']}",
+                                         code if name == "baseline" else None))
+    for name, run in runs.items():
+        for key in ("reimport", "reimport_cpu"):
+            run[key] = statistics.median(r[key] for r in found[name])
+
+
 def child(mode: str, folder: Path) -> dict:
     """One measurement in this (child) process, so that its peak RSS is its own."""
     if mode in ("baseline", "baseline-columnar", "off", "columnar"):
         return load_once(folder, mode)
     csv_path = folder / "interactions.csv"
     n = sum(1 for _ in csv_path.open()) - 1
+    if mode.startswith("reimport:"):  # on the store the mode's first import left
+        first = mode.partition(":")[2]
+        _columnar_as(first)
+        store = open_store(f"embedded:{folder / f'db-{first}'}")
+        try:  # the process's first load makes its imports and caches: not timed
+            reimport(store, csv_path, folder / "interactions.yaml", n)
+            return reimport(store, csv_path, folder / "interactions.yaml", n)
+        finally:
+            store.close()
     if mode == "ladybug":
         seconds = ladybug_copy(csv_path, folder, n)
         return {"seconds": seconds, "rss_mb": own_peak_rss_mb()}
