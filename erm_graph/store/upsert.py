@@ -87,7 +87,9 @@ def cannot_exist(rows: Sequence[Mapping[str, Any]], fresh: bool,
     if not (fresh or new_starts or new_ends):  # a load that created no node: a re-load
         return [], rows
     starts, ends = column(rows, "start"), column(rows, "end")
-    if fresh:
+    # every row at a new node on one side (a part's rows of the nodes it brings): one pass in C
+    if fresh or (new_ends and all(map(new_ends.__contains__, ends))) or (
+            new_starts and all(map(new_starts.__contains__, starts))):
         return distinct_pairs(starts, ends), []
     sure_starts, sure_ends, rest = [], [], []
     for i, (start, end) in enumerate(zip(starts, ends, strict=True)):
