@@ -1,15 +1,15 @@
 """Where a demo load's time goes: wall, Python CPU and engine CPU per phase of `load_demo`.
 
     python bench/demo_phases.py --size large            # one load into a fresh directory
-    python bench/demo_phases.py --size large --rounds 2 --baseline DIR
-        # alternates with the code exported to DIR (bench_load.export_package), each load in
-        # a process of its own, and prints the ratio of the medians
+    python bench/demo_phases.py --size large --rounds 2 --baseline DIR [--baseline DIR2]
+        # alternates with the code exported to each DIR (bench_load.export_package), each
+        # load in a process of its own, and prints the ratios of the medians
 
 The phases are taken from the real `load_demo`, its calls timed in place: pulling the next
 part from `generate` (the demo's rows, Python; with the parts made in a child process,
-`parts_ahead`, the wait for the next part, the child's CPU printed apart), `upsert_nodes`
-and `upsert_relationships` (payloads, bulk tokens and the engine's writes: two batches in
-flight), the rest of
+`parts_ahead`, the wait for the next part, and the child's CPU printed apart, read as it
+hands on each part: at least that), `upsert_nodes` and `upsert_relationships` (payloads, bulk
+tokens and the engine's writes: two batches in flight), the rest of
 `write_batch` (load owners, schema) and the final `compact` (the AOF rewrite, in the server's
 child process). Python CPU is this process's (every thread), engine CPU the server's
 utime+stime with its reaped children (the rewrite), both read around each call. When the
@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
-import resource
 import shutil
 import statistics
 import subprocess
@@ -39,7 +39,8 @@ PHASES = ("generate", "nodes", "relationships", "other writes", "compact")
 
 
 def engine_cpu(pid: int) -> float:
-    """The server's CPU seconds so far, its reaped children's (the AOF rewrite) included."""
+    """A process's CPU seconds so far, its reaped children's included (the server's: the AOF
+    rewrite)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return sum(int(f) for f in fields[11:15]) / TICK  # utime stime cutime cstime
 
@@ -78,10 +79,17 @@ def one_load(size: str | int, seed: int, data_dir: Path) -> dict[str, Any]:
     store = open_store(f"embedded:{data_dir}")
     phases = Phases(int((data_dir / PID).read_text().strip()))
 
+    makers_cpu: dict[int, float] = {}
+
     def timed_parts(make: Callable[..., Iterator[Any]]) -> Callable[..., Iterator[Any]]:
         def parts_of(*args: Any, **kwargs: Any) -> Iterator[Any]:
             parts = make(*args, **kwargs)
             while True:
+                for child in multiprocessing.active_children():  # the process making parts
+                    try:
+                        makers_cpu[child.pid or 0] = engine_cpu(child.pid or 0)
+                    except OSError:  # it has just ended
+                        pass
                 before = phases.now()
                 part = next(parts, None)
                 phases.add("generate", before)
@@ -101,25 +109,28 @@ def one_load(size: str | int, seed: int, data_dir: Path) -> dict[str, Any]:
     store.compact = phases.timed("compact", store.compact)  # type: ignore[method-assign]
     write = writer.write_batch
     demo.write_batch = phases.timed("write_batch", write)  # type: ignore[attr-defined]
-    before, children = phases.now(), _children_cpu()
+    before = phases.now()
     report = demo.load_demo(store, size, seed)
     load = [b - a for a, b in zip(before, phases.now(), strict=True)]
     demo.write_batch = write  # type: ignore[attr-defined]
     for name, make in makers.items():
         setattr(demo, name, make)
+    rss = {"loading process": peak_rss_mb(os.getpid()), "engine": peak_rss_mb(phases.pid)}
     store.close()
     totals = dict(phases.totals)
     batch = totals.pop("write_batch")
     totals["other writes"] = [b - n - r for b, n, r in zip(
         batch, totals["nodes"], totals["relationships"], strict=True)]
-    return {"load": load, "phases": totals, "rows": report.total("created"),
-            "generating process CPU": _children_cpu() - children}
+    return {"load": load, "phases": totals, "rows": report.total("created"), "peak RSS MB": rss,
+            "generating process CPU": sum(makers_cpu.values())}
 
 
-def _children_cpu() -> float:
-    """CPU seconds of this process's ended children: the process that made the parts."""
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
+def peak_rss_mb(pid: int) -> float:
+    """Peak resident memory of a running process (VmHWM), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
 
 
 def run_child(size: str, seed: int, pythonpath: str | None) -> dict[str, Any]:
@@ -149,8 +160,8 @@ def main() -> None:
     parser.add_argument("--size", default="medium")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--rounds", type=int, default=1)
-    parser.add_argument("--baseline", metavar="DIR",
-                        help="an exported erm_graph package to alternate with (the baseline)")
+    parser.add_argument("--baseline", metavar="DIR", action="append", default=[],
+                        help="an exported erm_graph package to alternate with (repeatable)")
     parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     size: str | int = int(args.size) if args.size.isdigit() else args.size
@@ -162,19 +173,22 @@ def main() -> None:
             shutil.rmtree(root, ignore_errors=True)
         return
     walls: dict[str, list[float]] = defaultdict(list)
-    codes = [("this tree", None)] + ([("baseline", args.baseline)] if args.baseline else [])
+    codes: list[tuple[str, str | None]] = [("this tree", None)]
+    codes += [(Path(path).name, path) for path in args.baseline]
     for n in range(args.rounds):
         for name, path in codes if n % 2 == 0 else codes[::-1]:
             result = run_child(args.size, args.seed, path)
             walls[name].append(result["load"][0])
+            rss = ", ".join(f"{k} {v:,.0f}" for k, v in result["peak RSS MB"].items())
             print(f"## {name}, round {n + 1}, load average {os.getloadavg()[0]:.2f}: "
-                  f"{result['rows']:,} rows created\n{table(result)}\n", flush=True)
+                  f"{result['rows']:,} rows created; peak RSS MB: {rss}\n{table(result)}\n",
+                  flush=True)
     for name, times in walls.items():
         print(f"{name}: {', '.join(f'{t:.1f}' for t in times)} s, "
               f"median {statistics.median(times):.1f} s")
-    if args.baseline:
-        ratio = statistics.median(walls["baseline"]) / statistics.median(walls["this tree"])
-        print(f"speed ratio this tree / baseline (medians): {ratio:.2f}x")
+    for name, _ in codes[1:]:
+        ratio = statistics.median(walls[name]) / statistics.median(walls["this tree"])
+        print(f"speed ratio this tree / {name} (medians): {ratio:.2f}x")
 
 
 if __name__ == "__main__":
