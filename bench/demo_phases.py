@@ -6,10 +6,8 @@
         # load in a process of its own, and prints the ratios of the medians
 
 The phases are taken from the real `load_demo`, its calls timed in place: pulling the next
-part from `generate` (the demo's rows, Python; with the parts made in a child process,
-`parts_ahead`, the wait for the next part, and the child's CPU printed apart, read as it
-hands on each part: at least that), `upsert_nodes` and `upsert_relationships` (payloads, bulk
-tokens and the engine's writes: two batches in flight), the rest of
+part from `generate` (the demo's rows, Python), `upsert_nodes` and `upsert_relationships`
+(payloads, bulk tokens and the engine's writes: two batches in flight), the rest of
 `write_batch` (load owners, schema) and the final `compact` (the AOF rewrite, in the server's
 child process). Python CPU is this process's (every thread), engine CPU the server's
 utime+stime with its reaped children (the rewrite), both read around each call. When the
@@ -21,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
 import os
 import shutil
 import statistics
@@ -39,8 +36,7 @@ PHASES = ("generate", "nodes", "relationships", "other writes", "compact")
 
 
 def engine_cpu(pid: int) -> float:
-    """A process's CPU seconds so far, its reaped children's included (the server's: the AOF
-    rewrite)."""
+    """The server's CPU seconds so far, its reaped children's (the AOF rewrite) included."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return sum(int(f) for f in fields[11:15]) / TICK  # utime stime cutime cstime
 
@@ -79,17 +75,10 @@ def one_load(size: str | int, seed: int, data_dir: Path) -> dict[str, Any]:
     store = open_store(f"embedded:{data_dir}")
     phases = Phases(int((data_dir / PID).read_text().strip()))
 
-    makers_cpu: dict[int, float] = {}
-
     def timed_parts(make: Callable[..., Iterator[Any]]) -> Callable[..., Iterator[Any]]:
         def parts_of(*args: Any, **kwargs: Any) -> Iterator[Any]:
             parts = make(*args, **kwargs)
             while True:
-                for child in multiprocessing.active_children():  # the process making parts
-                    try:
-                        makers_cpu[child.pid or 0] = engine_cpu(child.pid or 0)
-                    except OSError:  # it has just ended
-                        pass
                 before = phases.now()
                 part = next(parts, None)
                 phases.add("generate", before)
@@ -98,11 +87,8 @@ def one_load(size: str | int, seed: int, data_dir: Path) -> dict[str, Any]:
                 yield part
         return parts_of
 
-    # parts_ahead: code that makes the parts in a child process (the baseline has none)
-    makers = {name: getattr(demo, name) for name in ("generate", "parts_ahead")
-              if hasattr(demo, name)}
-    for name, make in makers.items():
-        setattr(demo, name, timed_parts(make))
+    generate = demo.generate
+    demo.generate = timed_parts(generate)  # type: ignore[assignment]
     store.upsert_nodes = phases.timed("nodes", store.upsert_nodes)  # type: ignore[method-assign]
     store.upsert_relationships = phases.timed(  # type: ignore[method-assign]
         "relationships", store.upsert_relationships)
@@ -110,19 +96,19 @@ def one_load(size: str | int, seed: int, data_dir: Path) -> dict[str, Any]:
     write = writer.write_batch
     demo.write_batch = phases.timed("write_batch", write)  # type: ignore[attr-defined]
     before = phases.now()
-    report = demo.load_demo(store, size, seed)
-    load = [b - a for a, b in zip(before, phases.now(), strict=True)]
+    try:  # an interrupted run stops its server too
+        report = demo.load_demo(store, size, seed)
+        load = [b - a for a, b in zip(before, phases.now(), strict=True)]
+        rss = {"loading process": peak_rss_mb(os.getpid()), "engine": peak_rss_mb(phases.pid)}
+    finally:
+        store.close()
     demo.write_batch = write  # type: ignore[attr-defined]
-    for name, make in makers.items():
-        setattr(demo, name, make)
-    rss = {"loading process": peak_rss_mb(os.getpid()), "engine": peak_rss_mb(phases.pid)}
-    store.close()
+    demo.generate = generate  # type: ignore[assignment]
     totals = dict(phases.totals)
     batch = totals.pop("write_batch")
     totals["other writes"] = [b - n - r for b, n, r in zip(
         batch, totals["nodes"], totals["relationships"], strict=True)]
-    return {"load": load, "phases": totals, "rows": report.total("created"), "peak RSS MB": rss,
-            "generating process CPU": sum(makers_cpu.values())}
+    return {"load": load, "phases": totals, "rows": report.total("created"), "peak RSS MB": rss}
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -150,8 +136,6 @@ def table(result: dict[str, Any]) -> str:
         lines.append(f"| {phase} | {wall:.1f} | {cpu:.1f} | {engine:.1f} |")
     wall, cpu, engine = result["load"]
     lines.append(f"| whole load | {wall:.1f} | {cpu:.1f} | {engine:.1f} |")
-    lines.append(f"| (the generating process, apart) | | "
-                 f"{result.get('generating process CPU', 0.0):.1f} | |")
     return "\n".join(lines)
 
 
