@@ -14,6 +14,7 @@ from random import Random
 from typing import Any
 
 from erm_graph.demo import library, names, sizes, timeline
+from erm_graph.demo.columns import PairBatch
 from erm_graph.demo.roster import ACCOUNT_DEPARTMENT, Roster, party_uid
 from erm_graph.ingest import GraphBatch
 
@@ -203,7 +204,7 @@ def build(roster: Roster, source: str, seed: int, part_rows: int) -> Iterator[Gr
     plan = roster.plan
     act = _Activity(roster, source, seed)
     total = plan.interactions
-    b = GraphBatch()
+    b = PairBatch()
     for a in range(0, total, BLOCK):
         z = min(total, a + BLOCK)
         sources: list = []
@@ -216,7 +217,7 @@ def build(roster: Roster, source: str, seed: int, part_rows: int) -> Iterator[Gr
         for k in range(a * plan.feedback // total, z * plan.feedback // total):
             act.feedback(b, k, sources)
         if len(b) >= part_rows:
-            yield b
-            b = GraphBatch()
+            yield b.finish()
+            b = PairBatch()
     if len(b):
-        yield b
+        yield b.finish()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from random import Random
 
 from erm_graph.demo import facts, library
+from erm_graph.demo.columns import PairBatch
 from erm_graph.demo.roster import Roster, party_uid
 from erm_graph.ingest import GraphBatch
 
@@ -19,7 +20,7 @@ def build(roster: Roster, source: str, seed: int) -> GraphBatch:
     plan = roster.plan
     rng = Random(f"{seed}:campaigns")
     costs = Random(f"{seed}:campaign-costs")  # its own stream: the campaigns stay as they were
-    b = GraphBatch()
+    b = PairBatch()
     for k in range(plan.campaigns):
         uid = f"camp-{k + 1:04d}"
         product = rng.choice(library.PRODUCTS)
@@ -41,4 +42,4 @@ def build(roster: Roster, source: str, seed: int) -> GraphBatch:
                                   "source": source})
         b.add_relationship("INVESTED_IN", "Investment", uid, "Customer", planted.customer)
         b.add_relationship("MADE_BY", "Investment", uid, "Employee", planted.employee)
-    return b
+    return b.finish()

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from random import Random
 
 from erm_graph.demo import facts, library, names
+from erm_graph.demo.columns import PairBatch
 from erm_graph.demo.roster import OTHER_KINDS, Roster, contact_uid, party_uid
 from erm_graph.ingest import GraphBatch
 
@@ -46,7 +47,7 @@ def build(roster: Roster, source: str, seed: int, part_rows: int) -> Iterator[Gr
     """Parts holding the random parties and what hangs off them, about ``part_rows`` each."""
     plan = roster.plan
     rng = Random(f"{seed}:parties")
-    b = GraphBatch()
+    b = PairBatch()
     units = [("Customer", k) for k in range(plan.customers)]
     units += [(kind, k) for kind in OTHER_KINDS for k in range(roster.counts[kind])]
     for n, (kind, k) in enumerate(units):
@@ -68,8 +69,8 @@ def build(roster: Roster, source: str, seed: int, part_rows: int) -> Iterator[Gr
                 end = "Product" if item.startswith("prod-") else "Document"
                 b.add_relationship("SUPPLIES", kind, uid, end, item)
         if n % 1000 == 999 and len(b) >= part_rows:
-            yield b
-            b = GraphBatch()
+            yield b.finish()
+            b = PairBatch()
     for k in range(plan.contacts):
         kind, party = roster.contact_party(k)
         uid, name = contact_uid(k), names.person(rng)
@@ -78,8 +79,8 @@ def build(roster: Roster, source: str, seed: int, part_rows: int) -> Iterator[Gr
                                "source": source})
         b.add_relationship("WORKS_FOR", "Contact", uid, kind, party)
         if k % 1000 == 999 and len(b) >= part_rows:
-            yield b
-            b = GraphBatch()
+            yield b.finish()
+            b = PairBatch()
     for k in range(plan.opportunities):
         uid = f"opp-{k + 1:06d}"
         if k % 10 == 9:
@@ -112,4 +113,4 @@ def build(roster: Roster, source: str, seed: int, part_rows: int) -> Iterator[Gr
         b.add_relationship("HOLDS", kind, party, "Contract", uid)
         b.add_relationship("ABOUT", "Contract", uid, "Product", product[0])
     if len(b):
-        yield b
+        yield b.finish()

@@ -90,11 +90,12 @@ def cannot_exist(rows: Sequence[Mapping[str, Any]], fresh: bool,
     starts, ends = column(rows, "start"), column(rows, "end")
     if fresh:
         return distinct_pairs(starts, ends), []
+    new = list(map(or_, among(new_starts, starts), among(new_ends, ends)))
+    if all(new):  # every row at a new node (a demo part's rows of the nodes it brings)
+        return distinct_pairs(starts, ends), []
     sure_starts, sure_ends, rest = [], [], []
-    for i, (start, end, new) in enumerate(zip(starts, ends, map(or_, among(new_starts, starts),
-                                                                 among(new_ends, ends)),
-                                              strict=True)):
-        if new:
+    for i, (start, end, made) in enumerate(zip(starts, ends, new, strict=True)):
+        if made:
             sure_starts.append(start)
             sure_ends.append(end)
         else:
