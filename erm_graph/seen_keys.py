@@ -24,7 +24,10 @@ class SeenKeys:
     it is at least half that one's size (as a binary counter carries): a key is merged a
     logarithmic number of times and a chunk searches a logarithmic number of runs, where one
     array kept sorted by insertion would copy every key already seen for every chunk, a cost
-    that grows with the square of the file.
+    that grows with the square of the file. No merge makes a run of more than
+    :data:`RUN_KEYS` keys: a merge allocates copies of the runs it joins, which for runs of a
+    whole large file were the peak of its load (docs/loaders.md, "Speed and memory"); past
+    that a chunk searches one more run per full one.
     """
 
     def __init__(self) -> None:
@@ -135,11 +138,12 @@ class SeenKeys:
 
     def _add_run(self, hashes: Any, at: Any, uids: list[str]) -> None:
         """A run of sorted ``hashes`` (their rows' indexes ``at``), merged into the one
-        before while it is at least half that one's size."""
+        before while it is at least half that one's size and the two fit in one run."""
         import numpy as np
 
         self.runs.append((hashes, at))
-        while len(self.runs) > 1 and 2 * len(self.runs[-1][0]) >= len(self.runs[-2][0]):
+        while len(self.runs) > 1 and 2 * len(self.runs[-1][0]) >= len(self.runs[-2][0]) \
+                and len(self.runs[-1][0]) + len(self.runs[-2][0]) <= RUN_KEYS:
             (hashes, at), (more, more_at) = self.runs[-2], self.runs.pop()
             hashes, at = np.concatenate((hashes, more)), np.concatenate((at, more_at))
             order = np.argsort(hashes, kind="stable")
@@ -164,6 +168,8 @@ def _sorted(digests: Any) -> tuple[Any, Any]:
 
 #: keys a table keeps in a dict before it moves them to arrays (a test lowers it)
 ARRAY_KEYS = 50_000
+#: the most keys a merge makes one run of (a test lowers it)
+RUN_KEYS = 1 << 19
 #: a key's hash in :class:`SeenKeys` (a test swaps in one that collides)
 KEY_HASH: Callable[[str], int] = hash
 

@@ -537,15 +537,18 @@ def test_keys_of_earlier_chunks_are_found_exactly(store, tmp_path, monkeypatch, 
         ["e-E6", "Kim", "mapping:employees.csv#12"]]
 
 
-def test_seen_keys_stay_in_few_runs_and_find_every_key_exactly(monkeypatch):
+@pytest.mark.parametrize("run_keys", [1 << 19, 64], ids=["uncapped", "capped"])
+def test_seen_keys_stay_in_few_runs_and_find_every_key_exactly(monkeypatch, run_keys):
     """Many chunks of keys: each key is found at its first row and an unseen one is not,
     while the sorted runs stay as few as a binary counter's digits (a run per chunk, or one
-    array re-sorted per chunk, would cost the square of the file's chunks)."""
+    array re-sorted per chunk, would cost the square of the file's chunks); with runs capped
+    (a merge's copies bounded), no run passes the cap and full runs are at least half full."""
     import random
 
     from erm_graph import seen_keys
 
     monkeypatch.setattr(seen_keys, "ARRAY_KEYS", 0)
+    monkeypatch.setattr(seen_keys, "RUN_KEYS", run_keys)
     monkeypatch.setattr(seen_keys, "KEY_HASH", lambda uid: hash(uid) % 1000)  # collisions
     rng = random.Random(5)
     seen, first, expected = seen_keys.SeenKeys(), 0, {}
@@ -554,7 +557,11 @@ def test_seen_keys_stay_in_few_runs_and_find_every_key_exactly(monkeypatch):
         seen.add(uids, first)
         expected.update(zip(uids, range(first, first + len(uids)), strict=True))
         first += len(uids)
-        assert len(seen.runs) <= (chunk + 1).bit_length() + 1, chunk
+        sizes = [len(hashes) for hashes, _ in seen.runs]
+        assert max(sizes) <= max(run_keys, 9), chunk
+        full = [n for n in sizes if 2 * n > run_keys]
+        assert len(sizes) - len(full) <= (chunk + 1).bit_length() + 1, chunk
+        assert len(full) <= 2 * first // run_keys + 1, chunk
     sample = rng.sample(sorted(expected), 300)
     assert seen.find(sample) == [expected[u] for u in sample]
     found = seen.find(["k0-0", "nowhere", "k999-0"])
