@@ -205,3 +205,23 @@ def test_a_batch_gives_back_what_it_freed_on_glibc():
     if platform.libc_ver()[0] != "glibc":
         pytest.skip("not glibc")
     assert trim_heap() is True
+
+
+@pytest.mark.parametrize("release", [False, True])
+def test_the_text_is_read_in_blocks_each_let_go_once_parsed(release):
+    """The second pass holds only what pyarrow has not parsed yet: the blocks it has read
+    are let go (the first pass, which only checks, keeps them for the second)."""
+    import io
+
+    blocks = [b"id,name\n1,a", b"nn\n2,b", b"", b"ob\n3,\xc3", b"\xa9\n"]
+    kept = list(blocks)
+    whole = b"".join(blocks)
+    reader = io.BufferedReader(columnar._Blocks(blocks, release), 4)
+    read = b""
+    while part := reader.read(3):
+        assert len(part) == 3 or len(read) + len(part) == len(whole)  # short only at the end
+        read += part
+        taken = reader.raw.next  # blocks handed to the parser's buffer so far
+        assert blocks[:taken] == ([b""] * taken if release else kept[:taken])
+        assert blocks[taken:] == kept[taken:]
+    assert read == whole

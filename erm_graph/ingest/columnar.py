@@ -17,6 +17,7 @@ their places (``file#line``), values, rejects and fingerprints are the same eith
 from __future__ import annotations
 
 import csv
+import io
 from array import array
 from collections.abc import Iterator, Sequence
 from functools import cache
@@ -93,7 +94,8 @@ def csv_chunks(text: str, dialect: Any, width: int, header_lines: int, size: int
     if len(text) < MIN_CHARS or not available() or not _plain(dialect, text) or width == 0:
         return None
     pa, pc, pacsv = _arrow()
-    data = text.encode("utf-8", "surrogatepass")
+    blocks = [text[at:at + BLOCK_BYTES].encode("utf-8", "surrogatepass")
+              for at in range(0, len(text), BLOCK_BYTES)]
     names = [f"c{i}" for i in range(width)]
     read = pacsv.ReadOptions(column_names=names, skip_rows=1, use_threads=True,
                              block_size=BLOCK_BYTES)
@@ -102,10 +104,11 @@ def csv_chunks(text: str, dialect: Any, width: int, header_lines: int, size: int
     convert = pacsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()),
                                    strings_can_be_null=False, quoted_strings_can_be_null=False)
 
-    def batches() -> Any:
-        """The file in record batches of about BLOCK_BYTES: one block in memory at a time."""
-        return pacsv.open_csv(pa.py_buffer(data), read_options=read, parse_options=parse,
-                              convert_options=convert)
+    def batches(release: bool = False) -> Any:
+        """The file in record batches of about BLOCK_BYTES: one block parsed at a time;
+        ``release``: each block of the text let go once the parser has it."""
+        return pacsv.open_csv(io.BufferedReader(_Blocks(blocks, release), BLOCK_BYTES),
+                              read_options=read, parse_options=parse, convert_options=convert)
 
     # a first pass only checks, holding one block at a time: rows are handed on only once
     # the whole file is known to read as the csv module reads it
@@ -124,7 +127,7 @@ def csv_chunks(text: str, dialect: Any, width: int, header_lines: int, size: int
     def chunks() -> Iterator[tuple[Sequence[int], list[Sequence[str]]]]:
         line = header_lines + 1
         distinct: set[int] = set()  # the columns found to hold mostly distinct texts
-        for batch in batches():
+        for batch in batches(release=True):
             for start in range(0, batch.num_rows, size):
                 part = batch.slice(start, size)
                 columns = [_texts(pc, part.column(i), i, distinct) for i in range(width)]
@@ -135,6 +138,33 @@ def csv_chunks(text: str, dialect: Any, width: int, header_lines: int, size: int
             trim_heap()
 
     return chunks()
+
+
+class _Blocks(io.RawIOBase):
+    """A file over a text's bytes in blocks. Read with ``release``, each block is let go as
+    the parser takes it: the rows a load makes grow as the text they come from shrinks, and
+    a large file's bytes, held whole, were the peak of its reading (docs/loaders.md, "Speed
+    and memory")."""
+
+    def __init__(self, blocks: list[bytes], release: bool):
+        self.blocks, self.release, self.next = blocks, release, 0
+        self.rest = memoryview(b"")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not len(self.rest):  # an empty block is no end of the file
+            if self.next == len(self.blocks):
+                return 0
+            self.rest = memoryview(self.blocks[self.next])
+            if self.release:
+                self.blocks[self.next] = b""
+            self.next += 1
+        size = min(len(buffer), len(self.rest))
+        buffer[:size] = self.rest[:size]
+        self.rest = self.rest[size:]
+        return size
 
 
 def _texts(pc: Any, column: Any, index: int, distinct: set[int]) -> list[str]:
