@@ -4,7 +4,8 @@ fraction of what a dict of them costs (docs/loaders.md, "Speed and memory")."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from operator import eq
+from itertools import compress
+from operator import ne
 from typing import Any
 
 
@@ -49,6 +50,15 @@ class SeenKeys:
             return list(map(self.few.get, uids, [-1] * len(uids)))
         return self._found(uids, *_sorted(_digests(uids))) or [-1] * len(uids)
 
+    def guess(self, uids: Sequence[str]) -> list[int]:
+        """Per key of ``uids``, the index of a key seen with its hash, -1 for none: the key
+        itself, unless two keys share one 64-bit hash. :meth:`find` without comparing the
+        strings, for a caller that checks what it is given anyway (the bulk writer confirms
+        each new node's id by its uid)."""
+        if self.few is not None:
+            return list(map(self.few.get, uids, [-1] * len(uids)))
+        return list(self._guessed(*_sorted(_digests(uids))).tolist())
+
     def add_new(self, uids: list[str], first: int) -> list[int] | None:
         """Add ``uids``, at indexes ``first``, ``first + 1``..., if none was seen
         before and none is among them twice (the common case, in C): None. Else add
@@ -87,46 +97,54 @@ class SeenKeys:
         ordered, order = _sorted(_digests(uids))
         self._add_run(ordered, order + first, uids)
 
-    def _found(self, uids: list[str], ordered: Any, order: Any) -> list[int] | None:
-        """:meth:`find` in the arrays, given the hashes of ``uids`` sorted (``ordered``, the
-        index in ``uids`` of each in ``order``); None when no run holds one of them.
-
-        Sorted, each search starts where the one before ended: a pass along a run rather
-        than a jump into it per key. A hit is checked against the first key of its hash in
-        the run, all hits of a run in one pass (where most keys are found, as a load's
-        relationship ends are among the nodes it created); a key of a hash another key has
-        too is looked for further along.
-        """
+    def _guessed(self, ordered: Any, order: Any) -> Any:
+        """:meth:`guess` in the arrays, given the hashes of the keys sorted (``ordered``, the
+        index of each among the keys in ``order``), as a numpy array. Sorted, each search
+        starts where the one before ended: a pass along a run rather than a jump into it per
+        key."""
         import numpy as np
 
-        found = None
+        found = np.full(len(order), -1, np.int64)
         for hashes, at in self.runs:
             pos = np.minimum(np.searchsorted(hashes, ordered), len(hashes) - 1)
             hit = hashes[pos] == ordered
-            if not hit.any():
-                continue
-            found = found or [-1] * len(uids)
-            hits = np.flatnonzero(hit)
-            places = pos[hits].tolist()
-            rows_, firsts = order[hits].tolist(), at[pos[hits]].tolist()
-            held, keys = self.uids, [uids[i] for i in rows_]
-            for i, place, first, same in zip(rows_, places, firsts,
-                                             map(eq, [held[j] for j in firsts], keys),
-                                             strict=True):
-                if same:
-                    found[i] = first
-                elif found[i] < 0:
-                    found[i] = self._further(hashes, at, place + 1, uids[i])
+            found[order[hit]] = at[pos[hit]]
         return found
 
-    def _further(self, hashes: Any, at: Any, place: int, uid: str) -> int:
-        """The index of ``uid`` among the keys of its hash from ``place`` on in a run, -1
-        when none is it."""
-        digest = hashes[place - 1]
-        while place < len(hashes) and hashes[place] == digest:
-            if self.uids[int(at[place])] == uid:  # one per key with this hash
-                return int(at[place])
-            place += 1
+    def _found(self, uids: list[str], ordered: Any, order: Any) -> list[int] | None:
+        """:meth:`find` in the arrays (the hashes of ``uids`` sorted as for
+        :meth:`_guessed`); None when no run holds one of them.
+
+        Each guess is checked against its key's string, all of them in C (where most keys
+        are found, as a load's relationship ends are among the nodes it created); a key
+        whose guess is another key of its hash is looked for among every key of that hash.
+        """
+        import numpy as np
+
+        guessed = self._guessed(ordered, order)
+        hits = np.flatnonzero(guessed >= 0)
+        if not len(hits):
+            return None
+        found: list[int] = guessed.tolist()
+        rows = hits.tolist()
+        other = map(ne, map(self.uids.__getitem__, guessed[hits].tolist()),
+                    map(uids.__getitem__, rows))
+        for i in compress(rows, other):  # two keys of one hash: rare
+            found[i] = self._exact(uids[i])
+        return found
+
+    def _exact(self, uid: str) -> int:
+        """The index of ``uid``, -1 when it was not seen: every key of its hash compared,
+        in every run."""
+        import numpy as np
+
+        digest = _digests([uid])[0]
+        for hashes, at in self.runs:
+            place = int(np.searchsorted(hashes, digest))
+            while place < len(hashes) and hashes[place] == digest:
+                if self.uids[int(at[place])] == uid:  # one per key with this hash
+                    return int(at[place])
+                place += 1
         return -1
 
     def _outgrow(self) -> None:

@@ -9,7 +9,7 @@ import random
 import pytest
 
 from erm_graph import seen_keys
-from erm_graph.store.node_ids import NodeIds, among, ids_of
+from erm_graph.store.node_ids import NodeIds, among, likely_ids
 
 
 @pytest.mark.parametrize(("key_hash", "array_keys"), [(hash, 50_000), (hash, 0),
@@ -37,7 +37,11 @@ def test_node_ids_answer_as_the_dict_of_the_same_batches(monkeypatch, key_hash, 
         assert len(held) == len(expected) and dict(held) == expected and held == expected
     asked = [*expected, "nowhere", "", "n-0-0 ", *rng.sample(sorted(expected), 10)]
     assert among(held, asked) == among(expected, asked) == [u in expected for u in asked]
-    assert ids_of(held, asked) == ids_of(expected, asked) == [expected.get(u) for u in asked]
+    exact = {u: expected[u] for u in asked if expected.get(u) is not None}
+    assert likely_ids(expected, asked) == exact
+    guessed = likely_ids(held, asked)  # by hash alone: with hashes that collide, maybe another's
+    assert guessed == exact or key_hash is not hash
+    assert set(guessed.values()) <= set(expected.values())
     assert [u in held for u in asked] == [u in expected for u in asked]
     assert list(held) == list(expected)  # in the order the nodes were first created
     with pytest.raises(KeyError):

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import falkordb
 import redis
@@ -39,14 +39,13 @@ from erm_graph.errors import (
     UniqueViolation,
 )
 from erm_graph.events import WriteKind, announced
-from erm_graph.seen_keys import SeenKeys
 from erm_graph.store import head_start
 from erm_graph.store.base import RUN_TAG, QueryResult, now_iso
 from erm_graph.store.cypher_store import CypherStore
 from erm_graph.store.embedded_server import TIMEOUT_MAX_MS, EmbeddedServer
 from erm_graph.store.falkordb_bulk import BulkWriter, NotCarried, Send, nodes_token
 from erm_graph.store.load_lock import file_lock, file_lock_if_free
-from erm_graph.store.node_ids import ids_of
+from erm_graph.store.node_ids import likely_ids
 from erm_graph.store.upsert import NodeUpsert, Payload
 from erm_graph.store.values import GraphNode, GraphRelationship
 from erm_graph.store.values import GraphPath as StorePath
@@ -240,7 +239,7 @@ class _KnownUids:
     nothing else wrote."""
 
     mark: tuple[str, ...]
-    uids: SeenKeys  # a set of a large load's uids would cost more than its nodes' ids
+    uids: set[str]
 
 
 class _NewNodes:
@@ -270,7 +269,7 @@ class _NewNodes:
         # the query texts with their parameters, encoded now rather than inside the transaction
         self.header = params_header({"uids": uids})
         self.first = 0  # the id foretold for the first node
-        self.known: SeenKeys | None = None  # every uid of the label before this batch
+        self.known: set[str] | None = None  # every uid of the label before this batch
         #: some property keys are not declared yet (the store declares them, then tries again)
         self.undeclared = False
 
@@ -302,9 +301,9 @@ class _NewNodes:
         last = self.nodes.engine_state
         if isinstance(last, _KnownUids) and last.mark == _mark(info):
             self.known = last.uids
-            stored = max(self.known.find(self.uids), default=-1) >= 0
+            stored = not self.known.isdisjoint(self.uids)
         elif counts[0] == 0:
-            self.known, stored = SeenKeys(), False
+            self.known, stored = set(), False
         else:
             self.known = None
             (found,) = send(self.read(self.header + f"UNWIND $uids AS u MATCH (n:{key} "
@@ -323,7 +322,7 @@ class _NewNodes:
         if self.known is None:
             self.nodes.engine_state = None
         else:
-            self.known.add(self.uids, len(self.known))
+            self.known.update(self.uids)
             self.nodes.engine_state = _KnownUids(_mark(info), self.known)
         if self.row(confirmed)[0] == len(self.uids):
             return lambda: list(range(self.first, self.first + len(self.uids)))
@@ -704,10 +703,7 @@ class FalkorDBStore(CypherStore):
         much to read.
         """
         distinct = list(dict.fromkeys(uids))
-        known = ids_of(reported, distinct)
-        reported_ids: dict[str, int] = (
-            {u: i for u, i in zip(distinct, known, strict=True) if i is not None} if None in known
-            else cast("dict[str, int]", dict(zip(distinct, known, strict=True))))
+        reported_ids = likely_ids(reported, distinct)  # each confirmed below
         # the query text with its parameters, encoded now rather than inside the transaction
         confirm = params_header({"ids": list(reported_ids.values()), "uids": list(reported_ids)}
                                 ) + (f"UNWIND range(0, size($ids) - 1) AS k WITH k, $ids[k] AS i "

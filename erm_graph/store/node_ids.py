@@ -3,7 +3,7 @@
 The writer keeps them from the node step to the relationship step, one entry per new node.
 A dict of them cost about as much as the uids' own strings; :class:`NodeIds` keeps the uids
 in a :class:`~erm_graph.seen_keys.SeenKeys` (hashed, exact) and the ids in a machine array,
-and answers for a whole column of ends at once (:func:`among`, :func:`ids_of`), which a
+and answers for a whole column of ends at once (:func:`among`, :func:`likely_ids`), which a
 per-row lookup in the arrays would not do in reasonable time. Any other mapping (a caller's
 dict) is answered the plain way.
 """
@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Iterator, Mapping, Sequence
+from itertools import compress
+from typing import cast
 
 from erm_graph.seen_keys import SeenKeys
 
@@ -30,11 +32,13 @@ class NodeIds(Mapping[str, int | None]):
 
     def update(self, pairs: Mapping[str, int | None]) -> None:
         """Add ``pairs``; a uid already held takes the id given now, as a dict's would."""
+        ids: list[int]
         if isinstance(pairs, NodeIds):
             uids, ids = list(pairs.uids), pairs.ids.tolist()
         else:
-            uids = list(pairs)
-            ids = [_UNREPORTED if i is None else i for i in pairs.values()]
+            uids, given = list(pairs), list(pairs.values())
+            ids = [_UNREPORTED if i is None else i for i in given] if None in given \
+                else cast(list[int], given)
         if not uids:
             return
         held = self.uids.add_new(uids, len(self.ids))
@@ -80,11 +84,19 @@ def among(nodes: Mapping[str, int | None], uids: Sequence[str]) -> list[bool]:
     return [uid in nodes for uid in uids]
 
 
-def ids_of(nodes: Mapping[str, int | None], uids: Sequence[str]) -> list[int | None]:
-    """Per uid of ``uids``, its node's id in ``nodes``; None for one not there or with no
-    reported id."""
+def likely_ids(nodes: Mapping[str, int | None], uids: Sequence[str]) -> dict[str, int]:
+    """The uids of ``uids`` among ``nodes`` that have a reported id, each to that id; from
+    :class:`NodeIds`, by hash alone (:meth:`SeenKeys.guess
+    <erm_graph.seen_keys.SeenKeys.guess>`) and in numpy, so two uids of one 64-bit hash may
+    get each other's: ids to confirm before they are trusted, as the bulk writer does by id
+    seek with the uid compared."""
     if not isinstance(nodes, NodeIds):
-        return list(map(nodes.get, uids))
-    ids = nodes.ids
-    return [None if at < 0 or ids[at] == _UNREPORTED else ids[at]
-            for at in nodes.positions(uids)]
+        return {uid: i for uid in uids if (i := nodes.get(uid)) is not None}
+    if not nodes:
+        return {}
+    import numpy as np
+
+    at = np.asarray(nodes.uids.guess(uids), np.int64)
+    ids = np.frombuffer(nodes.ids, np.int64)[np.maximum(at, 0)]
+    known = (at >= 0) & (ids != _UNREPORTED)
+    return dict(compress(zip(uids, ids.tolist(), strict=True), known.tolist()))
