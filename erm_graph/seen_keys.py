@@ -44,7 +44,7 @@ class SeenKeys:
         """The keys in the order of their indexes."""
         return iter(self.few if self.few is not None else self.uids)
 
-    def find(self, uids: list[str]) -> list[int]:
+    def find(self, uids: Sequence[str]) -> list[int]:
         """Per key of ``uids``, its index, -1 for a key not seen."""
         if self.few is not None:
             return list(map(self.few.get, uids, [-1] * len(uids)))
@@ -111,7 +111,7 @@ class SeenKeys:
             found[order[hit]] = at[pos[hit]]
         return found
 
-    def _found(self, uids: list[str], ordered: Any, order: Any) -> list[int] | None:
+    def _found(self, uids: Sequence[str], ordered: Any, order: Any) -> list[int] | None:
         """:meth:`find` in the arrays (the hashes of ``uids`` sorted as for
         :meth:`_guessed`); None when no run holds one of them.
 

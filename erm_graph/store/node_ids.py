@@ -56,7 +56,7 @@ class NodeIds(Mapping[str, int | None]):
 
     def positions(self, uids: Sequence[str]) -> list[int]:
         """Per uid of ``uids``, where its id is in :attr:`ids`, -1 for a uid not created."""
-        return self.uids.find(list(uids)) if self.ids else [-1] * len(uids)
+        return self.uids.find(uids) if self.ids else [-1] * len(uids)
 
     def __getitem__(self, uid: str) -> int | None:
         at = self.positions([uid])[0]
