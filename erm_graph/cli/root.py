@@ -6,7 +6,12 @@ Commands only parse and validate, then call one library function; the library's
 
 from __future__ import annotations
 
+import errno
 import functools
+import os
+import select
+import sys
+import traceback
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -31,8 +36,18 @@ app = typer.Typer(
     rich_markup_mode="markdown",
     pretty_exceptions_show_locals=False,
 )
-console = Console()
-err_console = Console(stderr=True)
+
+
+class _Console(Console):
+    """A rich console whose broken pipe is the command's error, said by :func:`friendly`:
+    rich's own ends the process at once with exit code 1 and not a word."""
+
+    def on_broken_pipe(self) -> None:
+        raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
+
+
+console = _Console()
+err_console = _Console(stderr=True)
 #: the declaration the global ``--db`` option is made from
 DB = declaration("db")
 
@@ -79,8 +94,44 @@ def friendly(func: Callable[..., Any]) -> Callable[..., Any]:
             err_console.print(Text.assemble(("Error:", "bold red"), " ", str(exc)),
                               highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
+        except OSError as exc:
+            if exc.errno != errno.EPIPE:
+                raise
+            # Typer ends a command that hit a broken pipe with exit code 1 and not a word (its
+            # own handler, meant for `erm ... | head`): a failed command says why
+            err_console.print(Text.assemble(("Error:", "bold red"), " ", broken_pipe(exc)),
+                              highlight=False, soft_wrap=True)
+            raise typer.Exit(1) from None
 
     return run
+
+
+def output_closed() -> bool:
+    """Whether whatever read this process's standard output has closed it (a pipe or a
+    socket with no reader left: the kernel reports an error on it)."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        return False
+    poller = select.poll()
+    poller.register(fd, select.POLLOUT)
+    return any(events & (select.POLLERR | select.POLLHUP) for _, events in poller.poll(0))
+
+
+def broken_pipe(exc: OSError) -> str:
+    """What to say of a broken pipe that ended a command: its closed output, or else the
+    pipe or connection that broke and the line that wrote to it."""
+    if output_closed():
+        # nothing more can reach it, and the interpreter's last flush must not fail again
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return ("the command's output was closed before it had all been written (broken "
+                "pipe): the rest of it was not shown")
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" in {frames[-1].filename}:{frames[-1].lineno}" if frames else ""
+    return (f"a pipe or connection closed while the command ran ({exc.strerror}{where}); "
+            "run it again, and report it if it happens again")
 
 
 def command(*args: Any, group: typer.Typer = app,
