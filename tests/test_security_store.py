@@ -176,15 +176,32 @@ def _graph(url: str) -> tuple[Counter, Counter]:
 
 
 def _erm(url: str, *args: str) -> subprocess.Popen:
-    return subprocess.Popen([ERM, "--db", url, *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    return subprocess.Popen([ERM, "--db", url, *args], stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _ended(procs: list[subprocess.Popen]) -> list[tuple[int, str, str]]:
+    """Each process's exit code, standard output and standard error, once all have ended
+    (each read whole as it goes: a full pipe would stall its writer)."""
+    ended = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=300)
+        ended.append((proc.returncode, out, err))
+    return ended
+
+
+def _all_succeeded(outputs: list[tuple[int, str, str]]) -> None:
+    """Fails with every writer that failed and all it printed (its reason, on stderr)."""
+    failed = "\n\n".join(f"writer {i} exited {code}\n--- stdout:\n{out}\n--- stderr:\n{err}"
+                         for i, (code, out, err) in enumerate(outputs) if code)
+    assert not failed, failed
 
 
 @pytest.fixture(scope="module")
 def one_load(tmp_path_factory) -> tuple[Counter, Counter]:
     url = f"embedded:{tmp_path_factory.mktemp('one') / 'db'}"
-    done = _erm(url, *LOAD)
-    assert done.wait(120) == 0, done.stdout.read()
+    outputs = _ended([_erm(url, *LOAD)])
+    _all_succeeded(outputs)
     return _graph(url)
 
 
@@ -193,24 +210,22 @@ def test_parallel_loads_of_the_same_files_end_as_one_load(tmp_path, one_load, wr
     """`erm load F & erm load F` stored every NEXT and HAS_STEP twice (and one of them could
     fail on the uid index the other was creating); with the load lock they queue."""
     url = f"embedded:{tmp_path / 'db'}"
-    procs = [_erm(url, *LOAD) for _ in range(writers)]
-    outputs = [(p.wait(300), p.stdout.read()) for p in procs]
-    failed = "\n\n".join(f"writer {i} exited {code}:\n{out}"
-                         for i, (code, out) in enumerate(outputs) if code)
-    assert not failed, failed
+    outputs = _ended([_erm(url, *LOAD) for _ in range(writers)])
+    _all_succeeded(outputs)
     nodes, rels = _graph(url)
     assert nodes == one_load[0]
     assert rels == one_load[1], [k for k, n in rels.items() if n > 1][:5]
     assert max(rels.values()) == 1
-    again = _erm(url, *LOAD)
-    assert again.wait(120) == 0
-    assert ": 0 created, 0 updated" in " ".join(again.stdout.read().split())
+    again = _ended([_erm(url, *LOAD)])
+    _all_succeeded(again)
+    assert ": 0 created, 0 updated" in " ".join(again[0][1].split())
 
 
 def test_a_later_load_deletes_copies_left_by_earlier_parallel_loads(tmp_path, one_load):
     """A library damaged before the lock existed is mended by the next load of the file."""
     url = f"embedded:{tmp_path / 'db'}"
-    assert _erm(url, *LOAD).wait(120) == 0
+    outputs = _ended([_erm(url, *LOAD)])
+    _all_succeeded(outputs)
     store = open_store(url)
     try:
         for rel_type in ("NEXT", "HAS_STEP"):
@@ -320,6 +335,6 @@ def test_parallel_loads_into_a_falkordb_server_queue_on_the_lease(falkordb_serve
         time.sleep(4)  # each has started and waits for the server
     finally:
         server.send_signal(signal.SIGCONT)
-    outputs = [(p.wait(300), p.stdout.read()) for p in procs]
-    assert [code for code, _ in outputs] == [0] * 3, outputs
+    outputs = _ended(procs)
+    _all_succeeded(outputs)
     assert _graph(url) == one_load
