@@ -10,8 +10,10 @@ as a user runs it, and must say why it failed.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -65,3 +67,25 @@ def test_a_pipe_that_breaks_inside_a_command_is_named_with_the_line_that_wrote_t
     said = broken_pipe(caught.value)
     assert said.startswith("a pipe or connection closed while the command ran (Broken pipe in ")
     assert f"{__file__}:" in said
+
+
+def test_an_interrupted_command_says_so(tmp_path):
+    """Typer ends a command stopped by SIGINT with code 130 and no word: a script or a
+    supervisor that sent it, or a log, could not tell it from a crash. Interrupted here while
+    it waits for a password on its standard input."""
+    proc = subprocess.Popen([ERM, "users", "add", "someone", "--role", "viewer",
+                             "--password-stdin"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "ERM_USERS_DB": str(tmp_path / "users.db")})
+    try:
+        deadline = time.monotonic() + 60
+        while "pipe" not in Path(f"/proc/{proc.pid}/wchan").read_text():  # reads stdin
+            assert time.monotonic() < deadline and proc.poll() is None, "never read stdin"
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130
+    assert "Interrupted: the command was stopped (Ctrl-C or SIGINT) before it finished" in err
+    assert "Traceback" not in err

@@ -102,6 +102,13 @@ def friendly(func: Callable[..., Any]) -> Callable[..., Any]:
             err_console.print(Text.assemble(("Error:", "bold red"), " ", broken_pipe(exc)),
                               highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
+        except KeyboardInterrupt:
+            # Typer's exit code 130 for it comes with no word either (SIGINT may come from a
+            # supervisor, not a ^C on the terminal)
+            err_console.print(Text.assemble(("Interrupted:", "bold red"), " the command was "
+                                            "stopped (Ctrl-C or SIGINT) before it finished"),
+                              highlight=False, soft_wrap=True)
+            raise typer.Exit(130) from None
 
     return run
 
