@@ -19,6 +19,9 @@ import pytest
 
 from erm_graph import load
 from erm_graph.ingest import GraphBatch, write_batch
+from erm_graph.ingest.contract import LoadOptions
+from erm_graph.ingest.journal import begin_load, end_load
+from erm_graph.ingest.load import prepare
 from erm_graph.query.loads import unfinished_loads
 from erm_graph.store import open_store
 
@@ -129,3 +132,18 @@ def test_an_import_job_killed_after_its_nodes_is_completed_by_its_next_run(tmp_p
         assert had(reader) == rows and unfinished_loads(reader) == {}
     finally:
         reader.close()
+
+
+def test_a_load_under_way_while_another_read_its_files_is_not_called_interrupted(store, files):
+    """Loads read outside the load lock, so one may find the mark of a load under way, and
+    said it was interrupted (every parallel `erm load` of a file did). Under the lock, once
+    that load has ended, its mark is gone: no such note, and nothing left marked."""
+    a, mapping = files / "calls-a.csv", files / "map.yaml"
+    with store.load_lock():  # a load under way, as it marks its files
+        token = begin_load(store, [a.name])
+        prepared = prepare(store, [a], options=LoadOptions(mapping=mapping))
+        end_load(store, token, [a.name])
+    report = prepared.write(store)
+    assert not [note for note in report.notes if "interrupted" in note], report.notes
+    assert report.types["HAD"].created == 30 and had(store) == 30
+    assert unfinished_loads(store) == {}

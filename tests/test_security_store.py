@@ -191,10 +191,12 @@ def _ended(procs: list[subprocess.Popen]) -> list[tuple[int, str, str]]:
 
 
 def _all_succeeded(outputs: list[tuple[int, str, str]]) -> None:
-    """Fails with every writer that failed and all it printed (its reason, on stderr)."""
+    """Fails with every writer that failed and all it printed (its reason, on stderr), and
+    with any that took another for an interrupted load (they queue: none was)."""
     failed = "\n\n".join(f"writer {i} exited {code}\n--- stdout:\n{out}\n--- stderr:\n{err}"
                          for i, (code, out, err) in enumerate(outputs) if code)
     assert not failed, failed
+    assert not [err for _, _, err in outputs if "was interrupted" in err], outputs
 
 
 @pytest.fixture(scope="module")

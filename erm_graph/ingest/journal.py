@@ -6,10 +6,11 @@ interrupted between the two (Ctrl-C, a killed server) would leave nodes whose fi
 relationships that were never written. A load therefore leaves a ``PendingLoad`` node while it
 writes (:func:`begin_load`); the next load of one of its files trusts no fingerprint of that
 file (it compares every row with the graph and writes what is missing), then takes the file off
-the mark (:func:`end_load`). ``erm status`` lists the files of the marks left
-(:func:`erm_graph.query.loads.unfinished_loads`, the read of them). Marks are tiny and not part
-of the model; they are written and read with the store's plain statements, the same on every
-engine.
+the mark (:func:`end_load`). Both are called under the store's load lock, so a mark that a load
+holding the lock finds is an interrupted load's, never that of a load waiting its turn.
+``erm status`` lists the files of the marks left (:func:`erm_graph.query.loads.unfinished_loads`,
+the read of them). Marks are tiny and not part of the model; they are written and read with the
+store's plain statements, the same on every engine.
 """
 
 from __future__ import annotations

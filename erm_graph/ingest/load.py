@@ -69,6 +69,8 @@ class Prepared:
     started: float = field(default_factory=time.perf_counter)
     #: tokens of interrupted loads of these files: their rows were checked in full this time
     settled: list[str] = field(default_factory=list)
+    #: the files of those loads among these: every row of them was compared with the graph
+    redo: set[str] = field(default_factory=set)
     #: the maps these files define: namespace -> (file names, their records); a map's file
     #: is the authority for what it holds (:mod:`erm_graph.ingest.revisions`)
     maps: dict[str, tuple[list[str], GraphBatch]] = field(default_factory=dict)
@@ -86,24 +88,37 @@ class Prepared:
                        dict.fromkeys((r.label, r.problem.where) for r in self.rejects))
 
     def _write(self, store: GraphStore,
-               progress: Callable[[int], None] | None) -> LoadReport:
+               progress: Callable[[int], None] | None) -> tuple[LoadReport, set[str]]:
         """Write the batch and retire what the maps' files no longer have, leaving a
         PendingLoad mark on the store while it writes: a load cut short (Ctrl-C, a killed
         server, web or CLI) is listed by `erm status`, and the next load of its files trusts
-        none of their fingerprints (see :mod:`erm_graph.ingest.journal`)."""
+        none of their fingerprints (see :mod:`erm_graph.ingest.journal`). Also the files of
+        :attr:`redo` whose interrupted load this one settled."""
         names = [Path(f).name for f in self.files]
-        token = begin_load(store, names)
         # one load at a time from reading the maps' records to recording their versions:
-        # two loads of one map would otherwise diff against the same version
+        # two loads of one map would otherwise diff against the same version. The mark is
+        # made and dropped inside too, so that a mark another load finds while it holds the
+        # lock is an interrupted load's: one made before the lock was a waiting load's, which
+        # the load ahead of it took for interrupted, and whose files that load's end took off
+        # it (a mark gone, had the waiting load been cut short in its turn).
         with store.load_lock():
+            interrupted = self._still_pending(store)
+            token = begin_load(store, names)
             plans = self._plans(store)  # what the graph holds before the write
             report = write_batch(store, self.batch, check=False, progress=progress,
                                  locked=True)
             for map_plan in plans:
                 apply_plan(store, map_plan)
-        end_load(store, token, names, self.settled)
+            end_load(store, token, names, self.settled)
         report.maps = [p.as_dict() for p in plans]
-        return report
+        return report, interrupted
+
+    def _still_pending(self, store: GraphReader) -> set[str]:
+        """The files of :attr:`redo` whose interrupted load's mark is still there, under the
+        load lock: a mark that was gone by then was a load under way while these files were
+        read, which has finished since (its rows were compared in full all the same)."""
+        pending = unfinished_loads(store)
+        return self.redo & {name for token in self.settled for name in pending.get(token, ())}
 
     def _plans(self, store: GraphReader) -> list[MapPlan]:
         """What each map's files add, change and remove: only the records this load
@@ -136,12 +151,13 @@ class Prepared:
             raise ValidationError([r.problem for r in self.rejects])
         if dry_run:
             report = plan(store, self.batch)
+            redo = self.redo
             self._count_unchanged(report)
             report.maps = [p.as_dict(dry_run=True) for p in self._plans(store)]
         else:
             with writing(WriteKind.LOAD, ", ".join(self.files), store,
                          detail={"records": self.total, "rows": self.rows}) as done:
-                report = self._write(store, progress)
+                report, redo = self._write(store, progress)
                 self._count_unchanged(report)
                 done.detail.update({
                     "created": report.total("created"), "updated": report.total("updated"),
@@ -154,7 +170,7 @@ class Prepared:
         report.rejected = [r.problem for r in self.rejects] + report.rejected
         for label, rows in self.rejected_rows.items():
             report.rejected_counts[label] += rows
-        report.notes = self.notes + report.notes
+        report.notes = _redo_notes(redo) + self.notes + report.notes
         report.files = self.files
         report.rows = self.rows
         report.seconds = time.perf_counter() - self.started
@@ -184,12 +200,10 @@ def prepare(store: GraphStore, paths: Sequence[str | Path], *, fmt: str = "auto"
     if time_limit is not None:
         sources, notes = read_in_child(paths, fmt, options, time_limit)
         settled, redo = _interrupted(store, {s.name for s in sources})
-        notes = _redo_notes(redo) + notes
     else:
         notes = []
         found = _sources(paths, fmt, options, notes)
         settled, redo = _interrupted(store, {path.name for path, _ in found})
-        notes += _redo_notes(redo)
         sources = [loader.read(path, LoadContext.for_source(
             path, loader, options, progress=progress,
             stale=None if path.name in redo else store.stale_rows)) for path, loader in found]
@@ -229,7 +243,7 @@ def prepare(store: GraphStore, paths: Sequence[str | Path], *, fmt: str = "auto"
     _forget_fingerprints(batch, rejects)
     return Prepared(batch, rejects, notes, [str(s.source) for s in sources],
                     sum(s.rows for s in sources), on_error, unchanged_nodes,
-                    unchanged_relationships, started, settled, maps)
+                    unchanged_relationships, started, settled, redo, maps)
 
 
 def _check_party(store: GraphStore, options: LoadOptions) -> None:
