@@ -99,7 +99,13 @@ def friendly(func: Callable[..., Any]) -> Callable[..., Any]:
                 raise
             # Typer ends a command that hit a broken pipe with exit code 1 and not a word (its
             # own handler, meant for `erm ... | head`): a failed command says why
-            err_console.print(Text.assemble(("Error:", "bold red"), " ", broken_pipe(exc)),
+            closed = output_closed()
+            if closed:  # nothing more reaches it, and the last flush at exit must not fail
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, sys.stdout.fileno())
+                os.close(devnull)
+            err_console.print(Text.assemble(("Error:", "bold red"), " ",
+                                            broken_pipe(exc, output_closed=closed)),
                               highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
         except KeyboardInterrupt:
@@ -125,14 +131,10 @@ def output_closed() -> bool:
     return any(events & (select.POLLERR | select.POLLHUP) for _, events in poller.poll(0))
 
 
-def broken_pipe(exc: OSError) -> str:
+def broken_pipe(exc: OSError, *, output_closed: bool) -> str:
     """What to say of a broken pipe that ended a command: its closed output, or else the
     pipe or connection that broke and the line that wrote to it."""
-    if output_closed():
-        # nothing more can reach it, and the interpreter's last flush must not fail again
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
+    if output_closed:
         return ("the command's output was closed before it had all been written (broken "
                 "pipe): the rest of it was not shown")
     frames = traceback.extract_tb(exc.__traceback__)
