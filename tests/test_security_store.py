@@ -327,14 +327,46 @@ def falkordb_server(tmp_path):
         proc.wait()
 
 
+def _waiting_on(port: int, procs: list[subprocess.Popen]) -> set[int]:
+    """The pids of ``procs`` that have sent the server on ``port`` (on 127.0.0.1) a command
+    it has not read yet, from the kernel's table of TCP sockets: the server side of such a
+    connection has bytes in its receive queue; the client side is one of the process's
+    files."""
+    unread, ports_of = set(), {}  # client ports with a command unread; socket inode -> port
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local, remote = (int(f.split(":")[1], 16) for f in fields[1:3])
+        if local == port and int(fields[4].split(":")[1], 16):
+            unread.add(remote)
+        elif remote == port:
+            ports_of[f"socket:[{fields[9]}]"] = local
+    waiting = set()
+    for proc in procs:
+        fds = Path(f"/proc/{proc.pid}/fd")
+        for fd in fds.iterdir() if fds.exists() else ():
+            try:
+                if ports_of.get(os.readlink(fd)) in unread:
+                    waiting.add(proc.pid)
+            except FileNotFoundError:  # closed meanwhile
+                pass
+    return waiting
+
+
 def test_parallel_loads_into_a_falkordb_server_queue_on_the_lease(falkordb_server, one_load):
     """The server is frozen while the writers start, so that their first queries wait in its
-    socket and all go at once when it resumes (without the lease: every type twice)."""
+    socket and all go at once when it resumes (without the lease: every type twice). It
+    resumes once each writer has sent its first command (a fixed wait let a slow machine
+    resume it before some had started, and the loads no longer raced)."""
     url, server = falkordb_server
+    port = int(url.rsplit(":", 1)[1])
     server.send_signal(signal.SIGSTOP)
     try:
         procs = [_erm(url, *LOAD) for _ in range(3)]
-        time.sleep(4)  # each has started and waits for the server
+        deadline = time.monotonic() + 120
+        while _waiting_on(port, procs) != {p.pid for p in procs}:
+            assert time.monotonic() < deadline, "the writers never all reached the server"
+            assert all(p.poll() is None for p in procs), _ended(procs)
+            time.sleep(0.05)
     finally:
         server.send_signal(signal.SIGCONT)
     outputs = _ended(procs)
