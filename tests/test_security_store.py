@@ -365,7 +365,9 @@ def test_parallel_loads_into_a_falkordb_server_queue_on_the_lease(falkordb_serve
         deadline = time.monotonic() + 120
         while _waiting_on(port, procs) != {p.pid for p in procs}:
             assert time.monotonic() < deadline, "the writers never all reached the server"
-            assert all(p.poll() is None for p in procs), _ended(procs)
+            # a writer that ended while the server was frozen: said once it resumes
+            if any(p.poll() is not None for p in procs):
+                break
             time.sleep(0.05)
     finally:
         server.send_signal(signal.SIGCONT)
