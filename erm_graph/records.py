@@ -18,9 +18,11 @@ Two columns of a large table hold a text per row that is made from a number: eac
 origin (``mapping:file.csv#42``) and its fingerprint (16 hex digits). As strings they were
 the largest part of what a million-row load held before it wrote (docs/loaders.md, "Speed and
 memory"); :class:`Numbered` and :class:`Hex64` keep the numbers in a machine array and make
-each text when it is read. Records take such a column as it is and keep it compact while
-columns of its kind are added to it; anything else (a row appended, a value assigned) turns
-it into a list first.
+each text when it is read. The typed values of a table's property columns are held the same
+way (:class:`Numbers`: floats or ints in a machine array; :class:`Coded`: a column of few
+distinct values as a small number per row into a list of them). Records take such a column
+as it is and keep it compact while columns of its kind are added to it; anything else (a row
+appended, a value assigned) turns it into a list first.
 """
 
 from __future__ import annotations
@@ -28,14 +30,45 @@ from __future__ import annotations
 import sys
 from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from itertools import repeat
-from operator import itemgetter
+from itertools import chain, repeat
+from operator import is_, itemgetter
 from typing import Any, Self, cast, overload
 
 from erm_graph.seen_keys import all_distinct
 
 
-class Compact(Sequence[str]):
+class Packed(Sequence[Any]):
+    """A column held in machine arrays and read as the Python values it stands for, each made
+    when read: a reader cannot tell it from the list it replaces (in type and value), and
+    it is not changed in place but by :class:`Records`, which makes it a list first."""
+
+    __slots__ = ()
+
+    @overload
+    def __getitem__(self, index: int) -> Any: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Self: ...
+
+    def __getitem__(self, index: int | slice) -> Any:
+        raise NotImplementedError
+
+    def grow(self, values: Sequence[Any]) -> bool:
+        """Add ``values`` in place when they can be held this way; False when not (nothing
+        added)."""
+        raise NotImplementedError
+
+    def pick(self, indexes: Iterable[int]) -> Self:
+        """The values at ``indexes``, in their order, as a column of this kind."""
+        raise NotImplementedError
+
+    def copy(self) -> Self:
+        raise NotImplementedError
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, as a list is
+
+
+class Compact(Packed):
     """A column of texts each made from one integer of an array: read as a sequence of
     strings, held as the numbers."""
 
@@ -91,8 +124,13 @@ class Compact(Sequence[str]):
         """What a column must share with this one to be added to it as numbers."""
         return (type(self),)
 
+    def grow(self, values: Sequence[Any]) -> bool:
+        if isinstance(values, Compact) and values.kind() == self.kind():
+            self.numbers.extend(values.numbers)
+            return True
+        return False
+
     def pick(self, indexes: Iterable[int]) -> Self:
-        """The texts at ``indexes``, in their order, as a column of this kind."""
         numbers = self.numbers
         return self.like(array(numbers.typecode, map(numbers.__getitem__, indexes)))
 
@@ -169,15 +207,209 @@ class Hex64(Compact):
 
 
 _HEX = frozenset("0123456789abcdef")
+#: what a column of numbers holds where a value is None (``Numbers.missing`` says which)
+_FILLERS = {"d": float("nan"), "q": 0}
+#: values a column of numbers turns into a list at a time when some are None
+_BLOCK = 4096
 
 
-def _grown(column: list[Any] | Compact, values: Sequence[Any]) -> list[Any] | Compact:
+class Numbers(Packed):
+    """Floats (a machine array of doubles) or ints (of 64-bit integers), None where
+    ``missing`` holds a 1: a typed column of amounts or counts, where a list holds a
+    pointer and a float or int object per row. A double keeps a float's every bit (-0.0,
+    infinities, NaN); an int beyond 64 bits, a bool or a subclass is never held so
+    (:meth:`of` declines)."""
+
+    __slots__ = ("missing", "values")
+
+    def __init__(self, values: array[Any], missing: bytearray | None = None):
+        self.values = values
+        #: one byte per value, 1 where it is None; None when no value is
+        self.missing = missing if missing is not None and 1 in missing else None
+
+    @classmethod
+    def of(cls, values: Sequence[Any], typecode: str = "") -> Numbers | None:
+        """``values`` as a column of numbers when each is a float (or each an int of 64
+        bits) or None, and not all are None unless ``typecode`` says which numbers; else
+        None."""
+        if isinstance(values, Numbers):
+            return values if values.values.typecode == (typecode or values.values.typecode) \
+                else None
+        types = set(map(type, values))
+        none = type(None) in types
+        types.discard(type(None))
+        found = {float: "d", int: "q"}.get(types.pop()) if len(types) == 1 else \
+            typecode or None if not types else None
+        if found is None or typecode and found != typecode:
+            return None
+        missing = None
+        if none:  # the filler where a value is None: a NaN never equals a value looked for
+            missing = bytearray(map(is_, values, repeat(None)))
+            filler = _FILLERS[found]
+            values = [filler if value is None else value for value in values]
+        try:
+            return cls(array(found, values), missing)
+        except OverflowError:  # an int beyond 64 bits
+            return None
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    @overload
+    def __getitem__(self, index: int) -> Any: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Self: ...
+
+    def __getitem__(self, index: int | slice) -> Any:
+        missing = self.missing
+        if isinstance(index, slice):
+            return Numbers(self.values[index], None if missing is None else missing[index])
+        value = self.values[index]  # first: an index out of range raises as a list's
+        return None if missing is not None and missing[index] else value
+
+    def __iter__(self) -> Iterator[Any]:
+        if self.missing is None:
+            return iter(self.values)
+        return chain.from_iterable(map(self._block, range(0, len(self.values), _BLOCK)))
+
+    def _block(self, start: int) -> list[Any]:
+        """The values from ``start`` on, ``_BLOCK`` of them, as a list with its Nones."""
+        missing, end = cast(bytearray, self.missing), start + _BLOCK
+        values = self.values[start:end].tolist()
+        at = missing.find(1, start, end)
+        while at >= 0:
+            values[at - start] = None
+            at = missing.find(1, at + 1, end)
+        return values
+
+    def __contains__(self, value: object) -> bool:
+        if value is None:
+            return self.missing is not None
+        if self.missing is not None and value == _FILLERS[self.values.typecode]:
+            return value in iter(self)  # an int column's filler 0 is no value
+        return value in self.values
+
+    def count(self, value: object) -> int:
+        missing = self.missing
+        if value is None:
+            return 0 if missing is None else missing.count(1)
+        found = self.values.count(value)
+        if missing is not None and value == _FILLERS[self.values.typecode]:
+            found -= missing.count(1)
+        return found
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Numbers) and self.missing is None is other.missing:
+            return self.values == other.values
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+    def grow(self, values: Sequence[Any]) -> bool:
+        made = Numbers.of(values, self.values.typecode)
+        if made is None:
+            return False
+        if made.missing is not None or self.missing is not None:
+            missing = self.missing if self.missing is not None else \
+                bytearray(len(self.values))
+            missing += made.missing if made.missing is not None else bytes(len(made))
+            self.missing = missing
+        self.values.extend(made.values)
+        return True
+
+    def pick(self, indexes: Iterable[int]) -> Numbers:
+        indexes = indexes if isinstance(indexes, Sequence) else list(indexes)
+        values = array(self.values.typecode, map(self.values.__getitem__, indexes))
+        missing = self.missing
+        return Numbers(values, None if missing is None else
+                       bytearray(map(missing.__getitem__, indexes)))
+
+    def copy(self) -> Numbers:
+        return Numbers(array(self.values.typecode, self.values),
+                       None if self.missing is None else bytearray(self.missing))
+
+    def __repr__(self) -> str:
+        return f"Numbers({len(self)} values of {self.values.typecode!r})"
+
+
+class Coded(Packed):
+    """A column of few distinct values (a kind, a channel, a date, a score of a few
+    hundred): per row the index of its value in ``table``, two bytes where a list holds a
+    pointer. Each value read is the table's very object, so type and identity are those of
+    the list. A table is only ever added to (several columns share it), never changed."""
+
+    __slots__ = ("codes", "table")
+
+    #: the most values a table may have: a code is two bytes
+    LIMIT = 1 << 16
+
+    def __init__(self, table: list[Any], codes: array[int]):
+        self.table, self.codes = table, codes
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    @overload
+    def __getitem__(self, index: int) -> Any: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Self: ...
+
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):
+            return Coded(self.table, self.codes[index])
+        return self.table[self.codes[index]]
+
+    def __iter__(self) -> Iterator[Any]:
+        return map(self.table.__getitem__, self.codes)
+
+    def _matching(self, value: object) -> list[int]:
+        """The codes in this column whose value is ``value``, as a list finds it."""
+        table = self.table
+        return [code for code in set(self.codes)
+                if table[code] is value or table[code] == value]
+
+    def __contains__(self, value: object) -> bool:
+        return bool(self._matching(value))
+
+    def count(self, value: object) -> int:
+        return sum(map(self.codes.count, self._matching(value)))
+
+    def kind(self) -> tuple[Any, ...]:
+        """What a column must share with this one to be added to it as codes: its table."""
+        return (Coded, id(self.table))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Coded) and other.table is self.table:
+            return self.codes == other.codes
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+    def grow(self, values: Sequence[Any]) -> bool:
+        if isinstance(values, Coded) and values.table is self.table:
+            self.codes.extend(values.codes)
+            return True
+        return False
+
+    def pick(self, indexes: Iterable[int]) -> Coded:
+        return Coded(self.table, array("H", map(self.codes.__getitem__, indexes)))
+
+    def copy(self) -> Coded:
+        return Coded(self.table, array("H", self.codes))
+
+    def __repr__(self) -> str:
+        return f"Coded({len(self)} values of {len(self.table)})"
+
+
+def _grown(column: list[Any] | Packed, values: Sequence[Any]) -> list[Any] | Packed:
     """``column`` with ``values`` after it: in place when it can, a compact column kept
-    compact when ``values`` is one of its kind."""
-    if isinstance(column, Compact):
-        if isinstance(values, Compact) and values.kind() == column.kind():
-            column.numbers.extend(values.numbers)
+    compact when ``values`` can be held its way. A column of codes followed by numbers (a
+    converter stops coding a column that turns out to have many distinct values) becomes
+    one of numbers if its values are."""
+    if isinstance(column, Packed):
+        if column.grow(values):
             return column
+        numbers = Numbers.of(column) if isinstance(values, Numbers) else None
+        if numbers is not None and numbers.grow(values):
+            return numbers
         column = list(column)
     column.extend(values)
     return column
@@ -186,8 +418,8 @@ def _grown(column: list[Any] | Compact, values: Sequence[Any]) -> list[Any] | Co
 class Records(Sequence[dict[str, Any]]):
     """Rows as one list per name, every list as long as the records."""
 
-    def __init__(self, columns: dict[str, list[Any] | Compact] | None = None, length: int = 0):
-        self.columns: dict[str, list[Any] | Compact] = columns or {}
+    def __init__(self, columns: dict[str, list[Any] | Packed] | None = None, length: int = 0):
+        self.columns: dict[str, list[Any] | Packed] = columns or {}
         self.length = length
 
     @classmethod
@@ -257,7 +489,7 @@ class Records(Sequence[dict[str, Any]]):
         A compact column is copied as it is (to records that had none of that name)."""
         for name, values in columns.items():
             found = self.columns.get(name)
-            if found is None and not self.length and isinstance(values, Compact):
+            if found is None and not self.length and isinstance(values, Packed):
                 self.columns[name] = values.copy()
             else:
                 self.columns[name] = _grown([None] * self.length if found is None else found,
@@ -307,7 +539,7 @@ def column(rows: Sequence[Mapping[str, Any]], name: str) -> Sequence[Any]:
 
 def pick(values: Sequence[Any], indexes: Iterable[int]) -> Sequence[Any]:
     """The values at ``indexes``, in their order: a compact column stays compact."""
-    if isinstance(values, Compact):
+    if isinstance(values, Packed):
         return values.pick(indexes)
     return list(map(values.__getitem__, indexes))
 

@@ -7,8 +7,10 @@ ISO dates whatever the stated text format says.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from array import array
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime, timedelta
+from itertools import islice
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ from erm_graph.errors import listed, shown
 from erm_graph.ingest import columnar
 from erm_graph.ingest.tabular import Cells
 from erm_graph.ingest.untrusted import LoadError
+from erm_graph.records import Coded, Numbers
 
 from .values import CONVERTERS, date_parser, normaliser
 
@@ -34,10 +37,17 @@ class ColumnConverter:
     """Types a column of cell texts, converting each distinct text once: a column repeats
     its values (kinds, channels, the same customer on many rows), and typing cell by cell
     cost more than everything else in an import. One converter serves the chunks of one
-    file, so ``default`` and ``date_cells`` are the same on every call."""
+    file, so ``default`` and ``date_cells`` are the same on every call.
+
+    With ``packs``, the typed column is held compactly where that is exact (a load holds
+    every typed column until it writes): while the column's distinct texts are few, as
+    codes into the list of their values, one list for the file's chunks (``Coded``); once
+    they are many, numbers in a machine array when every value is a float or every one an
+    int (``Numbers``); else a list."""
 
     def __init__(self, convert: Callable[[str], Any],
-                 from_date_cell: Callable[[str], Any] | None = None, kind: str = ""):
+                 from_date_cell: Callable[[str], Any] | None = None, kind: str = "",
+                 packs: bool = False):
         self.convert = convert
         self.from_date_cell = from_date_cell
         #: the type whose strict common form pyarrow may read (``columnar.typed``); "" for
@@ -45,9 +55,13 @@ class ColumnConverter:
         self.kind = kind
         self._memo: dict[str, Any] | None = {}
         self._errors: dict[str, str] = {}
+        self.packs = packs
+        #: with ``packs``, while the memo is kept: its texts' codes, and their values by code
+        self._codes: dict[str, int] = {}
+        self._table: list[Any] = []
 
     def apply(self, texts: list[str], default: Any = None, date_cells: Collection[str] = ()
-              ) -> tuple[list[Any], dict[str, str]]:
+              ) -> tuple[Sequence[Any], dict[str, str]]:
         """The typed column (``default`` for blank cells) and, per text that does not
         convert, why. ``date_cells``: texts of the column that are workbook date cells."""
         memo, known = self._memo, self._errors
@@ -69,14 +83,39 @@ class ColumnConverter:
             except (ValueError, KeyError) as exc:
                 known[text] = str(exc)
                 typed[text] = None
-        values = list(map(typed.__getitem__, texts))
+        values: Sequence[Any] = list(map(typed.__getitem__, texts)) if not self.packs else \
+            self._held(texts, typed) if memo is not None else self._numbers(texts, typed)
         if memo is not None and len(memo) > MEMO_SIZE:
-            self._memo = None  # too many distinct texts to be worth keeping
+            self._forget()  # too many distinct texts to be worth keeping
         errors = {t: why for t, why in known.items() if t in distinct} if known else {}
         if memo is None:
             known.clear()
         return values, errors
 
+
+    def _held(self, texts: list[str], memo: dict[str, Any]) -> Sequence[Any]:
+        """The column of ``texts`` as codes of the memo's values; numbers (or a list) once
+        the memo has more texts than a code can tell apart, and codes no more."""
+        codes, table = self._codes, self._table
+        # the memo only grows, in order: its texts after those coded are this chunk's new ones
+        for text, value in islice(memo.items(), len(table), None):
+            codes[text] = len(table)
+            table.append(value)
+        if len(table) <= Coded.LIMIT:
+            return Coded(table, array("H", map(codes.__getitem__, texts)))
+        self._forget()
+        return self._numbers(texts, memo)
+
+    @staticmethod
+    def _numbers(texts: list[str], typed: dict[str, Any]) -> Sequence[Any]:
+        """The column of ``texts`` as numbers when its values are, else as a list."""
+        values = list(map(typed.__getitem__, texts))
+        return Numbers.of(values) or values
+
+    def _forget(self) -> None:
+        """Keep no memo (nor codes) from now on: the column has too many distinct texts."""
+        self._memo = None
+        self._codes, self._table = {}, []  # the columns coded so far keep their table
 
     def _vectorised(self, texts: Collection[str], typed: dict[str, Any]) -> Collection[str]:
         """Type the texts in the strict common form of this column's type in C into
@@ -106,13 +145,14 @@ def column_converter(spec: dict, doc: dict) -> ColumnConverter:
         steps = []  # the converters of the other types ignore surrounding blanks themselves
     norm = normaliser(steps, spec.get("aliases")) if steps or spec.get("aliases") else None
     if norm is None:
-        return ColumnConverter(convert, from_date_cell, kind if kind != "string" else "")
+        return ColumnConverter(convert, from_date_cell, kind if kind != "string" else "",
+                               packs=True)
 
     def read(text: str) -> Any:
         value = norm(text)
         return BLANK if not value or value.isspace() else convert(value)
 
-    return ColumnConverter(read, from_date_cell)
+    return ColumnConverter(read, from_date_cell, packs=True)
 
 
 def iso_date(text: str) -> str:
@@ -143,7 +183,7 @@ class TypedProperty:
         self.default = spec.get("default")
 
     def values(self, cells: list[Cells], date_cells: dict[int, set[str]]
-               ) -> tuple[list[Any], dict[str, str]]:
+               ) -> tuple[Sequence[Any], dict[str, str]]:
         if self.index is None:
             return [self.default] * len(cells), {}
         index = self.index
@@ -175,7 +215,7 @@ class Columns:
 
 def typed_columns(props: list[TypedProperty], cells: list[Cells],
                   date_cells: dict[int, set[str]], failed: dict[int, tuple[str, str, str]]
-                  ) -> list[tuple[str, list[Any]]]:
+                  ) -> list[tuple[str, Sequence[Any]]]:
     """Each property's typed column; the first column that does not convert, per row, goes
     into ``failed`` as (column, why, text)."""
     columns = []

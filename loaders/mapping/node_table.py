@@ -342,7 +342,7 @@ def _add(result: LoaderResult, table: NodeTable, rows: Keyed) -> None:
             [i not in failed for i in range(len(rows))], rel_columns)
 
 
-def property_columns(constants: dict[str, Any], columns: list[tuple[str, list[Any]]],
+def property_columns(constants: dict[str, Any], columns: list[tuple[str, Sequence[Any]]],
                      length: int) -> dict[str, Sequence[Any]]:
     """A table's property columns for ``length`` rows: its constants on every row, then each
     typed column, where a blank cell (None) keeps the table's constant."""
@@ -381,7 +381,7 @@ def _reject_failed(result: LoaderResult, table: NodeTable, places: Sequence[str]
 
 def _relate(result: LoaderResult, table: NodeTable, rows: list[tuple[str, str]],
             cells: list[Cells], origins: Sequence[str], keep: list[bool],
-            rel_columns: list[list[tuple[str, list[Any]]]]) -> None:
+            rel_columns: list[list[tuple[str, Sequence[Any]]]]) -> None:
     """The relationships of ``rows`` (the uid and label of each row's node, its ``cells``)
     to the nodes their cells name; rows not to ``keep`` make none."""
     batch = result.batch
