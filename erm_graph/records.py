@@ -238,9 +238,10 @@ class Numbers(Packed):
         types = set(map(type, values))
         none = type(None) in types
         types.discard(type(None))
-        found = {float: "d", int: "q"}.get(types.pop()) if len(types) == 1 else \
-            typecode or None if not types else None
-        if found is None or typecode and found != typecode:
+        if len(types) > 1:
+            return None
+        found = {float: "d", int: "q"}.get(types.pop()) if types else typecode
+        if not found or typecode and found != typecode:
             return None
         missing = None
         if none:  # the filler where a value is None: a NaN never equals a value looked for
@@ -363,13 +364,15 @@ class Coded(Packed):
         return map(self.table.__getitem__, self.codes)
 
     def _matching(self, value: object) -> list[int]:
-        """The codes in this column whose value is ``value``, as a list finds it."""
+        """The codes whose value is ``value``, as a list finds it: those of the whole table
+        when it is the shorter (most may be in no row of this column), else those in it."""
         table = self.table
-        return [code for code in set(self.codes)
-                if table[code] is value or table[code] == value]
+        codes = range(len(table)) if len(table) <= len(self.codes) else set(self.codes)
+        return [code for code in codes if table[code] is value or table[code] == value]
 
     def __contains__(self, value: object) -> bool:
-        return bool(self._matching(value))
+        codes = self.codes
+        return any(code in codes for code in self._matching(value))
 
     def count(self, value: object) -> int:
         return sum(map(self.codes.count, self._matching(value)))

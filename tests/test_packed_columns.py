@@ -69,6 +69,9 @@ def test_compact_columns_read_as_the_values_they_stand_for(plain):
     assert same_all([column[i] for i in range(-n, n)], [plain[i] for i in range(-n, n)])
     for part in (slice(1, 4), slice(None, None, 2), slice(-3, None), slice(5, 2)):
         assert same_all(list(column[part]), plain[part]) and isinstance(column[part], Packed)
+        assert all((value in column[part]) == (value in plain[part])
+                   and column[part].count(value) == plain[part].count(value)
+                   for value in (None, 0, 1, "call", 2.5, True))
     with pytest.raises(IndexError):
         column[n]
     indexes = [n - 1, 0, 1, 1]
