@@ -377,10 +377,6 @@ class Coded(Packed):
     def count(self, value: object) -> int:
         return sum(map(self.codes.count, self._matching(value)))
 
-    def kind(self) -> tuple[Any, ...]:
-        """What a column must share with this one to be added to it as codes: its table."""
-        return (Coded, id(self.table))
-
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Coded) and other.table is self.table:
             return self.codes == other.codes
