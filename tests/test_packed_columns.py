@@ -275,9 +275,14 @@ def write_files(folder: Path, rows: int) -> list[Path]:
         f"2024-01-{1 + i % 28:02d},{'x' if i == 77 else rng.choice(['', '1', '2', '3', '4'])}"
         for i in range(rows)]
     (folder / "cases.csv").write_text("\n".join(cases) + "\n")
+    # a value typed but out of the model's range: its record, as typed, in the rejects file
+    late = [line.replace(",x", ",9") for line in cases]
+    (folder / "late.csv").write_text("\n".join(late) + "\n")
     (folder / "calls.yaml").write_text(MAPPING)
     (folder / "cases.yaml").write_text(CASES)
-    return [folder / "calls.yaml", folder / "cases.yaml"]
+    (folder / "late.yaml").write_text(CASES.replace("cases.csv", "late.csv")
+                                      .replace("pk-case-", "pk-late-"))
+    return [folder / "calls.yaml", folder / "cases.yaml", folder / "late.yaml"]
 
 
 def stored(store, label: str) -> list:
@@ -303,7 +308,7 @@ def test_a_load_with_compact_columns_stores_what_one_with_lists_stores(store, tm
         return made
 
     held = {name: type(column).__name__
-            for mapping, label in zip(mappings, ("Interaction", "Case"), strict=True)
+            for mapping, label in zip(mappings[:2], ("Interaction", "Case"), strict=True)
             for name, column in cast(Records, prepare(store, [mapping], on_error="skip")
                                      .batch.nodes[label]).columns.items()}
     assert {held[n] for n in ("amount", "sentiment", "severity")} == {"Numbers"}
@@ -312,16 +317,23 @@ def test_a_load_with_compact_columns_stores_what_one_with_lists_stores(store, tm
     for converter in (packing, listing):
         monkeypatch.setattr(mapping_columns, "column_converter", converter)
         store.clear()
-        reports = [load(store, mapping, on_error="skip").as_dict() for mapping in mappings]
-        for report in reports:
-            report.pop("seconds")
-        results.append((reports, stored(store, "Interaction"), stored(store, "Case")))
+        dry = load(store, mappings[0], on_error="skip", dry_run=True).as_dict()
+        files = [tmp_path / f"rejects-{converter.__name__}-{i}.csv" for i in range(3)]
+        reports = [load(store, mapping, on_error="skip", rejects_file=file).as_dict()
+                   for mapping, file in zip(mappings, files, strict=True)]
+        for report in (dry, *reports):
+            report.pop("seconds"), report.pop("rejects_file")
+        results.append((dry, reports, [f.read_text() for f in files if f.exists()],
+                        stored(store, "Interaction"), stored(store, "Case")))
     assert results[0] == results[1]
-    reports, calls, cases = results[0]
+    dry, reports, rejects, calls, cases = results[0]
+    assert dry["labels"]["Interaction"]["created"] == 600 and not dry["rejected"]
     assert reports[0]["labels"]["Interaction"]["created"] == 600 and len(calls) == 600
-    assert [(r["where"], r["field"]) for r in reports[1]["rejected"]] == \
-        [("mapping:cases.csv#79", "severity")]
-    assert len(cases) == 599
+    assert [[(r["where"], r["field"]) for r in report["rejected"]] for report in reports] == \
+        [[], [("mapping:cases.csv#79", "severity")],
+         [("mapping:late.csv#79 1 (Case 'pk-late-77')", "severity")]]
+    assert len(rejects) == 2 and '""severity"": 9' in rejects[1]  # the typed record
+    assert len(cases) == 599 * 2
     kinds = {(k, t) for _, props in calls + cases for k, t, _ in props}
     assert {("amount", "float"), ("severity", "int"), ("inbound", "bool"),
             ("sentiment", "float")} <= kinds
