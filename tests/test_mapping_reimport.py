@@ -15,6 +15,7 @@ import yaml
 
 from erm_graph import load
 from erm_graph.ingest import columnar
+from erm_graph.ingest.chunk_rows import ChunkRows
 from erm_graph.ingest.contract import LoadOptions
 from erm_graph.loaders.mapping.document import read_mapping
 from erm_graph.loaders.mapping.node_table import NodeTable, key_rows
@@ -106,6 +107,55 @@ def test_a_rows_fingerprint_is_the_hash_of_the_mapping_its_place_and_its_cells(t
     assert keyed.prints == [expected(places[i], cells[i]) for i in (0, 1, 3)]
     assert [(r.problem.where, r.problem.field) for r in rejects] == [
         ("mapping:team.csv#4", "agent")]
+
+    # the columnar reader's chunks hold the same rows as columns: the same fingerprints
+    by_column = ChunkRows([list(column) for column in zip(*cells, strict=True)], len(cells))
+    assert table.fingerprints(places, by_column) == table.fingerprints(places, cells)
+    again = NodeTable(doc, doc["tables"][1], tmp_path / "team.csv",
+                      ["agent", "office", "grade"], {}, "team.csv#")
+    keyed_too, rejects_too, _ = key_rows(again, places, by_column)
+    assert (keyed_too.uids, keyed_too.prints, list(keyed_too.cells)) == (
+        keyed.uids, keyed.prints, [tuple(row) for row in keyed.cells])
+    assert [(r.problem.where, r.problem.field, r.problem.expected, r.record) for r in rejects_too
+            ] == [(r.problem.where, r.problem.field, r.problem.expected, r.record) for r in rejects]
+    assert list(again.firsts[0]) == list(table.firsts[0])  # the repeats' hashes alike
+
+
+@pytest.mark.parametrize("chunk", [1000, 3])
+@pytest.mark.parametrize("arrow", [False, True])
+def test_unchanged_relationships_are_counted_as_the_first_load_made_them(
+        store, tmp_path, monkeypatch, chunk, arrow):
+    """A blank cell makes no relationship, a split cell one per part: a re-import counts as
+    unchanged what the first load created, without making the relationships."""
+    monkeypatch.setattr("erm_graph.loaders.mapping.reader.CHUNK_ROWS", chunk)
+    monkeypatch.setattr(columnar, "ENABLED", arrow)
+    monkeypatch.setattr(columnar, "MIN_CHARS", 0)
+    offices = ["Central", "", "East", " ", "Central", "North"] * 2
+    managers = ["Agent 1;Agent 2", "", "Agent 3", " ", "Agent 1; Agent 3", "Agent 2"] * 2
+    with (tmp_path / "team.csv").open("w", newline="", encoding="utf-8") as fh:
+        out = csv.writer(fh)
+        out.writerow(["agent", "office", "managers"])
+        out.writerows([f"Agent {i}", office, boss]
+                      for i, (office, boss) in enumerate(zip(offices, managers, strict=True)))
+    departments = {"file": "team.csv", "label": "Department",
+                   "key": {"column": "office", "prefix": "o-"},
+                   "properties": {"name": {"column": "office"}}}
+    agents = {"file": "team.csv", "label": "Employee",
+              "key": {"column": "agent", "prefix": "e-"},
+              "properties": {"name": {"column": "agent"}},
+              "relationships": [
+                  {"type": "MEMBER_OF", "label": "Department", "column": "office",
+                   "prefix": "o-"},
+                  {"type": "REPORTS_TO", "label": "Employee", "column": "managers",
+                   "prefix": "e-", "split": ";"}]}
+    mapping = tmp_path / "team.yaml"
+    mapping.write_text(yaml.safe_dump({"tables": [departments, agents]}, sort_keys=False))
+    first = load(store, mapping, on_error="skip")
+    made = {k: c.created for k, c in first.types.items()}
+    assert made == {"MEMBER_OF": 8, "REPORTS_TO": 12}  # a blank cell makes none
+    again = load(store, mapping, on_error="skip")
+    assert again.total("created") == again.total("updated") == 0, again.as_dict()
+    assert {k: c.unchanged for k, c in again.types.items()} == made
 
 
 def test_a_content_hash_is_the_digest_stored_hashes_were_made_with():

@@ -25,6 +25,7 @@ from importlib.util import find_spec
 from itertools import accumulate, compress
 from typing import Any
 
+from erm_graph.ingest.chunk_rows import ChunkRows
 from erm_graph.ingest.memory import trim_heap
 
 #: Off: every table goes through the csv module and per-text typing (the benchmark's
@@ -84,7 +85,7 @@ def _line_count(text: str) -> int:
 
 
 def csv_chunks(text: str, dialect: Any, width: int, header_lines: int, size: int
-               ) -> Iterator[tuple[Sequence[int], list[Sequence[str]]]] | None:
+               ) -> Iterator[tuple[Sequence[int], Sequence[Sequence[str]]]] | None:
     """The data rows of ``text``, parsed by pyarrow a block at a time and handed on ``size``
     at a time as (their line numbers, their cells), or None when the csv module must read it
     (see the module docstring).
@@ -124,14 +125,14 @@ def csv_chunks(text: str, dialect: Any, width: int, header_lines: int, size: int
     if _line_count(text) != header_lines + rows:
         return None
 
-    def chunks() -> Iterator[tuple[Sequence[int], list[Sequence[str]]]]:
+    def chunks() -> Iterator[tuple[Sequence[int], Sequence[Sequence[str]]]]:
         line = header_lines + 1
         distinct: set[int] = set()  # the columns found to hold mostly distinct texts
         for batch in batches(release=True):
             for start in range(0, batch.num_rows, size):
                 part = batch.slice(start, size)
                 columns = [_texts(pc, part.column(i), i, distinct) for i in range(width)]
-                yield range(line, line + part.num_rows), list(zip(*columns, strict=True))
+                yield range(line, line + part.num_rows), ChunkRows(columns, part.num_rows)
                 line += part.num_rows
             # what the batch freed, before the load grows by the next (ingest/memory.py)
             pa.default_memory_pool().release_unused()

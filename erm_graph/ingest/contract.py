@@ -23,6 +23,7 @@ from xml.etree.ElementTree import Element
 from erm_graph.errors import Problem
 from erm_graph.ingest import tabular, untrusted
 from erm_graph.ingest.batch import GraphBatch
+from erm_graph.ingest.chunk_rows import Cells
 from erm_graph.ingest.untrusted import LoadError
 from erm_graph.settings import current
 
@@ -94,9 +95,11 @@ class LoaderResult:
     #: records left out because their fingerprint shows them already stored as they are
     unchanged_nodes: Counter[str] = field(default_factory=Counter)
     unchanged_relationships: Counter[str] = field(default_factory=Counter)
-    #: per key label, the uids of those nodes: another table's or file's row with one of
-    #: them is compared with the stored node, as two rows of a load are compared
-    skipped_uids: defaultdict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    #: per key label, the uids of those nodes, a sequence per chunk of rows as the loader
+    #: found them (no set of every uid of an unchanged file): another table's or file's row
+    #: with one of them is compared with the stored node, as two rows of a load are compared
+    skipped_uids: defaultdict[str, list[Sequence[str]]] = field(
+        default_factory=lambda: defaultdict(list))
 
     @property
     def name(self) -> str:
@@ -169,12 +172,13 @@ class LoadContext:
         data = self.read_bytes(path) if data is None else data
         return untrusted.parse_xml(data, str(path), self.options.encoding)
 
-    def csv_table(self, path: Path) -> tuple[list[str], Iterator[tuple[int, tabular.Cells]]]:
+    def csv_table(self, path: Path) -> tuple[list[str], Iterator[tuple[int, Cells]]]:
         """The trimmed header and (line number, cells) of each data row of a CSV file."""
         return tabular.csv_table(self.text(path), path)
 
     def csv_chunks(self, path: Path, size: int
-                   ) -> tuple[list[str], Iterator[tuple[Sequence[int], list[tabular.Cells]]]]:
+                   ) -> tuple[list[str],
+                              Iterator[tuple[Sequence[int], Sequence[Cells]]]]:
         """The trimmed header and the data rows of a CSV file ``size`` at a time, as (their
         line numbers, their cells)."""
         return tabular.csv_chunks(self.text(path), path, size)

@@ -18,6 +18,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 from typing import Any, Literal
 
@@ -214,7 +215,7 @@ def prepare(store: GraphStore, paths: Sequence[str | Path], *, fmt: str = "auto"
     rejects: list[Reject] = []
     batch = GraphBatch()
     seen: dict[tuple, dict] = {}
-    skipped: dict[str, set[str]] = {}
+    skipped: dict[str, list[Sequence[str]]] = {}
     unchanged_nodes: Counter[str] = Counter()
     unchanged_relationships: Counter[str] = Counter()
     for source in sources:
@@ -223,7 +224,7 @@ def prepare(store: GraphStore, paths: Sequence[str | Path], *, fmt: str = "auto"
         unchanged_nodes += source.unchanged_nodes
         unchanged_relationships += source.unchanged_relationships
         for key, uids in source.skipped_uids.items():
-            skipped.setdefault(key, set()).update(uids)
+            skipped.setdefault(key, []).extend(uids)
         if len(sources) == 1 and _distinct(source.batch):
             batch = source.batch  # one source, no key twice: nothing to merge or compare
         else:
@@ -397,8 +398,9 @@ def _distinct_pairs(rows: Rows) -> bool:
     return len(distinct_pairs(column(rows, "start"), column(rows, "end"))) == len(rows)
 
 
-def _against_stored(store: GraphReader, batch: GraphBatch, skipped: dict[str, set[str]],
-                    unchanged: Counter[str]) -> list[Reject]:
+def _against_stored(store: GraphReader, batch: GraphBatch,
+                    skipped: dict[str, list[Sequence[str]]], unchanged: Counter[str]
+                    ) -> list[Reject]:
     """Compare with the stored node each record whose uid a row left out as unchanged has
     too (a row of another table or file of this load), as :func:`_merge` compares two rows:
     a record whose properties the node holds already adds nothing, one with other values is
@@ -411,7 +413,11 @@ def _against_stored(store: GraphReader, batch: GraphBatch, skipped: dict[str, se
     rejects = []
     for label, rows in list(batch.nodes.items()):
         key = model.label(label).key_label if label in model.LABELS else label
-        twins = skipped.get(key)
+        chunks = skipped.get(key)
+        # the records' uids against the skipped ones, never a set of every skipped uid: an
+        # unchanged re-import skips every row of its file and has no records to compare
+        uids = set(column(rows, "uid")) if chunks and rows else set()
+        twins = uids.intersection(chain.from_iterable(chunks)) if uids and chunks else ()
         hits = [i for i, r in enumerate(rows) if r.get("uid") in twins] if twins else []
         if not hits:
             continue

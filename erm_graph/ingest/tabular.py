@@ -17,13 +17,11 @@ from typing import Any
 
 from erm_graph.errors import shown
 from erm_graph.ingest import columnar, untrusted
+from erm_graph.ingest.chunk_rows import Cells
 from erm_graph.ingest.untrusted import LoadError
 from erm_graph.interop.csv_errors import csv_problem
 
 Sheets = dict[str, list[tuple[int, dict[str, Any]]]]
-#: a row's cells: a list from the csv module, a tuple from the columnar reader (a list
-#: per row cost that reader as much as the rest of making the row)
-Cells = Sequence[str]
 
 
 def csv_table(text: str, path: Path) -> tuple[list[str], Iterator[tuple[int, Cells]]]:
@@ -38,7 +36,7 @@ def csv_table(text: str, path: Path) -> tuple[list[str], Iterator[tuple[int, Cel
 
 
 def csv_chunks(text: str, path: Path, size: int
-               ) -> tuple[list[str], Iterator[tuple[Sequence[int], list[Cells]]]]:
+               ) -> tuple[list[str], Iterator[tuple[Sequence[int], Sequence[Cells]]]]:
     """The trimmed header and the data rows of a CSV text ``size`` at a time, as (their line
     numbers, their cells): :func:`csv_table` for a loader that takes rows in chunks."""
     try:

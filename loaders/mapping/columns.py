@@ -11,13 +11,12 @@ from array import array
 from collections.abc import Callable, Collection, Sequence
 from datetime import datetime, timedelta
 from itertools import islice
-from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
 from erm_graph.errors import listed, shown
 from erm_graph.ingest import columnar
-from erm_graph.ingest.tabular import Cells
+from erm_graph.ingest.chunk_rows import Cells, cells_at
 from erm_graph.ingest.untrusted import LoadError
 from erm_graph.records import Coded, Numbers
 
@@ -91,7 +90,6 @@ class ColumnConverter:
         if memo is None:
             known.clear()
         return values, errors
-
 
     def _held(self, texts: list[str], memo: dict[str, Any]) -> Sequence[Any]:
         """The column of ``texts`` as codes of the memo's values; numbers (or a list) once
@@ -182,12 +180,12 @@ class TypedProperty:
         self.convert = column_converter(spec, doc)
         self.default = spec.get("default")
 
-    def values(self, cells: list[Cells], date_cells: dict[int, set[str]]
+    def values(self, cells: Sequence[Cells], date_cells: dict[int, set[str]]
                ) -> tuple[Sequence[Any], dict[str, str]]:
         if self.index is None:
             return [self.default] * len(cells), {}
         index = self.index
-        return self.convert.apply(list(map(itemgetter(index), cells)), self.default,
+        return self.convert.apply(cells_at(cells, index), self.default,
                                   date_cells.get(index, ()))
 
 
@@ -213,7 +211,7 @@ class Columns:
         return self.where.get(name)
 
 
-def typed_columns(props: list[TypedProperty], cells: list[Cells],
+def typed_columns(props: list[TypedProperty], cells: Sequence[Cells],
                   date_cells: dict[int, set[str]], failed: dict[int, tuple[str, str, str]]
                   ) -> list[tuple[str, Sequence[Any]]]:
     """Each property's typed column; the first column that does not convert, per row, goes

@@ -8,16 +8,16 @@ import json
 import sys
 from array import array
 from collections import Counter
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from concurrent.futures import Future
-from operator import itemgetter, mul
+from operator import mul
 from pathlib import Path
 from typing import Any, cast
 
 from erm_graph import model
 from erm_graph.errors import Problem
+from erm_graph.ingest.chunk_rows import Cells, cell_hashes, cells_at, picked_rows
 from erm_graph.ingest.contract import SAME_UID, LoadContext, LoaderResult, Reject
-from erm_graph.ingest.tabular import Cells
 from erm_graph.interop.stream import node_label
 from erm_graph.records import Hex64, Numbered, pick
 from erm_graph.seen_keys import SeenKeys
@@ -47,18 +47,28 @@ class _Related:
         """The columns this relationship reads: the other end's key and its properties."""
         return [self.index, *(p.index for p in self.props if p.index is not None)]
 
-    def count(self, rows: list[Cells]) -> int:
-        """How many relationships ``rows`` make (``others`` without making the uids)."""
-        counts = Counter(map(itemgetter(self.index), rows))
-        made = map(len, self.others([[t] for t in counts], 0))
-        return sum(map(mul, made, counts.values()))
+    def count(self, rows: Sequence[Cells]) -> int:
+        """How many relationships ``rows`` make (``others`` without making the uids).
 
-    def others(self, rows: list[Cells], index: int | None = None) -> list[list[str]]:
+        Without ``split`` a cell makes one relationship or none (a blank one): the rows
+        less those whose cell makes none, found among the distinct cells, where a count of
+        every cell costs twice a set of them."""
+        cells = cells_at(rows, self.index)
+        if self.split:
+            counts = Counter(cells)
+            made = map(len, self.others([[t] for t in counts], 0))
+            return sum(map(mul, made, counts.values()))
+        texts = list(set(cells))
+        none = {t for t, made in zip(texts, self.others([[t] for t in texts], 0), strict=True)
+                if not made}
+        return len(rows) - (sum(map(none.__contains__, cells)) if none else 0)
+
+    def others(self, rows: Sequence[Cells], index: int | None = None) -> list[list[str]]:
         """Per row, the uids of the nodes at the other end that its cell (at ``index``,
         by default this relationship's column) names."""
         found: dict[str, list[str]] = {}
         at = self.index if index is None else index
-        texts = [cells[at] for cells in rows]
+        texts = cells_at(rows, at)
         for text in set(texts):
             values = text.split(self.split) if self.split else [text]
             found[text] = [self.prefix + other for other in map(self.norm, values) if other]
@@ -92,10 +102,11 @@ class NodeTable:
             allowed = row_labels(self.label)
             self.label_expected = (f"one of {', '.join(allowed)}: the table's label or one "
                                    f"of its sub-labels (an empty cell is {self.label})")
-        #: the cells that make a row's node, and those that make its relationships
-        self.node_cells = _cells_of([i for i in (*(p.index for p in self.props),
-                                                 self.label_index) if i is not None])
-        self.rel_cells = _cells_of([i for rel in self.rels for i in rel.indexes])
+        #: the columns of the cells that make a row's node, and of those that make its
+        #: relationships
+        self.node_cells = [i for i in (*(p.index for p in self.props), self.label_index)
+                           if i is not None]
+        self.rel_cells = [i for rel in self.rels for i in rel.indexes]
         #: the keys of earlier chunks, each to the index of its first row in ``firsts``
         self.seen = SeenKeys()
         #: the first row of each key: (hash of its node's cells, its node's origin, hash of
@@ -116,7 +127,7 @@ class NodeTable:
         #: parses its arguments and starts afresh
         self.hasher = self._hasher(place)
 
-    def fingerprints(self, places: Numbered, cells: list[Cells]) -> Hex64:
+    def fingerprints(self, places: Numbered, cells: Sequence[Cells]) -> Hex64:
         """What each row's node is made from: this mapping, the row's place and its cells.
 
         The bytes hashed are ``digest \\x1e place \\x1e cells joined by \\x1f``: stored
@@ -149,14 +160,14 @@ class NodeTable:
         """The places of this table's rows at ``lines``."""
         return Numbered(self.place, lines)
 
-    def row_labels(self, cells: list[Cells]) -> list[str | None]:
+    def row_labels(self, cells: Sequence[Cells]) -> list[str | None]:
         """Per row, its label from the label column (None: not one the table may have);
         without a label column, the table's label."""
         index = self.label_index
         if index is None:
             return [self.label] * len(cells)
         found: dict[str, str | None] = {}
-        texts = [c[index] for c in cells]
+        texts = cells_at(cells, index)
         for text in set(texts):
             parts = text.split(self.label_split) if self.label_split else [text]
             given = [p for p in map(self.label_norm, parts) if p]
@@ -176,15 +187,6 @@ class NodeTable:
         return dict(zip(self.names, cells, strict=False))
 
 
-def _cells_of(indexes: list[int]) -> Callable[[Cells], object]:
-    """A row's cells at ``indexes``, as one hashable value."""
-    if len(indexes) > 1:
-        return itemgetter(*indexes)
-    if indexes:
-        return itemgetter(indexes[0])
-    return lambda cells: ()
-
-
 class Keyed:
     """The rows of a chunk that make their key's node, a list per field rather than a tuple
     per row: the store is asked about ``uids`` and ``prints`` as they are, and an unchanged
@@ -192,7 +194,7 @@ class Keyed:
 
     __slots__ = ("cells", "labels", "origins", "places", "prints", "uids")
 
-    def __init__(self, places: Numbered, origins: Numbered, cells: list[Cells],
+    def __init__(self, places: Numbered, origins: Numbered, cells: Sequence[Cells],
                  uids: list[str], prints: Hex64, labels: list[str]):
         self.places, self.origins, self.cells, self.uids = places, origins, cells, uids
         self.prints, self.labels = prints, labels
@@ -203,7 +205,7 @@ class Keyed:
     def pick(self, indexes: Collection[int]) -> Keyed:
         """The rows at ``indexes``, in their order."""
         return Keyed(self.places.pick(indexes), self.origins.pick(indexes),
-                     [self.cells[i] for i in indexes],
+                     picked_rows(self.cells, indexes),
                      [self.uids[i] for i in indexes], self.prints.pick(indexes),
                      [self.labels[i] for i in indexes])
 
@@ -211,7 +213,7 @@ class Keyed:
 _Repeat = tuple[int, Cells, str, str]  # line, cells, uid, label: a row that only relates
 
 
-def key_rows(table: NodeTable, places: Numbered, cells: list[Cells]
+def key_rows(table: NodeTable, places: Numbered, cells: Sequence[Cells]
              ) -> tuple[Keyed, list[Reject], list[_Repeat]]:
     """Key, label and fingerprint each row (``places`` and ``cells`` of each); a row without
     a key or with a label the table may not have is rejected (the rejects are kept in the
@@ -225,13 +227,12 @@ def key_rows(table: NodeTable, places: Numbered, cells: list[Cells]
     other node cells is rejected naming both rows (as two sources that disagree are),
     whether or not the first one was stored as it is.
     """
-    keys = list(map(table.key_norm, map(itemgetter(table.key_index), cells)))
+    keys = list(map(table.key_norm, cells_at(cells, table.key_index)))
     origins = places.prefixed(f"{FORMAT}:")
     labels = table.row_labels(cells)
     prefix, seen, firsts = table.prefix, table.seen, table.firsts
-    node_sigs = list(map(hash, map(table.node_cells, cells)))
-    rel_sigs = list(map(hash, map(table.rel_cells, cells))) if table.rels else \
-        [0] * len(cells)
+    node_sigs = cell_hashes(cells, table.node_cells)
+    rel_sigs = cell_hashes(cells, table.rel_cells) if table.rels else [0] * len(cells)
     uids = list(map(prefix.__add__, keys)) if prefix else keys
     earlier = seen.find(uids) if "" in keys or None in labels else \
         seen.add_new(uids, len(firsts[0]))
@@ -275,7 +276,7 @@ def key_rows(table: NodeTable, places: Numbered, cells: list[Cells]
                     repeats.append((places.numbers[i], row, uid, label))
     if new:  # in the order of their first rows, as ``firsts`` has them
         seen.add(list(new), base)
-    kept_places, kept_cells = places.pick(kept), [cells[i] for i in kept]
+    kept_places, kept_cells = places.pick(kept), picked_rows(cells, kept)
     return Keyed(kept_places, origins.pick(kept), kept_cells, [uids[i] for i in kept],
                  table.fingerprints(kept_places, kept_cells),
                  cast(list[str], [labels[i] for i in kept])), rejects, repeats
@@ -307,7 +308,7 @@ def finish(result: LoaderResult, table: NodeTable, rows: Keyed, rejects: list[Re
             result.unchanged_nodes.update(unchanged.labels)
         for rel in table.rels:
             result.unchanged_relationships[rel.type] += rel.count(unchanged.cells)
-        result.skipped_uids[model.label(table.label).key_label].update(unchanged.uids)
+        result.skipped_uids[model.label(table.label).key_label].append(unchanged.uids)
         rows = rows.pick(stale)
     if rows:
         _add(result, table, rows)
@@ -373,14 +374,14 @@ def _relate_repeats(result: LoaderResult, table: NodeTable, rows: list[_Repeat])
 
 
 def _reject_failed(result: LoaderResult, table: NodeTable, places: Sequence[str],
-                   cells: list[Cells], failed: dict[int, tuple[str, str, str]]) -> None:
+                   cells: Sequence[Cells], failed: dict[int, tuple[str, str, str]]) -> None:
     for i, (column, why, text) in sorted(failed.items()):
         result.rejects.append(rejected(table.label, places[i], column, why, text,
                                        table.record(cells[i])))
 
 
 def _relate(result: LoaderResult, table: NodeTable, rows: list[tuple[str, str]],
-            cells: list[Cells], origins: Sequence[str], keep: list[bool],
+            cells: Sequence[Cells], origins: Sequence[str], keep: list[bool],
             rel_columns: list[list[tuple[str, Sequence[Any]]]]) -> None:
     """The relationships of ``rows`` (the uid and label of each row's node, its ``cells``)
     to the nodes their cells name; rows not to ``keep`` make none."""

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from erm_graph.errors import listed, shown
+from erm_graph.ingest.chunk_rows import Cells
 from erm_graph.ingest.contract import LoadContext, LoaderResult
-from erm_graph.ingest.tabular import Cells, in_chunks
+from erm_graph.ingest.tabular import in_chunks
 from erm_graph.ingest.untrusted import LoadError
 from erm_graph.records import Numbered
 
@@ -51,7 +52,7 @@ def read_file(result: LoaderResult, ctx: LoadContext, doc: dict[str, Any], table
 
 
 def _rows(ctx: LoadContext, table: dict[str, Any], path: Path
-          ) -> tuple[list[str], str, Iterator[tuple[Numbered, list[Cells]]],
+          ) -> tuple[list[str], str, Iterator[tuple[Numbered, Sequence[Cells]]],
                      dict[int, set[str]]]:
     """The column names; what each row's place begins with (``file#``); the rows of a CSV
     file or a workbook sheet CHUNK_ROWS at a time, as (their places, their cells); per column

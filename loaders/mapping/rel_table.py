@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from erm_graph import model
+from erm_graph.ingest.chunk_rows import Cells, cells_at
 from erm_graph.ingest.contract import LoaderResult
-from erm_graph.ingest.tabular import Cells
 from erm_graph.records import Numbered
 
 from .columns import ColumnConverter, Columns, TypedProperty, typed_columns
@@ -26,8 +27,8 @@ class _End:
                                                 spec.get("aliases")))
         self.expected = f"the key of the {side} node ({self.label})"
 
-    def uids(self, cells: list[Cells]) -> list[str | None]:
-        keys, _ = self.norm.apply([c[self.index] for c in cells])
+    def uids(self, cells: Sequence[Cells]) -> list[str | None]:
+        keys, _ = self.norm.apply(cells_at(cells, self.index))
         prefix = self.prefix
         return [prefix + key if key else None for key in keys]
 
@@ -56,7 +57,7 @@ class RelTable:
 
 
 def add_relationships(result: LoaderResult, table: RelTable, places: Numbered,
-                      cells: list[Cells]) -> None:
+                      cells: Sequence[Cells]) -> None:
     """Make one relationship per row (``places`` and ``cells`` of each); a row without both
     keys, or with a property that does not convert, is rejected naming the column."""
     failed: dict[int, tuple[str, str, str]] = {}
