@@ -22,7 +22,7 @@ class ChunkRows(Sequence[Cells]):
 
     Most of what a loader does with a chunk goes column by column (keys, the hashes that
     tell a repeated record, relationship counts, typing); making a tuple per row and taking
-    it apart again per column cost an unchanged re-import more than its reading
+    it apart again per column was much of what an unchanged re-import's reader spent
     (docs/loaders.md, "Speed and memory")."""
 
     __slots__ = ("columns", "length")
