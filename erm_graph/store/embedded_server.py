@@ -99,6 +99,9 @@ class EmbeddedServer:
         #: pid of a server found running with no process using it: one that used it was
         #: killed (kill -9 of `erm serve`) and never stopped it; this process took it over
         self.left_running: int | None = None
+        #: the store on this server may read before the indexes are built (index_gate.py):
+        #: set for the one-command processes that head_start.py serves
+        self.read_before_indexes = False
         if len(os.fsencode(self.socket)) >= 104:
             raise StoreError(f"the data directory path {self.data_dir} is too long for a unix "
                              "socket (keep it under ~90 characters): choose a shorter --db path")
@@ -298,6 +301,9 @@ class EmbeddedServer:
         if shutil.disk_usage(self.data_dir).free < 16 * 2**20:
             raise StoreError(f"the disk holding {self.data_dir} is full: free some space, the "
                              "server needs room for its append-only file")
+        # DELAY_INDEXING: the server answers once the graph is read and rebuilds its uid
+        # indexes in the background; the store's connections wait for them before they write
+        # (index_gate.py), for the uid constraints do not hold until then.
         args = [
             server, "--port", "0", "--unixsocket", str(self.socket), "--unixsocketperm", "700",
             "--dir", str(self.data_dir), "--pidfile", str(self.data_dir / PID),
@@ -306,7 +312,7 @@ class EmbeddedServer:
             "--save", "", "--maxmemory-policy", "noeviction",
             "--loadmodule", module,
             "TIMEOUT_MAX", str(TIMEOUT_MAX_MS), "TIMEOUT_DEFAULT", str(TIMEOUT_MAX_MS),
-            "EFFECTS_THRESHOLD", "0",
+            "EFFECTS_THRESHOLD", "0", "DELAY_INDEXING", "yes",
         ]
         for _ in range(2):  # a hung start is tried once more
             self._proc = proc = subprocess.Popen(

@@ -44,6 +44,7 @@ from erm_graph.store.base import RUN_TAG, QueryResult, now_iso
 from erm_graph.store.cypher_store import CypherStore
 from erm_graph.store.embedded_server import TIMEOUT_MAX_MS, EmbeddedServer
 from erm_graph.store.falkordb_bulk import BulkWriter, NotCarried, Send, nodes_token
+from erm_graph.store.index_gate import gated_client_kwargs
 from erm_graph.store.load_lock import file_lock, file_lock_if_free
 from erm_graph.store.node_ids import likely_ids
 from erm_graph.store.upsert import NodeUpsert, Payload
@@ -367,7 +368,9 @@ class FalkorDBStore(CypherStore):
             server = self._server = head_start.claim(data_dir)  # acquired
             self.server_left_running = server.left_running
             self.location = str(server.data_dir)
-            connect = lambda: falkordb.FalkorDB(unix_socket_path=str(server.socket))  # noqa: E731
+            gate = gated_client_kwargs(str(server.socket),
+                                       read_before_indexes=server.read_before_indexes)
+            connect = lambda: falkordb.FalkorDB(**gate)  # noqa: E731
         else:
             self.location = f"falkordb://{host}:{port}/{graph}"
             connect = lambda: falkordb.FalkorDB(host=host, port=port,  # noqa: E731

@@ -44,6 +44,7 @@ def begin(data_dir: Path) -> None:
     def acquire() -> None:
         try:
             server = EmbeddedServer(key)
+            server.read_before_indexes = True
             server.acquire(launched.set)
         except BaseException as exc:  # for claim() to raise, in the store that needs it
             acquired.set_exception(exc)
