@@ -135,3 +135,25 @@ def test_the_head_started_commands_are_commands_of_the_cli(command: tuple[str, .
     done = CliRunner().invoke(app, [*command, "--help"])
     assert done.exit_code == 0, done.output
     assert f"erm {' '.join(command)}" in " ".join(done.output.split())
+
+
+def _erm(args: list[str], data: Path) -> subprocess.CompletedProcess[str]:
+    """``erm ARGS`` as the console script runs it, in a fresh process."""
+    script = "import sys; from erm_graph.console_script import main; sys.argv[0] = 'erm'; main()"
+    return subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "ERM_DATA_DIR": str(data)})
+
+
+def test_a_head_started_command_ends_with_its_output_whole_and_its_server_stopped(
+        tmp_path) -> None:
+    """It ends without the interpreter's teardown (console_script.exit_now): with its exit
+    status, its output whole and no server left running, as before."""
+    data = tmp_path / "db"
+    done = _erm(["cypher", "UNWIND range(1, 5000) AS i RETURN i", "--format", "csv"], data)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["i", *(str(i) for i in range(1, 5001))]
+    assert (data / "server.log").exists()  # it started the server, and stopped it:
+    assert not (data / PID).exists() and not (data / "falkordb.sock").exists()
+    failed = _erm(["query", "run", "no-such-query"], data)
+    assert failed.returncode == 1 and "no named query 'no-such-query'" in failed.stderr
+    assert not (data / PID).exists()
