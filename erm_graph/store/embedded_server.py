@@ -314,11 +314,15 @@ class EmbeddedServer:
             "TIMEOUT_MAX", str(TIMEOUT_MAX_MS), "TIMEOUT_DEFAULT", str(TIMEOUT_MAX_MS),
             "EFFECTS_THRESHOLD", "0", "DELAY_INDEXING", "yes",
         ]
+        # The engine's OpenMP threads wait for work asleep, not spinning (unless the user says
+        # otherwise): a spinning one took a core from the graph's decoding and from the
+        # client beside it (docs/scaling.md, "Start-up").
+        env = {"OMP_WAIT_POLICY": "passive", **os.environ}
         for _ in range(2):  # a hung start is tried once more
             self._proc = proc = subprocess.Popen(
                 args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL, start_new_session=True, cwd=self.data_dir,
-                umask=CHILD_UMASK)
+                umask=CHILD_UMASK, env=env)
             if launched is not None:
                 launched()
                 launched = None  # once: a second start follows a hung one
