@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import falkordb
 import pytest
 import redis
 
@@ -16,7 +17,7 @@ from erm_graph.errors import UniqueViolation
 from erm_graph.store import head_start
 from erm_graph.store.embedded_server import SOCKET, EmbeddedServer
 from erm_graph.store.falkordb_store import FalkorDBStore
-from erm_graph.store.index_gate import STATUS
+from erm_graph.store.index_gate import STATUS, gated_client_kwargs
 
 NODES = 300_000
 #: the uid the index rebuild reaches last (it goes in the order the nodes were created)
@@ -95,3 +96,21 @@ def test_a_head_started_store_reads_at_once_and_writes_once_they_are_built(data:
         assert not building(data)
     finally:
         store.close()
+
+
+def test_the_gated_connections_are_set_as_the_clients_own(tmp_path: Path) -> None:
+    """No socket timeout and no silent retries, as the falkordb client sets them: a load's long
+    write must not time out after 5 s, a write must not be sent twice."""
+    server = EmbeddedServer(tmp_path / "db")
+    server.acquire()
+    try:
+        plain = falkordb.FalkorDB(unix_socket_path=str(server.socket))
+        own = plain.connection.connection_pool.connection_kwargs
+        gated = gated_client_kwargs(str(server.socket), read_before_indexes=False)[
+            "connection_pool"].connection_kwargs
+        ignored = ("driver_info", "read_before_indexes")  # the library's name; the gate's
+        assert {k: repr(v) for k, v in gated.items() if k not in ignored} == \
+            {k: repr(v) for k, v in own.items() if k not in ignored}
+        plain.connection.close()
+    finally:
+        server.release()
