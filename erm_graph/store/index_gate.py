@@ -102,8 +102,8 @@ class IndexGatedConnection(redis.UnixDomainSocketConnection):
 def gated_client_kwargs(socket: str, *, read_before_indexes: bool) -> dict[str, Any]:
     """Arguments for ``falkordb.FalkorDB`` on the embedded server's socket: a connection pool
     of :class:`IndexGatedConnection`, with the settings the client gives its own (redis-py's
-    defaults differ: a 5 s socket timeout, three silent retries of any command, a write
-    too; only the library name the server is told differs)."""
+    defaults differ: a socket timeout, silent retries of any command, a write too; only the
+    library name the server is told differs)."""
     template = redis.Redis(  # connects lazily: a holder of the settings
         unix_socket_path=socket, decode_responses=True, socket_timeout=None,
         retry=None,  # type: ignore[arg-type]  # as the client passes it: no retry at all
