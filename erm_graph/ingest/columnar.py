@@ -125,6 +125,7 @@ def csv_chunks(text: str, dialect: Any, width: int, header_lines: int, size: int
             if batch.num_rows and _maybe_blank_rows(pc, batch):
                 return None
             rows += batch.num_rows
+            _release(pa)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeError):
         return None  # ragged rows, a stray quote...: the csv module names the place
     # one record per line and no blank line: a row's line number is its index's
@@ -140,11 +141,18 @@ def csv_chunks(text: str, dialect: Any, width: int, header_lines: int, size: int
                 columns = [_texts(pc, part.column(i), i, distinct) for i in range(width)]
                 yield range(line, line + part.num_rows), ChunkRows(columns, part.num_rows)
                 line += part.num_rows
-            # what the batch freed, before the load grows by the next (ingest/memory.py)
-            pa.default_memory_pool().release_unused()
-            trim_heap()
+            _release(pa)
 
     return chunks()
+
+
+def _release(pa: Any) -> None:
+    """Hand back what a parsed batch freed, before the next (:mod:`erm_graph.ingest.memory`):
+    in the first pass too, where the whole text and its bytes are held and the freed pages
+    of its batches, kept by pyarrow's pool and glibc's heap, were the peak of a large file's
+    reading (docs/loaders.md, "Speed and memory")."""
+    pa.default_memory_pool().release_unused()
+    trim_heap()
 
 
 class _Blocks(io.RawIOBase):
