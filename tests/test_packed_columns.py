@@ -17,7 +17,7 @@ import pytest
 from erm_graph import load, model
 from erm_graph.ingest.load import prepare
 from erm_graph.loaders.mapping import columns as mapping_columns
-from erm_graph.loaders.mapping import reader
+from erm_graph.loaders.mapping import node_table, reader
 from erm_graph.loaders.mapping.columns import ColumnConverter
 from erm_graph.loaders.mapping.values import to_float, to_int, to_money
 from erm_graph.records import Coded, Numbers, Packed, Records, assign, pick
@@ -338,3 +338,83 @@ def test_a_load_with_compact_columns_stores_what_one_with_lists_stores(store, tm
     assert {("amount", "float"), ("severity", "int"), ("inbound", "bool"),
             ("sentiment", "float")} <= kinds
     assert any(("amount", "float", "-0.0") in props for _, props in calls)
+
+
+RELATED = """\
+tables:
+  - file: customers.csv
+    label: Customer
+    key: {column: id, prefix: "cust-"}
+    properties:
+      name: {column: name}
+  - file: employees.csv
+    label: Employee
+    key: {column: id, prefix: "emp-"}
+    properties:
+      name: {column: name}
+  - file: visits.csv
+    label: Interaction
+    key: {column: id, prefix: "pk-"}
+    properties:
+      kind: {column: kind}
+      at: {column: at, type: datetime, format: "%Y-%m-%d %H:%M"}
+    relationships:
+      - {type: HAD, label: Customer, column: customer, prefix: "cust-", direction: in}
+      - {type: WITH, label: Employee, column: with, prefix: "emp-", split: ";"}
+"""
+
+
+def test_a_load_with_coded_relationship_ends_stores_what_one_with_lists_stores(
+        store, tmp_path, monkeypatch):
+    """The other end of each row's relationships (the customer it names) is held as codes
+    into the names of the file's chunks, a list once more are named than a code tells apart;
+    through the real engine the relationships stored, the rejects and the reports are those
+    of a load whose ends are lists. A chunk with a row naming two ends or none goes the row
+    by row way."""
+    rng = random.Random(5)
+    (tmp_path / "customers.csv").write_text(
+        "id,name\n" + "".join(f"{i},Customer {i}\n" for i in range(40)))
+    (tmp_path / "employees.csv").write_text(
+        "id,name\n" + "".join(f"{i},Employee {i}\n" for i in range(5)))
+    lines = ["id,customer,with,kind,at"]
+    for i in range(600):
+        # 8 customers in the first two chunks, 40 after; spaces around a name: another
+        # text, the same customer. Each row names one customer; row 99 names no employee,
+        # row 431 two
+        named = str(rng.randrange(8 if i < 140 else 40))
+        other = "" if i == 99 else "1;2" if i == 431 else str(rng.randrange(5))
+        lines.append(f"{i},{' ' * (i % 7 == 0)}{named},{other},call,2024-03-01 10:00")
+    (tmp_path / "visits.csv").write_text("\n".join(lines) + "\n")
+    (tmp_path / "visits.yaml").write_text(RELATED)
+    monkeypatch.setattr(reader, "CHUNK_ROWS", 70)
+    coding = node_table._Related.single_ends
+
+    def listing(self, rows):
+        found = coding(self, rows)
+        return None if found is None else list(found)
+
+    def relationships(kind: str) -> list:
+        return sorted(store.run(
+            f"MATCH (a)-[r:{kind}]->(b) RETURN a.uid, b.uid, r._where, r.source").rows)
+
+    results, held = [], []
+    for limit, ends in ((Coded.LIMIT, coding), (8, coding), (Coded.LIMIT, listing)):
+        monkeypatch.setattr(Coded, "LIMIT", limit)
+        monkeypatch.setattr(node_table._Related, "single_ends", ends)
+        store.clear()
+        batch = prepare(store, [tmp_path / "visits.yaml"], on_error="skip").batch
+        held.append({key[0]: {type(cast(Records, rows).columns[side]).__name__
+                              for side in ("start", "end")}
+                     for key, rows in batch.relationships.items()})
+        report = load(store, tmp_path / "visits.yaml", on_error="skip").as_dict()
+        report.pop("seconds")
+        results.append((report, relationships("HAD"), relationships("WITH")))
+    assert results[0] == results[1] == results[2]
+    report, had, with_ = results[0]
+    assert report["types"]["HAD"]["created"] == len(had) == 600 and not report["rejected"]
+    assert report["types"]["WITH"]["created"] == len(with_) == 600  # none on 99, two on 431
+    assert {b for _, b, *_ in had} == {f"pk-{i}" for i in range(600)}
+    # the customers as codes, the interactions' uids a list; the employees a list, as a
+    # chunk with a row naming none or two makes its rows one by one; past 8 customers a list
+    assert held[0] == {"HAD": {"Coded", "list"}, "WITH": {"list"}}
+    assert held[1]["HAD"] == held[2]["HAD"] == {"list"}

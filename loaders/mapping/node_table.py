@@ -19,7 +19,7 @@ from erm_graph.errors import Problem
 from erm_graph.ingest.chunk_rows import Cells, cell_hashes, cells_at, picked_rows
 from erm_graph.ingest.contract import SAME_UID, LoadContext, LoaderResult, Reject
 from erm_graph.interop.stream import node_label
-from erm_graph.records import Hex64, Numbered, pick
+from erm_graph.records import Coded, Hex64, Numbered, pick
 from erm_graph.seen_keys import SeenKeys
 
 from .columns import Columns, TypedProperty, typed_columns
@@ -41,6 +41,10 @@ class _Related:
         self.props = [TypedProperty(name, spec, doc, columns)
                       for name, spec in rel.get("properties", {}).items()]
         self.constants: dict[str, Any] = rel.get("set", {})
+        #: the other ends named so far, one list for every chunk of the file, and the code
+        #: of each: a few customers or employees named on many rows (:meth:`single_ends`)
+        self.table: list[str] = []
+        self.codes: dict[str, int] = {}
 
     @property
     def indexes(self) -> list[int]:
@@ -73,6 +77,28 @@ class _Related:
             values = text.split(self.split) if self.split else [text]
             found[text] = [self.prefix + other for other in map(self.norm, values) if other]
         return [found[t] for t in texts]
+
+    def single_ends(self, rows: Sequence[Cells]) -> Sequence[str] | None:
+        """Per row, the uid of the one node at the other end its cell names; None when a
+        row names none or several. As codes into :attr:`table` (``Coded``), two bytes a row
+        where a list holds a pointer, while the file names at most ``Coded.LIMIT`` of them
+        (docs/loaders.md, "Speed and memory"); a list past that."""
+        texts = cells_at(rows, self.index)
+        found: dict[str, str] = {}
+        for text, made in zip(distinct := list(set(texts)),
+                              self.others([[t] for t in distinct], 0), strict=True):
+            if len(made) != 1:
+                return None
+            found[text] = made[0]
+        codes, table = self.codes, self.table
+        for uid in found.values():
+            if uid not in codes and len(table) < Coded.LIMIT:
+                codes[uid] = len(table)
+                table.append(uid)
+        if not all(map(codes.__contains__, found.values())):
+            return list(map(found.__getitem__, texts))
+        coded = {text: codes[uid] for text, uid in found.items()}
+        return Coded(table, array("H", map(coded.__getitem__, texts)))
 
 
 class NodeTable:
@@ -394,15 +420,16 @@ def _relate(result: LoaderResult, table: NodeTable, rows: list[tuple[str, str]],
         groups = {label: batch.relationship_records((rel.type, label, rel.label) if outgoing
                                                     else (rel.type, rel.label, label))
                   for label in labels}  # per row label, as a Customer row is no Party row
-        ends = rel.others(cells)
-        if not (props or mixed or constants) and everything and set(map(len, ends)) == {1}:
+        single = rel.single_ends(cells) if not (props or mixed or constants) and everything \
+            and rows else None
+        if single is not None:
             # the common case: one other end per row, no properties: three columns
-            uids, others = [uid for uid, _ in rows], [e[0] for e in ends]
+            uids = [uid for uid, _ in rows]
             groups[table.label].extend_columns(
-                {"start": uids if outgoing else others, "end": others if outgoing else uids,
+                {"start": uids if outgoing else single, "end": single if outgoing else uids,
                  where: origins}, len(rows))
             continue
-        for i, others in enumerate(ends):
+        for i, others in enumerate(rel.others(cells)):
             if not keep[i] or not others:
                 continue
             uid, found = rows[i][0], groups[rows[i][1]]
