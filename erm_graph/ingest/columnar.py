@@ -148,9 +148,9 @@ def csv_chunks(text: str, dialect: Any, width: int, header_lines: int, size: int
 
 def _release(pa: Any) -> None:
     """Hand back what a parsed batch freed, before the next (:mod:`erm_graph.ingest.memory`):
-    in the first pass too, where the whole text and its bytes are held and the freed pages
-    of its batches, kept by pyarrow's pool and glibc's heap, were the peak of a large file's
-    reading (docs/loaders.md, "Speed and memory")."""
+    in the first pass too, where the whole text and its bytes are held, and the pages its
+    batches freed, kept by pyarrow's pool and glibc's heap, were held on top of them to the
+    end of it (docs/loaders.md, "Speed and memory")."""
     pa.default_memory_pool().release_unused()
     trim_heap()
 
