@@ -103,3 +103,23 @@ def test_the_console_script_starts_the_server_before_the_command_line(tmp_path) 
     answer, launched = done.stdout.strip().rsplit("\n", 1)
     assert json.loads(answer) == []  # the (empty) graph's answer
     assert json.loads(launched) == [[]]  # one server, launched before any of them
+
+
+def test_starting_the_server_asks_it_without_the_client_library(tmp_path) -> None:
+    """A starting server is asked every few milliseconds, on the head start's thread beside the
+    command's imports: by a bare PING, not a redis-py client per poll (its CPU took the
+    interpreter lock from the imports). Started and then stopped in a fresh interpreter, redis
+    is imported only for the stop."""
+    script = (
+        "import json, sys\n"
+        "from pathlib import Path\n"
+        "from erm_graph.store.embedded_server import EmbeddedServer\n"
+        f"server = EmbeddedServer(Path({str(tmp_path / 'db')!r}))\n"
+        "server.acquire()\n"
+        "started = 'redis' in sys.modules\n"
+        "answered = server.probe()\n"
+        "server.release()\n"
+        "print(json.dumps([started, answered, 'redis' in sys.modules]))")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          check=True)
+    assert json.loads(done.stdout) == [False, "ready", True]
