@@ -123,3 +123,26 @@ def test_starting_the_server_asks_it_without_the_client_library(tmp_path) -> Non
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           check=True)
     assert json.loads(done.stdout) == [False, "ready", True]
+
+
+#: Loaded by other commands than `erm query run`, not by it: the syntax highlighting of `erm
+#: query show` (rich.syntax and pygments).
+NOT_FOR_QUERY_RUN = ("rich.syntax", "pygments")
+
+
+def test_a_named_query_through_the_console_script_loads_no_highlighting(tmp_path) -> None:
+    """The command as a user runs it (only its own command registered, docs/scaling.md):
+    it answers, and none of NOT_FOR_QUERY_RUN is imported."""
+    env = {**os.environ, "ERM_DB": f"embedded:{tmp_path / 'db'}"}
+    script = (
+        "import atexit, json, sys\n"
+        "sys.argv = ['erm', 'query', 'run', 'customer-360', '-p', 'uid=c', '--format', 'json']\n"
+        "atexit.register(lambda: print(json.dumps(\n"
+        f"    [m for m in {NOT_FOR_QUERY_RUN!r} if m in sys.modules])))\n"
+        "from erm_graph.console_script import main\n"
+        "main()\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          env=env, check=True)
+    answer, loaded = done.stdout.strip().rsplit("\n", 1)
+    assert json.loads(answer) == []  # the (empty) graph's answer
+    assert json.loads(loaded) == []

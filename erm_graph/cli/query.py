@@ -6,7 +6,6 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.syntax import Syntax
 from rich.table import Table
 
 from erm_graph.auth.roles import PERMISSIONS
@@ -56,6 +55,8 @@ def show_query(
         help="show the variant run on this engine (falkordb, embedded or neo4j)")] = None,
 ) -> None:
     """Show what a query answers, its parameters and its Cypher."""
+    from rich.syntax import Syntax  # pygments with it: here, not in `query run` (scaling.md)
+
     q = load_library().get(name)
     console.print(f"[bold]{q.name}[/]: {q.title}", highlight=False)
     console.print(q.description, highlight=False)
