@@ -372,9 +372,9 @@ class EmbeddedServer:
 
         A bare ``PING`` on a socket of its own, closed after, rather than a redis-py client:
         a starting server is asked every POLL_SECONDS, on the head start's thread beside the
-        command's imports, and a client's connection (its objects, its handshake) took about
-        1 ms of CPU a poll, this 0.03 ms (docs/scaling.md, "Start-up"). The answers are read
-        as redis-py read them: an error other than LOADING is raised as its ResponseError."""
+        command's imports, and a client's connection (its objects, its handshake) took tens of
+        times the CPU of this (docs/scaling.md, "Start-up"). The answers are read as redis-py
+        read them: an error other than LOADING is raised as its ResponseError."""
         reply = b""
         try:
             with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
