@@ -99,6 +99,7 @@ def test_an_interrupted_command_says_so(tmp_path):
             assert time.monotonic() < deadline and proc.poll() is None, "never read stdin"
             time.sleep(0.05)
         proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=60)  # stdin still open: its end would be an empty password
         _, err = proc.communicate(timeout=60)
     finally:
         proc.kill()
