@@ -10,11 +10,8 @@ as a user runs it, and must say why it failed.
 from __future__ import annotations
 
 import os
-import platform
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -70,39 +67,3 @@ def test_a_pipe_that_breaks_inside_a_command_is_named_with_the_line_that_wrote_t
     assert f"{__file__}:" in said
 
 
-def _reads_stdin(pid: int) -> bool:
-    """Whether the process's main thread is blocked reading its standard input: the system
-    call it is in (``/proc/PID/syscall``: its number, then its arguments) is ``read`` of file
-    descriptor 0 (a pipe's wait channel alone was also that of other pipes it read first)."""
-    try:
-        number, fd = Path(f"/proc/{pid}/syscall").read_text().split()[:2]
-    except ValueError:  # "running": in no system call
-        return False
-    return number == str(_READ) and int(fd, 16) == 0
-
-
-#: the number of the ``read`` system call on this machine
-_READ = {"x86_64": 0, "aarch64": 63}[platform.machine()]
-
-
-def test_an_interrupted_command_says_so(tmp_path):
-    """Typer ends a command stopped by SIGINT with code 130 and no word: a script or a
-    supervisor that sent it, or a log, could not tell it from a crash. Interrupted here while
-    it waits for a password on its standard input."""
-    proc = subprocess.Popen([ERM, "users", "add", "someone", "--role", "viewer",
-                             "--password-stdin"], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "ERM_USERS_DB": str(tmp_path / "users.db")})
-    try:
-        deadline = time.monotonic() + 60
-        while not _reads_stdin(proc.pid):
-            assert time.monotonic() < deadline and proc.poll() is None, "never read stdin"
-            time.sleep(0.05)
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=60)  # stdin still open: its end would be an empty password
-        _, err = proc.communicate(timeout=60)
-    finally:
-        proc.kill()
-    assert proc.returncode == 130, err
-    assert "Interrupted: the command was stopped (Ctrl-C or SIGINT) before it finished" in err
-    assert "Traceback" not in err
