@@ -28,6 +28,7 @@ from typing import Any
 import redis
 
 from erm_graph.errors import StoreError
+from erm_graph.store.embedded_server import POLL_SECONDS
 
 #: Commands that never wait: they read no graph's data (GRAPH.INFO lists the running queries,
 #: for :meth:`FalkorDBStore.stop_read`).
@@ -36,7 +37,6 @@ NEVER_WAIT = frozenset({"GRAPH.LIST", "GRAPH.INFO"})
 READS = frozenset({"GRAPH.RO_QUERY", "GRAPH.EXPLAIN"})
 #: How long a command waits for the indexes of a large graph to be built.
 INDEX_SECONDS = 600.0
-POLL_SECONDS = 0.005
 STATUS = "CALL db.indexes() YIELD status RETURN status"
 
 
