@@ -71,9 +71,9 @@ def small_blocks(monkeypatch):
 
 
 def read(path: Path, way: str, monkeypatch, encoding: str | None = None, max_mb=None):
-    """The header and chunks of rows of ``path`` read ``way``: "file" (through the loaders'
-    context, in blocks when it can), "text" (today's text read whole, columnar), "csv" (the
-    csv module); or the error."""
+    """The header and the (line number, cells) rows of ``path`` read ``way``: "file" (through
+    the loaders' context, in blocks when it can), "text" (its text read whole, as before, the
+    columnar way when it can), "csv" (the csv module); or the error."""
     ctx = LoadContext("mapping", "x", LoadOptions(encoding=encoding, max_mb=max_mb))
     monkeypatch.setattr(columnar, "ENABLED", way != "csv")
     try:

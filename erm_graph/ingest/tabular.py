@@ -2,8 +2,9 @@
 
 The bytes come decoded and size-checked from :mod:`erm_graph.ingest.untrusted`; what a
 workbook expands to is bounded there too (its decompressed size before it is opened), and
-here as its cells are read. :class:`~erm_graph.ingest.contract.LoadContext` is the way a
-loader reaches these.
+here as its cells are read. A large UTF-8 CSV file is read from disk in blocks instead
+(:mod:`erm_graph.ingest.csv_file`), its dialect and header found here as for a text.
+:class:`~erm_graph.ingest.contract.LoadContext` is the way a loader reaches these.
 """
 
 from __future__ import annotations
