@@ -17,6 +17,7 @@ from erm_graph.errors import ErmError, ValidationError
 from erm_graph.ingest import columnar, csv_file, tabular
 from erm_graph.ingest.contract import LoadContext, LoadOptions
 from erm_graph.ingest.file_blocks import FileBlocks, TextHead, TextScan
+from erm_graph.ingest.untrusted import LoadError
 
 BLOCK = 256  # bytes: each file spans tens of blocks
 
@@ -230,13 +231,30 @@ def test_the_head_is_the_texts_first_characters_however_its_bytes_are_cut(tmp_pa
     assert TextHead(path, 3, stop).prefix(4096) == (text[:12], True)  # never past stop
 
 
-def test_a_file_is_read_no_further_than_it_was_stated(tmp_path):
+def test_a_file_is_read_to_its_stated_size_and_let_go(tmp_path):
     path = tmp_path / "f.csv"
     path.write_bytes(b"\xef\xbb\xbfid\n1\n2\n3\n")
-    blocks = FileBlocks(path, 3, 9)
-    assert blocks.read() == b"id\n1\n2"
+    blocks = FileBlocks(path, 3, path.stat())
+    assert blocks.read() == b"id\n1\n2\n3\n"
     assert blocks.read() == b"" and blocks.file is None  # let go at the end
     blocks.close()
+
+
+@pytest.mark.parametrize("change", [b"4\n", b""])
+def test_a_file_that_changed_between_the_two_passes_is_refused(change, small_blocks, tmp_path,
+                                                               monkeypatch):
+    """The second pass reads the file again: rows checked in the first must be the rows
+    handed on, so a file written since (longer, or as long but rewritten) is refused, never
+    read past the size the limit was checked against."""
+    path = tmp_path / "f.csv"
+    path.write_bytes(CASES["ascii"][0])
+    ctx = LoadContext("mapping", "x")
+    _, chunks = ctx.csv_chunks(path, 7)  # the first pass is over
+    assert in_blocks(path, monkeypatch)
+    path.write_bytes(CASES["ascii"][0].replace(b"call", b"cell") + change)
+    with pytest.raises(LoadError, match="f.csv: the file changed while it was read: load it "
+                                        "again once it is written"):
+        list(chunks)
 
 
 MAPPING = """\

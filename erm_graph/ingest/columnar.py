@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
 from array import array
 from collections.abc import Callable, Iterator, Sequence
@@ -108,11 +109,12 @@ def csv_chunks(text: str, dialect: Any, width: int, header_lines: int, size: int
                        dialect, width, header_lines, size)
 
 
-def file_chunks(path: Path, start: int, stop: int, dialect: Any, width: int,
+def file_chunks(path: Path, start: int, stated: os.stat_result, dialect: Any, width: int,
                 header_lines: int, size: int
                 ) -> Iterator[tuple[Sequence[int], Sequence[Sequence[str]]]] | None:
-    """:func:`csv_chunks` of a UTF-8 file's bytes from ``start`` (past a BOM) to ``stop``,
-    read from the file a block at a time in both passes: neither its bytes nor its text is
+    """:func:`csv_chunks` of a UTF-8 file's bytes from ``start`` (past a BOM) to its size
+    ``stated`` (its ``stat`` when it was checked against the size limit), read from the
+    file a block at a time in both passes: neither its bytes nor its text is
     ever held whole. The first pass counts its lines and looks for doubled quotes as it
     reads, and pyarrow's conversion to strings checks that every cell is UTF-8: None (the
     csv module's way, whose decoding names the place of a byte that is not) otherwise."""
@@ -124,7 +126,7 @@ def file_chunks(path: Path, start: int, stop: int, dialect: Any, width: int,
         # a dialect sniffed without doubled quotes reads one further down otherwise
         return None if scan.doubled and not _plain(dialect, '""') else scan.lines
 
-    return _two_passes(lambda release: FileBlocks(path, start, stop,
+    return _two_passes(lambda release: FileBlocks(path, start, stated,
                                                   None if release else scan),
                        lines, dialect, width, header_lines, size)
 

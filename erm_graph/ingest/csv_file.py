@@ -51,7 +51,7 @@ def csv_chunks(path: Path, max_bytes: int, encoding: str | None, size: int
     if header is None:
         return None
     names = [h.strip() for h in header]
-    chunks = columnar.file_chunks(path, start, stop, dialect, len(names), header_lines, size)
+    chunks = columnar.file_chunks(path, start, found, dialect, len(names), header_lines, size)
     return None if chunks is None else (names, chunks)
 
 

@@ -13,17 +13,25 @@ from __future__ import annotations
 
 import codecs
 import io
+import os
 from pathlib import Path
 from typing import Any
 
+from erm_graph.ingest.untrusted import LoadError
+
 
 class FileBlocks(io.RawIOBase):
-    """The bytes of ``path`` from ``start`` to ``stop``, never past ``stop`` (the size the
-    file stated when it was checked against the size limit), each read told to ``scan``."""
+    """The bytes of ``path`` from ``start`` to the size ``stated`` (its ``stat`` when it was
+    checked against the size limit), never past it, each read told to ``scan``. A file read
+    twice must be the same file both times: one that changed since (another size or time of
+    change, found as it is opened and at its end) is refused, not read as half of each."""
 
-    def __init__(self, path: Path, start: int, stop: int, scan: TextScan | None = None):
-        self.path, self.left, self.scan = path, stop - start, scan
+    def __init__(self, path: Path, start: int, stated: os.stat_result,
+                 scan: TextScan | None = None):
+        self.path, self.left, self.scan = path, stated.st_size - start, scan
+        self.stamp = (stated.st_size, stated.st_mtime_ns)
         self.file: io.BufferedReader | None = path.open("rb")
+        self._same()
         self.file.seek(start)
 
     def readable(self) -> bool:
@@ -36,6 +44,8 @@ class FileBlocks(io.RawIOBase):
         view = memoryview(buffer)[:min(len(buffer), self.left)]
         size = self.file.readinto(view)
         self.left -= size
+        if self.left <= 0 or not size:
+            self._same()
         if self.scan is not None:
             self.scan.feed(view[:size])
         return size
@@ -43,6 +53,13 @@ class FileBlocks(io.RawIOBase):
     def close(self) -> None:
         self._let_go()
         super().close()
+
+    def _same(self) -> None:
+        found = os.fstat(self.file.fileno()) if self.file is not None else None
+        if found is None or (found.st_size, found.st_mtime_ns) != self.stamp:
+            self._let_go()
+            raise LoadError(f"{self.path}: the file changed while it was read: load it again "
+                            "once it is written")
 
     def _let_go(self) -> None:
         if self.file is not None:
