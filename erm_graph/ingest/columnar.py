@@ -18,15 +18,18 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
 from array import array
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from functools import cache
 from importlib.util import find_spec
 from itertools import accumulate, compress
+from pathlib import Path
 from typing import Any
 
 from erm_graph.ingest.chunk_rows import ChunkRows
+from erm_graph.ingest.file_blocks import FileBlocks, TextScan
 from erm_graph.ingest.memory import trim_heap
 
 #: Off: every table goes through the csv module and per-text typing (the benchmark's
@@ -100,9 +103,41 @@ def csv_chunks(text: str, dialect: Any, width: int, header_lines: int, size: int
     """
     if len(text) < MIN_CHARS or not available() or not _plain(dialect, text) or width == 0:
         return None
-    pa, pc, pacsv = _arrow()
     blocks = [text[at:at + BLOCK_BYTES].encode("utf-8", "surrogatepass")
               for at in range(0, len(text), BLOCK_BYTES)]
+    return _two_passes(lambda release: _Blocks(blocks, release), lambda: _line_count(text),
+                       dialect, width, header_lines, size)
+
+
+def file_chunks(path: Path, start: int, stated: os.stat_result, dialect: Any, width: int,
+                header_lines: int, size: int
+                ) -> Iterator[tuple[Sequence[int], Sequence[Sequence[str]]]] | None:
+    """:func:`csv_chunks` of a UTF-8 file's bytes from ``start`` (past a BOM) to its size
+    ``stated`` (its ``stat`` when it was checked against the size limit), read from the
+    file a block at a time in both passes: neither its bytes nor its text is
+    ever held whole. The first pass counts its lines and looks for doubled quotes as it
+    reads, and pyarrow's conversion to strings checks that every cell is UTF-8: None (the
+    csv module's way, whose decoding names the place of a byte that is not) otherwise."""
+    if not available() or not _plain(dialect, "") or width == 0:
+        return None
+    scan = TextScan()
+
+    def lines() -> int | None:
+        # a dialect sniffed without doubled quotes reads one further down otherwise
+        return None if scan.doubled and not _plain(dialect, '""') else scan.lines
+
+    return _two_passes(lambda release: FileBlocks(path, start, stated,
+                                                  None if release else scan),
+                       lines, dialect, width, header_lines, size)
+
+
+def _two_passes(opened: Callable[[bool], io.RawIOBase], lines: Callable[[], int | None],
+                dialect: Any, width: int, header_lines: int, size: int
+                ) -> Iterator[tuple[Sequence[int], Sequence[Sequence[str]]]] | None:
+    """The rows of the bytes ``opened(release)`` reads, once a first pass found that the
+    csv module reads them as pyarrow does; ``lines()``: the text's physical lines, once the
+    first pass has read it, or None when the csv module must read it."""
+    pa, pc, pacsv = _arrow()
     names = [f"c{i}" for i in range(width)]
     read = pacsv.ReadOptions(column_names=names, skip_rows=1, use_threads=True,
                              block_size=BLOCK_BYTES)
@@ -113,8 +148,8 @@ def csv_chunks(text: str, dialect: Any, width: int, header_lines: int, size: int
 
     def batches(release: bool = False) -> Any:
         """The file in record batches of about BLOCK_BYTES: one block parsed at a time;
-        ``release``: each block of the text let go once the parser has it."""
-        return pacsv.open_csv(io.BufferedReader(_Blocks(blocks, release), BLOCK_BYTES),
+        ``release``: each block let go once the parser has it."""
+        return pacsv.open_csv(io.BufferedReader(opened(release), BLOCK_BYTES),
                               read_options=read, parse_options=parse, convert_options=convert)
 
     # a first pass only checks, holding one block at a time: rows are handed on only once
@@ -126,10 +161,12 @@ def csv_chunks(text: str, dialect: Any, width: int, header_lines: int, size: int
                 return None
             rows += batch.num_rows
             _release(pa)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeError):
-        return None  # ragged rows, a stray quote...: the csv module names the place
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeError, OSError):
+        # ragged rows, a stray quote, a byte not UTF-8, a file that cannot be read: the text's
+        # way names the place, or says why
+        return None
     # one record per line and no blank line: a row's line number is its index's
-    if _line_count(text) != header_lines + rows:
+    if lines() != header_lines + rows:
         return None
 
     def chunks() -> Iterator[tuple[Sequence[int], Sequence[Sequence[str]]]]:
@@ -150,7 +187,7 @@ def _release(pa: Any) -> None:
     """Hand back what a parsed batch freed, before the next (:mod:`erm_graph.ingest.memory`):
     in the first pass too, where the whole text and its bytes are held, and the pages its
     batches freed, kept by pyarrow's pool and glibc's heap, were held on top of them to the
-    end of it (docs/loaders.md, "Speed and memory")."""
+    end of it (docs/loaders.md, "Speed and memory"); a file read from disk holds neither."""
     pa.default_memory_pool().release_unused()
     trim_heap()
 

@@ -21,7 +21,7 @@ from typing import Any, Protocol
 from xml.etree.ElementTree import Element
 
 from erm_graph.errors import Problem
-from erm_graph.ingest import tabular, untrusted
+from erm_graph.ingest import columnar, csv_file, tabular, untrusted
 from erm_graph.ingest.batch import GraphBatch
 from erm_graph.ingest.chunk_rows import Cells
 from erm_graph.ingest.untrusted import LoadError
@@ -174,14 +174,17 @@ class LoadContext:
 
     def csv_table(self, path: Path) -> tuple[list[str], Iterator[tuple[int, Cells]]]:
         """The trimmed header and (line number, cells) of each data row of a CSV file."""
-        return tabular.csv_table(self.text(path), path)
+        names, chunks = self.csv_chunks(path, columnar.CHUNK_ROWS)
+        return names, tabular.each_row(chunks)
 
     def csv_chunks(self, path: Path, size: int
                    ) -> tuple[list[str],
                               Iterator[tuple[Sequence[int], Sequence[Cells]]]]:
         """The trimmed header and the data rows of a CSV file ``size`` at a time, as (their
-        line numbers, their cells)."""
-        return tabular.csv_chunks(self.text(path), path, size)
+        line numbers, their cells): read from disk a block at a time when it can be
+        (:mod:`erm_graph.ingest.csv_file`), else from its text read whole."""
+        found = csv_file.csv_chunks(path, self.options.max_bytes, self.options.encoding, size)
+        return found if found is not None else tabular.csv_chunks(self.text(path), path, size)
 
     def csv_rows(self, path: Path) -> Iterator[tuple[int, dict[str, str]]]:
         """(line number, row) for each data row of a CSV file, headers trimmed."""

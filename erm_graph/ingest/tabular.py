@@ -2,15 +2,16 @@
 
 The bytes come decoded and size-checked from :mod:`erm_graph.ingest.untrusted`; what a
 workbook expands to is bounded there too (its decompressed size before it is opened), and
-here as its cells are read. :class:`~erm_graph.ingest.contract.LoadContext` is the way a
-loader reaches these.
+here as its cells are read. A large UTF-8 CSV file is read from disk in blocks instead
+(:mod:`erm_graph.ingest.csv_file`), its dialect and header found here as for a text.
+:class:`~erm_graph.ingest.contract.LoadContext` is the way a loader reaches these.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,8 @@ from erm_graph.ingest.untrusted import LoadError
 from erm_graph.interop.csv_errors import csv_problem
 
 Sheets = dict[str, list[tuple[int, dict[str, Any]]]]
+#: characters the dialect is sniffed from
+SNIFFED = 4096
 
 
 def csv_table(text: str, path: Path) -> tuple[list[str], Iterator[tuple[int, Cells]]]:
@@ -32,18 +35,21 @@ def csv_table(text: str, path: Path) -> tuple[list[str], Iterator[tuple[int, Cel
     parsing). Blank rows are skipped.
     """
     names, chunks = csv_chunks(text, path, columnar.CHUNK_ROWS)
-    return names, (row for lines, rows in chunks for row in zip(lines, rows, strict=True))
+    return names, each_row(chunks)
+
+
+def each_row(chunks: Iterable[tuple[Sequence[int], Sequence[Cells]]]
+             ) -> Iterator[tuple[int, Cells]]:
+    """(line number, cells) of each row of chunks of rows."""
+    return (row for lines, rows in chunks for row in zip(lines, rows, strict=True))
 
 
 def csv_chunks(text: str, path: Path, size: int
                ) -> tuple[list[str], Iterator[tuple[Sequence[int], Sequence[Cells]]]]:
     """The trimmed header and the data rows of a CSV text ``size`` at a time, as (their line
     numbers, their cells): :func:`csv_table` for a loader that takes rows in chunks."""
-    try:
-        dialect: Any = csv.Sniffer().sniff(text[:4096], delimiters=",;\t|")
-    except csv.Error:
-        dialect = csv.excel
-    header, header_lines = _header(text, dialect)
+    dialect = sniff(text[:SNIFFED])
+    header, header_lines = header_of(lambda size: (text[:size], size >= len(text)), dialect)
     if header is None:
         raise LoadError(f"{path}: the file is empty: expected a header row")
     names = [h.strip() for h in header]
@@ -72,17 +78,28 @@ def csv_chunks(text: str, path: Path, size: int
     return names, in_chunks(rows(), size)
 
 
-def _header(text: str, dialect: Any) -> tuple[list[str] | None, int]:
-    """The header record of a CSV text and the lines it takes, read from the text's start:
-    a reader over the whole text holds a copy at four bytes a character, which the columnar
-    reader never needs (docs/loaders.md, "Speed and memory")."""
+def sniff(head: str) -> Any:
+    """The dialect of a CSV text, sniffed from its first :data:`SNIFFED` characters."""
+    try:
+        return csv.Sniffer().sniff(head, delimiters=",;\t|")
+    except csv.Error:
+        return csv.excel
+
+
+def header_of(prefix: Callable[[int], tuple[str, bool]], dialect: Any
+              ) -> tuple[list[str] | None, int]:
+    """The header record of a CSV text and the lines it takes, read from the text's start
+    (``prefix(size)``: its first ``size`` characters, and whether they are all of it): a
+    reader over the whole text holds a copy at four bytes a character, and a file read in
+    blocks is never decoded whole (docs/loaders.md, "Speed and memory")."""
     size = 1 << 16
     while True:
-        part = io.StringIO(text[:size], newline="")
+        head, whole = prefix(size)
+        part = io.StringIO(head, newline="")
         reader = csv.reader(part, dialect)
         header = next(reader, None)
         # whole unless its last line ran to the part's end, short of the text's
-        if size >= len(text) or part.tell() < size:
+        if whole or part.tell() < size:
             return header, reader.line_num
         size *= 4
 

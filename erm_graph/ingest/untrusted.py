@@ -6,7 +6,9 @@ files only here, so every input gets the same guards:
 - **size**: :func:`read_limited` refuses a file past the load's size limit (``--max-mb``)
   without reading more than that, a device or ``/proc`` file that states no size included;
 - **encoding**: :func:`decode` takes the stated encoding, else a byte-order mark, else UTF-8,
-  and names the line and column of a byte that does not decode and the option that fixes it;
+  and names the line and column of a byte that does not decode and the option that fixes it
+  (a large UTF-8 CSV read in blocks, :mod:`erm_graph.ingest.csv_file`, is decoded strictly
+  and goes to :func:`decode` at the first byte that is not UTF-8);
 - **XML**: :func:`parse_xml` parses through defusedxml only (no entity declarations, no
   external references) and refuses elements nested past :data:`MAX_XML_DEPTH`;
 - **expansion**: what a file decompresses to (a workbook's zip members, a draw.io page's
@@ -112,6 +114,15 @@ def decode(data: bytes, path: Path | str, encoding: str | None = None) -> str:
         raise LoadError(f"{path}: not UTF-8: byte 0x{data[exc.start]:02x} at "
                         f"{_where(data, exc.start)}; state the file's encoding, e.g. "
                         "--encoding latin-1 (or cp1252 for Windows exports)") from None
+
+
+def bom(head: bytes) -> tuple[int, str] | None:
+    """The length of the byte-order mark ``head`` begins with and the codec :func:`decode`
+    reads the file with because of it, or None."""
+    for mark, name in _BOMS:
+        if head.startswith(mark):
+            return len(mark), name
+    return None
 
 
 def peek_text(head: bytes) -> str:

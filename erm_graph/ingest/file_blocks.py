@@ -1,0 +1,121 @@
+"""A file read a block at a time, as a parser reads it, and what the csv module's way needs
+to know of its text found in the blocks as they pass.
+
+A large CSV held whole (its bytes, its text, their copy in blocks) was the peak of a load's
+reading, and the file on disk already is the text: reading it from there in blocks holds one
+block, whatever the file's size (docs/loaders.md, "Speed and memory"). The checks that the
+text held whole made at once (its physical lines, whether a doubled quote is in it) are made
+on the bytes as the parser reads them; in UTF-8 a line break or a quote is one byte that no
+other character's bytes contain, so counting bytes counts characters.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import os
+from pathlib import Path
+from typing import Any
+
+from erm_graph.ingest.untrusted import LoadError
+
+
+class FileBlocks(io.RawIOBase):
+    """The bytes of ``path`` from ``start`` to the size ``stated`` (its ``stat`` when it was
+    checked against the size limit), never past it, each read told to ``scan``. A file read
+    twice must be the same file both times: one that changed since (another size or time of
+    change, found as it is opened and at its end) is refused, not read as half of each."""
+
+    def __init__(self, path: Path, start: int, stated: os.stat_result,
+                 scan: TextScan | None = None):
+        self.path, self.left, self.scan = path, stated.st_size - start, scan
+        self.stamp = (stated.st_size, stated.st_mtime_ns)
+        self.file: io.BufferedReader | None = path.open("rb")
+        self._same()
+        self.file.seek(start)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self.file is None or self.left <= 0:
+            self._let_go()  # the end: the file is not held open until the parser is collected
+            return 0
+        view = memoryview(buffer)[:min(len(buffer), self.left)]
+        size = self.file.readinto(view)
+        self.left -= size
+        if self.left <= 0 or not size:
+            self._same()
+        if self.scan is not None:
+            self.scan.feed(view[:size])
+        return size
+
+    def close(self) -> None:
+        self._let_go()
+        super().close()
+
+    def _same(self) -> None:
+        found = os.fstat(self.file.fileno()) if self.file is not None else None
+        if found is None or (found.st_size, found.st_mtime_ns) != self.stamp:
+            self._let_go()
+            raise LoadError(f"{self.path}: the file changed while it was read: load it again "
+                            "once it is written")
+
+    def _let_go(self) -> None:
+        if self.file is not None:
+            self.file.close()
+            self.file = None
+
+
+class TextScan:
+    """Physical lines (``\\n``, ``\\r\\n`` or ``\\r``, and a last line with no break, as the
+    csv module counts them) and whether a doubled quote occurs, over bytes fed in pieces:
+    a ``\\r\\n`` or a ``""`` split between two pieces counts as one."""
+
+    def __init__(self) -> None:
+        self.breaks = 0
+        self.doubled = False
+        self.last = b""  # the last byte fed so far
+
+    def feed(self, piece: bytes | memoryview) -> None:
+        if not len(piece):
+            return
+        data = bytes(piece)
+        self.breaks += data.count(b"\n")
+        if b"\r" in data:
+            self.breaks += data.count(b"\r") - data.count(b"\r\n")
+            # a "\r" that ended the last piece and the "\n" that begins this one: one break
+        if self.last == b"\r" and data.startswith(b"\n"):
+            self.breaks -= 1
+        if not self.doubled:
+            self.doubled = b'""' in data or (self.last == b'"' and data.startswith(b'"'))
+        self.last = data[-1:]
+
+    @property
+    def lines(self) -> int:
+        return self.breaks + (0 if not self.last or self.last in b"\r\n" else 1)
+
+
+class TextHead:
+    """The text a UTF-8 file begins with (from ``start``, past a BOM), decoded strictly only
+    as far as asked, never past ``stop``: a head of so many characters, which is up to four
+    times as many bytes, and a character cut at the end of what was read is completed by the
+    next read, never broken. Invalid UTF-8 in it raises UnicodeDecodeError."""
+
+    def __init__(self, path: Path, start: int, stop: int):
+        self.path, self.start, self.stop = path, start, stop
+        self.text, self.read, self.ended = "", 0, False
+        self.decoder = codecs.getincrementaldecoder("utf-8")("strict")
+
+    def prefix(self, size: int) -> tuple[str, bool]:
+        """The first ``size`` characters, and whether they are the whole text."""
+        if len(self.text) <= size and not self.ended:
+            with self.path.open("rb") as file:
+                file.seek(self.start + self.read)
+                while len(self.text) <= size and not self.ended:
+                    want = max(1 << 16, 4 * (size + 1 - len(self.text)))
+                    data = file.read(min(want, self.stop - self.start - self.read))
+                    self.read += len(data)
+                    self.ended = not data
+                    self.text += self.decoder.decode(data, final=self.ended)
+        return self.text[:size], self.ended and len(self.text) <= size
