@@ -127,7 +127,7 @@ def test_a_released_load_cannot_be_written_again(store, tmp_path):
     report = prepared.write(store, release=True)
     assert report.types["HAD"].created == ROWS
     assert len(prepared.batch) == 0
-    with pytest.raises(ErmError, match="written already"):
+    with pytest.raises(ErmError, match="prepare them again"):
         prepared.write(store)
 
 

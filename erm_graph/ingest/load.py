@@ -158,7 +158,8 @@ class Prepared:
         this :class:`Prepared` cannot be written again.
         """
         if self.spent:
-            raise ErmError("these records were written already, and given up as they were")
+            raise ErmError("these records were given up as they were written (release=True): "
+                           "prepare them again to write them again")
         if self.rejects and self.on_error == "stop":
             raise ValidationError([r.problem for r in self.rejects])
         if dry_run:
