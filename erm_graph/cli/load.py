@@ -97,10 +97,11 @@ def load(
         prepared = prepare(store, paths, fmt=fmt, options=options, on_error=on_error.value,
                            progress=lambda n: bar.advance(reading, n))
         bar.update(reading, total=prepared.rows, completed=prepared.rows)
-        task = bar.add_task("dry run" if dry_run else "write", total=prepared.total)
+        total = prepared.total  # the write gives the records up as it writes them
+        task = bar.add_task("dry run" if dry_run else "write", total=total)
         result = prepared.write(store, dry_run=dry_run, rejects_file=rejects,
-                                progress=lambda n: bar.advance(task, n))
-        bar.update(task, completed=prepared.total)
+                                progress=lambda n: bar.advance(task, n), release=True)
+        bar.update(task, completed=total)
         where = describe(store)
     show_report(result)
     show_maps(result)

@@ -75,6 +75,8 @@ class Prepared:
     #: the maps these files define: namespace -> (file names, their records); a map's file
     #: is the authority for what it holds (:mod:`erm_graph.ingest.revisions`)
     maps: dict[str, tuple[list[str], GraphBatch]] = field(default_factory=dict)
+    #: written with ``release=True``: the records are gone from :attr:`batch`
+    spent: bool = False
 
     @property
     def total(self) -> int:
@@ -88,8 +90,8 @@ class Prepared:
         return Counter(label for label, _ in
                        dict.fromkeys((r.label, r.problem.where) for r in self.rejects))
 
-    def _write(self, store: GraphStore,
-               progress: Callable[[int], None] | None) -> tuple[LoadReport, set[str]]:
+    def _write(self, store: GraphStore, progress: Callable[[int], None] | None,
+               release: bool) -> tuple[LoadReport, set[str]]:
         """Write the batch and retire what the maps' files no longer have, leaving a
         PendingLoad mark on the store while it writes: a load cut short (Ctrl-C, a killed
         server, web or CLI) is listed by `erm status`, and the next load of its files trusts
@@ -107,7 +109,7 @@ class Prepared:
             token = begin_load(store, names)
             plans = self._plans(store)  # what the graph holds before the write
             report = write_batch(store, self.batch, check=False, progress=progress,
-                                 locked=True)
+                                 locked=True, release=release)
             for map_plan in plans:
                 apply_plan(store, map_plan)
             end_load(store, token, names, self.settled)
@@ -147,7 +149,17 @@ class Prepared:
     @without_gc
     def write(self, store: GraphStore, *, dry_run: bool = False,
               rejects_file: str | Path | None = None,
-              progress: Callable[[int], None] | None = None) -> LoadReport:
+              progress: Callable[[int], None] | None = None,
+              release: bool = False) -> LoadReport:
+        """Write the checked records (or, ``dry_run``, say what writing them would do).
+
+        ``release=True``: the caller is done with these records once written (``load``, whose
+        own they are): they leave :attr:`batch` as they are written (``write_batch``), and
+        this :class:`Prepared` cannot be written again.
+        """
+        if self.spent:
+            raise ErmError("these records were given up as they were written (release=True): "
+                           "prepare them again to write them again")
         if self.rejects and self.on_error == "stop":
             raise ValidationError([r.problem for r in self.rejects])
         if dry_run:
@@ -158,7 +170,8 @@ class Prepared:
         else:
             with writing(WriteKind.LOAD, ", ".join(self.files), store,
                          detail={"records": self.total, "rows": self.rows}) as done:
-                report, redo = self._write(store, progress)
+                self.spent = release
+                report, redo = self._write(store, progress, release)
                 self._count_unchanged(report)
                 done.detail.update({
                     "created": report.total("created"), "updated": report.total("updated"),
@@ -286,7 +299,7 @@ def load(store_or_url: GraphStore | str, paths: Sequence[str | Path] | str | Pat
     try:
         prepared = prepare(store, paths, fmt=fmt, options=options, on_error=on_error)
         report = prepared.write(store, dry_run=dry_run, rejects_file=rejects_file,
-                                progress=progress)
+                                progress=progress, release=True)
     finally:
         if isinstance(store_or_url, str):
             store.close()

@@ -10,12 +10,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from erm_graph import model
 from erm_graph.errors import Problem, ValidationError
 from erm_graph.ingest.batch import GraphBatch, RelKey
 from erm_graph.ingest.gc_pause import without_gc
 from erm_graph.ingest.load_owners import OWNS, load_owners, replace_load_owners
+from erm_graph.ingest.memory import trim_heap
 from erm_graph.records import column
 from erm_graph.store.base import (
     GraphReader,
@@ -24,6 +26,8 @@ from erm_graph.store.base import (
     batches,
 )
 from erm_graph.store.node_ids import NodeIds
+
+K = TypeVar("K")
 
 #: A batch larger than this is followed by an AOF rewrite, so the next start is quick.
 COMPACT_AFTER_ROWS = 50_000
@@ -111,7 +115,8 @@ def dangling_rows(store: GraphReader, batch: GraphBatch) -> list[tuple[RelKey, i
 @without_gc
 def write_batch(store: GraphStore, batch: GraphBatch, *,
                 progress: Callable[[int], None] | None = None,
-                check: bool = True, compact: bool = True, locked: bool = False) -> LoadReport:
+                check: bool = True, compact: bool = True, locked: bool = False,
+                release: bool = False) -> LoadReport:
     """Check ``batch`` whole, then upsert it: nodes by label, then relationships by type.
 
     Raises :class:`ValidationError` (and writes nothing) when any record does not fit the
@@ -121,24 +126,29 @@ def write_batch(store: GraphStore, batch: GraphBatch, *,
     ``compact=False`` leaves the AOF rewrite to a caller that writes several batches in a row.
     ``locked=True``: the caller holds the store's load lock (it reads and writes more around
     the batch, as one load: a map's revision, :mod:`erm_graph.ingest.revisions`).
+    ``release=True``: the caller gives the batch up (a load's own, which nothing reads once
+    written): each label's and type's records leave it as soon as they are written, so that
+    the relationships are not written on top of every node record.
     """
     problems = batch.problems() + dangling(store, batch) if check else []
     if problems:
         raise ValidationError(problems)
     if locked:
-        return _write(store, batch, progress, compact)
+        return _write(store, batch, progress, compact, release)
     with store.load_lock():  # loads that run at once write one after another
-        return _write(store, batch, progress, compact)
+        return _write(store, batch, progress, compact, release)
 
 
 def _write(store: GraphStore, batch: GraphBatch, progress: Callable[[int], None] | None,
-           compact: bool) -> LoadReport:
+           compact: bool, release: bool) -> LoadReport:
     owners = load_owners(store, batch)  # one owner per component: checked before any write
     store.ensure_schema()
+    trim_heap()  # what reading and checking freed: the write's peak then starts from what is held
     report = LoadReport(notes=owners.notes)
     created: dict[str, NodeIds] = {}
-    for label, rows in batch.nodes.items():
-        counts = store.upsert_nodes(label, rows, progress=progress)
+    for label in list(batch.nodes):
+        counts = store.upsert_nodes(label, _take(batch.nodes, label, release),
+                                    progress=progress)
         key = model.label(label).key_label
         if key in created:  # a sub-label of a key label already written (a Customer's Party)
             created[key].update(counts.created_ids)
@@ -146,15 +156,20 @@ def _write(store: GraphStore, batch: GraphBatch, progress: Callable[[int], None]
             created[key] = counts.created_ids
         counts.created_ids = NodeIds()
         report.labels[label] += counts
+        trim_heap()  # what the step freed, before the next one allocates again
     if compact and report.total("created") + report.total("updated") >= COMPACT_AFTER_ROWS:
         store.compact(wait=False)  # the engine rewrites while the relationships load
     replace_load_owners(store, owners)
     if owners.kept_by_hand:
         report.types[OWNS].unchanged += owners.kept_by_hand
-    for (rel_type, start, end), rows in batch.relationships.items():
-        rows = owners.rows.get((rel_type, start, end), rows)
+    for group in list(batch.relationships):
+        rel_type, start, end = group
+        rows = _take(batch.relationships, group, release)
+        if group in owners.rows:  # the load's owners, one per component
+            rows = _take(owners.rows, group, release)
         counts = store.upsert_relationships(rel_type, start, end, rows, progress=progress,
                                             new_nodes=created)
+        del rows  # the step's records, given up or not, are not held during the next one
         report.rejected += counts.missing
         report.types[rel_type] += counts
         if counts.removed:
@@ -163,6 +178,12 @@ def _write(store: GraphStore, batch: GraphBatch, progress: Callable[[int], None]
     if compact and report.total("created") + report.total("updated") >= COMPACT_AFTER_ROWS:
         store.compact()
     return report
+
+
+def _take(records: dict[K, Any], key: K, release: bool) -> Any:
+    """The records under ``key``; taken out of ``records`` when the caller gave them up (the
+    step that writes them then holds the only reference, and frees them as it ends)."""
+    return records.pop(key) if release else records[key]
 
 
 def plan(store: GraphStore, batch: GraphBatch) -> LoadReport:

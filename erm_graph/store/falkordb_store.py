@@ -593,6 +593,9 @@ class FalkorDBStore(CypherStore):
                     self._graph, conn.execute_command(*command, "version", schema.version))
             except SchemaVersionMismatchException as exc:
                 schema.refresh(exc.version)
+                # the client's frame that raised it holds it: a cycle, which a load (its
+                # collector paused) would keep with every caller's frame, rows and all
+                exc.__traceback__ = None
         raise StoreError("the graph's labels and keys kept changing while the query was "
                          "sent; run it again")
 
