@@ -33,7 +33,7 @@ class SeenKeys:
 
     def __init__(self) -> None:
         self.few: dict[str, int] | None = {}  # None once the keys are in the arrays
-        #: (sorted hashes, per hash its key's index), largest run first
+        #: (sorted hashes, per hash its key's index: :func:`_indexes`), largest run first
         self.runs: list[tuple[Any, Any]] = []
         self.uids: list[str] = []  # per index, its key
 
@@ -83,7 +83,7 @@ class SeenKeys:
         # a hash twice is a key twice, or two keys with one hash: the strings tell
         if (ordered[1:] == ordered[:-1]).any() and len(set(uids)) < len(uids):
             return [-1] * len(uids)
-        self._add_run(ordered, order + first, uids)
+        self._add_run(ordered, _indexes(order, first), uids)
         return None
 
     def add(self, uids: list[str], first: int) -> None:
@@ -95,7 +95,7 @@ class SeenKeys:
             self._outgrow()
             return
         ordered, order = _sorted(_digests(uids))
-        self._add_run(ordered, order + first, uids)
+        self._add_run(ordered, _indexes(order, first), uids)
 
     def _guessed(self, ordered: Any, order: Any) -> Any:
         """:meth:`guess` in the arrays, given the hashes of the keys sorted (``ordered``, the
@@ -176,6 +176,16 @@ def _digests(uids: Sequence[str]) -> Any:
     return np.fromiter(map(KEY_HASH, uids), np.int64, len(uids))
 
 
+def _indexes(order: Any, first: int) -> Any:
+    """The indexes ``first + order`` of a run's keys: as 32-bit numbers while the largest
+    index fits (half of what an index costs, for every key of a large file), as 64-bit ones
+    past :data:`INDEX_LIMIT`. A merge of the two kinds makes 64-bit ones."""
+    import numpy as np
+
+    at = order + first
+    return at.astype(np.int32) if first + len(order) <= INDEX_LIMIT else at
+
+
 def _sorted(digests: Any) -> tuple[Any, Any]:
     """``digests`` sorted, and the index of each in ``digests``."""
     import numpy as np
@@ -188,6 +198,8 @@ def _sorted(digests: Any) -> tuple[Any, Any]:
 ARRAY_KEYS = 50_000
 #: the most keys a merge makes one run of (a test lowers it)
 RUN_KEYS = 1 << 19
+#: the largest index a run keeps as a 32-bit number (a test lowers it)
+INDEX_LIMIT = 2**31 - 1
 #: a key's hash in :class:`SeenKeys` (a test swaps in one that collides)
 KEY_HASH: Callable[[str], int] = hash
 
