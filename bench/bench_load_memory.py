@@ -234,6 +234,8 @@ def main() -> None:
                         help="the code the ratios are against (e.g. main's HEAD)")
     parser.add_argument("--ref", metavar="COMMIT", action="append", default=[],
                         help="another commit to measure beside them (repeatable)")
+    parser.add_argument("--skip-tree", action="store_true",
+                        help="leave out this tree: only the commits (while it is edited)")
     parser.add_argument("--rounds", type=int, default=1,
                         help="runs per code, alternated; figures are their medians")
     parser.add_argument("--interval", type=float, default=0.02, metavar="SECONDS",
@@ -248,7 +250,7 @@ def main() -> None:
     counts = [int(n) for n in args.rows.split(",")]
     found: dict[int, dict[str, dict[str, Any]]] = {}
     with tempfile.TemporaryDirectory(prefix="erm-bench-mem-") as tmp:
-        codes: dict[str, Path | None] = {"this tree": None}
+        codes: dict[str, Path | None] = {} if args.skip_tree else {"this tree": None}
         for ref in [args.baseline_ref, *args.ref]:
             name = "baseline" if ref == args.baseline_ref else ref
             codes[name] = export_package(ref, Path(tmp) / f"code-{ref}")
