@@ -50,6 +50,25 @@ class SeenKeys:
             return list(map(self.few.get, uids, [-1] * len(uids)))
         return self._found(uids, *_sorted(_digests(uids))) or [-1] * len(uids)
 
+    def holds(self, uids: Sequence[str]) -> list[bool]:
+        """Per key of ``uids``, whether it was seen: exact as :meth:`find` is, without a
+        list of every index, for a caller that only asks whether (the writer's check of
+        relationship ends)."""
+        import numpy as np
+
+        if self.few is not None:
+            return list(map(self.few.__contains__, uids))
+        ordered, order = _sorted(_digests(uids))
+        found = self._guessed(ordered, order)
+        held = found >= 0
+        hits = np.flatnonzero(held)
+        rows = hits.tolist()
+        other = map(ne, map(self.uids.__getitem__, found[hits].tolist()),
+                    map(uids.__getitem__, rows))
+        for i in compress(rows, other):  # two keys of one hash: rare
+            held[i] = self._exact(uids[i]) >= 0
+        return list(held.tolist())
+
     def guess(self, uids: Sequence[str]) -> list[int]:
         """Per key of ``uids``, the index of a key seen with its hash, -1 for none: the key
         itself, unless two keys share one 64-bit hash. :meth:`find` without comparing the
