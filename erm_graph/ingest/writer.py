@@ -19,7 +19,7 @@ from erm_graph.ingest.batch import GraphBatch, RelKey
 from erm_graph.ingest.gc_pause import without_gc
 from erm_graph.ingest.load_owners import OWNS, load_owners, replace_load_owners
 from erm_graph.records import Coded, column
-from erm_graph.seen_keys import SeenKeys
+from erm_graph.seen_keys import RUN_KEYS, SeenKeys
 from erm_graph.store.base import (
     GraphReader,
     GraphStore,
@@ -88,7 +88,8 @@ def dangling_rows(store: GraphReader, batch: GraphBatch) -> list[tuple[RelKey, i
     in_batch: dict[str, SeenKeys] = {}
     for label, rows in batch.nodes.items():
         keys = in_batch.setdefault(model.label(label).key_label, SeenKeys())
-        keys.add(list(column(rows, "uid")), len(keys))  # one run a label: few runs to search
+        for part in batches(column(rows, "uid"), RUN_KEYS):
+            keys.add(list(part), len(keys))
     wanted: dict[str, set[str]] = defaultdict(set)
     for (_, start, end), rows in batch.relationships.items():
         for side, lab in (("start", start), ("end", end)):
