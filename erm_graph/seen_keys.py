@@ -36,6 +36,9 @@ class SeenKeys:
         #: (sorted hashes, per hash its key's index: :func:`_indexes`), largest run first
         self.runs: list[tuple[Any, Any]] = []
         self.uids: list[str] = []  # per index, its key
+        #: :attr:`uids` as a numpy array of objects for :meth:`holds`, made when it is asked
+        #: and dropped when a key is added
+        self.strings: Any = None
 
     def __len__(self) -> int:
         return len(self.few) if self.few is not None else len(self.uids)
@@ -62,10 +65,10 @@ class SeenKeys:
         found = self._guessed(ordered, order)
         held = found >= 0
         hits = np.flatnonzero(held)
-        rows = hits.tolist()
-        other = map(ne, map(self.uids.__getitem__, found[hits].tolist()),
-                    map(uids.__getitem__, rows))
-        for i in compress(rows, other):  # two keys of one hash: rare
+        if self.strings is None:  # the guesses' strings compared in numpy, not one by one
+            self.strings = np.fromiter(self.uids, object, len(self.uids))
+        asked = np.fromiter(uids, object, len(uids))[hits]
+        for i in hits[self.strings[found[hits]] != asked].tolist():  # one hash, two keys: rare
             held[i] = self._exact(uids[i]) >= 0
         return list(held.tolist())
 
@@ -186,6 +189,7 @@ class SeenKeys:
             order = np.argsort(hashes, kind="stable")
             self.runs[-1] = (hashes[order], at[order])
         self.uids.extend(uids)
+        self.strings = None
 
 
 def _digests(uids: Sequence[str]) -> Any:
