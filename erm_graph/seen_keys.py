@@ -33,9 +33,12 @@ class SeenKeys:
 
     def __init__(self) -> None:
         self.few: dict[str, int] | None = {}  # None once the keys are in the arrays
-        #: (sorted hashes, per hash its key's index), largest run first
+        #: (sorted hashes, per hash its key's index: :func:`_indexes`), largest run first
         self.runs: list[tuple[Any, Any]] = []
         self.uids: list[str] = []  # per index, its key
+        #: :attr:`uids` as a numpy array of objects for :meth:`holds`, made when it is asked
+        #: and dropped when a key is added
+        self.strings: Any = None
 
     def __len__(self) -> int:
         return len(self.few) if self.few is not None else len(self.uids)
@@ -49,6 +52,25 @@ class SeenKeys:
         if self.few is not None:
             return list(map(self.few.get, uids, [-1] * len(uids)))
         return self._found(uids, *_sorted(_digests(uids))) or [-1] * len(uids)
+
+    def holds(self, uids: Sequence[str]) -> list[bool]:
+        """Per key of ``uids``, whether it was seen: exact as :meth:`find` is, without a
+        list of every index, for a caller that only asks whether (the writer's check of
+        relationship ends)."""
+        import numpy as np
+
+        if self.few is not None:
+            return list(map(self.few.__contains__, uids))
+        ordered, order = _sorted(_digests(uids))
+        found = self._guessed(ordered, order)
+        held = found >= 0
+        hits = np.flatnonzero(held)
+        if self.strings is None:  # the guesses' strings compared in numpy, not one by one
+            self.strings = np.fromiter(self.uids, object, len(self.uids))
+        asked = np.fromiter(uids, object, len(uids))[hits]
+        for i in hits[self.strings[found[hits]] != asked].tolist():  # one hash, two keys: rare
+            held[i] = self._exact(uids[i]) >= 0
+        return list(held.tolist())
 
     def guess(self, uids: Sequence[str]) -> list[int]:
         """Per key of ``uids``, the index of a key seen with its hash, -1 for none: the key
@@ -83,7 +105,7 @@ class SeenKeys:
         # a hash twice is a key twice, or two keys with one hash: the strings tell
         if (ordered[1:] == ordered[:-1]).any() and len(set(uids)) < len(uids):
             return [-1] * len(uids)
-        self._add_run(ordered, order + first, uids)
+        self._add_run(ordered, _indexes(order, first), uids)
         return None
 
     def add(self, uids: list[str], first: int) -> None:
@@ -95,7 +117,7 @@ class SeenKeys:
             self._outgrow()
             return
         ordered, order = _sorted(_digests(uids))
-        self._add_run(ordered, order + first, uids)
+        self._add_run(ordered, _indexes(order, first), uids)
 
     def _guessed(self, ordered: Any, order: Any) -> Any:
         """:meth:`guess` in the arrays, given the hashes of the keys sorted (``ordered``, the
@@ -167,6 +189,7 @@ class SeenKeys:
             order = np.argsort(hashes, kind="stable")
             self.runs[-1] = (hashes[order], at[order])
         self.uids.extend(uids)
+        self.strings = None
 
 
 def _digests(uids: Sequence[str]) -> Any:
@@ -176,11 +199,22 @@ def _digests(uids: Sequence[str]) -> Any:
     return np.fromiter(map(KEY_HASH, uids), np.int64, len(uids))
 
 
-def _sorted(digests: Any) -> tuple[Any, Any]:
-    """``digests`` sorted, and the index of each in ``digests``."""
+def _indexes(order: Any, first: int) -> Any:
+    """The indexes ``first + order`` of a run's keys: as 32-bit numbers while the largest
+    index fits (half of what an index costs, for every key of a large file), as 64-bit ones
+    past :data:`INDEX_LIMIT`. A merge of the two kinds makes 64-bit ones."""
     import numpy as np
 
-    order = np.argsort(digests, kind="stable")
+    at = order + first
+    return at.astype(np.int32) if first + len(order) <= INDEX_LIMIT else at
+
+
+def _sorted(digests: Any) -> tuple[Any, Any]:
+    """``digests`` sorted, and the index of each in ``digests``. Not a stable sort, which
+    costs twice as much: keys of one hash are told apart by their strings in any order."""
+    import numpy as np
+
+    order = np.argsort(digests)
     return digests[order], order
 
 
@@ -188,6 +222,8 @@ def _sorted(digests: Any) -> tuple[Any, Any]:
 ARRAY_KEYS = 50_000
 #: the most keys a merge makes one run of (a test lowers it)
 RUN_KEYS = 1 << 19
+#: the largest index a run keeps as a 32-bit number (a test lowers it)
+INDEX_LIMIT = 2**31 - 1
 #: a key's hash in :class:`SeenKeys` (a test swaps in one that collides)
 KEY_HASH: Callable[[str], int] = hash
 

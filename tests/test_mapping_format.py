@@ -537,17 +537,23 @@ def test_keys_of_earlier_chunks_are_found_exactly(store, tmp_path, monkeypatch, 
         ["e-E6", "Kim", "mapping:employees.csv#12"]]
 
 
-@pytest.mark.parametrize("run_keys", [1 << 19, 64], ids=["uncapped", "capped"])
-def test_seen_keys_stay_in_few_runs_and_find_every_key_exactly(monkeypatch, run_keys):
+@pytest.mark.parametrize(("run_keys", "index_limit"), [(1 << 19, 2**31 - 1), (64, 2**31 - 1),
+                                                      (64, 1000)],
+                         ids=["uncapped", "capped", "capped-64-bit-indexes"])
+def test_seen_keys_stay_in_few_runs_and_find_every_key_exactly(monkeypatch, run_keys,
+                                                              index_limit):
     """Many chunks of keys: each key is found at its first row and an unseen one is not,
     while the sorted runs stay as few as a binary counter's digits (a run per chunk, or one
     array re-sorted per chunk, would cost the square of the file's chunks); with runs capped
-    (a merge's copies bounded), no run passes the cap and full runs are at least half full."""
+    (a merge's copies bounded), no run passes the cap and full runs are at least half full.
+    Indexes past the 32-bit limit (lowered) are found as exactly, in runs of their own or
+    merged with 32-bit ones."""
     import random
 
     from erm_graph import seen_keys
 
     monkeypatch.setattr(seen_keys, "ARRAY_KEYS", 0)
+    monkeypatch.setattr(seen_keys, "INDEX_LIMIT", index_limit)
     monkeypatch.setattr(seen_keys, "RUN_KEYS", run_keys)
     monkeypatch.setattr(seen_keys, "KEY_HASH", lambda uid: hash(uid) % 1000)  # collisions
     rng = random.Random(5)
@@ -564,6 +570,8 @@ def test_seen_keys_stay_in_few_runs_and_find_every_key_exactly(monkeypatch, run_
         assert len(full) <= 2 * first // run_keys + 1, chunk
     sample = rng.sample(sorted(expected), 300)
     assert seen.find(sample) == [expected[u] for u in sample]
+    wide = {str(at.dtype) for _, at in seen.runs}
+    assert wide == ({"int32", "int64"} if index_limit < first else {"int32"})
     found = seen.find(["k0-0", "nowhere", "k999-0"])
     assert found is not None and found[1] == -1 and found[0] == 0
 

@@ -170,3 +170,31 @@ def test_a_content_hash_is_the_digest_stored_hashes_were_made_with():
                   {}, {"text": "a\x1fb\n\"quoted\""}):
         text = json.dumps(props, sort_keys=True, separators=(",", ":"), default=str)
         assert content_hash(props) == hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+
+
+def test_a_table_without_relationships_keeps_no_hash_of_relationship_cells(tmp_path):
+    """A table without relationships keeps per key the hash of its node's cells and its first
+    row, not a hash of relationship cells it has none of; its repeated keys are still the
+    same record (left out) or rejected naming the first row, across chunks. A table with
+    relationships keeps one per key, and a repeat naming another end relates it."""
+    mapping = write_team(tmp_path)
+    doc = read_mapping(mapping, LoadOptions())
+    names = ["agent", "office", "grade"]
+    offices, agents = (NodeTable(doc, doc["tables"][i], tmp_path / "team.csv", names, {},
+                                 "team.csv#") for i in (0, 1))
+    chunks = [(Numbered("team.csv#", [2, 3]), [("A0", "Central", "0"), ("A1", "East", "1")]),
+              (Numbered("team.csv#", [4, 5, 6, 7]), [
+                  ("A2", "Central", "2"), ("A3", "East ", "3"), ("A4", "North", "0"),
+                  ("A0", "North", "0")])]
+    found = []
+    for places, cells in chunks:
+        for table in (offices, agents):
+            keyed, rejects, repeats = key_rows(table, places, cells)
+            found.append((keyed.uids, [r.problem.where for r in rejects],
+                          [(line, uid) for line, _, uid, _ in repeats]))
+    assert found == [
+        (["o-Central", "o-East"], [], []), (["e-A0", "e-A1"], [], []),
+        (["o-North"], ["mapping:team.csv#5"], []),  # "East " is another name for o-East
+        (["e-A2", "e-A3", "e-A4"], [], [(7, "e-A0")])]  # A0 again, in another office
+    assert len(offices.firsts[0]) == len(offices.firsts[1]) == 3 and not offices.firsts[2]
+    assert len(agents.firsts[0]) == len(agents.firsts[2]) == 5

@@ -61,3 +61,29 @@ def test_all_distinct_is_exact_whatever_the_hashes(monkeypatch, key_hash):
         assert seen_keys.all_distinct(uids)
         if size:
             assert not seen_keys.all_distinct([*uids, uids[size // 2]])
+
+
+def test_ids_and_indexes_past_32_bits_are_kept_exactly(monkeypatch):
+    """Ids are held as 32-bit numbers and the hashed keys' indexes too, while they fit: an id
+    past that range, appended or replacing one, and indexes past the limit, widen them to 64
+    bits with every id and index kept."""
+    monkeypatch.setattr(seen_keys, "ARRAY_KEYS", 0)
+    monkeypatch.setattr(seen_keys, "INDEX_LIMIT", 12)  # runs past index 12 are 64-bit
+    replaced, appended, expected = NodeIds(), NodeIds(), {}
+    for batch in range(6):
+        part = {f"n-{batch}-{i}": batch * 10 + i for i in range(5)}
+        replaced.update(part)
+        appended.update(part)
+        expected.update(part)
+    assert replaced.ids.typecode == "i"
+    assert {str(at.dtype) for _, at in replaced.uids.runs} == {"int64"}  # merged past 12
+    wide = {"n-0-1": 2**35, "n-9-0": -(2**40)}  # one replaced, one new
+    replaced.update(wide)
+    appended.update({"n-9-0": -(2**40)})
+    appended.update({"n-0-1": 2**35})
+    expected.update(wide)
+    for held in (replaced, appended):
+        assert held.ids.typecode == "q" and dict(held) == expected
+        asked = [*expected, "nowhere"]
+        assert held.positions(asked) == [*range(len(expected)), -1]
+        assert likely_ids(held, asked) == expected

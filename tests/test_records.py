@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pickle
 import random
+from array import array
 from datetime import date
 
 import pytest
@@ -15,6 +16,7 @@ from erm_graph.ingest.batch import GraphBatch
 from erm_graph.ingest.load import prepare
 from erm_graph.ingest.writer import dangling_rows
 from erm_graph.records import (
+    Coded,
     Hex64,
     Numbered,
     Pairs,
@@ -203,6 +205,42 @@ def test_a_batch_of_records_finds_dangling_ends_as_one_of_dicts(store):
     assert [(index, problem.got) for _, index, problem in found] == [(3, "cust-nowhere")]
     as_dicts = dangling_rows(store, batch(False))
     assert shown([p for *_, p in found]) == shown([p for *_, p in as_dicts])
+
+
+@pytest.mark.parametrize(("key_hash", "array_keys"), [(hash, 50_000), (hash, 0),
+                                                      (lambda uid: len(uid) % 2, 0),
+                                                      (lambda uid: 0, 0)],
+                         ids=["dict", "arrays", "two-hashes", "one-hash"])
+def test_dangling_ends_are_found_exactly_whatever_the_hashes(store, monkeypatch, key_hash,
+                                                             array_keys):
+    """The batch's nodes are told by their uids' hashes: an end missing everywhere whose hash
+    is a batch node's must still dangle, and an end that is a batch node or a stored node must
+    not, in a coded column (its distinct values) as in a list."""
+    from erm_graph import seen_keys
+
+    monkeypatch.setattr(seen_keys, "KEY_HASH", key_hash)
+    monkeypatch.setattr(seen_keys, "ARRAY_KEYS", array_keys)
+    stored = GraphBatch()
+    stored.add_node("Customer", {"uid": "c-stored", "name": "Stored"})
+    from erm_graph.ingest.writer import write_batch
+
+    write_batch(store, stored)
+    made = GraphBatch()
+    made.nodes["Interaction"] = Records.of([{"uid": f"ix-{i}", "source": f"t#{i}"}
+                                            for i in range(8)])
+    made.add_node("Customer", {"uid": "c-1", "name": "Acme"})
+    customers = ["c-1", "c-stored", "c-2", "c-1", "c-stored", "c-2", "c-33", "c-1"]
+    ends = ["ix-0", "ix-1", "ix-99", "ix-3", "ix-4", "ix-5", "ix-6", "iy-7"]
+    coded = Coded(["c-1", "c-stored", "c-2", "c-33", "c-unused"],
+                  array("H", [["c-1", "c-stored", "c-2", "c-33"].index(c) for c in customers]))
+    made.relationships[("HAD", "Customer", "Interaction")] = Records.of(
+        [{"start": c, "end": e, model.WHERE: f"t#{i}"}
+         for i, (c, e) in enumerate(zip(customers, ends, strict=True))])
+    made.relationships[("HAD", "Customer", "Interaction")].columns["start"] = coded
+    found = dangling_rows(store, made)
+    assert [(index, problem.field, problem.got) for _, index, problem in found] == [
+        (2, "start", "c-2"), (2, "end", "ix-99"), (5, "start", "c-2"), (6, "start", "c-33"),
+        (7, "end", "iy-7")]
 
 
 def test_a_table_with_blank_cells_constants_and_bad_rows_loads_as_rows_did(store, tmp_path):

@@ -8,8 +8,10 @@ before the first write, so a dangling reference stops the load with nothing writ
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import compress
+from operator import not_
 from typing import Any, TypeVar
 
 from erm_graph import model
@@ -18,7 +20,8 @@ from erm_graph.ingest.batch import GraphBatch, RelKey
 from erm_graph.ingest.gc_pause import without_gc
 from erm_graph.ingest.load_owners import OWNS, load_owners, replace_load_owners
 from erm_graph.ingest.memory import trim_heap
-from erm_graph.records import column
+from erm_graph.records import Coded, column
+from erm_graph.seen_keys import RUN_KEYS, SeenKeys
 from erm_graph.store.base import (
     GraphReader,
     GraphStore,
@@ -31,6 +34,9 @@ K = TypeVar("K")
 
 #: A batch larger than this is followed by an AOF rewrite, so the next start is quick.
 COMPACT_AFTER_ROWS = 50_000
+#: relationship ends searched at a time among the batch's nodes (:func:`dangling_rows`): the
+#: search's arrays as small as that, its sorted queries still a pass along each run
+PART = 1 << 16
 
 
 @dataclass
@@ -77,16 +83,22 @@ def dangling(store: GraphReader, batch: GraphBatch) -> list[Problem]:
 
 
 def dangling_rows(store: GraphReader, batch: GraphBatch) -> list[tuple[RelKey, int, Problem]]:
-    """Like :func:`dangling`, with the (type, start, end) group and row index of each."""
-    in_batch: dict[str, set[str]] = defaultdict(set)
+    """Like :func:`dangling`, with the (type, start, end) group and row index of each.
+
+    The batch's nodes are told by their uids' hashes (:class:`SeenKeys`, exact: a hash found
+    is confirmed by its string), not by a set of every uid and one of every relationship
+    column's, which were the peak of a large load's checks (docs/loaders.md, "Speed and
+    memory"); only the ends not among them are gathered, to be looked for in the store."""
+    in_batch: dict[str, SeenKeys] = {}
     for label, rows in batch.nodes.items():
-        key = model.label(label).key_label
-        in_batch[key].update(column(rows, "uid"))
+        keys = in_batch.setdefault(model.label(label).key_label, SeenKeys())
+        for part in batches(column(rows, "uid"), RUN_KEYS):
+            keys.add(list(part), len(keys))
     wanted: dict[str, set[str]] = defaultdict(set)
     for (_, start, end), rows in batch.relationships.items():
         for side, lab in (("start", start), ("end", end)):
             key = model.label(lab).key_label
-            wanted[key] |= set(column(rows, side)) - in_batch[key]
+            wanted[key].update(_not_among(in_batch.get(key), column(rows, side)))
     absent: dict[str, set[str]] = {}
     for key, uids in wanted.items():
         found: set[str] = set()
@@ -110,6 +122,19 @@ def dangling_rows(store: GraphReader, batch: GraphBatch) -> list[tuple[RelKey, i
                         model.origin(rows[i]) or f"{rel_type} record {i + 1}", side,
                         f"the uid of a {lab} in this load or in the database", uid)))
     return problems
+
+
+def _not_among(keys: SeenKeys | None, uids: Sequence[str]) -> Iterator[str]:
+    """The uids of ``uids`` that are not ``keys``: a coded column's distinct ones, the
+    others a part at a time (the search's arrays as small as a part)."""
+    if isinstance(uids, Coded):
+        used = set(uids.codes)
+        uids = [uids.table[code] for code in used]
+    if keys is None:
+        yield from uids
+        return
+    for part in batches(uids, PART):
+        yield from compress(part, map(not_, keys.holds(part)))
 
 
 @without_gc

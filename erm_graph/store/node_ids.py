@@ -26,7 +26,8 @@ class NodeIds(Mapping[str, int | None]):
 
     def __init__(self, pairs: Mapping[str, int | None] | None = None):
         self.uids = SeenKeys()
-        self.ids = array("q")
+        #: the ids, as 32-bit numbers until one does not fit (:meth:`_widen`)
+        self.ids = array("i")
         if pairs:
             self.update(pairs)
 
@@ -43,16 +44,32 @@ class NodeIds(Mapping[str, int | None]):
             return
         held = self.uids.add_new(uids, len(self.ids))
         if held is None:  # all new and distinct, the usual case
-            self.ids.extend(ids)
+            self._extend(ids)
             return
         fresh: dict[str, int] = {}
         for uid, node, at in zip(uids, ids, held, strict=True):
             if at >= 0:
-                self.ids[at] = node
+                try:
+                    self.ids[at] = node
+                except OverflowError:
+                    self._widen()
+                    self.ids[at] = node
             else:
                 fresh[uid] = node
         self.uids.add(list(fresh), len(self.ids))
-        self.ids.extend(fresh.values())
+        self._extend(list(fresh.values()))
+
+    def _extend(self, ids: list[int]) -> None:
+        """Append ``ids`` (``fromlist`` leaves the array as it was when one does not fit)."""
+        try:
+            self.ids.fromlist(ids)
+        except OverflowError:
+            self._widen()
+            self.ids.fromlist(ids)
+
+    def _widen(self) -> None:
+        """The ids as 64-bit numbers from now on: an engine's id past the 32-bit range."""
+        self.ids = array("q", self.ids)
 
     def positions(self, uids: Sequence[str]) -> list[int]:
         """Per uid of ``uids``, where its id is in :attr:`ids`, -1 for a uid not created."""
@@ -97,6 +114,6 @@ def likely_ids(nodes: Mapping[str, int | None], uids: Sequence[str]) -> dict[str
     import numpy as np
 
     at = np.asarray(nodes.uids.guess(uids), np.int64)
-    ids = np.frombuffer(nodes.ids, np.int64)[np.maximum(at, 0)]
+    ids = np.frombuffer(nodes.ids, nodes.ids.typecode)[np.maximum(at, 0)]
     known = (at >= 0) & (ids != _UNREPORTED)
     return dict(compress(zip(uids, ids.tolist(), strict=True), known.tolist()))

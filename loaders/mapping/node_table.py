@@ -136,10 +136,10 @@ class NodeTable:
         #: the keys of earlier chunks, each to the index of its first row in ``firsts``
         self.seen = SeenKeys()
         #: the first row of each key: (hash of its node's cells, its node's origin, hash of
-        #: its relationships' cells); extended a chunk at a time, not a tuple per row, the
-        #: hashes and the origin's line as machine integers: kept for every row of a large
-        #: file (docs/loaders.md, "Speed and memory"); ``place`` is what the rows' places
-        #: begin with (``file#``)
+        #: its relationships' cells, empty for a table without relationships); extended a
+        #: chunk at a time, not a tuple per row, the hashes and the origin's line as machine
+        #: integers: kept for every row of a large file (docs/loaders.md, "Speed and
+        #: memory"); ``place`` is what the rows' places begin with (``file#``)
         self.firsts: tuple[array[int], Numbered, array[int]] = (
             array("q"), Numbered(f"{FORMAT}:{place}"), array("q"))
         self.place = place
@@ -266,7 +266,8 @@ def key_rows(table: NodeTable, places: Numbered, cells: Sequence[Cells]
         # fromlist converts each number directly, where extend parses each as an argument
         firsts[0].fromlist(node_sigs)
         firsts[1].numbers.extend(origins.numbers)
-        firsts[2].fromlist(rel_sigs)
+        if table.rels:
+            firsts[2].fromlist(rel_sigs)
         return Keyed(places, origins, cells, uids, table.fingerprints(places, cells),
                      cast(list[str], labels)), [], []  # None is not in them
     # row by row: keys of earlier chunks found above, this chunk's new ones in a dict
@@ -289,13 +290,14 @@ def key_rows(table: NodeTable, places: Numbered, cells: Sequence[Cells]
             if at == len(firsts[0]):  # its first row
                 firsts[0].append(node_sig)
                 firsts[1].numbers.append(places.numbers[i])
-                firsts[2].append(rel_sig)
+                if table.rels:
+                    firsts[2].append(rel_sig)
                 kept.append(i)
             elif firsts[0][at] != node_sig:
                 rejects.append(rejected(table.label, where, "uid", f"unique in the load: "
                                          f"{firsts[1][at]} has the same uid with "
                                          "other values", uid, table.record(row), SAME_UID))
-            elif rel_sig != firsts[2][at]:
+            elif table.rels and rel_sig != firsts[2][at]:
                 more = table.more_relationships.setdefault(uid, set())
                 if rel_sig not in more:
                     more.add(rel_sig)
