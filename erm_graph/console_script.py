@@ -12,22 +12,31 @@ gets no head start: the command starts its server itself and reports the error a
 
 Those commands also end without the interpreter's teardown of its modules (:func:`exit_now`),
 which took longer than answering once the server answered sooner (docs/scaling.md).
+
+Every command ends at SIGINT, saying so, with exit code 130 (:func:`take_interrupts`): also one
+started with SIGINT ignored, and also one interrupted outside its own code (its imports, its
+server's head start), where no handler of the command line is in force yet.
 """
 
 from __future__ import annotations
 
+import _thread
 import atexit
 import os
+import signal
 import sys
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
-from erm_graph.cli import global_db
+from erm_graph.cli import INTERRUPTED, global_db
 from erm_graph.database_url import DatabaseURL
 from erm_graph.errors import ErmError
 from erm_graph.settings import Settings, declaration
+
+if TYPE_CHECKING:
+    from sys import UnraisableHookArgs
 
 #: The commands that open the store before anything else that takes time: a head start for
 #: another command would start the server for nothing when the command fails first, or not
@@ -71,20 +80,69 @@ def exit_now(code: object) -> NoReturn:
     os._exit(code or 0)
 
 
+def take_interrupts() -> None:
+    """Make every SIGINT end the command (:func:`erm_graph.cli.root.friendly` says so), as it
+    did not in two ways:
+
+    - Python leaves SIGINT ignored when the process started with it ignored: a command started
+      by a shell script in the background (``erm ... &``), or by a CI runner or a supervisor
+      so started, ignored the SIGINT meant to stop it; one waiting for its input waited until
+      the input ended, and read that end as an empty password. Whoever sends ``erm`` SIGINT
+      means to stop it.
+    - The KeyboardInterrupt is raised in whatever Python code runs next, and when that is a
+      finalizer or a weakref callback (an import's module lock), Python only reports it as
+      ignored: the command went on to its end, with exit code 0. It is raised again, at the
+      main thread's next step (:func:`interrupt_again`)."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    sys.unraisablehook = interrupt_again(sys.unraisablehook)
+
+
+#: How long after a swallowed KeyboardInterrupt it is raised again: raised at once, it was
+#: raised in the hook that saw it, and swallowed there too; the finalizer or callback that
+#: swallowed it has returned long before this
+AGAIN_SECONDS = 0.01
+
+
+def interrupt_again(
+        report: Callable[[UnraisableHookArgs], object]) -> Callable[[UnraisableHookArgs], None]:
+    """An unraisable-exception hook that raises a swallowed KeyboardInterrupt again in the main
+    thread, as if SIGINT came once more (from a timer's thread: see :data:`AGAIN_SECONDS`),
+    and leaves ``report`` every other exception."""
+
+    def hook(unraisable: UnraisableHookArgs) -> None:
+        if issubclass(unraisable.exc_type, KeyboardInterrupt):
+            again = threading.Timer(AGAIN_SECONDS, _thread.interrupt_main)
+            again.daemon = True  # never what the process waits for at its end
+            again.start()
+        else:
+            report(unraisable)
+
+    return hook
+
+
 def main() -> None:
     """Run ``erm``, its embedded server started first when the command will need it."""
-    data_dir = embedded_data_dir(sys.argv[1:], os.environ)
-    if data_dir is not None:
-        from erm_graph.store import head_start
-
-        head_start.begin(data_dir)
-    from erm_graph.cli import main as run
-
-    if data_dir is None or not hasattr(threading, "_shutdown"):
-        run()
-        return
+    take_interrupts()
+    data_dir = None
     try:
+        data_dir = embedded_data_dir(sys.argv[1:], os.environ)
+        if data_dir is not None:
+            from erm_graph.store import head_start
+
+            head_start.begin(data_dir)
+        from erm_graph.cli import main as run
+
         run()
+    except KeyboardInterrupt:
+        # outside the command's own code (there friendly() says it): in the imports or the
+        # head start, where Python would print a traceback
+        print(f"Interrupted: {INTERRUPTED}", file=sys.stderr)
+        code: str | int | None = 130
     except SystemExit as done:
-        exit_now(done.code)
-    exit_now(0)
+        code = done.code
+    else:
+        code = None
+    if data_dir is None or not hasattr(threading, "_shutdown"):
+        sys.exit(code)
+    exit_now(code)
