@@ -99,8 +99,9 @@ def take_interrupts() -> None:
 
 
 #: How long after a swallowed KeyboardInterrupt it is raised again: raised at once, it was
-#: raised in the hook that saw it, and swallowed there too; the finalizer or callback that
-#: swallowed it has returned long before this
+#: raised in the hook that saw it, and swallowed there too. The finalizer or callback that
+#: swallowed it has returned by then, unless the main thread waited for a core that long: then
+#: the hook that is still running catches it and sets another timer.
 AGAIN_SECONDS = 0.01
 
 
@@ -111,12 +112,17 @@ def interrupt_again(
     and leaves ``report`` every other exception."""
 
     def hook(unraisable: UnraisableHookArgs) -> None:
-        if issubclass(unraisable.exc_type, KeyboardInterrupt):
-            again = threading.Timer(AGAIN_SECONDS, _thread.interrupt_main)
-            again.daemon = True  # never what the process waits for at its end
-            again.start()
-        else:
+        if not issubclass(unraisable.exc_type, KeyboardInterrupt):
             report(unraisable)
+            return
+        while True:
+            try:
+                again = threading.Timer(AGAIN_SECONDS, _thread.interrupt_main)
+                again.daemon = True  # never what the process waits for at its end
+                again.start()
+                return
+            except KeyboardInterrupt:  # the timer's, come before this hook returned
+                continue
 
     return hook
 
