@@ -14,8 +14,10 @@ Those commands also end without the interpreter's teardown of its modules (:func
 which took longer than answering once the server answered sooner (docs/scaling.md).
 
 Every command ends at SIGINT, saying so, with exit code 130 (:func:`take_interrupts`): also one
-started with SIGINT ignored, and also one interrupted outside its own code (its imports, its
-server's head start), where no handler of the command line is in force yet.
+interrupted outside its own code (its imports, its server's head start), where no handler of
+the command line is in force yet. One started with SIGINT ignored keeps it ignored, as Python
+and the shell mean: a script's background job (``erm load ... &``) outlives a Ctrl-C at the
+terminal.
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ from __future__ import annotations
 import _thread
 import atexit
 import os
-import signal
 import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -81,20 +82,15 @@ def exit_now(code: object) -> NoReturn:
 
 
 def take_interrupts() -> None:
-    """Make every SIGINT end the command (:func:`erm_graph.cli.root.friendly` says so), as it
-    did not in two ways:
+    """Make every SIGINT that Python would turn into a KeyboardInterrupt end the command
+    (:func:`erm_graph.cli.root.friendly` says so). The KeyboardInterrupt is raised in whatever
+    Python code runs next, and when that is a finalizer or a weakref callback (an import's
+    module lock), Python only reports it as ignored: the command went on to its end, with exit
+    code 0. It is raised again, at the main thread's next step (:func:`interrupt_again`).
 
-    - Python leaves SIGINT ignored when the process started with it ignored: a command started
-      by a shell script in the background (``erm ... &``), or by a CI runner or a supervisor
-      so started, ignored the SIGINT meant to stop it; one waiting for its input waited until
-      the input ended, and read that end as an empty password. Whoever sends ``erm`` SIGINT
-      means to stop it.
-    - The KeyboardInterrupt is raised in whatever Python code runs next, and when that is a
-      finalizer or a weakref callback (an import's module lock), Python only reports it as
-      ignored: the command went on to its end, with exit code 0. It is raised again, at the
-      main thread's next step (:func:`interrupt_again`)."""
-    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+    A SIGINT the process started with ignored stays ignored (Python leaves it so): the shell
+    starts a script's background jobs that way so that a Ctrl-C meant for the script does
+    not stop them."""
     sys.unraisablehook = interrupt_again(sys.unraisablehook)
 
 

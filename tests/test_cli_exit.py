@@ -85,14 +85,14 @@ _READ = {"x86_64": 0, "aarch64": 63}[platform.machine()]
 def _started(args: list[str], *, sigint: str, env: dict[str, str]) -> subprocess.Popen[str]:
     """``erm args`` with its standard input a pipe left open (its end would be an answer),
     in a session of its own (no terminal: a password prompt reads standard input).
-    ``sigint="ignored"``: started as a shell starts a background job (``erm ... &``, in a
-    script, a CI runner), with SIGINT ignored; Python then leaves it ignored. Python's
-    fault handler is on, for :func:`_stacks`."""
-    command = [ERM, *args]
-    if sigint == "ignored":
-        command = ["sh", "-c", 'trap "" INT; exec "$0" "$@"', *command]
-    return subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+    ``sigint``: "default" as at a terminal, whatever this test process inherited (a CI
+    runner may start the suite with SIGINT ignored, and a child inherits that); "ignored" as
+    a shell starts a background job (``erm ... &`` in a script). Python's fault handler is
+    on, for :func:`_stacks`."""
+    handler = signal.SIG_DFL if sigint == "default" else signal.SIG_IGN
+    return subprocess.Popen([ERM, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, handler),
                             env={**os.environ, "PYTHONFAULTHANDLER": "1", **env})
 
 
@@ -147,15 +147,12 @@ def _reads_stdin(pid: int) -> bool:
     return number == str(_READ) and int(fd, 16) == 0
 
 
-@pytest.mark.parametrize("sigint", ["inherited", "ignored"])
 @pytest.mark.parametrize("how", [["--password-stdin"], []], ids=["password-stdin", "prompt"])
-def test_a_command_interrupted_while_it_reads_its_input_says_so(tmp_path, how, sigint):
+def test_a_command_interrupted_while_it_reads_its_input_says_so(tmp_path, how):
     """Typer ends a command stopped by SIGINT with code 130 and no word, and a prompt's with
     "Aborted." and code 1: a script or a supervisor that sent it, or a log, could not tell
-    it from a crash or a refusal. Started with SIGINT ignored (by a shell, in the
-    background), the command ignored it, and waited for its input to end (then read that
-    end as an empty password)."""
-    proc = _started(["users", "add", "someone", "--role", "viewer", *how], sigint=sigint,
+    it from a crash or a refusal."""
+    proc = _started(["users", "add", "someone", "--role", "viewer", *how], sigint="default",
                     env={"ERM_USERS_DB": str(tmp_path / "users.db")})
     try:
         _await(proc, lambda: _reads_stdin(proc.pid), "reading its standard input")
@@ -164,6 +161,28 @@ def test_a_command_interrupted_while_it_reads_its_input_says_so(tmp_path, how, s
         proc.kill()
         proc.communicate()
     assert not (tmp_path / "users.db").exists()  # no user added, not even an empty file
+
+
+@pytest.mark.parametrize("how", [["--password-stdin"], []], ids=["password-stdin", "prompt"])
+def test_a_background_job_keeps_sigint_ignored_and_names_the_end_of_its_input(tmp_path, how):
+    """Started with SIGINT ignored, as a shell starts a script's background job, the command
+    goes on at SIGINT (a Ctrl-C meant for the script); when its input then ends unanswered,
+    it says so, where it read that end as an empty password (or Typer said "Aborted.")."""
+    proc = _started(["users", "add", "someone", "--role", "viewer", *how], sigint="ignored",
+                    env={"ERM_USERS_DB": str(tmp_path / "users.db")})
+    try:
+        _await(proc, lambda: _reads_stdin(proc.pid), "reading its standard input")
+        proc.send_signal(signal.SIGINT)
+        time.sleep(0.5)
+        assert proc.poll() is None, proc.communicate()[1]
+        err = proc.communicate(input="", timeout=WAIT_SECONDS)[1]
+    finally:
+        proc.kill()
+        proc.communicate()
+    assert proc.returncode == 1, err
+    assert "Error: the standard input ended before" in err, err
+    assert "Traceback" not in err and "Aborted" not in err and "Interrupted" not in err, err
+    assert not (tmp_path / "users.db").exists()
 
 
 def _server_of(pid: int) -> int | None:
@@ -189,7 +208,7 @@ def test_a_command_interrupted_as_its_server_starts_says_so_and_stops_it(tmp_pat
     from erm_graph.store.embedded_server import PID, _running
 
     data = tmp_path / "db"
-    proc = _started(["--db", f"embedded:{data}", "status"], sigint="inherited", env={})
+    proc = _started(["--db", f"embedded:{data}", "status"], sigint="default", env={})
     try:
         server = _await(proc, lambda: _server_of(proc.pid), "launching its server")
         _interrupted(proc)
@@ -226,6 +245,7 @@ def test_an_interrupt_that_comes_in_a_finalizer_still_ends_the_command():
         "else:\n"
         "    print('went on to its end')\n")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          timeout=WAIT_SECONDS)
+                          timeout=WAIT_SECONDS,  # SIGINT as at a terminal, as in _started
+                          preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     assert done.stdout == "interrupted\n", done.stderr
     assert "Exception ignored" not in done.stderr, done.stderr
