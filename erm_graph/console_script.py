@@ -12,22 +12,32 @@ gets no head start: the command starts its server itself and reports the error a
 
 Those commands also end without the interpreter's teardown of its modules (:func:`exit_now`),
 which took longer than answering once the server answered sooner (docs/scaling.md).
+
+Every command ends at SIGINT, saying so, with exit code 130 (:func:`take_interrupts`): also one
+interrupted outside its own code (its imports, its server's head start), where no handler of
+the command line is in force yet. One started with SIGINT ignored keeps it ignored, as Python
+and the shell mean: a script's background job (``erm load ... &``) outlives a Ctrl-C at the
+terminal.
 """
 
 from __future__ import annotations
 
+import _thread
 import atexit
 import os
 import sys
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
-from erm_graph.cli import global_db
+from erm_graph.cli import INTERRUPTED, global_db
 from erm_graph.database_url import DatabaseURL
 from erm_graph.errors import ErmError
 from erm_graph.settings import Settings, declaration
+
+if TYPE_CHECKING:
+    from sys import UnraisableHookArgs
 
 #: The commands that open the store before anything else that takes time: a head start for
 #: another command would start the server for nothing when the command fails first, or not
@@ -71,20 +81,70 @@ def exit_now(code: object) -> NoReturn:
     os._exit(code or 0)
 
 
+def take_interrupts() -> None:
+    """Make every SIGINT that Python would turn into a KeyboardInterrupt end the command
+    (:func:`erm_graph.cli.root.friendly` says so). The KeyboardInterrupt is raised in whatever
+    Python code runs next, and when that is a finalizer or a weakref callback (an import's
+    module lock), Python only reports it as ignored: the command went on to its end, with exit
+    code 0. It is raised again, at the main thread's next step (:func:`interrupt_again`).
+
+    A SIGINT the process started with ignored stays ignored (Python leaves it so): the shell
+    starts a script's background jobs that way so that a Ctrl-C meant for the script does
+    not stop them."""
+    sys.unraisablehook = interrupt_again(sys.unraisablehook)
+
+
+#: How long after a swallowed KeyboardInterrupt it is raised again: raised at once, it was
+#: raised in the hook that saw it, and swallowed there too. The finalizer or callback that
+#: swallowed it has returned by then, unless the main thread waited for a core that long: then
+#: the hook that is still running catches it and sets another timer.
+AGAIN_SECONDS = 0.01
+
+
+def interrupt_again(
+        report: Callable[[UnraisableHookArgs], object]) -> Callable[[UnraisableHookArgs], None]:
+    """An unraisable-exception hook that raises a swallowed KeyboardInterrupt again in the main
+    thread, as if SIGINT came once more (from a timer's thread: see :data:`AGAIN_SECONDS`),
+    and leaves ``report`` every other exception."""
+
+    def hook(unraisable: UnraisableHookArgs) -> None:
+        if not issubclass(unraisable.exc_type, KeyboardInterrupt):
+            report(unraisable)
+            return
+        while True:
+            try:
+                again = threading.Timer(AGAIN_SECONDS, _thread.interrupt_main)
+                again.daemon = True  # never what the process waits for at its end
+                again.start()
+                return
+            except KeyboardInterrupt:  # the timer's, come before this hook returned
+                continue
+
+    return hook
+
+
 def main() -> None:
     """Run ``erm``, its embedded server started first when the command will need it."""
-    data_dir = embedded_data_dir(sys.argv[1:], os.environ)
-    if data_dir is not None:
-        from erm_graph.store import head_start
-
-        head_start.begin(data_dir)
-    from erm_graph.cli import main as run
-
-    if data_dir is None or not hasattr(threading, "_shutdown"):
-        run()
-        return
+    take_interrupts()
+    data_dir = None
     try:
+        data_dir = embedded_data_dir(sys.argv[1:], os.environ)
+        if data_dir is not None:
+            from erm_graph.store import head_start
+
+            head_start.begin(data_dir)
+        from erm_graph.cli import main as run
+
         run()
+    except KeyboardInterrupt:
+        # outside the command's own code (there friendly() says it): in the imports or the
+        # head start, where Python would print a traceback
+        print(f"Interrupted: {INTERRUPTED}", file=sys.stderr)
+        code: str | int | None = 130
     except SystemExit as done:
-        exit_now(done.code)
-    exit_now(0)
+        code = done.code
+    else:
+        code = None
+    if data_dir is None or not hasattr(threading, "_shutdown"):
+        sys.exit(code)
+    exit_now(code)

@@ -34,6 +34,9 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "unshare": ("sharing",), "users": ("users",), "view": ("views",), "viz": ("web",),
     "watch": ("watch",),
 }
+#: What a command stopped by SIGINT says after "Interrupted:" (exit code 130): Typer says
+#: nothing, and the signal may come from a supervisor, not a ^C on the terminal
+INTERRUPTED = "the command was stopped (Ctrl-C or SIGINT) before it finished"
 #: The modules of the CLI, imported in this order: ``erm --help`` lists their commands so
 MODULES = tuple(sorted({module for modules in COMMANDS.values() for module in modules}))
 
@@ -79,4 +82,5 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["COMMANDS", "MODULES", "app", "command_name", "global_db", "main", "register"]
+__all__ = ["COMMANDS", "INTERRUPTED", "MODULES", "app", "command_name", "global_db", "main",
+           "register"]

@@ -15,13 +15,14 @@ import traceback
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
 from rich.text import Text
 
 from erm_graph import model
+from erm_graph.cli import INTERRUPTED
 from erm_graph.database_url import DatabaseURL
 from erm_graph.errors import ErmError
 from erm_graph.events import acting_as, os_actor
@@ -109,14 +110,28 @@ def friendly(func: Callable[..., Any]) -> Callable[..., Any]:
                               highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
         except KeyboardInterrupt:
-            # Typer's exit code 130 for it comes with no word either (SIGINT may come from a
-            # supervisor, not a ^C on the terminal)
-            err_console.print(Text.assemble(("Interrupted:", "bold red"), " the command was "
-                                            "stopped (Ctrl-C or SIGINT) before it finished"),
+            interrupted()
+        except typer.Abort as exc:
+            # Typer's prompts turn an interrupt, and the end of the input, into Abort: its
+            # "Aborted." and code 1 told neither from a refusal
+            if isinstance(exc.__context__, KeyboardInterrupt):
+                interrupted()
+            if not isinstance(exc.__context__, EOFError):
+                raise
+            err_console.print(Text.assemble(("Error:", "bold red"), " the standard input "
+                                            "ended before the command had read its answer"),
                               highlight=False, soft_wrap=True)
-            raise typer.Exit(130) from None
+            raise typer.Exit(1) from None
 
     return run
+
+
+def interrupted() -> NoReturn:
+    """End a command stopped by SIGINT: Typer's exit code 130 for it comes with no word (the
+    signal may come from a supervisor, not a ^C on the terminal)."""
+    err_console.print(Text.assemble(("Interrupted:", "bold red"), f" {INTERRUPTED}"),
+                      highlight=False, soft_wrap=True)
+    raise typer.Exit(130) from None
 
 
 def output_closed() -> bool:

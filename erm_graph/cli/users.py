@@ -60,7 +60,10 @@ def add(
         if "Party" not in node.labels:
             raise ErmError(f"{party!r} is a {node.label}, not a Party")
     if password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
+        line = sys.stdin.readline()
+        if not line:  # not an empty password: the input ended (or was closed) unread
+            raise ErmError("the standard input ended before a password was read from it")
+        password = line.rstrip("\n")
     else:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     users = _users(ctx)

@@ -16,9 +16,10 @@ Everything in it is private to its owner (0700 folders, 0600 files: see :mod:`pr
 flocks are released by the kernel when a process dies, so a crashed client never keeps the
 server alive forever and a crashed server is found by its dead pid and restarted.
 
-The client library (redis) is imported where the server is first spoken to, after a server
-that was not running has been started: a fresh ``erm`` process starts it while it imports the
-rest (:mod:`erm_graph.store.head_start`), and the import would delay the start.
+The server is started, asked about and stopped on bare sockets, without the client library
+(redis): a fresh ``erm`` process starts it while it imports the rest
+(:mod:`erm_graph.store.head_start`), and the import would delay the start; and a process that
+ends before it imported redis (interrupted) can no longer import it to stop the server.
 """
 
 from __future__ import annotations
@@ -33,13 +34,9 @@ import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from erm_graph.errors import StoreError
 from erm_graph.store.private_dir import CHILD_UMASK, make_private
-
-if TYPE_CHECKING:
-    import redis
 
 SOCKET = "falkordb.sock"
 PID = "server.pid"
@@ -204,13 +201,8 @@ class EmbeddedServer:
         Redis removes its pid file once its data is safe; unloading the graph module after that
         takes seconds, so we wait for the pid file, not for the process to end.
         """
-        import redis
-
         pid = self._pid()
-        try:
-            self._connection(0.5).shutdown()
-        except (redis.ConnectionError, redis.TimeoutError, redis.ResponseError, OSError):
-            pass
+        self._ask_shutdown()
         if pid and not self._wait_shutdown(pid, 10):
             for sig in (signal.SIGTERM, signal.SIGKILL):
                 try:
@@ -220,6 +212,22 @@ class EmbeddedServer:
                 if self._wait_shutdown(pid, 5):
                     break
         self._remove_stale()
+
+    def _ask_shutdown(self) -> None:
+        """Send ``SHUTDOWN`` on a socket of its own, as :meth:`probe` asks, not through redis-py:
+        this runs at the process's exit too (the release of a server nobody else uses), where
+        importing the client library fails (it imports concurrent.futures, which registers
+        with threading, refused once the interpreter ends) and left the server running: a
+        command interrupted before its head start had imported it. Whatever the answer (none:
+        the server closes the socket as it stops; an error), the pid file tells the rest."""
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+                conn.settimeout(0.5)
+                conn.connect(str(self.socket))
+                conn.sendall(b"SHUTDOWN\r\n")
+                conn.recv(256)
+        except OSError:  # no server, refused, reset as it stops, timed out
+            pass
 
     def repair_aof(self) -> str:
         """Cut a damaged tail off the append-only file with ``redis-check-aof --fix`` (the
@@ -357,15 +365,6 @@ class EmbeddedServer:
                 return "hung"
             time.sleep(POLL_SECONDS)
         return "slow"
-
-    def _connection(self, timeout: float) -> redis.Redis:
-        """A plain connection that fails at once: redis-py's default retries take seconds."""
-        import redis
-        from redis.backoff import NoBackoff
-        from redis.retry import Retry
-
-        return redis.Redis(unix_socket_path=str(self.socket), socket_timeout=timeout,
-                           retry=Retry(NoBackoff(), 0))
 
     def probe(self) -> str:
         """"ready", "loading" (it answers, but is still replaying its AOF), or "silent".

@@ -59,10 +59,6 @@ def begin(data_dir: Path) -> None:
     # imports, they took hundreds, each system call of the thread then waiting for the
     # interpreter lock that the importing thread holds.
     launched.wait(LAUNCH_SECONDS)
-    # The server is stopped at exit through redis (EmbeddedServer.release), which must be
-    # imported before this process ends: imported once the interpreter is ending, it fails (it
-    # registers an exit hook of concurrent.futures), and the server would be left running.
-    import redis  # noqa: F401
 
 
 def claim(data_dir: Path) -> EmbeddedServer:
