@@ -48,6 +48,7 @@ import tarfile
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from bulk_loader import bulk_load, typed_rows  # bench/ is on sys.path when run from it
 from rival_loaders import ladybug_copy, ladybug_missing, naive_merge, raw_unwind
@@ -149,12 +150,19 @@ def reimport(store, csv_path: Path, mapping: Path, n: int) -> dict:
 def run_child(folder: Path, mode: str, code: Path | None = None) -> dict:
     """``mode`` run by a child process; ``code``: a folder holding another version of the
     erm_graph package, imported instead of this one."""
+    return child_json(__file__, ["--child", mode, str(folder)], code)
+
+
+def child_json(script: str, args: list[str], code: Path | None) -> Any:
+    """What ``script args``, run in a process of its own, prints as JSON on its last line:
+    how each benchmark measures one version in a process whose memory and imports are its
+    own. ``code``: a folder holding another version of the erm_graph package
+    (:func:`export_package`), imported instead of this one."""
     env = dict(os.environ)
     if code is not None:
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(code),
-                                                          env.get("PYTHONPATH")]))
-    out = subprocess.run([sys.executable, __file__, "--child", mode, str(folder)],
-                         check=True, capture_output=True, text=True, env=env)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(code), env.get("PYTHONPATH")]))
+    out = subprocess.run([sys.executable, script, *args], check=True, capture_output=True,
+                         text=True, env=env)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 

@@ -41,7 +41,6 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -50,7 +49,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench_load import export_package, seed_parties, write_inputs  # bench/ is on sys.path
+from bench_load import (  # bench/ is on sys.path
+    child_json,
+    export_package,
+    seed_parties,
+    write_inputs,
+)
 from run import own_peak_rss_mb, server_peak_rss_mb
 
 PAGE_MB = os.sysconf("SC_PAGE_SIZE") / 2**20
@@ -165,13 +169,8 @@ def child(folder: Path, interval: float) -> dict[str, Any]:
 
 def run_child(folder: Path, code: Path | None, interval: float) -> dict[str, Any]:
     """:func:`child` in a process of its own; ``code``: an exported erm_graph to import."""
-    env = dict(os.environ)
-    if code is not None:
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(code), env.get("PYTHONPATH")]))
-    out = subprocess.run([sys.executable, __file__, "--child", str(folder),
-                          "--interval", str(interval)],
-                         check=True, capture_output=True, text=True, env=env)
-    found = json.loads(out.stdout.strip().splitlines()[-1])
+    found: dict[str, Any] = child_json(
+        __file__, ["--child", str(folder), "--interval", str(interval)], code)
     if code is not None:
         assert found["code"].startswith(str(code)), found["code"]
     return found

@@ -20,13 +20,15 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-from bench_load import export_package, write_inputs  # bench/ is on sys.path when run from it
+from bench_load import (  # bench/ is on sys.path when run from it
+    child_json,
+    export_package,
+    write_inputs,
+)
 from run import own_peak_rss_mb
 
 
@@ -55,13 +57,9 @@ def read_once(folder: Path, drop: bool) -> dict[str, float]:
 
 
 def run_child(folder: Path, code: Path | None, drop: bool) -> dict[str, float]:
-    env = dict(os.environ)
-    if code is not None:
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(code), env.get("PYTHONPATH")]))
-    out = subprocess.run([sys.executable, __file__, "--child", str(folder)]
-                         + ["--drop"] * drop,
-                         check=True, capture_output=True, text=True, env=env)
-    return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+    found: dict[str, float] = child_json(__file__, ["--child", str(folder), *["--drop"] * drop],
+                                         code)
+    return found
 
 
 def main() -> None:

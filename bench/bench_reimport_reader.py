@@ -19,14 +19,16 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from bench_load import export_package, write_inputs  # bench/ is on sys.path when run from it
+from bench_load import (  # bench/ is on sys.path when run from it
+    child_json,
+    export_package,
+    write_inputs,
+)
 
 
 def none_stale(label: str, uids: Sequence[str], prints: Sequence[str]) -> list[int]:
@@ -57,12 +59,8 @@ def read_times(folder: Path, reads: int) -> list[float]:
 
 
 def run_child(folder: Path, reads: int, code: Path | None) -> list[float]:
-    env = dict(os.environ)
-    if code is not None:
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(code), env.get("PYTHONPATH")]))
-    out = subprocess.run([sys.executable, __file__, "--child", str(folder), str(reads)],
-                         check=True, capture_output=True, text=True, env=env)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    found: list[float] = child_json(__file__, ["--child", str(folder), str(reads)], code)
+    return found
 
 
 def main() -> None:
