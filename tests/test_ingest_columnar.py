@@ -40,8 +40,8 @@ def rows_of(text: str, enabled: bool, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setattr(columnar, "ENABLED", enabled)
     monkeypatch.setattr(columnar, "MIN_CHARS", 0)  # the tiny texts here take it too
     try:
-        names, rows = tabular.csv_table(text, Path("f.csv"))
-        return names, [(line, list(cells)) for line, cells in rows]
+        names, chunks = tabular.csv_chunks(text, Path("f.csv"), columnar.CHUNK_ROWS)
+        return names, [(line, list(cells)) for line, cells in tabular.each_row(chunks)]
     except Exception as exc:  # the same error either way
         return type(exc).__name__, str(exc)
 
@@ -65,7 +65,7 @@ def chunks_of(text: str, enabled: bool, monkeypatch: pytest.MonkeyPatch):
 @pytest.mark.parametrize("name", TEXTS)
 def test_chunks_of_rows_are_the_same_either_way(name, monkeypatch):
     """Two rows at a time, each chunk its rows' line numbers and cells: the csv module's
-    chunks and the columnar reader's agree, and hold the rows :func:`csv_table` gives."""
+    chunks and the columnar reader's agree, and hold the rows :func:`rows_of` gives."""
     text = TEXTS[name]
     found = chunks_of(text, True, monkeypatch)
     assert found == chunks_of(text, False, monkeypatch)

@@ -27,17 +27,6 @@ Sheets = dict[str, list[tuple[int, dict[str, Any]]]]
 SNIFFED = 4096
 
 
-def csv_table(text: str, path: Path) -> tuple[list[str], Iterator[tuple[int, Cells]]]:
-    """The trimmed header and (line number, cells) of each data row of a CSV text.
-
-    The delimiter (``,;\\t|``) is sniffed from the first 4 KB. Cells come as lists, padded
-    to the header's width: the form for large files (a dict per row cost more than the
-    parsing). Blank rows are skipped.
-    """
-    names, chunks = csv_chunks(text, path, columnar.CHUNK_ROWS)
-    return names, each_row(chunks)
-
-
 def each_row(chunks: Iterable[tuple[Sequence[int], Sequence[Cells]]]
              ) -> Iterator[tuple[int, Cells]]:
     """(line number, cells) of each row of chunks of rows."""
@@ -47,7 +36,12 @@ def each_row(chunks: Iterable[tuple[Sequence[int], Sequence[Cells]]]
 def csv_chunks(text: str, path: Path, size: int
                ) -> tuple[list[str], Iterator[tuple[Sequence[int], Sequence[Cells]]]]:
     """The trimmed header and the data rows of a CSV text ``size`` at a time, as (their line
-    numbers, their cells): :func:`csv_table` for a loader that takes rows in chunks."""
+    numbers, their cells); :func:`each_row` for a loader that takes them one by one.
+
+    The delimiter (``,;\\t|``) is sniffed from the first 4 KB. Cells come as lists, padded
+    to the header's width: the form for large files (a dict per row cost more than the
+    parsing). Blank rows are skipped.
+    """
     dialect = sniff(text[:SNIFFED])
     header, header_lines = header_of(lambda size: (text[:size], size >= len(text)), dialect)
     if header is None:
