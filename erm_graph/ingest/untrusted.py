@@ -105,9 +105,8 @@ def decode(data: bytes, path: Path | str, encoding: str | None = None) -> str:
             raise LoadError(f"{path}: {_where(data, exc.start)} is not valid {encoding} "
                             f"(byte 0x{data[exc.start]:02x}): state the right one with "
                             "--encoding") from None
-    for bom, name in _BOMS:
-        if data.startswith(bom):
-            return data.decode(name)
+    if marked := bom(data):
+        return data.decode(marked[1])
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -128,10 +127,8 @@ def bom(head: bytes) -> tuple[int, str] | None:
 def peek_text(head: bytes) -> str:
     """The first bytes of a file as text for telling its format, never an error: by its BOM,
     else UTF-8, a character cut off at the end (or any byte that does not decode) replaced."""
-    for bom, name in _BOMS:
-        if head.startswith(bom):
-            return head.decode(name, "replace")
-    return head.decode("utf-8", "replace")
+    marked = bom(head)
+    return head.decode(marked[1] if marked else "utf-8", "replace")
 
 
 def _where(data: bytes, offset: int) -> str:
