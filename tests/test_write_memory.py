@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import copy
 import gc
+import weakref
 from pathlib import Path
 
 import pytest
 from falkordb.exceptions import SchemaVersionMismatchException
 
 from erm_graph import load
-from erm_graph.errors import ErmError
+from erm_graph.errors import ErmError, UniqueViolation
 from erm_graph.ingest import GraphBatch, LoadOptions, prepare, write_batch
 from erm_graph.ingest.gc_pause import paused_gc
 from erm_graph.store import open_store
@@ -146,3 +147,102 @@ def test_a_schema_change_met_by_a_query_leaves_no_cycle(store):
             store.run("MATCH (n:Probe) RETURN count(n)")
         left = mismatches()
     assert left == 0
+
+
+class Record(dict):
+    """A record whose end a weak reference sees."""
+
+
+def records(uids: range, **props) -> list[Record]:
+    """Customers ``c<i>``, each with ``props``."""
+    return [Record(uid=f"c{i}", name=f"C{i}", **props) for i in uids]
+
+
+def kept_while_paused(write) -> int:
+    """How many of the records handed to ``write`` are still alive once it returns, the
+    collector paused throughout: each one a cycle keeps (with the frames that held it)."""
+    gc.collect()
+    with paused_gc():
+        refs = write()
+        return sum(ref() is not None for ref in refs)
+
+
+@pytest.mark.parametrize("name", ["note", "free-text"], ids=["bulk", "cypher"])
+def test_a_load_whose_writes_the_engine_refuses_lets_its_records_go(store, monkeypatch, name):
+    """The third batch holds stored uids: its optimistic create is refused (by the bulk
+    writer's check, or by the unique constraint when a property name sends it by Cypher)
+    and the batch takes the read path; the load's new property keys make the engine refuse
+    queries sent with the schema version the client knew. Once the load is over, none of its
+    records may be kept by what those refusals left, while the collector is still paused."""
+    write_batch(store, GraphBatch(nodes={"Customer": records(range(10_000, 15_000))}))
+    refused = []
+    create = store._create_nodes
+
+    def counted(*args):
+        try:
+            return create(*args)
+        except UniqueViolation:
+            refused.append(True)
+            raise
+
+    monkeypatch.setattr(store, "_create_nodes", counted)
+
+    def write():
+        rows = records(range(15_000), **{name: "new key"})
+        refs = [weakref.ref(row) for row in rows]
+        report = write_batch(store, GraphBatch(nodes={"Customer": rows}), release=True)
+        assert (report.labels["Customer"].created, report.labels["Customer"].updated) == (
+            10_000, 5_000)
+        return refs
+
+    assert kept_while_paused(write) == 0
+    assert refused
+
+
+def lose_connection(store) -> None:
+    store._server.kill()  # the read finds the socket gone, starts the server again, resends
+
+
+def delete_graph(store) -> None:
+    store._db.connection.execute_command("GRAPH.DELETE", store._graph_name)  # another client
+
+
+@pytest.mark.own_engine
+@pytest.mark.parametrize("refusal", [lose_connection, delete_graph], ids=["lost", "deleted"])
+def test_a_read_sent_again_after_a_refusal_lets_its_parameters_go(store, refusal):
+    """A read the engine cannot answer (its connection lost, the graph deleted) is sent again
+    and answers; nothing it was given may stay in a cycle that error left."""
+    def read():
+        rows = records(range(100))
+        refusal(store)
+        assert store.run("UNWIND $rows AS r RETURN count(r)", {"rows": rows}).rows == [[100]]
+        return [weakref.ref(row) for row in rows]
+
+    assert kept_while_paused(read) == 0
+
+
+def test_a_bulk_write_refused_by_another_write_lets_its_batch_go(store):
+    """Another client's write between the bulk writer's WATCH and its EXEC makes the engine
+    refuse the transaction; the writer reads the ids again and sends it again."""
+    write_batch(store, parties())
+    store._declare(set(), "RELATES_TO")
+    look_up = store._id_reads("Party", ["c0", "c1", "c2"], {})
+    attempts = []
+
+    def meddled(conn):
+        attempts.append(conn)
+        if len(attempts) == 1:  # between WATCH and EXEC of the first attempt only
+            store.write("CREATE (n:Probe) DELETE n")
+        return look_up(conn)
+
+    def write():
+        rows = records(range(3))
+        uids = [row["uid"] for row in rows]
+        made = store._bulk.create_edges("RELATES_TO", uids, uids[1:] + uids[:1],
+                                        (meddled, look_up))
+        assert made == 3
+        return [weakref.ref(row) for row in rows]
+
+    assert kept_while_paused(write) == 0
+    assert len(attempts) == 2
+    assert store.run("MATCH (:Party)-[r:RELATES_TO]->(:Party) RETURN count(r)").rows == [[3]]

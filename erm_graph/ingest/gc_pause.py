@@ -4,7 +4,9 @@ A load allocates millions of small lists and dicts that all live until it ends. 
 collector walks every live container again and again as they pile up: parsing a large CSV
 takes about three times as long with it as without (figures: docs/scaling.md). Reference
 counting still frees whatever a load drops; only reference cycles wait, until the collector is
-back on at the end.
+back on at the end. So an error a load handles and carries on from must not stay in a cycle
+(a frame of its traceback holding it): every frame above would stay with it, records and all
+(tests/test_write_memory.py meets each one a load handles with the collector paused).
 """
 
 from __future__ import annotations
