@@ -52,6 +52,9 @@ CASES: dict[str, tuple[bytes, bool]] = {  # the file, and whether it is read in 
         rows(600, lambda i: f'{i},"a {i}",1'), 500, '9999,"say ""hi""",1')).encode(), False),
     "blank row late": (text_of(late(PLAIN, 280, "")).encode(), False),
     "ragged row late": (text_of(late(PLAIN, 280, "9999,short")).encode(), False),
+    # pyarrow's parser refuses a row that does not fit in one block
+    "row longer than a block late": (text_of(late(PLAIN, 280, f'9999,"{"x" * 2 * BLOCK}",1')
+                                             ).encode(), False),
     "invalid UTF-8 late": (text_of(PLAIN).encode()[:-40] + b"\xff"
                            + text_of(PLAIN).encode()[-40:], False),
     "overlong encoding late": (text_of(PLAIN).encode()[:-40] + b"\xc0\x80"

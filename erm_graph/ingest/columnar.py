@@ -40,8 +40,10 @@ ENABLED = True
 MIN_CHARS = 1 << 20
 #: Rows handed on at a time: one chunk of cells is Python objects at once, not the file
 CHUNK_ROWS = 20_000
-#: Bytes of the file parsed at once: the parser holds about this much, whatever the file's size
-BLOCK_BYTES = 1 << 22
+#: Bytes of the file read and parsed at once: larger blocks made pyarrow's reader hold more,
+#: more so the larger the file, and read no faster that could be measured (docs/loaders.md,
+#: "Speed and memory"); a row longer than a block is read by the csv module
+BLOCK_BYTES = 1 << 20
 #: A column read through its dictionary has at most one distinct text in this many cells
 SHARED_TEXTS = 4
 #: Fewer distinct texts than this are typed by the Python converters (vectorising has a fixed
