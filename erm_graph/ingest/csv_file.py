@@ -20,10 +20,7 @@ from pathlib import Path
 
 from erm_graph.ingest import columnar, tabular, untrusted
 from erm_graph.ingest.chunk_rows import Cells
-from erm_graph.ingest.file_blocks import TextHead
-
-#: bytes of a file's head that show its byte-order mark, the longest four
-_BOM_BYTES = 4
+from erm_graph.ingest.file_blocks import BOM_BYTES, TextHead
 
 
 def csv_chunks(path: Path, max_bytes: int, encoding: str | None, size: int
@@ -61,7 +58,7 @@ def _text_start(path: Path, encoding: str | None) -> int | None:
     the text, as a character of the first header."""
     try:
         with path.open("rb") as file:
-            mark = untrusted.bom(file.read(_BOM_BYTES))
+            mark = untrusted.bom(file.read(BOM_BYTES))
         stated = codecs.lookup(encoding).name if encoding else "utf-8-sig"
     except (OSError, LookupError):
         return None

@@ -14,10 +14,14 @@ from __future__ import annotations
 import codecs
 import io
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from erm_graph.ingest.untrusted import LoadError
+from erm_graph.ingest.untrusted import LoadError, bom, decode
+
+#: bytes of a file's head that show its byte-order mark, the longest four
+BOM_BYTES = 4
 
 
 class FileBlocks(io.RawIOBase):
@@ -65,6 +69,34 @@ class FileBlocks(io.RawIOBase):
         if self.file is not None:
             self.file.close()
             self.file = None
+
+
+def text_lines(path: Path, stated: os.stat_result) -> Iterator[str]:
+    """The lines of the text of ``path`` as ``newline=""`` reads them (each with its break),
+    decoded as :func:`~erm_graph.ingest.untrusted.decode` decodes a file whole, but read a
+    block at a time as they are asked for, so that a reader of rows holds one block of a file
+    of any size (docs/loaders.md, "Streaming within the all-or-nothing rule"). UTF-8, behind
+    its BOM or none, is decoded as read; a byte that is not UTF-8 raises decode's error, which
+    names its line and column, the bytes then read whole to find them. A file marked UTF-16 or
+    UTF-32 is decoded whole, as decode does. The file must be the one ``stated``
+    (:class:`FileBlocks`): one changed since is refused."""
+    with path.open("rb") as head:
+        mark = bom(head.read(BOM_BYTES))
+    if mark and mark[1] != "utf-8-sig":
+        yield from io.StringIO(decode(_whole(path, stated), path), newline="")
+        return
+    with io.TextIOWrapper(io.BufferedReader(FileBlocks(path, 0, stated)), encoding="utf-8-sig",
+                          newline="") as text:
+        try:
+            yield from text
+        except UnicodeDecodeError:
+            decode(_whole(path, stated), path)  # raises, naming the byte's line and column
+            raise
+
+
+def _whole(path: Path, stated: os.stat_result) -> bytes:
+    with FileBlocks(path, 0, stated) as raw:
+        return raw.readall()
 
 
 class TextScan:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable
 from itertools import islice
 from pathlib import Path
 
@@ -18,13 +19,15 @@ from erm_graph.errors import shown
 FIELD_LIMIT = csv.field_size_limit()
 
 
-def csv_problem(path: Path | str, text: str, first_line: int, exc: csv.Error,
+def csv_problem(path: Path | str, text: str | Iterable[str], first_line: int, exc: csv.Error,
                 names: list[str], delimiter: str = ",", quotechar: str | None = '"') -> str:
     """The message for ``exc``, raised while reading the record that begins at line
-    ``first_line`` of ``text`` (``names``: the header, to name the column)."""
+    ``first_line`` of ``text`` (the text, or its lines as ``newline=""`` reads them, for a
+    file not held whole; ``names``: the header, to name the column)."""
     if "field larger than field limit" not in str(exc):
         return f"{path}: line {first_line}: not readable as CSV ({shown(str(exc), 100)})"
-    lines = islice(io.StringIO(text, newline=""), first_line - 1, None)
+    lines = islice(io.StringIO(text, newline="") if isinstance(text, str) else text,
+                   first_line - 1, None)
     column = _long_field(lines, delimiter, quotechar or "", csv.field_size_limit())
     name = shown(names[column], 40) if column < len(names) else f"number {column + 1}"
     return (f"{path}: line {first_line}: field {name} (column {column + 1}) is longer than "

@@ -20,9 +20,10 @@ the model; anything else is a :class:`~erm_graph.errors.Problem` naming file, ro
 from __future__ import annotations
 
 import csv
+import io
 import re
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -243,9 +244,26 @@ class Parsed:
 
     #: (label or type, problem) for every row not read
     problems: list[tuple[str, Problem]] = field(default_factory=list)
-    #: (ID group, ID) -> (model label, uid), filled while node files are read
+    #: (ID group, ID) -> (model label, uid), filled while node files are read, of the nodes
+    #: whose ID space is not their key label or whose ID is not their uid: any other node is
+    #: found by its ID as a node of the graph is (:func:`_end`), the same key label and uid,
+    #: so that an export's files, all of whose IDs are uids, keep no ID per node
     ids: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
     rows: int = 0
+
+    def identify(self, group: str, ident: str, label: str, uid: str) -> None:
+        """Remember the node ``ident`` of ID space ``group`` as (``label``, ``uid``)."""
+        if group == model.LABELS[label].key_label and ident == uid:
+            if self.ids:
+                self.ids.pop((group, ident), None)  # the later node of one ID is the one
+        else:
+            self.ids[(group, ident)] = (label, uid)
+
+
+#: a file's text, or a function that gives its lines afresh each call, as ``newline=""``
+#: reads them, for a file read from disk as it is parsed
+#: (:func:`~erm_graph.ingest.file_blocks.text_lines`)
+Text = str | Callable[[], Iterable[str]]
 
 
 def find_files(paths: Iterable[Path]) -> list[Path]:
@@ -260,8 +278,10 @@ def find_files(paths: Iterable[Path]) -> list[Path]:
     return found
 
 
-def _rows(path: Path, text: str) -> Iterator[tuple[int, list[str]]]:
-    reader = csv.reader(text.splitlines(keepends=True))
+def _rows(path: Path, text: Text) -> Iterator[tuple[int, list[str]]]:
+    # lines as the csv module reads a file (``newline=""``), not str.splitlines, which also
+    # breaks at a form feed, U+0085 or U+2028 that a value holds unquoted
+    reader = csv.reader(io.StringIO(text, newline="") if isinstance(text, str) else text())
     first, header = 1, list[str]()
     try:
         for row in reader:
@@ -270,10 +290,11 @@ def _rows(path: Path, text: str) -> Iterator[tuple[int, list[str]]]:
                 header = header or row
             first = reader.line_num + 1
     except csv.Error as exc:
-        raise ErmError(csv_problem(path, text, first, exc, header)) from None
+        raise ErmError(csv_problem(path, text if isinstance(text, str) else text(), first, exc,
+                                   header)) from None
 
 
-def read(files: list[tuple[Path, str]], parsed: Parsed,
+def read(files: Sequence[tuple[Path, Text]], parsed: Parsed,
          on_node: Callable[[NodeRecord, str], None],
          on_rel: Callable[[RelRecord, str], None]) -> None:
     """Read (path, text) admin-import files: every node file first, then the relationships.
@@ -352,7 +373,7 @@ def _node_file(path: Path, columns: list[Column], rows, parsed: Parsed,
         if id_col.name:
             props[id_col.name] = ident
         props.setdefault("uid", ident)
-        parsed.ids[(id_col.group, ident)] = (label, props["uid"])
+        parsed.identify(id_col.group, ident, label, props["uid"])
         on_node(NodeRecord(label, props), where)
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 
 from erm_graph import model
@@ -22,6 +23,7 @@ from erm_graph.events import Outcome, WriteKind, writing
 from erm_graph.ingest.untrusted import decode, parse_xml
 from erm_graph.interop import graphml, neo4j_csv
 from erm_graph.interop.checksum import Tally, Verification, compare, count_gaps, tally_store
+from erm_graph.interop.csv_import import ImportFiles
 from erm_graph.interop.stream import GraphWriter, NodeRecord, Record, RelRecord, walk
 
 FORMATS = ("neo4j-csv", "graphml")
@@ -73,10 +75,9 @@ def _read(path: Path, fmt: str, on_record: Callable[[Record], None]) -> list[str
                                   lambda r, _: on_record(r))
             problems += [str(p) for _, p in bad]
         return problems
-    files = neo4j_csv.find_files([path])
     parsed = neo4j_csv.Parsed()
-    neo4j_csv.read([(p, decode(p.read_bytes(), p)) for p in files], parsed,
-                   lambda r, _: on_record(r), lambda r, _: on_record(r))
+    neo4j_csv.read(ImportFiles(path).texts(), parsed, lambda r, _: on_record(r),
+                   lambda r, _: on_record(r))
     return [str(p) for _, p in parsed.problems]
 
 
@@ -114,13 +115,19 @@ def import_graph(store, path: str | Path, fmt: str | None = None, *,
     if fmt not in FORMATS:
         raise ErmError(f"unknown import format {fmt!r}: use {' or '.join(FORMATS)}")
     require_empty(store, "an import copies a whole graph")
-    records = read_records(path, fmt)
+    if fmt == "neo4j-csv":  # two passes over the files, none held (docs/loaders.md)
+        files = ImportFiles(path)
+        read = files.check()
+        write: Callable[[GraphWriter], None] = files.write
+    else:  # a GraphML file is parsed whole anyway: its records are kept, written once
+        records = read_records(path, fmt)
+        read, write = _tally(records), partial(_write_list, records)
     manifest = (path if path.is_dir() else path.parent) / MANIFEST
-    expected = None
+    expected = read
     if manifest.is_file():
         expected = Tally.from_dict(_manifest(manifest)["tally"])
     with writing(WriteKind.IMPORT, str(path), store, detail={"format": fmt}) as done:
-        verification = write_records(store, records, expected, f"files in {path}", progress)
+        verification = write_verified(store, write, expected, f"files in {path}", progress)
         done.outcome = Outcome.OK if verification.ok else Outcome.MISMATCH
         done.detail.update(verification.as_dict())
     return verification
@@ -151,23 +158,39 @@ def write_records(store, records: list[Record], expected: Tally | None, source_n
     """Write ``records`` (nodes first) into an empty ``store``, then walk the store and
     compare it with ``expected`` (by default the records' own tally). Not audited: the
     caller records the write."""
-    files = Tally()
+    return write_verified(store, partial(_write_list, records), expected or _tally(records),
+                          source_name, progress)
+
+
+def write_verified(store, write: Callable[[GraphWriter], None], expected: Tally,
+                   source_name: str, progress: Progress = None) -> Verification:
+    """Let ``write`` hand a graph to a writer into an empty ``store``, then walk the store
+    and compare it with ``expected``. Not audited: the caller records the write."""
     writer = GraphWriter(store, progress)
     try:
-        rels = []
-        for record in records:
-            record.add_to(files)
-            if isinstance(record, NodeRecord):
-                writer.add(record)
-            else:
-                rels.append(record)
-        writer.finish_nodes()
-        for record in rels:
-            writer.add(record)
+        write(writer)
     finally:
         writer.close()
     target, gaps = tally_store(store)
-    return compare(expected or files, target, source_name, f"{store.engine} store", gaps)
+    return compare(expected, target, source_name, f"{store.engine} store", gaps)
+
+
+def _tally(records: list[Record]) -> Tally:
+    tally = Tally()
+    for record in records:
+        record.add_to(tally)
+    return tally
+
+
+def _write_list(records: list[Record], writer: GraphWriter) -> None:
+    """Every node of ``records``, then every relationship (which needs its nodes)."""
+    for record in records:
+        if isinstance(record, NodeRecord):
+            writer.add(record)
+    writer.finish_nodes()
+    for record in records:
+        if isinstance(record, RelRecord):
+            writer.add(record)
 
 
 def _check_ends(path: Path, records: list[Record]) -> None:

@@ -1,0 +1,105 @@
+"""`erm import` of Neo4j admin-import files in two passes, in memory that does not grow with
+the files' text or records (docs/loaders.md, "Streaming within the all-or-nothing rule").
+
+The **check pass** reads every file, node files first, and keeps only what the checks across
+rows need: the tally, the rows that cannot be read, and the key label and uid of every node,
+for the relationships whose ends are not among them. Anything wrong refuses the import with
+nothing written. The **write pass** reads the same files again and hands each record to the
+writer as it is read. Each file is read a block at a time
+(:func:`~erm_graph.ingest.file_blocks.text_lines`), and must be, in both passes, the one the
+check pass found (its size and time of change): a file changed between the passes is refused
+before anything is written, one changed while it is written fails its read.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from functools import partial
+from pathlib import Path
+
+from erm_graph import model
+from erm_graph.errors import ErmError
+from erm_graph.ingest.file_blocks import text_lines
+from erm_graph.interop import neo4j_csv
+from erm_graph.interop.checksum import Tally
+from erm_graph.interop.stream import GraphWriter, NodeRecord, RelRecord
+
+#: rows of a refusal's message; the count says how many more there are
+SHOWN = 20
+
+
+class ImportFiles:
+    """The admin-import files of ``path`` as the check pass found them."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.stated: dict[Path, os.stat_result] = {
+            file: file.stat() for file in neo4j_csv.find_files([path])}
+
+    def texts(self) -> list[tuple[Path, neo4j_csv.Text]]:
+        """Each file with its lines, read from disk when asked, as it was found."""
+        return [(file, partial(text_lines, file, stated))
+                for file, stated in self.stated.items()]
+
+    def check(self) -> Tally:
+        """Read every file; the tally of their records, or refused, nothing written, when a
+        row cannot be read or a relationship joins nodes that are not in the files."""
+        tally, nodes = Tally(), defaultdict[str, set[str]](set)
+        dangling: list[str] = []
+        dangled = 0
+
+        def node(record: NodeRecord, _: str) -> None:
+            record.add_to(tally)
+            nodes[model.LABELS[record.label].key_label].add(record.props["uid"])
+
+        def rel(record: RelRecord, _: str) -> None:
+            nonlocal dangled
+            record.add_to(tally)
+            if record.start not in nodes[record.start_label] or \
+                    record.end not in nodes[record.end_label]:
+                dangled += 1
+                if len(dangling) < SHOWN:
+                    dangling.append(f"{record.type} {record.start_label} {record.start!r} -> "
+                                    f"{record.end_label} {record.end!r}")
+
+        parsed = neo4j_csv.Parsed()
+        neo4j_csv.read(self.texts(), parsed, node, rel)
+        if parsed.problems:
+            raise ErmError(f"{self.path}: {len(parsed.problems)} row(s) cannot be read, nothing "
+                           "written:\n  " + "\n  ".join(str(p) for _, p in parsed.problems[:SHOWN]))
+        if dangled:
+            raise ErmError(f"{self.path}: {dangled:,} relationship(s) join nodes that are not in "
+                           "the files, nothing written:\n  " + "\n  ".join(dangling))
+        return tally
+
+    def unchanged(self) -> None:
+        """Refuse, before anything is written, a file changed since the check pass read it."""
+        for file, stated in self.stated.items():
+            try:
+                found = file.stat()
+            except OSError:
+                found = None
+            if found is None or (found.st_size, found.st_mtime_ns) != (stated.st_size,
+                                                                       stated.st_mtime_ns):
+                raise ErmError(f"{file}: the file changed after it was checked, nothing written: "
+                               "import it again once it is written")
+
+    def write(self, writer: GraphWriter) -> None:
+        """Read the checked files again, each record handed to ``writer`` as it is read: every
+        node, then (once the nodes are written) every relationship."""
+        self.unchanged()
+        nodes_done = False
+
+        def rel(record: RelRecord, _: str) -> None:
+            nonlocal nodes_done
+            if not nodes_done:
+                writer.finish_nodes()
+                nodes_done = True
+            writer.add(record)
+
+        parsed = neo4j_csv.Parsed()
+        neo4j_csv.read(self.texts(), parsed, lambda record, _: writer.add(record), rel)
+        if parsed.problems:  # a change the size and time of change did not show
+            raise ErmError(f"{self.path}: rows that were read when checked cannot be read now: "
+                           f"{parsed.problems[0][1]}; the files changed while they were written")
