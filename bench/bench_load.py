@@ -166,6 +166,15 @@ def child_json(script: str, args: list[str], code: Path | None) -> Any:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def alternated_options(parser: argparse.ArgumentParser, rounds: int) -> None:
+    """``--baseline-ref`` and ``--rounds`` of a benchmark whose processes alternate between this
+    code and a commit's (:func:`export_package`, :func:`child_json`)."""
+    parser.add_argument("--baseline-ref", metavar="COMMIT", default="HEAD",
+                        help="the baseline is the code of this commit (git archive; "
+                             "default HEAD, which leaves out what is not committed)")
+    parser.add_argument("--rounds", type=int, default=rounds, help="processes per code, alternated")
+
+
 def export_package(ref: str, into: Path) -> Path:
     """The erm_graph package as commit ``ref`` of this repository has it, laid out as
     installed (the root folders loaders/, cypher/, schemas/ inside it), in ``into``."""

@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 
 from bench_load import (  # bench/ is on sys.path when run from it
+    alternated_options,
     child_json,
     export_package,
     write_inputs,
@@ -65,10 +66,7 @@ def run_child(folder: Path, code: Path | None, drop: bool) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--baseline-ref", metavar="COMMIT", default="HEAD",
-                        help="the baseline is the code of this commit (git archive; "
-                             "default HEAD, which leaves out what is not committed)")
-    parser.add_argument("--rounds", type=int, default=3, help="processes per code, alternated")
+    alternated_options(parser, rounds=3)
     parser.add_argument("--drop", action="store_true",
                         help="the rows read and let go, no records made (reading alone)")
     parser.add_argument("--child", metavar="FOLDER", help=argparse.SUPPRESS)

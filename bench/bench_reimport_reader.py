@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bench_load import (  # bench/ is on sys.path when run from it
+    alternated_options,
     child_json,
     export_package,
     write_inputs,
@@ -66,10 +67,7 @@ def run_child(folder: Path, reads: int, code: Path | None) -> list[float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=300_000)
-    parser.add_argument("--baseline-ref", metavar="COMMIT", default="HEAD",
-                        help="the baseline is the code of this commit (git archive; "
-                             "default HEAD, which leaves out what is not committed)")
-    parser.add_argument("--rounds", type=int, default=3, help="processes per code, alternated")
+    alternated_options(parser, rounds=3)
     parser.add_argument("--reads", type=int, default=4,
                         help="reads per process (the first is not counted)")
     parser.add_argument("--child", nargs=2, metavar=("FOLDER", "READS"), help=argparse.SUPPRESS)

@@ -1,0 +1,122 @@
+"""Peak memory and seconds of `erm import` of Neo4j admin-import CSV (a folder as `erm export`
+writes it) into an empty embedded store, against another commit's code on the same files, in
+one run.
+
+    nice .venv/bin/python bench/bench_import_memory.py --size 1000000 --baseline-ref 1d56363
+
+``--size``: nodes and relationships together, half of each (``Party;Customer`` nodes with a
+name, a tier, a time of creation and a content hash; ``RELATES_TO`` relationships between
+them, with a kind), written straight into the export's layout. Each import runs in a process
+of its own, a fresh data directory each (its peak RSS is its own: VmHWM; the engine's server
+is a process of its own, not counted); the processes alternate between this code and the
+baseline's, ``--rounds`` of each, so that other loads fall on both. Printed per code: the peak
+RSS, what the process held before the import began, the seconds (wall and CPU) and the ratios
+to the baseline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import shutil
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from bench_load import (  # bench/ is on sys.path when run from it
+    alternated_options,
+    child_json,
+    export_package,
+)
+from run import own_peak_rss_mb
+
+
+def write_export(folder: Path, size: int) -> int:
+    """A node file and a relationship file of ``size`` records together, as `erm export`
+    lays them out; returns their bytes."""
+    folder.mkdir(parents=True)
+    nodes = size // 2
+    with (folder / "nodes_Party.csv").open("w", newline="", encoding="utf-8") as fh:
+        out = csv.writer(fh)
+        out.writerow(["uid:ID(Party)", ":LABEL", "content_hash", "created_at", "name",
+                      "tier:long"])
+        for i in range(nodes):
+            out.writerow([f"bench:party:{i:08d}", "Party;Customer", f"{i * 2654435761:016x}",
+                          "2026-01-02T03:04:05", f"Customer {i} Ltd", i % 4])
+    with (folder / "rels_RELATES_TO_Party_Party.csv").open("w", newline="",
+                                                           encoding="utf-8") as fh:
+        out = csv.writer(fh)
+        out.writerow([":START_ID(Party)", ":END_ID(Party)", ":TYPE", "kind"])
+        for i in range(size - nodes):
+            out.writerow([f"bench:party:{i % nodes:08d}",
+                          f"bench:party:{(i * 7919 + 1) % nodes:08d}", "RELATES_TO", "supplies"])
+    return sum(p.stat().st_size for p in folder.iterdir())
+
+
+def import_once(folder: Path, data: Path) -> dict[str, float]:
+    """Peak RSS and seconds of one import of ``folder`` into a new store at ``data``."""
+    from erm_graph.interop import import_graph
+    from erm_graph.store import open_store
+
+    store = open_store(f"embedded:{data}")
+    try:
+        store.ensure_schema()
+        start_mb = _rss_mb()
+        wall, cpu = time.perf_counter(), time.process_time()
+        result = import_graph(store, folder)
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        assert result.ok, (result.mismatches, result.problems)
+    finally:
+        store.close()
+    return {"rss_mb": own_peak_rss_mb(), "start_mb": start_mb, "wall": wall, "cpu": cpu}
+
+
+def _rss_mb() -> float:
+    """This process's resident memory now (VmRSS), in MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--size", type=int, default=1_000_000,
+                        help="nodes and relationships together")
+    alternated_options(parser, rounds=2)
+    parser.add_argument("--child", nargs=2, metavar=("FOLDER", "DATA"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(import_once(Path(args.child[0]), Path(args.child[1]))))
+        return
+    with tempfile.TemporaryDirectory(prefix="erm-bench-") as tmp:
+        root = Path(tmp)
+        size = write_export(root / "export", args.size)
+        code = export_package(args.baseline_ref, root / "baseline-code")
+        found: dict[str, list[dict[str, float]]] = {"baseline": [], "this code": []}
+        for i in range(args.rounds):
+            for name, package in (("baseline", code), ("this code", None)):
+                data = root / f"db-{name.replace(' ', '-')}-{i}"
+                found[name].append(child_json(__file__, ["--child", str(root / "export"),
+                                                         str(data)], package))
+                shutil.rmtree(data, ignore_errors=True)
+    print(f"import of {args.size:,} nodes and relationships ({size / 2**20:,.0f} MB of CSV), "
+          f"{args.rounds} processes per code alternated; load average "
+          f"{os.getloadavg()[0]:.1f} at the end")
+    keys = ("rss_mb", "start_mb", "wall", "cpu")
+    base = {key: statistics.median(r[key] for r in found["baseline"]) for key in keys}
+    for name, runs in found.items():
+        mid = {key: statistics.median(r[key] for r in runs) for key in keys}
+        rss = [r["rss_mb"] for r in runs]
+        print(f"{name:10s} ({'commit ' + args.baseline_ref if name == 'baseline' else 'here'}): "
+              f"peak RSS median {mid['rss_mb']:,.0f} MB ({min(rss):,.0f}-{max(rss):,.0f}, "
+              f"{mid['rss_mb'] / base['rss_mb']:.2f}x baseline; {mid['start_mb']:,.0f} MB "
+              f"before the import); wall {mid['wall']:.1f} s ({mid['wall'] / base['wall']:.2f}x),"
+              f" CPU {mid['cpu']:.1f} s ({mid['cpu'] / base['cpu']:.2f}x)")
+
+
+if __name__ == "__main__":
+    main()
