@@ -14,6 +14,7 @@ from erm_graph.errors import ErmError
 from erm_graph.ingest.file_blocks import text_lines
 from erm_graph.ingest.untrusted import LoadError
 from erm_graph.interop import csv_import, import_graph
+from erm_graph.interop.stream import GraphWriter
 
 NODES = "uid:ID(Party),:LABEL,name,rank:long\n"
 RELS = ":START_ID(Party),:END_ID(Party),:TYPE,kind\n"
@@ -97,6 +98,34 @@ def test_a_file_changed_while_it_is_read_fails_the_read(tmp_path):
         out.write("p5000,Party,N,5000\n")
     with pytest.raises(LoadError, match="the file changed while it was read"):
         list(lines)
+
+
+def test_a_file_changed_during_the_write_pass_says_what_the_target_holds(store, tmp_path):
+    """The write pass reads the files again as it writes: a file changed while it is read
+    stops it, and the message says the (empty before) target now holds part of the import."""
+    folder = _folder(tmp_path, "".join(f"p{i},Party,N,{i}\n" for i in range(5000)))
+    nodes = folder / "nodes_Party.csv"
+    changed = []
+
+    class ChangingWriter(GraphWriter):
+        def add(self, record) -> None:
+            if not changed:  # at the first record written, the file's first block read
+                with nodes.open("a") as out:
+                    out.write("p5000,Party,N,5000\n")
+                changed.append(record)
+            super().add(record)
+
+    files = csv_import.ImportFiles(folder)
+    files.check()
+    writer = ChangingWriter(store)
+    with pytest.raises(ErmError, match=r"nodes_Party.csv: the file changed while it was read.*"
+                                       r"holds part of the import: empty it with "
+                                       r"`erm reset --yes`"):
+        try:
+            files.write(writer)
+        finally:
+            writer.close()
+    assert changed and not _nothing_written(store)
 
 
 def test_a_same_sized_rewrite_is_told_by_its_time_of_change(tmp_path):

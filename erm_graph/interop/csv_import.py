@@ -27,6 +27,9 @@ from erm_graph.interop.stream import GraphWriter, NodeRecord, RelRecord
 
 #: rows of a refusal's message; the count says how many more there are
 SHOWN = 20
+#: what a failure of the write pass adds: the target was empty, and holds part of the files now
+PARTLY_WRITTEN = ("; the target graph holds part of the import: empty it with `erm reset --yes` "
+                  "and import the files again")
 
 
 class ImportFiles:
@@ -99,7 +102,11 @@ class ImportFiles:
             writer.add(record)
 
         parsed = neo4j_csv.Parsed()
-        neo4j_csv.read(self.texts(), parsed, lambda record, _: writer.add(record), rel)
+        try:
+            neo4j_csv.read(self.texts(), parsed, lambda record, _: writer.add(record), rel)
+        except ErmError as exc:  # a file changed while it was read (FileBlocks says so)
+            raise ErmError(f"{exc}{PARTLY_WRITTEN}") from None
         if parsed.problems:  # a change the size and time of change did not show
             raise ErmError(f"{self.path}: rows that were read when checked cannot be read now: "
-                           f"{parsed.problems[0][1]}; the files changed while they were written")
+                           f"{parsed.problems[0][1]}; the files changed while they were "
+                           f"written{PARTLY_WRITTEN}")
