@@ -61,7 +61,8 @@ from erm_graph.errors import ErmError
 from erm_graph.events import Report, WriteKind, writing
 from erm_graph.interop import backup_file
 from erm_graph.interop.checksum import Tally, Verification, compare
-from erm_graph.interop.transfer import export_graph, read_records, require_empty, write_records
+from erm_graph.interop.csv_import import ImportFiles
+from erm_graph.interop.transfer import export_graph, require_empty, write_verified
 from erm_graph.model.effective import write_kept
 from erm_graph.store import GraphStore, redact
 
@@ -151,15 +152,14 @@ def restore_library(store: GraphStore, path: str | Path, *, users_db: Path | Non
         extracted = backup_file.extract(path, Path(tmp))
         manifest = extracted.manifest
         vocabulary = in_force.enter_context(model.using(_backed_up_vocabulary(path, extracted)))
+        # the graph files in two passes, none held (docs/loaders.md): this one checks them
+        graph = ImportFiles(extracted.graph, again="restore the backup again",
+                            partly_written="; the graph was emptied again")
         try:
-            records = read_records(extracted.graph, "neo4j-csv")
-        except ErmError as exc:  # named by the backup file, not the temporary folder
-            raise backup_file.BackupFileError(
-                str(exc).replace(str(extracted.graph), f"{path} (graph)")) from None
+            files = graph.check()
+        except ErmError as exc:
+            raise backup_file.BackupFileError(_named(exc, graph, path)) from None
         expected, counts = _manifest_graph(path, manifest)
-        files = Tally()
-        for record in records:
-            record.add_to(files)
         checked = compare(expected, files, "the backup's manifest", "its graph files")
         if not checked.ok:
             raise ErmError(f"{path}: the graph files do not match the manifest's counts and "
@@ -182,7 +182,7 @@ def restore_library(store: GraphStore, path: str | Path, *, users_db: Path | Non
                 # an embedded library keeps its model extension with its data (a server's
                 # names it with ERM_MODEL_EXTENSION: nothing of this machine to write)
                 kept = vocabulary.extension if store.engine == "embedded" else None
-                verification = _write_graph(store, path, records, expected, progress, kept)
+                verification = _write_graph(store, path, graph, expected, progress, kept)
                 done.detail.update(counts)
             _replace_security_file(staging, users_path)
         except BaseException:
@@ -203,12 +203,20 @@ def _backed_up_vocabulary(path: Path, extracted: backup_file.Extracted) -> model
             str(extracted.model_extension), f"{path} ({backup_file.MODEL_EXTENSION})")) from None
 
 
-def _write_graph(store: GraphStore, path: Path, records: list[Any], expected: Tally,
+def _write_graph(store: GraphStore, path: Path, graph: ImportFiles, expected: Tally,
                  progress: Progress, extension: model.Extension | None) -> Verification:
-    """Write and verify the graph, then keep ``extension`` with its data; on any failure
-    empty it again (it was empty before)."""
+    """Write the checked graph files (read again as they are written) and verify the graph,
+    then keep ``extension`` with its data; on any failure empty it again (it was empty
+    before)."""
     try:
-        verification = write_records(store, records, expected, f"backup {path.name}", progress)
+        try:
+            verification = write_verified(store, graph.write, expected, f"backup {path.name}",
+                                          progress)
+        except ErmError as exc:
+            if str(graph.path) not in str(exc):
+                raise
+            # a file changed after the check pass, or while it is read
+            raise ErmError(_named(exc, graph, path)) from None
         if not verification.ok:
             raise ErmError(f"the restored graph does not match the backup: "
                            f"{_first_difference(verification)}; the graph was emptied again")
@@ -218,6 +226,12 @@ def _write_graph(store: GraphStore, path: Path, records: list[Any], expected: Ta
         store.clear()
         raise
     return verification
+
+
+def _named(exc: ErmError, graph: ImportFiles, path: Path) -> str:
+    """``exc``'s message with the graph files named by the backup file, not by the temporary
+    folder they were extracted to."""
+    return str(exc).replace(str(graph.path), f"{path} (graph)")
 
 
 def _manifest_graph(path: Path, manifest: dict[str, Any]) -> tuple[Tally, dict[str, int]]:

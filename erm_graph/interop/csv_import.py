@@ -30,13 +30,19 @@ SHOWN = 20
 #: what a failure of the write pass adds: the target was empty, and holds part of the files now
 PARTLY_WRITTEN = ("; the target graph holds part of the import: empty it with `erm reset --yes` "
                   "and import the files again")
+#: what a refusal of files changed after the check pass asks for
+AGAIN = "import it again once it is written"
 
 
 class ImportFiles:
-    """The admin-import files of ``path`` as the check pass found them."""
+    """The admin-import files of ``path`` as the check pass found them. ``again`` and
+    ``partly_written`` word what a changed file's refusal asks for and what a failed write
+    pass leaves, for a caller (``erm restore``) that words them its own way."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, *, again: str = AGAIN, partly_written: str = PARTLY_WRITTEN):
         self.path = path
+        self.again = again
+        self.partly_written = partly_written
         self.stated: dict[Path, os.stat_result] = {
             file: file.stat() for file in neo4j_csv.find_files([path])}
 
@@ -86,7 +92,7 @@ class ImportFiles:
             if found is None or (found.st_size, found.st_mtime_ns) != (stated.st_size,
                                                                        stated.st_mtime_ns):
                 raise ErmError(f"{file}: the file changed after it was checked, nothing written: "
-                               "import it again once it is written")
+                               f"{self.again}")
 
     def write(self, writer: GraphWriter) -> None:
         """Read the checked files again, each record handed to ``writer`` as it is read: every
@@ -105,8 +111,8 @@ class ImportFiles:
         try:
             neo4j_csv.read(self.texts(), parsed, lambda record, _: writer.add(record), rel)
         except ErmError as exc:  # a file changed while it was read (FileBlocks says so)
-            raise ErmError(f"{exc}{PARTLY_WRITTEN}") from None
+            raise ErmError(f"{exc}{self.partly_written}") from None
         if parsed.problems:  # a change the size and time of change did not show
             raise ErmError(f"{self.path}: rows that were read when checked cannot be read now: "
                            f"{parsed.problems[0][1]}; the files changed while they were "
-                           f"written{PARTLY_WRITTEN}")
+                           f"written{self.partly_written}")

@@ -153,15 +153,6 @@ def read_records(path: Path, fmt: str) -> list[Record]:
     return records
 
 
-def write_records(store, records: list[Record], expected: Tally | None, source_name: str,
-                  progress: Progress = None) -> Verification:
-    """Write ``records`` (nodes first) into an empty ``store``, then walk the store and
-    compare it with ``expected`` (by default the records' own tally). Not audited: the
-    caller records the write."""
-    return write_verified(store, partial(_write_list, records), expected or _tally(records),
-                          source_name, progress)
-
-
 def write_verified(store, write: Callable[[GraphWriter], None], expected: Tally,
                    source_name: str, progress: Progress = None) -> Verification:
     """Let ``write`` hand a graph to a writer into an empty ``store``, then walk the store
