@@ -1,8 +1,12 @@
 """Peak memory and seconds of `erm import` of Neo4j admin-import CSV (a folder as `erm export`
-writes it) into an empty embedded store, against another commit's code on the same files, in
-one run.
+writes it) into an empty embedded store, or of `erm restore` of a backup holding that graph,
+against another commit's code on the same files, in one run.
 
     nice .venv/bin/python bench/bench_import_memory.py --size 1000000 --baseline-ref 1d56363
+    nice .venv/bin/python bench/bench_import_memory.py --restore --size 1000000 --baseline-ref X
+
+``--restore``: the folder is imported once (this code) into a store that is backed up
+(``backup_library``, no users file); each process then restores that backup into a new store.
 
 ``--size``: nodes and relationships together, half of each (``Party;Customer`` nodes with a
 name, a tier, a time of creation and a content hash; ``RELATES_TO`` relationships between
@@ -74,6 +78,42 @@ def import_once(folder: Path, data: Path) -> dict[str, float]:
     return {"rss_mb": own_peak_rss_mb(), "start_mb": start_mb, "wall": wall, "cpu": cpu}
 
 
+def restore_once(archive: Path, data: Path) -> dict[str, float]:
+    """Peak RSS and seconds of one restore of ``archive`` into a new store at ``data``."""
+    from erm_graph.interop.backup import restore_library
+    from erm_graph.store import open_store
+
+    store = open_store(f"embedded:{data}")
+    try:
+        store.ensure_schema()
+        start_mb = _rss_mb()
+        wall, cpu = time.perf_counter(), time.process_time()
+        result = restore_library(store, archive, users_db=data / "users.db")
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        assert result.verification.ok, (result.verification.mismatches,
+                                        result.verification.problems)
+    finally:
+        store.close()
+    return {"rss_mb": own_peak_rss_mb(), "start_mb": start_mb, "wall": wall, "cpu": cpu}
+
+
+def write_backup(folder: Path, archive: Path) -> None:
+    """The graph of ``folder`` imported into a store of its own, backed up to ``archive``."""
+    from erm_graph.interop import import_graph
+    from erm_graph.interop.backup import backup_library
+    from erm_graph.store import open_store
+
+    data = archive.with_name("db-source")
+    store = open_store(f"embedded:{data}")
+    try:
+        store.ensure_schema()
+        assert import_graph(store, folder).ok
+        backup_library(store, archive, users_db=data / "users.db")
+    finally:
+        store.close()
+    shutil.rmtree(data, ignore_errors=True)
+
+
 def _rss_mb() -> float:
     """This process's resident memory now (VmRSS), in MB."""
     for line in Path("/proc/self/status").read_text().splitlines():
@@ -86,24 +126,34 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--size", type=int, default=1_000_000,
                         help="nodes and relationships together")
+    parser.add_argument("--restore", action="store_true",
+                        help="measure `erm restore` of a backup of the graph, not `erm import`")
     alternated_options(parser, rounds=2)
     parser.add_argument("--child", nargs=2, metavar=("FOLDER", "DATA"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    once = restore_once if args.restore else import_once
     if args.child:
-        print(json.dumps(import_once(Path(args.child[0]), Path(args.child[1]))))
+        print(json.dumps(once(Path(args.child[0]), Path(args.child[1]))))
         return
+    what = "restore" if args.restore else "import"
     with tempfile.TemporaryDirectory(prefix="erm-bench-") as tmp:
         root = Path(tmp)
         size = write_export(root / "export", args.size)
+        source = root / "export"
+        if args.restore:
+            source = root / "library.erm"
+            write_backup(root / "export", source)
+            shutil.rmtree(root / "export")
         code = export_package(args.baseline_ref, root / "baseline-code")
         found: dict[str, list[dict[str, float]]] = {"baseline": [], "this code": []}
         for i in range(args.rounds):
             for name, package in (("baseline", code), ("this code", None)):
                 data = root / f"db-{name.replace(' ', '-')}-{i}"
-                found[name].append(child_json(__file__, ["--child", str(root / "export"),
-                                                         str(data)], package))
+                found[name].append(child_json(
+                    __file__, [*(["--restore"] if args.restore else []), "--child", str(source),
+                               str(data)], package))
                 shutil.rmtree(data, ignore_errors=True)
-    print(f"import of {args.size:,} nodes and relationships ({size / 2**20:,.0f} MB of CSV), "
+    print(f"{what} of {args.size:,} nodes and relationships ({size / 2**20:,.0f} MB of CSV), "
           f"{args.rounds} processes per code alternated; load average "
           f"{os.getloadavg()[0]:.1f} at the end")
     keys = ("rss_mb", "start_mb", "wall", "cpu")
@@ -114,7 +164,7 @@ def main() -> None:
         print(f"{name:10s} ({'commit ' + args.baseline_ref if name == 'baseline' else 'here'}): "
               f"peak RSS median {mid['rss_mb']:,.0f} MB ({min(rss):,.0f}-{max(rss):,.0f}, "
               f"{mid['rss_mb'] / base['rss_mb']:.2f}x baseline; {mid['start_mb']:,.0f} MB "
-              f"before the import); wall {mid['wall']:.1f} s ({mid['wall'] / base['wall']:.2f}x),"
+              f"before the {what}); wall {mid['wall']:.1f} s ({mid['wall'] / base['wall']:.2f}x),"
               f" CPU {mid['cpu']:.1f} s ({mid['cpu'] / base['cpu']:.2f}x)")
 
 
