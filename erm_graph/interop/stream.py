@@ -23,6 +23,8 @@ from erm_graph.interop.checksum import Tally
 
 #: Nodes per page when reading; their outgoing relationships come with each page.
 PAGE = 5000
+#: Pages whose bounds one read finds (:func:`_pages`).
+LOOKAHEAD = 20
 #: Records per write.
 BATCH = 5000
 
@@ -86,32 +88,63 @@ def walk(store, problems: list[str], *, nodes: bool = True, relationships: bool 
     """
     size = page or PAGE
     for key in model.KEY_LABELS:
-        read_nodes = (f"MATCH (n:{key}) WHERE n.uid > $after "
-                      f"RETURN n.uid, labels(n), properties(n) ORDER BY n.uid LIMIT $n")
-        read_uids = (f"MATCH (n:{key}) WHERE n.uid > $after "
-                     f"RETURN n.uid ORDER BY n.uid LIMIT $n")
         read_rels = (f"UNWIND $uids AS u MATCH (a:{key} {{uid: u}})-[r]->(b) "
                      f"RETURN u, type(r), labels(b), b.uid, properties(r)")
-        after = ""
-        while True:
+        for rows in _pages(store, key, size, nodes):
+            uids = [row[0] for row in rows]
             if nodes:
-                rows = store.run(read_nodes, {"after": after, "n": size}).rows
-                uids = [row[0] for row in rows]
                 for uid, labels, props in rows:
                     try:
                         yield NodeRecord(node_label(labels), props)
                     except ValueError as exc:
                         problems.append(f"node {key} {uid!r} has labels {labels}: expected "
                                         f"{exc}")
-            else:
-                uids = [row[0] for row in store.run(read_uids, {"after": after, "n": size}).rows]
-            if not uids:
-                break
             if relationships:
                 yield from _relationships(store, key, read_rels, uids, problems)
-            after = uids[-1]
-            if len(uids) < size:
-                break
+
+
+def _pages(store, key: str, size: int, props: bool) -> Iterator[list[list[Any]]]:
+    """The ``key`` nodes in uid order, at most ``size`` a page: rows of (uid, labels,
+    properties), or of the uid alone without ``props``.
+
+    Each page is read between two uids found beforehand, ``LOOKAHEAD`` pages' worth at a
+    time: the engine answers "the first ``size`` nodes after this uid, in uid order" by
+    reading every node after it, so paging by that alone costs the square of the label's
+    size. Nodes written during the walk land in a page as they would before: a page that
+    comes back full before its bound is read on from its last uid. The rows past the bound
+    are dropped here: FalkorDB's uid index scan does not hold a string's upper bound (it
+    returns nodes past it).
+    """
+    columns = "n.uid, labels(n), properties(n)" if props else "n.uid"
+    bounds = (f"MATCH (n:{key}) WHERE n.uid > $after WITH n.uid AS u ORDER BY u LIMIT $ahead "
+              f"WITH collect(u) AS us RETURN [i IN range($n - 1, size(us) - 1, $n) | us[i]], "
+              f"size(us)")
+    between = (f"MATCH (n:{key}) WHERE n.uid > $after AND n.uid <= $upto "
+               f"RETURN {columns} ORDER BY n.uid LIMIT $n")
+    rest = f"MATCH (n:{key}) WHERE n.uid > $after RETURN {columns} ORDER BY n.uid LIMIT $n"
+    after, ahead = "", size * LOOKAHEAD
+    fences: list[str | None] = []
+    while True:
+        if not fences:
+            found, seen = store.run(bounds, {"after": after, "n": size, "ahead": ahead}).rows[0]
+            if not seen:
+                return
+            fences = [*found, *([None] if seen < ahead else [])]
+        upto = fences[0]
+        if upto is None:
+            rows = store.run(rest, {"after": after, "n": size}).rows
+        else:
+            rows = [row for row in store.run(between, {"after": after, "upto": upto,
+                                                       "n": size}).rows if row[0] <= upto]
+        if rows:
+            yield rows
+            after = rows[-1][0]
+        if upto is None:
+            if len(rows) < size:
+                return
+            fences = []  # more came meanwhile: find the next bounds
+        elif len(rows) < size or after == upto:
+            fences.pop(0)
 
 
 def _relationships(store, key: str, cypher: str, uids: list[str],
