@@ -91,6 +91,10 @@ MESSAGES = {
     "pattern-expression": (
         "exists(pattern) or CASE WHEN pattern outside a WHERE is true on this engine even "
         "when nothing matches: write size([(a)-[:R]->(b) | b]) > 0 instead."),
+    "uid-upper-bound": (
+        "an upper bound on uid (n.uid < x, n.uid <= x, x > n.uid) is not held by this "
+        "engine's uid index when the node has its label: it returns nodes past the bound. "
+        "Compare n.uid + '' instead, which the index does not answer."),
     "nan-order": (
         "NaN sorts between numbers on this engine, not after them as Cypher defines: filter "
         "out NaN (WHERE x = x) before ORDER BY."),
@@ -294,10 +298,26 @@ def _expression_warnings(toks: Sequence[Token]) -> list[str]:
             codes.append("temporal")
         elif tok.text == "." and i + 1 < len(toks) and toks[i + 1].is_word(*TEMPORAL_ACCESSORS):
             codes.append("temporal")
+        elif _uid_upper_bound(toks, i):
+            codes.append("uid-upper-bound")
     found = [_warning(code) for code in dict.fromkeys(codes)]
     found += [_warning("long-number", text=t.text) for t in toks
               if t.kind == "number" and _significant_digits(t.text) > 15]
     return found
+
+
+def _uid_upper_bound(toks: Sequence[Token], i: int) -> bool:
+    """Whether ``toks[i]`` is ``<`` or ``<=`` after ``.uid``, or ``>`` or ``>=`` before
+    ``x.uid``: an upper bound the engine's uid index answers past
+    (tests/test_engine_string_bounds.py)."""
+    tok = toks[i]
+    if tok.kind != "op":
+        return False
+    if tok.text in ("<", "<="):
+        return i >= 2 and toks[i - 2].text == "." and toks[i - 1].text == "uid"
+    if tok.text in (">", ">="):
+        return i + 3 < len(toks) and toks[i + 2].text == "." and toks[i + 3].text == "uid"
+    return False
 
 
 def _pattern_follows(toks: Sequence[Token], i: int) -> bool:
