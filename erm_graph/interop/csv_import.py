@@ -14,19 +14,16 @@ before anything is written, one changed while it is written fails its read.
 from __future__ import annotations
 
 import os
-from collections import defaultdict
 from functools import partial
 from pathlib import Path
 
-from erm_graph import model
 from erm_graph.errors import ErmError
 from erm_graph.ingest.file_blocks import text_lines
 from erm_graph.interop import neo4j_csv
 from erm_graph.interop.checksum import Tally
-from erm_graph.interop.stream import GraphWriter, NodeRecord, RelRecord
+from erm_graph.interop.graph_check import GraphCheck
+from erm_graph.interop.stream import GraphWriter, RelRecord
 
-#: rows of a refusal's message; the count says how many more there are
-SHOWN = 20
 #: what a failure of the write pass adds: the target was empty, and holds part of the files now
 PARTLY_WRITTEN = ("; the target graph holds part of the import: empty it with `erm reset --yes` "
                   "and import the files again")
@@ -53,34 +50,12 @@ class ImportFiles:
 
     def check(self) -> Tally:
         """Read every file; the tally of their records, or refused, nothing written, when a
-        row cannot be read or a relationship joins nodes that are not in the files."""
-        tally, nodes = Tally(), defaultdict[str, set[str]](set)
-        dangling: list[str] = []
-        dangled = 0
-
-        def node(record: NodeRecord, _: str) -> None:
-            record.add_to(tally)
-            nodes[model.LABELS[record.label].key_label].add(record.props["uid"])
-
-        def rel(record: RelRecord, _: str) -> None:
-            nonlocal dangled
-            record.add_to(tally)
-            if record.start not in nodes[record.start_label] or \
-                    record.end not in nodes[record.end_label]:
-                dangled += 1
-                if len(dangling) < SHOWN:
-                    dangling.append(f"{record.type} {record.start_label} {record.start!r} -> "
-                                    f"{record.end_label} {record.end!r}")
-
-        parsed = neo4j_csv.Parsed()
-        neo4j_csv.read(self.texts(), parsed, node, rel)
-        if parsed.problems:
-            raise ErmError(f"{self.path}: {len(parsed.problems)} row(s) cannot be read, nothing "
-                           "written:\n  " + "\n  ".join(str(p) for _, p in parsed.problems[:SHOWN]))
-        if dangled:
-            raise ErmError(f"{self.path}: {dangled:,} relationship(s) join nodes that are not in "
-                           "the files, nothing written:\n  " + "\n  ".join(dangling))
-        return tally
+        row cannot be read or a relationship joins nodes that are not in the files
+        (:class:`~erm_graph.interop.graph_check.GraphCheck`)."""
+        check, parsed = GraphCheck(), neo4j_csv.Parsed()
+        neo4j_csv.read(self.texts(), parsed, lambda record, _: check.add(record),
+                       lambda record, _: check.add(record))
+        return check.checked(self.path, [str(p) for _, p in parsed.problems])
 
     def unchanged(self) -> None:
         """Refuse, before anything is written, a file changed since the check pass read it."""

@@ -17,13 +17,13 @@ from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
 
-from erm_graph import model
 from erm_graph.errors import ErmError
 from erm_graph.events import Outcome, WriteKind, writing
 from erm_graph.ingest.untrusted import decode, parse_xml
 from erm_graph.interop import graphml, neo4j_csv
 from erm_graph.interop.checksum import Tally, Verification, compare, count_gaps, tally_store
 from erm_graph.interop.csv_import import ImportFiles
+from erm_graph.interop.graph_check import GraphCheck
 from erm_graph.interop.stream import GraphWriter, NodeRecord, Record, RelRecord, walk
 
 FORMATS = ("neo4j-csv", "graphml")
@@ -120,8 +120,8 @@ def import_graph(store, path: str | Path, fmt: str | None = None, *,
         read = files.check()
         write: Callable[[GraphWriter], None] = files.write
     else:  # a GraphML file is parsed whole anyway: its records are kept, written once
-        records = read_records(path, fmt)
-        read, write = _tally(records), partial(_write_list, records)
+        records, read = read_records(path, fmt)
+        write = partial(_write_list, records)
     manifest = (path if path.is_dir() else path.parent) / MANIFEST
     expected = read
     if manifest.is_file():
@@ -141,16 +141,16 @@ def require_empty(store, why: str) -> None:
                        f"{why}; empty it first with `erm reset --yes`")
 
 
-def read_records(path: Path, fmt: str) -> list[Record]:
-    """Every record of the files in ``path``, nothing written: refused, naming the rows,
-    when a row cannot be read or a relationship joins nodes that are not in the files."""
+def read_records(path: Path, fmt: str) -> tuple[list[Record], Tally]:
+    """Every record of the files in ``path`` and their tally, nothing written: refused,
+    naming the rows, when a row cannot be read or a relationship joins nodes that are not in
+    the files."""
     records: list[Record] = []
     problems = _read(path, fmt, records.append)
-    if problems:
-        raise ErmError(f"{path}: {len(problems)} row(s) cannot be read, nothing written:\n  "
-                       + "\n  ".join(problems[:20]))
-    _check_ends(path, records)
-    return records
+    check = GraphCheck()  # every node before the relationships, as the files may not be
+    for record in (*_of(records, NodeRecord), *_of(records, RelRecord)):
+        check.add(record)
+    return records, check.checked(path, problems)
 
 
 def write_verified(store, write: Callable[[GraphWriter], None], expected: Tally,
@@ -166,34 +166,17 @@ def write_verified(store, write: Callable[[GraphWriter], None], expected: Tally,
     return compare(expected, target, source_name, f"{store.engine} store", gaps)
 
 
-def _tally(records: list[Record]) -> Tally:
-    tally = Tally()
-    for record in records:
-        record.add_to(tally)
-    return tally
-
-
 def _write_list(records: list[Record], writer: GraphWriter) -> None:
     """Every node of ``records``, then every relationship (which needs its nodes)."""
-    for record in records:
-        if isinstance(record, NodeRecord):
-            writer.add(record)
+    for record in _of(records, NodeRecord):
+        writer.add(record)
     writer.finish_nodes()
-    for record in records:
-        if isinstance(record, RelRecord):
-            writer.add(record)
+    for record in _of(records, RelRecord):
+        writer.add(record)
 
 
-def _check_ends(path: Path, records: list[Record]) -> None:
-    """Refuse, before writing anything, relationships whose ends are not among the nodes."""
-    nodes = {(model.LABELS[r.label].key_label, r.props.get("uid"))
-             for r in records if isinstance(r, NodeRecord)}
-    dangling = [f"{r.type} {r.start_label} {r.start!r} -> {r.end_label} {r.end!r}"
-                for r in records if isinstance(r, RelRecord)
-                and ((r.start_label, r.start) not in nodes or (r.end_label, r.end) not in nodes)]
-    if dangling:
-        raise ErmError(f"{path}: {len(dangling):,} relationship(s) join nodes that are not in "
-                       "the files, nothing written:\n  " + "\n  ".join(dangling[:20]))
+def _of(records: list[Record], kind: type[Record]) -> Iterator[Record]:
+    return (record for record in records if isinstance(record, kind))
 
 
 def copy_graph(source_store, target_store, *, progress: Progress = None) -> Verification:
