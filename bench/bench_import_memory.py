@@ -28,14 +28,16 @@ import shutil
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from bench_load import (  # bench/ is on sys.path when run from it
     alternated_options,
     child_json,
     export_package,
 )
-from run import own_peak_rss_mb
+from run import own_peak_rss_mb, rss_mb
 
 
 def write_export(folder: Path, size: int) -> int:
@@ -63,35 +65,37 @@ def write_export(folder: Path, size: int) -> int:
 def import_once(folder: Path, data: Path) -> dict[str, float]:
     """Peak RSS and seconds of one import of ``folder`` into a new store at ``data``."""
     from erm_graph.interop import import_graph
-    from erm_graph.store import open_store
 
-    store = open_store(f"embedded:{data}")
-    try:
-        store.ensure_schema()
-        start_mb = _rss_mb()
-        wall, cpu = time.perf_counter(), time.process_time()
+    def run(store: Any) -> None:
         result = import_graph(store, folder)
-        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         assert result.ok, (result.mismatches, result.problems)
-    finally:
-        store.close()
-    return {"rss_mb": own_peak_rss_mb(), "start_mb": start_mb, "wall": wall, "cpu": cpu}
+
+    return _measured(data, run)
 
 
 def restore_once(archive: Path, data: Path) -> dict[str, float]:
     """Peak RSS and seconds of one restore of ``archive`` into a new store at ``data``."""
     from erm_graph.interop.backup import restore_library
+
+    def run(store: Any) -> None:
+        result = restore_library(store, archive, users_db=data / "users.db").verification
+        assert result.ok, (result.mismatches, result.problems)
+
+    return _measured(data, run)
+
+
+def _measured(data: Path, run: Callable[[Any], None]) -> dict[str, float]:
+    """``run`` on a new store at ``data``: this process's peak RSS, its RSS before ``run``,
+    and the seconds (wall and CPU) ``run`` took."""
     from erm_graph.store import open_store
 
     store = open_store(f"embedded:{data}")
     try:
         store.ensure_schema()
-        start_mb = _rss_mb()
+        start_mb = rss_mb()
         wall, cpu = time.perf_counter(), time.process_time()
-        result = restore_library(store, archive, users_db=data / "users.db")
+        run(store)
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-        assert result.verification.ok, (result.verification.mismatches,
-                                        result.verification.problems)
     finally:
         store.close()
     return {"rss_mb": own_peak_rss_mb(), "start_mb": start_mb, "wall": wall, "cpu": cpu}
@@ -112,14 +116,6 @@ def write_backup(folder: Path, archive: Path) -> None:
     finally:
         store.close()
     shutil.rmtree(data, ignore_errors=True)
-
-
-def _rss_mb() -> float:
-    """This process's resident memory now (VmRSS), in MB."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def main() -> None:

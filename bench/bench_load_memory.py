@@ -55,20 +55,13 @@ from bench_load import (  # bench/ is on sys.path
     seed_parties,
     write_inputs,
 )
-from run import own_peak_rss_mb, server_peak_rss_mb
+from run import own_peak_rss_mb, rss_mb, server_peak_rss_mb
 
-PAGE_MB = os.sysconf("SC_PAGE_SIZE") / 2**20
 #: the checks of ``prepare`` (erm_graph/ingest/load.py) tagged by name, if the code has them
 CHECKS = ("resolve_aliases", "_distinct", "_merge", "refuse_taken_maps", "_against_stored",
           "_model_rejects", "second_owner_rejects", "_dangling_rejects",
           "_forget_fingerprints")
 WRITES = {"upsert_nodes": "node step", "upsert_relationships": "relationship step"}
-
-
-def rss_mb() -> float:
-    """This process's resident memory now."""
-    with open("/proc/self/statm") as fh:
-        return int(fh.read().split()[1]) * PAGE_MB
 
 
 class Sampler:

@@ -43,6 +43,16 @@ def peak_rss_mb(pid: int) -> float:
     return 0.0
 
 
+#: a page of memory, in MB: /proc/self/statm counts pages
+PAGE_MB = os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def rss_mb() -> float:
+    """This process's resident memory now, in MB."""
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * PAGE_MB
+
+
 def own_peak_rss_mb() -> float:
     """Peak resident memory of this process, in MB: VmHWM, which starts again at exec, not
     ``ru_maxrss``, which a child process started by a big parent inherits from it."""
