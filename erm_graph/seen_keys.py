@@ -3,7 +3,8 @@ fraction of what a dict of them costs (docs/loaders.md, "Speed and memory")."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from array import array
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import compress
 from operator import ne
 from typing import Any
@@ -21,6 +22,13 @@ class SeenKeys:
     for a small file. Two keys with one hash are told apart by their strings: :meth:`find`
     is exact.
 
+    With ``strings=False`` a second, independent 64-bit hash of each key
+    (:func:`_second_hashes`) tells them apart instead, and no key's string is kept once the
+    keys are in the arrays: exact up to a collision of 128 bits, for a reader whose records
+    do not hold the keys (a streaming load's check pass), where the pointers kept each
+    string alive (docs/loaders.md, "Streaming within the all-or-nothing rule"). Such keys
+    cannot be listed.
+
     The arrays are sorted runs, each chunk's keys a new run merged into the one before while
     it is at least half that one's size (as a binary counter carries): a key is merged a
     logarithmic number of times and a chunk searches a logarithmic number of runs, where one
@@ -31,21 +39,25 @@ class SeenKeys:
     that a chunk searches one more run per full one.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, strings: bool = True) -> None:
         self.few: dict[str, int] | None = {}  # None once the keys are in the arrays
         #: (sorted hashes, per hash its key's index: :func:`_indexes`), largest run first
         self.runs: list[tuple[Any, Any]] = []
-        self.uids: list[str] = []  # per index, its key
-        #: :attr:`uids` as a numpy array of objects for :meth:`holds`, made when it is asked
-        #: and dropped when a key is added
+        #: per index, what tells its key from another of its hash: the key, or its second
+        #: hash when the strings are not kept
+        self.checks: list[str] | array[int] = [] if strings else array("q")
+        #: :attr:`checks`' keys as a numpy array of objects for :meth:`holds`, made when it
+        #: is asked and dropped when a key is added
         self.strings: Any = None
 
     def __len__(self) -> int:
-        return len(self.few) if self.few is not None else len(self.uids)
+        return len(self.few) if self.few is not None else len(self.checks)
 
     def __iter__(self) -> Iterator[str]:
         """The keys in the order of their indexes."""
-        return iter(self.few if self.few is not None else self.uids)
+        if not isinstance(self.checks, list):
+            raise TypeError("keys kept as hashes (strings=False) cannot be listed")
+        return iter(self.few if self.few is not None else self.checks)
 
     def find(self, uids: Sequence[str]) -> list[int]:
         """Per key of ``uids``, its index, -1 for a key not seen."""
@@ -65,10 +77,14 @@ class SeenKeys:
         found = self._guessed(ordered, order)
         held = found >= 0
         hits = np.flatnonzero(held)
-        if self.strings is None:  # the guesses' strings compared in numpy, not one by one
-            self.strings = np.fromiter(self.uids, object, len(self.uids))
-        asked = np.fromiter(uids, object, len(uids))[hits]
-        for i in hits[self.strings[found[hits]] != asked].tolist():  # one hash, two keys: rare
+        if isinstance(self.checks, list):
+            if self.strings is None:  # the guesses' strings compared in numpy, not one by one
+                self.strings = np.fromiter(self.checks, object, len(self.checks))
+            asked = np.fromiter(uids, object, len(uids))[hits]
+            others = hits[self.strings[found[hits]] != asked].tolist()
+        else:
+            others = _unlike(self.checks, found, hits, uids)
+        for i in others:  # one hash, two keys: rare
             held[i] = self._exact(uids[i]) >= 0
         return list(held.tolist())
 
@@ -148,10 +164,14 @@ class SeenKeys:
         if not len(hits):
             return None
         found: list[int] = guessed.tolist()
-        rows = hits.tolist()
-        other = map(ne, map(self.uids.__getitem__, guessed[hits].tolist()),
-                    map(uids.__getitem__, rows))
-        for i in compress(rows, other):  # two keys of one hash: rare
+        if isinstance(self.checks, list):
+            rows = hits.tolist()
+            others: Iterable[int] = compress(rows, map(
+                ne, map(self.checks.__getitem__, guessed[hits].tolist()),
+                map(uids.__getitem__, rows)))
+        else:
+            others = _unlike(self.checks, guessed, hits, uids)
+        for i in others:  # two keys of one hash: rare
             found[i] = self._exact(uids[i])
         return found
 
@@ -161,10 +181,12 @@ class SeenKeys:
         import numpy as np
 
         digest = _digests([uid])[0]
+        checks = self.checks
+        check = uid if isinstance(checks, list) else _second_hashes([uid])[0]
         for hashes, at in self.runs:
             place = int(np.searchsorted(hashes, digest))
             while place < len(hashes) and hashes[place] == digest:
-                if self.uids[int(at[place])] == uid:  # one per key with this hash
+                if checks[int(at[place])] == check:  # one per key with this hash
                     return int(at[place])
                 place += 1
         return -1
@@ -188,8 +210,11 @@ class SeenKeys:
             hashes, at = np.concatenate((hashes, more)), np.concatenate((at, more_at))
             order = np.argsort(hashes, kind="stable")
             self.runs[-1] = (hashes[order], at[order])
-        self.uids.extend(uids)
-        self.strings = None
+        if isinstance(self.checks, list):
+            self.checks.extend(uids)
+            self.strings = None
+        else:
+            self.checks.frombytes(_second_hashes(uids).tobytes())
 
 
 def _digests(uids: Sequence[str]) -> Any:
@@ -197,6 +222,27 @@ def _digests(uids: Sequence[str]) -> Any:
     import numpy as np
 
     return np.fromiter(map(KEY_HASH, uids), np.int64, len(uids))
+
+
+def _unlike(seconds: array[int], guessed: Any, hits: Any, uids: Sequence[str]) -> list[int]:
+    """Of ``hits`` (positions in ``uids`` whose first hash was found, at the indexes
+    ``guessed`` holds for them), those whose key there has another second hash (``seconds``,
+    per index): another key of their first hash. Second hashes of the hits alone, not of
+    every key asked."""
+    import numpy as np
+
+    asked = _second_hashes(list(map(uids.__getitem__, hits.tolist())))
+    return list(hits[np.frombuffer(seconds, np.int64)[guessed[hits]] != asked].tolist())
+
+
+def _second_hashes(uids: Sequence[str]) -> Any:
+    """A hash of each of ``uids`` independent of :data:`KEY_HASH`'s, as :func:`_digests`:
+    Python's hash of other text than the key (the key after a separator), which a keyed
+    hash, random per process, answers independently for; cheaper than a second kind of
+    hash, as it is made in C."""
+    import numpy as np
+
+    return np.fromiter(map(hash, map(_SEPARATOR.__add__, uids)), np.int64, len(uids))
 
 
 def _indexes(order: Any, first: int) -> Any:
@@ -226,6 +272,8 @@ RUN_KEYS = 1 << 19
 INDEX_LIMIT = 2**31 - 1
 #: a key's hash in :class:`SeenKeys` (a test swaps in one that collides)
 KEY_HASH: Callable[[str], int] = hash
+#: what a key's second hash hashes it after (:func:`_second_hashes`)
+_SEPARATOR = "\x1f"
 
 
 def all_distinct(values: Sequence[str]) -> bool:

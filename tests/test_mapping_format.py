@@ -537,17 +537,18 @@ def test_keys_of_earlier_chunks_are_found_exactly(store, tmp_path, monkeypatch, 
         ["e-E6", "Kim", "mapping:employees.csv#12"]]
 
 
+@pytest.mark.parametrize("strings", [True, False], ids=["strings", "hashes"])
 @pytest.mark.parametrize(("run_keys", "index_limit"), [(1 << 19, 2**31 - 1), (64, 2**31 - 1),
                                                       (64, 1000)],
                          ids=["uncapped", "capped", "capped-64-bit-indexes"])
 def test_seen_keys_stay_in_few_runs_and_find_every_key_exactly(monkeypatch, run_keys,
-                                                              index_limit):
+                                                              index_limit, strings):
     """Many chunks of keys: each key is found at its first row and an unseen one is not,
     while the sorted runs stay as few as a binary counter's digits (a run per chunk, or one
     array re-sorted per chunk, would cost the square of the file's chunks); with runs capped
     (a merge's copies bounded), no run passes the cap and full runs are at least half full.
     Indexes past the 32-bit limit (lowered) are found as exactly, in runs of their own or
-    merged with 32-bit ones."""
+    merged with 32-bit ones; with the keys kept as two hashes as with their strings."""
     import random
 
     from erm_graph import seen_keys
@@ -557,7 +558,7 @@ def test_seen_keys_stay_in_few_runs_and_find_every_key_exactly(monkeypatch, run_
     monkeypatch.setattr(seen_keys, "RUN_KEYS", run_keys)
     monkeypatch.setattr(seen_keys, "KEY_HASH", lambda uid: hash(uid) % 1000)  # collisions
     rng = random.Random(5)
-    seen, first, expected = seen_keys.SeenKeys(), 0, {}
+    seen, first, expected = seen_keys.SeenKeys(strings), 0, {}
     for chunk in range(1000):
         uids = [f"k{chunk}-{i}" for i in range(rng.randint(1, 9))]
         seen.add(uids, first)

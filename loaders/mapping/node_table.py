@@ -133,8 +133,11 @@ class NodeTable:
         self.node_cells = [i for i in (*(p.index for p in self.props), self.label_index)
                            if i is not None]
         self.rel_cells = [i for rel in self.rels for i in rel.indexes]
-        #: the keys of earlier chunks, each to the index of its first row in ``firsts``
-        self.seen = SeenKeys()
+        #: the keys of earlier chunks, each to the index of its first row in ``firsts``; as
+        #: two hashes, not their strings, which a streaming load's check pass would keep
+        #: alive for nothing else (docs/loaders.md, "Streaming within the all-or-nothing
+        #: rule")
+        self.seen = SeenKeys(strings=False)
         #: the first row of each key: (hash of its node's cells, its node's origin, hash of
         #: its relationships' cells, empty for a table without relationships); extended a
         #: chunk at a time, not a tuple per row, the hashes and the origin's line as machine
