@@ -198,3 +198,29 @@ def test_a_table_without_relationships_keeps_no_hash_of_relationship_cells(tmp_p
         (["e-A2", "e-A3", "e-A4"], [], [(7, "e-A0")])]  # A0 again, in another office
     assert len(offices.firsts[0]) == len(offices.firsts[1]) == 3 and not offices.firsts[2]
     assert len(agents.firsts[0]) == len(agents.firsts[2]) == 5
+
+
+def test_first_rows_past_32_bit_lines_are_kept_exactly(tmp_path):
+    """A key's first row is kept by its line as a 32-bit number while it fits: a line past
+    that range widens them all, and a repeat with other values still names its first row,
+    before the widening and after it."""
+    mapping = write_team(tmp_path)
+    doc = read_mapping(mapping, LoadOptions())
+    table = NodeTable(doc, doc["tables"][1], tmp_path / "team.csv",
+                      ["agent", "office", "grade"], {}, "team.csv#")
+    far = 2**31 + 5
+    chunks = [(Numbered("team.csv#", [2, 3]), [("A0", "Central", "0"), ("A1", "East", "1")]),
+              (Numbered("team.csv#", [far, far + 1]), [("A2", "North", "2"), ("A0", "West", "9")]),
+              (Numbered("team.csv#", [far + 2]), [("A2", "South", "7")])]
+    found = []
+    for places, cells in chunks:
+        keyed, rejects, _ = key_rows(table, places, cells)
+        found.append((keyed.uids, [(r.problem.where, r.problem.expected) for r in rejects]))
+    assert table.firsts[1].numbers.typecode == "q"
+    assert list(table.firsts[1]) == ["mapping:team.csv#2", "mapping:team.csv#3",
+                                     f"mapping:team.csv#{far}"]
+    same = "unique in the load: {} has the same uid with other values"
+    assert found == [
+        (["e-A0", "e-A1"], []),
+        (["e-A2"], [(f"mapping:team.csv#{far + 1}", same.format("mapping:team.csv#2"))]),
+        ([], [(f"mapping:team.csv#{far + 2}", same.format(f"mapping:team.csv#{far}"))])]

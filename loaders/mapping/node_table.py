@@ -141,10 +141,11 @@ class NodeTable:
         #: the first row of each key: (hash of its node's cells, its node's origin, hash of
         #: its relationships' cells, empty for a table without relationships); extended a
         #: chunk at a time, not a tuple per row, the hashes and the origin's line as machine
-        #: integers: kept for every row of a large file (docs/loaders.md, "Speed and
-        #: memory"); ``place`` is what the rows' places begin with (``file#``)
+        #: integers, the line 32-bit while it fits (:func:`_add_lines`): kept for every row
+        #: of a large file (docs/loaders.md, "Speed and memory"); ``place`` is what the
+        #: rows' places begin with (``file#``)
         self.firsts: tuple[array[int], Numbered, array[int]] = (
-            array("q"), Numbered(f"{FORMAT}:{place}"), array("q"))
+            array("q"), Numbered(f"{FORMAT}:{place}", array("i")), array("q"))
         self.place = place
         #: per key that repeats with other relationship cells, the hashes of those cells
         self.more_relationships: dict[str, set[int]] = {}
@@ -268,7 +269,7 @@ def key_rows(table: NodeTable, places: Numbered, cells: Sequence[Cells]
     if earlier is None:  # every key new and once: added (the common case, in C)
         # fromlist converts each number directly, where extend parses each as an argument
         firsts[0].fromlist(node_sigs)
-        firsts[1].numbers.extend(origins.numbers)
+        _add_lines(firsts[1], origins.numbers.tolist())
         if table.rels:
             firsts[2].fromlist(rel_sigs)
         return Keyed(places, origins, cells, uids, table.fingerprints(places, cells),
@@ -292,7 +293,7 @@ def key_rows(table: NodeTable, places: Numbered, cells: Sequence[Cells]
             at = earlier[i] if earlier[i] >= 0 else new.setdefault(uid, len(firsts[0]))
             if at == len(firsts[0]):  # its first row
                 firsts[0].append(node_sig)
-                firsts[1].numbers.append(places.numbers[i])
+                _add_lines(firsts[1], [places.numbers[i]])
                 if table.rels:
                     firsts[2].append(rel_sig)
                 kept.append(i)
@@ -311,6 +312,16 @@ def key_rows(table: NodeTable, places: Numbered, cells: Sequence[Cells]
     return Keyed(kept_places, origins.pick(kept), kept_cells, [uids[i] for i in kept],
                  table.fingerprints(kept_places, kept_cells),
                  cast(list[str], [labels[i] for i in kept])), rejects, repeats
+
+
+def _add_lines(origins: Numbered, lines: list[int]) -> None:
+    """Append ``lines`` to the first rows' origins: 32-bit numbers, half of what a line
+    costs every key of a large file, until one does not fit; then all of them 64-bit."""
+    try:
+        origins.numbers.fromlist(lines)
+    except OverflowError:  # fromlist leaves the array as it was
+        origins.numbers = array("q", origins.numbers)
+        origins.numbers.fromlist(lines)
 
 
 def stale_rows(ctx: LoadContext, table: NodeTable, rows: Keyed) -> Collection[int]:
