@@ -3,6 +3,7 @@ fraction of what a dict of them costs (docs/loaders.md, "Speed and memory")."""
 
 from __future__ import annotations
 
+import os
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import compress
@@ -27,7 +28,9 @@ class SeenKeys:
     keys are in the arrays: exact up to a collision of 128 bits, for a reader whose records
     do not hold the keys (a streaming load's check pass), where the pointers kept each
     string alive (docs/loaders.md, "Streaming within the all-or-nothing rule"). Such keys
-    cannot be listed.
+    cannot be listed. Only while this process's text hashes are secret
+    (:data:`HASHES_SECRET`): with ``PYTHONHASHSEED`` set, keys made for its seed could share
+    both hashes, and the strings are kept.
 
     The arrays are sorted runs, each chunk's keys a new run merged into the one before while
     it is at least half that one's size (as a binary counter carries): a key is merged a
@@ -45,7 +48,8 @@ class SeenKeys:
         self.runs: list[tuple[Any, Any]] = []
         #: per index, what tells its key from another of its hash: the key, or its second
         #: hash when the strings are not kept
-        self.checks: list[str] | array[int] = [] if strings else array("q")
+        self.checks: list[str] | array[int] = \
+            [] if strings or not HASHES_SECRET else array("q")
         #: :attr:`checks`' keys as a numpy array of objects for :meth:`holds`, made when it
         #: is asked and dropped when a key is added
         self.strings: Any = None
@@ -272,6 +276,9 @@ RUN_KEYS = 1 << 19
 INDEX_LIMIT = 2**31 - 1
 #: a key's hash in :class:`SeenKeys` (a test swaps in one that collides)
 KEY_HASH: Callable[[str], int] = hash
+#: whether this process's text hashes are keyed by a random secret (``PYTHONHASHSEED`` unset
+#: or ``random``), which :class:`SeenKeys` without strings relies on (a test changes it)
+HASHES_SECRET = os.environ.get("PYTHONHASHSEED", "random") == "random"
 #: what a key's second hash hashes it after (:func:`_second_hashes`)
 _SEPARATOR = "\x1f"
 

@@ -71,3 +71,14 @@ def test_keys_kept_as_hashes_hold_no_string_and_cannot_be_listed(monkeypatch):
     assert seen.strings is None
     assert seen.find(["e", "a", "f"]) == [4, 0, -1]
 
+
+
+def test_keys_keep_their_strings_when_the_hash_seed_is_known(monkeypatch):
+    """With ``PYTHONHASHSEED`` set, keys could be made to share both hashes: they are told
+    apart by their strings, whatever the caller asked."""
+    monkeypatch.setattr(seen_keys, "HASHES_SECRET", False)
+    monkeypatch.setattr(seen_keys, "ARRAY_KEYS", 4)
+    keys = SeenKeys(strings=False)
+    keys.add([f"k{i}" for i in range(10)], 0)
+    assert list(keys) == [f"k{i}" for i in range(10)]
+    assert keys.find(["k3", "nope"]) == [3, -1]
