@@ -58,9 +58,10 @@ from bench_load import (  # bench/ is on sys.path
 from run import own_peak_rss_mb, rss_mb, server_peak_rss_mb
 
 #: the checks of ``prepare`` (erm_graph/ingest/load.py) tagged by name, if the code has them
-CHECKS = ("resolve_aliases", "_distinct", "_merge", "refuse_taken_maps", "_against_stored",
-          "_model_rejects", "second_owner_rejects", "_dangling_rejects",
-          "_forget_fingerprints")
+CHECKS = ("resolve_aliases", "distinct", "merge", "refuse_taken_maps", "against_stored",
+          "model_rejects", "second_owner_rejects", "_dangling_rejects", "forget_fingerprints",
+          # their names before they moved to erm_graph/ingest/record_checks.py
+          "_distinct", "_merge", "_against_stored", "_model_rejects", "_forget_fingerprints")
 WRITES = {"upsert_nodes": "node step", "upsert_relationships": "relationship step"}
 
 

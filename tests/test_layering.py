@@ -43,7 +43,8 @@ PACKAGE = Path(erm_graph.__file__).resolve().parent
 READERS = {
     "query/": "the read layer",
     "store/": "the store itself",
-    "ingest/load.py": "change detection: a load reads the stored version of records it skips",
+    "ingest/record_checks.py": "change detection: a load reads the stored version of records "
+                               "it skips",
     "ingest/writer.py": "change detection: a batch checks which relationship ends are stored",
     "interop/stream.py": "interop's streaming: export, import and copy page through the graph",
     "conformance/": "the openCypher TCK: its scenarios are raw Cypher by design",

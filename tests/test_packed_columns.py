@@ -309,7 +309,8 @@ def test_a_load_with_compact_columns_stores_what_one_with_lists_stores(store, tm
 
     held = {name: type(column).__name__
             for mapping, label in zip(mappings[:2], ("Interaction", "Case"), strict=True)
-            for name, column in cast(Records, prepare(store, [mapping], on_error="skip")
+            for name, column in cast(Records, prepare(store, [mapping], on_error="skip",
+                                                      streaming=False)
                                      .batch.nodes[label]).columns.items()}
     assert {held[n] for n in ("amount", "sentiment", "severity")} == {"Numbers"}
     assert {held[n] for n in ("kind", "channel", "inbound")} == {"Coded"}
@@ -402,7 +403,8 @@ def test_a_load_with_coded_relationship_ends_stores_what_one_with_lists_stores(
         monkeypatch.setattr(Coded, "LIMIT", limit)
         monkeypatch.setattr(node_table._Related, "single_ends", ends)
         store.clear()
-        batch = prepare(store, [tmp_path / "visits.yaml"], on_error="skip").batch
+        batch = prepare(store, [tmp_path / "visits.yaml"], on_error="skip",
+                        streaming=False).batch
         held.append({key[0]: {type(cast(Records, rows).columns[side]).__name__
                               for side in ("start", "end")}
                      for key, rows in batch.relationships.items()})

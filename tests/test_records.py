@@ -263,7 +263,7 @@ def test_a_table_with_blank_cells_constants_and_bad_rows_loads_as_rows_did(store
         "      name: {column: name}\n"
         "      segment: {column: segment}\n"
         "      since: {column: since, type: date}\n")
-    prepared = prepare(store, [tmp_path / "people.yaml"], on_error="skip")
+    prepared = prepare(store, [tmp_path / "people.yaml"], on_error="skip", streaming=False)
     nodes = prepared.batch.nodes["Customer"]
     assert isinstance(nodes, Records)
     props = {row["uid"]: {k: v for k, v in row.items() if k in ("name", "segment", "since",

@@ -113,7 +113,8 @@ def test_a_load_gives_its_records_up_and_writes_what_a_kept_write_does(two, tmp_
     for store in two:
         write_batch(store, parties())
     by_load = load(two[0], csv, mapping=tmp_path / "calls.yaml")
-    prepared = prepare(two[1], [csv], options=LoadOptions(mapping=tmp_path / "calls.yaml"))
+    prepared = prepare(two[1], [csv], options=LoadOptions(mapping=tmp_path / "calls.yaml"),
+                       streaming=False)  # a load read whole, its records kept
     kept = prepared.write(two[1])
     assert counts(by_load) == counts(kept)
     assert by_load.labels["Interaction"].created == ROWS

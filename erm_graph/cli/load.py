@@ -80,7 +80,8 @@ def load(
 ) -> None:
     """Load BPMN, draw.io, Mermaid, relationship-map YAML, flowchart tables, or any CSV/Excel
     file through a --mapping. Everything is checked before anything is written; loading the same
-    files again changes nothing.
+    files again changes nothing. A large mapping load is checked a chunk at a time and then read
+    again as it is written, so that its memory stays bounded whatever the files' size.
 
     A flowchart's file is the authority for its map: loading a changed file retires the steps,
     flows, performers, documents and parties it no longer has (relationships entered by hand

@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from erm_graph import model
+from erm_graph.ingest.batch import GraphBatch
 from erm_graph.ingest.contract import LoaderResult
 from erm_graph.query.merges import alias_table
 from erm_graph.records import assign, column
@@ -25,35 +26,52 @@ def _key(label: str) -> str:
     return model.label(label).key_label if label in model.LABELS else label
 
 
+Aliases = dict[str, dict[str, str]]  # per key label, alias -> the uid it now names
+
+
 def resolve_aliases(store: GraphReader, sources: Sequence[LoaderResult]) -> None:
     """Rewrite, in each source's batch, every uid that is an alias to the uid it now names."""
     table = alias_table(store)
     if not table:
         return
     for source in sources:
-        batch = source.batch
-        landed: Counter[str] = Counter()
-        for label, rows in batch.nodes.items():
-            aliases = table.get(_key(label))
-            uids = column(rows, "uid") if aliases else []
-            if not aliases or aliases.keys().isdisjoint(uids):
-                continue
-            kept = [row for row, uid in zip(rows, uids, strict=True) if uid not in aliases]
-            for uid in uids:
-                if uid in aliases:
-                    landed[f"{uid} -> {aliases[uid]}"] += 1
-            source.unchanged_nodes[label] += len(rows) - len(kept)
-            batch.nodes[label] = kept
-        for (_, start, end), rows in batch.relationships.items():
-            for side, label in (("start", start), ("end", end)):
-                aliases = table.get(_key(label))
-                if not aliases:
-                    continue
-                for i, uid in enumerate(column(rows, side)):
-                    if uid in aliases:
-                        assign(rows, i, side, aliases[uid])
+        landed = land(table, source.batch, source.unchanged_nodes)
         if landed:
-            shown = ", ".join(sorted(landed)[:5]) + (", ..." if len(landed) > 5 else "")
-            source.note(f"{sum(landed.values())} record(s) name uids merged into others "
-                        f"({shown}): their relationships were written to the kept records, "
-                        "whose properties the merge decided (`erm merge list`)")
+            source.note(landed_note(landed))
+
+
+def land(table: Aliases, batch: GraphBatch, unchanged: Counter[str]) -> Counter[str]:
+    """Rewrite ``batch``'s aliases (of ``table``: :func:`alias_table`) to the uids they name:
+    a record whose uid is an alias is counted in ``unchanged`` and left out, its
+    relationships land on the kept record. How many records landed, per alias."""
+    landed: Counter[str] = Counter()
+    if not table:
+        return landed
+    for label, rows in batch.nodes.items():
+        aliases = table.get(_key(label))
+        uids = column(rows, "uid") if aliases else []
+        if not aliases or aliases.keys().isdisjoint(uids):
+            continue
+        kept = [row for row, uid in zip(rows, uids, strict=True) if uid not in aliases]
+        for uid in uids:
+            if uid in aliases:
+                landed[f"{uid} -> {aliases[uid]}"] += 1
+        unchanged[label] += len(rows) - len(kept)
+        batch.nodes[label] = kept
+    for (_, start, end), rows in batch.relationships.items():
+        for side, label in (("start", start), ("end", end)):
+            aliases = table.get(_key(label))
+            if not aliases:
+                continue
+            for i, uid in enumerate(column(rows, side)):
+                if uid in aliases:
+                    assign(rows, i, side, aliases[uid])
+    return landed
+
+
+def landed_note(landed: Counter[str]) -> str:
+    """What a load's notes say of the records that landed on merged ones."""
+    shown = ", ".join(sorted(landed)[:5]) + (", ..." if len(landed) > 5 else "")
+    return (f"{sum(landed.values())} record(s) name uids merged into others ({shown}): their "
+            "relationships were written to the kept records, whose properties the merge "
+            "decided (`erm merge list`)")

@@ -118,6 +118,12 @@ class LoaderResult:
         self.notes.append(f"{self.name}: {text}")
 
 
+class InMemoryOnly(Exception):
+    """Raised by a loader's ``read_chunks`` when its rows cannot be checked a chunk at a time
+    (a record that only the whole file decides: a map, rows that merge by key): the load
+    then reads every record into memory first (:mod:`erm_graph.ingest.streamed`)."""
+
+
 @dataclass
 class LoadContext:
     """The inputs and limits of reading one source: built by ingest, handed to the loader."""
@@ -133,6 +139,9 @@ class LoadContext:
     progress: Progress | None = None
     #: bytes the compressed parts have expanded to so far
     inflated: int = field(default=0, init=False)
+    #: every table file read, with its size and modification time when it was opened: a load
+    #: that reads its files twice refuses a file changed in between
+    opened: dict[Path, tuple[int, int]] = field(default_factory=dict, init=False)
 
     @classmethod
     def for_source(cls, source: Path, loader: Loader, options: LoadOptions, *,
@@ -183,6 +192,7 @@ class LoadContext:
         """The trimmed header and the data rows of a CSV file ``size`` at a time, as (their
         line numbers, their cells): read from disk a block at a time when it can be
         (:mod:`erm_graph.ingest.csv_file`), else from its text read whole."""
+        self.stat(path)
         found = csv_file.csv_chunks(path, self.options.max_bytes, self.options.encoding, size)
         return found if found is not None else tabular.csv_chunks(self.text(path), path, size)
 
@@ -194,7 +204,17 @@ class LoadContext:
 
     def sheets(self, path: Path) -> tabular.Sheets:
         """Every sheet of an .xlsx workbook as (row number, row) lists, by lower-case name."""
+        self.stat(path)
         return tabular.sheets(self.read_bytes(path), path, self.options.max_bytes)
+
+    def stat(self, path: Path) -> None:
+        """Note ``path``'s size and modification time in :attr:`opened` (missing: -1)."""
+        try:
+            found = path.stat()
+        except OSError:
+            self.opened[path] = (-1, -1)
+            return
+        self.opened[path] = (found.st_size, found.st_mtime_ns)
 
     def inflate(self, data: bytes, where: str) -> bytes:
         """Deflate data of the source inflated, within what its parts may expand to."""

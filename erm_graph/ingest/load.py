@@ -18,18 +18,16 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from itertools import chain
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
-from erm_graph import model
-from erm_graph.errors import ErmError, Problem, ValidationError, shown
+from erm_graph.errors import ErmError, ValidationError, shown
 from erm_graph.events import WriteKind, writing
-from erm_graph.ingest import registry
+from erm_graph.ingest import registry, streamed
 from erm_graph.ingest.aliases import resolve_aliases
-from erm_graph.ingest.batch import GraphBatch, Rows
+from erm_graph.ingest.batch import GraphBatch
 from erm_graph.ingest.contract import (
-    SAME_UID,
+    InMemoryOnly,
     LoadContext,
     Loader,
     LoaderResult,
@@ -40,14 +38,20 @@ from erm_graph.ingest.gc_pause import without_gc
 from erm_graph.ingest.journal import begin_load, end_load
 from erm_graph.ingest.load_owners import second_owner_rejects
 from erm_graph.ingest.owners import makes_maps, refuse_taken_maps
+from erm_graph.ingest.record_checks import (
+    against_stored,
+    distinct,
+    forget_fingerprints,
+    merge,
+    model_rejects,
+    rejected_origins,
+)
 from erm_graph.ingest.revisions import MapPlan, apply_plan, plan_map
 from erm_graph.ingest.untrusted import LoadError
 from erm_graph.ingest.worker import read_in_child
 from erm_graph.ingest.writer import LoadReport, dangling_rows, plan, write_batch
 from erm_graph.query.loads import unfinished_loads
 from erm_graph.query.network import party_exists
-from erm_graph.records import assign, column, distinct_pairs
-from erm_graph.seen_keys import all_distinct
 from erm_graph.store import GraphReader, GraphStore, open_store
 
 OnError = Literal["stop", "skip"]
@@ -140,6 +144,12 @@ class Prepared:
             plans.append(plan_map(store, namespace, files, kept))
         return plans
 
+    def _plan(self, store: GraphStore) -> LoadReport:
+        """What writing would do, writing nothing."""
+        report = plan(store, self.batch)
+        report.maps = [p.as_dict(dry_run=True) for p in self._plans(store)]
+        return report
+
     def _count_unchanged(self, report: LoadReport) -> None:
         for label, count in self.unchanged_nodes.items():
             report.labels[label].unchanged += count
@@ -163,10 +173,9 @@ class Prepared:
         if self.rejects and self.on_error == "stop":
             raise ValidationError([r.problem for r in self.rejects])
         if dry_run:
-            report = plan(store, self.batch)
+            report = self._plan(store)
             redo = self.redo
             self._count_unchanged(report)
-            report.maps = [p.as_dict(dry_run=True) for p in self._plans(store)]
         else:
             with writing(WriteKind.LOAD, ", ".join(self.files), store,
                          detail={"records": self.total, "rows": self.rows}) as done:
@@ -194,17 +203,82 @@ class Prepared:
         return report
 
 
+@dataclass
+class Streamed(Prepared):
+    """A load checked a chunk at a time, whose write reads its files again
+    (:mod:`erm_graph.ingest.streamed`): nothing but what the checks across rows need is held
+    between the two passes, and only a chunk's records during the write."""
+
+    found: list[tuple[Path, Loader]] = field(default_factory=list)
+    options: LoadOptions = field(default_factory=LoadOptions)
+    checked: streamed.Checked = field(default_factory=streamed.Checked)
+
+    @property
+    def total(self) -> int:
+        return self.checked.records
+
+    def _write(self, store: GraphStore, progress: Callable[[int], None] | None,
+               release: bool) -> tuple[LoadReport, set[str]]:
+        """The write pass under the load lock, with the PendingLoad mark of
+        :meth:`Prepared._write` around it."""
+        names = [Path(f).name for f in self.files]
+        with store.load_lock():
+            interrupted = self._still_pending(store)
+            streamed.unchanged(self.checked)
+            token = begin_load(store, names)
+            report = streamed.write(store, self.found, self.options, self.redo, self.checked,
+                                    progress, dry_run=False)
+            end_load(store, token, names, self.settled)
+        return report, interrupted
+
+    def _plan(self, store: GraphStore) -> LoadReport:
+        streamed.unchanged(self.checked)
+        return streamed.write(store, self.found, self.options, self.redo, self.checked, None,
+                              dry_run=True)
+
+
+def _streamed(store: GraphStore, found: list[tuple[Path, Loader]], options: LoadOptions,
+              on_error: OnError, progress: Callable[[int], None] | None, notes: list[str],
+              started: float) -> Prepared | None:
+    """The load checked a chunk at a time, when its loaders and its records allow it: its
+    records kept when they are few (:data:`streamed.KEPT_RECORDS`), else to be read again
+    as they are written (:class:`Streamed`); None when they do not (:class:`InMemoryOnly`),
+    and the load is read whole instead."""
+    if not streamed.streams(found):
+        return None
+    settled, redo = _interrupted(store, {path.name for path, _ in found})
+    try:
+        checked = streamed.check(store, found, options, redo, progress)
+    except InMemoryOnly:
+        return None
+    rejects = checked.read_rejects + checked.chunk_rejects + checked.dangling
+    if checked.batch is not None:  # few enough records to keep: written as a load read whole
+        return Prepared(checked.batch, rejects, notes + checked.notes,
+                        [str(p) for p, _ in found], checked.rows, on_error,
+                        checked.unchanged_nodes, checked.unchanged_relationships, started,
+                        settled, redo)
+    return Streamed(GraphBatch(), rejects, notes + checked.notes, [str(p) for p, _ in found],
+                    checked.rows, on_error, checked.unchanged_nodes,
+                    checked.unchanged_relationships, started, settled, redo, {},
+                    found=found, options=options, checked=checked)
+
+
 @without_gc
 def prepare(store: GraphStore, paths: Sequence[str | Path], *, fmt: str = "auto",
             options: LoadOptions | None = None, on_error: OnError = "stop",
             progress: Callable[[int], None] | None = None,
-            time_limit: float | None = None) -> Prepared:
+            time_limit: float | None = None, streaming: bool = True) -> Prepared:
     """Read every path with its loader and check every record against the model and the graph.
 
     ``progress`` is told the input rows read as large files are read (the mapping loader).
     ``time_limit``: read in a child process that is stopped past that many seconds
     (:mod:`erm_graph.ingest.worker`), as the web app reads uploads; every row is then
     compared with the graph, none left out by its fingerprint.
+
+    A load whose loaders read in chunks (the mapping loader's tables) is checked a chunk at
+    a time and read again to write (:mod:`erm_graph.ingest.streamed`), unless its records
+    need the whole load (a map, a key two tables make) or ``streaming=False``: every record
+    is then read into memory first.
     """
     started = time.perf_counter()
     if on_error not in ("stop", "skip"):
@@ -217,6 +291,10 @@ def prepare(store: GraphStore, paths: Sequence[str | Path], *, fmt: str = "auto"
     else:
         notes = []
         found = _sources(paths, fmt, options, notes)
+        chunked = _streamed(store, found, options, on_error, progress, notes, started) \
+            if streaming else None
+        if chunked is not None:
+            return chunked
         settled, redo = _interrupted(store, {path.name for path, _ in found})
         sources = [loader.read(path, LoadContext.for_source(
             path, loader, options, progress=progress,
@@ -238,10 +316,10 @@ def prepare(store: GraphStore, paths: Sequence[str | Path], *, fmt: str = "auto"
         unchanged_relationships += source.unchanged_relationships
         for key, uids in source.skipped_uids.items():
             skipped.setdefault(key, []).extend(uids)
-        if len(sources) == 1 and _distinct(source.batch):
+        if len(sources) == 1 and distinct(source.batch):
             batch = source.batch  # one source, no key twice: nothing to merge or compare
         else:
-            rejects += _merge(batch, source.batch, seen)
+            rejects += merge(batch, source.batch, seen)
     refuse_taken_maps(store, sources, options.map_name)
     maps: dict[str, tuple[list[str], GraphBatch]] = {}
     for source in sources:
@@ -250,11 +328,11 @@ def prepare(store: GraphStore, paths: Sequence[str | Path], *, fmt: str = "auto"
             files.append(source.name)
             records.extend(source.batch)
     if skipped:
-        rejects += _against_stored(store, batch, skipped, unchanged_nodes)
-    rejects += _model_rejects(batch)
+        rejects += against_stored(store, batch, skipped, unchanged_nodes)
+    rejects += model_rejects(batch)
     rejects += second_owner_rejects(batch)
     rejects += _dangling_rejects(store, batch)
-    _forget_fingerprints(batch, rejects)
+    forget_fingerprints(batch, rejected_origins(rejects))
     return Prepared(batch, rejects, notes, [str(s.source) for s in sources],
                     sum(s.rows for s in sources), on_error, unchanged_nodes,
                     unchanged_relationships, started, settled, redo, maps)
@@ -364,166 +442,6 @@ def _sources(paths: Iterable[str | Path], fmt: str, options: LoadOptions,
     if not found:
         raise LoadError("nothing to load: name one or more files or folders")
     return found
-
-
-def _merge(batch: GraphBatch, part: GraphBatch, seen: dict[tuple, dict]) -> list[Reject]:
-    """Add ``part`` to ``batch`` once per node key and relationship. A record seen again with
-    the same properties (a department named by several files) is kept once; one with other
-    properties is rejected, since the load could not say which one is right."""
-    rejects = []
-    for label, rows in part.nodes.items():
-        key = model.label(label).key_label if label in model.LABELS else label
-        for row in rows:
-            ident = (key, row.get("uid"))
-            first = seen.get(ident)
-            if first is None:
-                seen[ident] = row
-                batch.nodes[label].append(row)
-            elif _differs(first, row):
-                rejects.append(Reject(label, Problem(
-                    _where(row, label), "uid", f"unique in the load: {first.get('source')} "
-                    "has the same uid with other values", row.get("uid"), SAME_UID), row))
-    for group, rows in part.relationships.items():
-        for row in rows:
-            rel = (*group, row.get("start"), row.get("end"))
-            if rel not in seen:
-                seen[rel] = row
-                batch.relationships[group].append(row)
-    return rejects
-
-
-def _distinct(batch: GraphBatch) -> bool:
-    """No node key and no relationship (type, ends) twice in ``batch``: checked by hashes
-    (:func:`~erm_graph.seen_keys.all_distinct`), a fraction of what merging a million rows
-    one by one costs."""
-    keys: dict[str, list[Sequence[str]]] = {}
-    for label, rows in batch.nodes.items():
-        key = model.label(label).key_label if label in model.LABELS else label
-        keys.setdefault(key, []).append(column(rows, "uid"))
-    return (all(all_distinct(uids[0] if len(uids) == 1 else [u for part in uids for u in part])
-                for uids in keys.values())
-            and all(map(_distinct_pairs, batch.relationships.values())))
-
-
-def _distinct_pairs(rows: Rows) -> bool:
-    """No (start, end) twice in ``rows`` (told from one side alone when it has no uid
-    twice, :func:`erm_graph.records.distinct_pairs`)."""
-    return len(distinct_pairs(column(rows, "start"), column(rows, "end"))) == len(rows)
-
-
-def _against_stored(store: GraphReader, batch: GraphBatch,
-                    skipped: dict[str, list[Sequence[str]]], unchanged: Counter[str]
-                    ) -> list[Reject]:
-    """Compare with the stored node each record whose uid a row left out as unchanged has
-    too (a row of another table or file of this load), as :func:`_merge` compares two rows:
-    a record whose properties the node holds already adds nothing, one with other values is
-    rejected.
-
-    The stored node is that row's version, so the load decides as it did when both rows were
-    read. Without this, re-loading two files that share a uid wrote the second one's version
-    over the first's, and the next load back again.
-    """
-    rejects = []
-    for label, rows in list(batch.nodes.items()):
-        key = model.label(label).key_label if label in model.LABELS else label
-        chunks = skipped.get(key)
-        # the records' uids against the skipped ones, never a set of every skipped uid: an
-        # unchanged re-import skips every row of its file and has no records to compare
-        uids = set(column(rows, "uid")) if chunks and rows else set()
-        twins = uids.intersection(chain.from_iterable(chunks)) if uids and chunks else ()
-        hits = [i for i, r in enumerate(rows) if r.get("uid") in twins] if twins else []
-        if not hits:
-            continue
-        stored = dict(store.run(f"UNWIND $uids AS u MATCH (n:{key} {{uid: u}}) "
-                                f"RETURN n.uid, properties(n)",
-                                {"uids": [rows[i]["uid"] for i in hits]}).rows)
-        gone = set()
-        for i in hits:
-            row, first = rows[i], stored.get(rows[i]["uid"])
-            if first is None:
-                continue  # deleted since: this record writes it again
-            gone.add(i)
-            # only what the record sets: the node may hold more, from other loads
-            if any(first.get(k) != v for k, v in row.items() if k not in _NOT_COMPARED):
-                rejects.append(Reject(label, Problem(
-                    _where(row, label), "uid", f"unique in the load: {first.get('source')} "
-                    "has the same uid with other values", row["uid"], SAME_UID), row))
-            else:
-                unchanged[label] += 1
-        batch.nodes[label] = [r for i, r in enumerate(rows) if i not in gone]
-    return rejects
-
-
-#: what two records of one node may differ in: where each came from
-_NOT_COMPARED = ("source", *model.ANNOTATIONS)
-
-
-def _differs(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    return {k: v for k, v in a.items() if k not in _NOT_COMPARED} != \
-        {k: v for k, v in b.items() if k not in _NOT_COMPARED}
-
-
-def _forget_fingerprints(batch: GraphBatch, rejects: list[Reject]) -> None:
-    """A node whose relationship was rejected is stored with a hash of its properties, not
-    its row's fingerprint: otherwise the next load would find the row unchanged and never
-    try that relationship again."""
-    origins = {model.origin(r.record) for r in rejects
-               if r.record is not None and r.label in model.RELATIONSHIPS}
-    if not origins:
-        return
-    for rows in batch.nodes.values():
-        for i, origin in enumerate(column(rows, "source")):
-            if origin in origins:
-                assign(rows, i, model.FINGERPRINT, None)
-
-
-# -- checks ---------------------------------------------------------------------------------------
-def _where(row: dict[str, Any], fallback: str) -> str:
-    return str(model.origin(row) or fallback)
-
-
-def _model_rejects(batch: GraphBatch) -> list[Reject]:
-    """Remove every record that does not fit the model from ``batch``; return them."""
-    rejects: list[Reject] = []
-    for label in list(batch.nodes):
-        rows = batch.nodes[label]
-        if label not in model.LABELS:
-            rejects += [Reject(label, Problem(_where(r, label), "label",
-                                              f"one of {sorted(model.LABELS)}", label), r)
-                        for r in rows]
-            del batch.nodes[label]
-            continue
-        if not model.node_problems(label, rows):
-            continue
-        keep = []
-        for row in rows:
-            problems = model.node_problems(label, [row], where=_where(row, label))
-            rejects += [Reject(label, p, row) for p in problems]
-            if not problems:
-                keep.append(row)
-        batch.nodes[label] = keep
-    for group in list(batch.relationships):
-        rel_type, start, end = group
-        rows = batch.relationships[group]
-        if (rel_type not in model.RELATIONSHIPS or start not in model.LABELS
-                or end not in model.LABELS):
-            rejects += [Reject(rel_type, Problem(_where(r, rel_type), "type",
-                                                 "a relationship type of the model joining "
-                                                 "model labels", f"{start}-{rel_type}->{end}"),
-                               r) for r in rows]
-            del batch.relationships[group]
-            continue
-        if not model.relationship_problems(rel_type, start, end, rows):
-            continue
-        keep = []
-        for row in rows:
-            problems = model.relationship_problems(rel_type, start, end, [row],
-                                                   where=_where(row, rel_type))
-            rejects += [Reject(rel_type, p, row) for p in problems]
-            if not problems:
-                keep.append(row)
-        batch.relationships[group] = keep
-    return rejects
 
 
 def _dangling_rejects(store: GraphReader, batch: GraphBatch) -> list[Reject]:

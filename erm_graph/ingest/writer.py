@@ -8,7 +8,7 @@ before the first write, so a dangling reference stops the load with nothing writ
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import compress
 from operator import not_
@@ -99,14 +99,7 @@ def dangling_rows(store: GraphReader, batch: GraphBatch) -> list[tuple[RelKey, i
         for side, lab in (("start", start), ("end", end)):
             key = model.label(lab).key_label
             wanted[key].update(_not_among(in_batch.get(key), column(rows, side)))
-    absent: dict[str, set[str]] = {}
-    for key, uids in wanted.items():
-        found: set[str] = set()
-        for chunk in batches(sorted(uids)):
-            found.update(row[0] for row in store.run(
-                f"UNWIND $uids AS u MATCH (n:{key} {{uid: u}}) RETURN n.uid",
-                {"uids": list(chunk)}).rows)
-        absent[key] = uids - found
+    absent = {key: uids - stored_uids(store, key, uids) for key, uids in wanted.items()}
     if not any(absent.values()):
         return []
     problems = []
@@ -122,6 +115,16 @@ def dangling_rows(store: GraphReader, batch: GraphBatch) -> list[tuple[RelKey, i
                         model.origin(rows[i]) or f"{rel_type} record {i + 1}", side,
                         f"the uid of a {lab} in this load or in the database", uid)))
     return problems
+
+
+def stored_uids(store: GraphReader, key: str, uids: Collection[str]) -> set[str]:
+    """Those of ``uids`` that are uids of stored nodes of key label ``key``."""
+    found: set[str] = set()
+    for chunk in batches(sorted(uids)):
+        found.update(row[0] for row in store.run(
+            f"UNWIND $uids AS u MATCH (n:{key} {{uid: u}}) RETURN n.uid",
+            {"uids": list(chunk)}).rows)
+    return found
 
 
 def _not_among(keys: SeenKeys | None, uids: Sequence[str]) -> Iterator[str]:

@@ -21,16 +21,17 @@ from __future__ import annotations
 
 import fnmatch
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from erm_graph.errors import shown
-from erm_graph.ingest.contract import LoadContext, LoaderResult, LoadOptions
+from erm_graph.ingest.contract import InMemoryOnly, LoadContext, LoaderResult, LoadOptions
 from erm_graph.ingest.untrusted import LoadError
 
 from .document import read_mapping
 from .node_table import FORMAT
-from .reader import read_file
+from .reader import file_chunks, read_file
 
 
 class Mapping:
@@ -48,23 +49,42 @@ class Mapping:
 
     def read(self, source: Path, ctx: LoadContext) -> LoaderResult:
         result = ctx.result(source)
+        for path, doc, table in self._tables(source, ctx):
+            read_file(result, ctx, doc, table, path)
+        return result
+
+    def read_chunks(self, source: Path, ctx: LoadContext) -> Iterator[LoaderResult]:
+        """What :meth:`read` makes, a chunk of rows at a time, for a load that checks and
+        writes as it reads (:mod:`erm_graph.ingest.streamed`). Raises
+        :class:`InMemoryOnly` where records of different chunks may be one: a relationship
+        table (its rows may repeat a pair anywhere in the file), two tables with a
+        relationship type in common, a key's rows relating again."""
+        tables = self._tables(source, ctx)
+        types = [rel["type"] for _, _, table in tables for rel in table.get("relationships", [])]
+        if any("label" not in table for _, _, table in tables) or len(set(types)) < len(types):
+            raise InMemoryOnly(f"{source}: relationships made by more than one table")
+        for path, doc, table in tables:
+            yield from file_chunks(lambda: ctx.result(source), ctx, doc, table, path,
+                                   whole=False)
+
+    def _tables(self, source: Path, ctx: LoadContext
+                ) -> list[tuple[Path, dict[str, Any], dict[str, Any]]]:
+        """Each file to read, its mapping and the table of the mapping that reads it."""
         if source.suffix.lower() in (".yaml", ".yml"):  # the mapping names its own files
             doc = read_mapping(source, ctx.options)
-            for field, table in _fields(doc):
-                for path in _files(ctx, source, field, table["file"]):
-                    read_file(result, ctx, doc, table, path)
-            return result
+            ctx.stat(source)
+            return [(path, doc, table) for field, table in _fields(doc)
+                    for path in _files(ctx, source, field, table["file"])]
         mapping = ctx.options.mapping
         if mapping is None:
             raise LoadError(f"{source}: the mapping format needs --mapping FILE")
         doc = read_mapping(mapping, ctx.options)
+        ctx.stat(mapping)
         tables = [t for t in _tables(doc) if fnmatch.fnmatch(source.name, t["file"])]
         if not tables:
             raise LoadError(f"{source}: no table of {mapping} matches this file name (its file "
                             f"patterns: {', '.join(t['file'] for t in _tables(doc))})")
-        for table in tables:
-            read_file(result, ctx, doc, table, source)
-        return result
+        return [(source, doc, table) for table in tables]
 
 
 LOADER = Mapping()

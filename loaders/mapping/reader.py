@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
@@ -10,7 +10,7 @@ from typing import Any
 
 from erm_graph.errors import listed, shown
 from erm_graph.ingest.chunk_rows import Cells
-from erm_graph.ingest.contract import LoadContext, LoaderResult
+from erm_graph.ingest.contract import InMemoryOnly, LoadContext, LoaderResult
 from erm_graph.ingest.tabular import in_chunks
 from erm_graph.ingest.untrusted import LoadError
 from erm_graph.records import Numbered
@@ -24,31 +24,53 @@ CHUNK_ROWS = 20_000
 
 def read_file(result: LoaderResult, ctx: LoadContext, doc: dict[str, Any], table: dict[str, Any],
               path: Path) -> None:
-    """Read a file in chunks of CHUNK_ROWS rows, as a node table or a relationship table.
+    """Read a file in chunks of CHUNK_ROWS rows into ``result``, as a node table or a
+    relationship table."""
+    for _ in file_chunks(lambda: result, ctx, doc, table, path, whole=True):
+        pass
+
+
+def file_chunks(into: Callable[[], LoaderResult], ctx: LoadContext, doc: dict[str, Any],
+                table: dict[str, Any], path: Path, *, whole: bool) -> Iterator[LoaderResult]:
+    """Read a file in chunks of CHUNK_ROWS rows, as a node table or a relationship table:
+    each chunk's records go into ``into()``, which is yielded once they are in (one result
+    for the whole file, or a new one per chunk for a load that writes as it reads).
 
     For a node table, the store's answer for one chunk (which of its rows are stale) is
     awaited while the next chunk is read and keyed: the engine's index lookups and Python's
     parsing overlap, which makes re-importing an unchanged file faster on two cores.
+
+    Not ``whole``: a row that repeats its key's record with other relationship cells
+    raises :class:`InMemoryOnly`, as its relationships may repeat those of its key's first
+    row, in an earlier chunk, which only the whole file's records tell apart.
     """
     names, prefix, chunks, date_cells = _rows(ctx, table, path)
     if "label" not in table:
         relationships = RelTable(doc, table, path, names, date_cells)
         for places, cells in chunks:
+            result = into()
             ctx.advance(result, len(cells))
             add_relationships(result, relationships, places, cells)
+            yield result
         return
     nodes = NodeTable(doc, table, path, names, date_cells, prefix)
     with ThreadPoolExecutor(max_workers=1) as pool:
         pending = None
         for places, cells in chunks:
+            result = into()
             ctx.advance(result, len(cells))
             keyed, rejects, repeats = key_rows(nodes, places, cells)
+            if repeats and not whole:
+                raise InMemoryOnly(f"{path}: rows repeat a key's record with other "
+                                   "relationships")
             asked = pool.submit(stale_rows, ctx, nodes, keyed)
             if pending:
-                finish(result, nodes, *pending)
-            pending = (keyed, rejects, repeats, asked)
+                finish(*pending)
+                yield pending[0]
+            pending = (result, nodes, keyed, rejects, repeats, asked)
         if pending:
-            finish(result, nodes, *pending)
+            finish(*pending)
+            yield pending[0]
 
 
 def _rows(ctx: LoadContext, table: dict[str, Any], path: Path

@@ -1,0 +1,443 @@
+"""A load checked a chunk at a time, so that a large one holds no more than a few chunks of
+rows: a check pass that types and checks every row and keeps only what checks across rows
+need, then, once nothing is wrong (or, with ``on_error="skip"``, once every bad row is
+known), a write pass that reads the files again and writes them a chunk at a time
+(docs/loaders.md, "The mapping load's two passes, as built"). A load of few records keeps
+them from its check pass instead, and is written as a load read whole is.
+
+The write pass makes the same records as the check pass: the same files (refused when one
+changed in between), the same loader, the store's answers about unchanged rows replayed from
+the check pass. What the check pass keeps grows with the load's keys (to tell a key made
+twice and a relationship end that is not there), and with its rejects and its relationships
+to nodes of a later chunk, which are written at the end.
+
+A loader streams through ``read_chunks``; it raises :class:`InMemoryOnly` for records that
+only the whole file decides, as this module does for keys made by two tables or two files and
+for maps and owners, and the load then reads everything into memory first
+(:func:`erm_graph.ingest.load.prepare`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import queue
+import threading
+from array import array
+from collections import Counter, deque
+from collections.abc import Callable, Collection, Iterator, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+from erm_graph import model
+from erm_graph.errors import ErmError, Problem
+from erm_graph.ingest.aliases import landed_note
+from erm_graph.ingest.batch import GraphBatch, RelKey, Rows
+from erm_graph.ingest.contract import (
+    InMemoryOnly,
+    LoadContext,
+    Loader,
+    LoaderResult,
+    LoadOptions,
+    Reject,
+)
+from erm_graph.ingest.load_owners import OWNS
+from erm_graph.ingest.owners import makes_maps
+from erm_graph.ingest.record_checks import chunk_rejects, forget_fingerprints, rejected_origins
+from erm_graph.ingest.writer import COMPACT_AFTER_ROWS, LoadReport, stored_uids
+from erm_graph.query.merges import alias_table
+from erm_graph.records import Coded, Records, column
+from erm_graph.seen_keys import SeenKeys
+from erm_graph.store import GraphReader, GraphStore
+from erm_graph.store.node_ids import NodeIds
+
+T = TypeVar("T")
+#: records written at a time: chunks read are joined up to it, as each write of the engine
+#: costs the same whatever its size, and a write of a few chunks' records holds little
+WRITE_RECORDS = 100_000
+#: the most records the check pass keeps for the write (a test changes it): a load of more
+#: reads its files again to write them, where one of fewer is written as it is checked. Two
+#: passes cost a second read and typing of every row; below this, the records a load keeps
+#: cost less than the time saved (docs/loaders.md, "Streaming within the all-or-nothing rule")
+KEPT_RECORDS = 3_000_000
+#: a relationship record's identity across the two passes: its group, ends and origin
+_RelId = tuple[RelKey, str, str, str]
+#: a relationship whose end was not there when its chunk was checked, with the (side, key
+#: label, label) of each such end
+_Pending = tuple[RelKey, dict[str, Any], list[tuple[str, str, str]]]
+
+
+def streams(found: Sequence[tuple[Path, Loader]]) -> bool:
+    """Whether every source's loader reads in chunks."""
+    return all(hasattr(loader, "read_chunks") for _, loader in found)
+
+
+class Checked:
+    """What the check pass found, and what the write pass needs of it."""
+
+    def __init__(self) -> None:
+        #: the loaders' rejects, then those of the checks across a chunk's records, then
+        #: the relationships whose end is not there: the order of a load read whole
+        self.read_rejects: list[Reject] = []
+        self.chunk_rejects: list[Reject] = []
+        self.dangling: list[Reject] = []
+        self.notes: list[str] = []
+        self.rows = 0
+        self.records = 0
+        self.unchanged_nodes: Counter[str] = Counter()
+        self.unchanged_relationships: Counter[str] = Counter()
+        #: per source, the store's answers about stale rows, in the order they were asked
+        self.answers: list[list[Collection[int]]] = []
+        #: per chunk, whether its checks changed nothing (no reject, no alias, no record
+        #: twice): the write pass takes its records as they are read, unchecked again
+        self.clean: list[bool] = []
+        #: per source, what each file read was like (size, modification time) when read
+        self.files: list[dict[Path, tuple[int, int]]] = []
+        #: relationships the write pass leaves out of their chunk: rejected (their ends are
+        #: not there) or written at the end (an end is a node of a later chunk)
+        self.held: set[_RelId] = set()
+        self.later: list[tuple[RelKey, list[dict[str, Any]]]] = []
+        #: the origins of rejected relationships: their rows' nodes are stored without their
+        #: fingerprint, so that the next load tries the relationship again
+        self.origins: set[str] = set()
+        #: the load's records when they were few enough to keep (:data:`KEPT_RECORDS`): the
+        #: write then needs no second pass
+        self.batch: GraphBatch | None = None
+
+
+class _Keys:
+    """The load's keys per key label, and the relationship ends found in the store."""
+
+    def __init__(self) -> None:
+        self.keys: dict[str, SeenKeys] = {}
+        self.stored: dict[str, set[str]] = {}
+
+    def add(self, key: str, uids: list[str]) -> None:
+        """Add a chunk's keys of ``key``; a key already made (by another table or file)
+        means records that only the whole load decides."""
+        seen = self.keys.setdefault(key, SeenKeys(strings=False))
+        if seen.add_new(uids, len(seen)) is not None:
+            raise InMemoryOnly(f"a {key} key made by two tables or files")
+
+    def absent(self, key: str, uids: Sequence[str], chunk: set[str]) -> list[str]:
+        """The distinct ``uids`` that are not keys of the load so far: not among the
+        chunk's own keys (``chunk``, the most a chunk's relationships name), then not among
+        the earlier ones, by :meth:`SeenKeys.find`, which confirms only the keys it finds,
+        where ``holds`` makes an array of every key's string again once keys were added:
+        for every chunk, a cost that grew with the square of the file."""
+        distinct = list((set(uids.table[code] for code in set(uids.codes))
+                         if isinstance(uids, Coded) else set(uids)) - chunk)
+        seen = self.keys.get(key)
+        return distinct if seen is None else [uid for uid, at in zip(distinct,
+                                                                     seen.find(distinct),
+                                                                     strict=True) if at < 0]
+
+    def unstored(self, store: GraphReader, key: str, uids: list[str]) -> set[str]:
+        """Those of ``uids`` that the store does not hold either (asked once per uid)."""
+        stored = self.stored.setdefault(key, set())
+        asked = [u for u in uids if u not in stored]
+        stored |= stored_uids(store, key, asked) if asked else set()
+        return {u for u in asked if u not in stored}
+
+
+def chunks(found: Sequence[tuple[Path, Loader]], options: LoadOptions, redo: set[str],
+           stale: Callable[[int, LoadContext], Any],
+           progress: Callable[[int], None] | None) -> Iterator[tuple[int, LoadContext,
+                                                                    LoaderResult]]:
+    """Every source's chunks: (the source's index, its context, the chunk)."""
+    for index, (path, loader) in enumerate(found):
+        ctx = LoadContext.for_source(path, loader, options, progress=progress)
+        ask = stale(index, ctx)  # asked for every source: the answers are kept per source
+        ctx.stale = None if path.name in redo else ask
+        for chunk in loader.read_chunks(path, ctx):  # type: ignore[attr-defined]
+            yield index, ctx, chunk
+
+
+def check(store: GraphStore, found: Sequence[tuple[Path, Loader]], options: LoadOptions,
+          redo: set[str], progress: Callable[[int], None] | None) -> Checked:
+    """The check pass: every chunk typed and checked as :func:`~erm_graph.ingest.load.prepare`
+    checks a whole load; the rejects, the counts, and what the write pass needs."""
+    checked, keys = Checked(), _Keys()
+    pending: list[_Pending] = []
+
+    def recorded(index: int, ctx: LoadContext) -> Any:
+        answers: list[Collection[int]] = []
+        checked.answers.append(answers)
+        checked.files.append(ctx.opened)
+
+        def ask(label: str, uids: Sequence[str], prints: Sequence[str]) -> Collection[int]:
+            found = store.stale_rows(label, uids, prints)
+            answers.append(_compact(found, len(uids)))
+            return found
+        return ask
+
+    types: dict[str, int] = {}
+    kept: GraphBatch | None = GraphBatch()  # None once the load has more than KEPT_RECORDS
+    aliases = alias_table(store)
+    landed: list[Counter[str]] = []
+    for index, _, chunk in chunks(found, options, redo, recorded, progress):
+        if makes_maps(chunk):
+            raise InMemoryOnly(f"{chunk.source}: makes maps")
+        for group in chunk.batch.relationships:
+            if group[0] == OWNS or types.setdefault(group[0], index) != index:
+                raise InMemoryOnly(f"{group[0]}: owners, or made by two sources")
+        if len(landed) == index:  # the source's first chunk
+            landed.append(Counter())
+            _noted(checked, found, landed, index - 1)
+        before, batch = landed[index].total(), chunk.batch
+        rejects = chunk_rejects(aliases, chunk, landed[index])
+        checked.clean.append(not rejects and chunk.batch is batch
+                             and landed[index].total() == before)
+        checked.rows += chunk.rows
+        checked.notes += chunk.notes
+        checked.unchanged_nodes += chunk.unchanged_nodes
+        checked.unchanged_relationships += chunk.unchanged_relationships
+        checked.read_rejects += chunk.rejects
+        checked.chunk_rejects += rejects
+        made: dict[str, list[str]] = {}
+        for label, rows in chunk.batch.nodes.items():
+            made.setdefault(model.label(label).key_label, []).extend(column(rows, "uid"))
+        for key, parts in chunk.skipped_uids.items():
+            for part in parts:
+                made.setdefault(key, []).extend(part)
+        for key, uids in made.items():
+            keys.add(key, uids)
+        checked.records += len(chunk.batch)
+        pending += _ends_not_there(store, keys, chunk.batch,
+                                   {key: set(uids) for key, uids in made.items()})
+        checked.origins |= rejected_origins(chunk.rejects + rejects)
+        if kept is not None:
+            join(kept, chunk.batch)
+            kept = kept if checked.records <= KEPT_RECORDS else None
+    _noted(checked, found, landed, len(landed) - 1)
+    _settle(checked, keys, pending)
+    if kept is not None:
+        checked.batch = _whole(kept, checked)
+    return checked
+
+
+def _ends_not_there(store: GraphReader, keys: _Keys, batch: GraphBatch,
+                    own: dict[str, set[str]]) -> list[_Pending]:
+    """A chunk's relationships with an end that is neither a key of the load so far (its
+    own keys ``own`` per key label, then the earlier chunks') nor stored: each with the
+    (side, key label, label) of those ends, to be settled once every chunk is read."""
+    found: list[_Pending] = []
+    for group, rows in batch.relationships.items():
+        _, start, end = group
+        sides = [(side, model.label(lab).key_label, lab) for side, lab
+                 in (("start", start), ("end", end))]
+        missing = {side: set(keys.unstored(store, key, keys.absent(
+            key, column(rows, side), own.get(key, set())))) for side, key, _ in sides}
+        if not any(missing.values()):
+            continue
+        for row in rows:
+            ends = [(side, key, lab) for side, key, lab in sides if row[side] in missing[side]]
+            if ends:
+                found.append((group, dict(row), ends))
+    return found
+
+
+def _whole(batch: GraphBatch, checked: Checked) -> GraphBatch:
+    """The records of a load kept whole, as the write pass would make them, and the
+    relationships it would write at the end."""
+    _final(batch, checked)
+    for group, rows in checked.later:
+        _extend(batch.relationships, group, rows)
+    return batch
+
+
+def _noted(checked: Checked, found: Sequence[tuple[Path, Loader]], landed: list[Counter[str]],
+           index: int) -> None:
+    """The note of source ``index`` on its records that landed on merged ones, once it is
+    read, where a load read whole notes them."""
+    if index >= 0 and landed[index]:
+        checked.notes.append(f"{found[index][0].name}: {landed_note(landed[index])}")
+
+
+def _settle(checked: Checked, keys: _Keys, pending: list[_Pending]) -> None:
+    """The relationships whose end was not there when their chunk was checked: written at
+    the end when the end is a key of a later chunk, else rejected."""
+    later: dict[RelKey, list[dict[str, Any]]] = {}
+    order = {group: i for i, group in enumerate(dict.fromkeys(g for g, _, _ in pending))}
+    pending.sort(key=lambda found: order[found[0]])  # by type, as a load read whole has them
+    asked: dict[str, set[str]] = {}
+    for _, row, ends in pending:
+        for side, key, _ in ends:
+            asked.setdefault(key, set()).add(row[side])
+    made = {key: uids - set(keys.absent(key, list(uids), set())) for key, uids in asked.items()}
+    for group, row, ends in pending:
+        checked.held.add((group, row["start"], row["end"], str(model.origin(row))))
+        absent = [(side, lab) for side, key, lab in ends if row[side] not in made[key]]
+        if not absent:
+            later.setdefault(group, []).append(row)
+            continue
+        checked.records -= 1
+        checked.dangling += [Reject(group[0], Problem(
+            model.origin(row) or f"{group[0]} record", side,
+            f"the uid of a {lab} in this load or in the database", row[side]), row)
+            for side, lab in absent]
+        checked.origins.add(str(model.origin(row)))
+    checked.later = list(later.items())
+
+
+def write(store: GraphStore, found: Sequence[tuple[Path, Loader]], options: LoadOptions,
+          redo: set[str], checked: Checked, progress: Callable[[int], None] | None,
+          dry_run: bool) -> LoadReport:
+    """The write pass (``dry_run``: what it would do, writing nothing): each chunk's records
+    as the check pass made them, its rejects left out, written as soon as they are made."""
+    report = LoadReport(dry_run=dry_run)
+    if not dry_run:
+        store.ensure_schema()
+
+    def replayed(index: int, _: LoadContext) -> Any:
+        answers = deque(checked.answers[index])
+
+        def ask(label: str, uids: Sequence[str], prints: Sequence[str]) -> Collection[int]:
+            if not answers:
+                raise ErmError(f"{found[index][0]}: read otherwise than when it was checked, "
+                               "load it again")
+            return answers.popleft()
+        return ask
+
+    aliases = alias_table(store)  # asked here: the thread that reads the files asks nothing
+
+    def made() -> Iterator[GraphBatch]:
+        for clean, (_, _, chunk) in zip(checked.clean,
+                                        chunks(found, options, redo, replayed, None),
+                                        strict=False):
+            if not clean:
+                chunk_rejects(aliases, chunk, Counter())
+            yield _final(chunk.batch, checked)
+
+    for batch in read_ahead(joined(made(), WRITE_RECORDS)):
+        _write_chunk(store, batch, report, progress, dry_run)
+    for group, rows in checked.later:
+        _write_chunk(store, GraphBatch(relationships={group: rows}), report, progress, dry_run)
+    if not dry_run and report.total("created") + report.total("updated") >= COMPACT_AFTER_ROWS:
+        store.compact()
+    return report
+
+
+def _final(batch: GraphBatch, checked: Checked) -> GraphBatch:
+    """A chunk's checked records as they are written: the relationships the check pass
+    held back (rejected, or written at the end) left out, the fingerprints of rows with a
+    rejected relationship forgotten."""
+    if checked.held:
+        for group, rows in list(batch.relationships.items()):
+            batch.relationships[group] = [
+                r for r in rows
+                if (group, r["start"], r["end"], str(model.origin(r))) not in checked.held]
+    forget_fingerprints(batch, checked.origins)
+    return batch
+
+
+def joined(batches: Iterator[GraphBatch], records: int) -> Iterator[GraphBatch]:
+    """Consecutive ``batches`` joined into batches of at least ``records`` records (the
+    last one less)."""
+    whole = GraphBatch()
+    for batch in batches:
+        join(whole, batch)
+        if len(whole) >= records:
+            yield whole
+            whole = GraphBatch()
+    if len(whole):
+        yield whole
+
+
+def join(whole: GraphBatch, batch: GraphBatch) -> None:
+    """Add ``batch``'s records to ``whole``'s."""
+    for label, rows in batch.nodes.items():
+        _extend(whole.nodes, label, rows)
+    for group, rows in batch.relationships.items():
+        _extend(whole.relationships, group, rows)
+
+
+def _extend(groups: dict[Any, Rows], key: Any, rows: Rows) -> None:
+    """Add ``rows`` to ``groups[key]``, columns to columns."""
+    found = groups.get(key)
+    if not found:
+        groups[key] = rows
+    elif isinstance(found, Records) and isinstance(rows, Records):
+        found.extend_columns(rows.columns, len(rows))
+    else:
+        groups[key] = [*found, *rows]
+
+
+def read_ahead(items: Iterator[T]) -> Iterator[T]:
+    """``items``, each made in a thread of its own while the one before is used: the write
+    pass reads and types a chunk while the engine writes the chunk before. An error of
+    either side stops both; the thread's is raised here."""
+    ahead: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def make() -> None:
+        try:
+            for item in items:
+                while not stop.is_set():
+                    try:
+                        ahead.put((True, item), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            ahead.put((False, None))
+        except BaseException as error:  # handed to the reader, which raises it
+            ahead.put((False, error))
+
+    thread = threading.Thread(target=make, name="erm-read-ahead", daemon=True)
+    thread.start()
+    try:
+        while True:
+            more, item = ahead.get()
+            if not more:
+                if item is not None:
+                    raise item
+                return
+            yield item
+    finally:
+        stop.set()
+        while thread.is_alive():  # let a thread waiting to hand a chunk over see the stop
+            with contextlib.suppress(queue.Empty):
+                ahead.get(timeout=0.1)
+        thread.join()
+
+
+def _write_chunk(store: GraphStore, batch: GraphBatch, report: LoadReport,
+                 progress: Callable[[int], None] | None, dry_run: bool) -> None:
+    """Upsert a chunk's nodes, then its relationships, whose ends are written already."""
+    created: dict[str, NodeIds] = {}
+    for label, rows in batch.nodes.items():
+        counts = store.upsert_nodes(label, rows, progress=progress, dry_run=dry_run)
+        created.setdefault(model.label(label).key_label, NodeIds()).update(counts.created_ids)
+        counts.created_ids = NodeIds()  # the report keeps counts, not every node's id
+        report.labels[label] += counts
+    for (rel_type, start, end), rows in batch.relationships.items():
+        counts = store.upsert_relationships(rel_type, start, end, rows, progress=progress,
+                                            dry_run=dry_run, new_nodes=created)
+        report.rejected += counts.missing
+        report.types[rel_type] += counts
+        if counts.removed:
+            report.notes.append(f"{rel_type}: {counts.removed} copies of relationships "
+                                "stored twice (by loads that ran at once) were deleted")
+
+
+def unchanged(checked: Checked) -> None:
+    """Refuse, before anything is written, a file changed since the check pass read it."""
+    for files in checked.files:
+        for path, stated in files.items():
+            try:
+                now = path.stat()
+                found = (now.st_size, now.st_mtime_ns)
+            except OSError:
+                found = (-1, -1)
+            if found != stated:
+                raise ErmError(f"{path}: the file changed after it was checked, nothing "
+                               "written: load it again")
+
+
+def _compact(stale: Collection[int], rows: int) -> Collection[int]:
+    """A chunk's stale rows as little as they can be kept: every row as a range, none as an
+    empty tuple, some as machine integers."""
+    if len(stale) == rows:
+        return range(rows)
+    return array("l", stale) if stale else ()
