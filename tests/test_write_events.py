@@ -594,6 +594,8 @@ HELPERS = {
     "cli/query.py:run_named": "run_query announces it",
     "query/named.py:dataframe": "run_query announces it",
     "ingest/writer.py:_write": "write_batch runs inside the load or demo write",
+    "ingest/streamed.py:_write_chunk": "a load's write pass runs inside the load write "
+                                       "(Prepared.write)",
     "ingest/revisions.py:apply_plan": "runs inside the load or map restore write",
     "interop/stream.py:_write": "GraphWriter runs inside the import or copy write",
     "conformance/runner.py:_run": "run_cypher announces it",
