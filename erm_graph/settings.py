@@ -253,6 +253,12 @@ class Settings:
         see="[docs/model-extension.md](docs/model-extension.md)")
     load_max_mb: float = _declare(
         "ERM_LOAD_MAX_MB", "512", _seconds, "largest source file `erm load` reads, in MB")
+    load_keep_records: int = _declare(
+        "ERM_LOAD_KEEP_RECORDS", "3000000", _count,
+        "most records a mapping load keeps from its check to its write; a larger one reads "
+        "its files again as it writes them, and holds a few chunks of rows (lower it on a "
+        "machine with little memory)",
+        see="[docs/loaders.md](docs/loaders.md#the-mapping-loads-two-passes-as-built-issue-16)")
     loaders_path: tuple[Path, ...] = _declare(
         "ERM_LOADERS_PATH", "", _folders,
         "folders of single-file loader plugins, separated like `PATH` (pip-installed loaders "

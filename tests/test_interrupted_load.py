@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from erm_graph import load
-from erm_graph.ingest import GraphBatch, streamed, write_batch
+from erm_graph.ingest import GraphBatch, write_batch
 from erm_graph.ingest.contract import LoadOptions
 from erm_graph.ingest.journal import begin_load, end_load
 from erm_graph.ingest.load import prepare
@@ -42,7 +42,7 @@ tables:
 def write_pass(request, monkeypatch) -> None:
     """Each test with the load's records kept from its check pass, and read again to be
     written (erm_graph/ingest/streamed.py)."""
-    monkeypatch.setattr(streamed, "KEPT_RECORDS", 10**9 if request.param == "kept" else 0)
+    monkeypatch.setenv("ERM_LOAD_KEEP_RECORDS", "1000000000" if request.param == "kept" else "1")
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ from erm_graph.errors import ErmError, ValidationError
 from erm_graph.ingest import streamed as two_passes
 from erm_graph.ingest.load import Prepared, Streamed, prepare, write_rejects
 from erm_graph.loaders.mapping import reader
+from erm_graph.settings import current
 
 EXAMPLES = Path(__file__).parents[1] / "docs" / "examples"
 TIMESTAMPS = ("created_at", "updated_at")
@@ -71,7 +72,7 @@ def outcome(store, paths: list[Path], streaming: bool, tmp: Path, *, mapping: Pa
 
 
 def streamed_kept() -> bool:
-    return two_passes.KEPT_RECORDS > 0
+    return current().load_keep_records > 1
 
 
 def both_ways(store, paths: list[Path], tmp: Path, streams: bool, **kwargs: Any) -> None:
@@ -90,7 +91,8 @@ def both_ways(store, paths: list[Path], tmp: Path, streams: bool, **kwargs: Any)
 def small_chunks(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     """Chunks of three rows, the records read again to be written (none kept) or kept."""
     monkeypatch.setattr(reader, "CHUNK_ROWS", 3)
-    monkeypatch.setattr(two_passes, "KEPT_RECORDS", 0 if request.param == "read again" else 10**9)
+    monkeypatch.setenv("ERM_LOAD_KEEP_RECORDS",
+                       "1" if request.param == "read again" else "1000000000")
 
 
 def contacts_folder(tmp: Path, *, contacts_first: bool = True) -> Path:
@@ -183,7 +185,7 @@ def test_a_key_two_files_make_is_read_whole(store, tmp_path: Path, small_chunks:
 def test_a_file_changed_between_the_passes_writes_nothing(store, tmp_path: Path,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(reader, "CHUNK_ROWS", 3)
-    monkeypatch.setattr(two_passes, "KEPT_RECORDS", 0)
+    monkeypatch.setenv("ERM_LOAD_KEEP_RECORDS", "1")
     mapping = contacts_folder(tmp_path)
     prepared = prepare(store, [mapping], on_error="skip")
     assert isinstance(prepared, Streamed)

@@ -241,7 +241,7 @@ def _streamed(store: GraphStore, found: list[tuple[Path, Loader]], options: Load
               on_error: OnError, progress: Callable[[int], None] | None, notes: list[str],
               started: float) -> Prepared | None:
     """The load checked a chunk at a time, when its loaders and its records allow it: its
-    records kept when they are few (:data:`streamed.KEPT_RECORDS`), else to be read again
+    records kept when they are few (``ERM_LOAD_KEEP_RECORDS``), else to be read again
     as they are written (:class:`Streamed`); None when they do not (:class:`InMemoryOnly`),
     and the load is read whole instead."""
     if not streamed.streams(found):

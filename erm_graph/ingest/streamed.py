@@ -47,6 +47,7 @@ from erm_graph.ingest.writer import COMPACT_AFTER_ROWS, LoadReport, stored_uids
 from erm_graph.query.merges import alias_table
 from erm_graph.records import Coded, Records, column
 from erm_graph.seen_keys import SeenKeys
+from erm_graph.settings import current
 from erm_graph.store import GraphReader, GraphStore
 from erm_graph.store.node_ids import NodeIds
 
@@ -54,11 +55,6 @@ T = TypeVar("T")
 #: records written at a time: chunks read are joined up to it, as each write of the engine
 #: costs the same whatever its size, and a write of a few chunks' records holds little
 WRITE_RECORDS = 100_000
-#: the most records the check pass keeps for the write (a test changes it): a load of more
-#: reads its files again to write them, where one of fewer is written as it is checked. Two
-#: passes cost a second read and typing of every row; below this, the records a load keeps
-#: cost less than the time saved (docs/loaders.md, "Streaming within the all-or-nothing rule")
-KEPT_RECORDS = 3_000_000
 #: a relationship record's identity across the two passes: its group, ends and origin
 _RelId = tuple[RelKey, str, str, str]
 #: a relationship whose end was not there when its chunk was checked, with the (side, key
@@ -99,8 +95,8 @@ class Checked:
         #: the origins of rejected relationships: their rows' nodes are stored without their
         #: fingerprint, so that the next load tries the relationship again
         self.origins: set[str] = set()
-        #: the load's records when they were few enough to keep (:data:`KEPT_RECORDS`): the
-        #: write then needs no second pass
+        #: the load's records when they were few enough to keep (``ERM_LOAD_KEEP_RECORDS``):
+        #: the write then needs no second pass
         self.batch: GraphBatch | None = None
 
 
@@ -171,7 +167,11 @@ def check(store: GraphStore, found: Sequence[tuple[Path, Loader]], options: Load
         return ask
 
     types: dict[str, int] = {}
-    kept: GraphBatch | None = GraphBatch()  # None once the load has more than KEPT_RECORDS
+    # the records kept for the write, None once the load has more than ERM_LOAD_KEEP_RECORDS:
+    # two passes cost a second read and typing of every row, which a load of fewer records
+    # need not pay (docs/loaders.md, "The mapping load's two passes, as built")
+    keep = current().load_keep_records
+    kept: GraphBatch | None = GraphBatch()
     aliases = alias_table(store)
     landed: list[Counter[str]] = []
     for index, _, chunk in chunks(found, options, redo, recorded, progress):
@@ -207,7 +207,7 @@ def check(store: GraphStore, found: Sequence[tuple[Path, Loader]], options: Load
         checked.origins |= rejected_origins(chunk.rejects + rejects)
         if kept is not None:
             join(kept, chunk.batch)
-            kept = kept if checked.records <= KEPT_RECORDS else None
+            kept = kept if checked.records <= keep else None
     _noted(checked, found, landed, len(landed) - 1)
     _settle(checked, keys, pending)
     if kept is not None:
