@@ -820,12 +820,20 @@ class FalkorDBStore(CypherStore):
             self._await_rewrite(conn)
 
     def _rewrite_aof(self, conn: Any, *, wait: bool = True) -> None:
-        """Begin a rewrite of the AOF as a snapshot of the data as it is now."""
-        self._await_rewrite(conn)  # one under way may predate what must be in it
-        try:
-            conn.bgrewriteaof()
-        except redis.ResponseError as exc:
-            raise _translate(exc, False) from None
+        """Begin a rewrite of the AOF as a snapshot of the data as it is now.
+
+        A rewrite under way may predate what must be in it: it is waited for, and this one
+        begun after it. Another client may begin one in between (loads started at once into
+        a new library each begin one as they make the graph): the engine refuses this one
+        as "already in progress", and it is waited for too."""
+        while True:
+            self._await_rewrite(conn)
+            try:
+                conn.bgrewriteaof()
+                break
+            except redis.ResponseError as exc:
+                if "already in progress" not in str(exc):
+                    raise _translate(exc, False) from None
         self._changes = 0
         if wait:
             self._await_rewrite(conn)
