@@ -51,10 +51,12 @@ class GraphBatch:
             self.relationships[key] = list(rows)
 
     def extend(self, other: GraphBatch) -> None:
+        """Add ``other``'s records; a table's columns are added as columns to records that
+        are columns too or none yet (chunks of a large load joined: no dict per row)."""
         for label, rows in other.nodes.items():
-            self.nodes[label].extend(rows)
+            _add(self.nodes, label, rows)
         for key, rows in other.relationships.items():
-            self.relationships[key].extend(rows)
+            _add(self.relationships, key, rows)
 
     @property
     def node_count(self) -> int:
@@ -75,6 +77,15 @@ class GraphBatch:
         for (rel_type, start, end), rows in self.relationships.items():
             found += model.relationship_problems(rel_type, start, end, rows)
         return found
+
+
+def _add(groups: dict[Any, Rows], key: Any, rows: Rows) -> None:
+    """``rows`` added to ``groups[key]``: columns to columns, or to records not held yet."""
+    found = groups.get(key)
+    if isinstance(rows, Records) and (not found or isinstance(found, Records)):
+        _as_records(groups, key).extend_columns(rows.columns, len(rows))
+    else:
+        groups[key].extend(rows)
 
 
 def _as_records(groups: dict[Any, Rows], key: Any) -> Records:

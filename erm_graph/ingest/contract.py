@@ -21,7 +21,7 @@ from typing import Any, Protocol
 from xml.etree.ElementTree import Element
 
 from erm_graph.errors import Problem
-from erm_graph.ingest import columnar, csv_file, tabular, untrusted
+from erm_graph.ingest import columnar, csv_file, file_blocks, tabular, untrusted
 from erm_graph.ingest.batch import GraphBatch
 from erm_graph.ingest.chunk_rows import Cells
 from erm_graph.ingest.untrusted import LoadError
@@ -141,7 +141,7 @@ class LoadContext:
     inflated: int = field(default=0, init=False)
     #: every table file read, with its size and modification time when it was opened: a load
     #: that reads its files twice refuses a file changed in between
-    opened: dict[Path, tuple[int, int]] = field(default_factory=dict, init=False)
+    opened: dict[Path, file_blocks.Stamp] = field(default_factory=dict, init=False)
 
     @classmethod
     def for_source(cls, source: Path, loader: Loader, options: LoadOptions, *,
@@ -208,13 +208,8 @@ class LoadContext:
         return tabular.sheets(self.read_bytes(path), path, self.options.max_bytes)
 
     def stat(self, path: Path) -> None:
-        """Note ``path``'s size and modification time in :attr:`opened` (missing: -1)."""
-        try:
-            found = path.stat()
-        except OSError:
-            self.opened[path] = (-1, -1)
-            return
-        self.opened[path] = (found.st_size, found.st_mtime_ns)
+        """Note ``path``'s size and modification time in :attr:`opened`."""
+        self.opened[path] = file_blocks.stamp(path)
 
     def inflate(self, data: bytes, where: str) -> bytes:
         """Deflate data of the source inflated, within what its parts may expand to."""

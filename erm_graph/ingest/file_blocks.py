@@ -14,11 +14,34 @@ from __future__ import annotations
 import codecs
 import io
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from erm_graph.errors import ErmError
 from erm_graph.ingest.untrusted import LoadError, bom, decode
+
+#: a file's size and modification time (ns), or None when it cannot be read: what tells a file
+#: read twice changed in between
+Stamp = tuple[int, int] | None
+
+
+def stamp(path: Path) -> Stamp:
+    """``path``'s :data:`Stamp` now."""
+    try:
+        found = path.stat()
+    except OSError:
+        return None
+    return found.st_size, found.st_mtime_ns
+
+
+def refuse_changed(stamps: Mapping[Path, Stamp], again: str) -> None:
+    """Refuse, before anything is written, a file whose stamp is not the one it had when it
+    was checked (``stamps``); ``again`` says what to do."""
+    for path, stated in stamps.items():
+        if stamp(path) != stated:
+            raise ErmError(f"{path}: the file changed after it was checked, nothing written: "
+                           f"{again}")
 
 #: bytes of a file's head that show its byte-order mark, the longest four
 BOM_BYTES = 4

@@ -110,15 +110,26 @@ class Prepared:
         # it (a mark gone, had the waiting load been cut short in its turn).
         with store.load_lock():
             interrupted = self._still_pending(store)
+            self._refuse_changed()
             token = begin_load(store, names)
-            plans = self._plans(store)  # what the graph holds before the write
-            report = write_batch(store, self.batch, check=False, progress=progress,
-                                 locked=True, release=release)
-            for map_plan in plans:
-                apply_plan(store, map_plan)
+            report = self._write_records(store, progress, release)
             end_load(store, token, names, self.settled)
-        report.maps = [p.as_dict() for p in plans]
         return report, interrupted
+
+    def _refuse_changed(self) -> None:
+        """Refuse, before anything is written, to write records whose files changed since
+        they were checked: none here, as the records are held."""
+
+    def _write_records(self, store: GraphStore, progress: Callable[[int], None] | None,
+                       release: bool) -> LoadReport:
+        """The write itself, under the load lock and the PendingLoad mark."""
+        plans = self._plans(store)  # what the graph holds before the write
+        report = write_batch(store, self.batch, check=False, progress=progress,
+                             locked=True, release=release)
+        for map_plan in plans:
+            apply_plan(store, map_plan)
+        report.maps = [p.as_dict() for p in plans]
+        return report
 
     def _still_pending(self, store: GraphReader) -> set[str]:
         """The files of :attr:`redo` whose interrupted load's mark is still there, under the
@@ -173,6 +184,7 @@ class Prepared:
         if self.rejects and self.on_error == "stop":
             raise ValidationError([r.problem for r in self.rejects])
         if dry_run:
+            self._refuse_changed()
             report = self._plan(store)
             redo = self.redo
             self._count_unchanged(report)
@@ -217,22 +229,16 @@ class Streamed(Prepared):
     def total(self) -> int:
         return self.checked.records
 
-    def _write(self, store: GraphStore, progress: Callable[[int], None] | None,
-               release: bool) -> tuple[LoadReport, set[str]]:
-        """The write pass under the load lock, with the PendingLoad mark of
-        :meth:`Prepared._write` around it."""
-        names = [Path(f).name for f in self.files]
-        with store.load_lock():
-            interrupted = self._still_pending(store)
-            streamed.unchanged(self.checked)
-            token = begin_load(store, names)
-            report = streamed.write(store, self.found, self.options, self.redo, self.checked,
-                                    progress, dry_run=False)
-            end_load(store, token, names, self.settled)
-        return report, interrupted
+    def _refuse_changed(self) -> None:
+        streamed.unchanged(self.checked)
+
+    def _write_records(self, store: GraphStore, progress: Callable[[int], None] | None,
+                       release: bool) -> LoadReport:
+        """The write pass: the files read again, each chunk written as it is read."""
+        return streamed.write(store, self.found, self.options, self.redo, self.checked,
+                              progress, dry_run=False)
 
     def _plan(self, store: GraphStore) -> LoadReport:
-        streamed.unchanged(self.checked)
         return streamed.write(store, self.found, self.options, self.redo, self.checked, None,
                               dry_run=True)
 
@@ -251,16 +257,12 @@ def _streamed(store: GraphStore, found: list[tuple[Path, Loader]], options: Load
         checked = streamed.check(store, found, options, redo, progress)
     except InMemoryOnly:
         return None
-    rejects = checked.read_rejects + checked.chunk_rejects + checked.dangling
+    made = (checked.rejects, notes + checked.notes, [str(p) for p, _ in found], checked.rows,
+            on_error, checked.unchanged_nodes, checked.unchanged_relationships, started,
+            settled, redo)
     if checked.batch is not None:  # few enough records to keep: written as a load read whole
-        return Prepared(checked.batch, rejects, notes + checked.notes,
-                        [str(p) for p, _ in found], checked.rows, on_error,
-                        checked.unchanged_nodes, checked.unchanged_relationships, started,
-                        settled, redo)
-    return Streamed(GraphBatch(), rejects, notes + checked.notes, [str(p) for p, _ in found],
-                    checked.rows, on_error, checked.unchanged_nodes,
-                    checked.unchanged_relationships, started, settled, redo, {},
-                    found=found, options=options, checked=checked)
+        return Prepared(checked.batch, *made)
+    return Streamed(GraphBatch(), *made, found=found, options=options, checked=checked)
 
 
 @without_gc

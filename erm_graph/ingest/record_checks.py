@@ -16,7 +16,6 @@ from erm_graph.errors import Problem
 from erm_graph.ingest.aliases import Aliases, land
 from erm_graph.ingest.batch import GraphBatch, Rows
 from erm_graph.ingest.contract import SAME_UID, LoaderResult, Reject
-from erm_graph.ingest.load_owners import second_owner_rejects
 from erm_graph.records import assign, column, distinct_pairs
 from erm_graph.seen_keys import all_distinct
 from erm_graph.store import GraphReader
@@ -24,9 +23,9 @@ from erm_graph.store import GraphReader
 
 def chunk_rejects(aliases: Aliases, chunk: LoaderResult, landed: Counter[str]) -> list[Reject]:
     """The checks of a whole load on one chunk's records (a load that streams: its keys are
-    checked across chunks by :mod:`erm_graph.ingest.streamed`): ``aliases`` resolved (the
-    records that landed on merged ones counted in ``landed``), a relationship made twice
-    kept once, records that do not fit the model and second owners taken out of the
+    checked across chunks by :mod:`erm_graph.ingest.streamed`, which reads owners whole):
+    ``aliases`` resolved (the records that landed on merged ones counted in ``landed``), a
+    relationship made twice kept once, records that do not fit the model taken out of the
     chunk's batch and returned."""
     landed.update(land(aliases, chunk.batch, chunk.unchanged_nodes))
     rejects: list[Reject] = []
@@ -35,7 +34,6 @@ def chunk_rejects(aliases: Aliases, chunk: LoaderResult, landed: Counter[str]) -
         rejects += merge(merged, chunk.batch, {})
         chunk.batch = merged
     rejects += model_rejects(chunk.batch)
-    rejects += second_owner_rejects(chunk.batch)
     return rejects
 
 

@@ -31,7 +31,7 @@ from typing import Any, TypeVar
 from erm_graph import model
 from erm_graph.errors import ErmError, Problem
 from erm_graph.ingest.aliases import landed_note
-from erm_graph.ingest.batch import GraphBatch, RelKey, Rows
+from erm_graph.ingest.batch import GraphBatch, RelKey
 from erm_graph.ingest.contract import (
     InMemoryOnly,
     LoadContext,
@@ -40,12 +40,13 @@ from erm_graph.ingest.contract import (
     LoadOptions,
     Reject,
 )
+from erm_graph.ingest.file_blocks import Stamp, refuse_changed
 from erm_graph.ingest.load_owners import OWNS
 from erm_graph.ingest.owners import makes_maps
 from erm_graph.ingest.record_checks import chunk_rejects, forget_fingerprints, rejected_origins
 from erm_graph.ingest.writer import COMPACT_AFTER_ROWS, LoadReport, stored_uids
 from erm_graph.query.merges import alias_table
-from erm_graph.records import Coded, Records, column
+from erm_graph.records import Coded, column
 from erm_graph.seen_keys import SeenKeys
 from erm_graph.settings import current
 from erm_graph.store import GraphReader, GraphStore
@@ -87,7 +88,7 @@ class Checked:
         #: twice): the write pass takes its records as they are read, unchecked again
         self.clean: list[bool] = []
         #: per source, what each file read was like (size, modification time) when read
-        self.files: list[dict[Path, tuple[int, int]]] = []
+        self.files: list[dict[Path, Stamp]] = []
         #: relationships the write pass leaves out of their chunk: rejected (their ends are
         #: not there) or written at the end (an end is a node of a later chunk)
         self.held: set[_RelId] = set()
@@ -98,6 +99,12 @@ class Checked:
         #: the load's records when they were few enough to keep (``ERM_LOAD_KEEP_RECORDS``):
         #: the write then needs no second pass
         self.batch: GraphBatch | None = None
+
+
+    @property
+    def rejects(self) -> list[Reject]:
+        """Every reject, in the order of a load read whole."""
+        return self.read_rejects + self.chunk_rejects + self.dangling
 
 
 class _Keys:
@@ -206,7 +213,7 @@ def check(store: GraphStore, found: Sequence[tuple[Path, Loader]], options: Load
                                    {key: set(uids) for key, uids in made.items()})
         checked.origins |= rejected_origins(chunk.rejects + rejects)
         if kept is not None:
-            join(kept, chunk.batch)
+            kept.extend(chunk.batch)
             kept = kept if checked.records <= keep else None
     _noted(checked, found, landed, len(landed) - 1)
     _settle(checked, keys, pending)
@@ -240,8 +247,7 @@ def _whole(batch: GraphBatch, checked: Checked) -> GraphBatch:
     """The records of a load kept whole, as the write pass would make them, and the
     relationships it would write at the end."""
     _final(batch, checked)
-    for group, rows in checked.later:
-        _extend(batch.relationships, group, rows)
+    batch.extend(GraphBatch(relationships=dict(checked.later)))
     return batch
 
 
@@ -335,31 +341,12 @@ def joined(batches: Iterator[GraphBatch], records: int) -> Iterator[GraphBatch]:
     last one less)."""
     whole = GraphBatch()
     for batch in batches:
-        join(whole, batch)
+        whole.extend(batch)
         if len(whole) >= records:
             yield whole
             whole = GraphBatch()
     if len(whole):
         yield whole
-
-
-def join(whole: GraphBatch, batch: GraphBatch) -> None:
-    """Add ``batch``'s records to ``whole``'s."""
-    for label, rows in batch.nodes.items():
-        _extend(whole.nodes, label, rows)
-    for group, rows in batch.relationships.items():
-        _extend(whole.relationships, group, rows)
-
-
-def _extend(groups: dict[Any, Rows], key: Any, rows: Rows) -> None:
-    """Add ``rows`` to ``groups[key]``, columns to columns."""
-    found = groups.get(key)
-    if not found:
-        groups[key] = rows
-    elif isinstance(found, Records) and isinstance(rows, Records):
-        found.extend_columns(rows.columns, len(rows))
-    else:
-        groups[key] = [*found, *rows]
 
 
 def read_ahead(items: Iterator[T]) -> Iterator[T]:
@@ -423,16 +410,8 @@ def _write_chunk(store: GraphStore, batch: GraphBatch, report: LoadReport,
 
 def unchanged(checked: Checked) -> None:
     """Refuse, before anything is written, a file changed since the check pass read it."""
-    for files in checked.files:
-        for path, stated in files.items():
-            try:
-                now = path.stat()
-                found = (now.st_size, now.st_mtime_ns)
-            except OSError:
-                found = (-1, -1)
-            if found != stated:
-                raise ErmError(f"{path}: the file changed after it was checked, nothing "
-                               "written: load it again")
+    for stamps in checked.files:
+        refuse_changed(stamps, "load it again")
 
 
 def _compact(stale: Collection[int], rows: int) -> Collection[int]:

@@ -18,7 +18,7 @@ from functools import partial
 from pathlib import Path
 
 from erm_graph.errors import ErmError
-from erm_graph.ingest.file_blocks import text_lines
+from erm_graph.ingest.file_blocks import refuse_changed, text_lines
 from erm_graph.interop import neo4j_csv
 from erm_graph.interop.checksum import Tally
 from erm_graph.interop.graph_check import GraphCheck
@@ -59,15 +59,8 @@ class ImportFiles:
 
     def unchanged(self) -> None:
         """Refuse, before anything is written, a file changed since the check pass read it."""
-        for file, stated in self.stated.items():
-            try:
-                found = file.stat()
-            except OSError:
-                found = None
-            if found is None or (found.st_size, found.st_mtime_ns) != (stated.st_size,
-                                                                       stated.st_mtime_ns):
-                raise ErmError(f"{file}: the file changed after it was checked, nothing written: "
-                               f"{self.again}")
+        refuse_changed({file: (stated.st_size, stated.st_mtime_ns)
+                        for file, stated in self.stated.items()}, self.again)
 
     def write(self, writer: GraphWriter) -> None:
         """Read the checked files again, each record handed to ``writer`` as it is read: every
