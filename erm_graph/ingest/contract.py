@@ -25,6 +25,7 @@ from erm_graph.ingest import columnar, csv_file, file_blocks, tabular, untrusted
 from erm_graph.ingest.batch import GraphBatch
 from erm_graph.ingest.chunk_rows import Cells
 from erm_graph.ingest.untrusted import LoadError
+from erm_graph.seen_keys import SeenKeys
 from erm_graph.settings import current
 
 #: ``stale(label, uids, fingerprints)``: indexes of the rows whose node is missing or was made
@@ -78,6 +79,22 @@ class Reject:
 
 
 @dataclass
+class TableKeys:
+    """The keys one table of a streaming loader (``read_chunks``) has read, as the table
+    holds them to find a key's rows: a load checked a chunk at a time looks relationship
+    ends up among them, rather than keeping every key of the load a second time."""
+
+    #: every key the table has read so far, each to the number of keys before it
+    every: SeenKeys
+    #: this chunk's keys: of the rows whose node it makes or finds stored as it is, before
+    #: the load's checks reject any
+    chunk: Sequence[str]
+    #: how many keys of ``every`` are of this chunk or one before it: a key numbered past
+    #: them is of a chunk the table has read ahead
+    known: int
+
+
+@dataclass
 class LoaderResult:
     """Everything a loader made of one source, returned by :meth:`Loader.read`."""
 
@@ -100,6 +117,9 @@ class LoaderResult:
     #: with one of them is compared with the stored node, as two rows of a load are compared
     skipped_uids: defaultdict[str, list[Sequence[str]]] = field(
         default_factory=lambda: defaultdict(list))
+    #: per key label, the keys of the table whose rows made this chunk (a streaming
+    #: loader's chunks: :mod:`erm_graph.ingest.streamed`)
+    keys: dict[str, TableKeys] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -142,6 +162,10 @@ class LoadContext:
     #: every table file read, with its size and modification time when it was opened: a load
     #: that reads its files twice refuses a file changed in between
     opened: dict[Path, file_blocks.Stamp] = field(default_factory=dict, init=False)
+    #: the tables (by their loader's name for them) in which no key is on two rows: found so
+    #: by a load's check pass, and handed to its write pass, which reads the same files
+    #: again and need not keep their keys to find a key's first row
+    distinct_keys: set[str] = field(default_factory=set, init=False)
 
     @classmethod
     def for_source(cls, source: Path, loader: Loader, options: LoadOptions, *,

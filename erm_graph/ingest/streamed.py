@@ -39,6 +39,7 @@ from erm_graph.ingest.contract import (
     LoaderResult,
     LoadOptions,
     Reject,
+    TableKeys,
 )
 from erm_graph.ingest.file_blocks import Stamp, refuse_changed
 from erm_graph.ingest.load_owners import OWNS
@@ -47,7 +48,6 @@ from erm_graph.ingest.record_checks import chunk_rejects, forget_fingerprints, r
 from erm_graph.ingest.writer import COMPACT_AFTER_ROWS, LoadReport, stored_uids
 from erm_graph.query.merges import alias_table
 from erm_graph.records import Coded, column
-from erm_graph.seen_keys import SeenKeys
 from erm_graph.settings import current
 from erm_graph.store import GraphReader, GraphStore
 from erm_graph.store.node_ids import NodeIds
@@ -89,6 +89,9 @@ class Checked:
         self.clean: list[bool] = []
         #: per source, what each file read was like (size, modification time) when read
         self.files: list[dict[Path, Stamp]] = []
+        #: per source, its tables with no key on two rows (``LoadContext.distinct_keys``),
+        #: which the write pass reads without keeping their keys
+        self.distinct: list[set[str]] = []
         #: relationships the write pass leaves out of their chunk: rejected (their ends are
         #: not there) or written at the end (an end is a node of a later chunk)
         self.held: set[_RelId] = set()
@@ -108,31 +111,44 @@ class Checked:
 
 
 class _Keys:
-    """The load's keys per key label, and the relationship ends found in the store."""
+    """The load's keys per key label, as the tables that read them hold them, and the
+    relationship ends found in the store."""
 
     def __init__(self) -> None:
-        self.keys: dict[str, SeenKeys] = {}
+        #: per key label, each table's keys as its latest chunk gave them
+        self.tables: dict[str, list[TableKeys]] = {}
+        #: per key label, keys a table read whose record the load rejected
+        self.unmade: dict[str, set[str]] = {}
         self.stored: dict[str, set[str]] = {}
 
-    def add(self, key: str, uids: list[str]) -> None:
-        """Add a chunk's keys of ``key``; a key already made (by another table or file)
-        means records that only the whole load decides."""
-        seen = self.keys.setdefault(key, SeenKeys(strings=False))
-        if seen.add_new(uids, len(seen)) is not None:
+    def add(self, key: str, read: TableKeys, made: Collection[str]) -> None:
+        """A chunk's keys of ``key``: those of its table (``read``), of which it ``made``
+        the records not rejected. A key another table (or file) made as well means records
+        that only the whole load decides."""
+        tables = self.tables.setdefault(key, [])
+        others = [t for t in tables if t.every is not read.every]
+        if any(at >= 0 for other in others for at in other.every.find(list(made))):
             raise InMemoryOnly(f"a {key} key made by two tables or files")
+        self.tables[key] = [*others, read]
+        unmade = set(read.chunk).difference(made)
+        if unmade:
+            self.unmade.setdefault(key, set()).update(unmade)
 
     def absent(self, key: str, uids: Sequence[str], chunk: set[str]) -> list[str]:
         """The distinct ``uids`` that are not keys of the load so far: not among the
         chunk's own keys (``chunk``, the most a chunk's relationships name), then not among
-        the earlier ones, by :meth:`SeenKeys.find`, which confirms only the keys it finds,
-        where ``holds`` makes an array of every key's string again once keys were added:
-        for every chunk, a cost that grew with the square of the file."""
+        those of the chunks before, by :meth:`SeenKeys.find` (which confirms only the keys
+        it finds), nor rejected."""
         distinct = list((set(uids.table[code] for code in set(uids.codes))
                          if isinstance(uids, Coded) else set(uids)) - chunk)
-        seen = self.keys.get(key)
-        return distinct if seen is None else [uid for uid, at in zip(distinct,
-                                                                     seen.find(distinct),
-                                                                     strict=True) if at < 0]
+        unmade = self.unmade.get(key, set())
+        for table in self.tables.get(key, []):
+            if not distinct:
+                break
+            distinct = [uid for uid, at in zip(distinct, table.every.find(distinct),
+                                                strict=True)
+                        if not 0 <= at < table.known or uid in unmade]
+        return distinct
 
     def unstored(self, store: GraphReader, key: str, uids: list[str]) -> set[str]:
         """Those of ``uids`` that the store does not hold either (asked once per uid)."""
@@ -166,6 +182,7 @@ def check(store: GraphStore, found: Sequence[tuple[Path, Loader]], options: Load
         answers: list[Collection[int]] = []
         checked.answers.append(answers)
         checked.files.append(ctx.opened)
+        checked.distinct.append(ctx.distinct_keys)
 
         def ask(label: str, uids: Sequence[str], prints: Sequence[str]) -> Collection[int]:
             found = store.stale_rows(label, uids, prints)
@@ -200,17 +217,16 @@ def check(store: GraphStore, found: Sequence[tuple[Path, Loader]], options: Load
         checked.unchanged_relationships += chunk.unchanged_relationships
         checked.read_rejects += chunk.rejects
         checked.chunk_rejects += rejects
-        made: dict[str, list[str]] = {}
+        made: dict[str, set[str]] = {key: set() for key in chunk.keys}
         for label, rows in chunk.batch.nodes.items():
-            made.setdefault(model.label(label).key_label, []).extend(column(rows, "uid"))
+            made[model.label(label).key_label].update(column(rows, "uid"))
         for key, parts in chunk.skipped_uids.items():
             for part in parts:
-                made.setdefault(key, []).extend(part)
-        for key, uids in made.items():
-            keys.add(key, uids)
+                made[key].update(part)
+        for key, read in chunk.keys.items():
+            keys.add(key, read, made[key])
         checked.records += len(chunk.batch)
-        pending += _ends_not_there(store, keys, chunk.batch,
-                                   {key: set(uids) for key, uids in made.items()})
+        pending += _ends_not_there(store, keys, chunk.batch, made)
         checked.origins |= rejected_origins(chunk.rejects + rejects)
         if kept is not None:
             kept.extend(chunk.batch)
@@ -294,8 +310,9 @@ def write(store: GraphStore, found: Sequence[tuple[Path, Loader]], options: Load
     if not dry_run:
         store.ensure_schema()
 
-    def replayed(index: int, _: LoadContext) -> Any:
+    def replayed(index: int, ctx: LoadContext) -> Any:
         answers = deque(checked.answers[index])
+        ctx.distinct_keys = checked.distinct[index]
 
         def ask(label: str, uids: Sequence[str], prints: Sequence[str]) -> Collection[int]:
             if not answers:

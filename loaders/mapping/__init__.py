@@ -63,9 +63,9 @@ class Mapping:
         types = [rel["type"] for _, _, table in tables for rel in table.get("relationships", [])]
         if any("label" not in table for _, _, table in tables) or len(set(types)) < len(types):
             raise InMemoryOnly(f"{source}: relationships made by more than one table")
-        for path, doc, table in tables:
+        for position, (path, doc, table) in enumerate(tables):
             yield from file_chunks(lambda: ctx.result(source), ctx, doc, table, path,
-                                   whole=False)
+                                   whole=False, name=f"{position}:{path}")
 
     def _tables(self, source: Path, ctx: LoadContext
                 ) -> list[tuple[Path, dict[str, Any], dict[str, Any]]]:

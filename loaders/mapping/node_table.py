@@ -105,7 +105,7 @@ class NodeTable:
     """One table of a mapping, bound to the columns of one file: compiled once for its rows."""
 
     def __init__(self, doc: dict, table: dict, path: Path, names: list[str],
-                 date_cells: dict[int, set[str]], place: str):
+                 date_cells: dict[int, set[str]], place: str, distinct: bool = False):
         self.names, self.label, self.date_cells = names, table["label"], date_cells
         columns = Columns(path, table, names, "table")
         key = table["key"]
@@ -147,6 +147,12 @@ class NodeTable:
         self.firsts: tuple[array[int], Numbered, array[int]] = (
             array("q"), Numbered(f"{FORMAT}:{place}", array("i")), array("q"))
         self.place = place
+        #: whether no key is on two rows of the file, as a check pass that read it found:
+        #: each row keyed is then its key's first, and neither ``seen`` nor ``firsts`` is kept
+        self.distinct = distinct
+        #: whether a row had the key of a row before it (a check pass tells the write pass
+        #: which tables had none)
+        self.repeated = False
         #: per key that repeats with other relationship cells, the hashes of those cells
         self.more_relationships: dict[str, set[int]] = {}
         # a row's fingerprint covers the mapping that reads it, not only its cells
@@ -260,10 +266,12 @@ def key_rows(table: NodeTable, places: Numbered, cells: Sequence[Cells]
     keys = list(map(table.key_norm, cells_at(cells, table.key_index)))
     origins = places.prefixed(f"{FORMAT}:")
     labels = table.row_labels(cells)
-    prefix, seen, firsts = table.prefix, table.seen, table.firsts
+    uids = list(map(table.prefix.__add__, keys)) if table.prefix else keys
+    if table.distinct:
+        return _distinct_rows(table, places, origins, cells, keys, uids, labels)
+    seen, firsts = table.seen, table.firsts
     node_sigs = cell_hashes(cells, table.node_cells)
     rel_sigs = cell_hashes(cells, table.rel_cells) if table.rels else [0] * len(cells)
-    uids = list(map(prefix.__add__, keys)) if prefix else keys
     earlier = seen.find(uids) if "" in keys or None in labels else \
         seen.add_new(uids, len(firsts[0]))
     if earlier is None:  # every key new and once: added (the common case, in C)
@@ -281,13 +289,9 @@ def key_rows(table: NodeTable, places: Numbered, cells: Sequence[Cells]
     rejects, repeats = [], []
     for i, (where, row, key, label, node_sig, rel_sig) in enumerate(zip(
             places, cells, keys, labels, node_sigs, rel_sigs, strict=True)):
-        if not key:
-            rejects.append(rejected(table.label, where, table.key_column, "a key value", None,
-                                     table.record(row)))
-        elif label is None:
-            rejects.append(rejected(table.label, where, table.label_column,
-                                     table.label_expected, table.label_cell(row),
-                                     table.record(row)))
+        unkeyed = _unkeyed(table, where, row, key, label)
+        if unkeyed:
+            rejects.append(unkeyed)
         else:
             uid = uids[i]
             at = earlier[i] if earlier[i] >= 0 else new.setdefault(uid, len(firsts[0]))
@@ -297,7 +301,9 @@ def key_rows(table: NodeTable, places: Numbered, cells: Sequence[Cells]
                 if table.rels:
                     firsts[2].append(rel_sig)
                 kept.append(i)
-            elif firsts[0][at] != node_sig:
+                continue
+            table.repeated = True
+            if firsts[0][at] != node_sig:
                 rejects.append(rejected(table.label, where, "uid", f"unique in the load: "
                                          f"{firsts[1][at]} has the same uid with "
                                          "other values", uid, table.record(row), SAME_UID))
@@ -308,10 +314,48 @@ def key_rows(table: NodeTable, places: Numbered, cells: Sequence[Cells]
                     repeats.append((places.numbers[i], row, uid, label))
     if new:  # in the order of their first rows, as ``firsts`` has them
         seen.add(list(new), base)
+    return _kept(table, places, origins, cells, uids, labels, kept), rejects, repeats
+
+
+def _distinct_rows(table: NodeTable, places: Numbered, origins: Numbered,
+                   cells: Sequence[Cells], keys: list[str], uids: list[str],
+                   labels: list[str | None]) -> tuple[Keyed, list[Reject], list[_Repeat]]:
+    """:func:`key_rows` for a table whose keys a check pass found on one row each: every
+    row keyed is its key's first, with nothing to compare it with."""
+    if "" not in keys and None not in labels:
+        return Keyed(places, origins, cells, uids, table.fingerprints(places, cells),
+                     cast(list[str], labels)), [], []
+    rejects: list[Reject] = []
+    kept: list[int] = []
+    for i, (where, row, key, label) in enumerate(zip(places, cells, keys, labels,
+                                                     strict=True)):
+        unkeyed = _unkeyed(table, where, row, key, label)
+        if unkeyed:
+            rejects.append(unkeyed)
+        else:
+            kept.append(i)
+    return _kept(table, places, origins, cells, uids, labels, kept), rejects, []
+
+
+def _unkeyed(table: NodeTable, where: str, row: Cells, key: str, label: str | None
+             ) -> Reject | None:
+    """The reject of a row without a key, or with a label its table may not have."""
+    if not key:
+        return rejected(table.label, where, table.key_column, "a key value", None,
+                        table.record(row))
+    if label is None:
+        return rejected(table.label, where, table.label_column, table.label_expected,
+                        table.label_cell(row), table.record(row))
+    return None
+
+
+def _kept(table: NodeTable, places: Numbered, origins: Numbered, cells: Sequence[Cells],
+          uids: list[str], labels: list[str | None], kept: list[int]) -> Keyed:
+    """The rows at ``kept``, keyed and fingerprinted."""
     kept_places, kept_cells = places.pick(kept), picked_rows(cells, kept)
     return Keyed(kept_places, origins.pick(kept), kept_cells, [uids[i] for i in kept],
                  table.fingerprints(kept_places, kept_cells),
-                 cast(list[str], [labels[i] for i in kept])), rejects, repeats
+                 cast(list[str], [labels[i] for i in kept]))
 
 
 def _add_lines(origins: Numbered, lines: list[int]) -> None:

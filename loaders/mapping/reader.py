@@ -8,9 +8,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from erm_graph import model
 from erm_graph.errors import listed, shown
 from erm_graph.ingest.chunk_rows import Cells
-from erm_graph.ingest.contract import InMemoryOnly, LoadContext, LoaderResult
+from erm_graph.ingest.contract import InMemoryOnly, LoadContext, LoaderResult, TableKeys
 from erm_graph.ingest.tabular import in_chunks
 from erm_graph.ingest.untrusted import LoadError
 from erm_graph.records import Numbered
@@ -31,7 +32,8 @@ def read_file(result: LoaderResult, ctx: LoadContext, doc: dict[str, Any], table
 
 
 def file_chunks(into: Callable[[], LoaderResult], ctx: LoadContext, doc: dict[str, Any],
-                table: dict[str, Any], path: Path, *, whole: bool) -> Iterator[LoaderResult]:
+                table: dict[str, Any], path: Path, *, whole: bool, name: str = ""
+                ) -> Iterator[LoaderResult]:
     """Read a file in chunks of CHUNK_ROWS rows, as a node table or a relationship table:
     each chunk's records go into ``into()``, which is yielded once they are in (one result
     for the whole file, or a new one per chunk for a load that writes as it reads).
@@ -42,7 +44,10 @@ def file_chunks(into: Callable[[], LoaderResult], ctx: LoadContext, doc: dict[st
 
     Not ``whole``: a row that repeats its key's record with other relationship cells
     raises :class:`InMemoryOnly`, as its relationships may repeat those of its key's first
-    row, in an earlier chunk, which only the whole file's records tell apart.
+    row, in an earlier chunk, which only the whole file's records tell apart. Each chunk
+    then carries the table's keys (:class:`TableKeys`), and a table with no key on two rows
+    is named (``name``) in ``ctx.distinct_keys``: read again with that context, its rows are
+    keyed without keeping their keys.
     """
     names, prefix, chunks, date_cells = _rows(ctx, table, path)
     if "label" not in table:
@@ -53,16 +58,21 @@ def file_chunks(into: Callable[[], LoaderResult], ctx: LoadContext, doc: dict[st
             add_relationships(result, relationships, places, cells)
             yield result
         return
-    nodes = NodeTable(doc, table, path, names, date_cells, prefix)
+    nodes = NodeTable(doc, table, path, names, date_cells, prefix,
+                      distinct=not whole and name in ctx.distinct_keys)
+    key = model.label(nodes.label).key_label
     with ThreadPoolExecutor(max_workers=1) as pool:
         pending = None
         for places, cells in chunks:
             result = into()
             ctx.advance(result, len(cells))
             keyed, rejects, repeats = key_rows(nodes, places, cells)
-            if repeats and not whole:
-                raise InMemoryOnly(f"{path}: rows repeat a key's record with other "
-                                   "relationships")
+            if not whole:
+                if repeats:
+                    raise InMemoryOnly(f"{path}: rows repeat a key's record with other "
+                                       "relationships")
+                if not nodes.distinct:
+                    result.keys[key] = TableKeys(nodes.seen, keyed.uids, len(nodes.firsts[0]))
             asked = pool.submit(stale_rows, ctx, nodes, keyed)
             if pending:
                 finish(*pending)
@@ -71,6 +81,8 @@ def file_chunks(into: Callable[[], LoaderResult], ctx: LoadContext, doc: dict[st
         if pending:
             finish(*pending)
             yield pending[0]
+    if not whole and not nodes.repeated:
+        ctx.distinct_keys.add(name)
 
 
 def _rows(ctx: LoadContext, table: dict[str, Any], path: Path
