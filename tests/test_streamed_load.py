@@ -270,3 +270,32 @@ def test_the_write_pass_keys_again_only_tables_with_a_key_on_two_rows(
     monkeypatch.setattr(reader, "NodeTable", table)
     prepared.write(store)
     assert keyed == [True, False, True]  # contacts, parties, employees
+
+
+def test_a_load_its_counted_rows_show_too_large_keeps_no_records(
+        store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The columnar reader counts a file's rows before its first chunk: a load they show will
+    pass ERM_LOAD_KEEP_RECORDS keeps none of its records only to let them go, where its first
+    chunks were within it; a load within it keeps them."""
+    from erm_graph.ingest import columnar
+    from erm_graph.ingest.batch import GraphBatch
+
+    if not columnar.available():
+        pytest.skip("pyarrow is not installed")
+    monkeypatch.setattr(reader, "CHUNK_ROWS", 3)
+    monkeypatch.setattr(columnar, "MIN_CHARS", 0)  # the small files here are counted too
+    mapping = contacts_folder(tmp_path)
+    kept: list[int] = []
+
+    class Kept(GraphBatch):
+        def extend(self, other: GraphBatch) -> None:
+            kept.append(len(other))
+            super().extend(other)
+
+    monkeypatch.setattr(two_passes, "GraphBatch", Kept)
+    monkeypatch.setenv("ERM_LOAD_KEEP_RECORDS", "20")  # the first chunk makes 6 records
+    assert isinstance(prepare(store, [mapping], on_error="skip"), Streamed)
+    assert kept == []
+    monkeypatch.setenv("ERM_LOAD_KEEP_RECORDS", "1000")
+    assert isinstance(prepare(store, [mapping], on_error="skip"), Prepared)
+    assert sum(kept) > 20

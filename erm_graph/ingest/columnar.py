@@ -182,7 +182,19 @@ def _two_passes(opened: Callable[[bool], io.RawIOBase], lines: Callable[[], int 
                 line += part.num_rows
             _release(pa)
 
-    return chunks()
+    return Counted(chunks(), rows)
+
+
+class Counted(Iterator[tuple[Sequence[int], Sequence[Sequence[str]]]]):
+    """A text's chunks, and how many data rows they hold, which the first pass counted
+    before any is handed on: a load can tell from the first chunk how large it will be."""
+
+    def __init__(self, chunks: Iterator[tuple[Sequence[int], Sequence[Sequence[str]]]],
+                 rows: int):
+        self.chunks, self.rows = chunks, rows
+
+    def __next__(self) -> tuple[Sequence[int], Sequence[Sequence[str]]]:
+        return next(self.chunks)
 
 
 def _release(pa: Any) -> None:

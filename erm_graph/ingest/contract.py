@@ -166,6 +166,9 @@ class LoadContext:
     #: by a load's check pass, and handed to its write pass, which reads the same files
     #: again and need not keep their keys to find a key's first row
     distinct_keys: set[str] = field(default_factory=set, init=False)
+    #: the data rows of the files read so far whose reader counted them before handing any
+    #: on (a CSV file the columnar reader takes); the rows of other files are not in it
+    counted_rows: int = field(default=0, init=False)
 
     @classmethod
     def for_source(cls, source: Path, loader: Loader, options: LoadOptions, *,
@@ -218,7 +221,11 @@ class LoadContext:
         (:mod:`erm_graph.ingest.csv_file`), else from its text read whole."""
         self.stat(path)
         found = csv_file.csv_chunks(path, self.options.max_bytes, self.options.encoding, size)
-        return found if found is not None else tabular.csv_chunks(self.text(path), path, size)
+        names, chunks = found if found is not None else \
+            tabular.csv_chunks(self.text(path), path, size)
+        if isinstance(chunks, columnar.Counted):
+            self.counted_rows += chunks.rows
+        return names, chunks
 
     def csv_rows(self, path: Path) -> Iterator[tuple[int, dict[str, str]]]:
         """(line number, row) for each data row of a CSV file, headers trimmed."""

@@ -9,11 +9,14 @@ The write pass makes the same records as the check pass: the same files (refused
 changed in between), the same loader, the store's answers about unchanged rows replayed from
 the check pass. What the check pass keeps grows with the load's keys (to tell a key made
 twice and a relationship end that is not there), and with its rejects and its relationships
-to nodes of a later chunk, which are written at the end.
+to nodes of a later chunk, which are written at the end. The keys are those the loader's
+tables hold to find a key's rows, handed on with each chunk (``LoaderResult.keys``), not a
+copy; the write pass keeps none of a table whose keys the check pass found on one row each.
 
-A loader streams through ``read_chunks``; it raises :class:`InMemoryOnly` for records that
-only the whole file decides, as this module does for keys made by two tables or two files and
-for maps and owners, and the load then reads everything into memory first
+A loader streams through ``read_chunks``, its chunks carrying their table's keys; it
+raises :class:`InMemoryOnly` for records that only the whole file decides, as this module
+does for keys made by two tables or two files and for maps and owners, and the load then
+reads everything into memory first
 (:func:`erm_graph.ingest.load.prepare`).
 """
 
@@ -24,7 +27,7 @@ import queue
 import threading
 from array import array
 from collections import Counter, deque
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -191,14 +194,18 @@ def check(store: GraphStore, found: Sequence[tuple[Path, Loader]], options: Load
         return ask
 
     types: dict[str, int] = {}
-    # the records kept for the write, None once the load has more than ERM_LOAD_KEEP_RECORDS:
-    # two passes cost a second read and typing of every row, which a load of fewer records
-    # need not pay (docs/loaders.md, "The mapping load's two passes, as built")
+    # the records kept for the write, None once the load has, or will have as its counted
+    # rows tell, more than ERM_LOAD_KEEP_RECORDS: two passes cost a second read and typing of
+    # every row, which a load of fewer records need not pay, and records kept only to be let
+    # go were the peak of a larger one (docs/loaders.md, "The mapping load's two passes, as
+    # built")
     keep = current().load_keep_records
     kept: GraphBatch | None = GraphBatch()
     aliases = alias_table(store)
     landed: list[Counter[str]] = []
-    for index, _, chunk in chunks(found, options, redo, recorded, progress):
+    contexts: dict[int, LoadContext] = {}
+    for index, ctx, chunk in chunks(found, options, redo, recorded, progress):
+        contexts[index] = ctx
         if makes_maps(chunk):
             raise InMemoryOnly(f"{chunk.source}: makes maps")
         for group in chunk.batch.relationships:
@@ -228,14 +235,23 @@ def check(store: GraphStore, found: Sequence[tuple[Path, Loader]], options: Load
         checked.records += len(chunk.batch)
         pending += _ends_not_there(store, keys, chunk.batch, made)
         checked.origins |= rejected_origins(chunk.rejects + rejects)
-        if kept is not None:
+        if kept is not None and _expected(checked, contexts.values()) <= keep:
             kept.extend(chunk.batch)
-            kept = kept if checked.records <= keep else None
+        else:
+            kept = None
     _noted(checked, found, landed, len(landed) - 1)
     _settle(checked, keys, pending)
     if kept is not None:
         checked.batch = _whole(kept, checked)
     return checked
+
+
+def _expected(checked: Checked, contexts: Iterable[LoadContext]) -> int:
+    """The records the load will have, as far as its rows counted before they were read
+    tell (``LoadContext.counted_rows``): those checked so far, and as many a row for the
+    rows still to read."""
+    ahead = sum(ctx.counted_rows for ctx in contexts) - checked.rows
+    return checked.records + max(ahead, 0) * checked.records // max(checked.rows, 1)
 
 
 def _ends_not_there(store: GraphReader, keys: _Keys, batch: GraphBatch,
