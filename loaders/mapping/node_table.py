@@ -280,8 +280,7 @@ def key_rows(table: NodeTable, places: Numbered, cells: Sequence[Cells]
         _add_lines(firsts[1], origins.numbers.tolist())
         if table.rels:
             firsts[2].fromlist(rel_sigs)
-        return Keyed(places, origins, cells, uids, table.fingerprints(places, cells),
-                     cast(list[str], labels)), [], []  # None is not in them
+        return _kept(table, places, origins, cells, uids, labels, None), [], []
     # row by row: keys of earlier chunks found above, this chunk's new ones in a dict
     base = len(firsts[0])
     new: dict[str, int] = {}
@@ -323,8 +322,7 @@ def _distinct_rows(table: NodeTable, places: Numbered, origins: Numbered,
     """:func:`key_rows` for a table whose keys a check pass found on one row each: every
     row keyed is its key's first, with nothing to compare it with."""
     if "" not in keys and None not in labels:
-        return Keyed(places, origins, cells, uids, table.fingerprints(places, cells),
-                     cast(list[str], labels)), [], []
+        return _kept(table, places, origins, cells, uids, labels, None), [], []
     rejects: list[Reject] = []
     kept: list[int] = []
     for i, (where, row, key, label) in enumerate(zip(places, cells, keys, labels,
@@ -350,8 +348,12 @@ def _unkeyed(table: NodeTable, where: str, row: Cells, key: str, label: str | No
 
 
 def _kept(table: NodeTable, places: Numbered, origins: Numbered, cells: Sequence[Cells],
-          uids: list[str], labels: list[str | None], kept: list[int]) -> Keyed:
-    """The rows at ``kept``, keyed and fingerprinted."""
+          uids: list[str], labels: list[str | None], kept: list[int] | None) -> Keyed:
+    """The rows at ``kept`` (None: every row, each with a key and a label), keyed and
+    fingerprinted."""
+    if kept is None:
+        return Keyed(places, origins, cells, uids, table.fingerprints(places, cells),
+                     cast(list[str], labels))
     kept_places, kept_cells = places.pick(kept), picked_rows(cells, kept)
     return Keyed(kept_places, origins.pick(kept), kept_cells, [uids[i] for i in kept],
                  table.fingerprints(kept_places, kept_cells),
