@@ -299,3 +299,44 @@ def test_a_load_its_counted_rows_show_too_large_keeps_no_records(
     monkeypatch.setenv("ERM_LOAD_KEEP_RECORDS", "1000")
     assert isinstance(prepare(store, [mapping], on_error="skip"), Prepared)
     assert sum(kept) > 20
+
+
+def test_relationships_landed_on_a_merged_record_are_made_once(
+        store, tmp_path: Path, small_chunks: None) -> None:
+    """A re-import of a source one of whose records was merged into another (``erm merge``):
+    the merged record's row lands its relationship on the kept record, which its own row, a
+    chunk later, names too. The load read whole keeps the first of the two; so does the
+    streamed one, which wrote both (the last one's properties won) and counted one too many."""
+    from erm_graph.identity.merge import merge_nodes
+
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text(yaml.safe_dump({"tables": [
+        {"file": "parties.csv", "label": "Customer", "key": {"column": "ID", "prefix": "p-"},
+         "properties": {"name": {"column": "Name"}},
+         "relationships": [{"type": "RELATES_TO", "label": "Party", "column": "Other",
+                            "prefix": "p-", "properties": {"kind": {"column": "Kind"}}}]}]}))
+
+    def parties(name: str, kind: Any) -> None:
+        write_csv(tmp_path, "parties.csv", [["ID", "Name", "Other", "Kind"],
+                                            *[[f"{i}", f"{name}{i}", "10", kind(i)]
+                                              for i in range(1, 10)],
+                                            ["10", "Ten", "", ""]])
+
+    found = []
+    for streaming in (True, False):
+        store.clear()
+        parties("C", lambda i: "partners")
+        outcome(store, [mapping], False, tmp_path)
+        merge_nodes(store, "p-5", ["p-1"])
+        parties("D", lambda i: "supplies" if i == 1 else "refers")
+        got = outcome(store, [mapping], streaming, tmp_path)
+        got["graph"]["nodes"] = [n for n in got["graph"]["nodes"] if '[["Merge"]' not in n]
+        found.append(got)
+    streamed, whole = found
+    assert streamed.pop("kind") is (Prepared if streamed_kept() else Streamed)
+    whole.pop("kind")
+    assert streamed == whole
+    [kept] = [json.loads(r)[3] for r in whole["graph"]["relationships"]
+              if json.loads(r)[1:3] == ["p-5", "p-10"]]
+    assert kept["kind"] == "supplies"  # the merged record's row comes first
+    assert whole["report"]["types"]["RELATES_TO"]["updated"] == 8

@@ -202,6 +202,8 @@ def check(store: GraphStore, found: Sequence[tuple[Path, Loader]], options: Load
     keep = current().load_keep_records
     kept: GraphBatch | None = GraphBatch()
     aliases = alias_table(store)
+    merged = {key: set(table.values()) for key, table in aliases.items()}
+    pairs: set[tuple[RelKey, str, str]] = set()
     landed: list[Counter[str]] = []
     contexts: dict[int, LoadContext] = {}
     for index, ctx, chunk in chunks(found, options, redo, recorded, progress):
@@ -218,6 +220,8 @@ def check(store: GraphStore, found: Sequence[tuple[Path, Loader]], options: Load
         rejects = chunk_rejects(aliases, chunk, landed[index])
         checked.clean.append(not rejects and chunk.batch is batch
                              and landed[index].total() == before)
+        if merged:
+            _made_once(chunk.batch, merged, pairs, checked)
         checked.rows += chunk.rows
         checked.notes += chunk.notes
         checked.unchanged_nodes += chunk.unchanged_nodes
@@ -244,6 +248,33 @@ def check(store: GraphStore, found: Sequence[tuple[Path, Loader]], options: Load
     if kept is not None:
         checked.batch = _whole(kept, checked)
     return checked
+
+
+def _made_once(batch: GraphBatch, merged: dict[str, set[str]],
+               pairs: set[tuple[RelKey, str, str]], checked: Checked) -> None:
+    """Leave out of a chunk's ``batch`` (and of the write pass's, by ``checked.held``) each
+    relationship an earlier chunk made already, as a load read whole keeps a relationship's
+    first record. Only a relationship with an end that records were merged into (``merged``,
+    per key label: the uids the alias table names) can be made by two chunks: one row's
+    relationship landed there from a merged record's uid (:func:`aliases.land`), another's
+    named it. ``pairs``: those relationships made so far."""
+    for group, rows in list(batch.relationships.items()):
+        _, start, end = group
+        into = (merged.get(model.label(start).key_label, set()),
+                merged.get(model.label(end).key_label, set()))
+        if into[0].isdisjoint(column(rows, "start")) and into[1].isdisjoint(column(rows, "end")):
+            continue  # no row names such a record: every row as it is, looked at in C
+        kept = []
+        for row in rows:
+            pair = (group, row["start"], row["end"])
+            if pair[1] in into[0] or pair[2] in into[1]:
+                if pair in pairs:
+                    checked.held.add((*pair, str(model.origin(row))))
+                    continue
+                pairs.add(pair)
+            kept.append(row)
+        if len(kept) < len(rows):
+            batch.relationships[group] = kept
 
 
 def _expected(checked: Checked, contexts: Iterable[LoadContext]) -> int:
