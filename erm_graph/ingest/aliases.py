@@ -69,6 +69,21 @@ def land(table: Aliases, batch: GraphBatch, unchanged: Counter[str]) -> Counter[
     return landed
 
 
+def names_aliases(table: Aliases, batch: GraphBatch) -> bool:
+    """Whether :func:`land` would rewrite anything of ``batch``: a record's uid, or a
+    relationship's end, that is an alias (of ``table``). :func:`land` counts only the
+    records that landed, not the relationships it rewrote: a load that checks whether
+    landing changed a chunk asks this first."""
+    named = [(label, rows, "uid") for label, rows in batch.nodes.items()]
+    named += [(label, rows, side) for (_, start, end), rows in batch.relationships.items()
+              for side, label in (("start", start), ("end", end))]
+    for label, rows, field_name in named:
+        aliases = table.get(_key(label))
+        if aliases and not aliases.keys().isdisjoint(column(rows, field_name)):
+            return True
+    return False
+
+
 def landed_note(landed: Counter[str]) -> str:
     """What a load's notes say of the records that landed on merged ones."""
     shown = ", ".join(sorted(landed)[:5]) + (", ..." if len(landed) > 5 else "")

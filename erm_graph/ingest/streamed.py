@@ -33,7 +33,7 @@ from typing import Any, TypeVar
 
 from erm_graph import model
 from erm_graph.errors import ErmError, Problem
-from erm_graph.ingest.aliases import landed_note
+from erm_graph.ingest.aliases import landed_note, names_aliases
 from erm_graph.ingest.batch import GraphBatch, RelKey
 from erm_graph.ingest.contract import (
     InMemoryOnly,
@@ -216,10 +216,9 @@ def check(store: GraphStore, found: Sequence[tuple[Path, Loader]], options: Load
         if len(landed) == index:  # the source's first chunk
             landed.append(Counter())
             _noted(checked, found, landed, index - 1)
-        before, batch = landed[index].total(), chunk.batch
+        batch, lands = chunk.batch, names_aliases(aliases, chunk.batch)
         rejects = chunk_rejects(aliases, chunk, landed[index])
-        checked.clean.append(not rejects and chunk.batch is batch
-                             and landed[index].total() == before)
+        checked.clean.append(not rejects and chunk.batch is batch and not lands)
         if merged:
             _made_once(chunk.batch, merged, pairs, checked)
         checked.rows += chunk.rows
