@@ -33,7 +33,7 @@ from typing import Any, TypeVar
 
 from erm_graph import model
 from erm_graph.errors import ErmError, Problem
-from erm_graph.ingest.aliases import landed_note, names_aliases
+from erm_graph.ingest.aliases import Aliases, landed_note, names_aliases
 from erm_graph.ingest.batch import GraphBatch, RelKey
 from erm_graph.ingest.contract import (
     InMemoryOnly,
@@ -220,7 +220,7 @@ def check(store: GraphStore, found: Sequence[tuple[Path, Loader]], options: Load
         rejects = chunk_rejects(aliases, chunk, landed[index])
         checked.clean.append(not rejects and chunk.batch is batch and not lands)
         if merged:
-            _made_once(chunk.batch, merged, pairs, checked)
+            _made_once(chunk, aliases, merged, pairs, checked)
         checked.rows += chunk.rows
         checked.notes += chunk.notes
         checked.unchanged_nodes += chunk.unchanged_nodes
@@ -249,20 +249,29 @@ def check(store: GraphStore, found: Sequence[tuple[Path, Loader]], options: Load
     return checked
 
 
-def _made_once(batch: GraphBatch, merged: dict[str, set[str]],
+def _made_once(chunk: LoaderResult, aliases: Aliases, merged: dict[str, set[str]],
                pairs: set[tuple[RelKey, str, str]], checked: Checked) -> None:
-    """Leave out of a chunk's ``batch`` (and of the write pass's, by ``checked.held``) each
+    """Leave out of a chunk's batch (and of the write pass's, by ``checked.held``) each
     relationship an earlier chunk made already, as a load read whole keeps a relationship's
-    first record. Only a relationship with an end that records were merged into (``merged``,
-    per key label: the uids the alias table names) can be made by two chunks: one row's
-    relationship landed there from a merged record's uid (:func:`aliases.land`), another's
-    named it. ``pairs``: those relationships made so far."""
+    first record.
+
+    A table's rows have keys of their own, so two rows make one relationship only when
+    their keys land on one record: a merged record's row (its uid an alias,
+    :func:`aliases.land`) and the kept record's row, or that of another record merged into
+    it. Only the relationships of rows whose key is, or lands on, a kept uid (``merged``,
+    per key label: the uids the alias table names) are kept in ``pairs`` to tell: as few as
+    those rows, not every row that names a kept record (a customer named by every
+    interaction)."""
+    own = {key: (set(read.chunk) & merged.get(key, set()))
+           | {aliases[key][uid] for uid in aliases.get(key, {}).keys() & set(read.chunk)}
+           for key, read in chunk.keys.items()}
+    batch = chunk.batch
     for group, rows in list(batch.relationships.items()):
         _, start, end = group
-        into = (merged.get(model.label(start).key_label, set()),
-                merged.get(model.label(end).key_label, set()))
+        into = (own.get(model.label(start).key_label, set()),
+                own.get(model.label(end).key_label, set()))
         if into[0].isdisjoint(column(rows, "start")) and into[1].isdisjoint(column(rows, "end")):
-            continue  # no row names such a record: every row as it is, looked at in C
+            continue  # no row of such a record: every row as it is, looked at in C
         kept = []
         for row in rows:
             pair = (group, row["start"], row["end"])
