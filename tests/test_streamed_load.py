@@ -157,9 +157,10 @@ def test_bad_rows_dangling_ends_and_later_ends(store, tmp_path: Path, small_chun
     both_ways(store, [mapping], tmp_path, True, on_error=on_error)
 
 
-@pytest.mark.parametrize("contacts_first", [True, False])
+@pytest.mark.parametrize("contacts_first, mode", [(True, "skip"), (False, "skip"),
+                                                  (True, "stop"), (False, "dry run")])
 def test_the_same_load_over_merged_records(store, tmp_path: Path, small_chunks: None,
-                                           contacts_first: bool) -> None:
+                                           contacts_first: bool, mode: str) -> None:
     """Loaded again, every name changed, after records of each table were merged (``erm
     merge``): the merged records' rows land on the kept ones, their relationships too, one
     of them on a relationship the kept record's own row makes three chunks later."""
@@ -177,7 +178,7 @@ def test_the_same_load_over_merged_records(store, tmp_path: Path, small_chunks: 
             path.write_text(re.sub(r",([CEP])(\d+),", r",\1\1\2,", path.read_text()))
 
     both_ways(store, [tmp_path / "people.yaml"], tmp_path, True, before=merged,
-              on_error="skip")
+              on_error="stop" if mode == "stop" else "skip", dry_run=mode == "dry run")
 
 
 
