@@ -35,18 +35,22 @@ def resolve_aliases(store: GraphReader, sources: Sequence[LoaderResult]) -> None
     if not table:
         return
     for source in sources:
-        landed = land(table, source.batch, source.unchanged_nodes)
+        landed, _ = land(table, source.batch, source.unchanged_nodes)
         if landed:
             source.note(landed_note(landed))
 
 
-def land(table: Aliases, batch: GraphBatch, unchanged: Counter[str]) -> Counter[str]:
+def land(table: Aliases, batch: GraphBatch, unchanged: Counter[str]
+         ) -> tuple[Counter[str], bool]:
     """Rewrite ``batch``'s aliases (of ``table``: :func:`alias_table`) to the uids they name:
     a record whose uid is an alias is counted in ``unchanged`` and left out, its
-    relationships land on the kept record. How many records landed, per alias."""
+    relationships land on the kept record. How many records landed, per alias, and whether
+    anything was rewritten: a relationship's end that lands is no record that landed, yet
+    the batch is not the one read."""
     landed: Counter[str] = Counter()
+    rewrote = False
     if not table:
-        return landed
+        return landed, rewrote
     for label, rows in batch.nodes.items():
         aliases = table.get(_key(label))
         uids = column(rows, "uid") if aliases else []
@@ -66,22 +70,8 @@ def land(table: Aliases, batch: GraphBatch, unchanged: Counter[str]) -> Counter[
             for i, uid in enumerate(column(rows, side)):
                 if uid in aliases:
                     assign(rows, i, side, aliases[uid])
-    return landed
-
-
-def names_aliases(table: Aliases, batch: GraphBatch) -> bool:
-    """Whether :func:`land` would rewrite anything of ``batch``: a record's uid, or a
-    relationship's end, that is an alias (of ``table``). :func:`land` counts only the
-    records that landed, not the relationships it rewrote: a load that checks whether
-    landing changed a chunk asks this first."""
-    named = [(label, rows, "uid") for label, rows in batch.nodes.items()]
-    named += [(label, rows, side) for (_, start, end), rows in batch.relationships.items()
-              for side, label in (("start", start), ("end", end))]
-    for label, rows, field_name in named:
-        aliases = table.get(_key(label))
-        if aliases and not aliases.keys().isdisjoint(column(rows, field_name)):
-            return True
-    return False
+                    rewrote = True
+    return landed, rewrote or bool(landed)
 
 
 def landed_note(landed: Counter[str]) -> str:

@@ -21,20 +21,24 @@ from erm_graph.seen_keys import all_distinct
 from erm_graph.store import GraphReader
 
 
-def chunk_rejects(aliases: Aliases, chunk: LoaderResult, landed: Counter[str]) -> list[Reject]:
+def chunk_rejects(aliases: Aliases, chunk: LoaderResult, landed: Counter[str]
+                  ) -> tuple[list[Reject], bool]:
     """The checks of a whole load on one chunk's records (a load that streams: its keys are
     checked across chunks by :mod:`erm_graph.ingest.streamed`, which reads owners whole):
     ``aliases`` resolved (the records that landed on merged ones counted in ``landed``), a
     relationship made twice kept once, records that do not fit the model taken out of the
-    chunk's batch and returned."""
-    landed.update(land(aliases, chunk.batch, chunk.unchanged_nodes))
+    chunk's batch and returned; and whether the checks changed the chunk's records (the
+    write pass takes a chunk they did not change as it reads it)."""
+    found, changed = land(aliases, chunk.batch, chunk.unchanged_nodes)
+    landed.update(found)
     rejects: list[Reject] = []
     if not distinct(chunk.batch):
         merged = GraphBatch()
         rejects += merge(merged, chunk.batch, {})
         chunk.batch = merged
+        changed = True
     rejects += model_rejects(chunk.batch)
-    return rejects
+    return rejects, changed or bool(rejects)
 
 
 def merge(batch: GraphBatch, part: GraphBatch, seen: dict[tuple, dict]) -> list[Reject]:

@@ -33,7 +33,7 @@ from typing import Any, TypeVar
 
 from erm_graph import model
 from erm_graph.errors import ErmError, Problem
-from erm_graph.ingest.aliases import Aliases, landed_note, names_aliases
+from erm_graph.ingest.aliases import Aliases, landed_note
 from erm_graph.ingest.batch import GraphBatch, RelKey
 from erm_graph.ingest.contract import (
     InMemoryOnly,
@@ -216,9 +216,8 @@ def check(store: GraphStore, found: Sequence[tuple[Path, Loader]], options: Load
         if len(landed) == index:  # the source's first chunk
             landed.append(Counter())
             _noted(checked, found, landed, index - 1)
-        batch, lands = chunk.batch, names_aliases(aliases, chunk.batch)
-        rejects = chunk_rejects(aliases, chunk, landed[index])
-        checked.clean.append(not rejects and chunk.batch is batch and not lands)
+        rejects, changed = chunk_rejects(aliases, chunk, landed[index])
+        checked.clean.append(not changed)
         if merged:
             _made_once(chunk, aliases, merged, pairs, checked)
         checked.rows += chunk.rows
