@@ -4,15 +4,22 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Debian packages the tests run: installed once, when the program is missing.
+debian_package() {  # PROGRAM PACKAGE
+    if [ ! -x "$1" ]; then
+        local sudo=""
+        if [ "$(id -u)" != "0" ]; then sudo="sudo"; fi
+        $sudo apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$2" >/dev/null
+    fi
+}
+
 # -- browser tests (tests/e2e): Debian's Chromium, driven by Playwright for Python with
 #    executable_path=/usr/bin/chromium. Never `playwright install` (no browser downloads here).
-if [ ! -x /usr/bin/chromium ]; then
-    export DEBIAN_FRONTEND=noninteractive
-    SUDO=""
-    if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
-    $SUDO apt-get update -qq
-    $SUDO apt-get install -y -qq chromium >/dev/null
-fi
+debian_package /usr/bin/chromium chromium
+# -- strace holds the real embedded server between two steps of its shutdown
+#    (tests/test_store_embedded.py)
+debian_package /usr/bin/strace strace
 
 # Neo4j's Cypher linter for tests/test_cypher_lint.py (node + npm @neo4j-cypher/language-support).
 if command -v npm >/dev/null 2>&1 && [ ! -d tools/cypher-lint/node_modules ]; then

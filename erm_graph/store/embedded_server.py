@@ -198,8 +198,9 @@ class EmbeddedServer:
     def stop(self) -> None:
         """SHUTDOWN (the AOF is fsynced), then SIGTERM, then SIGKILL if it does not comply.
 
-        Redis removes its pid file once its data is safe; unloading the graph module after that
-        takes seconds, so we wait for the pid file, not for the process to end.
+        Redis removes its pid file once its data is safe, and its socket file next; unloading
+        the graph module after that takes seconds, so we wait for those files, not for the
+        process to end.
         """
         pid = self._pid()
         self._ask_shutdown()
@@ -312,7 +313,8 @@ class EmbeddedServer:
                              "server needs room for its append-only file")
         # DELAY_INDEXING: the server answers once the graph is read and rebuilds its uid
         # indexes in the background; the store's connections wait for them before they write
-        # (index_gate.py), for the uid constraints do not hold until then.
+        # (index_gate.py), for the uid constraints do not hold until then. A backup turns it
+        # off before it copies the graph (FalkorDBStore.frozen_copy).
         args = [
             server, "--port", "0", "--unixsocket", str(self.socket), "--unixsocketperm", "700",
             "--dir", str(self.data_dir), "--pidfile", str(self.data_dir / PID),
@@ -396,11 +398,16 @@ class EmbeddedServer:
         return "ready" if reply == b"+PONG\r\n" else "silent"
 
     def _wait_shutdown(self, pid: int, seconds: float) -> bool:
+        """Wait until the server ``pid`` ended, or removed its pid file and then its socket
+        file: what it does after that (unloading the graph module) touches nothing another
+        server on this directory uses. Returning at the pid file alone let the next server
+        start on the socket path that the old one was about to remove."""
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             if self._proc is not None and self._proc.pid == pid:
                 self._proc.poll()  # reap our own child so it does not linger as a zombie
-            if not _running(pid) or not (self.data_dir / PID).exists():
+            if not _running(pid) or not any(
+                    (self.data_dir / name).exists() for name in (PID, SOCKET)):
                 return True
             time.sleep(POLL_SECONDS)
         return False

@@ -441,6 +441,15 @@ class FalkorDBStore(CypherStore):
     def _unreachable(self, exc: redis.ConnectionError) -> StoreError:
         return StoreError(f"cannot reach the engine at {self.location}: {exc}")
 
+    @contextmanager
+    def _reached(self) -> Iterator[None]:
+        """Commands sent on the bare connection, outside :meth:`_execute`: a lost engine is
+        the store's error, not the client library's."""
+        try:
+            yield
+        except redis.ConnectionError as exc:
+            raise self._unreachable(exc) from None
+
     # -- execution -------------------------------------------------------------------------------
     def _execute(self, cypher: str, params: Mapping[str, Any], read_only: bool,
                  timeout: float | None) -> QueryResult:
@@ -867,9 +876,15 @@ class FalkorDBStore(CypherStore):
         # server rewrites its AOF (both need the one forked child): so no copy starts before a
         # rewrite has ended, and under the load lock no load begins one meanwhile; the rewrite
         # after the copy ends before the lock is let go, so backups in a row are safe too.
-        with self.load_lock():
+        with self.load_lock(), self._reached():
             self._delete_stale_copies(conn)
             self._await_rewrite(conn)
+            if self._server is not None:
+                # Our server starts with its indexes built in the background, and that setting
+                # also applies to the copy's decoding, where FalkorDB 4.16 then crashed now and
+                # then (a null label matrix) on a copy made just after a start. Past its own
+                # start the server decodes nothing else, so the setting can go.
+                conn.execute_command("GRAPH.CONFIG", "SET", "DELAY_INDEXING", "no")
             try:
                 conn.execute_command("GRAPH.COPY", self._graph_name, name)
             except redis.ResponseError as exc:
@@ -879,7 +894,7 @@ class FalkorDBStore(CypherStore):
         try:
             yield view
         finally:
-            with self.load_lock():
+            with self.load_lock(), self._reached():
                 conn.execute_command("GRAPH.DELETE", name)
                 if self._server is not None:
                     self._rewrite_aof(conn)
