@@ -14,9 +14,16 @@ import pytest
 
 from erm_graph import load
 from erm_graph.errors import ErmError, ValidationError
-from erm_graph.ingest import columnar, csv_file, tabular
+from erm_graph.ingest import columnar, csv_file, file_blocks, tabular
 from erm_graph.ingest.contract import LoadContext, LoadOptions
-from erm_graph.ingest.file_blocks import FileBlocks, TextHead, TextScan
+from erm_graph.ingest.file_blocks import (
+    FileBlocks,
+    Stamp,
+    TextHead,
+    TextScan,
+    refuse_changed,
+    stamp,
+)
 from erm_graph.ingest.untrusted import LoadError
 
 BLOCK = 256  # bytes: each file spans tens of blocks
@@ -241,6 +248,27 @@ def test_a_file_is_read_to_its_stated_size_and_let_go(tmp_path):
     assert blocks.read() == b"id\n1\n2\n3\n"
     assert blocks.read() == b"" and blocks.file is None  # let go at the end
     blocks.close()
+
+
+def test_a_file_stamped_just_after_a_change_is_told_by_its_content(tmp_path, monkeypatch):
+    """A second same-sized write within the file system's tick leaves size and times as they
+    were: a file stamped that soon after its change is told by its content's hash too (here
+    the two writes may or may not share a tick: refused either way), and one stamped long
+    after costs no hash."""
+    path = tmp_path / "f.csv"
+    path.write_bytes(b"id,name\n1,Ann\n")
+    stated = stamp(path)
+    assert stated is not None and stated.digest is not None
+    path.write_bytes(b"id,name\n1,Bob\n")
+    with pytest.raises(ErmError, match="f.csv: the file changed after it was checked"):
+        refuse_changed({path: stated}, "again")
+    stated = stamp(path)
+    assert stated is not None
+    refuse_changed({path: stated}, "again")  # the same file passes
+    with pytest.raises(ErmError, match="changed after it was checked"):  # only the hash differs
+        refuse_changed({path: Stamp(stated.fields, b"another content")}, "again")
+    monkeypatch.setattr(file_blocks, "RACY_NS", 0)
+    assert stamp(path) == Stamp(stated.fields)
 
 
 @pytest.mark.parametrize("change", [b"4\n", b""])

@@ -159,9 +159,9 @@ class LoadContext:
     progress: Progress | None = None
     #: bytes the compressed parts have expanded to so far
     inflated: int = field(default=0, init=False)
-    #: every table file read, with its size and modification time when it was opened: a load
-    #: that reads its files twice refuses a file changed in between
-    opened: dict[Path, file_blocks.Stamp] = field(default_factory=dict, init=False)
+    #: every table file read, with its stamp when it was opened: a load that reads its files
+    #: twice refuses a file changed in between
+    opened: dict[Path, file_blocks.Stamp | None] = field(default_factory=dict, init=False)
     #: the tables (by their loader's name for them) in which no key is on two rows: found so
     #: by a load's check pass, and handed to its write pass, which reads the same files
     #: again and need not keep their keys to find a key's first row
@@ -239,8 +239,8 @@ class LoadContext:
         return tabular.sheets(self.read_bytes(path), path, self.options.max_bytes)
 
     def stat(self, path: Path) -> None:
-        """Note ``path``'s size and modification time in :attr:`opened`."""
-        self.opened[path] = file_blocks.stamp(path)
+        """Note ``path``'s stamp in :attr:`opened`."""
+        self.opened[path] = file_blocks.stamp(path, limit=self.options.max_bytes)
 
     def inflate(self, data: bytes, where: str) -> bytes:
         """Deflate data of the source inflated, within what its parts may expand to."""

@@ -12,34 +12,75 @@ other character's bytes contain, so counting bytes counts characters.
 from __future__ import annotations
 
 import codecs
+import hashlib
 import io
 import os
+import time
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from erm_graph.errors import ErmError
 from erm_graph.ingest.untrusted import LoadError, bom, decode
 
-#: a file's size and modification time (ns), or None when it cannot be read: what tells a file
-#: read twice changed in between
-Stamp = tuple[int, int] | None
+#: How recently a file may have changed for its size and times of change not to tell a later
+#: change: file systems stamp a change with a clock that moves in ticks (of milliseconds, or of
+#: seconds on FAT), and a second same-sized write within the tick of the first leaves every field
+#: of ``stat`` as it was. The content of a file that changed this recently (or whose times are
+#: ahead of this machine's clock) is hashed as well: git's "racily clean" files.
+RACY_NS = 2_000_000_000
 
 
-def stamp(path: Path) -> Stamp:
-    """``path``'s :data:`Stamp` now."""
+@dataclass(frozen=True)
+class Stamp:
+    """What tells that a file read twice is the same file both times: its size, times of
+    change (``ctime`` moves on every write, even one that puts ``mtime`` back) and inode (a
+    file replaced by a rename), and, for a file that changed within :data:`RACY_NS`, the
+    SHA-256 of its content."""
+
+    fields: tuple[int, int, int, int]
+    digest: bytes | None = None
+
+
+def _fields(found: os.stat_result) -> tuple[int, int, int, int]:
+    return found.st_size, found.st_mtime_ns, found.st_ctime_ns, found.st_ino
+
+
+def _digest(path: Path) -> bytes:
+    with path.open("rb") as file:
+        return hashlib.file_digest(file, "sha256").digest()
+
+
+def stamp(path: Path, found: os.stat_result | None = None, *,
+          limit: int | None = None) -> Stamp | None:
+    """``path``'s :class:`Stamp` now (``found``: its ``stat`` just taken), or None when it
+    cannot be read. A file over ``limit`` bytes, which its reader refuses unread, is not
+    hashed."""
     try:
-        found = path.stat()
+        found = path.stat() if found is None else found
+        racy = time.time_ns() - max(found.st_mtime_ns, found.st_ctime_ns) < RACY_NS
+        hashed = racy and (limit is None or found.st_size <= limit)
+        return Stamp(_fields(found), _digest(path) if hashed else None)
     except OSError:
         return None
-    return found.st_size, found.st_mtime_ns
 
 
-def refuse_changed(stamps: Mapping[Path, Stamp], again: str) -> None:
-    """Refuse, before anything is written, a file whose stamp is not the one it had when it
-    was checked (``stamps``); ``again`` says what to do."""
+def _same(path: Path, stated: Stamp | None) -> bool:
+    """``path`` is still the file ``stated`` stamped."""
+    try:
+        if stated is None or _fields(path.stat()) != stated.fields:
+            return False
+        return stated.digest is None or _digest(path) == stated.digest
+    except OSError:
+        return False
+
+
+def refuse_changed(stamps: Mapping[Path, Stamp | None], again: str) -> None:
+    """Refuse, before anything is written, a file that is not the one it was when it was
+    checked (``stamps``); ``again`` says what to do."""
     for path, stated in stamps.items():
-        if stamp(path) != stated:
+        if not _same(path, stated):
             raise ErmError(f"{path}: the file changed after it was checked, nothing written: "
                            f"{again}")
 
@@ -50,13 +91,14 @@ BOM_BYTES = 4
 class FileBlocks(io.RawIOBase):
     """The bytes of ``path`` from ``start`` to the size ``stated`` (its ``stat`` when it was
     checked against the size limit), never past it, each read told to ``scan``. A file read
-    twice must be the same file both times: one that changed since (another size or time of
-    change, found as it is opened and at its end) is refused, not read as half of each."""
+    twice must be the same file both times: one that changed since (another size, time of
+    change or inode, found as it is opened and at its end) is refused, not read as half of
+    each."""
 
     def __init__(self, path: Path, start: int, stated: os.stat_result,
                  scan: TextScan | None = None):
         self.path, self.left, self.scan = path, stated.st_size - start, scan
-        self.stamp = (stated.st_size, stated.st_mtime_ns)
+        self.stamp = _fields(stated)
         self.file: io.BufferedReader | None = path.open("rb")
         self._same()
         self.file.seek(start)
@@ -83,7 +125,7 @@ class FileBlocks(io.RawIOBase):
 
     def _same(self) -> None:
         found = os.fstat(self.file.fileno()) if self.file is not None else None
-        if found is None or (found.st_size, found.st_mtime_ns) != self.stamp:
+        if found is None or _fields(found) != self.stamp:
             self._let_go()
             raise LoadError(f"{self.path}: the file changed while it was read: load it again "
                             "once it is written")

@@ -91,7 +91,7 @@ class Checked:
         #: twice): the write pass takes its records as they are read, unchecked again
         self.clean: list[bool] = []
         #: per source, what each file read was like (size, modification time) when read
-        self.files: list[dict[Path, Stamp]] = []
+        self.files: list[dict[Path, Stamp | None]] = []
         #: per source, its tables with no key on two rows (``LoadContext.distinct_keys``),
         #: which the write pass reads without keeping their keys
         self.distinct: list[set[str]] = []

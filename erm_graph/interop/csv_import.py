@@ -7,8 +7,9 @@ for the relationships whose ends are not among them. Anything wrong refuses the 
 nothing written. The **write pass** reads the same files again and hands each record to the
 writer as it is read. Each file is read a block at a time
 (:func:`~erm_graph.ingest.file_blocks.text_lines`), and must be, in both passes, the one the
-check pass found (its size and time of change): a file changed between the passes is refused
-before anything is written, one changed while it is written fails its read.
+check pass found (its :class:`~erm_graph.ingest.file_blocks.Stamp`): a file changed between
+the passes is refused before anything is written, one changed while it is written fails its
+read.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from functools import partial
 from pathlib import Path
 
 from erm_graph.errors import ErmError
-from erm_graph.ingest.file_blocks import refuse_changed, text_lines
+from erm_graph.ingest.file_blocks import refuse_changed, stamp, text_lines
 from erm_graph.interop import neo4j_csv
 from erm_graph.interop.checksum import Tally
 from erm_graph.interop.graph_check import GraphCheck
@@ -42,6 +43,7 @@ class ImportFiles:
         self.partly_written = partly_written
         self.stated: dict[Path, os.stat_result] = {
             file: file.stat() for file in neo4j_csv.find_files([path])}
+        self.stamps = {file: stamp(file, found) for file, found in self.stated.items()}
 
     def texts(self) -> list[tuple[Path, neo4j_csv.Text]]:
         """Each file with its lines, read from disk when asked, as it was found."""
@@ -59,8 +61,7 @@ class ImportFiles:
 
     def unchanged(self) -> None:
         """Refuse, before anything is written, a file changed since the check pass read it."""
-        refuse_changed({file: (stated.st_size, stated.st_mtime_ns)
-                        for file, stated in self.stated.items()}, self.again)
+        refuse_changed(self.stamps, self.again)
 
     def write(self, writer: GraphWriter) -> None:
         """Read the checked files again, each record handed to ``writer`` as it is read: every
@@ -80,7 +81,7 @@ class ImportFiles:
             neo4j_csv.read(self.texts(), parsed, lambda record, _: writer.add(record), rel)
         except ErmError as exc:  # a file changed while it was read (FileBlocks says so)
             raise ErmError(f"{exc}{self.partly_written}") from None
-        if parsed.problems:  # a change the size and time of change did not show
+        if parsed.problems:  # a change made while the file was read, its stamp unchanged
             raise ErmError(f"{self.path}: rows that were read when checked cannot be read now: "
                            f"{parsed.problems[0][1]}; the files changed while they were "
                            f"written{self.partly_written}")
