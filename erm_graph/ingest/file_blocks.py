@@ -14,12 +14,17 @@ from __future__ import annotations
 import codecs
 import io
 import os
+import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from erm_graph.errors import ErmError
 from erm_graph.ingest.untrusted import LoadError, bom, decode
+
+#: a doubled quote: the regex engine finds it faster than ``in`` in bytes whose every row has
+#: quotes, as ``columnar._DOUBLED`` in a text
+_DOUBLED = re.compile(b'""')
 
 #: a file's size and modification time (ns), or None when it cannot be read: what tells a file
 #: read twice changed in between
@@ -143,7 +148,8 @@ class TextScan:
         if self.last == b"\r" and data.startswith(b"\n"):
             self.breaks -= 1
         if not self.doubled:
-            self.doubled = b'""' in data or (self.last == b'"' and data.startswith(b'"'))
+            self.doubled = _DOUBLED.search(data) is not None or (
+                self.last == b'"' and data.startswith(b'"'))
         self.last = data[-1:]
 
     @property
