@@ -202,6 +202,18 @@ class Hex64(Compact):
         # int() would take "0x…", "_" and upper case too: texts this column never makes
         return int(text, 16) if len(text) == 16 and _HEX.issuperset(text) else None
 
+    def json(self) -> str:
+        """The texts as a JSON list, made from one hex text of all the numbers' bytes with a
+        mark between numbers, not from a string per text: the store's question which rows
+        of a chunk are stale sends every fingerprint of an unchanged file
+        (:func:`erm_graph.store.falkordb_store.params_header`)."""
+        if not self.numbers:
+            return "[]"
+        numbers = array("Q", self.numbers)
+        if sys.byteorder == "little":  # a hex text reads the bytes as big-endian numbers
+            numbers.byteswap()
+        return '["' + numbers.tobytes().hex(",", 8).replace(",", '","') + '"]'
+
     def like(self, numbers: array[int]) -> Hex64:
         return Hex64(numbers)
 

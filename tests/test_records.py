@@ -4,6 +4,7 @@ the writer's payloads, and the code that changes records in place."""
 
 from __future__ import annotations
 
+import json
 import pickle
 import random
 from array import array
@@ -27,6 +28,7 @@ from erm_graph.records import (
     names,
     pick,
 )
+from erm_graph.store.falkordb_store import params_header
 from erm_graph.store.upsert import Payload, cannot_exist, property_names
 
 
@@ -91,6 +93,15 @@ def test_compact_columns_read_as_the_texts_they_stand_for():
         assert other not in prints and prints.count(other) == 0
     assert list(places.prefixed("mapping:")) == [f"mapping:{t}" for t in texts]
     assert places != Numbered("u.csv#", [2, 3, 10, 3]) and places != prints
+
+
+@pytest.mark.parametrize("numbers", [[], [0], [0, 0xFFFF_FFFF_FFFF_FFFF, 0xAB, 2**63]])
+def test_fingerprints_go_to_the_engine_as_the_json_of_their_texts(numbers):
+    prints = Hex64(numbers)
+    assert json.loads(prints.json()) == list(prints)
+    # the store's question which rows are stale sends the column as it is
+    assert params_header({"uids": ["a"] * len(numbers), "hashes": prints}) == \
+        params_header({"uids": ["a"] * len(numbers), "hashes": list(prints)})
 
 
 @pytest.mark.parametrize("chunk", [1, 7, 40])

@@ -108,7 +108,7 @@ def csv_chunks(text: str, dialect: Any, width: int, header_lines: int, size: int
     blocks = [text[at:at + BLOCK_BYTES].encode("utf-8", "surrogatepass")
               for at in range(0, len(text), BLOCK_BYTES)]
     return _two_passes(lambda release: _Blocks(blocks, release), lambda: _line_count(text),
-                       dialect, width, header_lines, size)
+                       dialect, width, header_lines, size, held=True)
 
 
 def file_chunks(path: Path, start: int, stated: os.stat_result, dialect: Any, width: int,
@@ -134,11 +134,17 @@ def file_chunks(path: Path, start: int, stated: os.stat_result, dialect: Any, wi
 
 
 def _two_passes(opened: Callable[[bool], io.RawIOBase], lines: Callable[[], int | None],
-                dialect: Any, width: int, header_lines: int, size: int
+                dialect: Any, width: int, header_lines: int, size: int, held: bool = False
                 ) -> Iterator[tuple[Sequence[int], Sequence[Sequence[str]]]] | None:
     """The rows of the bytes ``opened(release)`` reads, once a first pass found that the
     csv module reads them as pyarrow does; ``lines()``: the text's physical lines, once the
-    first pass has read it, or None when the csv module must read it."""
+    first pass has read it, or None when the csv module must read it.
+
+    ``held``: the whole text is held while the first pass reads it, which then hands back
+    what each batch freed (:func:`_release`); a file read from disk holds one block at a time,
+    whose pages the next block takes again, and is released once, after the pass: a release
+    per batch delayed the first question an unchanged re-import asks the store
+    (docs/loaders.md, "Speed and memory")."""
     pa, pc, pacsv = _arrow()
     names = [f"c{i}" for i in range(width)]
     read = pacsv.ReadOptions(column_names=names, skip_rows=1, use_threads=True,
@@ -162,11 +168,14 @@ def _two_passes(opened: Callable[[bool], io.RawIOBase], lines: Callable[[], int 
             if batch.num_rows and _maybe_blank_rows(pc, batch):
                 return None
             rows += batch.num_rows
-            _release(pa)
+            if held:
+                _release(pa)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeError, OSError):
         # ragged rows, a stray quote, a byte not UTF-8, a file that cannot be read: the text's
         # way names the place, or says why
         return None
+    if not held:
+        _release(pa)
     # one record per line and no blank line: a row's line number is its index's
     if lines() != header_lines + rows:
         return None

@@ -15,6 +15,7 @@ import codecs
 import hashlib
 import io
 import os
+import re
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -23,6 +24,10 @@ from typing import Any
 
 from erm_graph.errors import ErmError
 from erm_graph.ingest.untrusted import LoadError, bom, decode
+
+#: a doubled quote: the regex engine finds it faster than ``in`` in bytes whose every row has
+#: quotes, as ``columnar._DOUBLED`` in a text
+_DOUBLED = re.compile(b'""')
 
 #: How recently a file may have changed for its size and times of change not to tell a later
 #: change: file systems stamp a change with a clock that moves in ticks (of milliseconds, or of
@@ -185,7 +190,8 @@ class TextScan:
         if self.last == b"\r" and data.startswith(b"\n"):
             self.breaks -= 1
         if not self.doubled:
-            self.doubled = b'""' in data or (self.last == b'"' and data.startswith(b'"'))
+            self.doubled = _DOUBLED.search(data) is not None or (
+                self.last == b'"' and data.startswith(b'"'))
         self.last = data[-1:]
 
     @property

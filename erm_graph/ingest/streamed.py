@@ -133,7 +133,7 @@ class _Keys:
         if any(at >= 0 for other in others for at in other.every.find(list(made))):
             raise InMemoryOnly(f"a {key} key made by two tables or files")
         self.tables[key] = [*others, read]
-        unmade = set(read.chunk).difference(made)
+        unmade = set(read.chunk).difference(made) if made is not read.chunk else ()
         if unmade:
             self.unmade.setdefault(key, set()).update(unmade)
 
@@ -226,16 +226,15 @@ def check(store: GraphStore, found: Sequence[tuple[Path, Loader]], options: Load
         checked.unchanged_relationships += chunk.unchanged_relationships
         checked.read_rejects += chunk.rejects
         checked.chunk_rejects += rejects
-        made: dict[str, set[str]] = {key: set() for key in chunk.keys}
-        for label, rows in chunk.batch.nodes.items():
-            made[model.label(label).key_label].update(column(rows, "uid"))
-        for key, parts in chunk.skipped_uids.items():
-            for part in parts:
-                made[key].update(part)
-        for key, read in chunk.keys.items():
-            keys.add(key, read, made[key])
+        if _all_skipped(chunk):  # an unchanged chunk: its keys made as they were read
+            for key, read in chunk.keys.items():
+                keys.add(key, read, read.chunk)
+        else:
+            made = _made(chunk)
+            for key, read in chunk.keys.items():
+                keys.add(key, read, made[key])
+            pending += _ends_not_there(store, keys, chunk.batch, made)
         checked.records += len(chunk.batch)
-        pending += _ends_not_there(store, keys, chunk.batch, made)
         checked.origins |= rejected_origins(chunk.rejects + rejects)
         if kept is not None and _expected(checked, contexts.values()) <= keep:
             kept.extend(chunk.batch)
@@ -246,6 +245,28 @@ def check(store: GraphStore, found: Sequence[tuple[Path, Loader]], options: Load
     if kept is not None:
         checked.batch = _whole(kept, checked)
     return checked
+
+
+def _all_skipped(chunk: LoaderResult) -> bool:
+    """Whether the chunk has no records and skipped, as stored as they are, every row its
+    tables keyed: the keys it made are its tables' keys as they are (the very lists its
+    tables hand on), with no set of them made per chunk."""
+    skipped = chunk.skipped_uids
+    return not len(chunk.batch) and skipped.keys() <= chunk.keys.keys() and all(
+        len(skipped.get(key, ())) == 1 and skipped[key][0] is read.chunk
+        for key, read in chunk.keys.items())
+
+
+def _made(chunk: LoaderResult) -> dict[str, set[str]]:
+    """Per key label, the keys of the chunk's records its checks kept: its nodes' and those
+    of its rows skipped as stored as they are."""
+    made: dict[str, set[str]] = {key: set() for key in chunk.keys}
+    for label, rows in chunk.batch.nodes.items():
+        made[model.label(label).key_label].update(column(rows, "uid"))
+    for key, parts in chunk.skipped_uids.items():
+        for part in parts:
+            made[key].update(part)
+    return made
 
 
 def _made_once(chunk: LoaderResult, aliases: Aliases, merged: dict[str, set[str]],

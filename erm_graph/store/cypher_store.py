@@ -168,9 +168,15 @@ class CypherStore:
         size = 4 * BATCH_SIZE
         for start in range(0, len(uids), size):
             found = self.run(query, {"uids": list(uids[start:start + size]),
-                                     "hashes": list(hashes[start:start + size])}).rows[0][0]
+                                     "hashes": self._texts_param(hashes[start:start + size])}
+                             ).rows[0][0]
             stale += [start + k for k in found]
         return stale
+
+    def _texts_param(self, texts: Sequence[str]) -> Sequence[str]:
+        """A column of texts as a query's parameter: a list, which every driver takes; an
+        engine whose encoder takes a column as it is overrides it."""
+        return list(texts)
 
     def load_lock(self) -> AbstractContextManager[None]:
         """A lease in the graph, for servers that other machines load into too; the

@@ -39,6 +39,7 @@ from erm_graph.errors import (
     UniqueViolation,
 )
 from erm_graph.events import WriteKind, announced
+from erm_graph.records import Hex64
 from erm_graph.store import head_start
 from erm_graph.store.base import RUN_TAG, QueryResult, now_iso
 from erm_graph.store.cypher_store import CypherStore
@@ -129,6 +130,9 @@ def params_header(params: Mapping[str, Any]) -> str:
         if not _IDENTIFIER.fullmatch(name):
             raise ErmError(f"parameter name {name[:100]!r} is not a plain name: use letters, "
                            "digits and _")
+        if isinstance(value, Hex64):  # hex digits: its JSON is the literal, made at once
+            parts.append(f"{name}={value.json()}")
+            continue
         try:
             text = json.dumps(value, ensure_ascii=False, separators=(",", ":"),
                               allow_nan=False)
@@ -792,6 +796,10 @@ class FalkorDBStore(CypherStore):
         return [label, "OPERATIONAL"] in self.run(
             "CALL db.constraints() YIELD type, label, status WHERE type = 'UNIQUE' "
             "RETURN label, status").rows
+
+    def _texts_param(self, texts: Sequence[str]) -> Sequence[str]:
+        # a column of fingerprints goes as it is: params_header writes its JSON at once
+        return texts if isinstance(texts, Hex64) else list(texts)
 
     # -- life ------------------------------------------------------------------------------------
     def load_lock(self) -> AbstractContextManager[None]:
