@@ -26,6 +26,7 @@ from erm_graph import model
 from erm_graph.errors import UniqueViolation
 from erm_graph.records import Records, column, distinct_pairs, names
 from erm_graph.store.base import BATCH_SIZE, Progress, UpsertCounts, batches, content_hash, now_iso
+from erm_graph.store.node_digests import node_hashes
 from erm_graph.store.node_ids import NodeIds, among
 
 if TYPE_CHECKING:
@@ -140,7 +141,8 @@ class Payload:
         Supplier has changed). A relationship without properties has no hash (None), as
         stored."""
         nodes = label is not None
-        found_names = names(batch) - set(keys) - set(model.ANNOTATIONS)
+        present = names(batch)
+        found_names = present - set(keys) - set(model.ANNOTATIONS)
         if not found_names and not nodes:  # bare relationships, most of a load: ends only
             ends = dict.fromkeys(zip(*(column(batch, k) for k in keys), strict=True))
             return cls([[*key, None] for key in ends], len(keys), [], False)
@@ -149,6 +151,10 @@ class Payload:
             fast = cls._fingerprinted(batch, keys, columns)
             if fast is not None:
                 return fast
+        if label is not None and keys == ("uid",) and model.FINGERPRINT not in present:
+            hashes = node_hashes(batch, label, sorted(found_names))
+            if hashes is not None:
+                return cls._hashed(batch, hashes, columns, others)
         skip = {*keys, *model.ANNOTATIONS}
         found: dict[tuple[Any, ...], list[Any]] = {}
         for row in batch:
@@ -188,6 +194,20 @@ class Payload:
         found = dict(zip(map(tuple, map(itemgetter(slice(0, width)), rows)), rows,
                          strict=True))  # the same key twice: the last row wins
         return cls(list(found.values()), width, columns, False)
+
+    @classmethod
+    def _hashed(cls, batch: Sequence[Mapping[str, Any]], hashes: list[str], columns: list[str],
+                others: list[str]) -> Payload:
+        """The rows of nodes without a fingerprint, their ``hashes`` made by column
+        (:func:`node_hashes`): the declared columns side by side, in C; the ``others`` map
+        (names from the data) row by row."""
+        uids = column(batch, "uid")
+        parts = [uids, hashes, *(column(batch, c) for c in columns)]
+        if others:
+            parts.append([{k: row[k] for k in others if row.get(k) is not None}
+                          for row in batch])
+        found = dict(zip(uids, map(list, zip(*parts, strict=True)), strict=True))
+        return cls(list(found.values()), 1, columns, bool(others))
 
     def created(self, fixed: str) -> str:
         """The pattern map of a CREATE: ``fixed`` items, then the property columns. Properties
