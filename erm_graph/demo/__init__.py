@@ -35,6 +35,7 @@ from erm_graph.events import WriteKind, writing
 from erm_graph.ingest import GraphBatch, LoadReport, write_batch
 from erm_graph.ingest.gc_pause import without_gc
 from erm_graph.store.base import GraphStore
+from erm_graph.store.node_ids import NodeIds
 
 __all__ = ["SIZES", "expected_total", "generate", "load_demo"]
 
@@ -108,8 +109,10 @@ def load_demo(store: GraphStore, size: str | int = "small", seed: int = 7,
         report = LoadReport()
         parts = (made_ahead(generate, size, seed) if plan(size).nodes >= AHEAD_NODES
                  else generate(size, seed))
+        ids: dict[str, NodeIds] = {}  # the load's nodes: its parts' ends confirmed by id
         for part in parts:
-            done = write_batch(store, part, check=False, compact=False, progress=progress)
+            done = write_batch(store, part, check=False, compact=False, progress=progress,
+                               known_ids=ids)
             for label, counts in done.labels.items():
                 report.labels[label] += counts
             for rel_type, counts in done.types.items():

@@ -340,7 +340,8 @@ class RelationshipUpsert:
 
     def __init__(self, store: CypherStore, rel_type: str, start_label: str, end_label: str, *,
                  dry_run: bool = False,
-                 new_nodes: Mapping[str, Mapping[str, int | None]] | None = None):
+                 new_nodes: Mapping[str, Mapping[str, int | None]] | None = None,
+                 known_ids: Mapping[str, Mapping[str, int | None]] | None = None):
         self.store = store
         self.rel_type = rel_type
         self.dry_run = dry_run
@@ -361,6 +362,10 @@ class RelationshipUpsert:
         self.fresh = store._type_is_empty(rel_type)
         self.new_starts = (new_nodes or {}).get(start, {})
         self.new_ends = (new_nodes or {}).get(end, {})
+        # where the engine's ids of the ends come from, to be confirmed: the load's nodes
+        # when the caller keeps them across its batches, else this batch's
+        ids = known_ids if known_ids is not None else new_nodes or {}
+        self.ids = (ids.get(start, {}), ids.get(end, {}))
 
     def create_statement(self, payload: Payload) -> str:
         props, extra = payload.created("content_hash: r[2]"), payload.extra("x")
@@ -404,7 +409,7 @@ class RelationshipUpsert:
         if new:
             # most relationships have no properties: those are written bare, with no hash
             created = (store._create_bare(self.rel_type, self.start, self.end,
-                                          [r[:2] for r in new], (self.new_starts, self.new_ends))
+                                          [r[:2] for r in new], self.ids)
                        if all(r[2] is None for r in new) else
                        store.write(self.create_statement(payload), {"rows": new}).rows[0][0])
         if changed:
@@ -418,7 +423,7 @@ class RelationshipUpsert:
         """Create a chunk of (start, end) pairs that cannot exist yet, with no properties
         (on a pipeline thread)."""
         made = len(chunk) if self.dry_run else self.store._create_bare(
-            self.rel_type, self.start, self.end, chunk, (self.new_starts, self.new_ends))
+            self.rel_type, self.start, self.end, chunk, self.ids)
         return UpsertCounts(made, missing=self.store._missing_ends(
             self.rel_type, self.start, self.end, chunk) if made < len(chunk) else [])
 
