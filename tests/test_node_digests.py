@@ -12,7 +12,7 @@ from erm_graph.store.base import content_hash
 from erm_graph.store.node_digests import node_hashes
 from erm_graph.store.upsert import Payload
 
-VALUES = ["plain", "", 'quo"te\\', "ünïcode ✓", "tab\tnew\nline", 0, -7, 2**70, 1.5, -0.0,
+VALUES = ["plain", "", 'quo"te\\', "ünïcode ✓", "tab\tnew\nline", 0, -7, 2**70, 10**400, 1.5, -0.0,
           1e-05, 1e16, 0.1 + 0.2, True, False, None]
 
 
@@ -39,6 +39,14 @@ def test_hashes_by_column_are_the_hashes_row_by_row():
         names = sorted({k for row in rows for k in row} - {"uid"})
         assert node_hashes(rows, "Customer", names) == by_row(rows, "Customer")
         assert node_hashes(Records.of(rows), "Customer", names) == by_row(rows, "Customer")
+
+
+def test_number_columns_with_gaps_and_huge_ints():
+    rows = [{"uid": f"u{n}", "amount": [None, 1.25, 3, 10**400, True][n % 5],
+             "gone": None} for n in range(50)]
+    assert node_hashes(rows, "Case", ["amount", "gone"]) == by_row(rows, "Case")
+    rows[7]["amount"] = float("-inf")
+    assert node_hashes(rows, "Case", ["amount", "gone"]) is None
 
 
 def test_columns_of_one_type_and_rows_without_properties():
