@@ -77,7 +77,8 @@ def test_a_later_part_creates_its_relationships_to_its_new_nodes_once(store):
     assert stored == [["cust-1", "int-1"], ["cust-1", "int-2"], ["cust-2", "int-3"]]
 
 
-def test_ends_an_earlier_batch_created_are_confirmed_by_id_not_looked_up(store):
+def customers_kept(store) -> dict:
+    """Two customers written by a batch whose new nodes are kept (``known_ids``): those."""
     if not getattr(store, "_bulk", None):
         pytest.skip("ids are read only by the embedded engine's bulk writer")
     ids: dict = {}
@@ -85,6 +86,11 @@ def test_ends_an_earlier_batch_created_are_confirmed_by_id_not_looked_up(store):
     for uid in ("cust-1", "cust-2"):
         first.add_node("Customer", {"uid": uid, "name": uid})
     write_batch(store, first, check=False, known_ids=ids)
+    return ids
+
+
+def test_ends_an_earlier_batch_created_are_confirmed_by_id_not_looked_up(store):
+    ids = customers_kept(store)
     assert len(ids["Party"]) == 2
     later = PairBatch()
     for uid in ("int-1", "int-2"):
@@ -103,13 +109,7 @@ def test_ends_an_earlier_batch_created_are_confirmed_by_id_not_looked_up(store):
 
 
 def test_an_earlier_batchs_id_taken_by_another_node_is_looked_up(store):
-    if not getattr(store, "_bulk", None):
-        pytest.skip("ids are read only by the embedded engine's bulk writer")
-    ids: dict = {}
-    first = GraphBatch()
-    for uid in ("cust-1", "cust-2"):
-        first.add_node("Customer", {"uid": uid, "name": uid})
-    write_batch(store, first, check=False, known_ids=ids)
+    ids = customers_kept(store)
     store.write("MATCH (n:Customer {uid: 'cust-1'}) DELETE n")
     store.write("CREATE (:Customer:Party {uid: 'cust-9', name: 'x'})")  # may take its id
     later = PairBatch()
