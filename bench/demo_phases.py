@@ -12,7 +12,9 @@ part from `generate` (the demo's rows, Python), `upsert_nodes` and `upsert_relat
 child process). Python CPU is this process's (every thread), engine CPU the server's
 utime+stime with its reaped children (the rewrite), both read around each call. When the
 code overlaps phases (a part generated while another is written) their wall times add up to
-more than the load's; the load's own wall time is printed apart.
+more than the load's; the load's own wall time is printed apart. When the parts are made
+ahead in a child process (`erm_graph.demo.ahead`), "generate" is the loader's wait for the
+next part and its unpickling, and the child's own CPU and peak RSS are printed apart.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -89,6 +92,9 @@ def one_load(size: str | int, seed: int, data_dir: Path) -> dict[str, Any]:
 
     generate = demo.generate
     demo.generate = timed_parts(generate)  # type: ignore[assignment]
+    ahead = getattr(demo, "made_ahead", None)  # parts made in a child: the wait for each
+    if ahead is not None:
+        demo.made_ahead = timed_parts(ahead)  # type: ignore[attr-defined]
     store.upsert_nodes = phases.timed("nodes", store.upsert_nodes)  # type: ignore[method-assign]
     store.upsert_relationships = phases.timed(  # type: ignore[method-assign]
         "relationships", store.upsert_relationships)
@@ -100,15 +106,21 @@ def one_load(size: str | int, seed: int, data_dir: Path) -> dict[str, Any]:
         report = demo.load_demo(store, size, seed)
         load = [b - a for a, b in zip(before, phases.now(), strict=True)]
         rss = {"loading process": peak_rss_mb(os.getpid()), "engine": peak_rss_mb(phases.pid)}
+        made = resource.getrusage(resource.RUSAGE_CHILDREN)  # the parts' child, if any
+        if made.ru_maxrss:
+            rss["generator"] = made.ru_maxrss / 1024
     finally:
         store.close()
     demo.write_batch = write  # type: ignore[attr-defined]
     demo.generate = generate  # type: ignore[assignment]
+    if ahead is not None:
+        demo.made_ahead = ahead  # type: ignore[attr-defined]
     totals = dict(phases.totals)
     batch = totals.pop("write_batch")
     totals["other writes"] = [b - n - r for b, n, r in zip(
         batch, totals["nodes"], totals["relationships"], strict=True)]
-    return {"load": load, "phases": totals, "rows": report.total("created"), "peak RSS MB": rss}
+    return {"load": load, "phases": totals, "rows": report.total("created"), "peak RSS MB": rss,
+            "generator CPU s": made.ru_utime + made.ru_stime}
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -164,9 +176,11 @@ def main() -> None:
             result = run_child(args.size, args.seed, path)
             walls[name].append(result["load"][0])
             rss = ", ".join(f"{k} {v:,.0f}" for k, v in result["peak RSS MB"].items())
+            child = result.get("generator CPU s", 0.0)
+            made = f"; the parts' child process: {child:.1f} s CPU" if child else ""
             print(f"## {name}, round {n + 1}, load average {os.getloadavg()[0]:.2f}: "
-                  f"{result['rows']:,} rows created; peak RSS MB: {rss}\n{table(result)}\n",
-                  flush=True)
+                  f"{result['rows']:,} rows created; peak RSS MB: {rss}{made}\n"
+                  f"{table(result)}\n", flush=True)
     for name, times in walls.items():
         print(f"{name}: {', '.join(f'{t:.1f}' for t in times)} s, "
               f"median {statistics.median(times):.1f} s")

@@ -3,6 +3,8 @@ cannot exist yet: the same rows, and the same graph, as before."""
 
 from __future__ import annotations
 
+import pytest
+
 from erm_graph.demo import generate
 from erm_graph.demo.columns import PairBatch
 from erm_graph.ingest import GraphBatch, write_batch
@@ -73,3 +75,48 @@ def test_a_later_part_creates_its_relationships_to_its_new_nodes_once(store):
     stored = store.run("MATCH (c:Customer)-[:HAD]->(i:Interaction) "
                        "RETURN c.uid, i.uid ORDER BY i.uid").rows
     assert stored == [["cust-1", "int-1"], ["cust-1", "int-2"], ["cust-2", "int-3"]]
+
+
+def customers_kept(store) -> dict:
+    """Two customers written by a batch whose new nodes are kept (``known_ids``): those."""
+    if not getattr(store, "_bulk", None):
+        pytest.skip("ids are read only by the embedded engine's bulk writer")
+    ids: dict = {}
+    first = GraphBatch()
+    for uid in ("cust-1", "cust-2"):
+        first.add_node("Customer", {"uid": uid, "name": uid})
+    write_batch(store, first, check=False, known_ids=ids)
+    return ids
+
+
+def test_ends_an_earlier_batch_created_are_confirmed_by_id_not_looked_up(store):
+    ids = customers_kept(store)
+    assert len(ids["Party"]) == 2
+    later = PairBatch()
+    for uid in ("int-1", "int-2"):
+        later.add_node("Interaction", {"uid": uid, "kind": "call"})
+    later.add_relationship("HAD", "Customer", "cust-2", "Interaction", "int-1")
+    later.add_relationship("HAD", "Customer", "cust-1", "Interaction", "int-2")
+    reads, read_on = [], store._read_on
+    store._read_on = lambda conn, cypher, params: reads.append(cypher) or read_on(
+        conn, cypher, params)
+    report = write_batch(store, later.finish(), check=False, known_ids=ids)
+    assert report.types["HAD"].created == 2 and len(ids["Interaction"]) == 2
+    assert reads and not [text for text in reads if "OPTIONAL MATCH" in text]  # no lookup
+    stored = store.run("MATCH (c:Customer)-[:HAD]->(i:Interaction) "
+                       "RETURN c.uid, i.uid ORDER BY i.uid").rows
+    assert stored == [["cust-2", "int-1"], ["cust-1", "int-2"]]
+
+
+def test_an_earlier_batchs_id_taken_by_another_node_is_looked_up(store):
+    ids = customers_kept(store)
+    store.write("MATCH (n:Customer {uid: 'cust-1'}) DELETE n")
+    store.write("CREATE (:Customer:Party {uid: 'cust-9', name: 'x'})")  # may take its id
+    later = PairBatch()
+    later.add_node("Interaction", {"uid": "int-1", "kind": "call"})
+    later.add_relationship("HAD", "Customer", "cust-1", "Interaction", "int-1")
+    later.add_relationship("HAD", "Customer", "cust-2", "Interaction", "int-1")
+    report = write_batch(store, later.finish(), check=False, known_ids=ids)
+    assert report.types["HAD"].created == 1 and len(report.rejected) == 1
+    assert store.run("MATCH (c:Customer)-[:HAD]->(i:Interaction) RETURN c.uid, i.uid"
+                     ).rows == [["cust-2", "int-1"]]

@@ -28,17 +28,22 @@ from erm_graph.demo import (
     sales,
     service,
 )
+from erm_graph.demo.ahead import made_ahead
 from erm_graph.demo.roster import Roster
 from erm_graph.demo.sizes import SIZES, plan
 from erm_graph.events import WriteKind, writing
 from erm_graph.ingest import GraphBatch, LoadReport, write_batch
 from erm_graph.ingest.gc_pause import without_gc
 from erm_graph.store.base import GraphStore
+from erm_graph.store.node_ids import NodeIds
 
 __all__ = ["SIZES", "expected_total", "generate", "load_demo"]
 
 #: Rows (nodes + relationships) per part of the random bulk, roughly.
 PART_ROWS = 500_000
+#: From this many nodes on, :func:`load_demo` has the parts made ahead in a process of their
+#: own (:mod:`erm_graph.demo.ahead`); a smaller demo is made in a fraction of a second.
+AHEAD_NODES = 100_000
 
 
 def generate(size: str | int = "small", seed: int = 7) -> Iterator[GraphBatch]:
@@ -102,8 +107,12 @@ def load_demo(store: GraphStore, size: str | int = "small", seed: int = 7,
     store.ensure_schema()
     with writing(WriteKind.DEMO, f"size {size}, seed {seed}", store) as event:
         report = LoadReport()
-        for part in generate(size, seed):
-            done = write_batch(store, part, check=False, compact=False, progress=progress)
+        parts = (made_ahead(generate, size, seed) if plan(size).nodes >= AHEAD_NODES
+                 else generate(size, seed))
+        ids: dict[str, NodeIds] = {}  # the load's nodes: its parts' ends confirmed by id
+        for part in parts:
+            done = write_batch(store, part, check=False, compact=False, progress=progress,
+                               known_ids=ids)
             for label, counts in done.labels.items():
                 report.labels[label] += counts
             for rel_type, counts in done.types.items():

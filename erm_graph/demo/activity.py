@@ -15,7 +15,7 @@ from typing import Any
 
 from erm_graph.demo import library, names, sizes, timeline
 from erm_graph.demo.columns import PairBatch
-from erm_graph.demo.roster import ACCOUNT_DEPARTMENT, Roster, party_uid
+from erm_graph.demo.roster import ACCOUNT_DEPARTMENT, Roster
 from erm_graph.ingest import GraphBatch
 
 BLOCK = 20_000  # interactions per block
@@ -61,6 +61,7 @@ class _Activity:
         self.r = roster
         self.plan = roster.plan
         self.source = source
+        self.customers = roster.uids["Customer"]
         self.rng = Random(f"{seed}:activity")
         staff = roster.staff
         self.pool = {dept: staff[dept] for dept in staff}
@@ -72,7 +73,7 @@ class _Activity:
         rng = self.rng
         if rng.random() < customer_share:
             k = rng.randrange(self.plan.customers)
-            return "Customer", party_uid("Customer", k), self.r.contact_of_customer(k)
+            return "Customer", self.customers[k], self.r.contact_of_customer(k)
         o = rng.randrange(self.plan.other_parties)
         kind, uid = self.r.other_party(o)
         return kind, uid, self.r.contact_of_other(o)
@@ -81,7 +82,7 @@ class _Activity:
         rng = self.rng
         uid = f"int-{g + 1:07d}"
         if g < self.plan.customers:  # every random customer meets support at least once
-            kind, party, contact = "Customer", party_uid("Customer", g), None
+            kind, party, contact = "Customer", self.customers[g], None
             ikind = "support"
         else:
             kind, party, contact = self.party(sizes.CUSTOMER_SHARE)

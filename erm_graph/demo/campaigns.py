@@ -7,7 +7,7 @@ from random import Random
 
 from erm_graph.demo import facts, library
 from erm_graph.demo.columns import PairBatch
-from erm_graph.demo.roster import Roster, party_uid
+from erm_graph.demo.roster import Roster
 from erm_graph.ingest import GraphBatch
 
 _CHANNELS = ("email", "web", "event", "print", "social")
@@ -20,6 +20,7 @@ def build(roster: Roster, source: str, seed: int) -> GraphBatch:
     plan = roster.plan
     rng = Random(f"{seed}:campaigns")
     costs = Random(f"{seed}:campaign-costs")  # its own stream: the campaigns stay as they were
+    customers = roster.uids["Customer"]
     b = PairBatch()
     for k in range(plan.campaigns):
         uid = f"camp-{k + 1:04d}"
@@ -32,9 +33,9 @@ def build(roster: Roster, source: str, seed: int) -> GraphBatch:
             "cost": float(costs.randrange(20, 400) * 100), "source": source})
         b.add_relationship("ABOUT", "Campaign", uid, "Product", product[0])
         first = rng.randrange(plan.customers)
-        for t in range(plan.targets):
-            b.add_relationship("TARGETS", "Campaign", uid, "Customer",
-                               party_uid("Customer", (first + t) % plan.customers))
+        end = first + plan.targets  # the customers from ``first`` on, round to the start
+        targets = customers[first:end] + customers[:max(0, end - plan.customers)]
+        b.add_pairs("TARGETS", "Campaign", [uid] * len(targets), "Customer", targets)
     planted = facts.INVESTMENT
     for uid, kind, amount, at in planted.investments:
         b.add_node("Investment", {"uid": uid, "kind": kind, "amount": amount, "at": at,

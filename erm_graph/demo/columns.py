@@ -39,6 +39,18 @@ class PairBatch(GraphBatch):
         pairs[1].append(end)
         self._pending += 1
 
+    def add_pairs(self, rel_type: str, start_label: str, starts: list[str], end_label: str,
+                  ends: list[str]) -> None:
+        """Bare relationships from ``starts[i]`` to ``ends[i]``, as many calls of
+        :meth:`add_relationship` without properties would add them."""
+        key = (rel_type, start_label, end_label)
+        pairs = self._pairs.get(key)
+        if pairs is None:
+            pairs = self._pairs[key] = ([], [])
+        pairs[0].extend(starts)
+        pairs[1].extend(ends)
+        self._pending += len(starts)
+
     @property
     def relationship_count(self) -> int:
         return super().relationship_count + self._pending

@@ -11,7 +11,7 @@ from random import Random
 
 from erm_graph.demo import facts, library, names
 from erm_graph.demo.columns import PairBatch
-from erm_graph.demo.roster import OTHER_KINDS, Roster, contact_uid, party_uid
+from erm_graph.demo.roster import OTHER_KINDS, Roster
 from erm_graph.ingest import GraphBatch
 
 #: What a party of each kind is to the customer it relates to, and its role in its steps.
@@ -47,21 +47,22 @@ def build(roster: Roster, source: str, seed: int, part_rows: int) -> Iterator[Gr
     """Parts holding the random parties and what hangs off them, about ``part_rows`` each."""
     plan = roster.plan
     rng = Random(f"{seed}:parties")
+    customers = roster.uids["Customer"]
     b = PairBatch()
     units = [("Customer", k) for k in range(plan.customers)]
     units += [(kind, k) for kind in OTHER_KINDS for k in range(roster.counts[kind])]
     for n, (kind, k) in enumerate(units):
-        uid = party_uid(kind, k)
+        uid = roster.uids[kind][k]
         b.add_node(kind, party_row(rng, uid, kind, source))
         b.add_relationship("MANAGES", "Employee", roster.account_owner(kind, k), kind, uid)
         steps = library.PARTY_STEPS[kind]
         b.add_relationship("PARTICIPATES_IN", kind, uid, "Step", steps[k % len(steps)],
                            role=ROLE[kind])
         if kind != "Customer":
-            other = party_uid("Customer", rng.randrange(plan.customers))
+            other = customers[rng.randrange(plan.customers)]
             b.add_relationship("RELATES_TO", kind, uid, "Customer", other, kind=TIE[kind])
         elif k % 2 == 1:
-            other = party_uid("Customer", rng.randrange(k))
+            other = customers[rng.randrange(k)]
             b.add_relationship("RELATES_TO", kind, uid, "Customer", other,
                                kind=rng.choice(("subsidiary", "refers")))
         if kind == "Supplier":
@@ -73,7 +74,7 @@ def build(roster: Roster, source: str, seed: int, part_rows: int) -> Iterator[Gr
             b = PairBatch()
     for k in range(plan.contacts):
         kind, party = roster.contact_party(k)
-        uid, name = contact_uid(k), names.person(rng)
+        uid, name = roster.contacts[k], names.person(rng)
         b.add_node("Contact", {"uid": uid, "name": name, "title": rng.choice(TITLES),
                                "email": names.email(name, f"{party}.example"),
                                "source": source})
@@ -86,7 +87,7 @@ def build(roster: Roster, source: str, seed: int, part_rows: int) -> Iterator[Gr
         if k % 10 == 9:
             kind, party = roster.other_party(rng.randrange(plan.other_parties))
         else:
-            kind, party = "Customer", party_uid("Customer", rng.randrange(plan.customers))
+            kind, party = "Customer", customers[rng.randrange(plan.customers)]
         product = rng.choice(library.PRODUCTS)
         stage = rng.choice(STAGES)
         b.add_node("Opportunity", {
@@ -100,7 +101,7 @@ def build(roster: Roster, source: str, seed: int, part_rows: int) -> Iterator[Gr
                            roster.account_owner("Customer", k))  # a sales account manager
     for k in range(plan.contracts):
         uid = f"ctr-{k + 1:06d}"
-        kind, party = "Customer", party_uid("Customer", rng.randrange(plan.customers))
+        kind, party = "Customer", customers[rng.randrange(plan.customers)]
         if k % 4 == 3:
             kind, party = roster.other_party(rng.randrange(plan.other_parties))
         product = rng.choice(library.PRODUCTS)

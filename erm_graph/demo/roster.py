@@ -7,6 +7,8 @@ Random parties are numbered after the reserved (planted) ones, which the bulk ne
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from erm_graph.demo import library
 from erm_graph.demo.sizes import Plan
 
@@ -56,27 +58,38 @@ class Roster:
             kind: [e for e in staff[dept] if e not in keep_out]
             for kind, dept in ACCOUNT_DEPARTMENT.items()}
 
+    @cached_property
+    def uids(self) -> dict[str, list[str]]:
+        """Per kind, the uids of its random parties by number: made once, as the bulk names
+        them millions of times (one string each, not one per mention)."""
+        return {kind: [party_uid(kind, k) for k in range(n)] for kind, n in self.counts.items()}
+
+    @cached_property
+    def contacts(self) -> list[str]:
+        """The uids of the random contacts by number."""
+        return [contact_uid(k) for k in range(self.plan.contacts)]
+
     def other_party(self, k: int) -> tuple[str, str]:
         """(kind, uid) of random non-customer party number ``k``."""
         for kind in OTHER_KINDS:
             if k < self.counts[kind]:
-                return kind, party_uid(kind, k)
+                return kind, self.uids[kind][k]
             k -= self.counts[kind]
         raise IndexError(k)
 
     def contact_party(self, k: int) -> tuple[str, str]:
         """(kind, uid) of the party random contact ``k`` works for."""
         if k < self.customer_contacts:
-            return "Customer", party_uid("Customer", k % self.plan.customers)
+            return "Customer", self.uids["Customer"][k % self.plan.customers]
         return self.other_party((k - self.customer_contacts) % self.plan.other_parties)
 
     def contact_of_customer(self, k: int) -> str | None:
         """A contact of random customer ``k``, if it has one."""
-        return contact_uid(k) if k < self.customer_contacts else None
+        return self.contacts[k] if k < self.customer_contacts else None
 
     def contact_of_other(self, k: int) -> str | None:
         """A contact of random non-customer party ``k``, if it has one."""
-        return contact_uid(self.customer_contacts + k) if k < self.other_contacts else None
+        return self.contacts[self.customer_contacts + k] if k < self.other_contacts else None
 
     def account_owner(self, kind: str, k: int) -> str:
         owners = self.account_owners[kind]

@@ -144,7 +144,8 @@ def _not_among(keys: SeenKeys | None, uids: Sequence[str]) -> Iterator[str]:
 def write_batch(store: GraphStore, batch: GraphBatch, *,
                 progress: Callable[[int], None] | None = None,
                 check: bool = True, compact: bool = True, locked: bool = False,
-                release: bool = False) -> LoadReport:
+                release: bool = False, known_ids: dict[str, NodeIds] | None = None
+                ) -> LoadReport:
     """Check ``batch`` whole, then upsert it: nodes by label, then relationships by type.
 
     Raises :class:`ValidationError` (and writes nothing) when any record does not fit the
@@ -154,6 +155,9 @@ def write_batch(store: GraphStore, batch: GraphBatch, *,
     ``compact=False`` leaves the AOF rewrite to a caller that writes several batches in a row.
     ``locked=True``: the caller holds the store's load lock (it reads and writes more around
     the batch, as one load: a map's revision, :mod:`erm_graph.ingest.revisions`).
+    ``known_ids``: per key label, the nodes a caller's earlier batches created (the demo's
+    parts), to which this batch's are added: the relationships' ends among them have their
+    ids confirmed rather than looked up by uid.
     ``release=True``: the caller gives the batch up (a load's own, which nothing reads once
     written): each label's and type's records leave it as soon as they are written, so that
     the relationships are not written on top of every node record.
@@ -162,13 +166,13 @@ def write_batch(store: GraphStore, batch: GraphBatch, *,
     if problems:
         raise ValidationError(problems)
     if locked:
-        return _write(store, batch, progress, compact, release)
+        return _write(store, batch, progress, compact, release, known_ids)
     with store.load_lock():  # loads that run at once write one after another
-        return _write(store, batch, progress, compact, release)
+        return _write(store, batch, progress, compact, release, known_ids)
 
 
 def _write(store: GraphStore, batch: GraphBatch, progress: Callable[[int], None] | None,
-           compact: bool, release: bool) -> LoadReport:
+           compact: bool, release: bool, known_ids: dict[str, NodeIds] | None) -> LoadReport:
     owners = load_owners(store, batch)  # one owner per component: checked before any write
     store.ensure_schema()
     trim_heap()  # what reading and checking freed: the write's peak then starts from what is held
@@ -185,6 +189,9 @@ def _write(store: GraphStore, batch: GraphBatch, progress: Callable[[int], None]
         counts.created_ids = NodeIds()
         report.labels[label] += counts
         trim_heap()  # what the step freed, before the next one allocates again
+    if known_ids is not None:
+        for key, made in created.items():
+            known_ids.setdefault(key, NodeIds()).update(made)
     if compact and report.total("created") + report.total("updated") >= COMPACT_AFTER_ROWS:
         store.compact(wait=False)  # the engine rewrites while the relationships load
     replace_load_owners(store, owners)
@@ -196,7 +203,7 @@ def _write(store: GraphStore, batch: GraphBatch, progress: Callable[[int], None]
         if group in owners.rows:  # the load's owners, one per component
             rows = _take(owners.rows, group, release)
         counts = store.upsert_relationships(rel_type, start, end, rows, progress=progress,
-                                            new_nodes=created)
+                                            new_nodes=created, known_ids=known_ids)
         del rows  # the step's records, given up or not, are not held during the next one
         report.rejected += counts.missing
         report.types[rel_type] += counts

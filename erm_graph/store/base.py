@@ -129,6 +129,7 @@ class GraphWriter(Protocol):
                              rows: Sequence[Mapping[str, Any]], *,
                              progress: Progress | None = None, dry_run: bool = False,
                              new_nodes: Mapping[str, Mapping[str, int | None]] | None = None,
+                             known_ids: Mapping[str, Mapping[str, int | None]] | None = None,
                              ) -> UpsertCounts:
         """Create or update relationships by the uids of their ends (see
         :class:`~erm_graph.store.upsert.RelationshipUpsert`)."""

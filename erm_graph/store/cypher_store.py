@@ -93,6 +93,7 @@ class CypherStore:
                              rows: Sequence[Mapping[str, Any]], *,
                              progress: Progress | None = None, dry_run: bool = False,
                              new_nodes: Mapping[str, Mapping[str, int | None]] | None = None,
+                             known_ids: Mapping[str, Mapping[str, int | None]] | None = None,
                              ) -> UpsertCounts:
         """Create or update ``(start)-[rel_type]->(end)`` by the uids of its two ends (see
         :class:`~erm_graph.store.upsert.RelationshipUpsert`).
@@ -102,10 +103,13 @@ class CypherStore:
         properties, and writing three for each made loads markedly slower on the engine
         (figures: docs/scaling.md).
         ``new_nodes``: per key label, the nodes this load has just created, uid -> node id as
-        :attr:`UpsertCounts.created_ids`. ``dry_run`` only counts.
+        :attr:`UpsertCounts.created_ids`. ``known_ids``: per key label, uid -> node id of
+        nodes this load created in its earlier batches as well (a superset of ``new_nodes``'
+        ids): where an end's id is confirmed rather than looked up; never taken as new, since
+        their relationships may exist. ``dry_run`` only counts.
         """
         return RelationshipUpsert(self, rel_type, start_label, end_label, dry_run=dry_run,
-                                  new_nodes=new_nodes).run(rows, progress)
+                                  new_nodes=new_nodes, known_ids=known_ids).run(rows, progress)
 
     def _create_nodes(self, nodes: NodeUpsert, payload: Payload, rows: list[list[Any]]
                       ) -> dict[str, int | None]:

@@ -26,6 +26,7 @@ from erm_graph import model
 from erm_graph.errors import UniqueViolation
 from erm_graph.records import Records, column, distinct_pairs, names
 from erm_graph.store.base import BATCH_SIZE, Progress, UpsertCounts, batches, content_hash, now_iso
+from erm_graph.store.node_digests import node_hashes
 from erm_graph.store.node_ids import NodeIds, among
 
 if TYPE_CHECKING:
@@ -140,7 +141,8 @@ class Payload:
         Supplier has changed). A relationship without properties has no hash (None), as
         stored."""
         nodes = label is not None
-        found_names = names(batch) - set(keys) - set(model.ANNOTATIONS)
+        present = names(batch)
+        found_names = present - set(keys) - set(model.ANNOTATIONS)
         if not found_names and not nodes:  # bare relationships, most of a load: ends only
             ends = dict.fromkeys(zip(*(column(batch, k) for k in keys), strict=True))
             return cls([[*key, None] for key in ends], len(keys), [], False)
@@ -149,6 +151,10 @@ class Payload:
             fast = cls._fingerprinted(batch, keys, columns)
             if fast is not None:
                 return fast
+        if label is not None and keys == ("uid",) and model.FINGERPRINT not in present:
+            hashes = node_hashes(batch, label, sorted(found_names))
+            if hashes is not None:
+                return cls._hashed(batch, hashes, columns, others)
         skip = {*keys, *model.ANNOTATIONS}
         found: dict[tuple[Any, ...], list[Any]] = {}
         for row in batch:
@@ -188,6 +194,20 @@ class Payload:
         found = dict(zip(map(tuple, map(itemgetter(slice(0, width)), rows)), rows,
                          strict=True))  # the same key twice: the last row wins
         return cls(list(found.values()), width, columns, False)
+
+    @classmethod
+    def _hashed(cls, batch: Sequence[Mapping[str, Any]], hashes: list[str], columns: list[str],
+                others: list[str]) -> Payload:
+        """The rows of nodes without a fingerprint, their ``hashes`` made by column
+        (:func:`node_hashes`): the declared columns side by side, in C; the ``others`` map
+        (names from the data) row by row."""
+        uids = column(batch, "uid")
+        parts = [uids, hashes, *(column(batch, c) for c in columns)]
+        if others:
+            parts.append([{k: row[k] for k in others if row.get(k) is not None}
+                          for row in batch])
+        found = dict(zip(uids, map(list, zip(*parts, strict=True)), strict=True))
+        return cls(list(found.values()), 1, columns, bool(others))
 
     def created(self, fixed: str) -> str:
         """The pattern map of a CREATE: ``fixed`` items, then the property columns. Properties
@@ -320,7 +340,8 @@ class RelationshipUpsert:
 
     def __init__(self, store: CypherStore, rel_type: str, start_label: str, end_label: str, *,
                  dry_run: bool = False,
-                 new_nodes: Mapping[str, Mapping[str, int | None]] | None = None):
+                 new_nodes: Mapping[str, Mapping[str, int | None]] | None = None,
+                 known_ids: Mapping[str, Mapping[str, int | None]] | None = None):
         self.store = store
         self.rel_type = rel_type
         self.dry_run = dry_run
@@ -341,6 +362,10 @@ class RelationshipUpsert:
         self.fresh = store._type_is_empty(rel_type)
         self.new_starts = (new_nodes or {}).get(start, {})
         self.new_ends = (new_nodes or {}).get(end, {})
+        # where the engine's ids of the ends come from, to be confirmed: the load's nodes
+        # when the caller keeps them across its batches, else this batch's
+        ids = known_ids if known_ids is not None else new_nodes or {}
+        self.ids = (ids.get(start, {}), ids.get(end, {}))
 
     def create_statement(self, payload: Payload) -> str:
         props, extra = payload.created("content_hash: r[2]"), payload.extra("x")
@@ -384,7 +409,7 @@ class RelationshipUpsert:
         if new:
             # most relationships have no properties: those are written bare, with no hash
             created = (store._create_bare(self.rel_type, self.start, self.end,
-                                          [r[:2] for r in new], (self.new_starts, self.new_ends))
+                                          [r[:2] for r in new], self.ids)
                        if all(r[2] is None for r in new) else
                        store.write(self.create_statement(payload), {"rows": new}).rows[0][0])
         if changed:
@@ -398,7 +423,7 @@ class RelationshipUpsert:
         """Create a chunk of (start, end) pairs that cannot exist yet, with no properties
         (on a pipeline thread)."""
         made = len(chunk) if self.dry_run else self.store._create_bare(
-            self.rel_type, self.start, self.end, chunk, (self.new_starts, self.new_ends))
+            self.rel_type, self.start, self.end, chunk, self.ids)
         return UpsertCounts(made, missing=self.store._missing_ends(
             self.rel_type, self.start, self.end, chunk) if made < len(chunk) else [])
 
