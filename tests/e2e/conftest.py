@@ -144,9 +144,12 @@ def watched_page(browser, base_url: str, name: str, *, http_errors: bool = False
           if m.type == "error" else None)
     pg.on("pageerror", lambda e: problems.append(f"page error: {e}"))
     # Leaving a page aborts what it was loading, and the page keeps asking until the next one
-    # commits: those aborts are the browser's, not the app's.
+    # commits: those aborts are the browser's, not the app's. The browser aborts them as the
+    # next navigation starts, and may tell of the abort before it tells of that navigation's
+    # request: so an abort is judged once the page is closed, against every navigation seen.
     navigation = {"started": 0, "pending": False}
     asked: dict[object, tuple[int, bool]] = {}  # request -> (navigations started, one pending)
+    aborted: list[tuple[object, int, bool]] = []  # (request, navigations started, page left)
 
     def request_started(request) -> None:
         if request.is_navigation_request() and request.frame == pg.main_frame:
@@ -161,12 +164,19 @@ def watched_page(browser, base_url: str, name: str, *, http_errors: bool = False
             navigation["pending"] = False
 
     def request_failed(request) -> None:
-        started, page_was_left = asked.get(request, (navigation["started"], False))
-        left_behind = "ERR_ABORTED" in (request.failure or "") and (
-            navigation["started"] > started or page_was_left
-            or (navigation["pending"] and not request.is_navigation_request()))
-        if is_local(request.url) and not left_behind:  # off-site ones are counted above
+        if not is_local(request.url):  # off-site ones are counted above
+            return
+        if "ERR_ABORTED" not in (request.failure or ""):
             problems.append(f"request failed: {request.url} ({request.failure})")
+            return
+        started, page_was_left = asked.get(request, (navigation["started"], False))
+        aborted.append((request, started, page_was_left or (
+            navigation["pending"] and not request.is_navigation_request())))
+
+    def aborted_by_the_app() -> list[str]:
+        return [f"request failed: {request.url} ({request.failure})"
+                for request, started, page_was_left in aborted
+                if not (page_was_left or navigation["started"] > started)]
 
     pg.on("request", request_started)
     pg.on("framenavigated", committed)
@@ -179,6 +189,7 @@ def watched_page(browser, base_url: str, name: str, *, http_errors: bool = False
     ARTIFACTS.mkdir(exist_ok=True)
     pg.screenshot(path=str(ARTIFACTS / f"{name}.png"))
     context.close()
+    problems += aborted_by_the_app()
     problems = [p for p in problems if not (allow and re.search(allow, p))]
     refused = [p for p in problems if "status of 400 (Bad Request)" in p]
     assert len(refused) == refusals, (refusals, problems)
