@@ -9,6 +9,7 @@ from erm_graph.demo import generate
 from erm_graph.demo.columns import PairBatch
 from erm_graph.ingest import GraphBatch, write_batch
 from erm_graph.records import Records
+from erm_graph.store.base import BATCH_SIZE
 from erm_graph.store.upsert import cannot_exist
 
 # (type, start label, start, end label, end, properties): bare rows, rows with properties,
@@ -120,3 +121,26 @@ def test_an_earlier_batchs_id_taken_by_another_node_is_looked_up(store):
     assert report.types["HAD"].created == 1 and len(report.rejected) == 1
     assert store.run("MATCH (c:Customer)-[:HAD]->(i:Interaction) RETURN c.uid, i.uid"
                      ).rows == [["cust-2", "int-1"]]
+
+
+def test_a_uid_another_writer_stored_between_two_parts_is_not_created_twice(store):
+    """A later part's nodes of a label that holds nodes already are looked up, in one index
+    scan per batch: nodes of their uids that another writer stored between the parts are
+    updated, never stored twice. Here in the part's third batch, which is bulk-created
+    unread once the first ones held no stored uid, unless its lookup finds one."""
+    ids = customers_kept(store)
+    uids = [f"cust-{i}" for i in range(3, 2 * BATCH_SIZE + 1_000)]
+    theirs = [uids[2 * BATCH_SIZE + 100], uids[2 * BATCH_SIZE + 500]]
+    for uid in theirs:
+        store.write("CREATE (:Customer:Party {uid: $u, name: 'theirs'})", {"u": uid})
+    later = GraphBatch()
+    for uid in uids:
+        later.add_node("Customer", {"uid": uid, "name": uid})
+    report = write_batch(store, later, check=False, known_ids=ids)
+    assert (report.labels["Customer"].created, report.labels["Customer"].updated) == (
+        len(uids) - 2, 2)
+    assert store.run("MATCH (n:Party) RETURN count(n), count(DISTINCT n.uid)").rows == [
+        [len(uids) + 2] * 2]
+    assert store.run("MATCH (n:Customer) WHERE n.uid IN $u RETURN n.name ORDER BY n.name",
+                     {"u": theirs}).rows == [[name] for name in sorted(theirs)]
+    assert len(ids["Party"]) == len(uids)

@@ -21,8 +21,8 @@ New nodes go the same way (:meth:`BulkWriter.create_nodes`), labels and all (the
 names several, ``Party:Customer``). ``GRAPH.BULK`` adds them to the uid indexes but does not
 enforce the unique uid constraint, and it reports no ids. So, on the watched connection, the
 store first makes sure that none of the batch's uids is stored (``_NewNodes`` in
-``falkordb_store.py``: a uid lookup each, unless the upsert knows every uid of the label)
-and only then sends ``MULTI`` / ``GRAPH.BULK`` / a read that confirms the ids it foretold /
+``falkordb_store.py``: an index scan of its uids, unless the upsert knows every uid of the
+label) and only then sends ``MULTI`` / ``GRAPH.BULK`` / a read that confirms the ids it foretold /
 ``EXEC``. Inside ``MULTI`` the engine runs graph commands one after another, so the read
 sees the nodes just created, and no other write can come between. A batch holding a stored
 uid is not sent: it fails as the constraint would fail a ``CREATE`` (``UniqueViolation``),

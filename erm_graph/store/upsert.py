@@ -263,7 +263,9 @@ class NodeUpsert:
                     if o.key_label == self.key and o.name not in (self.key, spec.name)]
         self.relabel = (f", n:{spec.name}" if spec.parent else "") + \
             (f" REMOVE n:{':'.join(siblings)}" if siblings else "")
-        self.read = (f"UNWIND $uids AS u MATCH (n:{self.key} {{uid: u}}) "
+        # one index scan for the whole list (the uids are distinct), cheaper for the engine
+        # than a lookup per row after an UNWIND, most of all for uids not stored
+        self.read = (f"MATCH (n:{self.key}) WHERE n.uid IN $uids "
                      f"RETURN n.uid, n.content_hash")
         self.optimistic = store._label_is_empty(self.key) and not dry_run
         self.enforced = store._uid_is_enforced(self.key)
