@@ -68,7 +68,7 @@ bench: $(VENV)/.installed-bench
 	$(BIN)/python bench/bench_startup.py
 
 lint: dev
-	$(BIN)/ruff check erm_graph loaders tests bench tools
+	$(BIN)/ruff check erm_graph loaders tests bench tools notebooks
 	$(BIN)/mypy
 
 clean:
