@@ -48,7 +48,7 @@ from erm_graph.store.falkordb_bulk import BulkWriter, NotCarried, Send, nodes_to
 from erm_graph.store.index_gate import gated_client_kwargs
 from erm_graph.store.load_lock import file_lock, file_lock_if_free
 from erm_graph.store.node_ids import likely_ids
-from erm_graph.store.upsert import NodeUpsert, Payload
+from erm_graph.store.upsert import NodeUpsert, Payload, match_uids
 from erm_graph.store.values import GraphNode, GraphRelationship
 from erm_graph.store.values import GraphPath as StorePath
 from erm_graph.store.watchdog import Watchdog, overdue_after
@@ -311,10 +311,7 @@ class _NewNodes:
             self.known, stored = set(), False
         else:
             self.known = None
-            # one index scan for the whole list: a uid lookup per row after an UNWIND cost
-            # the engine several times more when the uids are not stored (docs/scaling.md)
-            (found,) = send(self.read(self.header + f"MATCH (n:{key}) WHERE n.uid IN $uids "
-                                      "RETURN count(n)"))
+            (found,) = send(self.read(self.header + match_uids(key) + "RETURN count(n)"))
             stored = self.row(found)[0] > 0
         if stored:
             raise UniqueViolation(f"a {key} with one of these uids exists already")

@@ -104,6 +104,13 @@ def cannot_exist(rows: Sequence[Mapping[str, Any]], fresh: bool,
     return distinct_pairs(sure_starts, sure_ends), rest
 
 
+def match_uids(key: str) -> str:
+    """``n``, each ``key`` node whose uid is in ``$uids`` (distinct uids): one index scan for
+    the whole list, which costs the engine less than a lookup per uid after an UNWIND, most of
+    all for uids not stored (docs/scaling.md, "Demo")."""
+    return f"MATCH (n:{key}) WHERE n.uid IN $uids "
+
+
 def match_ends(start: str, end: str) -> str:
     """``a`` and ``b``, the two ends of each row ``[start uid, end uid, ...]``, in two MATCH
     clauses so that each uses its uid index."""
@@ -263,10 +270,7 @@ class NodeUpsert:
                     if o.key_label == self.key and o.name not in (self.key, spec.name)]
         self.relabel = (f", n:{spec.name}" if spec.parent else "") + \
             (f" REMOVE n:{':'.join(siblings)}" if siblings else "")
-        # one index scan for the whole list (the uids are distinct), cheaper for the engine
-        # than a lookup per row after an UNWIND, most of all for uids not stored
-        self.read = (f"MATCH (n:{self.key}) WHERE n.uid IN $uids "
-                     f"RETURN n.uid, n.content_hash")
+        self.read = match_uids(self.key) + "RETURN n.uid, n.content_hash"
         self.optimistic = store._label_is_empty(self.key) and not dry_run
         self.enforced = store._uid_is_enforced(self.key)
         #: what an engine's own way of creating nodes keeps between the batches of this call
