@@ -12,6 +12,7 @@ left out on purpose. Nothing is attached to a loader or filled in after it retur
 
 from __future__ import annotations
 
+import os
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Iterator, Sequence
@@ -219,9 +220,9 @@ class LoadContext:
         """The trimmed header and the data rows of a CSV file ``size`` at a time, as (their
         line numbers, their cells): read from disk a block at a time when it can be
         (:mod:`erm_graph.ingest.csv_file`), else from its text read whole."""
-        self.stat(path)
-        found = csv_file.csv_chunks(path, self.options.max_bytes, self.options.encoding, size)
-        names, chunks = found if found is not None else \
+        read = csv_file.csv_chunks(path, self.stat(path), self.options.max_bytes,
+                                   self.options.encoding, size)
+        names, chunks = read if read is not None else \
             tabular.csv_chunks(self.text(path), path, size)
         if isinstance(chunks, columnar.Counted):
             self.counted_rows += chunks.rows
@@ -238,9 +239,17 @@ class LoadContext:
         self.stat(path)
         return tabular.sheets(self.read_bytes(path), path, self.options.max_bytes)
 
-    def stat(self, path: Path) -> None:
-        """Note ``path``'s stamp in :attr:`opened`."""
-        self.opened[path] = file_blocks.stamp(path, limit=self.options.max_bytes)
+    def stat(self, path: Path) -> os.stat_result | None:
+        """Note ``path``'s stamp in :attr:`opened`; its ``stat``, from which the stamp is
+        made and against which a reader of it in blocks checks it, or None when it cannot be
+        read (its reader then says why)."""
+        try:
+            found = path.stat()
+        except OSError:
+            found = None
+        self.opened[path] = None if found is None else file_blocks.stamp(
+            path, found, limit=self.options.max_bytes)
+        return found
 
     def inflate(self, data: bytes, where: str) -> bytes:
         """Deflate data of the source inflated, within what its parts may expand to."""

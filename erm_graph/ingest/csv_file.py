@@ -14,6 +14,7 @@ message are the same either way.
 from __future__ import annotations
 
 import codecs
+import os
 import stat
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -23,14 +24,15 @@ from erm_graph.ingest.chunk_rows import Cells
 from erm_graph.ingest.file_blocks import BOM_BYTES, TextHead
 
 
-def csv_chunks(path: Path, max_bytes: int, encoding: str | None, size: int
+def csv_chunks(path: Path, found: os.stat_result | None, max_bytes: int, encoding: str | None,
+               size: int
                ) -> tuple[list[str], Iterator[tuple[Sequence[int], Sequence[Cells]]]] | None:
     """:func:`tabular.csv_chunks` of the file ``path``, read in blocks from disk, or None
-    when its text must be read whole (see the module docstring)."""
-    try:
-        found = path.stat()
-    except OSError:
-        return None  # the text's way says why it cannot be read
+    when its text must be read whole (see the module docstring). ``found``: its ``stat`` as
+    the load stamped it (:meth:`~erm_graph.ingest.contract.LoadContext.stat`), the file the
+    blocks must be; None when it could not be taken, and the text's way says why."""
+    if found is None:
+        return None
     stop = found.st_size
     # past the limit, the text's way refuses it without reading it
     if (not stat.S_ISREG(found.st_mode) or stop > max_bytes or stop < columnar.MIN_CHARS
