@@ -13,6 +13,8 @@ from erm_graph.ingest.contract import LoaderResult
 from erm_graph.interop.stream import NodeRecord, RelRecord
 from erm_graph.model import SYSTEM_PROPS
 
+_SYSTEM = frozenset(SYSTEM_PROPS)
+
 
 class RecordSink:
     """Callbacks that put parsed interop records into ``result.batch``."""
@@ -22,6 +24,8 @@ class RecordSink:
         self.dropped: set[str] = set()
 
     def _keep(self, props: dict[str, Any], where: str) -> dict[str, Any]:
+        if _SYSTEM.isdisjoint(props):  # nearly always: one copy, made in C
+            return {**props, "source": where}
         self.dropped.update(k for k in props if k in SYSTEM_PROPS)
         return {**{k: v for k, v in props.items() if k not in SYSTEM_PROPS}, "source": where}
 

@@ -52,7 +52,7 @@ class Neo4jCSV:
         parsed = neo4j_csv.Parsed()
         sink = RecordSink(result)
         try:
-            texts = [(path, ctx.text(path)) for path in files]
+            texts = [(path, ctx.lines(path)) for path in files]
             neo4j_csv.read(texts, parsed, sink.node, sink.relationship)
         except LoadError:
             raise

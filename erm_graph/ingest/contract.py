@@ -15,9 +15,11 @@ from __future__ import annotations
 import os
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
+from stat import S_ISREG
 from typing import Any, Protocol
 from xml.etree.ElementTree import Element
 
@@ -203,6 +205,18 @@ class LoadContext:
         """The file as text: the stated ``--encoding``, else a BOM, else UTF-8."""
         data = self.read_bytes(path) if data is None else data
         return untrusted.decode(data, path, self.options.encoding)
+
+    def lines(self, path: Path) -> str | Callable[[], Iterable[str]]:
+        """The file's text for a reader of lines: a function giving its lines read from disk a
+        block at a time (:func:`~erm_graph.ingest.file_blocks.text_lines`, which decodes as
+        :meth:`text` does when no ``--encoding`` is stated), so that no copy of a large file is
+        held; else, for a stated encoding or a file that is not a regular one within the size
+        limit, its text read whole (:meth:`text`, which says what is wrong)."""
+        found = self.stat(path)
+        if (found is None or not S_ISREG(found.st_mode) or self.options.encoding
+                or found.st_size > self.options.max_bytes):
+            return self.text(path)
+        return partial(file_blocks.text_lines, path, found)
 
     def xml(self, path: Path, data: bytes | None = None) -> Element:
         """The parsed XML root, through defusedxml: no DTD entities, no external references."""

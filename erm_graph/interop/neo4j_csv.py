@@ -25,6 +25,7 @@ import re
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import IO, Any
 
@@ -45,6 +46,8 @@ _INTS = ("int", "long", "short", "byte")
 _FLOATS = ("float", "double")
 _STRINGS = ("string", "char", "time", "localtime", "duration")
 _SPECIAL = ("id", "label", "start_id", "end_id", "type", "ignore")
+#: distinct :LABEL texts of a node file whose model label is remembered
+_LABEL_TEXTS = 256
 
 
 # -- writing ----------------------------------------------------------------------------------
@@ -208,36 +211,6 @@ def parse_header(header: list[str], where: str) -> list[Column]:
     return columns
 
 
-def _scalar(kind: str, text: str) -> Any:
-    if kind in _INTS:
-        try:
-            return int(text)
-        except ValueError:
-            raise ValueError(f"an integer ({kind})") from None
-    if kind in _FLOATS:
-        try:
-            return float(text)
-        except ValueError:
-            raise ValueError(f"a number ({kind})") from None
-    if kind == "boolean":
-        lowered = text.strip().lower()
-        if lowered not in ("true", "false"):
-            raise ValueError("true or false (boolean)")
-        return lowered == "true"
-    if kind == "date" and not _DATE.match(text.strip()):
-        raise ValueError("a date YYYY-MM-DD")
-    if kind in ("datetime", "localdatetime") and not _DATETIME.match(text.strip()):
-        raise ValueError("a date-time YYYY-MM-DDTHH:MM[:SS]")
-    return text.strip() if kind in ("date", "datetime", "localdatetime") else text
-
-
-def convert(column: Column, text: str) -> Any:
-    """The typed value of one cell; raises ``ValueError`` with the expected form."""
-    if column.array:
-        return [_scalar(column.kind, part) for part in text.split(ARRAY_DELIMITER)]
-    return _scalar(column.kind, text)
-
-
 @dataclass
 class Parsed:
     """What reading admin-import files gave: records, and every row that could not be read."""
@@ -285,7 +258,7 @@ def _rows(path: Path, text: Text) -> Iterator[tuple[int, list[str]]]:
     first, header = 1, list[str]()
     try:
         for row in reader:
-            if any(cell.strip() for cell in row):
+            if "".join(row).strip():  # a cell that is not blank
                 yield reader.line_num, row
                 header = header or row
             first = reader.line_num + 1
@@ -324,20 +297,76 @@ def read(files: Sequence[tuple[Path, Text]], parsed: Parsed,
             _rel_file(path, columns, rows, parsed, on_rel)
 
 
-def _props(path: Path, line: int, columns: list[Column], row: list[str],
-           parsed: Parsed, name: str) -> dict[str, Any] | None:
+def _scalar(kind: str) -> Callable[[str], Any]:
+    """The parser of one cell of ``kind``: its typed value, or ``ValueError`` with the form
+    expected. Made once per column, not dispatched on the kind per cell."""
+    if kind in _INTS:
+        return partial(_typed, int, f"an integer ({kind})")
+    if kind in _FLOATS:
+        return partial(_typed, float, f"a number ({kind})")
+    if kind == "boolean":
+        return _boolean
+    if kind == "date":
+        return partial(_matched, _DATE, "a date YYYY-MM-DD")
+    if kind in ("datetime", "localdatetime"):
+        return partial(_matched, _DATETIME, "a date-time YYYY-MM-DDTHH:MM[:SS]")
+    return str
+
+
+def _typed(make: Callable[[str], Any], expected: str, text: str) -> Any:
+    try:
+        return make(text)
+    except ValueError:
+        raise ValueError(expected) from None
+
+
+def _boolean(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered not in ("true", "false"):
+        raise ValueError("true or false (boolean)")
+    return lowered == "true"
+
+
+def _matched(form: re.Pattern[str], expected: str, text: str) -> str:
+    text = text.strip()
+    if not form.match(text):
+        raise ValueError(expected)
+    return text
+
+
+def _split(scalar: Callable[[str], Any], text: str) -> list[Any]:
+    return [scalar(part) for part in text.split(ARRAY_DELIMITER)]
+
+
+def _parser(column: Column) -> Callable[[str], Any]:
+    """The typed value of one cell of ``column``; raises ``ValueError`` with the expected
+    form."""
+    scalar = _scalar(column.kind)
+    return partial(_split, scalar) if column.array else scalar
+
+
+#: a value column of a file: its index, property name, header, and the parser of its cells
+_Value = tuple[int, str, str, Callable[[str], Any]]
+
+
+def _values(columns: list[Column]) -> list[_Value]:
+    """The columns of a file that hold properties, each with its parser."""
+    return [(c.index, c.name, c.header, _parser(c)) for c in columns
+            if c.kind not in _SPECIAL and c.name]
+
+
+def _props(where: str, values: list[_Value], row: list[str], parsed: Parsed,
+           name: str) -> dict[str, Any] | None:
     props: dict[str, Any] = {}
-    for column in columns:
-        if column.kind in _SPECIAL or not column.name:
-            continue
-        text = row[column.index] if column.index < len(row) else ""
+    cells = len(row)
+    for index, prop, header, parse in values:
+        text = row[index] if index < cells else ""
         if text == "":
             continue
         try:
-            props[column.name] = convert(column, text)
+            props[prop] = parse(text)
         except ValueError as exc:
-            parsed.problems.append((name, Problem(f"{FORMAT}:{path.name}#{line}",
-                                                  column.header, str(exc), text)))
+            parsed.problems.append((name, Problem(where, header, str(exc), text)))
             return None
     return props
 
@@ -349,25 +378,31 @@ def _node_file(path: Path, columns: list[Column], rows, parsed: Parsed,
     if label_col is None and id_col.group not in model.LABELS:
         raise ErmError(f"{path}: no :LABEL column and the ID group {shown(id_col.group)} is not a "
                        f"label of the model: add a :LABEL column ({', '.join(model.LABELS)})")
+    values, place = _values(columns), f"{FORMAT}:{path.name}#"
+    # the model label of each :LABEL cell's text, or the problem with it: a file repeats a
+    # few texts on every row (kept for the first few, so that texts all different cost no
+    # more than before)
+    labels_of: dict[str, str | tuple[str, str]] = {}
     for line, row in rows:
         parsed.rows += 1
-        where = f"{FORMAT}:{path.name}#{line}"
+        where = f"{place}{line}"
         ident = row[id_col.index] if id_col.index < len(row) else ""
         if not ident:
             parsed.problems.append((id_col.group or "node",
                                     Problem(where, id_col.header, "a node id", None)))
             continue
-        labels = [id_col.group]
-        if label_col is not None and label_col.index < len(row) and row[label_col.index]:
-            labels = [t.strip() for t in row[label_col.index].split(ARRAY_DELIMITER)]
-        try:
-            label = node_label(labels)
-        except ValueError as exc:
+        text = row[label_col.index] if label_col is not None and label_col.index < len(row) \
+            else ""
+        label = labels_of.get(text)
+        if label is None:
+            label = _label(text, id_col.group)
+            if len(labels_of) < _LABEL_TEXTS:
+                labels_of[text] = label
+        if isinstance(label, tuple):
             parsed.problems.append((id_col.group or "node", Problem(
-                where, label_col.header if label_col else id_col.header, str(exc),
-                ";".join(labels))))
+                where, label_col.header if label_col else id_col.header, *label)))
             continue
-        props = _props(path, line, columns, row, parsed, label)
+        props = _props(where, values, row, parsed, label)
         if props is None:
             continue
         if id_col.name:
@@ -375,6 +410,16 @@ def _node_file(path: Path, columns: list[Column], rows, parsed: Parsed,
         props.setdefault("uid", ident)
         parsed.identify(id_col.group, ident, label, props["uid"])
         on_node(NodeRecord(label, props), where)
+
+
+def _label(text: str, group: str) -> str | tuple[str, str]:
+    """The model label of a node whose :LABEL cell is ``text`` (empty: its ID ``group``), or
+    (what was expected, the labels given)."""
+    labels = [t.strip() for t in text.split(ARRAY_DELIMITER)] if text else [group]
+    try:
+        return node_label(labels)
+    except ValueError as exc:
+        return str(exc), ";".join(labels)
 
 
 def _end(parsed: Parsed, column: Column, ident: str) -> tuple[str, str]:
@@ -394,31 +439,34 @@ def _rel_file(path: Path, columns: list[Column], rows, parsed: Parsed,
     if type_col is None:
         raise ErmError(f"{path}: no :TYPE column: add one with a relationship type of the "
                        f"model ({', '.join(model.RELATIONSHIPS)})")
+    values, place = _values(columns), f"{FORMAT}:{path.name}#"
+    types = frozenset(model.RELATIONSHIPS)
+    key_label = {name: label.key_label for name, label in model.LABELS.items()}
     for line, row in rows:
         parsed.rows += 1
-        where = f"{FORMAT}:{path.name}#{line}"
-        cells = {c.kind: (row[c.index].strip() if c.index < len(row) else "")
-                 for c in (start_col, end_col, type_col)}
-        rel_type = cells["type"]
-        if rel_type not in model.RELATIONSHIPS:
+        where = f"{place}{line}"
+        cells = len(row)
+        rel_type = row[type_col.index].strip() if type_col.index < cells else ""
+        if rel_type not in types:
             parsed.problems.append((rel_type or "relationship", Problem(
                 where, type_col.header, f"a type of the model ({', '.join(model.RELATIONSHIPS)})",
                 rel_type)))
             continue
         ends = []
-        for column, kind in ((start_col, "start_id"), (end_col, "end_id")):
+        for column in (start_col, end_col):
+            ident = row[column.index].strip() if column.index < cells else ""
             try:
-                ends.append(_end(parsed, column, cells[kind]))
+                ends.append(_end(parsed, column, ident))
             except ValueError as exc:
                 parsed.problems.append((rel_type, Problem(where, column.header, str(exc),
-                                                          cells[kind])))
+                                                          ident)))
                 break
         if len(ends) < 2:
             continue
-        props = _props(path, line, columns, row, parsed, rel_type)
+        props = _props(where, values, row, parsed, rel_type)
         if props is None:
             continue
         (start_label, start), (end_label, end) = ends
-        on_rel(RelRecord(rel_type, model.LABELS[start_label].key_label, start,
-                         model.LABELS[end_label].key_label, end, props), where)
+        on_rel(RelRecord(rel_type, key_label[start_label], start, key_label[end_label], end,
+                         props), where)
 
