@@ -4,6 +4,11 @@ against another commit's code on the same files, in one run.
 
     nice .venv/bin/python bench/bench_import_memory.py --size 1000000 --baseline-ref 1d56363
     nice .venv/bin/python bench/bench_import_memory.py --restore --size 1000000 --baseline-ref X
+    nice .venv/bin/python bench/bench_import_memory.py --managers 1000 --load --baseline-ref X
+
+``--load``: `erm load` of the folder (the neo4j-csv loader, into an empty store), not `erm
+import`. ``--managers N``: every relationship starts at one of the first N nodes (an account
+manager's many accounts), so that a page of the walk that checks an import starts them all.
 
 ``--restore``: the folder is imported once (this code) into a store that is backed up
 (``backup_library``, no users file); each process then restores that backup into a new store.
@@ -40,9 +45,10 @@ from bench_load import (  # bench/ is on sys.path when run from it
 from run import own_peak_rss_mb, rss_mb
 
 
-def write_export(folder: Path, size: int) -> int:
+def write_export(folder: Path, size: int, managers: int = 0) -> int:
     """A node file and a relationship file of ``size`` records together, as `erm export`
-    lays them out; returns their bytes."""
+    lays them out, the relationships starting at the first ``managers`` nodes (0: at every
+    node); returns their bytes."""
     folder.mkdir(parents=True)
     nodes = size // 2
     with (folder / "nodes_Party.csv").open("w", newline="", encoding="utf-8") as fh:
@@ -51,13 +57,13 @@ def write_export(folder: Path, size: int) -> int:
                       "tier:long"])
         for i in range(nodes):
             out.writerow([f"bench:party:{i:08d}", "Party;Customer", f"{i * 2654435761:016x}",
-                          "2026-01-02T03:04:05", f"Customer {i} Ltd", i % 4])
+                          "2026-01-02T03:04:05", f"Customer {i} Ltd", i % 3 + 1])
     with (folder / "rels_RELATES_TO_Party_Party.csv").open("w", newline="",
                                                            encoding="utf-8") as fh:
         out = csv.writer(fh)
         out.writerow([":START_ID(Party)", ":END_ID(Party)", ":TYPE", "kind"])
         for i in range(size - nodes):
-            out.writerow([f"bench:party:{i % nodes:08d}",
+            out.writerow([f"bench:party:{i % (managers or nodes):08d}",
                           f"bench:party:{(i * 7919 + 1) % nodes:08d}", "RELATES_TO", "supplies"])
     return sum(p.stat().st_size for p in folder.iterdir())
 
@@ -69,6 +75,17 @@ def import_once(folder: Path, data: Path) -> dict[str, float]:
     def run(store: Any) -> None:
         result = import_graph(store, folder)
         assert result.ok, (result.mismatches, result.problems)
+
+    return _measured(data, run)
+
+
+def load_once(folder: Path, data: Path) -> dict[str, float]:
+    """Peak RSS and seconds of one `erm load` of ``folder`` into a new store at ``data``."""
+    from erm_graph import load
+
+    def run(store: Any) -> None:
+        report = load(store, folder)
+        assert not report.rejected, report.rejected[:3]
 
     return _measured(data, run)
 
@@ -122,19 +139,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--size", type=int, default=1_000_000,
                         help="nodes and relationships together")
-    parser.add_argument("--restore", action="store_true",
-                        help="measure `erm restore` of a backup of the graph, not `erm import`")
+    modes = parser.add_mutually_exclusive_group()
+    modes.add_argument("--restore", action="store_true",
+                       help="measure `erm restore` of a backup of the graph, not `erm import`")
+    modes.add_argument("--load", action="store_true",
+                       help="measure `erm load` of the folder (neo4j-csv), not `erm import`")
+    parser.add_argument("--managers", type=int, default=0, metavar="N",
+                        help="every relationship starts at one of the first N nodes")
     alternated_options(parser, rounds=2)
     parser.add_argument("--child", nargs=2, metavar=("FOLDER", "DATA"), help=argparse.SUPPRESS)
     args = parser.parse_args()
-    once = restore_once if args.restore else import_once
+    mode = "restore" if args.restore else "load" if args.load else "import"
+    once = {"restore": restore_once, "load": load_once, "import": import_once}[mode]
     if args.child:
         print(json.dumps(once(Path(args.child[0]), Path(args.child[1]))))
         return
-    what = "restore" if args.restore else "import"
+    what = mode
     with tempfile.TemporaryDirectory(prefix="erm-bench-") as tmp:
         root = Path(tmp)
-        size = write_export(root / "export", args.size)
+        size = write_export(root / "export", args.size, args.managers)
         source = root / "export"
         if args.restore:
             source = root / "library.erm"
@@ -146,10 +169,12 @@ def main() -> None:
             for name, package in (("baseline", code), ("this code", None)):
                 data = root / f"db-{name.replace(' ', '-')}-{i}"
                 found[name].append(child_json(
-                    __file__, [*(["--restore"] if args.restore else []), "--child", str(source),
-                               str(data)], package))
+                    __file__, [*([f"--{mode}"] if mode != "import" else []), "--child",
+                               str(source), str(data)], package))
                 shutil.rmtree(data, ignore_errors=True)
-    print(f"{what} of {args.size:,} nodes and relationships ({size / 2**20:,.0f} MB of CSV), "
+    starts = f", every relationship from one of {args.managers:,} nodes" if args.managers else ""
+    print(f"{what} of {args.size:,} nodes and relationships ({size / 2**20:,.0f} MB of CSV"
+          f"{starts}), "
           f"{args.rounds} processes per code alternated; load average "
           f"{os.getloadavg()[0]:.1f} at the end")
     keys = ("rss_mb", "start_mb", "wall", "cpu")

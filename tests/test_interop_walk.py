@@ -60,3 +60,43 @@ def test_nodes_written_during_the_walk_ahead_of_it_are_read_and_deleted_ones_are
             store.write("UNWIND $uids AS u CREATE (:Party:Customer {uid: u})", {"uids": added})
             store.write("MATCH (n:Party {uid: 'p:5'}) DETACH DELETE n")
     assert read == sorted(set(UIDS + added) - {"p:5"})
+
+
+class _Replies:
+    """The store, with the rows of each reply of relationships counted: what the walk holds
+    at once."""
+
+    def __init__(self, store):
+        self.store = store
+        self.largest = 0
+
+    def run(self, cypher, params=None, **kwargs):
+        result = self.store.run(cypher, params, **kwargs)
+        if "-[r]->" in cypher:
+            self.largest = max(self.largest, len(result.rows))
+        return result
+
+
+def test_a_page_of_many_relationships_is_read_in_bounded_replies_each_once(store, monkeypatch):
+    """An account manager with thousands of accounts: the relationships a page's nodes start
+    are read at most ``REL_PAGE`` a reply (a little more where parallel relationships count
+    once), grouped by node, a node of more in pages of its own; each relationship once, the
+    parallel ones and a node of exactly ``REL_PAGE`` too."""
+    monkeypatch.setattr(stream, "REL_PAGE", 10)
+    degrees = {"m:hub": 37, "m:ten": 10, "m:a": 4, "m:b": 6, "m:c": 3, "m:d": 0, "m:e": 9}
+    uids = sorted(degrees)
+    store.write("UNWIND $uids AS u CREATE (:Employee {uid: u})", {"uids": uids})
+    store.write("UNWIND range(0, 39) AS i CREATE (:Party:Customer {uid: 'c:' + toString(i)})")
+    for uid, degree in degrees.items():
+        store.write("MATCH (m:Employee {uid: $m}) UNWIND range(0, $d - 1) AS i "
+                    "MATCH (c:Party {uid: 'c:' + toString(i % 35)}) "
+                    "CREATE (m)-[:MANAGES {i: i}]->(c)", {"m": uid, "d": degree})
+    expected = sorted((u, f"c:{i % 35}", i) for u, d in degrees.items() for i in range(d))
+    assert len({(u, c) for u, c, _ in expected}) < len(expected)  # parallel ones among them
+    for page in (3, 50):
+        replies = _Replies(store)
+        problems: list[str] = []
+        rels = sorted((r.start, r.end, r.props["i"]) for r in walk(replies, problems, page=page)
+                      if isinstance(r, RelRecord) and r.type == "MANAGES")
+        assert rels == expected and not problems
+        assert replies.largest == 11  # a first read that finds more than REL_PAGE, stopped

@@ -25,6 +25,9 @@ from erm_graph.interop.checksum import Tally
 PAGE = 5000
 #: Pages whose bounds one read finds (:func:`_pages`).
 LOOKAHEAD = 20
+#: Relationships one read returns at most: a page's nodes may start many (an account
+#: manager's thousands of accounts), and a reply is held whole until it is parsed.
+REL_PAGE = 20_000
 #: Records per write.
 BATCH = 5000
 
@@ -88,8 +91,6 @@ def walk(store, problems: list[str], *, nodes: bool = True, relationships: bool 
     """
     size = page or PAGE
     for key in model.KEY_LABELS:
-        read_rels = (f"UNWIND $uids AS u MATCH (a:{key} {{uid: u}})-[r]->(b) "
-                     f"RETURN u, type(r), labels(b), b.uid, properties(r)")
         for rows in _pages(store, key, size, nodes):
             uids = [row[0] for row in rows]
             if nodes:
@@ -100,7 +101,7 @@ def walk(store, problems: list[str], *, nodes: bool = True, relationships: bool 
                         problems.append(f"node {key} {uid!r} has labels {labels}: expected "
                                         f"{exc}")
             if relationships:
-                yield from _relationships(store, key, read_rels, uids, problems)
+                yield from _relationships(store, key, uids, problems)
 
 
 def _pages(store, key: str, size: int, props: bool) -> Iterator[list[list[Any]]]:
@@ -147,9 +148,56 @@ def _pages(store, key: str, size: int, props: bool) -> Iterator[list[list[Any]]]
             fences.pop(0)
 
 
-def _relationships(store, key: str, cypher: str, uids: list[str],
-                   problems: list[str]) -> Iterator[RelRecord]:
-    for start, rel_type, labels, end, props in store.run(cypher, {"uids": uids}).rows:
+def _relationships(store, key: str, uids: list[str], problems: list[str]
+                   ) -> Iterator[RelRecord]:
+    """The relationships that start at the ``key`` nodes ``uids``, read at most about
+    :data:`REL_PAGE` at a time. One read takes them all when they are that few, as a page's
+    nodes' nearly always are; else the nodes' numbers of relationships are counted and the
+    nodes read in groups of that many, a node of more by itself in pages of its
+    relationships' ids."""
+    start = f"UNWIND $uids AS u MATCH (a:{key} {{uid: u}})-[r]->(b) "
+    columns = "u, type(r), labels(b), b.uid, properties(r)"
+    rows = store.run(f"{start}RETURN {columns} LIMIT $n", {"uids": uids, "n": REL_PAGE + 1}).rows
+    if len(rows) <= REL_PAGE:
+        yield from _rel_records(key, rows, problems)
+        return
+    del rows
+    degrees = dict(store.run(f"{start}RETURN u, count(r)", {"uids": uids}).rows)
+    group: list[str] = []
+    total = 0
+    for uid in [*uids, None]:
+        degree = 0 if uid is None else degrees.get(uid, 0)
+        if group and (uid is None or total + degree > REL_PAGE):
+            yield from _rel_records(key, store.run(f"{start}RETURN {columns}",
+                                                   {"uids": group}).rows, problems)
+            group, total = [], 0
+        if uid is None or not degree:
+            continue
+        if degree > REL_PAGE:
+            yield from _hub(store, key, uid, problems)
+        else:
+            group.append(uid)
+            total += degree
+
+
+def _hub(store, key: str, uid: str, problems: list[str]) -> Iterator[RelRecord]:
+    """The relationships that start at one ``key`` node of very many, :data:`REL_PAGE` at a
+    time in the order of their ids."""
+    cypher = (f"MATCH (a:{key} {{uid: $u}})-[r]->(b) WHERE id(r) > $after "
+              f"RETURN id(r), $u, type(r), labels(b), b.uid, properties(r) "
+              f"ORDER BY id(r) LIMIT $n")
+    after = -1
+    while True:
+        rows = store.run(cypher, {"u": uid, "after": after, "n": REL_PAGE}).rows
+        yield from _rel_records(key, [row[1:] for row in rows], problems)
+        if len(rows) < REL_PAGE:
+            return
+        after = rows[-1][0]
+
+
+def _rel_records(key: str, rows: list[list[Any]], problems: list[str]
+                 ) -> Iterator[RelRecord]:
+    for start, rel_type, labels, end, props in rows:
         if rel_type not in model.RELATIONSHIPS:
             problems.append(f"relationship {rel_type!r} from {key} {start!r}: not a type of "
                             "the model")
