@@ -223,6 +223,44 @@ def test_the_cypher_of_merges_passes_the_neo4j_linter(store, monkeypatch):
         for p in problems)
 
 
+def test_the_cypher_of_the_walk_and_the_graph_writer_passes_the_neo4j_linter(
+        store, tmp_path, monkeypatch):
+    """`erm export` and `erm import` (the walk that reads a whole graph, its reads of the
+    relationships a page's nodes start, of many and of a node of very many, and the writer
+    that copies records as they are), recorded as they run on the embedded engine, must be
+    Cypher Neo4j accepts too. The read of a node of very many relationships orders them by
+    an id that differs by engine: its Neo4j form is linted in place of the embedded one."""
+    from erm_graph.interop import export_graph, import_graph, stream
+    from erm_graph.store import open_store
+
+    monkeypatch.setattr(stream, "REL_PAGE", 4)
+    store.write("CREATE (m:Employee {uid: 'm'}) WITH m UNWIND range(0, 9) AS i "
+                "CREATE (m)-[:MANAGES {i: i}]->(:Party:Customer {uid: 'c' + toString(i)})")
+    store.write("MATCH (c:Party {uid: 'c1'}), (d:Party {uid: 'c2'}), (e:Party {uid: 'c3'}) "
+                "CREATE (c)-[:RELATES_TO]->(d), (c)-[:RELATES_TO]->(e), (d)-[:RELATES_TO]->(e)")
+    sent: dict[str, dict] = {}
+    run = type(store)._execute
+
+    def recording(self, cypher, params, read_only, timeout):
+        if not cypher.startswith("CALL db."):
+            sent.setdefault(cypher, _sample(params))
+        return run(self, cypher, params, read_only, timeout)
+
+    monkeypatch.setattr(type(store), "_execute", recording)
+    export_graph(store, tmp_path / "x", "neo4j-csv")
+    target = open_store(f"embedded:{tmp_path / 'target'}")
+    try:
+        assert import_graph(target, tmp_path / "x").ok
+    finally:
+        target.close()
+    embedded = stream.hub_cypher("Employee", store.engine)
+    assert embedded in sent and any("count(r)" in text for text in sent)
+    sent[stream.hub_cypher("Employee", "neo4j")] = sent.pop(embedded)
+    statements = one_per_shape(sent)
+    problems = lint(statements, store_marks=True)
+    assert not problems, _report(problems, statements)
+
+
 #: what Neo4j 5 deprecates but still runs, where the new form does not parse on FalkorDB
 #: (docs/queries.md): ``CALL (n) { ... }`` is unsupported there, ``CALL { WITH n ... }`` portable
 PORTABLE_DEPRECATIONS = ("CALL subquery without a variable scope clause is deprecated",)

@@ -68,6 +68,7 @@ class _Replies:
 
     def __init__(self, store):
         self.store = store
+        self.engine = store.engine
         self.largest = 0
 
     def run(self, cypher, params=None, **kwargs):

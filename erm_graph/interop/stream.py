@@ -182,17 +182,24 @@ def _relationships(store, key: str, uids: list[str], problems: list[str]
 
 def _hub(store, key: str, uid: str, problems: list[str]) -> Iterator[RelRecord]:
     """The relationships that start at one ``key`` node of very many, :data:`REL_PAGE` at a
-    time in the order of their ids."""
-    cypher = (f"MATCH (a:{key} {{uid: $u}})-[r]->(b) WHERE id(r) > $after "
-              f"RETURN id(r), $u, type(r), labels(b), b.uid, properties(r) "
-              f"ORDER BY id(r) LIMIT $n")
-    after = -1
+    time in the order of their ids: Neo4j 5's ``elementId`` (its ``id`` is deprecated), the
+    FalkorDB engines' ``id`` (they know no other)."""
+    cypher = hub_cypher(key, store.engine)
+    after = None
     while True:
         rows = store.run(cypher, {"u": uid, "after": after, "n": REL_PAGE}).rows
         yield from _rel_records(key, [row[1:] for row in rows], problems)
         if len(rows) < REL_PAGE:
             return
         after = rows[-1][0]
+
+
+def hub_cypher(key: str, engine: str) -> str:
+    """The read of :func:`_hub` on ``engine`` (``GraphReader.engine``)."""
+    rel_id = "elementId(r)" if engine == "neo4j" else "id(r)"
+    return (f"MATCH (a:{key} {{uid: $u}})-[r]->(b) WHERE $after IS NULL OR {rel_id} > $after "
+            f"RETURN {rel_id} AS i, $u, type(r), labels(b), b.uid, properties(r) "
+            f"ORDER BY i LIMIT $n")
 
 
 def _rel_records(key: str, rows: list[list[Any]], problems: list[str]
@@ -225,7 +232,10 @@ class GraphWriter:
         self.progress = progress
         self.written = 0
         self._nodes: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        self._rels: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
+        #: per group, its relationships as [start uid, end uid, properties]: a list, as a
+        #: map's keys read in Cypher (``r.s``) are property keys to Neo4j, which warns of one
+        #: that no node or relationship has
+        self._rels: dict[tuple[str, str, str], list[list[Any]]] = defaultdict(list)
         self._fresh: dict[str, bool] = {}
         self._pool = ThreadPoolExecutor(max_workers=1)
         self._pending: list[Future] = []
@@ -239,9 +249,9 @@ class GraphWriter:
                 self._flush_nodes(record.label)
         else:
             group = (record.type, record.start_label, record.end_label)
-            rows = self._rels[group]
-            rows.append({"s": record.start, "e": record.end, "p": record.props})
-            if len(rows) >= BATCH:
+            rels = self._rels[group]
+            rels.append([record.start, record.end, record.props])
+            if len(rels) >= BATCH:
                 self._flush_rels(group)
 
     def finish_nodes(self) -> None:
@@ -287,12 +297,12 @@ class GraphWriter:
         start, end = model.label(start).key_label, model.label(end).key_label
         verb = ("CREATE" if self._is_fresh(rel_type, f"MATCH ()-[x:{rel_type}]->() "
                                                      f"RETURN 1 LIMIT 1") else "MERGE")
-        cypher = (f"UNWIND $rows AS r MATCH (a:{start} {{uid: r.s}}) "
-                  f"MATCH (b:{end} {{uid: r.e}}) {verb} (a)-[x:{rel_type}]->(b) "
-                  f"SET x += r.p RETURN count(x)")
+        cypher = (f"UNWIND $rows AS r MATCH (a:{start} {{uid: r[0]}}) "
+                  f"MATCH (b:{end} {{uid: r[1]}}) {verb} (a)-[x:{rel_type}]->(b) "
+                  f"SET x += r[2] RETURN count(x)")
         self._submit(cypher, rows, f"{rel_type} relationships from {start} to {end}")
 
-    def _submit(self, cypher: str, rows: list[dict[str, Any]], what: str | None) -> None:
+    def _submit(self, cypher: str, rows: list[Any], what: str | None) -> None:
         self._pending.append(self._pool.submit(self._write, cypher, rows, what))
         while len(self._pending) > 1:
             self._pending.pop(0).result()
@@ -301,7 +311,7 @@ class GraphWriter:
         while self._pending:
             self._pending.pop(0).result()
 
-    def _write(self, cypher: str, rows: list[dict[str, Any]], what: str | None) -> None:
+    def _write(self, cypher: str, rows: list[Any], what: str | None) -> None:
         result = self.store.run(cypher, {"rows": rows}, read_only=False)
         if what is not None and result.rows and result.rows[0][0] != len(rows):
             missing = len(rows) - result.rows[0][0]
