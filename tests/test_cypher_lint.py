@@ -69,6 +69,24 @@ def _sample(params: dict) -> dict:
             for k, v in params.items()}
 
 
+def record_statements(store, monkeypatch, keep=lambda store, cypher: True,
+                      text=lambda store, cypher: cypher) -> dict[str, dict]:
+    """Every statement the embedded engine is sent from now on (the engine's own schema calls,
+    ``CALL db.``, left out), as ``text`` gives it, with its parameters as the linter takes
+    them (:func:`_sample`): the first time each is sent, as it really runs. ``keep`` chooses
+    which to record."""
+    sent: dict[str, dict] = {}
+    run = type(store)._execute
+
+    def recording(self, cypher, params, read_only, timeout):
+        if not cypher.startswith("CALL db.") and keep(self, cypher):
+            sent.setdefault(text(self, cypher), _sample(params))
+        return run(self, cypher, params, read_only, timeout)
+
+    monkeypatch.setattr(type(store), "_execute", recording)
+    return sent
+
+
 def one_per_shape(sent: dict[str, dict]) -> list[dict]:
     """The statements to lint: one of each shape, where statements that differ only in the
     model label or type they name (the explorer's reads, one per label) are one shape. The
@@ -147,15 +165,8 @@ def test_the_cypher_a_load_sends_passes_the_neo4j_linter(store, tmp_path, monkey
     from erm_graph.ingest.revisions import restore_map
     from tests.test_map_revisions import CORPUS, hand_entered, revise_bpmn
 
-    sent: dict[str, dict] = {}
-    run = type(store)._execute
-
-    def recording(self, cypher, params, read_only, timeout):
-        if not cypher.startswith("CALL db."):
-            sent.setdefault(cypher.removesuffix(self._ids_of_created), _sample(params))
-        return run(self, cypher, params, read_only, timeout)
-
-    monkeypatch.setattr(type(store), "_execute", recording)
+    sent = record_statements(store, monkeypatch,
+                             text=lambda store, cypher: cypher.removesuffix(store._ids_of_created))
     load_demo(store, 300)
     parties = tmp_path / "parties.csv"
     mapping = tmp_path / "parties.yaml"
@@ -199,15 +210,7 @@ def test_the_cypher_of_merges_passes_the_neo4j_linter(store, monkeypatch):
     corpus = ROOT / "tests" / "corpus"
     load(store, [corpus / "orders.drawio", corpus / "crm" / "crm.yaml"])
     load(store, corpus / "erp" / "erp.yaml")
-    sent: dict[str, dict] = {}
-    run = type(store)._execute
-
-    def recording(self, cypher, params, read_only, timeout):
-        if not cypher.startswith("CALL db."):
-            sent.setdefault(cypher, _sample(params))
-        return run(self, cypher, params, read_only, timeout)
-
-    monkeypatch.setattr(type(store), "_execute", recording)
+    sent = record_statements(store, monkeypatch)
     suggest_duplicates(store)
     done = merge_nodes(store, "crm-acct-A1", ["erp-cust-100"])
     merge_nodes(store, "dept:sales", ["dept-sales"])
@@ -238,15 +241,7 @@ def test_the_cypher_of_the_walk_and_the_graph_writer_passes_the_neo4j_linter(
                 "CREATE (m)-[:MANAGES {i: i}]->(:Party:Customer {uid: 'c' + toString(i)})")
     store.write("MATCH (c:Party {uid: 'c1'}), (d:Party {uid: 'c2'}), (e:Party {uid: 'c3'}) "
                 "CREATE (c)-[:RELATES_TO]->(d), (c)-[:RELATES_TO]->(e), (d)-[:RELATES_TO]->(e)")
-    sent: dict[str, dict] = {}
-    run = type(store)._execute
-
-    def recording(self, cypher, params, read_only, timeout):
-        if not cypher.startswith("CALL db."):
-            sent.setdefault(cypher, _sample(params))
-        return run(self, cypher, params, read_only, timeout)
-
-    monkeypatch.setattr(type(store), "_execute", recording)
+    sent = record_statements(store, monkeypatch)
     export_graph(store, tmp_path / "x", "neo4j-csv")
     target = open_store(f"embedded:{tmp_path / 'target'}")
     try:
@@ -295,15 +290,8 @@ def test_every_statement_the_read_layer_sends_passes_the_neo4j_linter(store, mon
     from erm_graph.query.revisions import map_history
 
     load_demo(store, 300)
-    sent: dict[str, dict] = {}
-    run = type(store)._execute
-
-    def recording(self, cypher, params, read_only, timeout):
-        if _sent_by_the_read_layer():
-            sent.setdefault(cypher, _sample(params))
-        return run(self, cypher, params, read_only, timeout)
-
-    monkeypatch.setattr(type(store), "_execute", recording)
+    sent = record_statements(store, monkeypatch,
+                             keep=lambda store, cypher: _sent_by_the_read_layer())
     party = store.run("MATCH (p:Party)-[:PARTICIPATES_IN]->(:Step)<-[:HAS_STEP]-(:Process "
                       "{uid: $uid}) RETURN p.uid LIMIT 1", {"uid": facts.GATEWAY.process}
                       ).rows[0][0]
