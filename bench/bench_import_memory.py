@@ -154,7 +154,6 @@ def main() -> None:
     if args.child:
         print(json.dumps(once(Path(args.child[0]), Path(args.child[1]))))
         return
-    what = mode
     with tempfile.TemporaryDirectory(prefix="erm-bench-") as tmp:
         root = Path(tmp)
         size = write_export(root / "export", args.size, args.managers)
@@ -173,7 +172,7 @@ def main() -> None:
                                str(source), str(data)], package))
                 shutil.rmtree(data, ignore_errors=True)
     starts = f", every relationship from one of {args.managers:,} nodes" if args.managers else ""
-    print(f"{what} of {args.size:,} nodes and relationships ({size / 2**20:,.0f} MB of CSV"
+    print(f"{mode} of {args.size:,} nodes and relationships ({size / 2**20:,.0f} MB of CSV"
           f"{starts}), "
           f"{args.rounds} processes per code alternated; load average "
           f"{os.getloadavg()[0]:.1f} at the end")
@@ -185,7 +184,7 @@ def main() -> None:
         print(f"{name:10s} ({'commit ' + args.baseline_ref if name == 'baseline' else 'here'}): "
               f"peak RSS median {mid['rss_mb']:,.0f} MB ({min(rss):,.0f}-{max(rss):,.0f}, "
               f"{mid['rss_mb'] / base['rss_mb']:.2f}x baseline; {mid['start_mb']:,.0f} MB "
-              f"before the {what}); wall {mid['wall']:.1f} s ({mid['wall'] / base['wall']:.2f}x),"
+              f"before the {mode}); wall {mid['wall']:.1f} s ({mid['wall'] / base['wall']:.2f}x),"
               f" CPU {mid['cpu']:.1f} s ({mid['cpu'] / base['cpu']:.2f}x)")
 
 

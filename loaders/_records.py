@@ -26,8 +26,8 @@ class RecordSink:
     def _keep(self, props: dict[str, Any], where: str) -> dict[str, Any]:
         if _SYSTEM.isdisjoint(props):  # nearly always: one copy, made in C
             return {**props, "source": where}
-        self.dropped.update(k for k in props if k in SYSTEM_PROPS)
-        return {**{k: v for k, v in props.items() if k not in SYSTEM_PROPS}, "source": where}
+        self.dropped.update(k for k in props if k in _SYSTEM)
+        return {**{k: v for k, v in props.items() if k not in _SYSTEM}, "source": where}
 
     def node(self, record: NodeRecord, where: str) -> None:
         self.result.batch.node_records(record.label).append(self._keep(record.props, where))

@@ -20,6 +20,7 @@ from typing import Any
 from erm_graph import model
 from erm_graph.errors import ErmError
 from erm_graph.interop.checksum import Tally
+from erm_graph.store.upsert import match_ends
 
 #: Nodes per page when reading; their outgoing relationships come with each page.
 PAGE = 5000
@@ -155,29 +156,35 @@ def _relationships(store, key: str, uids: list[str], problems: list[str]
     nodes' nearly always are; else the nodes' numbers of relationships are counted and the
     nodes read in groups of that many, a node of more by itself in pages of its
     relationships' ids."""
-    start = f"UNWIND $uids AS u MATCH (a:{key} {{uid: u}})-[r]->(b) "
+    match = f"UNWIND $uids AS u MATCH (a:{key} {{uid: u}})-[r]->(b) "
     columns = "u, type(r), labels(b), b.uid, properties(r)"
-    rows = store.run(f"{start}RETURN {columns} LIMIT $n", {"uids": uids, "n": REL_PAGE + 1}).rows
+    rows = store.run(f"{match}RETURN {columns} LIMIT $n", {"uids": uids, "n": REL_PAGE + 1}).rows
     if len(rows) <= REL_PAGE:
         yield from _rel_records(key, rows, problems)
         return
     del rows
-    degrees = dict(store.run(f"{start}RETURN u, count(r)", {"uids": uids}).rows)
+    degrees = dict(store.run(f"{match}RETURN u, count(r)", {"uids": uids}).rows)
+    for group in _groups([uid for uid in uids if degrees.get(uid)], degrees):
+        if len(group) == 1 and degrees[group[0]] > REL_PAGE:
+            yield from _hub(store, key, group[0], problems)
+        else:
+            yield from _rel_records(key, store.run(f"{match}RETURN {columns}",
+                                                   {"uids": group}).rows, problems)
+
+
+def _groups(uids: list[str], degrees: dict[str, int]) -> Iterator[list[str]]:
+    """``uids`` in their order, in runs whose ``degrees`` add up to at most :data:`REL_PAGE`;
+    a uid of more alone."""
     group: list[str] = []
     total = 0
-    for uid in [*uids, None]:
-        degree = 0 if uid is None else degrees.get(uid, 0)
-        if group and (uid is None or total + degree > REL_PAGE):
-            yield from _rel_records(key, store.run(f"{start}RETURN {columns}",
-                                                   {"uids": group}).rows, problems)
+    for uid in uids:
+        if group and total + degrees[uid] > REL_PAGE:
+            yield group
             group, total = [], 0
-        if uid is None or not degree:
-            continue
-        if degree > REL_PAGE:
-            yield from _hub(store, key, uid, problems)
-        else:
-            group.append(uid)
-            total += degree
+        group.append(uid)
+        total += degrees[uid]
+    if group:
+        yield group
 
 
 def _hub(store, key: str, uid: str, problems: list[str]) -> Iterator[RelRecord]:
@@ -232,9 +239,9 @@ class GraphWriter:
         self.progress = progress
         self.written = 0
         self._nodes: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        #: per group, its relationships as [start uid, end uid, properties]: a list, as a
-        #: map's keys read in Cypher (``r.s``) are property keys to Neo4j, which warns of one
-        #: that no node or relationship has
+        #: per group, its relationships as [start uid, end uid, properties], the rows
+        #: ``match_ends`` reads: a map's keys read in Cypher (``r.s``) are property keys to
+        #: Neo4j, which warns of one that no node or relationship has
         self._rels: dict[tuple[str, str, str], list[list[Any]]] = defaultdict(list)
         self._fresh: dict[str, bool] = {}
         self._pool = ThreadPoolExecutor(max_workers=1)
@@ -297,8 +304,7 @@ class GraphWriter:
         start, end = model.label(start).key_label, model.label(end).key_label
         verb = ("CREATE" if self._is_fresh(rel_type, f"MATCH ()-[x:{rel_type}]->() "
                                                      f"RETURN 1 LIMIT 1") else "MERGE")
-        cypher = (f"UNWIND $rows AS r MATCH (a:{start} {{uid: r[0]}}) "
-                  f"MATCH (b:{end} {{uid: r[1]}}) {verb} (a)-[x:{rel_type}]->(b) "
+        cypher = (match_ends(start, end) + f"{verb} (a)-[x:{rel_type}]->(b) "
                   f"SET x += r[2] RETURN count(x)")
         self._submit(cypher, rows, f"{rel_type} relationships from {start} to {end}")
 
